@@ -1,0 +1,270 @@
+#include "forja/cas/cache.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace forja {
+
+namespace {
+// errno values that mean "this link type cannot work here", not "this file failed".
+bool Unsupported(int err) {
+  return err == EXDEV || err == EOPNOTSUPP || err == ENOTTY || err == EINVAL || err == EPERM ||
+         err == EMLINK || err == ENOSYS;
+}
+}  // namespace
+
+std::string ObjectKey(const Oid& oid) {
+  std::string hex = oid.Hex();
+  return "sha256/" + hex.substr(0, 2) + "/" + hex.substr(2);
+}
+
+const char* LinkTypeName(LinkType t) {
+  switch (t) {
+    case LinkType::kReflink: return "reflink";
+    case LinkType::kHardlink: return "hardlink";
+    case LinkType::kCopy: return "copy";
+  }
+  return "?";
+}
+
+Result<std::vector<LinkType>> ParseLinkTypes(std::string_view list) {
+  std::vector<LinkType> out;
+  size_t i = 0;
+  while (i <= list.size()) {
+    size_t j = list.find(',', i);
+    if (j == std::string_view::npos) j = list.size();
+    std::string_view w = list.substr(i, j - i);
+    while (!w.empty() && w.front() == ' ') w.remove_prefix(1);
+    while (!w.empty() && w.back() == ' ') w.remove_suffix(1);
+    if (w == "reflink") out.push_back(LinkType::kReflink);
+    else if (w == "hardlink") out.push_back(LinkType::kHardlink);
+    else if (w == "copy") out.push_back(LinkType::kCopy);
+    else
+      return Status::User("unknown link type '" + std::string(w) +
+                          "'; use reflink, hardlink or copy");
+    i = j + 1;
+  }
+  if (out.empty()) return Status::User("no link type given");
+  // Copy always works, so it is the implicit last resort.
+  if (out.back() != LinkType::kCopy) out.push_back(LinkType::kCopy);
+  return out;
+}
+
+Cache::Cache(std::string root, std::vector<LinkType> link_types)
+    : root_(std::move(root)), link_types_(std::move(link_types)) {
+  if (link_types_.empty()) link_types_.push_back(LinkType::kCopy);
+}
+
+std::string Cache::PathOf(const Oid& oid) const {
+  std::string hex = oid.Hex();
+  std::string p = root_;
+  p += "/sha256/";
+  p.append(hex, 0, 2);
+  p += '/';
+  p.append(hex, 2, std::string::npos);
+  return p;
+}
+
+bool Cache::Has(const Oid& oid) const {
+  struct stat st;
+  return ::stat(PathOf(oid).c_str(), &st) == 0;
+}
+
+Status Cache::Prepare() {
+  std::string base = root_ + "/sha256";
+  if (Exists(base + "/ff")) return Status::Ok();
+  RETURN_IF_ERROR(MakeDirs(base));
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; i++) {
+    std::string d = base + "/" + kHex[i >> 4] + kHex[i & 15];
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+      return Status::FromErrno("cannot create " + d, errno);
+  }
+  return Status::Ok();
+}
+
+bool Cache::FallBack(size_t failed) {
+  size_t expected = failed;
+  if (failed + 1 >= link_types_.size()) return false;
+  type_index_.compare_exchange_strong(expected, failed + 1);
+  return true;
+}
+
+Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& hashed) {
+  std::string obj = PathOf(oid);
+  dirty_ = true;
+  for (;;) {
+    size_t idx = type_index_.load();
+    LinkType type = link_types_[idx];
+    struct stat obj_st;
+    bool have = ::stat(obj.c_str(), &obj_st) == 0;
+
+    if (type == LinkType::kHardlink) {
+      if (!have) {
+        // The workspace file becomes the object: no bytes are copied.
+        if (::link(ws_path.c_str(), obj.c_str()) != 0 && errno != EEXIST) {
+          if (Unsupported(errno) && FallBack(idx)) continue;
+          return Status::FromErrno("cannot link " + ws_path + " into the cache", errno);
+        }
+        struct stat now;
+        if (::stat(obj.c_str(), &now) != 0) return Status::FromErrno("stat " + obj, errno);
+        FileStat f = FileStat::From(now);
+        if (f.ino == hashed.ino && (f.size != hashed.size || f.mtime_ns != hashed.mtime_ns)) {
+          ::unlink(obj.c_str());
+          return Status::Conflict(ws_path + " changed while it was being added; add it again");
+        }
+        if (::chmod(obj.c_str(), 0444) != 0) return Status::FromErrno("chmod " + obj, errno);
+        return Status::Ok();
+      }
+      struct stat ws_st;
+      if (::lstat(ws_path.c_str(), &ws_st) == 0 && ws_st.st_ino == obj_st.st_ino &&
+          ws_st.st_dev == obj_st.st_dev)
+        return Status::Ok();  // already the same inode
+      // Same bytes already cached: point the workspace at the cached inode.
+      std::string tmp = TempNameBeside(ws_path);
+      if (::link(obj.c_str(), tmp.c_str()) != 0) {
+        if (Unsupported(errno) && FallBack(idx)) continue;
+        return Status::FromErrno("cannot link " + obj + " into the workspace", errno);
+      }
+      if (::rename(tmp.c_str(), ws_path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        return Status::FromErrno("cannot replace " + ws_path, e);
+      }
+      return Status::Ok();
+    }
+
+    if (have) return Status::Ok();  // reflink/copy leave the workspace file alone
+    ASSIGN_OR_RETURN(Fd src, OpenRead(ws_path));
+    ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(obj, 0444));
+    if (type == LinkType::kReflink) {
+      Status st = Reflink(src.get(), tmp.fd());
+      if (!st.ok()) {
+        if (FallBack(idx)) continue;
+        return st;
+      }
+    } else {
+      RETURN_IF_ERROR(CopyFd(src.get(), tmp.fd(), ws_path));
+    }
+    struct stat after;
+    if (::fstat(src.get(), &after) == 0) {
+      FileStat f = FileStat::From(after);
+      if (f.size != hashed.size || f.mtime_ns != hashed.mtime_ns)
+        return Status::Conflict(ws_path + " changed while it was being added; add it again");
+    }
+    return tmp.Publish(/*durable=*/false);
+  }
+}
+
+Result<Oid> Cache::StoreBytes(std::string_view data) {
+  Oid oid = Sha256::Of(data);
+  std::string obj = PathOf(oid);
+  if (Exists(obj)) return oid;
+  RETURN_IF_ERROR(MakeDirs(Dirname(obj)));
+  ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(obj, 0444));
+  RETURN_IF_ERROR(tmp.Write(data));
+  dirty_ = true;
+  RETURN_IF_ERROR(tmp.Publish(/*durable=*/false));
+  return oid;
+}
+
+Status Cache::Adopt(TempFile tmp, const Oid& /*oid*/) {
+  dirty_ = true;
+  return tmp.Publish(/*durable=*/false);
+}
+
+Status Cache::Checkout(const Oid& oid, const std::string& ws_path, uint32_t mode) {
+  std::string obj = PathOf(oid);
+  for (;;) {
+    size_t idx = type_index_.load();
+    LinkType type = link_types_[idx];
+    if (type == LinkType::kHardlink) {
+      std::string tmp = TempNameBeside(ws_path);
+      if (::link(obj.c_str(), tmp.c_str()) != 0) {
+        if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not in the cache");
+        if (Unsupported(errno) && FallBack(idx)) continue;
+        return Status::FromErrno("cannot link " + obj + " to " + ws_path, errno);
+      }
+      if (::rename(tmp.c_str(), ws_path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        return Status::FromErrno("cannot replace " + ws_path, e);
+      }
+      // rename() between two links of one inode succeeds without doing anything.
+      ::unlink(tmp.c_str());
+      return Status::Ok();
+    }
+    int src = ::open(obj.c_str(), O_RDONLY | O_CLOEXEC);
+    if (src < 0) {
+      if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not in the cache");
+      return Status::FromErrno("cannot open " + obj, errno);
+    }
+    Fd guard(src);
+    // A copy is the user's to edit: writable, executable if it was.
+    mode_t m = (mode & 0111) ? 0755 : 0644;
+    ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(ws_path, m));
+    if (type == LinkType::kReflink) {
+      Status st = Reflink(src, tmp.fd());
+      if (!st.ok()) {
+        if (FallBack(idx)) continue;
+        return st;
+      }
+    } else {
+      RETURN_IF_ERROR(CopyFd(src, tmp.fd(), ws_path));
+    }
+    // The workspace is rebuildable from the cache, so no fsync per file.
+    return tmp.Publish(/*durable=*/false);
+  }
+}
+
+Result<std::string> Cache::Read(const Oid& oid) const {
+  auto r = ReadFile(PathOf(oid));
+  if (!r.ok() && r.status().code() == Code::kNotFound)
+    return Status::NotFound(ObjectKey(oid) + " is not in the cache");
+  return r;
+}
+
+Result<std::vector<Oid>> Cache::List() const {
+  std::vector<Oid> out;
+  std::string base = root_ + "/sha256";
+  DIR* d = ::opendir(base.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    return Status::FromErrno("cannot list " + base, errno);
+  }
+  std::vector<std::string> prefixes;
+  while (dirent* e = ::readdir(d))
+    if (std::strlen(e->d_name) == 2) prefixes.emplace_back(e->d_name);
+  ::closedir(d);
+  for (const auto& p : prefixes) {
+    std::string sub = base + "/" + p;
+    DIR* sd = ::opendir(sub.c_str());
+    if (!sd) continue;
+    while (dirent* e = ::readdir(sd))
+      if (auto oid = Oid::FromHex(p + e->d_name)) out.push_back(*oid);
+    ::closedir(sd);
+  }
+  return out;
+}
+
+Status Cache::Remove(const Oid& oid) { return RemoveFile(PathOf(oid)); }
+
+Status Cache::Quarantine(const Oid& oid, const std::string& dir) {
+  RETURN_IF_ERROR(MakeDirs(dir));
+  std::string dst = dir + "/" + oid.Hex();
+  if (::rename(PathOf(oid).c_str(), dst.c_str()) != 0)
+    return Status::FromErrno("cannot quarantine " + PathOf(oid), errno);
+  return Status::Ok();
+}
+
+Status Cache::Sync() {
+  if (!dirty_.exchange(false)) return Status::Ok();
+  return SyncFilesystem(root_);
+}
+
+}  // namespace forja

@@ -1,0 +1,78 @@
+// The local object cache: .forja/cache/sha256/<2 hex>/<62 hex>. Objects are
+// immutable and read-only (0444); each is named by the SHA-256 of its bytes.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "forja/core/fs.h"
+#include "forja/core/sha256.h"
+#include "forja/core/status.h"
+
+namespace forja {
+
+// "sha256/ab/cdef..." — where an object lives relative to a store's root, in the
+// cache and on every remote alike.
+std::string ObjectKey(const Oid& oid);
+
+// How a workspace file shares bytes with its cache object, in order of preference.
+enum class LinkType { kReflink, kHardlink, kCopy };
+
+const char* LinkTypeName(LinkType t);
+// Parses "reflink,hardlink,copy" (or a YAML list joined with commas).
+Result<std::vector<LinkType>> ParseLinkTypes(std::string_view list);
+
+class Cache {
+ public:
+  Cache(std::string root, std::vector<LinkType> link_types);
+
+  const std::string& root() const { return root_; }
+  std::string PathOf(const Oid& oid) const;
+  bool Has(const Oid& oid) const;
+
+  // Creates sha256/00..ff once, so storing never has to mkdir.
+  Status Prepare();
+
+  // Puts the workspace file `ws_path` (hashed to `oid`, with stat `hashed` taken
+  // while hashing) into the cache, and leaves the workspace file as a link of the
+  // first link type that works. A hardlinked workspace file becomes read-only.
+  // Not durable until Sync().
+  Status Store(const std::string& ws_path, const Oid& oid, const FileStat& hashed);
+
+  // Stores `data` (e.g. a manifest) as an object; returns its oid. Not durable until Sync().
+  Result<Oid> StoreBytes(std::string_view data);
+
+  // Adopts a downloaded temp file (already verified to hash to `oid`).
+  Status Adopt(TempFile tmp, const Oid& oid);
+
+  // Replaces `ws_path` by the object's bytes (atomically: temp + rename).
+  // `mode` gives the executable bit for copies.
+  Status Checkout(const Oid& oid, const std::string& ws_path, uint32_t mode);
+
+  Result<std::string> Read(const Oid& oid) const;
+
+  // Every object in the cache.
+  Result<std::vector<Oid>> List() const;
+  Status Remove(const Oid& oid);
+  // Moves a corrupt object to .forja/quarantine/<hex> so the next pull can refetch it.
+  Status Quarantine(const Oid& oid, const std::string& quarantine_dir);
+
+  // One syncfs for every object written since the last Sync.
+  Status Sync();
+
+  // The link type used for the last Store/Checkout (for messages and tests).
+  LinkType effective_link_type() const { return link_types_[type_index_.load()]; }
+
+ private:
+  // Advances to the next link type after `failed` reported it cannot work here.
+  bool FallBack(size_t failed);
+
+  std::string root_;
+  std::vector<LinkType> link_types_;
+  std::atomic<size_t> type_index_{0};
+  std::atomic<bool> dirty_{false};
+};
+
+}  // namespace forja

@@ -1,0 +1,49 @@
+// .forja/state.db: what forja knows of the workspace's files so that unchanged
+// files are never hashed twice. For each tracked path it keeps one snapshot: every
+// file's (inode, size, mtime_ns, ctime_ns) as they were when its hash was known.
+// A file whose stamp still matches has that hash; any difference means rehash.
+// One row per tracked path (a packed blob) so a status of 100,000 files reads one row.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "forja/core/fs.h"
+#include "forja/core/sha256.h"
+#include "forja/core/status.h"
+
+struct sqlite3;
+
+namespace forja {
+
+struct StampedFile {
+  std::string path;  // relative to the tracked path; "" when the tracked path is a file
+  FileStat stat;     // ino, size, mtime_ns, ctime_ns (mode unused)
+  Oid oid;
+};
+
+struct Snapshot {
+  Oid oid;                         // the tracked path's oid (file, or dir manifest) when taken
+  std::vector<StampedFile> files;  // sorted by path
+
+  // The entry for `path`, or null.
+  const StampedFile* Find(const std::string& path) const;
+};
+
+class StateDb {
+ public:
+  static Result<std::unique_ptr<StateDb>> Open(const std::string& path);
+  ~StateDb();
+
+  Result<std::optional<Snapshot>> Get(const std::string& tracked_path);
+  Status Put(const std::string& tracked_path, const Snapshot& snap);
+  Status Remove(const std::string& tracked_path);
+
+ private:
+  explicit StateDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+}  // namespace forja

@@ -1,0 +1,22 @@
+// Running a child process (posix_spawn) and capturing what it prints.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "forja/core/status.h"
+
+namespace forja {
+
+struct ProcessResult {
+  int exit_code = -1;  // -signal when killed by a signal
+  std::string out;     // standard output
+  std::string err;     // standard error
+};
+
+// Runs argv[0] (searched on PATH) in `cwd` ("" = current) with `input` on its
+// standard input, and waits. Fails only when the process cannot be started.
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::string& cwd = "",
+                                 const std::string& input = "");
+
+}  // namespace forja

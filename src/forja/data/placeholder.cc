@@ -1,0 +1,1 @@
+namespace forja { int data_placeholder; }

@@ -1,0 +1,61 @@
+// A remote: somewhere objects are pushed to and pulled from. Objects live under
+// the remote's prefix with the cache's own layout, sha256/<2 hex>/<62 hex>, so a
+// local remote is a plain copy of a cache and `sha256sum` verifies any object.
+//
+// Implementations must be safe to call from several threads at once: the
+// transfer engine runs Put/Get in parallel.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "forja/cas/cache.h"  // ObjectKey
+#include "forja/core/sha256.h"
+#include "forja/core/status.h"
+
+namespace forja {
+
+struct RemoteConfig {
+  std::string name;
+  std::string url;                            // /path, file:///path, or s3://bucket/prefix
+  std::map<std::string, std::string> options;  // endpoint, region, profile, retries, ...
+};
+
+class Remote {
+ public:
+  virtual ~Remote() = default;
+
+  // Human-readable location, e.g. "s3://bucket/prefix (http://127.0.0.1:4568)".
+  virtual std::string Describe() const = 0;
+
+  // For each oid, whether the remote holds it. May list instead of probing one by one.
+  virtual Result<std::vector<bool>> Has(const std::vector<Oid>& oids, int jobs) = 0;
+
+  // Stores the bytes of local file `path` (`size` bytes, hashing to `oid`) as the
+  // object. Atomic on the remote: a reader never sees a partial object.
+  virtual Status Put(const Oid& oid, const std::string& path, uint64_t size) = 0;
+
+  // Writes the object's bytes into `fd` from offset 0 (truncating what a failed
+  // try wrote). NotFound when the remote lacks it. The caller verifies the hash.
+  virtual Status Get(const Oid& oid, int fd) = 0;
+
+  // Every object on the remote (names that are not object keys are skipped).
+  virtual Result<std::vector<Oid>> List() = 0;
+
+  virtual Status Remove(const Oid& oid) = 0;
+
+  // Makes everything Put so far durable. Local remotes skip the per-object fsync
+  // and make one syncfs here; object stores are durable on each PUT.
+  virtual Status Flush() { return Status::Ok(); }
+
+  // Moves a corrupted object aside (to quarantine/ under the prefix) so a later
+  // push can replace it; the bytes are kept for inspection.
+  virtual Status Quarantine(const Oid& oid) = 0;
+};
+
+// Opens the remote `cfg` describes; user error for an unknown scheme or a bad option.
+Result<std::unique_ptr<Remote>> OpenRemote(const RemoteConfig& cfg);
+
+}  // namespace forja

@@ -1,0 +1,115 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "forja/core/fs.h"
+#include "forja/core/parallel.h"
+#include "forja/core/path.h"
+#include "forja/core/sha256.h"
+#include "forja/core/subprocess.h"
+
+namespace forja {
+namespace {
+
+std::string MakeTempDir() {
+  char tmpl[] = "/tmp/forja-test-XXXXXX";
+  return ::mkdtemp(tmpl);
+}
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(Sha256::Of("").Hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256::Of("abc").Hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Oid, HexRoundTripAndRejects) {
+  Oid o = Sha256::Of("forja");
+  auto back = Oid::FromHex(o.Hex());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, o);
+  EXPECT_FALSE(Oid::FromHex("abc").has_value());
+  EXPECT_FALSE(Oid::FromHex(std::string(64, 'g')).has_value());
+}
+
+TEST(Fs, WriteFileAtomicReplacesAndLeavesNoTemp) {
+  std::string dir = MakeTempDir();
+  std::string p = dir + "/f.txt";
+  ASSERT_TRUE(WriteFileAtomic(p, "one").ok());
+  ASSERT_TRUE(WriteFileAtomic(p, "two").ok());
+  EXPECT_EQ(*ReadFile(p), "two");
+  auto ls = RunProcess({"ls", "-A", dir});
+  ASSERT_TRUE(ls.ok());
+  EXPECT_EQ(ls->out, "f.txt\n");
+  ASSERT_TRUE(RemoveTree(dir).ok());
+  EXPECT_FALSE(Exists(dir));
+}
+
+TEST(Fs, TempFileIsRemovedWhenNotPublished) {
+  std::string dir = MakeTempDir();
+  {
+    auto t = TempFile::CreateBeside(dir + "/x");
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE(t->Write("partial").ok());
+  }
+  auto ls = RunProcess({"ls", "-A", dir});
+  EXPECT_EQ(ls->out, "");
+  ASSERT_TRUE(RemoveTree(dir).ok());
+}
+
+TEST(Path, NormalizeAbsolute) {
+  EXPECT_EQ(NormalizeAbsolute("/a//b/./c/../d/"), "/a/b/d");
+  EXPECT_EQ(NormalizeAbsolute("/.."), "/");
+}
+
+TEST(Path, ResolveInRepoRefusesEscapes) {
+  std::string root = MakeTempDir();
+  ASSERT_TRUE(MakeDirs(root + "/data/sub").ok());
+  ASSERT_EQ(::symlink("/etc", (root + "/data/out").c_str()), 0);
+  ASSERT_EQ(::symlink("sub", (root + "/data/in").c_str()), 0);
+
+  auto ok = ResolveInRepo(root, root + "/data", "sub/../sub/x.csv");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(*ok, "data/sub/x.csv");
+  EXPECT_TRUE(ResolveInRepo(root, root, "data/in/x").ok());
+
+  auto outside = ResolveInRepo(root, root, "../elsewhere");
+  EXPECT_FALSE(outside.ok());
+  EXPECT_NE(outside.status().message().find("outside the repository"), std::string::npos);
+  auto git = ResolveInRepo(root, root, ".git/config");
+  EXPECT_FALSE(git.ok());
+  EXPECT_FALSE(ResolveInRepo(root, root, ".forja").ok());
+  auto link = ResolveInRepo(root, root, "data/out/passwd");
+  EXPECT_FALSE(link.ok());
+  EXPECT_NE(link.status().message().find("symlink"), std::string::npos);
+  ASSERT_TRUE(RemoveTree(root).ok());
+}
+
+TEST(Parallel, RunsEveryItemAndReportsFirstError) {
+  std::atomic<int> sum{0};
+  ASSERT_TRUE(ParallelFor(1000, 4, [&](size_t i) {
+                sum += static_cast<int>(i);
+                return Status::Ok();
+              }).ok());
+  EXPECT_EQ(sum.load(), 999 * 1000 / 2);
+  Status st = ParallelFor(100, 2, [](size_t i) {
+    return i == 50 ? Status::User("item 50 failed") : Status::Ok();
+  });
+  EXPECT_EQ(st.code(), Code::kUser);
+  EXPECT_EQ(st.message(), "item 50 failed");
+}
+
+TEST(Subprocess, CapturesOutputAndExitCode) {
+  auto r = RunProcess({"sh", "-c", "cat; echo err >&2; exit 3"}, "", "hello");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->out, "hello");
+  EXPECT_EQ(r->err, "err\n");
+  EXPECT_EQ(r->exit_code, 3);
+}
+
+}  // namespace
+}  // namespace forja
