@@ -107,7 +107,9 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
     if (type == LinkType::kHardlink) {
       if (!have) {
         // The workspace file becomes the object: no bytes are copied.
-        if (::link(ws_path.c_str(), obj.c_str()) != 0 && errno != EEXIST) {
+        // AT_SYMLINK_FOLLOW: an in-repository symlink stores its target's bytes.
+        if (::linkat(AT_FDCWD, ws_path.c_str(), AT_FDCWD, obj.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+          if (errno == EEXIST) continue;  // another thread stored the same bytes first
           if (Unsupported(errno) && FallBack(idx)) continue;
           return Status::FromErrno("cannot link " + ws_path + " into the cache", errno);
         }

@@ -32,6 +32,7 @@ std::string Encode(const Snapshot& snap) {
   std::string out;
   out.reserve(40 + snap.files.size() * 80);
   out.append(reinterpret_cast<const char*>(snap.oid.bytes.data()), 32);
+  PutU64(&out, static_cast<uint64_t>(snap.taken_ns));
   PutU64(&out, snap.files.size());
   for (const auto& f : snap.files) {
     PutU64(&out, f.path.size());
@@ -49,11 +50,12 @@ std::string Encode(const Snapshot& snap) {
 std::optional<Snapshot> Decode(const char* p, size_t n) {
   const char* end = p + n;
   Snapshot snap;
-  uint64_t count;
-  if (n < 40) return std::nullopt;
+  uint64_t count, taken;
+  if (n < 48) return std::nullopt;
   std::memcpy(snap.oid.bytes.data(), p, 32);
   p += 32;
-  if (!GetU64(p, end, &count) || count > n) return std::nullopt;
+  if (!GetU64(p, end, &taken) || !GetU64(p, end, &count) || count > n) return std::nullopt;
+  snap.taken_ns = static_cast<int64_t>(taken);
   snap.files.resize(count);
   for (auto& f : snap.files) {
     uint64_t len, mt, ct;

@@ -26,10 +26,19 @@ struct StampedFile {
 
 struct Snapshot {
   Oid oid;                         // the tracked path's oid (file, or dir manifest) when taken
+  int64_t taken_ns = 0;            // wall clock when the stamps were read
   std::vector<StampedFile> files;  // sorted by path
 
   // The entry for `path`, or null.
   const StampedFile* Find(const std::string& path) const;
+
+  // Whether `now` (a fresh lstat) proves the file still has `f.oid`. A file modified
+  // within the clock tick before the snapshot was taken ("racy", as git calls it)
+  // could change again without its mtime moving, so it is never trusted.
+  bool Trusts(const StampedFile& f, const FileStat& now) const {
+    constexpr int64_t kRacyWindowNs = 100'000'000;
+    return f.stat.SameContentStamp(now) && taken_ns - now.mtime_ns > kRacyWindowNs;
+  }
 };
 
 class StateDb {

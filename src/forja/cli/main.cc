@@ -1,1 +1,105 @@
-int main() { return 0; }
+// forja: one program for the infrastructure around machine-learning models.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "forja/cli/cli.h"
+#include "forja/core/log.h"
+#include "forja/core/path.h"
+#include "forja/data/workspace.h"
+
+#ifndef FORJA_VERSION
+#define FORJA_VERSION "dev"
+#endif
+
+namespace forja {
+
+const char* const kExitCodesHelp =
+    "Exit codes: 0 success; 1 a difference was found (status, verify) or a user error\n"
+    "(bad input, missing path, refused to lose data, lock held); 2 bad usage;\n"
+    "3 the environment failed (I/O, full disk, corrupt data, remote unreachable or refusing);\n"
+    "4 an internal error (a bug: please report it).";
+
+int Fail(const Status& st) {
+  LogError(st.message());
+  return ExitCodeFor(st.code());
+}
+
+void Out(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code) {
+  auto ws = Workspace::Open(CurrentDir());
+  if (!ws.ok()) {
+    *exit_code = Fail(ws.status());
+    return nullptr;
+  }
+  return std::move(*ws);
+}
+
+Result<std::vector<std::string>> ResolveAll(Workspace& ws, const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    ASSIGN_OR_RETURN(std::string rel, ws.Resolve(p));
+    out.push_back(std::move(rel));
+  }
+  return out;
+}
+
+namespace {
+
+int Run(int argc, char** argv) {
+  CLI::App app{
+      "forja: versioned data and models, reproducible pipelines, experiment tracking, a model\n"
+      "registry and model serving, in one program.",
+      "forja"};
+  app.footer(kExitCodesHelp);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.set_version_flag("--version", std::string("forja ") + FORJA_VERSION);
+  GlobalOptions g;
+  app.add_option("-C", g.directory, "Run as if forja was started in DIR")->type_name("DIR");
+  app.add_flag("-q,--quiet", g.quiet, "Print only errors (and requested output)");
+  app.add_flag("-v,--verbose", g.verbose, "Print more detail");
+  app.add_flag("--wait", g.wait, "Wait for the workspace lock instead of failing when it is held");
+
+  Action action;
+  RegisterDataCommands(app, g, &action);
+  RegisterRemoteCommands(app, g, &action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string where;
+    for (auto* sub : app.get_subcommands()) where = " " + sub->get_name();
+    LogError(std::string(e.what()) + "; see forja" + where + " --help");
+    return 2;
+  }
+  SetVerbosity(g.quiet ? Verbosity::kQuiet : g.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  if (!g.directory.empty() && ::chdir(g.directory.c_str()) != 0)
+    return Fail(Status::FromErrno("-C " + g.directory, errno));
+  if (!action) return Fail(Status::Usage("no command given; see forja --help"));
+  return action();
+}
+
+}  // namespace
+}  // namespace forja
+
+int main(int argc, char** argv) {
+  try {
+    return forja::Run(argc, argv);
+  } catch (const std::exception& e) {
+    forja::LogError(std::string("internal error: ") + e.what());
+    return 4;
+  }
+}

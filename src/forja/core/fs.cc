@@ -102,7 +102,7 @@ bool IsTempName(std::string_view name) {
 
 Result<TempFile> TempFile::CreateBeside(const std::string& final_path, mode_t mode) {
   std::string tmp = TempNameBeside(final_path);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Status::FromErrno("cannot create " + tmp, errno);
   return TempFile(tmp, final_path, Fd(fd), mode);
 }

@@ -1,0 +1,51 @@
+// Shared pieces of the command-line front end. Each command group lives in its
+// own file and registers its subcommands here; commands parse, call the
+// modules, and print — nothing more.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "forja/core/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace forja {
+
+class Workspace;
+
+struct GlobalOptions {
+  std::string directory;  // -C
+  bool quiet = false;
+  bool verbose = false;
+  bool wait = false;  // wait for the workspace lock
+  int jobs = 0;       // -j, 0 = command's default
+};
+
+// What a command does once arguments are parsed; returns the process exit code.
+using Action = std::function<int()>;
+
+// Registers subcommands; each stores its Action in *action when selected.
+void RegisterDataCommands(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterRemoteCommands(CLI::App& app, GlobalOptions& g, Action* action);
+
+// Opens the workspace around the current folder; prints the error and returns null on failure.
+std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code);
+
+// Resolves user-typed paths to repository-relative ones.
+Result<std::vector<std::string>> ResolveAll(Workspace& ws, const std::vector<std::string>& paths);
+
+// Prints "forja: error: <message>" and returns the exit code for its kind.
+int Fail(const Status& st);
+
+// Writes to stdout with a trailing newline.
+void Out(const std::string& line);
+
+// The help epilog shared by every command: exit codes.
+extern const char* const kExitCodesHelp;
+
+}  // namespace forja

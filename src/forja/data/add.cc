@@ -1,0 +1,122 @@
+// forja add: hash, store, write the pointer file, ignore in git.
+#include <sys/stat.h>
+
+#include "forja/core/fs.h"
+#include "forja/core/log.h"
+#include "forja/core/parallel.h"
+#include "forja/core/progress.h"
+#include "forja/core/subprocess.h"
+#include "forja/data/data.h"
+#include "forja/data/scan.h"
+
+namespace forja {
+
+namespace {
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Refuses paths forja cannot track sensibly, before touching anything.
+Status CheckAddable(Workspace& ws, const std::string& rel) {
+  if (rel.empty()) return Status::User("cannot add the repository root; add a file or folder in it");
+  if (EndsWith(rel, kPointerSuffix))
+    return Status::User(rel + " is a forja pointer file; add the data it describes instead");
+  struct stat st;
+  if (::lstat(ws.Abs(rel).c_str(), &st) != 0)
+    return Status::User(rel + " does not exist");
+  for (std::string dir = Dirname(rel); dir != "."; dir = Dirname(dir)) {
+    if (Exists(ws.Abs(dir) + std::string(kPointerSuffix)))
+      return Status::User(rel + " is inside " + dir + ", which forja already tracks; add " + dir +
+                          " again instead");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    auto inner = ws.FindTracked({rel + "/"});
+    if (inner.ok() && !inner->empty())
+      return Status::User(rel + " contains tracked data (" + (*inner)[0].rel +
+                          "); forja cannot track a folder and a part of it");
+  }
+  return Status::Ok();
+}
+
+// DVC's rule too: data that git already tracks would be versioned twice.
+Status CheckNotInGit(Workspace& ws, const std::vector<std::string>& rels) {
+  if (!Exists(ws.root() + "/.git")) return Status::Ok();
+  std::vector<std::string> argv = {"git", "ls-files", "-z", "--"};
+  argv.insert(argv.end(), rels.begin(), rels.end());
+  auto r = RunProcess(argv, ws.root());
+  if (!r.ok() || r->exit_code != 0) return Status::Ok();  // no usable git: nothing to check
+  if (r->out.empty()) return Status::Ok();
+  std::string first = r->out.substr(0, r->out.find('\0'));
+  return Status::User(first + " is tracked by git; run `git rm -r --cached " + first +
+                      "` first, then forja add it");
+}
+
+Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
+  AddResult out;
+  out.rel = rel;
+  ASSIGN_OR_RETURN(StateDb * db, ws.state());
+  ASSIGN_OR_RETURN(auto snap, db->Get(rel));
+  std::optional<ScanResult> scanned;
+  {
+    Progress progress("hashing " + rel, 0);
+    ASSIGN_OR_RETURN(scanned, ScanPath(ws, rel, snap, jobs, &progress));
+  }
+  ScanResult& scan = *scanned;
+  if (!scan.exists) return Status::User(rel + " does not exist");
+  out.hashed_files = scan.hashed_files;
+
+  Cache& cache = ws.cache();
+  RETURN_IF_ERROR(cache.Prepare());
+  std::string abs = ws.Abs(rel);
+  {
+    Progress progress("storing " + rel, scan.entries.size());
+    RETURN_IF_ERROR(ParallelFor(scan.entries.size(), jobs, [&](size_t i) {
+      const ManifestEntry& e = scan.entries[i];
+      std::string path = scan.is_dir ? abs + "/" + e.path : abs;
+      Status st = cache.Store(path, e.oid, scan.stamps[i].stat);
+      progress.Add(1);
+      return st;
+    }));
+  }
+  if (scan.is_dir) {
+    if (scan.manifest_text.empty()) scan.manifest_text = SerializeManifest(scan.entries);
+    ASSIGN_OR_RETURN(Oid manifest, cache.StoreBytes(scan.manifest_text));
+    if (manifest != scan.oid) return Status::Internal("manifest hash mismatch for " + rel);
+  }
+  // Objects first, durably; only then the pointer that names them.
+  RETURN_IF_ERROR(cache.Sync());
+
+  Pointer& p = out.pointer;
+  p.path = Basename(rel);
+  p.is_dir = scan.is_dir;
+  p.oid = scan.oid;
+  p.size = scan.bytes;
+  p.files = scan.entries.size();
+  std::string pointer_path = abs + std::string(kPointerSuffix);
+  std::string text = p.Serialize();
+  auto old = ReadFile(pointer_path);
+  out.changed = !old.ok() || *old != text;
+  if (out.changed) RETURN_IF_ERROR(WriteFileAtomic(pointer_path, text));
+  RETURN_IF_ERROR(ws.IgnoreInGit(rel));
+  RETURN_IF_ERROR(SaveSnapshot(ws, rel, scan, jobs, /*same_mtime=*/true));
+  LogVerbose(rel + ": stored with " + LinkTypeName(cache.effective_link_type()) +
+             ", hashed " + std::to_string(scan.hashed_files) + " of " +
+             std::to_string(scan.entries.size()) + " files");
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<AddResult>> Add(Workspace& ws, const std::vector<std::string>& rels, int jobs) {
+  for (const auto& rel : rels) RETURN_IF_ERROR(CheckAddable(ws, rel));
+  RETURN_IF_ERROR(CheckNotInGit(ws, rels));
+  std::vector<AddResult> out;
+  for (const auto& rel : rels) {
+    ASSIGN_OR_RETURN(AddResult r, AddOne(ws, rel, jobs));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace forja

@@ -1,0 +1,135 @@
+// forja gc: find (and with --force remove) objects nothing references.
+#include <sys/stat.h>
+
+#include <mutex>
+#include <unordered_set>
+
+#include "forja/cas/manifest.h"
+#include "forja/core/parallel.h"
+#include "forja/core/subprocess.h"
+#include "forja/data/data.h"
+
+namespace forja {
+
+namespace {
+
+using OidSet = std::unordered_set<Oid, OidHash>;
+
+struct Roots {
+  OidSet files;
+  OidSet dirs;
+};
+
+// Pointer files in every commit of every ref: one rev-list, one cat-file batch.
+Status AddCommitRoots(Workspace& ws, Roots* roots, std::vector<std::string>* warnings) {
+  if (!Exists(ws.root() + "/.git"))
+    return Status::User("--all-commits needs a git repository, and " + ws.root() + " has none");
+  ASSIGN_OR_RETURN(auto list, RunProcess({"git", "rev-list", "--all", "--objects"}, ws.root()));
+  if (list.exit_code != 0)
+    return Status::User("git rev-list failed: " + list.err.substr(0, list.err.find('\n')));
+  std::string batch;
+  std::vector<std::string> names;
+  size_t pos = 0;
+  while (pos < list.out.size()) {
+    size_t nl = list.out.find('\n', pos);
+    if (nl == std::string::npos) nl = list.out.size();
+    std::string_view line(list.out.data() + pos, nl - pos);
+    pos = nl + 1;
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) continue;
+    std::string_view path = line.substr(sp + 1);
+    if (path.size() <= kPointerSuffix.size() ||
+        path.substr(path.size() - kPointerSuffix.size()) != kPointerSuffix)
+      continue;
+    batch += std::string(line.substr(0, sp)) + "\n";
+    names.emplace_back(path);
+  }
+  if (names.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto cat, RunProcess({"git", "cat-file", "--batch"}, ws.root(), batch));
+  if (cat.exit_code != 0) return Status::User("git cat-file failed: " + cat.err);
+  pos = 0;
+  for (const auto& name : names) {
+    size_t nl = cat.out.find('\n', pos);
+    if (nl == std::string::npos) break;
+    std::string header = cat.out.substr(pos, nl - pos);  // "<sha> blob <size>"
+    size_t sp = header.rfind(' ');
+    if (header.find(" blob ") == std::string::npos) {
+      pos = nl + 1;
+      continue;
+    }
+    size_t size = std::stoul(header.substr(sp + 1));
+    std::string body = cat.out.substr(nl + 1, size);
+    pos = nl + 1 + size + 1;
+    std::string stem = Basename(name.substr(0, name.size() - kPointerSuffix.size()));
+    auto p = ParsePointer(body, name + " (in git history)", stem);
+    if (!p.ok()) {
+      warnings->push_back(p.status().message() + "; its data is not protected from gc");
+      continue;
+    }
+    (p->is_dir ? roots->dirs : roots->files).insert(p->oid);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<GcResult> Gc(Workspace& ws, const GcOptions& opts) {
+  GcResult res;
+  int jobs = opts.jobs > 0 ? opts.jobs : DefaultJobs() * 2;
+  Roots roots;
+  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked({}));
+  for (const auto& t : tracked) (t.pointer.is_dir ? roots.dirs : roots.files).insert(t.pointer.oid);
+  if (opts.all_commits) RETURN_IF_ERROR(AddCommitRoots(ws, &roots, &res.warnings));
+
+  std::unique_ptr<Remote> remote;
+  if (!opts.remote.empty()) {
+    std::string name;
+    ASSIGN_OR_RETURN(remote, ws.OpenRemote(opts.remote, &name));
+    res.where = "remote '" + name + "'";
+  } else {
+    res.where = "cache";
+  }
+  Cache& cache = ws.cache();
+
+  // Everything reachable: files, manifests, and the files manifests list.
+  OidSet live = roots.files;
+  for (const Oid& dir : roots.dirs) {
+    live.insert(dir);
+    auto text = cache.Read(dir);
+    if (!text.ok()) {
+      res.warnings.push_back("the manifest " + ObjectKey(dir) +
+                             " is not in the cache, so the files it lists are not known; fetch it "
+                             "first (forja fetch) to protect them");
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto entries, ParseManifest(*text, ObjectKey(dir)));
+    for (const auto& e : entries) live.insert(e.oid);
+  }
+
+  std::vector<Oid> all;
+  if (remote) {
+    ASSIGN_OR_RETURN(all, remote->List());
+  } else {
+    ASSIGN_OR_RETURN(all, cache.List());
+  }
+  for (const Oid& o : all) {
+    if (live.count(o)) {
+      res.kept++;
+      continue;
+    }
+    uint64_t size = 0;
+    struct stat st;
+    if (!remote && ::stat(cache.PathOf(o).c_str(), &st) == 0) size = static_cast<uint64_t>(st.st_size);
+    res.garbage.emplace_back(o, size);
+    res.bytes += size;
+  }
+  if (opts.force) {
+    RETURN_IF_ERROR(ParallelFor(res.garbage.size(), jobs, [&](size_t i) {
+      return remote ? remote->Remove(res.garbage[i].first) : cache.Remove(res.garbage[i].first);
+    }));
+    res.removed = true;
+  }
+  return res;
+}
+
+}  // namespace forja

@@ -1,1 +1,0 @@
-namespace forja { int data_placeholder; }

@@ -1,0 +1,83 @@
+// The workspace: a folder with .forja/ in it (usually a git repository), its
+// manifest forja.yaml, and the local state under .forja/.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "forja/cas/cache.h"
+#include "forja/cas/state_db.h"
+#include "forja/core/lock.h"
+#include "forja/core/status.h"
+#include "forja/data/pointer.h"
+#include "forja/remote/remote.h"
+
+namespace forja {
+
+// What forja.yaml says (the parts the data commands use).
+struct ProjectConfig {
+  std::vector<LinkType> link_types{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy};
+  std::vector<RemoteConfig> remotes;
+  std::string default_remote;
+
+  const RemoteConfig* FindRemote(const std::string& name) const;
+};
+
+// Parses forja.yaml's text; errors are "forja.yaml:<line>: <field>: <what>".
+Result<ProjectConfig> ParseProjectConfig(const std::string& text, const std::string& name);
+
+// A tracked path: its pointer file and what it says.
+struct Tracked {
+  std::string rel;           // repository-relative data path, e.g. "data/images"
+  std::string pointer_path;  // absolute path of "<rel>.forja"
+  Pointer pointer;
+};
+
+class Workspace {
+ public:
+  // Creates .forja/, forja.yaml and .gitignore entries in `dir`. Idempotent.
+  // Without `no_scm`, `dir` must be the top of a git repository.
+  static Status Init(const std::string& dir, bool no_scm, std::vector<std::string>* created);
+
+  // Finds the workspace containing `start` (searching upward).
+  static Result<std::unique_ptr<Workspace>> Open(const std::string& start);
+
+  const std::string& root() const { return root_; }
+  std::string Abs(const std::string& rel) const;  // root + "/" + rel
+  std::string ForjaDir() const { return root_ + "/.forja"; }
+  const ProjectConfig& config() const { return config_; }
+  Cache& cache() { return *cache_; }
+  Result<StateDb*> state();
+
+  // Resolves a user-typed path to a repository-relative one (see ResolveInRepo).
+  Result<std::string> Resolve(const std::string& user_path) const;
+
+  // Takes the workspace lock for a writing command.
+  Result<FileLock> Lock(const std::string& what, bool wait);
+
+  // Pointer files: under `rels` (repository-relative; empty = the whole workspace).
+  // A path may name the data or its .forja file. Malformed pointers are errors.
+  Result<std::vector<Tracked>> FindTracked(const std::vector<std::string>& rels) const;
+  Result<Tracked> LoadTracked(const std::string& rel) const;
+
+  // The remote to use: `name`, else the default, else the only one.
+  Result<std::unique_ptr<Remote>> OpenRemote(const std::string& name, std::string* chosen) const;
+
+  // Rewrites forja.yaml's remotes (keeping the rest of the file and its comments).
+  Status SaveRemotes(const std::vector<RemoteConfig>& remotes, const std::string& default_remote);
+
+  // Adds "/<name>" to the .gitignore in the folder of `rel`, if missing.
+  Status IgnoreInGit(const std::string& rel) const;
+
+ private:
+  Workspace(std::string root, ProjectConfig config);
+
+  std::string root_;
+  ProjectConfig config_;
+  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<StateDb> state_;
+};
+
+}  // namespace forja
