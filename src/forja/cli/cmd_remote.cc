@@ -169,7 +169,8 @@ int DoTransfer(GlobalOptions& g, Verb verb, const std::vector<std::string>& path
       written += r.written;
       removed += r.removed;
       if (r.written || r.removed)
-        LogInfo(r.rel + ": " + std::to_string(r.written) + " files written, " + std::to_string(r.removed) + " removed");
+        LogInfo(r.rel + ": " + std::to_string(r.written) + (r.written == 1 ? " file" : " files") +
+                " written, " + std::to_string(r.removed) + " removed");
     }
   }
   if (as_json) {

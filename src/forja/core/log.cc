@@ -11,6 +11,7 @@ std::mutex g_mu;
 
 void Emit(const char* prefix, const std::string& msg) {
   std::lock_guard<std::mutex> lock(g_mu);
+  std::fflush(stdout);  // keep command output and diagnostics in order on a shared terminal
   std::fprintf(stderr, "%s%s\n", prefix, msg.c_str());
 }
 }  // namespace

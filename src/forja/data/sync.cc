@@ -43,7 +43,8 @@ Status Download(Remote& remote, const std::string& remote_name, Cache& cache, co
 // by skipping what arrived. With `fetch_manifests`, missing manifests are fetched.
 Result<std::vector<Wanted>> CollectObjects(Workspace& ws, const std::vector<Tracked>& tracked,
                                            Remote* remote, const std::string& remote_name,
-                                           std::vector<Wanted>* manifests) {
+                                           std::vector<Wanted>* manifests,
+                                           uint64_t* fetched_manifests = nullptr) {
   std::vector<Wanted> files;
   Cache& cache = ws.cache();
   for (const auto& t : tracked) {
@@ -59,6 +60,7 @@ Result<std::vector<Wanted>> CollectObjects(Workspace& ws, const std::vector<Trac
         return Status::User(t.rel + " is not on remote '" + remote_name +
                             "'; push it from a repository that has it");
       RETURN_IF_ERROR(st);
+      if (fetched_manifests) ++*fetched_manifests;
     }
     ASSIGN_OR_RETURN(std::string text, cache.Read(t.pointer.oid));
     ASSIGN_OR_RETURN(auto entries, ParseManifest(text, ObjectKey(t.pointer.oid)));
@@ -131,7 +133,9 @@ Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels
   Cache& cache = ws.cache();
   RETURN_IF_ERROR(cache.Prepare());
   std::vector<Wanted> manifests;
-  ASSIGN_OR_RETURN(auto files, CollectObjects(ws, tracked, remote.get(), res.remote, &manifests));
+  uint64_t fetched_manifests = 0;
+  ASSIGN_OR_RETURN(auto files, CollectObjects(ws, tracked, remote.get(), res.remote, &manifests,
+                                              &fetched_manifests));
 
   // Only what the cache lacks: an interrupted pull resumes where it stopped.
   std::vector<char> have(files.size());
@@ -164,8 +168,10 @@ Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels
     }));
   }
   RETURN_IF_ERROR(cache.Sync());
-  res.transferred = todo.size() - absent.size();
+  res.transferred = todo.size() - absent.size() + fetched_manifests;
+  res.present += manifests.size() - fetched_manifests;
   res.bytes = total_bytes;
+  for (const auto& m : manifests) res.bytes += m.size;
   if (!absent.empty())
     return Status::User(std::to_string(absent.size()) + " object" + (absent.size() > 1 ? "s are" : " is") +
                         " missing on remote '" + res.remote + "' (e.g. " + absent[0]->label +
