@@ -10,6 +10,7 @@
 set -uo pipefail
 
 : "${FORJA:?FORJA must name the forja binary under test}"
+FORJA=$(realpath "$FORJA")
 FORJA_SOURCE=${FORJA_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 export FORJA_PROGRESS=0  # progress meters would pollute captured output
 export GIT_AUTHOR_NAME=forja-test GIT_AUTHOR_EMAIL=test@localhost

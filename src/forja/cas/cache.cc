@@ -88,6 +88,32 @@ Status Cache::Prepare() {
   return Status::Ok();
 }
 
+Status Cache::ChooseLinkType(const std::string& workspace_dir) {
+  RETURN_IF_ERROR(MakeDirs(root_));
+  ASSIGN_OR_RETURN(TempFile probe, TempFile::CreateBeside(root_ + "/probe"));
+  RETURN_IF_ERROR(probe.Write("forja"));
+  for (size_t i = 0; i < link_types_.size(); i++) {
+    LinkType t = link_types_[i];
+    bool works = t == LinkType::kCopy;
+    std::string dst = TempNameBeside(workspace_dir + "/probe");
+    if (t == LinkType::kHardlink) {
+      works = ::link(probe.path().c_str(), dst.c_str()) == 0;
+    } else if (t == LinkType::kReflink) {
+      int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) {
+        Fd guard(fd);
+        works = Reflink(probe.fd(), fd).ok();
+      }
+    }
+    ::unlink(dst.c_str());
+    if (works) {
+      type_index_ = i;
+      return Status::Ok();
+    }
+  }
+  return Status::Internal("no link type works");
+}
+
 bool Cache::FallBack(size_t failed) {
   size_t expected = failed;
   if (failed + 1 >= link_types_.size()) return false;

@@ -35,6 +35,11 @@ class Cache {
   // Creates sha256/00..ff once, so storing never has to mkdir.
   Status Prepare();
 
+  // Picks the first configured link type that works between the cache and
+  // `workspace_dir` (a reflink or hardlink attempt on a scratch file), so every file
+  // of one command is linked the same way.
+  Status ChooseLinkType(const std::string& workspace_dir);
+
   // Puts the workspace file `ws_path` (hashed to `oid`, with stat `hashed` taken
   // while hashing) into the cache, and leaves the workspace file as a link of the
   // first link type that works. A hardlinked workspace file becomes read-only.

@@ -68,6 +68,7 @@ Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
 
   Cache& cache = ws.cache();
   RETURN_IF_ERROR(cache.Prepare());
+  RETURN_IF_ERROR(cache.ChooseLinkType(Dirname(ws.Abs(rel))));
   std::string abs = ws.Abs(rel);
   {
     Progress progress("storing " + rel, scan.entries.size());

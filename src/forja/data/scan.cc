@@ -162,7 +162,10 @@ Status SaveSnapshot(Workspace& ws, const std::string& rel, const ScanResult& sca
   }));
   size_t w = 0;
   for (size_t i = 0; i < snap.files.size(); i++)
-    if (keep[i]) snap.files[w++] = std::move(snap.files[i]);
+    if (keep[i]) {
+      if (w != i) snap.files[w] = std::move(snap.files[i]);  // never self-move: it empties
+      w++;
+    }
   // A snapshot missing files no longer describes the whole tree: void its oid.
   if (w != snap.files.size()) snap.oid = Oid{};
   snap.files.resize(w);
