@@ -181,14 +181,18 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& start) {
   if (::realpath(start.c_str(), real) == nullptr)
     return Status::FromErrno("cannot open " + start, errno);
   std::string dir = real;
+  // The root is marked by forja.yaml (versioned, so a fresh clone has it) or .forja/.
   for (;;) {
     struct stat st;
     if (::stat((dir + "/.forja").c_str(), &st) == 0 && S_ISDIR(st.st_mode)) break;
+    if (::stat((dir + "/" + kManifestName).c_str(), &st) == 0 && S_ISREG(st.st_mode)) break;
     if (dir == "/")
-      return Status::User("not inside a forja repository (no .forja/ here or above " + start +
-                          "); run `forja init`");
+      return Status::User("not inside a forja repository (no forja.yaml or .forja/ here or above " +
+                          start + "); run `forja init`");
     dir = Dirname(dir);
   }
+  // A fresh clone has forja.yaml but not the unversioned local state: make it.
+  RETURN_IF_ERROR(MakeDirs(dir + "/.forja/cache"));
   std::string manifest = dir + "/" + kManifestName;
   ProjectConfig cfg;
   if (Exists(manifest)) {
