@@ -103,9 +103,10 @@ TEST(SigV4, AgreesWithBotocore) {
   std::string py = R"PY(
 import sys
 sys.path.insert(0, '/usr/lib/python3/dist-packages')
-from awscli.botocore.auth import S3SigV4Auth
-from awscli.botocore.awsrequest import AWSRequest
-from awscli.botocore.credentials import Credentials
+import awscli  # makes the vendored botocore importable as botocore
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 r = AWSRequest(method='GET', url='http://127.0.0.1:4568/my-bucket/?' + sys.argv[1])
 r.headers['x-amz-date'] = '20130524T000000Z'
 r.headers['x-amz-content-sha256'] = sys.argv[2]

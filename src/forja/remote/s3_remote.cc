@@ -39,6 +39,8 @@ constexpr size_t kListAbove = 1000;
 constexpr uint64_t kMaxParts = 10000;  // S3's limit per upload
 constexpr int kPartJobs = 4;           // parts of one object sent at once
 constexpr double kMaxBackoffMs = 20000;
+// What objects are to S3 (and to browsers fetching them): opaque bytes.
+constexpr char kContentType[] = "application/octet-stream";
 
 // One S3 request before signing.
 struct S3Call {
@@ -152,6 +154,7 @@ class S3Remote : public Remote {
     // The object's name is its SHA-256, which is exactly the payload hash SigV4
     // wants: S3 then rejects any bytes that do not match the oid.
     c.payload_sha256 = oid.Hex();
+    c.headers = {{"content-type", kContentType}};
     c.body_fd = fd.get();
     c.body_size = size;
     return Check(c);
@@ -420,6 +423,7 @@ Result<std::vector<std::string>> S3Remote::HashParts(const Oid& oid, const std::
 Result<std::string> S3Remote::CreateUpload(const std::string& key) const {
   S3Call c{"POST", key};
   c.query = {{"uploads", ""}};
+  c.headers = {{"content-type", kContentType}};  // else curl says form data
   S3Reply r = Send(c);
   if (!r.ok()) return Failure(c, r);
   std::string id = XmlValue(r.http.body, "UploadId");
