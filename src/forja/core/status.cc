@@ -1,5 +1,6 @@
 #include "forja/core/status.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace forja {
@@ -7,6 +8,7 @@ namespace forja {
 Status Status::FromErrno(const std::string& what, int err) {
   Code code = Code::kIo;
   if (err == ENOENT) code = Code::kNotFound;
+  if (err == EACCES || err == EPERM) code = Code::kUser;  // the user can fix permissions
   return Status(code, what + ": " + std::strerror(err));
 }
 
