@@ -6,8 +6,9 @@
 #   ... use $S3_ENDPOINT, $S3_BUCKET, and the AWS_* credentials it exports ...
 #   s3rver_stop
 #
-# s3rver_start exports S3_ENDPOINT (http://127.0.0.1:PORT), S3_PORT, S3_BUCKET
-# (the first bucket), S3RVER_PID, S3RVER_DIR, S3RVER_LOG (one line per request),
+# s3rver_start exports S3_ENDPOINT (http://127.0.0.1:PORT), S3_VHOST_ENDPOINT
+# (http://s3.localhost:PORT, where <bucket>.s3.localhost serves virtual-host
+# addressing), S3_PORT, S3_BUCKET (the first bucket), S3RVER_PID, S3RVER_DIR, S3RVER_LOG (one line per request),
 # and AWS_ACCESS_KEY_ID=S3RVER, AWS_SECRET_ACCESS_KEY=S3RVER,
 # AWS_DEFAULT_REGION=AWS_REGION=us-east-1 (s3rver's built-in account).
 # It returns non-zero, with the reason on stderr, when the server does not come up.
@@ -42,7 +43,7 @@ s3rver_start() {
   # s3rver makes listing continuation tokens with DES, which Node >= 17 (OpenSSL 3)
   # only has in its legacy provider: without it every second page is a 500.
   NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
-    "$bin" -d "$S3RVER_DIR/data" -a 127.0.0.1 -p 0 "${args[@]}" >"$S3RVER_LOG" 2>&1 </dev/null &
+    "$bin" -d "$S3RVER_DIR/data" -a 127.0.0.1 -p 0 --service-endpoint localhost "${args[@]}" >"$S3RVER_LOG" 2>&1 </dev/null &
   S3RVER_PID=$!
 
   port=
@@ -70,13 +71,14 @@ s3rver_start() {
   # A separate program, not a ( subshell ): a subshell would inherit the fds
   # bash keeps for its own redirections, holding a caller's pipe open forever.
   nohup bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-                 kill "$2" 2>/dev/null' s3rver-watchdog "${S3RVER_OWNER_PID:-$$}" "$S3RVER_PID" \
-    >/dev/null 2>&1 </dev/null &
+                 kill "$2" 2>/dev/null && sleep 1 && rm -rf "$3"' \
+    s3rver-watchdog "${S3RVER_OWNER_PID:-$$}" "$S3RVER_PID" "$S3RVER_DIR" >/dev/null 2>&1 </dev/null &
   disown $! 2>/dev/null || true
 
   export S3RVER_PID S3RVER_DIR S3RVER_LOG
   export S3_PORT=$port
   export S3_ENDPOINT=http://127.0.0.1:$port
+  export S3_VHOST_ENDPOINT=http://s3.localhost:$port
   export S3_BUCKET=${buckets[0]}
   export AWS_ACCESS_KEY_ID=S3RVER
   export AWS_SECRET_ACCESS_KEY=S3RVER
@@ -90,13 +92,13 @@ s3rver_start() {
 s3rver_stop() {
   local i
   if [[ -n ${S3RVER_PID:-} ]]; then
-    kill "$S3RVER_PID" 2>/dev/null
+    kill "$S3RVER_PID" 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
       kill -0 "$S3RVER_PID" 2>/dev/null || break
       sleep 0.1
     done
-    kill -0 "$S3RVER_PID" 2>/dev/null && kill -9 "$S3RVER_PID" 2>/dev/null
-    wait "$S3RVER_PID" 2>/dev/null
+    if kill -0 "$S3RVER_PID" 2>/dev/null; then kill -9 "$S3RVER_PID" 2>/dev/null || true; fi
+    wait "$S3RVER_PID" 2>/dev/null || true  # reaps it when this shell started it
   fi
   if [[ -n ${S3RVER_DIR:-} && $S3RVER_DIR == */forja-s3rver.* ]]; then
     rm -rf "$S3RVER_DIR"

@@ -27,7 +27,7 @@ const char kBucket[] = "forja-test";
 
 // What s3rver_start exported; the server runs for the whole test program.
 struct Server {
-  std::string endpoint, pid, dir, log;
+  std::string endpoint, vhost_endpoint, pid, dir, log;
 };
 Server g_server;
 
@@ -48,7 +48,7 @@ void StartServer() {
   std::string out = Shell("export S3RVER_OWNER_PID=" + std::to_string(::getpid()) +
                               "; source '" + kLib + "' && s3rver_start " + kBucket +
                               " forja-other >&2 && echo \"@@ $S3_ENDPOINT $S3RVER_PID "
-                              "$S3RVER_DIR $S3RVER_LOG\"",
+                              "$S3RVER_DIR $S3RVER_LOG $S3_VHOST_ENDPOINT\"",
                           &code);
   size_t at = out.find("@@ ");
   if (code != 0 || at == std::string::npos) {
@@ -56,14 +56,20 @@ void StartServer() {
     return;
   }
   std::istringstream in(out.substr(at + 3));
-  in >> g_server.endpoint >> g_server.pid >> g_server.dir >> g_server.log;
-  // The same account s3rver_start exports to shell tests.
+  in >> g_server.endpoint >> g_server.pid >> g_server.dir >> g_server.log >>
+      g_server.vhost_endpoint;
+}
+
+// The account s3rver_start exports to shell tests (set per test: other tests
+// in this program change these variables).
+void UseServerAccount() {
   ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
   ::setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
   ::setenv("AWS_REGION", "us-east-1", 1);
   ::unsetenv("AWS_SESSION_TOKEN");
   ::unsetenv("AWS_PROFILE");
+  ::unsetenv("AWS_SHARED_CREDENTIALS_FILE");
 }
 
 class StopServer : public ::testing::Environment {
@@ -117,6 +123,7 @@ class S3RemoteTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_FALSE(g_server.endpoint.empty()) << "no s3rver";
+    UseServerAccount();
     dir_ = TempDir();
     // A prefix of its own per test, so tests never see each other's objects.
     prefix_ = std::string("t/") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -386,9 +393,25 @@ TEST_F(S3RemoteTest, MissingBucketSaysCreateItFirst) {
   EXPECT_EQ(r->Put(a, dir_ + "/a", 1).message(), want);
 }
 
-TEST_F(S3RemoteTest, UnreachableServerFailsAfterTheRetries) {
-  // Port 9 (discard) has no listener here: every connect is refused at once.
+TEST_F(S3RemoteTest, VirtualHostAddressing) {
+  // <bucket>.s3.localhost: curl resolves *.localhost to loopback by itself.
+  auto r = Open({{"endpoint", g_server.vhost_endpoint}, {"addressing", "virtual"}});
+  ASSERT_TRUE(r);
+  Oid oid = MakeFile("v", "by host name");
+  Status st = r->Put(oid, dir_ + "/v", 12);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(GetBytes(r.get(), oid, &st), "by host name");
+  EXPECT_EQ(*r->List(), std::vector<Oid>{oid});
+  int code = -1;
+  Aws(std::string("s3api head-object --bucket ") + kBucket + " --key " + Key(oid), &code);
+  EXPECT_EQ(code, 0);  // the same object a path-style client sees
+}
+
+TEST(S3Open, UnreachableServerFailsAfterTheRetries) {
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
   ::setenv("FORJA_S3_RETRY_BASE_MS", "1", 1);
+  // Port 9 (discard) has no listener here: every connect is refused at once.
   auto r = OpenS3Remote({"store", "s3://b/p", {{"endpoint", "http://127.0.0.1:9"}}});
   ASSERT_TRUE(r.ok());
   auto list = (*r)->List();
@@ -398,9 +421,11 @@ TEST_F(S3RemoteTest, UnreachableServerFailsAfterTheRetries) {
             "5 tries");
   auto three = OpenS3Remote({"store", "s3://b/p", {{"endpoint", "http://127.0.0.1:9"},
                                                    {"retries", "3"}}});
-  Fd fd(::open((dir_ + "/dl").c_str(), O_RDWR | O_CREAT, 0644));
+  std::string path = "/tmp/forja-s3-unreachable-" + std::to_string(::getpid());
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT, 0644));
   Status st = (*three)->Get(Sha256::Of("x"), fd.get());
   EXPECT_NE(st.message().find("after 3 tries"), std::string::npos) << st.message();
+  ::unlink(path.c_str());
   ::unsetenv("FORJA_S3_RETRY_BASE_MS");
 }
 

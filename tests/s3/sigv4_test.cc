@@ -171,7 +171,8 @@ class CleanAwsEnv : public ::testing::Test {
   static constexpr const char* kVars[] = {
       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
       "AWS_PROFILE",       "AWS_REGION",            "AWS_DEFAULT_REGION",
-      "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "HOME"};
+      "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "HOME",
+      "AWS_ENDPOINT_URL",  "AWS_ENDPOINT_URL_S3"};
   std::vector<std::pair<std::string, std::string>> saved_;
   char tmpl_[32] = "/tmp/forja-s3cfg-XXXXXX";
   std::string dir_;
@@ -200,6 +201,20 @@ TEST_F(CleanAwsEnv, DefaultsFollowAwsCli) {
   EXPECT_FALSE(d->virtual_host);
   EXPECT_EQ(d->tries, 2);
   EXPECT_EQ(d->multipart_threshold, 5u << 20);
+}
+
+TEST_F(CleanAwsEnv, EndpointFromTheEnvironmentLikeAwsCli) {
+  ::setenv("AWS_ENDPOINT_URL", "http://minio.local:9000", 1);
+  auto c = ParseS3Config({"s", "s3://b", {}});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->endpoint, "http://minio.local:9000");
+  EXPECT_FALSE(c->virtual_host);
+  ::setenv("AWS_ENDPOINT_URL_S3", "https://s3.example.com", 1);
+  EXPECT_EQ(ParseS3Config({"s", "s3://b", {}})->endpoint, "https://s3.example.com");
+  EXPECT_EQ(ParseS3Config({"s", "s3://b", {{"endpoint", "http://x:1"}}})->endpoint, "http://x:1");
+  ::setenv("AWS_ENDPOINT_URL_S3", "s3.example.com", 1);
+  auto bad = ParseS3Config({"s", "s3://b", {}});
+  EXPECT_NE(bad.status().message().find("AWS_ENDPOINT_URL_S3"), std::string::npos);
 }
 
 TEST_F(CleanAwsEnv, RegionFromTheProfileInAwsConfig) {

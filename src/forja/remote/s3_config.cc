@@ -147,7 +147,7 @@ Status ApplyOptions(const RemoteConfig& cfg, S3Config* out, bool* addressing_set
   return Status::Ok();
 }
 
-void ApplyDefaults(const RemoteConfig& cfg, bool addressing_set, S3Config* out) {
+Status ApplyDefaults(const RemoteConfig& cfg, bool addressing_set, S3Config* out) {
   if (out->profile.empty()) out->profile = Env("AWS_PROFILE");
   if (out->profile.empty()) out->profile = "default";
   if (out->region.empty()) out->region = Env("AWS_REGION");
@@ -155,6 +155,13 @@ void ApplyDefaults(const RemoteConfig& cfg, bool addressing_set, S3Config* out) 
   if (out->region.empty()) out->region = ProfileRegion(out->profile);
   if (out->region.empty()) out->region = "us-east-1";
   bool custom_endpoint = cfg.options.count("endpoint") > 0;
+  // aws-cli (>= 2.13) reads these too, so one variable points both at a MinIO.
+  for (const char* var : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
+    if (custom_endpoint || Env(var).empty()) continue;
+    Status st = ParseEndpoint(cfg.name, Env(var), out);
+    if (!st.ok()) return Status::User(st.message() + " (it comes from " + var + ")");
+    custom_endpoint = true;
+  }
   if (!custom_endpoint) {
     out->scheme = "https";
     out->authority = "s3." + out->region + ".amazonaws.com";
@@ -163,6 +170,7 @@ void ApplyDefaults(const RemoteConfig& cfg, bool addressing_set, S3Config* out) 
   // MinIO and friends usually serve buckets under the path; AWS prefers hosts.
   if (!addressing_set) out->virtual_host = !custom_endpoint && DnsCompatible(out->bucket);
   out->ca_bundle = Env("AWS_CA_BUNDLE");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -189,7 +197,7 @@ Result<S3Config> ParseS3Config(const RemoteConfig& cfg) {
   RETURN_IF_ERROR(ParseUrl(cfg, &out));
   bool addressing_set = false;
   RETURN_IF_ERROR(ApplyOptions(cfg, &out, &addressing_set));
-  ApplyDefaults(cfg, addressing_set, &out);
+  RETURN_IF_ERROR(ApplyDefaults(cfg, addressing_set, &out));
   return out;
 }
 

@@ -16,7 +16,8 @@ namespace forja {
 struct S3Config {
   std::string bucket;
   std::string prefix;     // without leading or trailing '/'; may be empty
-  std::string endpoint;   // "scheme://authority", no trailing '/'
+  std::string endpoint;   // "scheme://authority", no trailing '/'; option, else
+                          // AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS's
   std::string scheme;     // "http" or "https"
   std::string authority;  // "host[:port]" of the endpoint
   std::string region;
