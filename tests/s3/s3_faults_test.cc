@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include "forja/core/fs.h"
 #include "forja/remote/s3_remote.h"
@@ -174,6 +175,70 @@ TEST_F(S3FaultTest, FailedMultipartUploadIsAborted) {
     std::string_view part = std::string_view(data).substr(first ? 0 : kPart, first ? kPart : std::string::npos);
     EXPECT_EQ(q.headers.at("x-amz-content-sha256"), HexSha256(part)) << q.target;
   }
+}
+
+// The ListObjectsV2 page a fake bucket holding `keys` gives for `req`.
+std::string ListPage(const FakeRequest& req, const std::vector<std::string>& keys) {
+  size_t at = req.target.find("prefix=");
+  std::string prefix = req.target.substr(at + 7, req.target.find('&', at) - at - 7);
+  for (size_t p; (p = prefix.find("%2F")) != std::string::npos;) prefix.replace(p, 3, "/");
+  std::string xml = "<ListBucketResult><IsTruncated>false</IsTruncated>";
+  for (const auto& k : keys)
+    if (k.rfind(prefix, 0) == 0) xml += "<Contents><Key>" + k + "</Key></Contents>";
+  return xml + "</ListBucketResult>";
+}
+
+std::vector<Oid> ManyOids(size_t n, const std::string& salt) {
+  std::vector<Oid> v;
+  for (size_t i = 0; i < n; i++) v.push_back(Sha256::Of(salt + std::to_string(i)));
+  return v;
+}
+
+TEST_F(S3FaultTest, HasProbesAHugeRemoteInsteadOfListingIt) {
+  // Shard 00 alone fills page after page: listing everything would cost more
+  // requests than a HEAD per oid, so after a few pages Has switches to HEAD.
+  FakeS3 server([](const FakeRequest& req, int) {
+    if (req.method == "HEAD") return FakeReply{404, ""};
+    return FakeReply{200, "<ListBucketResult><IsTruncated>true</IsTruncated>"
+                          "<NextContinuationToken>more</NextContinuationToken>"
+                          "</ListBucketResult>"};
+  });
+  auto r = Open(server);
+  auto has = r->Has(ManyOids(1001, "huge"), 8);
+  ASSERT_TRUE(has.ok()) << has.status().message();
+  size_t lists = 0, heads = 0;
+  for (const auto& q : server.requests()) (q.method == "HEAD" ? heads : lists)++;
+  EXPECT_EQ(lists, 4u);  // ceil(1001 / 256) pages of shard 00
+  EXPECT_EQ(heads, 1001u);
+}
+
+TEST_F(S3FaultTest, HasListsTheTouchedShardsOfAMidSizedRemote) {
+  std::vector<std::string> keys;
+  std::vector<Oid> stored = ManyOids(600, "stored");
+  for (const Oid& o : stored) keys.push_back("pre/" + ObjectKey(o));
+  // 100 keys in shard 00 suggest ~25600 objects: 26 pages in one listing.
+  for (int i = 0; i < 100; i++) {
+    std::string hex = Sha256::Of("filler" + std::to_string(i)).Hex();
+    keys.push_back("pre/sha256/00/" + hex.substr(2));
+  }
+  FakeS3 server([&](const FakeRequest& req, int) {
+    if (req.method == "HEAD") return FakeReply{404, ""};
+    return FakeReply{200, ListPage(req, keys)};
+  });
+  auto r = Open(server);
+  std::vector<Oid> query = ManyOids(500, "absent");
+  query.insert(query.end(), stored.begin(), stored.end());
+  auto has = r->Has(query, 8);
+  ASSERT_TRUE(has.ok()) << has.status().message();
+  for (size_t i = 0; i < query.size(); i++) EXPECT_EQ((*has)[i], i >= 500) << i;
+  auto reqs = server.requests();
+  std::set<std::string> targets;
+  for (const auto& q : reqs) {
+    EXPECT_EQ(q.method, "GET");
+    targets.insert(q.target);
+  }
+  EXPECT_LE(reqs.size(), 257u);  // the estimate, then one page per shard
+  EXPECT_EQ(targets.size() + 1, reqs.size());  // shard 00 is listed twice, the rest once
 }
 
 TEST_F(S3FaultTest, CompleteThatFailsInsideA200IsAnError) {

@@ -33,9 +33,15 @@ namespace {
 
 constexpr char kEmptySha256[] =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-// Above this many oids one listing of the prefix (1000 keys a page) costs less
-// than a HEAD per object.
-constexpr size_t kListAbove = 1000;
+// Up to this many oids, Has sends a HEAD each. Above it, Has estimates the
+// remote's size from one shard (as DVC does) and lists when listing takes
+// fewer requests than probing.
+constexpr size_t kHeadUpTo = 1000;
+constexpr size_t kShards = 256;        // sha256/00/ .. sha256/ff/
+constexpr uint64_t kPageKeys = 1000;   // keys per ListObjectsV2 page
+// Up to this many pages one listing of the whole prefix is quick enough;
+// beyond it the shards are listed in parallel.
+constexpr uint64_t kSequentialPages = 16;
 constexpr uint64_t kMaxParts = 10000;  // S3's limit per upload
 constexpr int kPartJobs = 4;           // parts of one object sent at once
 constexpr double kMaxBackoffMs = 20000;
@@ -130,20 +136,17 @@ class S3Remote : public Remote {
   }
 
   Result<std::vector<bool>> Has(const std::vector<Oid>& oids, int jobs) override {
-    std::vector<bool> has(oids.size());
-    if (oids.size() > kListAbove) {
-      std::unordered_set<Oid, OidHash> present;
-      RETURN_IF_ERROR(ListOids([&](const Oid& o) { present.insert(o); }));
-      for (size_t i = 0; i < oids.size(); i++) has[i] = present.count(oids[i]) > 0;
-      return has;
+    if (oids.size() <= kHeadUpTo) return HasByHead(oids, jobs);
+    ASSIGN_OR_RETURN(uint64_t pages, EstimateListPages(oids.size()));
+    if (pages >= oids.size()) return HasByHead(oids, jobs);
+    std::unordered_set<Oid, OidHash> present;
+    if (pages <= kSequentialPages) {
+      RETURN_IF_ERROR(ListOids(Under("sha256/"), [&](const Oid& o) { present.insert(o); }));
+    } else {
+      RETURN_IF_ERROR(ListShards(oids, jobs, &present));
     }
-    std::vector<char> found(oids.size());  // vector<bool> elements share bytes
-    RETURN_IF_ERROR(ParallelFor(oids.size(), jobs, [&](size_t i) {
-      ASSIGN_OR_RETURN(bool h, Head(oids[i]));
-      found[i] = h;
-      return Status::Ok();
-    }));
-    for (size_t i = 0; i < oids.size(); i++) has[i] = found[i];
+    std::vector<bool> has(oids.size());
+    for (size_t i = 0; i < oids.size(); i++) has[i] = present.count(oids[i]) > 0;
     return has;
   }
 
@@ -168,7 +171,7 @@ class S3Remote : public Remote {
 
   Result<std::vector<Oid>> List() override {
     std::vector<Oid> out;
-    RETURN_IF_ERROR(ListOids([&](const Oid& o) { out.push_back(o); }));
+    RETURN_IF_ERROR(ListOids(Under("sha256/"), [&](const Oid& o) { out.push_back(o); }));
     return out;
   }
 
@@ -209,9 +212,17 @@ class S3Remote : public Remote {
   }
 
   Result<bool> Head(const Oid& oid) const;
+  Result<std::vector<bool>> HasByHead(const std::vector<Oid>& oids, int jobs) const;
+  Result<uint64_t> EstimateListPages(size_t probes) const;
+  Status ListShards(const std::vector<Oid>& oids, int jobs,
+                    std::unordered_set<Oid, OidHash>* present) const;
+  // Calls fn for every key under `key_prefix`. Stops after `max_pages` pages
+  // (0: no limit), telling through `complete` whether the listing ended.
   Status ListKeys(const std::string& key_prefix,
-                  const std::function<void(const std::string&)>& fn) const;
-  Status ListOids(const std::function<void(const Oid&)>& fn) const;
+                  const std::function<void(const std::string&)>& fn, size_t max_pages = 0,
+                  bool* complete = nullptr) const;
+  // The oids of the object keys under `key_prefix` (a ".../sha256/" or a shard of it).
+  Status ListOids(const std::string& key_prefix, const std::function<void(const Oid&)>& fn) const;
 
   Status PutMultipart(const Oid& oid, const std::string& path, int fd, uint64_t size) const;
   Result<std::vector<std::string>> HashParts(const Oid& oid, const std::string& path, int fd,
@@ -343,15 +354,60 @@ Result<bool> S3Remote::Head(const Oid& oid) const {
   return Failure(c, r);
 }
 
+Result<std::vector<bool>> S3Remote::HasByHead(const std::vector<Oid>& oids, int jobs) const {
+  std::vector<char> found(oids.size());  // vector<bool> elements share bytes
+  RETURN_IF_ERROR(ParallelFor(oids.size(), jobs, [&](size_t i) {
+    ASSIGN_OR_RETURN(bool h, Head(oids[i]));
+    found[i] = h;
+    return Status::Ok();
+  }));
+  return std::vector<bool>(found.begin(), found.end());
+}
+
+// Pages a listing of the whole remote would take, from the size of shard 00
+// (keys are uniform: they are hashes). Stops counting once the answer is "at
+// least `probes`", so a huge remote costs a few pages here, not a full listing.
+Result<uint64_t> S3Remote::EstimateListPages(size_t probes) const {
+  size_t max_pages = (probes + kShards - 1) / kShards;
+  uint64_t keys = 0;
+  bool complete = false;
+  RETURN_IF_ERROR(ListKeys(Under("sha256/00/"), [&](const std::string&) { keys++; }, max_pages,
+                           &complete));
+  if (!complete) return static_cast<uint64_t>(probes);
+  return keys * kShards / kPageKeys + 1;
+}
+
+// Lists only the shards holding some of `oids`, several at once.
+Status S3Remote::ListShards(const std::vector<Oid>& oids, int jobs,
+                            std::unordered_set<Oid, OidHash>* present) const {
+  std::vector<uint8_t> shards;
+  std::vector<bool> wanted(kShards);
+  for (const Oid& o : oids) wanted[o.bytes[0]] = true;
+  for (size_t i = 0; i < kShards; i++)
+    if (wanted[i]) shards.push_back(static_cast<uint8_t>(i));
+  std::vector<std::vector<Oid>> found(shards.size());
+  RETURN_IF_ERROR(ParallelFor(shards.size(), jobs, [&](size_t i) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string shard = {kHex[shards[i] >> 4], kHex[shards[i] & 15], '/'};
+    return ListOids(Under("sha256/" + shard), [&](const Oid& o) { found[i].push_back(o); });
+  }));
+  for (const auto& v : found) present->insert(v.begin(), v.end());
+  return Status::Ok();
+}
+
 Status S3Remote::ListKeys(const std::string& key_prefix,
-                          const std::function<void(const std::string&)>& fn) const {
+                          const std::function<void(const std::string&)>& fn, size_t max_pages,
+                          bool* complete) const {
   std::string token;
+  size_t pages = 0;
   do {
+    if (max_pages > 0 && pages == max_pages) break;
     S3Call c{"GET", ""};
     c.query = {{"list-type", "2"}, {"prefix", key_prefix}};
     if (!token.empty()) c.query.emplace_back("continuation-token", token);
     S3Reply r = Send(c);
     if (!r.ok()) return Failure(c, r);
+    pages++;
     for (const std::string& key : XmlValues(r.http.body, "Key")) fn(key);
     bool truncated = XmlValue(r.http.body, "IsTruncated") == "true";
     token = truncated ? XmlValue(r.http.body, "NextContinuationToken") : "";
@@ -359,14 +415,16 @@ Status S3Remote::ListKeys(const std::string& key_prefix,
       return Status::Remote("remote '" + name_ + "': S3 cut a listing short without a "
                             "continuation token");
   } while (!token.empty());
+  if (complete) *complete = token.empty();
   return Status::Ok();
 }
 
-Status S3Remote::ListOids(const std::function<void(const Oid&)>& fn) const {
-  std::string prefix = Under("sha256/");
-  return ListKeys(prefix, [&](const std::string& key) {
-    if (key.rfind(prefix, 0) != 0) return;
-    if (auto oid = OidFromKeyTail(std::string_view(key).substr(prefix.size()))) fn(*oid);
+Status S3Remote::ListOids(const std::string& key_prefix,
+                          const std::function<void(const Oid&)>& fn) const {
+  std::string base = Under("sha256/");
+  return ListKeys(key_prefix, [&](const std::string& key) {
+    if (key.rfind(base, 0) != 0) return;
+    if (auto oid = OidFromKeyTail(std::string_view(key).substr(base.size()))) fn(*oid);
   });
 }
 
