@@ -263,7 +263,10 @@ TEST_F(S3RemoteTest, QuarantineMovesTheObjectAside) {
                         &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "suspicious bytes");
-  EXPECT_EQ(r->Quarantine(Sha256::Of("absent")).code(), Code::kNotFound);
+  Status missing = r->Quarantine(Sha256::Of("absent"));
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+  EXPECT_NE(missing.message().find(Key(Sha256::Of("absent"))), std::string::npos)
+      << missing.message();
 }
 
 TEST_F(S3RemoteTest, MultipartPutRoundTripsByteExact) {

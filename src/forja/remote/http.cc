@@ -219,11 +219,9 @@ HttpResponse HttpPerform(const HttpRequest& req) {
   curl_easy_reset(h);
   Slist headers;
   for (const auto& [k, v] : req.headers) {
-    curl_slist* next = curl_slist_append(headers.get(), (k + ": " + v).c_str());
-    if (next) {
-      (void)headers.release();
-      headers.reset(next);
-    }
+    // Appending returns the list's head: the first call creates it.
+    curl_slist* head = curl_slist_append(headers.get(), (k + ": " + v).c_str());
+    if (head && !headers) headers.reset(head);
   }
   Transfer t{&req, &resp, h};
   char errbuf[CURL_ERROR_SIZE] = {0};

@@ -122,7 +122,11 @@ std::string Tries(int n) { return std::to_string(n) + (n == 1 ? " try" : " tries
 // "ab/cdef..." (the part of a key after ".../sha256/") as an oid.
 std::optional<Oid> OidFromKeyTail(std::string_view tail) {
   if (tail.size() != 65 || tail[2] != '/') return std::nullopt;
-  return Oid::FromHex(std::string(tail.substr(0, 2)) + std::string(tail.substr(3)));
+  std::string hex = std::string(tail.substr(0, 2)) + std::string(tail.substr(3));
+  std::optional<Oid> oid = Oid::FromHex(hex);
+  // Only the lower-case spelling is the object's key; another is not the object.
+  if (oid && oid->Hex() != hex) return std::nullopt;
+  return oid;
 }
 
 class S3Remote : public Remote {
@@ -184,7 +188,10 @@ class S3Remote : public Remote {
     std::string key = KeyOf(oid);
     S3Call copy{"PUT", Under("quarantine/" + oid.Hex())};
     copy.headers = {{"x-amz-copy-source", cfg_.bucket + "/" + UriEncode(key, true)}};
-    RETURN_IF_ERROR(Check(copy));
+    Status st = Check(copy);
+    if (st.code() == Code::kNotFound)  // about the source, not the copy's name
+      return Status::NotFound("remote '" + name_ + "': " + key + " is not on " + Describe());
+    RETURN_IF_ERROR(st);
     S3Call del{"DELETE", key};
     return Check(del);
   }
