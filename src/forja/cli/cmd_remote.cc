@@ -68,8 +68,8 @@ int DoRemoteAdd(GlobalOptions& g, const std::string& name, std::string url,
   RemoteConfig check = rc;
   if (check.url.find("://") == std::string::npos && check.url[0] != '/')
     check.url = NormalizeAbsolute(ws->root() + "/" + check.url);
-  auto opened = OpenRemote(check);  // validates the scheme and options; connects to nothing
-  if (!opened.ok()) return Fail(opened.status());
+  Status valid = ValidateRemoteConfig(check);  // scheme and options; connects to nothing
+  if (!valid.ok()) return Fail(valid);
 
   std::vector<RemoteConfig> remotes = ws->config().remotes;
   bool found = false;

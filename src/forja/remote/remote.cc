@@ -1,6 +1,7 @@
 #include "forja/remote/remote.h"
 
 #include "forja/remote/local_remote.h"
+#include "forja/remote/s3_config.h"
 #include "forja/remote/s3_remote.h"
 
 namespace forja {
@@ -12,6 +13,11 @@ Result<std::unique_ptr<Remote>> OpenRemote(const RemoteConfig& cfg) {
   if (!url.empty() && url[0] == '/') return OpenLocalRemote(cfg, url);
   return Status::User("remote '" + cfg.name + "': url '" + url +
                       "' is not supported; use an absolute path, file:///path or s3://bucket/prefix");
+}
+
+Status ValidateRemoteConfig(const RemoteConfig& cfg) {
+  if (cfg.url.rfind("s3://", 0) == 0) return ParseS3Config(cfg).status();
+  return OpenRemote(cfg).status();
 }
 
 }  // namespace forja

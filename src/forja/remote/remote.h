@@ -58,4 +58,8 @@ class Remote {
 // Opens the remote `cfg` describes; user error for an unknown scheme or a bad option.
 Result<std::unique_ptr<Remote>> OpenRemote(const RemoteConfig& cfg);
 
+// Checks the url and options without opening anything or needing credentials
+// (`forja remote add` on a machine that will only get credentials in CI).
+Status ValidateRemoteConfig(const RemoteConfig& cfg);
+
 }  // namespace forja
