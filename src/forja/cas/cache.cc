@@ -132,12 +132,18 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
 
     if (type == LinkType::kHardlink) {
       if (!have) {
+        // Read-only first, then linked: an object must never be writable, even if
+        // the process dies between the two steps.
+        if (::chmod(ws_path.c_str(), 0444) != 0)
+          return Status::FromErrno("chmod " + ws_path, errno);
         // The workspace file becomes the object: no bytes are copied.
         // AT_SYMLINK_FOLLOW: an in-repository symlink stores its target's bytes.
         if (::linkat(AT_FDCWD, ws_path.c_str(), AT_FDCWD, obj.c_str(), AT_SYMLINK_FOLLOW) != 0) {
-          if (errno == EEXIST) continue;  // another thread stored the same bytes first
-          if (Unsupported(errno) && FallBack(idx)) continue;
-          return Status::FromErrno("cannot link " + ws_path + " into the cache", errno);
+          int err = errno;
+          if (err == EEXIST) continue;  // another thread stored the same bytes first
+          ::chmod(ws_path.c_str(), hashed.mode & 07777);  // not stored: give the mode back
+          if (Unsupported(err) && FallBack(idx)) continue;
+          return Status::FromErrno("cannot link " + ws_path + " into the cache", err);
         }
         struct stat now;
         if (::stat(obj.c_str(), &now) != 0) return Status::FromErrno("stat " + obj, errno);
@@ -146,13 +152,16 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
           ::unlink(obj.c_str());
           return Status::Conflict(ws_path + " changed while it was being added; add it again");
         }
-        if (::chmod(obj.c_str(), 0444) != 0) return Status::FromErrno("chmod " + obj, errno);
         return Status::Ok();
       }
       struct stat ws_st;
       if (::lstat(ws_path.c_str(), &ws_st) == 0 && ws_st.st_ino == obj_st.st_ino &&
-          ws_st.st_dev == obj_st.st_dev)
-        return Status::Ok();  // already the same inode
+          ws_st.st_dev == obj_st.st_dev) {
+        // Already the same inode; repair the mode an older crash may have left.
+        if ((obj_st.st_mode & 0222) && ::chmod(obj.c_str(), 0444) != 0)
+          return Status::FromErrno("chmod " + obj, errno);
+        return Status::Ok();
+      }
       // Same bytes already cached: point the workspace at the cached inode.
       std::string tmp = TempNameBeside(ws_path);
       if (::link(obj.c_str(), tmp.c_str()) != 0) {
@@ -257,7 +266,7 @@ Result<std::string> Cache::Read(const Oid& oid) const {
   return r;
 }
 
-Result<std::vector<Oid>> Cache::List() const {
+Result<std::vector<Oid>> Cache::List(std::vector<std::string>* temps) const {
   std::vector<Oid> out;
   std::string base = root_ + "/sha256";
   DIR* d = ::opendir(base.c_str());
@@ -273,8 +282,10 @@ Result<std::vector<Oid>> Cache::List() const {
     std::string sub = base + "/" + p;
     DIR* sd = ::opendir(sub.c_str());
     if (!sd) continue;
-    while (dirent* e = ::readdir(sd))
+    while (dirent* e = ::readdir(sd)) {
       if (auto oid = Oid::FromHex(p + e->d_name)) out.push_back(*oid);
+      else if (temps && IsTempName(e->d_name)) temps->push_back(sub + "/" + e->d_name);
+    }
     ::closedir(sd);
   }
   return out;

@@ -58,8 +58,9 @@ class Cache {
 
   Result<std::string> Read(const Oid& oid) const;
 
-  // Every object in the cache.
-  Result<std::vector<Oid>> List() const;
+  // Every object in the cache; the paths of temp files a killed command left go
+  // to `temps` if given.
+  Result<std::vector<Oid>> List(std::vector<std::string>* temps = nullptr) const;
   Status Remove(const Oid& oid);
   // Moves a corrupt object to .forja/quarantine/<hex> so the next pull can refetch it.
   Status Quarantine(const Oid& oid, const std::string& quarantine_dir);

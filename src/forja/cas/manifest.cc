@@ -113,6 +113,8 @@ Result<std::vector<ManifestEntry>> ParseManifest(std::string_view data, const st
     if (!Unescape(std::string_view(p, static_cast<size_t>(end - p)), &e.path) ||
         !SafeRelative(e.path))
       return err("bad path '" + std::string(p, end) + "'");
+    if (SerializeManifest({e}) != std::string(kHeader) + '\n' + std::string(line) + '\n')
+      return err("entry is not in canonical form");  // one encoding per directory: one hash
     if (!out.empty() && !(out.back().path < e.path)) return err("entries are not sorted or repeat");
     out.push_back(std::move(e));
   }

@@ -10,7 +10,10 @@ namespace forja {
 namespace {
 
 Status SqlError(sqlite3* db, const std::string& what) {
-  return Status::Io("state.db: " + what + ": " + sqlite3_errmsg(db));
+  std::string msg = sqlite3_errmsg(db);
+  // "disk I/O error" alone does not tell a full disk from a broken one.
+  if (int err = sqlite3_system_errno(db)) msg += " (" + std::string(std::strerror(err)) + ")";
+  return Status::Io("state.db: " + what + ": " + msg);
 }
 
 // RAII for a prepared statement.
@@ -100,6 +103,7 @@ Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& path) {
   if (sqlite3_exec(db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "?";
     sqlite3_free(err);
+    if (int e = sqlite3_system_errno(db)) msg += " (" + std::string(std::strerror(e)) + ")";
     return Status::Io("cannot initialize " + path + ": " + msg);
   }
   return out;

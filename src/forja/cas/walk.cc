@@ -14,7 +14,7 @@ namespace forja {
 namespace {
 
 Status WalkDir(int dirfd, const std::string& rel, const std::string& shown,
-               std::vector<WalkEntry>* out) {
+               std::vector<WalkEntry>* out, std::vector<std::string>* temps) {
   DIR* d = ::fdopendir(dirfd);
   if (!d) {
     ::close(dirfd);
@@ -29,8 +29,11 @@ Status WalkDir(int dirfd, const std::string& rel, const std::string& shown,
   while (dirent* e = ::readdir(d)) {
     const char* name = e->d_name;
     if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
-    if (IsTempName(name)) continue;
     std::string child = rel.empty() ? std::string(name) : rel + "/" + name;
+    if (IsTempName(name)) {
+      if (temps) temps->push_back(child);
+      continue;
+    }
     if (e->d_type == DT_DIR) {
       subdirs.push_back(name);
       continue;
@@ -51,18 +54,18 @@ Status WalkDir(int dirfd, const std::string& rel, const std::string& shown,
     int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     std::string child = rel.empty() ? name : rel + "/" + name;
     if (fd < 0) return Status::FromErrno("cannot open folder " + JoinPath(shown, child), errno);
-    RETURN_IF_ERROR(WalkDir(fd, child, shown, out));
+    RETURN_IF_ERROR(WalkDir(fd, child, shown, out, temps));
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Result<std::vector<WalkEntry>> WalkTree(const std::string& dir) {
+Result<std::vector<WalkEntry>> WalkTree(const std::string& dir, std::vector<std::string>* temps) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("cannot open folder " + dir, errno);
   std::vector<WalkEntry> out;
-  RETURN_IF_ERROR(WalkDir(fd, "", dir, &out));
+  RETURN_IF_ERROR(WalkDir(fd, "", dir, &out, temps));
   std::sort(out.begin(), out.end(),
             [](const WalkEntry& a, const WalkEntry& b) { return a.path < b.path; });
   return out;

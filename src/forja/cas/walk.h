@@ -16,8 +16,10 @@ struct WalkEntry {
   bool symlink = false;
 };
 
-// Regular files and symlinks under `dir`, sorted by path. Skips forja's own temp
-// files. Other kinds (sockets, fifos, devices) are an error naming the path.
-Result<std::vector<WalkEntry>> WalkTree(const std::string& dir);
+// Regular files and symlinks under `dir`, sorted by path. forja's own temp files
+// (left by a killed command) are not listed; their paths go to `temps` if given.
+// Other kinds (sockets, fifos, devices) are an error naming the path.
+Result<std::vector<WalkEntry>> WalkTree(const std::string& dir,
+                                        std::vector<std::string>* temps = nullptr);
 
 }  // namespace forja

@@ -132,6 +132,9 @@ int DoGc(GlobalOptions& g, GcOptions opts, bool as_json) {
   auto res = Gc(*ws, opts);
   if (!res.ok()) return Fail(res.status());
   for (const auto& w : res->warnings) LogWarn(w);
+  if (res->stale_temps)
+    LogInfo(std::string(res->removed ? "Removed " : "Would remove ") + std::to_string(res->stale_temps) +
+            " temp files left by interrupted commands.");
   if (as_json) {
     json objs = json::array();
     for (const auto& [oid, size] : res->garbage) objs.push_back(json{{"hash", "sha256:" + oid.Hex()}, {"size", size}});

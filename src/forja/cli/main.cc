@@ -20,7 +20,9 @@ const char* const kExitCodesHelp =
     "Exit codes: 0 success; 1 a difference was found (status, verify) or a user error\n"
     "(bad input, missing path, refused to lose data, lock held); 2 bad usage;\n"
     "3 the environment failed (I/O, full disk, corrupt data, remote unreachable or refusing);\n"
-    "4 an internal error (a bug: please report it).";
+    "4 an internal error (a bug: please report it).\n"
+    "Global options, before or after the command: -C DIR, -q, -v, --wait (wait for the\n"
+    "workspace lock instead of failing when another command holds it).";
 
 int Fail(const Status& st) {
   LogError(st.message());
@@ -52,6 +54,33 @@ Result<std::vector<std::string>> ResolveAll(Workspace& ws, const std::vector<std
 
 namespace {
 
+// CLI11 reports a mistyped command as "A subcommand is required"; name it instead.
+std::string UnknownCommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* cur = &app;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--") break;
+    if (a == "-C") {
+      i++;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    auto subs = cur->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) return "";  // an argument of a command that takes arguments
+    CLI::App* next = nullptr;
+    for (auto* s : subs)
+      if (s->check_name(a)) next = s;
+    if (!next) {
+      std::string names;
+      for (auto* s : subs) names += (names.empty() ? "" : ", ") + s->get_name();
+      return "unknown command '" + a + "'" + (cur == &app ? "" : " for forja " + cur->get_name()) +
+             " (commands: " + names + ")";
+    }
+    cur = next;
+  }
+  return "";
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{
       "forja: versioned data and models, reproducible pipelines, experiment tracking, a model\n"
@@ -80,6 +109,11 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    std::string unknown = UnknownCommand(app, argc, argv);
+    if (!unknown.empty()) {
+      LogError(unknown + "; see forja --help");
+      return 2;
+    }
     std::string where;
     for (auto* sub : app.get_subcommands()) where = " " + sub->get_name();
     LogError(std::string(e.what()) + "; see forja" + where + " --help");

@@ -25,6 +25,7 @@ FileStat FileStat::From(const struct stat& st) {
   f.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   f.ctime_ns = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
   f.mode = st.st_mode;
+  f.nlink = static_cast<uint32_t>(st.st_nlink);
   return f;
 }
 

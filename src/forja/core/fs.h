@@ -51,6 +51,7 @@ struct FileStat {
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
   uint32_t mode = 0;
+  uint32_t nlink = 0;  // not part of the stamp: a hardlink into the cache shows as >= 2
 
   static FileStat From(const struct stat& st);
   bool SameContentStamp(const FileStat& o) const {

@@ -67,6 +67,7 @@ Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
   out.hashed_files = scan.hashed_files;
 
   Cache& cache = ws.cache();
+  RETURN_IF_ERROR(RemoveStaleTemps(ws, scan));
   RETURN_IF_ERROR(cache.Prepare());
   RETURN_IF_ERROR(cache.ChooseLinkType(Dirname(ws.Abs(rel))));
   std::string abs = ws.Abs(rel);

@@ -97,6 +97,7 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
                             ", a change forja has not stored; forja add it first, or rerun with --force");
 
   RETURN_IF_ERROR(cache.ChooseLinkType(Dirname(abs)));
+  RETURN_IF_ERROR(RemoveStaleTemps(ws, have));
   if (kind_changes) RETURN_IF_ERROR(RemoveTree(abs));
   for (const auto& r : remove) RETURN_IF_ERROR(RemoveFile(abs + "/" + r));
   // Create folders once, serially, then fill them in parallel.

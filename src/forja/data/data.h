@@ -67,6 +67,7 @@ struct GcResult {
   uint64_t bytes = 0;
   uint64_t kept = 0;
   bool removed = false;
+  uint64_t stale_temps = 0;  // temp files of killed commands (removed with force)
   std::vector<std::string> warnings;
 };
 struct GcOptions {

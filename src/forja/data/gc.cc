@@ -107,10 +107,11 @@ Result<GcResult> Gc(Workspace& ws, const GcOptions& opts) {
   }
 
   std::vector<Oid> all;
+  std::vector<std::string> temps;  // left in the cache by killed commands
   if (remote) {
     ASSIGN_OR_RETURN(all, remote->List());
   } else {
-    ASSIGN_OR_RETURN(all, cache.List());
+    ASSIGN_OR_RETURN(all, cache.List(&temps));
   }
   for (const Oid& o : all) {
     if (live.count(o)) {
@@ -123,7 +124,9 @@ Result<GcResult> Gc(Workspace& ws, const GcOptions& opts) {
     res.garbage.emplace_back(o, size);
     res.bytes += size;
   }
+  res.stale_temps = temps.size();
   if (opts.force) {
+    for (const auto& t : temps) RETURN_IF_ERROR(RemoveFile(t));
     RETURN_IF_ERROR(ParallelFor(res.garbage.size(), jobs, [&](size_t i) {
       return remote ? remote->Remove(res.garbage[i].first) : cache.Remove(res.garbage[i].first);
     }));

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
 #include <chrono>
 
@@ -74,6 +76,18 @@ Result<std::optional<ScanResult>> ScanPath(Workspace& ws, const std::string& rel
   ScanResult res;
   std::string abs = ws.Abs(rel);
   struct stat st;
+  // A tracked file's temp files sit beside it: .<name>.tmp-<pid>-<n>.
+  if (!rel.empty()) {
+    std::string parent = Dirname(abs), prefix = "." + Basename(abs) + ".tmp-";
+    if (DIR* d = ::opendir(parent.c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        if (n.substr(0, prefix.size()) == prefix && IsTempName(n))
+          res.stale_temps.push_back(JoinPath(Dirname(rel), n));
+      }
+      ::closedir(d);
+    }
+  }
   if (::stat(abs.c_str(), &st) != 0) {
     if (errno == ENOENT) return std::optional<ScanResult>(res);
     return Status::FromErrno("cannot stat " + abs, errno);
@@ -82,7 +96,9 @@ Result<std::optional<ScanResult>> ScanPath(Workspace& ws, const std::string& rel
   std::vector<Item> items;
   if (S_ISDIR(st.st_mode)) {
     res.is_dir = true;
-    ASSIGN_OR_RETURN(auto walk, WalkTree(abs));
+    std::vector<std::string> temps;
+    ASSIGN_OR_RETURN(auto walk, WalkTree(abs, &temps));
+    for (auto& t : temps) res.stale_temps.push_back(rel + "/" + t);
     RETURN_IF_ERROR(ResolveItems(ws, rel, walk, &items));
   } else if (S_ISREG(st.st_mode)) {
     items.push_back({"", FileStat::From(st)});
@@ -139,6 +155,11 @@ Result<std::optional<ScanResult>> ScanPath(Workspace& ws, const std::string& rel
     res.oid = res.entries[0].oid;
   }
   return std::optional<ScanResult>(std::move(res));
+}
+
+Status RemoveStaleTemps(Workspace& ws, const ScanResult& scan) {
+  for (const auto& t : scan.stale_temps) RETURN_IF_ERROR(RemoveFile(ws.Abs(t)));
+  return Status::Ok();
 }
 
 Status SaveSnapshot(Workspace& ws, const std::string& rel, const ScanResult& scan, int jobs,

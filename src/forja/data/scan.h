@@ -22,6 +22,8 @@ struct ScanResult {
   uint64_t bytes = 0;
   Oid oid;                    // the file's hash, or the hash of the folder's manifest
   std::string manifest_text;  // a folder's manifest
+  // forja temp files a killed command left (paths relative to the repository root).
+  std::vector<std::string> stale_temps;
 };
 
 // Scans `rel`. Files whose stamp `snap` trusts are not read. With `cheap_only`,
@@ -36,6 +38,10 @@ Result<std::optional<ScanResult>> ScanPath(Workspace& ws, const std::string& rel
 // mtime) moved since the scan is left out, so the next scan hashes it again.
 Status SaveSnapshot(Workspace& ws, const std::string& rel, const ScanResult& scan, int jobs,
                     bool same_mtime);
+
+// Removes the temp files a killed command left (writing commands hold the lock,
+// so no live process owns them).
+Status RemoveStaleTemps(Workspace& ws, const ScanResult& scan);
 
 // Hashes one file, failing if it changes while being read.
 Result<Oid> HashFileStable(const std::string& path, FileStat* stat_out, Progress* progress);

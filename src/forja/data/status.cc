@@ -62,7 +62,13 @@ Result<PathStatus> StatusOf(Workspace& ws, const Tracked& t, int jobs) {
   if (snap && snap->oid == t.pointer.oid) {
     ASSIGN_OR_RETURN(auto cheap, ScanPath(ws, t.rel, snap, jobs, nullptr, /*cheap_only=*/true));
     if (cheap && cheap->exists && cheap->oid == t.pointer.oid) {
-      if (!cache.Has(t.pointer.oid)) st.state = PathState::kNotInCache;
+      // A file hardlinked into the cache proves its object is there (removing the
+      // object would have changed the file's ctime); any other file is checked.
+      std::vector<ManifestEntry> unproven;
+      for (size_t i = 0; i < cheap->entries.size(); i++)
+        if (cheap->stamps[i].stat.nlink < 2) unproven.push_back(cheap->entries[i]);
+      if (!cache.Has(t.pointer.oid) || !CacheHasAll(cache, unproven, jobs))
+        st.state = PathState::kNotInCache;
       return st;
     }
   }

@@ -53,7 +53,7 @@ class LocalRemote : public Remote {
     Fd guard(src);
     if (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0)
       return Status::FromErrno("truncating download", errno);
-    return CopyFd(src, fd, src_path);
+    return CopyFd(src, fd, "the download of " + src_path);
   }
 
   Result<std::vector<Oid>> List() override {
