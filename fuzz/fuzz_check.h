@@ -1,0 +1,47 @@
+// Shared helpers for the fuzz targets: invariant checks that abort() with a
+// message, so libFuzzer (and the replay driver) report a violated invariant as
+// a crash, not only memory errors.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace forja::fuzz {
+
+[[noreturn]] inline void Fail(const char* file, int line, const char* what,
+                              const std::string& detail) {
+  std::fprintf(stderr, "%s:%d: fuzz invariant violated: %s\n", file, line, what);
+  if (!detail.empty()) std::fprintf(stderr, "  %s\n", detail.c_str());
+  std::abort();
+}
+
+// Escapes bytes for a readable one-line message.
+inline std::string Show(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out + "\"";
+}
+
+inline bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace forja::fuzz
+
+#define FUZZ_CHECK(cond, detail)                                                 \
+  do {                                                                           \
+    if (!(cond)) ::forja::fuzz::Fail(__FILE__, __LINE__, #cond, (detail));       \
+  } while (0)

@@ -1,0 +1,460 @@
+// The parsers of outside input: pointer files, directory manifests, forja.yaml
+// and cache.link. Table-driven: each bad input with the exact message the user
+// sees (file:line included), plus round trips of good input.
+// (fuzz/ checks the same parsers' invariants on random input.)
+#include <gtest/gtest.h>
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "forja/cas/cache.h"
+#include "forja/cas/manifest.h"
+#include "forja/core/sha256.h"
+#include "forja/data/pointer.h"
+#include "forja/data/workspace.h"
+
+namespace forja {
+namespace {
+
+const std::string kHex = "4f1c2b7e9a0d3c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6";
+const std::string kHex2 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+// A bad input and the exact message it gets.
+struct BadCase {
+  std::string label;  // the test's name suffix: letters, digits, _
+  std::string text;
+  std::string message;
+};
+
+std::string CaseName(const testing::TestParamInfo<BadCase>& info) { return info.param.label; }
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << testing::PrintToString(c.text); }
+
+// ---------------------------------------------------------------------------
+// Pointer files
+
+const std::string kPointerHead = "# forja: this file is versioned in git\n";
+
+class PointerBad : public testing::TestWithParam<BadCase> {};
+
+TEST_P(PointerBad, Message) {
+  auto r = ParsePointer(GetParam().text, "data.csv.forja", "data.csv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUser);
+  EXPECT_EQ(r.status().message(), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Parsers, PointerBad,
+    testing::Values(
+        BadCase{"HashNotHex", kPointerHead + "path: data.csv\nhash: sha256:xyz\n",
+                "data.csv.forja:3: field 'hash' is not 64 hex digits after 'sha256:'"},
+        BadCase{"HashTooShort", "path: data.csv\nkind: file\nhash: sha256:" + kHex.substr(1) + "\n",
+                "data.csv.forja:3: field 'hash' is not 64 hex digits after 'sha256:'"},
+        BadCase{"HashTooLong", "hash: sha256:" + kHex + "0\n",
+                "data.csv.forja:1: field 'hash' is not 64 hex digits after 'sha256:'"},
+        BadCase{"HashNoAlgorithm", "\n\nhash: " + kHex + "\n",
+                "data.csv.forja:3: field 'hash' must start with 'sha256:'"},
+        BadCase{"HashOtherAlgorithm", "hash: md5:" + kHex + "\n",
+                "data.csv.forja:1: field 'hash' must start with 'sha256:'"},
+        BadCase{"MissingPath", "kind: file\nhash: sha256:" + kHex + "\nsize: 1\n",
+                "data.csv.forja: missing field 'path'"},
+        BadCase{"MissingHash", "path: data.csv\nkind: file\nsize: 1\n",
+                "data.csv.forja: missing field 'hash'"},
+        BadCase{"MissingKind", "path: data.csv\nhash: sha256:" + kHex + "\nsize: 1\n",
+                "data.csv.forja: missing field 'kind'"},
+        BadCase{"MissingSize", "path: data.csv\nkind: file\nhash: sha256:" + kHex + "\n",
+                "data.csv.forja: missing field 'size'"},
+        BadCase{"Empty", "", "data.csv.forja: missing field 'path'"},
+        BadCase{"OnlyComments", "# just\n\n# comments\n", "data.csv.forja: missing field 'path'"},
+        BadCase{"DuplicatePath", "path: data.csv\n# again:\npath: data.csv\n",
+                "data.csv.forja:3: field 'path' appears twice"},
+        BadCase{"DuplicateKind", "kind: file\nkind: dir\n",
+                "data.csv.forja:2: field 'kind' appears twice"},
+        BadCase{"DuplicateHash", "hash: sha256:" + kHex + "\nhash: sha256:" + kHex + "\n",
+                "data.csv.forja:2: field 'hash' appears twice"},
+        BadCase{"DuplicateSize", "size: 1\nsize: 1\n", "data.csv.forja:2: field 'size' appears twice"},
+        BadCase{"DuplicateFiles", "files: 1\nfiles: 2\n",
+                "data.csv.forja:2: field 'files' appears twice"},
+        BadCase{"WrongPath", kPointerHead + "path: other.csv\n",
+                "data.csv.forja:2: field 'path' is 'other.csv' but this pointer file tracks "
+                "'data.csv'; rename the file or fix the field"},
+        BadCase{"PathWithFolder", "path: sub/data.csv\n",
+                "data.csv.forja:1: field 'path' is 'sub/data.csv' but this pointer file tracks "
+                "'data.csv'; rename the file or fix the field"},
+        BadCase{"EmptyPath", "path:\n",
+                "data.csv.forja:1: field 'path' is '' but this pointer file tracks "
+                "'data.csv'; rename the file or fix the field"},
+        BadCase{"BadKind", "kind: symlink\n",
+                "data.csv.forja:1: field 'kind' must be 'file' or 'dir', not 'symlink'"},
+        BadCase{"KindCase", "kind: File\n",
+                "data.csv.forja:1: field 'kind' must be 'file' or 'dir', not 'File'"},
+        BadCase{"SizeNegative", "size: -1\n",
+                "data.csv.forja:1: field 'size' must be a whole number of bytes"},
+        BadCase{"SizeEmpty", "size:\n", "data.csv.forja:1: field 'size' must be a whole number of bytes"},
+        BadCase{"SizeUnit", "size: 10MB\n",
+                "data.csv.forja:1: field 'size' must be a whole number of bytes"},
+        BadCase{"SizeOverflow", "size: 18446744073709551616\n",
+                "data.csv.forja:1: field 'size' must be a whole number of bytes"},
+        BadCase{"FilesNotNumber", "files: many\n",
+                "data.csv.forja:1: field 'files' must be a whole number"},
+        BadCase{"NoColon", "path data.csv\n",
+                "data.csv.forja:1: expected 'field: value', got 'path data.csv'"},
+        BadCase{"UnknownField", "path: data.csv\ncolor: blue\n",
+                "data.csv.forja:2: unknown field 'color'"},
+        BadCase{"UnknownFieldCrlf", "path: data.csv\r\nmd5: x\r\n",
+                "data.csv.forja:2: unknown field 'md5'"},
+        BadCase{"LineNumberWithoutFinalNewline", "path: data.csv\n\n\nbogus",
+                "data.csv.forja:4: expected 'field: value', got 'bogus'"}),
+    CaseName);
+
+TEST(PointerParse, ParsesFileWithDefaults) {
+  auto r = ParsePointer("path: data.csv\nkind: file\nhash: sha256:" + kHex + "\nsize: 1234\n",
+                        "data.csv.forja", "data.csv");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->path, "data.csv");
+  EXPECT_FALSE(r->is_dir);
+  EXPECT_EQ(r->oid.Hex(), kHex);
+  EXPECT_EQ(r->size, 1234u);
+  EXPECT_EQ(r->files, 1u);  // a file is one file when the field is absent
+}
+
+TEST(PointerParse, ParsesDirCrlfUppercaseAnyOrder) {
+  std::string upper;
+  for (char c : kHex) upper += static_cast<char>(c >= 'a' && c <= 'f' ? c - 'a' + 'A' : c);
+  auto r = ParsePointer("# comment\r\n  size :  18446744073709551615 \r\n\r\nhash:sha256:" + upper +
+                            "\r\nkind:dir\r\npath:\timages\t\r\n",
+                        "images.forja", "images");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->path, "images");
+  EXPECT_TRUE(r->is_dir);
+  EXPECT_EQ(r->oid.Hex(), kHex);
+  EXPECT_EQ(r->size, 18446744073709551615u);
+  EXPECT_EQ(r->files, 0u);  // unknown for a folder when absent
+}
+
+TEST(PointerParse, SerializeIsExactAndRoundTrips) {
+  Pointer p;
+  p.path = "images";
+  p.is_dir = true;
+  p.oid = *Oid::FromHex(kHex);
+  p.size = 123456789;
+  p.files = 100000;
+  std::string text = p.Serialize();
+  EXPECT_EQ(text,
+            "# forja: this file is versioned in git; the data is in the forja cache and remotes.\n"
+            "path: images\nkind: dir\nhash: sha256:" + kHex + "\nsize: 123456789\nfiles: 100000\n");
+  auto r = ParsePointer(text, "images.forja", "images");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->path, p.path);
+  EXPECT_EQ(r->is_dir, p.is_dir);
+  EXPECT_EQ(r->oid, p.oid);
+  EXPECT_EQ(r->size, p.size);
+  EXPECT_EQ(r->files, p.files);
+  EXPECT_EQ(r->Serialize(), text);
+}
+
+TEST(PointerParse, RoundTripsOddNames) {
+  for (std::string name : {"a b.csv", "x:y", "#hash", "ünï.bin", "tab\tinside"}) {
+    Pointer p;
+    p.path = name;
+    p.oid = Sha256::Of(name);
+    p.size = 7;
+    auto r = ParsePointer(p.Serialize(), name + ".forja", name);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status().message();
+    EXPECT_EQ(r->Serialize(), p.Serialize()) << name;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Directory manifests
+
+std::string Entry(const std::string& hex, const std::string& size, const std::string& mode,
+                  const std::string& path) {
+  return hex + " " + size + " " + mode + " " + path + "\n";
+}
+
+const std::string kManifestHead = "forja-manifest 1\n";
+
+class ManifestBad : public testing::TestWithParam<BadCase> {};
+
+TEST_P(ManifestBad, Message) {
+  auto r = ParseManifest(GetParam().text, "sha256/4f/1c2b");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorrupt);
+  EXPECT_EQ(r.status().message(), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Parsers, ManifestBad,
+    testing::Values(
+        BadCase{"Empty", "", "sha256/4f/1c2b:0: empty manifest"},
+        BadCase{"WrongHeader", "forja-manifest 2\n",
+                "sha256/4f/1c2b:1: not a forja manifest (expected 'forja-manifest 1')"},
+        BadCase{"HeaderCrlf", "forja-manifest 1\r\n",
+                "sha256/4f/1c2b:1: not a forja manifest (expected 'forja-manifest 1')"},
+        BadCase{"HeaderNotTerminated", "forja-manifest 1",
+                "sha256/4f/1c2b:1: line is not terminated"},
+        BadCase{"EntryNotTerminated", kManifestHead + kHex + " 1 644 a",
+                "sha256/4f/1c2b:2: line is not terminated"},
+        BadCase{"ShortLine", kManifestHead + kHex + " 1 64\n",
+                "sha256/4f/1c2b:2: expected '<sha256> <size> <mode> <path>'"},
+        BadCase{"EmptyPath", kManifestHead + kHex + " 1 644 \n", "sha256/4f/1c2b:2: bad path ''"},
+        BadCase{"BlankLine", kManifestHead + "\n",
+                "sha256/4f/1c2b:2: expected '<sha256> <size> <mode> <path>'"},
+        BadCase{"BadHash", kManifestHead + Entry(std::string(64, 'g'), "1", "644", "a"),
+                "sha256/4f/1c2b:2: bad sha256 '" + std::string(64, 'g') + "'"},
+        BadCase{"BadSize", kManifestHead + Entry(kHex, "x", "644", "a"), "sha256/4f/1c2b:2: bad size"},
+        BadCase{"NegativeSize", kManifestHead + Entry(kHex, "-1", "644", "a"),
+                "sha256/4f/1c2b:2: bad size"},
+        BadCase{"SizeOverflow", kManifestHead + Entry(kHex, "18446744073709551616", "644", "a"),
+                "sha256/4f/1c2b:2: bad size"},
+        BadCase{"ModeNotOctal", kManifestHead + Entry(kHex, "1", "648", "a"),
+                "sha256/4f/1c2b:2: bad mode"},
+        BadCase{"ModeTooBig", kManifestHead + Entry(kHex, "1", "10000", "a"),
+                "sha256/4f/1c2b:2: bad mode"},
+        BadCase{"DotDot", kManifestHead + Entry(kHex, "1", "644", "a/../b"),
+                "sha256/4f/1c2b:2: bad path 'a/../b'"},
+        BadCase{"DotDotAlone", kManifestHead + Entry(kHex, "1", "644", ".."),
+                "sha256/4f/1c2b:2: bad path '..'"},
+        BadCase{"Dot", kManifestHead + Entry(kHex, "1", "644", "./a"),
+                "sha256/4f/1c2b:2: bad path './a'"},
+        BadCase{"Absolute", kManifestHead + Entry(kHex, "1", "644", "/etc/passwd"),
+                "sha256/4f/1c2b:2: bad path '/etc/passwd'"},
+        BadCase{"EmptyComponent", kManifestHead + Entry(kHex, "1", "644", "a//b"),
+                "sha256/4f/1c2b:2: bad path 'a//b'"},
+        BadCase{"TrailingSlash", kManifestHead + Entry(kHex, "1", "644", "a/"),
+                "sha256/4f/1c2b:2: bad path 'a/'"},
+        BadCase{"UnknownEscape", kManifestHead + Entry(kHex, "1", "644", "a\\tb"),
+                "sha256/4f/1c2b:2: bad path 'a\\tb'"},
+        BadCase{"DanglingEscape", kManifestHead + Entry(kHex, "1", "644", "ab\\"),
+                "sha256/4f/1c2b:2: bad path 'ab\\'"},
+        BadCase{"EscapedNewlineMakesDotDot",
+                kManifestHead + Entry(kHex, "1", "644", "a") + Entry(kHex, "1", "644", "..\\n/.."),
+                "sha256/4f/1c2b:3: bad path '..\\n/..'"},
+        // One directory has exactly one manifest (its hash names the directory), so
+        // only SerializeManifest's own encoding is accepted.
+        BadCase{"UppercaseHash", kManifestHead + Entry("4F1C" + kHex.substr(4), "1", "644", "a"),
+                "sha256/4f/1c2b:2: entry is not in canonical form"},
+        BadCase{"SizeLeadingZero", kManifestHead + Entry(kHex, "01", "644", "a"),
+                "sha256/4f/1c2b:2: entry is not in canonical form"},
+        BadCase{"ModeLeadingZero", kManifestHead + Entry(kHex, "1", "0644", "a"),
+                "sha256/4f/1c2b:2: entry is not in canonical form"},
+        BadCase{"RawCarriageReturn", kManifestHead + Entry(kHex, "1", "644", "a\r"),
+                "sha256/4f/1c2b:2: entry is not in canonical form"},
+        BadCase{"Unsorted",
+                kManifestHead + Entry(kHex, "1", "644", "b") + Entry(kHex, "1", "644", "a"),
+                "sha256/4f/1c2b:3: entries are not sorted or repeat"},
+        BadCase{"Duplicate",
+                kManifestHead + Entry(kHex, "1", "644", "a/b") + Entry(kHex2, "2", "600", "a/b"),
+                "sha256/4f/1c2b:3: entries are not sorted or repeat"},
+        BadCase{"DuplicateAfterUnescape",
+                kManifestHead + Entry(kHex, "1", "644", "a\\\\b") + Entry(kHex, "1", "644", "a\\\\b"),
+                "sha256/4f/1c2b:3: entries are not sorted or repeat"}),
+    CaseName);
+
+TEST(ManifestParse, EmptyDirectoryRoundTrips) {
+  auto r = ParseManifest(kManifestHead, "m");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->empty());
+  EXPECT_EQ(SerializeManifest(*r), kManifestHead);
+}
+
+TEST(ManifestParse, EscapesRoundTripByteExact) {
+  std::vector<ManifestEntry> entries = {
+      {"z/last", *Oid::FromHex(kHex), 18446744073709551615u, 07777},
+      {"back\\slash", *Oid::FromHex(kHex2), 0, 0},
+      {"new\nline/and\rreturn", *Oid::FromHex(kHex), 5, 0755},
+      {"sp ace/ü", *Oid::FromHex(kHex2), 42, 0644},
+  };
+  SortManifest(&entries);
+  std::string text = SerializeManifest(entries);
+  EXPECT_EQ(text, kManifestHead + Entry(kHex2, "0", "0", "back\\\\slash") +
+                      Entry(kHex, "5", "755", "new\\nline/and\\rreturn") +
+                      Entry(kHex2, "42", "644", "sp ace/ü") +
+                      Entry(kHex, "18446744073709551615", "7777", "z/last"));
+  auto r = ParseManifest(text, "m");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), entries.size());
+  for (size_t i = 0; i < entries.size(); i++) {
+    EXPECT_EQ((*r)[i].path, entries[i].path);
+    EXPECT_EQ((*r)[i].oid, entries[i].oid);
+    EXPECT_EQ((*r)[i].size, entries[i].size);
+    EXPECT_EQ((*r)[i].mode, entries[i].mode);
+  }
+  EXPECT_EQ(SerializeManifest(*r), text);
+}
+
+TEST(ManifestParse, SortIsByteOrder) {
+  // Bytes >= 0x80 sort after ASCII, and '/' (0x2f) before letters: "a/b" < "a0" < "ab".
+  std::vector<ManifestEntry> entries = {{"ü"}, {"ab"}, {"a0"}, {"a/b"}, {"A"}};
+  SortManifest(&entries);
+  std::vector<std::string> paths;
+  for (const auto& e : entries) paths.push_back(e.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"A", "a/b", "a0", "ab", "ü"}));
+  auto r = ParseManifest(SerializeManifest(entries), "m");
+  EXPECT_TRUE(r.ok()) << r.status().message();
+}
+
+// ---------------------------------------------------------------------------
+// forja.yaml
+
+class ProjectConfigBad : public testing::TestWithParam<BadCase> {};
+
+TEST_P(ProjectConfigBad, Message) {
+  auto r = ParseProjectConfig(GetParam().text, "forja.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUser);
+  EXPECT_EQ(r.status().message(), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Parsers, ProjectConfigBad,
+    testing::Values(
+        BadCase{"UnclosedFlowSequence", "cache:\n  link: [reflink, copy\n",
+                "forja.yaml:3:1: malformed YAML: end of sequence flow not found"},
+        BadCase{"UnclosedFlowMap", "remotes: {a: {url: x}\n",
+                "forja.yaml:2:1: malformed YAML: end of map flow not found"},
+        BadCase{"BadIndentation", "cache:\n  link: copy\n bad: 1\n",
+                "forja.yaml:3:2: malformed YAML: end of map not found"},
+        BadCase{"UnknownAnchor", "cache: *nothing\n",
+                "forja.yaml:1:8: malformed YAML: the referenced anchor is not defined"},
+        BadCase{"NotAMapping", "- cache\n- remotes\n",
+                "forja.yaml:1: the manifest must be a mapping of sections"},
+        BadCase{"Scalar", "just text\n", "forja.yaml:1: the manifest must be a mapping of sections"},
+        BadCase{"UnknownSection", "cache:\n  link: copy\n\ndatasets:\n  - a\n",
+                "forja.yaml:4: datasets: unknown section"},
+        BadCase{"CacheNotMapping", "cache: copy\n", "forja.yaml:1: cache: must be a mapping"},
+        BadCase{"CacheUnknownField", "cache:\n  link: copy\n  mode: fast\n",
+                "forja.yaml:3: cache.mode: unknown field (known: link)"},
+        BadCase{"LinkUnknownType", "cache:\n  link: [reflink, symlink]\n",
+                "forja.yaml:2: cache.link: unknown link type 'symlink'; use reflink, hardlink or "
+                "copy"},
+        BadCase{"LinkUnknownTypeString", "cache:\n  link: reflink,  sym link ,copy\n",
+                "forja.yaml:2: cache.link: unknown link type 'sym link'; use reflink, hardlink or "
+                "copy"},
+        BadCase{"LinkEmptyList", "cache:\n  link: []\n",
+                "forja.yaml:2: cache.link: unknown link type ''; use reflink, hardlink or copy"},
+        BadCase{"LinkNestedList", "cache:\n  link: [[copy]]\n",
+                "forja.yaml:2: cache.link: must be a single value"},
+        BadCase{"RemotesNotMapping", "remotes: [a, b]\n",
+                "forja.yaml:1: remotes: must be a mapping of name to settings"},
+        BadCase{"RemoteNotMapping", "remotes:\n  store: /mnt/x\n",
+                "forja.yaml:2: remotes.store: must be a mapping with url"},
+        BadCase{"RemoteWithoutUrl", "remotes:\n  store:\n    endpoint: http://x\n",
+                "forja.yaml:3: remotes.store: missing field 'url'"},
+        BadCase{"RemoteEmptyUrl", "remotes:\n  s3: {url: \"\", region: x}\n",
+                "forja.yaml:2: remotes.s3: missing field 'url'"},
+        BadCase{"RemoteOptionNotScalar", "remotes:\n  s3:\n    url: s3://b\n    region: [a]\n",
+                "forja.yaml:4: remotes.s3.region: must be a single value"},
+        BadCase{"DefaultRemoteMissing",
+                "remotes:\n  store: {url: /x}\ndefault_remote: other\n",
+                "forja.yaml: default_remote 'other' is not one of the remotes; run forja remote "
+                "default NAME"},
+        BadCase{"DefaultRemoteWithoutRemotes", "remotes: {}\ndefault_remote: store\n",
+                "forja.yaml: default_remote 'store' is not one of the remotes; run forja remote "
+                "default NAME"},
+        BadCase{"DefaultRemoteList", "default_remote: [a, b]\n",
+                "forja.yaml:1: default_remote: must be a single value"}),
+    CaseName);
+
+TEST(ProjectConfigParse, EmptyAndCommentsGiveDefaults) {
+  for (std::string text : {"", "# nothing\n", "---\n"}) {
+    auto r = ParseProjectConfig(text, "forja.yaml");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->link_types,
+              (std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy}));
+    EXPECT_TRUE(r->remotes.empty());
+    EXPECT_EQ(r->default_remote, "");
+  }
+}
+
+TEST(ProjectConfigParse, ParsesEverySection) {
+  auto r = ParseProjectConfig(R"(# comment
+cache:
+  link: [hardlink]
+remotes:
+  store:
+    url: /mnt/shared/forja
+  s3: {url: "s3://bucket/prefix", endpoint: "http://127.0.0.1:9000", region: us-east-1}
+default_remote: s3
+stages: {train: {cmd: python train.py}}
+params: {lr: 0.1}
+models: []
+)",
+                              "forja.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->link_types, (std::vector<LinkType>{LinkType::kHardlink, LinkType::kCopy}));
+  ASSERT_EQ(r->remotes.size(), 2u);
+  EXPECT_EQ(r->remotes[0].name, "store");
+  EXPECT_EQ(r->remotes[0].url, "/mnt/shared/forja");
+  EXPECT_TRUE(r->remotes[0].options.empty());
+  EXPECT_EQ(r->remotes[1].name, "s3");
+  EXPECT_EQ(r->remotes[1].url, "s3://bucket/prefix");
+  EXPECT_EQ(r->remotes[1].options,
+            (std::map<std::string, std::string>{{"endpoint", "http://127.0.0.1:9000"},
+                                                {"region", "us-east-1"}}));
+  EXPECT_EQ(r->default_remote, "s3");
+  ASSERT_NE(r->FindRemote("store"), nullptr);
+  EXPECT_EQ(r->FindRemote("nope"), nullptr);
+}
+
+TEST(ProjectConfigParse, NullSectionsAreEmpty) {
+  auto r = ParseProjectConfig("cache:\nremotes:\ndefault_remote: \"\"\n", "forja.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->link_types.size(), 3u);
+  EXPECT_TRUE(r->remotes.empty());
+}
+
+// ---------------------------------------------------------------------------
+// cache.link
+
+TEST(LinkTypesParse, ParsesAndEndsWithCopy) {
+  struct Case {
+    std::string text;
+    std::vector<LinkType> want;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"copy", {LinkType::kCopy}},
+           {"reflink", {LinkType::kReflink, LinkType::kCopy}},
+           {" hardlink , reflink ", {LinkType::kHardlink, LinkType::kReflink, LinkType::kCopy}},
+           {"reflink,hardlink,copy", {LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy}},
+           {"copy,hardlink", {LinkType::kCopy, LinkType::kHardlink, LinkType::kCopy}},
+       }) {
+    auto r = ParseLinkTypes(c.text);
+    ASSERT_TRUE(r.ok()) << c.text << ": " << r.status().message();
+    EXPECT_EQ(*r, c.want) << c.text;
+  }
+}
+
+TEST(LinkTypesParse, RejectsUnknown) {
+  struct Case {
+    std::string text, message;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"symlink", "unknown link type 'symlink'; use reflink, hardlink or copy"},
+           {"Copy", "unknown link type 'Copy'; use reflink, hardlink or copy"},
+           {"reflink,,copy", "unknown link type ''; use reflink, hardlink or copy"},
+           {"reflink,", "unknown link type ''; use reflink, hardlink or copy"},
+           {"", "unknown link type ''; use reflink, hardlink or copy"},
+           {"copy\t", "unknown link type 'copy\t'; use reflink, hardlink or copy"},
+       }) {
+    auto r = ParseLinkTypes(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().code(), Code::kUser);
+    EXPECT_EQ(r.status().message(), c.message) << c.text;
+  }
+}
+
+TEST(LinkTypesParse, NamesRoundTrip) {
+  for (LinkType t : {LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy}) {
+    auto r = ParseLinkTypes(LinkTypeName(t));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->front(), t);
+  }
+}
+
+}  // namespace
+}  // namespace forja
