@@ -336,9 +336,18 @@ INSTANTIATE_TEST_SUITE_P(
                 "forja.yaml:2: cache.link: unknown link type 'sym link'; use reflink, hardlink or "
                 "copy"},
         BadCase{"LinkEmptyList", "cache:\n  link: []\n",
-                "forja.yaml:2: cache.link: unknown link type ''; use reflink, hardlink or copy"},
+                "forja.yaml:2: cache.link: no link type given; use reflink, hardlink and/or copy"},
         BadCase{"LinkNestedList", "cache:\n  link: [[copy]]\n",
                 "forja.yaml:2: cache.link: must be a single value"},
+        BadCase{"SectionKeyNotPlain", "[a]: 1\n", "forja.yaml:1: keys must be plain names"},
+        BadCase{"CacheKeyNotPlain", "cache:\n  [link]: copy\n",
+                "forja.yaml:2: cache: keys must be plain names"},
+        BadCase{"RemoteNameNotPlain", "remotes:\n  [s3]: {url: x}\n",
+                "forja.yaml:2: remotes: keys must be plain names"},
+        BadCase{"RemoteOptionNotPlain", "remotes:\n  s3: {url: x, [a]: b}\n",
+                "forja.yaml:2: remotes.s3: keys must be plain names"},
+        BadCase{"RemoteTwice", "remotes:\n  a: {url: /x}\n  a: {url: /y}\n",
+                "forja.yaml:3: remotes.a: defined twice"},
         BadCase{"RemotesNotMapping", "remotes: [a, b]\n",
                 "forja.yaml:1: remotes: must be a mapping of name to settings"},
         BadCase{"RemoteNotMapping", "remotes:\n  store: /mnt/x\n",
@@ -438,7 +447,7 @@ TEST(LinkTypesParse, RejectsUnknown) {
            {"Copy", "unknown link type 'Copy'; use reflink, hardlink or copy"},
            {"reflink,,copy", "unknown link type ''; use reflink, hardlink or copy"},
            {"reflink,", "unknown link type ''; use reflink, hardlink or copy"},
-           {"", "unknown link type ''; use reflink, hardlink or copy"},
+           {"", "no link type given; use reflink, hardlink and/or copy"},
            {"copy\t", "unknown link type 'copy\t'; use reflink, hardlink or copy"},
        }) {
     auto r = ParseLinkTypes(c.text);

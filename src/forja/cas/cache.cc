@@ -34,6 +34,8 @@ const char* LinkTypeName(LinkType t) {
 
 Result<std::vector<LinkType>> ParseLinkTypes(std::string_view list) {
   std::vector<LinkType> out;
+  if (list.find_first_not_of(" ,") == std::string_view::npos)
+    return Status::User("no link type given; use reflink, hardlink and/or copy");
   size_t i = 0;
   while (i <= list.size()) {
     size_t j = list.find(',', i);
@@ -49,7 +51,6 @@ Result<std::vector<LinkType>> ParseLinkTypes(std::string_view list) {
                           "'; use reflink, hardlink or copy");
     i = j + 1;
   }
-  if (out.empty()) return Status::User("no link type given");
   // Copy always works, so it is the implicit last resort.
   if (out.back() != LinkType::kCopy) out.push_back(LinkType::kCopy);
   return out;

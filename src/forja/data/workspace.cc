@@ -61,7 +61,13 @@ Status YamlError(const std::string& name, const YAML::Node& node, const std::str
 Result<std::string> ScalarOf(const std::string& name, const YAML::Node& node,
                              const std::string& field) {
   if (!node.IsScalar()) return YamlError(name, node, field + ": must be a single value");
-  return node.as<std::string>();
+  return node.Scalar();
+}
+
+// A mapping key; yaml-cpp allows lists and mappings as keys, forja.yaml does not.
+Result<std::string> KeyOf(const std::string& name, const YAML::Node& key, const std::string& where) {
+  if (!key.IsScalar()) return YamlError(name, key, where + "keys must be plain names");
+  return key.Scalar();
 }
 
 }  // namespace
@@ -84,13 +90,13 @@ Result<ProjectConfig> ParseProjectConfig(const std::string& text, const std::str
   if (root.IsNull()) return cfg;
   if (!root.IsMap()) return YamlError(name, root, "the manifest must be a mapping of sections");
   for (const auto& kv : root) {
-    std::string key = kv.first.as<std::string>();
+    ASSIGN_OR_RETURN(std::string key, KeyOf(name, kv.first, ""));
     const YAML::Node& v = kv.second;
     if (key == "cache") {
       if (v.IsNull()) continue;
       if (!v.IsMap()) return YamlError(name, v, "cache: must be a mapping");
       for (const auto& c : v) {
-        std::string ck = c.first.as<std::string>();
+        ASSIGN_OR_RETURN(std::string ck, KeyOf(name, c.first, "cache: "));
         if (ck != "link") return YamlError(name, c.first, "cache." + ck + ": unknown field (known: link)");
         std::string joined;
         if (c.second.IsSequence()) {
@@ -110,11 +116,13 @@ Result<ProjectConfig> ParseProjectConfig(const std::string& text, const std::str
       if (!v.IsMap()) return YamlError(name, v, "remotes: must be a mapping of name to settings");
       for (const auto& r : v) {
         RemoteConfig rc;
-        rc.name = r.first.as<std::string>();
+        ASSIGN_OR_RETURN(rc.name, KeyOf(name, r.first, "remotes: "));
+        if (cfg.FindRemote(rc.name))
+          return YamlError(name, r.first, "remotes." + rc.name + ": defined twice");
         if (!r.second.IsMap())
           return YamlError(name, r.second, "remotes." + rc.name + ": must be a mapping with url");
         for (const auto& o : r.second) {
-          std::string ok = o.first.as<std::string>();
+          ASSIGN_OR_RETURN(std::string ok, KeyOf(name, o.first, "remotes." + rc.name + ": "));
           ASSIGN_OR_RETURN(std::string val, ScalarOf(name, o.second, "remotes." + rc.name + "." + ok));
           if (ok == "url") rc.url = val;
           else rc.options[ok] = val;
