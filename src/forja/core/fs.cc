@@ -103,14 +103,16 @@ bool IsTempName(std::string_view name) {
 
 Result<TempFile> TempFile::CreateBeside(const std::string& final_path, mode_t mode) {
   std::string tmp = TempNameBeside(final_path);
-  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // Created with its final mode (a mode applies to later opens, not this one), so
+  // publishing needs no fchmod.
+  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status::FromErrno("cannot create " + tmp, errno);
-  return TempFile(tmp, final_path, Fd(fd), mode);
+  return TempFile(tmp, final_path, Fd(fd));
 }
 
 TempFile::TempFile(TempFile&& o) noexcept
     : path_(std::move(o.path_)), final_(std::move(o.final_)), fd_(std::move(o.fd_)),
-      mode_(o.mode_), done_(o.done_) {
+      done_(o.done_) {
   o.done_ = true;
 }
 
@@ -135,7 +137,6 @@ Status TempFile::Write(std::string_view data) {
 
 Status TempFile::Publish(bool durable) {
   if (durable && ::fsync(fd_.get()) != 0) return Status::FromErrno("writing " + final_, errno);
-  if (::fchmod(fd_.get(), mode_) != 0) return Status::FromErrno("chmod " + final_, errno);
   fd_.Reset();
   if (::rename(path_.c_str(), final_.c_str()) != 0)
     return Status::FromErrno("cannot rename into " + final_, errno);

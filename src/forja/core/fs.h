@@ -78,15 +78,15 @@ class TempFile {
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
   Status Write(std::string_view data);
-  // fsync (when `durable`), close, chmod to the final mode, rename over final_path.
+  // fsync (when `durable`), close, rename over final_path. The file was created
+  // with its final mode (less the umask).
   Status Publish(bool durable = true);
 
  private:
-  TempFile(std::string path, std::string final_path, Fd fd, mode_t mode)
-      : path_(std::move(path)), final_(std::move(final_path)), fd_(std::move(fd)), mode_(mode) {}
+  TempFile(std::string path, std::string final_path, Fd fd)
+      : path_(std::move(path)), final_(std::move(final_path)), fd_(std::move(fd)) {}
   std::string path_, final_;
   Fd fd_;
-  mode_t mode_;
   bool done_ = false;
 };
 

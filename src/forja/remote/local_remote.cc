@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <unordered_set>
 
 #include "forja/core/fs.h"
 #include "forja/core/parallel.h"
@@ -22,6 +24,14 @@ class LocalRemote : public Remote {
   std::string Describe() const override { return root_; }
 
   Result<std::vector<bool>> Has(const std::vector<Oid>& oids, int jobs) override {
+    // Many objects: one listing (256 readdirs) is cheaper than a stat per object.
+    if (oids.size() > 4096) {
+      ASSIGN_OR_RETURN(auto listed, List());
+      std::unordered_set<Oid, OidHash> present(listed.begin(), listed.end());
+      std::vector<bool> has(oids.size());
+      for (size_t i = 0; i < oids.size(); i++) has[i] = present.count(oids[i]) > 0;
+      return has;
+    }
     std::vector<bool> has(oids.size());
     std::vector<char> tmp(oids.size());  // vector<bool> is not thread-safe per element
     RETURN_IF_ERROR(ParallelFor(oids.size(), jobs, [&](size_t i) {
@@ -35,7 +45,7 @@ class LocalRemote : public Remote {
 
   Status Put(const Oid& oid, const std::string& path, uint64_t) override {
     std::string dst = PathOf(oid);
-    RETURN_IF_ERROR(MakeDirs(Dirname(dst)));
+    RETURN_IF_ERROR(PrepareFolders());
     ASSIGN_OR_RETURN(Fd src, OpenRead(path));
     ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(dst, 0444));
     RETURN_IF_ERROR(CopyFd(src.get(), tmp.fd(), dst));
@@ -98,7 +108,24 @@ class LocalRemote : public Remote {
 
  private:
   std::string PathOf(const Oid& oid) const { return JoinPath(root_, ObjectKey(oid)); }
+
+  // sha256/00..ff, made once per process instead of a mkdir per object.
+  Status PrepareFolders() {
+    std::call_once(prepared_, [this] {
+      prepare_status_ = MakeDirs(JoinPath(root_, "sha256"));
+      static const char kHex[] = "0123456789abcdef";
+      for (int i = 0; i < 256 && prepare_status_.ok(); i++) {
+        std::string d = JoinPath(root_, std::string("sha256/") + kHex[i >> 4] + kHex[i & 15]);
+        if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+          prepare_status_ = Status::FromErrno("cannot create " + d, errno);
+      }
+    });
+    return prepare_status_;
+  }
+
   std::string root_;
+  std::once_flag prepared_;
+  Status prepare_status_;
 };
 
 }  // namespace
