@@ -129,23 +129,16 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
     size_t idx = type_index_.load();
     LinkType type = link_types_[idx];
     struct stat obj_st;
-    bool have = ::stat(obj.c_str(), &obj_st) == 0;
 
     if (type == LinkType::kHardlink) {
-      if (!have) {
-        // Read-only first, then linked: an object must never be writable, even if
-        // the process dies between the two steps.
-        if (::chmod(ws_path.c_str(), 0444) != 0)
-          return Status::FromErrno("chmod " + ws_path, errno);
-        // The workspace file becomes the object: no bytes are copied.
-        // AT_SYMLINK_FOLLOW: an in-repository symlink stores its target's bytes.
-        if (::linkat(AT_FDCWD, ws_path.c_str(), AT_FDCWD, obj.c_str(), AT_SYMLINK_FOLLOW) != 0) {
-          int err = errno;
-          if (err == EEXIST) continue;  // another thread stored the same bytes first
-          ::chmod(ws_path.c_str(), hashed.mode & 07777);  // not stored: give the mode back
-          if (Unsupported(err) && FallBack(idx)) continue;
-          return Status::FromErrno("cannot link " + ws_path + " into the cache", err);
-        }
+      // New bytes: the workspace file becomes the object, and no byte is copied.
+      // Read-only first, then linked: an object must never be writable, even if
+      // the process dies between the two steps (a file already read-only is left
+      // alone: a chmod would move its ctime for nothing).
+      if ((hashed.mode & 0222) && ::chmod(ws_path.c_str(), 0444) != 0)
+        return Status::FromErrno("chmod " + ws_path, errno);
+      // AT_SYMLINK_FOLLOW: an in-repository symlink stores its target's bytes.
+      if (::linkat(AT_FDCWD, ws_path.c_str(), AT_FDCWD, obj.c_str(), AT_SYMLINK_FOLLOW) == 0) {
         struct stat now;
         if (::stat(obj.c_str(), &now) != 0) return Status::FromErrno("stat " + obj, errno);
         FileStat f = FileStat::From(now);
@@ -155,6 +148,14 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
         }
         return Status::Ok();
       }
+      int err = errno;
+      if (err != EEXIST) {
+        if (hashed.mode & 0222) ::chmod(ws_path.c_str(), hashed.mode & 07777);  // not stored: mode back
+        if (Unsupported(err) && FallBack(idx)) continue;
+        return Status::FromErrno("cannot link " + ws_path + " into the cache", err);
+      }
+      // The bytes are cached already (an earlier version, a twin file, another thread).
+      if (::stat(obj.c_str(), &obj_st) != 0) return Status::FromErrno("stat " + obj, errno);
       struct stat ws_st;
       if (::lstat(ws_path.c_str(), &ws_st) == 0 && ws_st.st_ino == obj_st.st_ino &&
           ws_st.st_dev == obj_st.st_dev) {
@@ -177,7 +178,8 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
       return Status::Ok();
     }
 
-    if (have) return Status::Ok();  // reflink/copy leave the workspace file alone
+    // reflink/copy leave the workspace file alone.
+    if (::stat(obj.c_str(), &obj_st) == 0) return Status::Ok();
     ASSIGN_OR_RETURN(Fd src, OpenRead(ws_path));
     ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(obj, 0444));
     if (type == LinkType::kReflink) {

@@ -57,12 +57,15 @@ Oid Sha256::Of(std::string_view data) {
   return h.Finish();
 }
 
-Result<Oid> HashFd(int fd, const std::string& name, const std::function<void(size_t)>& progress) {
+Result<Oid> HashFd(int fd, const std::string& name, const std::function<void(size_t)>& progress,
+                   int64_t expected_size) {
   // 1 MiB reads: large enough that syscalls vanish next to hashing, small enough for the L2.
   constexpr size_t kBuf = 1 << 20;
   thread_local std::unique_ptr<char[]> buf(new char[kBuf]);
   Sha256 h;
+  uint64_t total = 0;
   for (;;) {
+    if (expected_size >= 0 && total == static_cast<uint64_t>(expected_size)) break;
     ssize_t n = ::read(fd, buf.get(), kBuf);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -70,6 +73,7 @@ Result<Oid> HashFd(int fd, const std::string& name, const std::function<void(siz
     }
     if (n == 0) break;
     h.Update(buf.get(), static_cast<size_t>(n));
+    total += static_cast<uint64_t>(n);
     if (progress) progress(static_cast<size_t>(n));
   }
   return h.Finish();

@@ -51,9 +51,11 @@ class Sha256 {
   evp_md_ctx_st* ctx_;
 };
 
-// Hashes an open file descriptor from its current offset to EOF.
-// `bytes_read` reports progress (may be null).
+// Hashes an open file descriptor from its current offset to EOF, or only
+// `expected_size` bytes when given (the caller re-checks the size afterwards;
+// this saves the read that would find EOF). `bytes_read` reports progress.
 Result<Oid> HashFd(int fd, const std::string& name_for_errors,
-                   const std::function<void(size_t)>& bytes_read = {});
+                   const std::function<void(size_t)>& bytes_read = {},
+                   int64_t expected_size = -1);
 
 }  // namespace forja

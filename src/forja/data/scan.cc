@@ -31,9 +31,12 @@ Result<Oid> HashFileStable(const std::string& path, FileStat* stat_out, Progress
   struct stat before, after;
   if (::fstat(fd, &before) != 0) return Status::FromErrno("stat " + path, errno);
   if (!S_ISREG(before.st_mode)) return Status::User(path + ": not a regular file");
-  ASSIGN_OR_RETURN(Oid oid, HashFd(fd, path, [&](size_t n) {
-                     if (progress) progress->Add(0, n);
-                   }));
+  ASSIGN_OR_RETURN(Oid oid, HashFd(
+                                fd, path,
+                                [&](size_t n) {
+                                  if (progress) progress->Add(0, n);
+                                },
+                                before.st_size));
   if (::fstat(fd, &after) != 0) return Status::FromErrno("stat " + path, errno);
   FileStat b = FileStat::From(before), a = FileStat::From(after);
   if (a.size != b.size || a.mtime_ns != b.mtime_ns)
