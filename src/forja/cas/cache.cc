@@ -224,6 +224,9 @@ Status Cache::Checkout(const Oid& oid, const std::string& ws_path, uint32_t mode
     size_t idx = type_index_.load();
     LinkType type = link_types_[idx];
     if (type == LinkType::kHardlink) {
+      // Nothing there yet (a fresh pull): one link, atomic by itself.
+      if (::link(obj.c_str(), ws_path.c_str()) == 0) return Status::Ok();
+      if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not in the cache");
       std::string tmp = TempNameBeside(ws_path);
       if (::link(obj.c_str(), tmp.c_str()) != 0) {
         if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not in the cache");
