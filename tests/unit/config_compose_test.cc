@@ -41,13 +41,13 @@ bool Same(const Node& n, const json& j, const std::string& path, std::string* wh
     case Node::Kind::kString:
       return (j.is_string() && j.get<std::string>() == n.as_string()) || fail(ToJson(n) + " vs " + j.dump());
     case Node::Kind::kList: {
-      if (!j.is_array() || j.size() != n.items().size()) return fail("list " + ToJson(n, -1) + " vs " + j.dump());
+      if (!j.is_array() || j.size() != n.items().size()) return fail("list " + ToJson(n, 0) + " vs " + j.dump());
       for (size_t i = 0; i < j.size(); i++)
         if (!Same(n.items()[i], j[i], path + "." + std::to_string(i), why)) return false;
       return true;
     }
     case Node::Kind::kMap: {
-      if (!j.is_object() || j.size() != n.entries().size()) return fail("dict " + ToJson(n, -1) + " vs " + j.dump());
+      if (!j.is_object() || j.size() != n.entries().size()) return fail("dict " + ToJson(n, 0) + " vs " + j.dump());
       size_t i = 0;
       for (auto it = j.begin(); it != j.end(); ++it, ++i) {
         const auto& [k, v] = n.entries()[i];
@@ -82,7 +82,7 @@ TEST(ConfigCompose, Scenarios) {
     opts.resolve = sc.value("resolve", true);
     auto r = Compose(opts);
     if (sc.contains("error")) {
-      ASSERT_FALSE(r.ok()) << "composed: " << ToJson(r->config, -1);
+      ASSERT_FALSE(r.ok()) << "composed: " << ToJson(r->config, 0);
       const std::string& msg = r.status().message();
       EXPECT_NE(msg.find(sc["error"]["forja"].get<std::string>()), std::string::npos) << msg;
       EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
@@ -91,7 +91,7 @@ TEST(ConfigCompose, Scenarios) {
     }
     ASSERT_TRUE(r.ok()) << r.status().message();
     std::string why;
-    EXPECT_TRUE(Same(r->config, sc["expected"], "", &why)) << why << "\n" << ToJson(r->config, -1);
+    EXPECT_TRUE(Same(r->config, sc["expected"], "", &why)) << why << "\n" << ToJson(r->config, 0);
     if (sc.contains("choices")) {
       std::vector<std::pair<std::string, std::string>> got, want;
       for (const auto& c : r->choices) got.emplace_back(c.key, c.option.value_or("<null>"));
@@ -132,6 +132,7 @@ TEST(ConfigCompose, ExplainListsEveryStep) {
   EXPECT_EQ(r->history[0].where, kDir + "experiment/conf/config.yaml:8");
   EXPECT_EQ(r->history[1].where, kDir + "experiment/conf/experiment/exp1.yaml:8");
   EXPECT_EQ(r->history[1].what, "experiment/exp1");
+  EXPECT_EQ(r->history[0].what, "config (primary config)");
   EXPECT_EQ(r->history[2].where, "override 'db.pool=32'");
   EXPECT_EQ(r->history[2].value->as_int(), 32);
 }

@@ -99,6 +99,7 @@ int Run(int argc, char** argv) {
   Action action;
   RegisterDataCommands(app, g, &action);
   RegisterRemoteCommands(app, g, &action);
+  RegisterConfigCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);

@@ -24,6 +24,7 @@ struct MergeState {
   MergeFail fail = MergeFail::kNone;
   std::string key;     // the full key where it failed
   std::string detail;  // what failed
+  std::string origin;  // where the value that could not be merged comes from
 };
 
 std::string JoinKey(const std::string& path, const std::string& k) { return path.empty() ? k : path + "." + k; }
@@ -55,6 +56,7 @@ bool MergeMaps(Node& d, Node&& s, std::string& path, MergeState& st) {
 bool Mismatch(const Node& d, const Node& s, const std::string& path, MergeState& st) {
   st.fail = MergeFail::kTypeMismatch;
   st.key = path;
+  st.origin = s.origin();
   st.detail = std::string("cannot merge a ") + DictOrList(s) + " into a " + DictOrList(d) + " at '" + path + "'";
   if (!d.origin().empty()) st.detail += std::string(" (the ") + DictOrList(d) + " is from " + d.origin() + ")";
   return false;
@@ -325,7 +327,8 @@ class OverrideApplier {
 // ancestor of it with a non-container.
 void RecordConfigStep(const Node& content, const ResultDefault& rd, const std::string& key,
                       std::vector<Step>* history) {
-  std::string what = rd.config_path + (rd.package.empty() ? "" : " (package " + rd.package + ")");
+  std::string what = rd.config_path + (rd.primary ? " (primary config)" : "") +
+                     (rd.package.empty() ? "" : " (package " + rd.package + ")");
   if (const Node* n = content.Select(key)) {
     history->push_back(Step{n->origin().empty() ? rd.file : n->origin(), what, *n});
     return;
@@ -457,7 +460,8 @@ Result<Composed> Compose(const ComposeOptions& opts) {
     st.root = &cfg;
     path.clear();
     if (!MergeMaps(cfg, std::move(content), path, st))
-      return Status::User(f->file + ": " + st.detail + "; make both the same type, or delete the key first");
+      return Status::User((st.origin.empty() ? f->file : st.origin) + ": " + st.detail +
+                          "; make both the same type, or delete the key first");
   }
 
   OverrideApplier applier(cfg, opts.resolve_options);

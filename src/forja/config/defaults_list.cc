@@ -306,14 +306,16 @@ class OverrideState {
     if (it == known_index_.end()) {
       known_index_.emplace(key, known.size());
       known.push_back(Choice{key, d.Name()});
+      known_where_.push_back(d.where);
     } else {
       const std::optional<std::string>& prev = known[it->second].option;
       if (d.Name() != prev) {
         std::string p = prev.value_or("null");
-        return Status::User(d.where + ": Multiple values for " + key + " (" + d.NameText() + " here, " + p +
-                            " already chosen); a defaults list may name a group once: to change a choice "
-                            "made elsewhere write 'override " + key + ": " + d.NameText() + "', or " + key + "=" +
-                            d.NameText() + " on the command line");
+        return Status::User(d.where + ": Multiple values for " + key + ": " + d.NameText() + " here and " + p +
+                            " from " + known_where_[it->second] +
+                            "; name a group once in the defaults lists, and to change a choice made elsewhere "
+                            "write 'override " + key + ": " + d.NameText() + "' (or " + key + "=" + d.NameText() +
+                            " on the command line)");
       }
     }
     per_group_[d.GroupPath()].insert(key);
@@ -387,6 +389,7 @@ class OverrideState {
   std::vector<std::string> override_order_;
   std::unordered_map<std::string, Meta> overrides_;
   std::unordered_map<std::string, size_t> known_index_;
+  std::vector<std::string> known_where_;
   std::unordered_map<std::string, std::set<std::string>> per_group_;
   std::vector<std::string> deletion_order_;
   std::unordered_map<std::string, Deletion> deletions_;
