@@ -213,3 +213,38 @@ TEST(ConfigCompose, PackageHeader) {
 
 }  // namespace
 }  // namespace forja::config
+
+namespace forja::config {
+namespace {
+
+// ExpandSweep builds the product itself; its jobs must be those of ExpandSweeps
+// (override.h), which is checked against Hydra's BasicSweeper.
+TEST(ConfigCompose, SweepJobsMatchExpandSweeps) {
+  std::string dir = kDir + "basic/conf";
+  std::vector<std::string> texts = {"~app.debug", "+x=[1, 2]", "app.name='a b'", "db=glob(*)",
+                                    "app.workers=range(1,4)", "+y=a,'b c'", "~app.tags=[a,b]",
+                                    "app.workers=7,8", "++z={k: v}", "app.ratio=1e-3"};
+  auto mine = ExpandSweep(texts, dir);
+  ASSERT_TRUE(mine.ok()) << mine.status().message();
+  auto parsed = ParseOverrides(texts);
+  ASSERT_TRUE(parsed.ok());
+  ConfigTree tree(dir);
+  auto theirs = ExpandSweeps(*parsed, [&](const std::string& g) -> Result<std::vector<std::string>> {
+    return tree.Options(g);
+  });
+  ASSERT_TRUE(theirs.ok()) << theirs.status().message();
+  ASSERT_EQ(mine->size(), theirs->size());
+  EXPECT_EQ(mine->size(), 3u * 2u * 2u);
+  for (size_t j = 0; j < mine->size(); j++) {
+    std::vector<std::string> t;
+    for (const auto& o : (*theirs)[j]) t.push_back(o.input);
+    EXPECT_EQ((*mine)[j], t) << "job " << j;
+  }
+  auto none = ExpandSweep({}, dir);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->size(), 1u);
+  EXPECT_TRUE((*none)[0].empty());
+}
+
+}  // namespace
+}  // namespace forja::config

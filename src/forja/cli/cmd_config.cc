@@ -98,10 +98,23 @@ void AddLocationOptions(CLI::App* c, ConfigArgs& a) {
       ->type_name("NAME");
 }
 
-std::string JoinSpace(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); i++) out += (i ? " " : "") + v[i];
-  return out;
+// A JSON string (UTF-8 passes through).
+void JsonString(std::string_view v, std::string* out) {
+  *out += '"';
+  for (char c : v) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      *out += '\\';
+      *out += c;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      *out += buf;
+    } else {
+      *out += c;
+    }
+  }
+  *out += '"';
 }
 
 // Hidden --repeat N: time N compositions in this process (bench/config).
@@ -145,25 +158,42 @@ int DoShow(const ConfigArgs& a, bool as_json, bool resolve, const std::string& p
     base.resolve = false;
     auto composed = config::Compose(base);
     if (!composed.ok()) return Fail(composed.status());
-    auto jobs = Timed(repeat, "sweep", [&] { return config::ExpandSweep(opts.overrides, opts.config_dir); });
-    if (!jobs.ok()) return Fail(jobs.status());
+    auto sweep = Timed(repeat, "sweep", [&] { return config::ExpandSweepJobs(opts.overrides, opts.config_dir); });
+    if (!sweep.ok()) return Fail(sweep.status());
     if (check) {
       // As Hydra's BasicSweeper does before launching: every job must compose.
       ComposeOptions job = opts;
       job.resolve = false;
-      for (const auto& j : *jobs) {
-        job.overrides = j;
+      for (size_t j = 0; j < sweep->count; j++) {
+        job.overrides = sweep->Job(j);
         if (auto r = config::Compose(job); !r.ok()) return Fail(r.status());
       }
     }
+    std::string out;
     if (as_json) {
-      Out(json(*jobs).dump(2));
+      out += "[";
+      for (size_t j = 0; j < sweep->count; j++) {
+        out += j ? ",\n  [" : "\n  [";
+        const uint32_t* row = sweep->Row(j);
+        for (size_t k = 0; k < sweep->width; k++) {
+          if (k) out += ", ";
+          JsonString(sweep->texts[row[k]], &out);
+        }
+        out += "]";
+      }
+      out += sweep->count ? "\n]\n" : "]\n";
     } else {
-      std::string out;
-      for (const auto& job : *jobs) out += JoinSpace(job) + "\n";
-      std::fwrite(out.data(), 1, out.size(), stdout);
+      for (size_t j = 0; j < sweep->count; j++) {
+        const uint32_t* row = sweep->Row(j);
+        for (size_t k = 0; k < sweep->width; k++) {
+          if (k) out += ' ';
+          out += sweep->texts[row[k]];
+        }
+        out += '\n';
+      }
     }
-    LogVerbose(std::to_string(jobs->size()) + " jobs");
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    LogVerbose(std::to_string(sweep->count) + " jobs");
     return 0;
   }
   auto composed = Timed(repeat, "compose", [&] { return config::Compose(opts); });

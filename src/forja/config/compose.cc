@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <unordered_map>
 
 #include "forja/core/fs.h"
 
@@ -10,6 +11,8 @@ namespace forja::config {
 namespace {
 
 std::string Quoted(const Override& o) { return "override '" + o.input + "'"; }
+
+constexpr size_t kMaxJobs = 1000000;
 
 
 const char* DictOrList(const Node& n) { return n.is_map() ? "dict" : "list"; }
@@ -438,10 +441,13 @@ Result<Composed> Compose(const ComposeOptions& opts) {
   Node cfg = Node::Map();
   cfg.set_origin(tree.FileName(opts.config_name));
   std::string path;
+  // A config used once (the usual case) is moved into the result, not copied.
+  std::unordered_map<std::string, int> uses;
+  for (const ResultDefault& rd : dl.defaults) uses[rd.config_path]++;
   for (const ResultDefault& rd : dl.defaults) {
     ASSIGN_OR_RETURN(const ConfigFile* f, tree.Load(rd.config_path));
     if (!f) return Status::Internal("config " + rd.config_path + " vanished while composing");
-    Node content = f->config;
+    Node content = --uses[rd.config_path] == 0 ? tree.TakeConfig(rd.config_path) : f->config;
     if (!rd.package.empty()) {
       std::vector<std::string> parts = SplitKey(rd.package);
       for (size_t i = parts.size(); i-- > 0;) {
@@ -497,25 +503,81 @@ Result<Composed> Compose(const ComposeOptions& opts) {
   return c;
 }
 
-Result<std::vector<std::vector<std::string>>> ExpandSweep(const std::vector<std::string>& overrides,
-                                                          const std::string& config_dir, uint64_t seed) {
+std::vector<std::string> SweepJobs::Job(size_t job) const {
+  std::vector<std::string> out;
+  out.reserve(width);
+  for (size_t i = 0; i < width; i++) out.push_back(texts[Row(job)[i]]);
+  return out;
+}
+
+Result<SweepJobs> ExpandSweepJobs(const std::vector<std::string>& overrides, const std::string& config_dir,
+                                  uint64_t seed) {
   ASSIGN_OR_RETURN(std::vector<Override> parsed, ParseOverrides(overrides));
-  for (const Override& o : parsed)
+  // Hydra's BasicSweeper keys the overrides by their key element: a repeated
+  // key replaces the earlier value in its place.
+  std::vector<Override> unique;
+  std::unordered_map<std::string, size_t> index;
+  for (Override& o : parsed) {
     if (o.is_hydra_override())
       return Status::User(Quoted(o) + ": forja has no Hydra runtime config to sweep over; remove this override");
+    auto [it, fresh] = index.emplace(o.KeyElement(), unique.size());
+    if (fresh) unique.push_back(std::move(o));
+    else unique[it->second] = std::move(o);
+  }
   ConfigTree tree(config_dir);
   GroupOptionsFn options = [&](const std::string& group) -> Result<std::vector<std::string>> {
     return tree.Options(group);
   };
-  ASSIGN_OR_RETURN(auto jobs, ExpandSweeps(parsed, options, seed));
-  std::vector<std::vector<std::string>> out;
-  out.reserve(jobs.size());
-  for (const auto& job : jobs) {
-    std::vector<std::string> texts;
-    texts.reserve(job.size());
-    for (const auto& o : job) texts.push_back(o.input);
-    out.push_back(std::move(texts));
+  // Each override's texts, as Hydra gives them to its jobs: one for a plain
+  // override, one per value for a sweep (expanded on its own, a product of
+  // one), so every text is made and checked once, not once per job.
+  SweepJobs out;
+  std::vector<std::vector<uint32_t>> values(unique.size());  // per override: indexes into out.texts
+  for (size_t i = 0; i < unique.size(); i++) {
+    const Override& o = unique[i];
+    if (!o.is_sweep()) {  // Hydra's "{key}={value as str}"; a bare ~key gets =null
+      values[i].push_back(static_cast<uint32_t>(out.texts.size()));
+      out.texts.push_back(o.KeyElement() + "=" + (o.value ? FormatValue(*o.value) : std::string("null")));
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto jobs, ExpandSweeps({unique[i]}, options, seed + i));
+    for (auto& job : jobs) {
+      values[i].push_back(static_cast<uint32_t>(out.texts.size()));
+      out.texts.push_back(std::move(job[0].input));
+    }
   }
+  out.width = unique.size();
+  out.count = 1;
+  for (const auto& v : values) {
+    if (v.empty()) {
+      out.count = 0;
+      return out;
+    }
+    if (out.count > kMaxJobs / v.size())
+      return Status::User("the sweep has more than " + std::to_string(kMaxJobs) +
+                          " jobs; split it into smaller sweeps");
+    out.count *= v.size();
+  }
+  // The cartesian product, the last override varying fastest.
+  out.table.resize(out.count * out.width);
+  std::vector<size_t> at(out.width, 0);
+  uint32_t* row = out.table.data();
+  for (size_t j = 0; j < out.count; j++, row += out.width) {
+    for (size_t i = 0; i < out.width; i++) row[i] = values[i][at[i]];
+    for (size_t i = out.width; i-- > 0;) {
+      if (++at[i] < values[i].size()) break;
+      at[i] = 0;
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::vector<std::string>>> ExpandSweep(const std::vector<std::string>& overrides,
+                                                          const std::string& config_dir, uint64_t seed) {
+  ASSIGN_OR_RETURN(SweepJobs sweep, ExpandSweepJobs(overrides, config_dir, seed));
+  std::vector<std::vector<std::string>> out;
+  out.reserve(sweep.count);
+  for (size_t j = 0; j < sweep.count; j++) out.push_back(sweep.Job(j));
   return out;
 }
 

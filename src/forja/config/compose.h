@@ -79,6 +79,21 @@ Result<Composed> Compose(const ComposeOptions& opts);
 Result<std::vector<std::vector<std::string>>> ExpandSweep(const std::vector<std::string>& overrides,
                                                           const std::string& config_dir, uint64_t seed = 0);
 
+// The same jobs, compactly: every override text once, and each job as a row
+// of indexes into them (one per override key, in Hydra's order), as Hydra's
+// job lists share their strings.
+struct SweepJobs {
+  std::vector<std::string> texts;
+  size_t count = 0;             // jobs
+  size_t width = 0;             // overrides per job
+  std::vector<uint32_t> table;  // count x width indexes into texts
+
+  const uint32_t* Row(size_t job) const { return table.data() + job * width; }
+  std::vector<std::string> Job(size_t job) const;
+};
+Result<SweepJobs> ExpandSweepJobs(const std::vector<std::string>& overrides, const std::string& config_dir,
+                                  uint64_t seed = 0);
+
 // The groups of a config folder and their options, sorted.
 struct GroupInfo {
   std::string group;

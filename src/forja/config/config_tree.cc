@@ -1,9 +1,14 @@
 #include "forja/config/config_tree.h"
 
+#include "forja/config/yaml_fast.h"
+
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "forja/core/fs.h"
 
@@ -189,28 +194,43 @@ Result<const ConfigFile*> ConfigTree::Load(std::string_view config_path) {
 
   std::string rel = key;
   if (!EndsWith(rel, kYaml)) rel += kYaml;
-  bool exists;
-  if (IsPlain(rel)) {
-    auto [parent, name] = SplitLast(rel);
-    const Dir& d = List(parent);
-    std::string_view stem = name.substr(0, name.size() - kYaml.size());
-    exists = std::binary_search(d.configs.begin(), d.configs.end(), stem);
-  } else {
-    struct stat st;
-    exists = ::stat(Abs(rel).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  // Open directly: a missing file (or a folder) is simply not a config.
+  int fd = ::open(Abs(rel).c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+    ::close(fd);
+    fd = -1;
+    errno = ENOENT;
   }
-  if (!exists) {
-    files_.emplace(key, nullptr);
-    return static_cast<const ConfigFile*>(nullptr);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG) {
+      files_.emplace(key, nullptr);
+      return static_cast<const ConfigFile*>(nullptr);
+    }
+    return Status::FromErrno("cannot read " + FileName(key), errno);
   }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  for (;;) {
+    if (got == text.size()) text.resize(text.size() * 2 + 4096);
+    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::FromErrno("reading " + FileName(key), err);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  text.resize(got);
 
   auto f = std::make_unique<ConfigFile>();
   f->config_path = key;
   f->file = FileName(key);
-  auto text = ReadFile(Abs(rel));
-  if (!text.ok()) return text.status();
-  ASSIGN_OR_RETURN(f->package_header, ParsePackageHeader(*text, f->file));
-  ASSIGN_OR_RETURN(Node doc, ParseYaml(*text, f->file));
+  ASSIGN_OR_RETURN(f->package_header, ParsePackageHeader(text, f->file));
+  ASSIGN_OR_RETURN(Node doc, ParseConfigYaml(text, f->file));
   if (doc.is_null()) {
     doc = Node::Map();
     doc.set_origin(f->file + ":1");
@@ -233,6 +253,16 @@ Result<const ConfigFile*> ConfigTree::Load(std::string_view config_path) {
   const ConfigFile* out = f.get();
   files_[key] = std::move(f);
   return out;
+}
+
+}  // namespace forja::config
+
+namespace forja::config {
+
+Node ConfigTree::TakeConfig(std::string_view config_path) {
+  auto it = files_.find(std::string(config_path));
+  if (it == files_.end() || !it->second) return Node();
+  return std::move(it->second->config);
 }
 
 }  // namespace forja::config

@@ -57,6 +57,8 @@ class ConfigTree {
   // Loads a config, once; null when there is no such config. Errors: the file
   // cannot be read or parsed (file:line:col), a bad header, a top-level scalar.
   Result<const ConfigFile*> Load(std::string_view config_path);
+  // Moves a loaded config's content out (for its last use); it is empty after.
+  Node TakeConfig(std::string_view config_path);
 
  private:
   struct Dir {
