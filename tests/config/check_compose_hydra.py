@@ -13,7 +13,11 @@ A scenario (see compose/README.md):
   - `error`: {"forja": ..., "hydra": ...}: Hydra must fail and
     "<ExceptionType>: <message>" (causes included) must contain `hydra`;
   - `sweep` + `jobs`: Hydra's BasicSweeper must split the overrides into
-    exactly these jobs (glob() expanded against the config groups).
+    exactly these jobs (glob() expanded against the config groups);
+  - `hydra_error`: where forja deliberately differs and succeeds, Hydra must
+    fail with this (the `note` says why);
+  - `omegaconf: "resolve"`: Hydra's result is resolved with OmegaConf.resolve()
+    (what `--cfg job --resolve` prints) instead of to_container(resolve=True).
 
 Usage: check_compose_hydra.py [--show] [NAME...]   (--show prints Hydra's results)
 Exit 77 when hydra-core is not installed (CTest counts that as skipped).
@@ -94,13 +98,22 @@ def check(sc, show):
         return []
     try:
         cfg = run_compose(sc, with_hydra=False)
-        got = OmegaConf.to_container(cfg, resolve=sc.get("resolve", True))
+        if sc.get("omegaconf") == "resolve":  # OmegaConf.resolve(), as `--cfg job --resolve` prints
+            OmegaConf.resolve(cfg)
+            got = OmegaConf.to_container(cfg)
+        else:
+            got = OmegaConf.to_container(cfg, resolve=sc.get("resolve", True))
         err = None
     except Exception as e:  # noqa: BLE001
         got, err = None, describe(e)
     if show:
         print(json.dumps({"name": name, "result": got, "error": err}))
     problems = []
+    if "hydra_error" in sc:  # forja deliberately succeeds where Hydra fails (see the note)
+        want = sc["hydra_error"]
+        if err is None or want not in err:
+            problems.append(f"{name}: expected Hydra to fail with {want!r}, got {err or json.dumps(got)}")
+        return problems
     if "error" in sc:
         want = sc["error"]["hydra"]
         if err is None:
