@@ -248,3 +248,33 @@ TEST(ConfigCompose, SweepJobsMatchExpandSweeps) {
 
 }  // namespace
 }  // namespace forja::config
+
+namespace forja::config {
+namespace {
+
+TEST(ConfigCompose, TypedAccess) {
+  for (bool resolve : {true, false}) {
+    ComposeOptions opts;
+    opts.config_dir = kDir + "basic/conf";
+    opts.overrides = {"app.ratio=2"};
+    opts.resolve = resolve;
+    auto r = Compose(opts);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(*r->GetInt("db.port"), 3306);
+    EXPECT_EQ(*r->GetString("url"), "mysql.local:3306");
+    EXPECT_EQ(*r->GetFloat("app.ratio"), 2.0);  // an int is a float here
+    EXPECT_EQ(*r->GetBool("app.debug"), false);
+    EXPECT_EQ(r->Get("app.tags")->items().size(), 2u);
+    auto bad = r->GetInt("db.host");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().message(),
+              kDir + "basic/conf/db/mysql.yaml:1: db.host is a str ('mysql.local'), not an int");
+    auto missing = r->GetString("app.missing");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.status().message().find("app.missing is missing (\?\?\?)"), std::string::npos);
+    EXPECT_FALSE(r->Get("no.such").ok());
+  }
+}
+
+}  // namespace
+}  // namespace forja::config

@@ -415,6 +415,52 @@ std::vector<std::string> Composed::OverrideTexts() const {
   return out;
 }
 
+Result<Node> Composed::Get(std::string_view key) const {
+  const Node* n = config.Select(key);
+  if (!n) return Status::User("'" + std::string(key) + "' is not in the composed config; forja config show lists the keys");
+  std::string where = n->origin().empty() ? std::string(key) : n->origin();
+  if (n->is_missing())
+    return Status::User(where + ": " + std::string(key) + " is missing (\?\?\?); set it with an override such as " +
+                        std::string(key) + "=VALUE");
+  if (resolved || (!n->has_interpolation() && n->is_scalar())) return *n;
+  auto v = ResolveValue(config, key);
+  if (!v.ok()) return Status::User(where + ": " + v.status().message());
+  return std::move(*v);
+}
+
+namespace {
+Status WrongType(const Composed& c, std::string_view key, const Node& v, const char* want) {
+  const Node* n = c.config.Select(key);
+  std::string where = n && !n->origin().empty() ? n->origin() : std::string(key);
+  return Status::User(where + ": " + std::string(key) + " is a " + v.KindName() + " (" + PyRepr(v) + "), not " + want);
+}
+}  // namespace
+
+Result<int64_t> Composed::GetInt(std::string_view key) const {
+  ASSIGN_OR_RETURN(Node v, Get(key));
+  if (v.kind() != Node::Kind::kInt) return WrongType(*this, key, v, "an int");
+  return v.as_int();
+}
+
+Result<double> Composed::GetFloat(std::string_view key) const {
+  ASSIGN_OR_RETURN(Node v, Get(key));
+  if (v.kind() == Node::Kind::kInt) return static_cast<double>(v.as_int());
+  if (v.kind() != Node::Kind::kFloat) return WrongType(*this, key, v, "a float");
+  return v.as_float();
+}
+
+Result<bool> Composed::GetBool(std::string_view key) const {
+  ASSIGN_OR_RETURN(Node v, Get(key));
+  if (v.kind() != Node::Kind::kBool) return WrongType(*this, key, v, "a bool");
+  return v.as_bool();
+}
+
+Result<std::string> Composed::GetString(std::string_view key) const {
+  ASSIGN_OR_RETURN(Node v, Get(key));
+  if (!v.is_string()) return WrongType(*this, key, v, "a string");
+  return v.as_string();
+}
+
 Result<Composed> Compose(const ComposeOptions& opts) {
   Composed c;
   ASSIGN_OR_RETURN(c.overrides, ParseOverrides(opts.overrides));

@@ -68,6 +68,16 @@ struct Composed {
   std::string Origin(std::string_view key) const;
   // The override texts, as Hydra writes them to .hydra/overrides.yaml.
   std::vector<std::string> OverrideTexts() const;
+
+  // Typed access for the code that consumes the config. The value is resolved
+  // (when the config was composed with resolve=false, on the fly). Errors are
+  // Status::User and name the key and the value's origin, e.g.
+  //   conf/db/mysql.yaml:2: db.port is a str ('x'), not an int
+  Result<Node> Get(std::string_view key) const;
+  Result<int64_t> GetInt(std::string_view key) const;
+  Result<double> GetFloat(std::string_view key) const;  // an int is accepted
+  Result<bool> GetBool(std::string_view key) const;
+  Result<std::string> GetString(std::string_view key) const;
 };
 
 Result<Composed> Compose(const ComposeOptions& opts);
