@@ -1,5 +1,6 @@
 #include "forja/config/yaml_fast.h"
 
+#include <cstdio>
 #include <vector>
 
 namespace forja::config {
@@ -303,7 +304,22 @@ std::optional<Node> ParseYamlFast(std::string_view text, const std::string& name
 
 Result<Node> ParseConfigYaml(std::string_view text, const std::string& name) {
   if (auto fast = ParseYamlFast(text, name)) return std::move(*fast);
-  return ParseYaml(text, name);
+  auto r = ParseYaml(text, name);
+  if (r.ok()) return r;
+  // yaml-cpp quotes the offending character raw (a newline, a NUL); keep the
+  // message on one line.
+  std::string msg;
+  for (char c : r.status().message()) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      msg += buf;
+    } else {
+      msg += c;
+    }
+  }
+  return Status(r.status().code(), msg);
 }
 
 }  // namespace forja::config
