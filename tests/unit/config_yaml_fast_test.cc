@@ -83,6 +83,7 @@ TEST(ConfigYamlFast, Snippets) {
       "a: 1\na: 2\n",          "a: b: c\n",             "a: [1, [2]]\n",       "'a': 1\n",
       "a:\n  b: 1\n c: 2\n",   "a: \"\\u00e9\"\n",      "just a scalar\n",     "",
       "a: [1,\n  2]\n",        "? a\n: b\n",            "a: @x\n",             "a: 'open\n",
+      "~: 1\n",               "null: 1\n",
   };
   for (const char* t : refused) EXPECT_FALSE(ParseYamlFast(t, "f.yaml").has_value()) << t;
 }
@@ -94,7 +95,7 @@ TEST(ConfigYamlFast, RandomDocuments) {
   const char* scalars[] = {"1", "-2", "3.5", "1e5", "true", "no", "null", "~", "abc", "a b", "'q'", "\"d\"",
                            "${x.y}", "???", "[1, 2]", "[]", "x:y", "a#b", "'it''s'", "0o7", "+1", ".5",
                            "2001-01-01", "{a: 1}", "- x", "|", "a: b", "# c", "'a' # c", "v # c", "@", ":x", "-x", "?x", "-", "?", "a:b:c", "x,y", "]"};
-  const char* keys[] = {"a", "b_c", "d.e", "f-g", "h/i", "j@k", "optional l", "1", "true", "m n", "_self_"};
+  const char* keys[] = {"a", "b_c", "d.e", "f-g", "h/i", "j@k", "optional l", "1", "true", "m n", "_self_", "~", "null", "NULL", "Null", "x~"};
   int answered = 0;
   for (int doc = 0; doc < 5000; doc++) {
     std::string text;

@@ -140,6 +140,8 @@ class FastParser {
 
   static bool PlainKey(std::string_view k) {
     if (k.empty() || Indicator(k[0]) || k.back() == ' ') return false;
+    // yaml-cpp reads these keys as null, which ParseYaml refuses.
+    if (k == "~" || k == "null" || k == "Null" || k == "NULL") return false;
     for (char c : k)
       if (c == '[' || c == ']' || c == '{' || c == '}' || c == ',' || c == '#' || c == '"' || c == '\'') return false;
     return true;
