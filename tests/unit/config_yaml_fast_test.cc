@@ -83,7 +83,8 @@ TEST(ConfigYamlFast, Snippets) {
       "a: 1\na: 2\n",          "a: b: c\n",             "a: [1, [2]]\n",       "'a': 1\n",
       "a:\n  b: 1\n c: 2\n",   "a: \"\\u00e9\"\n",      "just a scalar\n",     "",
       "a: [1,\n  2]\n",        "? a\n: b\n",            "a: @x\n",             "a: 'open\n",
-      "~: 1\n",               "null: 1\n",
+      "~: 1\n",               "null: 1\n",            "\xfe\xff" "a: 1\n",     "a: \xff\n",
+      "a: \xc3\n",            "\xef\xbb\xbf" "a: 1\n",
   };
   for (const char* t : refused) EXPECT_FALSE(ParseYamlFast(t, "f.yaml").has_value()) << t;
 }

@@ -447,6 +447,9 @@ class Builder {
       }
       return NotFound(node, parent);
     }
+    if (stack_.size() >= kMaxDepth)
+      return Status::User(node.where + ": defaults lists nested more than " + std::to_string(kMaxDepth) +
+                          " deep (at " + path + "); flatten them");
     if (std::find(stack_.begin(), stack_.end(), path) != stack_.end()) {
       std::string cycle;
       for (auto it = std::find(stack_.begin(), stack_.end(), path); it != stack_.end(); ++it) cycle += *it + " -> ";
@@ -759,6 +762,7 @@ class Builder {
   OverrideState& st_;
   bool skip_missing_;
   std::vector<std::string> stack_;  // configs being expanded, for cycle detection
+  static constexpr size_t kMaxDepth = 200;
 };
 
 }  // namespace

@@ -273,8 +273,32 @@ class FastParser {
 
 }  // namespace
 
+// Valid UTF-8 without byte order marks: yaml-cpp guesses UTF-16/32 from the
+// first bytes and replaces invalid sequences, which a byte-wise parser would not.
+bool PlainUtf8(std::string_view t) {
+  size_t i = 0;
+  while (i < t.size()) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
+    if (n == 0 || i + n >= t.size()) return false;
+    for (size_t k = 1; k <= n; k++)
+      if ((static_cast<unsigned char>(t[i + k]) & 0xC0) != 0x80) return false;
+    unsigned char d1 = static_cast<unsigned char>(t[i + 1]);
+    if ((c == 0xE0 && d1 < 0xA0) || (c == 0xED && d1 >= 0xA0) || (c == 0xF0 && d1 < 0x90) ||
+        (c == 0xF4 && d1 >= 0x90))
+      return false;  // overlong, a surrogate, or beyond U+10FFFF
+    if (c == 0xEF && d1 == 0xBB && static_cast<unsigned char>(t[i + 2]) == 0xBF) return false;  // U+FEFF
+    i += n + 1;
+  }
+  return true;
+}
+
 std::optional<Node> ParseYamlFast(std::string_view text, const std::string& name) {
-  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") return std::nullopt;
+  if (!PlainUtf8(text)) return std::nullopt;
   std::vector<Line> lines;
   lines.reserve(64);
   int lineno = 0;
