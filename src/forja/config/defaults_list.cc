@@ -704,6 +704,9 @@ class Builder {
           return Status::User(d.where + ": " + node.ConfigPath() +
                               ": defaults list overrides are not allowed in the subtree of an interpolated config "
                               "group (override " + d.OverrideKey() + "=" + d.NameText() + ")");
+        // `override hydra/launcher: joblib` and the like configure Hydra's own
+        // runtime, which forja does not have: nothing to do.
+        if (d.GroupPath().rfind("hydra/", 0) == 0) continue;
         st_.AddOverride(node.ConfigPath(), d);
       }
     }
