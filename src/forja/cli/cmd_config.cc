@@ -101,6 +101,13 @@ void AddLocationOptions(CLI::App* c, ConfigArgs& a) {
 // A JSON string (UTF-8 passes through).
 void JsonString(std::string_view v, std::string* out) {
   *out += '"';
+  bool plain = true;
+  for (char c : v) plain &= c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  if (plain) {
+    *out += v;
+    *out += '"';
+    return;
+  }
   for (char c : v) {
     unsigned char u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') {
