@@ -246,17 +246,17 @@ TEST(ConfigOverride, FormatsLikeHydraAndLosslessly) {
 }
 
 TEST(ConfigOverride, PythonFloatRepr) {
-  EXPECT_EQ(PyFloatRepr(1.0), "1.0");
-  EXPECT_EQ(PyFloatRepr(0.1), "0.1");
-  EXPECT_EQ(PyFloatRepr(1e-5), "1e-05");
-  EXPECT_EQ(PyFloatRepr(0.0001), "0.0001");
-  EXPECT_EQ(PyFloatRepr(1e16), "1e+16");
-  EXPECT_EQ(PyFloatRepr(1234567890123456.0), "1234567890123456.0");
-  EXPECT_EQ(PyFloatRepr(-2.5e-300), "-2.5e-300");
-  EXPECT_EQ(PyFloatRepr(-0.0), "-0.0");
-  EXPECT_EQ(PyFloatRepr(0.1 + 0.2), "0.30000000000000004");
-  EXPECT_EQ(PyFloatRepr(HUGE_VAL), "inf");
-  EXPECT_EQ(PyFloatRepr(std::nan("")), "nan");
+  EXPECT_EQ(PythonFloatRepr(1.0), "1.0");
+  EXPECT_EQ(PythonFloatRepr(0.1), "0.1");
+  EXPECT_EQ(PythonFloatRepr(1e-5), "1e-05");
+  EXPECT_EQ(PythonFloatRepr(0.0001), "0.0001");
+  EXPECT_EQ(PythonFloatRepr(1e16), "1e+16");
+  EXPECT_EQ(PythonFloatRepr(1234567890123456.0), "1234567890123456.0");
+  EXPECT_EQ(PythonFloatRepr(-2.5e-300), "-2.5e-300");
+  EXPECT_EQ(PythonFloatRepr(-0.0), "-0.0");
+  EXPECT_EQ(PythonFloatRepr(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(PythonFloatRepr(HUGE_VAL), "inf");
+  EXPECT_EQ(PythonFloatRepr(std::nan("")), "nan");
 }
 
 // ---- expansion ----------------------------------------------------------------------

@@ -98,31 +98,6 @@ void AddLocationOptions(CLI::App* c, ConfigArgs& a) {
       ->type_name("NAME");
 }
 
-// A JSON string (UTF-8 passes through).
-void JsonString(std::string_view v, std::string* out) {
-  *out += '"';
-  bool plain = true;
-  for (char c : v) plain &= c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  if (plain) {
-    *out += v;
-    *out += '"';
-    return;
-  }
-  for (char c : v) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      *out += '\\';
-      *out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      *out += buf;
-    } else {
-      *out += c;
-    }
-  }
-  *out += '"';
-}
 
 // Hidden --repeat N: time N compositions in this process (bench/config).
 void ReportTimes(std::vector<double> us, const std::string& what) {
@@ -184,7 +159,7 @@ int DoShow(const ConfigArgs& a, bool as_json, bool resolve, const std::string& p
         const uint32_t* row = sweep->Row(j);
         for (size_t k = 0; k < sweep->width; k++) {
           if (k) out += ", ";
-          JsonString(sweep->texts[row[k]], &out);
+          config::AppendJsonString(sweep->texts[row[k]], &out);
         }
         out += "]";
       }

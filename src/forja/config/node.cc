@@ -242,8 +242,13 @@ bool IsYamlInt(std::string_view s, int64_t* v) {
   std::vector<int> parts;
   size_t k = SexagesimalGroups(body, j, &parts);
   if (k != body.size()) return false;
-  int64_t x = std::strtoll(WithoutUnderscores(body.substr(0, j)).c_str(), nullptr, 10);
-  for (int p : parts) x = x * 60 + p;
+  errno = 0;
+  long long head = std::strtoll(WithoutUnderscores(body.substr(0, j)).c_str(), nullptr, 10);
+  if (errno) return false;
+  int64_t x = head;
+  for (int p : parts) {
+    if (__builtin_mul_overflow(x, 60, &x) || __builtin_add_overflow(x, p, &x)) return false;
+  }
   *v = neg ? -x : x;
   return true;
 }
@@ -427,7 +432,7 @@ namespace {
 
 // Python's repr() of a float: shortest round-trip digits; scientific when the
 // decimal exponent is < -4 or >= 16.
-std::string PythonFloat(double v) {
+std::string PythonFloatImpl(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
@@ -542,7 +547,7 @@ std::string YamlScalar(const Node& n) {
       if (std::isnan(v)) return ".nan";
       if (std::isinf(v)) return v > 0 ? ".inf" : "-.inf";
       // PyYAML writes 1e-05 as 1.0e-05 so that YAML 1.1 reads it back as a float.
-      std::string f = PythonFloat(v);
+      std::string f = PythonFloatRepr(v);
       size_t e = f.find('e');
       if (e != std::string::npos && f.find('.') == std::string::npos) f.insert(e, ".0");
       return f;
@@ -596,27 +601,6 @@ void EmitYaml(const Node& n, int indent, std::string* out) {
   }
 }
 
-void JsonString(const std::string& s, std::string* out) {
-  *out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          *out += b;
-        } else {
-          *out += static_cast<char>(c);
-        }
-    }
-  }
-  *out += '"';
-}
 
 void EmitJson(const Node& n, int indent, int level, std::string* out) {
   std::string nl = indent > 0 ? "\n" : "";
@@ -629,11 +613,11 @@ void EmitJson(const Node& n, int indent, int level, std::string* out) {
     case Node::Kind::kInt: *out += std::to_string(n.as_int()); return;
     case Node::Kind::kFloat: {
       double v = n.as_float();
-      if (std::isnan(v) || std::isinf(v)) JsonString(PythonFloat(v), out);
-      else *out += PythonFloat(v);
+      if (std::isnan(v) || std::isinf(v)) AppendJsonString(PythonFloatRepr(v), out);
+      else *out += PythonFloatRepr(v);
       return;
     }
-    case Node::Kind::kString: JsonString(n.as_string(), out); return;
+    case Node::Kind::kString: AppendJsonString(n.as_string(), out); return;
     case Node::Kind::kList: {
       if (n.items().empty()) {
         *out += "[]";
@@ -656,7 +640,7 @@ void EmitJson(const Node& n, int indent, int level, std::string* out) {
       *out += "{" + nl;
       for (size_t i = 0; i < n.entries().size(); i++) {
         *out += pad;
-        JsonString(n.entries()[i].first, out);
+        AppendJsonString(n.entries()[i].first, out);
         *out += sep;
         EmitJson(n.entries()[i].second, indent, level + 1, out);
         *out += (i + 1 < n.entries().size() ? "," : "") + nl;
@@ -680,8 +664,42 @@ std::string ToYaml(const Node& node) {
 
 std::string ToJson(const Node& node, int indent) {
   std::string out;
+  if (indent < 0) indent = 0;
   EmitJson(node, indent, 0, &out);
   return out;
+}
+
+std::string PythonFloatRepr(double v) { return PythonFloatImpl(v); }
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  *out += '"';
+  bool plain = true;
+  for (char c : s) plain &= c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  if (plain) {
+    *out += s;
+    *out += '"';
+    return;
+  }
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      case '\b': *out += "\\b"; break;
+      case '\f': *out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", c);
+          *out += b;
+        } else {
+          *out += static_cast<char>(c);
+        }
+    }
+  }
+  *out += '"';
 }
 
 std::string ScalarToString(const Node& n) {
@@ -689,7 +707,7 @@ std::string ScalarToString(const Node& n) {
     case Node::Kind::kNull: return "None";
     case Node::Kind::kBool: return n.as_bool() ? "True" : "False";
     case Node::Kind::kInt: return std::to_string(n.as_int());
-    case Node::Kind::kFloat: return PythonFloat(n.as_float());
+    case Node::Kind::kFloat: return PythonFloatRepr(n.as_float());
     case Node::Kind::kString: return n.as_string();
     default: return "";
   }

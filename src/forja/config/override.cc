@@ -30,39 +30,6 @@ namespace forja::config {
 
 // ---- text helpers with Python's and Hydra's conventions ---------------------------
 
-std::string PyFloatRepr(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
-  // Shortest round-trip digits, then Python's layout: exponent form when the
-  // decimal exponent is < -4 or >= 16, else positional with at least ".0".
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string sci(buf, r.ptr);
-  std::string out;
-  size_t i = 0;
-  if (sci[0] == '-') {
-    out += '-';
-    i = 1;
-  }
-  size_t e = sci.find('e');
-  std::string digits;
-  for (size_t k = i; k < e; k++)
-    if (sci[k] != '.') digits += sci[k];
-  int exp = std::atoi(sci.c_str() + e + 1);
-  if (exp < -4 || exp >= 16) {
-    out += digits[0];
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    char eb[16];
-    std::snprintf(eb, sizeof eb, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-    return out + eb;
-  }
-  int decpt = exp + 1;
-  if (decpt <= 0) return out + "0." + std::string(-decpt, '0') + digits;
-  if (static_cast<size_t>(decpt) >= digits.size())
-    return out + digits + std::string(decpt - digits.size(), '0') + ".0";
-  return out + digits.substr(0, decpt) + "." + digits.substr(decpt);
-}
 
 namespace {
 
@@ -766,7 +733,7 @@ std::string KeyString(const PElem& k) {
     case PElem::kNull: return "null";
     case PElem::kBool: return k.b ? "true" : "false";
     case PElem::kInt: return std::to_string(k.i);
-    case PElem::kFloat: return PyFloatRepr(k.f);
+    case PElem::kFloat: return PythonFloatRepr(k.f);
     default: return k.s;
   }
 }
@@ -777,7 +744,7 @@ std::string HydraText(const PElem& e) {
     case PElem::kNull: return "null";
     case PElem::kBool: return e.b ? "True" : "False";
     case PElem::kInt: return std::to_string(e.i);
-    case PElem::kFloat: return PyFloatRepr(e.f);
+    case PElem::kFloat: return PythonFloatRepr(e.f);
     case PElem::kStr: return EscapeSpecial(e.s);
     case PElem::kQuoted: return WithQuotes(e.s, e.quote);
     case PElem::kList: {
@@ -887,7 +854,7 @@ bool CastScalar(Cast c, const PElem& v, PElem* out, std::string* err) {
             return false;
           }
           if (!(v.f > -9223372036854775809.0 && v.f < 9223372036854775808.0)) {
-            *err = "int(" + PyFloatRepr(v.f) + ") does not fit in 64 bits";
+            *err = "int(" + PythonFloatRepr(v.f) + ") does not fit in 64 bits";
             return false;
           }
           *out = PElem::Int(static_cast<int64_t>(std::trunc(v.f)));
@@ -919,7 +886,7 @@ bool CastScalar(Cast c, const PElem& v, PElem* out, std::string* err) {
       switch (v.t) {
         case PElem::kBool: *out = PElem::Str(v.b ? "true" : "false"); return true;
         case PElem::kInt: *out = PElem::Str(std::to_string(v.i)); return true;
-        case PElem::kFloat: *out = PElem::Str(PyFloatRepr(v.f)); return true;
+        case PElem::kFloat: *out = PElem::Str(PythonFloatRepr(v.f)); return true;
         case PElem::kStr: *out = v; return true;
         default: break;
       }
@@ -1943,7 +1910,7 @@ std::string ExactText(const Node& n) {
     case Node::Kind::kNull: return "null";
     case Node::Kind::kBool: return n.as_bool() ? "true" : "false";
     case Node::Kind::kInt: return std::to_string(n.as_int());
-    case Node::Kind::kFloat: return PyFloatRepr(n.as_float());
+    case Node::Kind::kFloat: return PythonFloatRepr(n.as_float());
     case Node::Kind::kString: return ExactString(n.as_string());
     case Node::Kind::kList: {
       std::string out = "[";
@@ -1973,7 +1940,7 @@ std::string NumberText(const Node& n) {
   switch (n.kind()) {
     case Node::Kind::kBool: return n.as_bool() ? "True" : "False";
     case Node::Kind::kInt: return std::to_string(n.as_int());
-    case Node::Kind::kFloat: return PyFloatRepr(n.as_float());
+    case Node::Kind::kFloat: return PythonFloatRepr(n.as_float());
     default: return "null";
   }
 }
@@ -2092,38 +2059,14 @@ std::string FormatOverride(const Override& o, Style style) {
 
 namespace {
 
-// Python's json.dumps(ensure_ascii=False) string escaping.
-void JsonString(std::string_view s, std::string* out) {
-  *out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          *out += b;
-        } else {
-          *out += static_cast<char>(c);
-        }
-    }
-  }
-  *out += '"';
-}
 
 void JsonNode(const Node& n, std::string* out) {
   switch (n.kind()) {
     case Node::Kind::kNull: *out += "null"; break;
     case Node::Kind::kBool: *out += n.as_bool() ? "true" : "false"; break;
     case Node::Kind::kInt: *out += std::to_string(n.as_int()); break;
-    case Node::Kind::kFloat: *out += "{\"float\":\"" + PyFloatRepr(n.as_float()) + "\"}"; break;
-    case Node::Kind::kString: JsonString(n.as_string(), out); break;
+    case Node::Kind::kFloat: *out += "{\"float\":\"" + PythonFloatRepr(n.as_float()) + "\"}"; break;
+    case Node::Kind::kString: AppendJsonString(n.as_string(), out); break;
     case Node::Kind::kList:
       *out += '[';
       for (size_t k = 0; k < n.items().size(); k++) {
@@ -2137,7 +2080,7 @@ void JsonNode(const Node& n, std::string* out) {
       for (size_t k = 0; k < n.entries().size(); k++) {
         if (k) *out += ',';
         *out += '[';
-        JsonString(n.entries()[k].first, out);
+        AppendJsonString(n.entries()[k].first, out);
         *out += ',';
         JsonNode(n.entries()[k].second, out);
         *out += ']';
@@ -2152,7 +2095,7 @@ void JsonElement(const Element& e, bool with_text, std::string* out) {
   JsonNode(e.node, out);
   if (with_text) {
     *out += ",\"str\":";
-    JsonString(e.text, out);
+    AppendJsonString(e.text, out);
   }
   *out += '}';
 }
@@ -2161,7 +2104,7 @@ void JsonStrings(const std::vector<std::string>& v, std::string* out) {
   *out += '[';
   for (size_t k = 0; k < v.size(); k++) {
     if (k) *out += ',';
-    JsonString(v[k], out);
+    AppendJsonString(v[k], out);
   }
   *out += ']';
 }
@@ -2212,9 +2155,9 @@ void JsonValue(const Value& value, bool with_text, std::string* out) {
 std::string OverrideToJson(const Override& o, bool with_text) {
   static const char* kOps[] = {"change", "add", "force_add", "delete"};
   std::string out = "{\"key\":";
-  JsonString(o.key, &out);
+  AppendJsonString(o.key, &out);
   out += ",\"op\":\"" + std::string(kOps[static_cast<int>(o.op)]) + "\",\"package\":";
-  if (o.package) JsonString(*o.package, &out);
+  if (o.package) AppendJsonString(*o.package, &out);
   else out += "null";
   if (o.value) {
     out += ",\"value\":";

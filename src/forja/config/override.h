@@ -150,6 +150,6 @@ Result<std::vector<std::vector<Override>>> ExpandSweeps(const std::vector<Overri
 
 // Python's repr() of a float, which Hydra and OmegaConf print: "1.0", "1e-05",
 // "1e+16", "inf", "nan".
-std::string PyFloatRepr(double v);
+
 
 }  // namespace forja::config

@@ -257,7 +257,7 @@ Result<SweepItems> Items(const Value& value, const std::vector<std::string>& opt
     if (r->shuffle) sweep::Shuffle(&out.numbers, rng);
     out.is_range = true;
     for (const Node& n : out.numbers)
-      out.texts.push_back(n.kind() == Node::Kind::kInt ? std::to_string(n.as_int()) : PyFloatRepr(n.as_float()));
+      out.texts.push_back(n.kind() == Node::Kind::kInt ? std::to_string(n.as_int()) : PythonFloatRepr(n.as_float()));
   } else if (std::holds_alternative<IntervalSweep>(value.v)) {
     return Status::User(
         "interval() is a continuous range: it has no list of values to sweep over (use range() or "
