@@ -25,20 +25,6 @@ namespace {
 using forja::fuzz::Show;
 using forja::fuzz::StartsWith;
 
-// How ParseOverride quotes the text in its messages.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 // Characters as the columns count them (an invalid byte that is not a UTF-8
 // continuation byte counts as one).
@@ -50,7 +36,7 @@ size_t Characters(std::string_view s) {
 
 void CheckError(const forja::Status& st, std::string_view text) {
   FUZZ_CHECK(st.code() == forja::Code::kUser, st.message());
-  const std::string prefix = "override '" + Printable(text) + "': column ";
+  const std::string prefix = "override '" + forja::config::PrintableText(text) + "': column ";
   const std::string& m = st.message();
   FUZZ_CHECK(StartsWith(m, prefix), m);
   size_t i = prefix.size(), col = 0;

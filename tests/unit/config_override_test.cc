@@ -31,20 +31,6 @@ std::vector<json> ReadRows(const char* path) {
   return rows;
 }
 
-// How the parser quotes the input in its messages.
-std::string Printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 Override Parse(const std::string& s) {
   auto o = ParseOverride(s);
@@ -80,7 +66,7 @@ TEST(ConfigOverrideTable, EveryRowParsesAsHydraDoes) {
       ASSERT_FALSE(o.ok()) << OverrideToJson(*o);
       EXPECT_EQ(o.status().code(), Code::kUser);
       EXPECT_EQ(o.status().message(),
-                "override '" + Printable(input) + "': " + row.at("error").get<std::string>());
+                "override '" + forja::config::PrintableText(input) + "': " + row.at("error").get<std::string>());
     }
   }
   // The issue asks for at least 80 overrides with their parse and 15 malformed ones.

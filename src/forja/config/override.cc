@@ -31,6 +31,20 @@ namespace forja::config {
 // ---- text helpers with Python's and Hydra's conventions ---------------------------
 
 
+std::string PrintableText(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 namespace {
 
 constexpr std::string_view kEscChars = "\\()[]{}:=, \t";  // Hydra's _ESC
@@ -282,20 +296,6 @@ size_t InvalidUtf8At(std::string_view s) {
   return std::string_view::npos;
 }
 
-// Shows a piece of input in a message: control characters as \xNN.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 // ---- the lexer ------------------------------------------------------------------
 
@@ -1405,7 +1405,7 @@ class Parser {
 
  private:
   Status Error(size_t off, const std::string& what) const {
-    return Status::User("override '" + Printable(s_) + "': column " +
+    return Status::User("override '" + PrintableText(s_) + "': column " +
                         std::to_string(ColumnOf(s_, off)) + ": " + what);
   }
   bool Fail(size_t off, std::string what) {
@@ -1425,8 +1425,8 @@ class Parser {
     if (t.type == Tok::kWs) return "whitespace";
     std::string_view x = s_.substr(t.core, t.end - t.core);
     while (!x.empty() && (x.back() == ' ' || x.back() == '\t')) x.remove_suffix(1);
-    if (x.size() > 24) return "'" + Printable(x.substr(0, 21)) + "...'";
-    return "'" + Printable(x) + "'";
+    if (x.size() > 24) return "'" + PrintableText(x.substr(0, 21)) + "...'";
+    return "'" + PrintableText(x) + "'";
   }
 
   // The message for the character no lexer rule matched.
@@ -1437,7 +1437,7 @@ class Parser {
     if (c >= 0x80) {
       len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
     }
-    std::string ch = c < 0x20 || c == 0x7f ? Printable(s_.substr(i, 1)) : std::string(s_.substr(i, len));
+    std::string ch = c < 0x20 || c == 0x7f ? PrintableText(s_.substr(i, 1)) : std::string(s_.substr(i, len));
     if (!lex_error_in_value_) {
       if (c == ' ' || c == '\t') {
         size_t j = i + WsLen(s_, i);
@@ -1755,7 +1755,7 @@ class Parser {
         if (CurType() == Tok::kError) return FailLexer(Cur());
         return Fail(CurType() == Tok::kEof ? Cur().begin : Cur().core,
                     "missing ':' after the dict key '" +
-                        Printable(s_.substr(key_start, Cur().begin - key_start)) + "'");
+                        PrintableText(s_.substr(key_start, Cur().begin - key_start)) + "'");
       }
       p_++;
       PElem value;

@@ -104,6 +104,9 @@ struct Override {
 //   override '<text>': column <n>: <what is wrong, and what to do>
 // with n counted in characters from 1.
 Result<Override> ParseOverride(std::string_view text);
+
+// How override messages quote input: control characters as \xNN.
+std::string PrintableText(std::string_view s);
 Result<std::vector<Override>> ParseOverrides(const std::vector<std::string>& texts);
 
 // How values are written back.
