@@ -90,6 +90,12 @@ Status Cache::Prepare() {
 }
 
 Status Cache::ChooseLinkType(const std::string& workspace_dir) {
+  // One probe per file system: a pipeline stores the outs of 1,000 stages.
+  struct stat dir_st;
+  if (::stat(workspace_dir.c_str(), &dir_st) == 0 && probed_dev_ == static_cast<int64_t>(dir_st.st_dev)) {
+    type_index_ = probed_index_;
+    return Status::Ok();
+  }
   RETURN_IF_ERROR(MakeDirs(root_));
   ASSIGN_OR_RETURN(TempFile probe, TempFile::CreateBeside(root_ + "/probe"));
   RETURN_IF_ERROR(probe.Write("forja"));
@@ -109,6 +115,8 @@ Status Cache::ChooseLinkType(const std::string& workspace_dir) {
     ::unlink(dst.c_str());
     if (works) {
       type_index_ = i;
+      probed_index_ = i;
+      if (::stat(workspace_dir.c_str(), &dir_st) == 0) probed_dev_ = static_cast<int64_t>(dir_st.st_dev);
       return Status::Ok();
     }
   }

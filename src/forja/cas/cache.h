@@ -78,6 +78,8 @@ class Cache {
   std::string root_;
   std::vector<LinkType> link_types_;
   std::atomic<size_t> type_index_{0};
+  int64_t probed_dev_ = -1;  // the file system ChooseLinkType last probed
+  size_t probed_index_ = 0;
   std::atomic<bool> dirty_{false};
 };
 

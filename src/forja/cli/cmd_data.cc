@@ -208,16 +208,25 @@ void RegisterDataCommands(CLI::App& app, GlobalOptions& g, Action* action) {
     auto* c = app.add_subcommand("status", "Show which tracked paths differ from their pointer files");
     auto paths = std::make_shared<std::vector<std::string>>();
     auto as_json = std::make_shared<bool>(false);
-    c->add_option("paths", *paths, "Tracked paths to check (default: all)")->type_name("PATH");
+    auto pipeline = std::make_shared<bool>(false);
+    c->add_option("paths", *paths,
+                  "Tracked paths to check (default: all); with --pipeline, stage names and config overrides")
+        ->type_name("PATH");
+    c->add_flag("-p,--pipeline", *pipeline,
+                "Show which pipeline stages would run and why (a changed dep, param, command or out)");
     c->add_option("-j,--jobs", g.jobs, "Parallel hashing threads (default: number of cores)");
     c->add_flag("--json", *as_json, "Print a JSON array: path, kind, state, added/modified/deleted files");
     c->footer(std::string(
         "States: unchanged; modified (the data differs from the pointer: forja add or forja checkout);\n"
         "deleted (the data is missing but cached: forja checkout); not in cache (forja pull).\n"
         "Files whose inode, size, mtime and ctime match .forja/state.db are not rehashed.\n"
-        "-v also lists the changed files of a folder. Exits 1 when anything differs.\n\n") +
+        "-v also lists the changed files of a folder. Exits 1 when anything differs.\n"
+        "With --pipeline: one line per stage, 'up to date' or 'changed: <why>'; exits 1 when a stage\n"
+        "would run.\n\n") +
         kExitCodesHelp);
-    c->callback([=, &g] { *action = [=, &g] { return DoStatus(g, *paths, *as_json); }; });
+    c->callback([=, &g] {
+      *action = [=, &g] { return *pipeline ? DoPipelineStatus(g, *paths, *as_json) : DoStatus(g, *paths, *as_json); };
+    });
   }
   {
     auto* c = app.add_subcommand("checkout", "Make the workspace match the pointer files (e.g. after git checkout)");

@@ -52,9 +52,8 @@ Status CheckNotInGit(Workspace& ws, const std::vector<std::string>& rels) {
                       "` first, then forja add it");
 }
 
-Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
-  AddResult out;
-  out.rel = rel;
+// Scans, stores every file and a folder's manifest; returns the version.
+Result<Pointer> StoreScanned(Workspace& ws, const std::string& rel, int jobs, uint64_t* hashed_files) {
   ASSIGN_OR_RETURN(StateDb * db, ws.state());
   ASSIGN_OR_RETURN(auto snap, db->Get(rel));
   std::optional<ScanResult> scanned;
@@ -64,7 +63,7 @@ Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
   }
   ScanResult& scan = *scanned;
   if (!scan.exists) return Status::User(rel + " does not exist");
-  out.hashed_files = scan.hashed_files;
+  if (hashed_files) *hashed_files = scan.hashed_files;
 
   Cache& cache = ws.cache();
   RETURN_IF_ERROR(RemoveStaleTemps(ws, scan));
@@ -86,25 +85,30 @@ Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
     ASSIGN_OR_RETURN(Oid manifest, cache.StoreBytes(scan.manifest_text));
     if (manifest != scan.oid) return Status::Internal("manifest hash mismatch for " + rel);
   }
-  // Objects first, durably; only then the pointer that names them.
-  RETURN_IF_ERROR(cache.Sync());
-
-  Pointer& p = out.pointer;
+  RETURN_IF_ERROR(SaveSnapshot(ws, rel, scan, jobs, /*same_mtime=*/true));
+  LogVerbose(rel + ": stored with " + LinkTypeName(cache.effective_link_type()) + ", hashed " +
+             std::to_string(scan.hashed_files) + " of " + std::to_string(scan.entries.size()) + " files");
+  Pointer p;
   p.path = Basename(rel);
   p.is_dir = scan.is_dir;
   p.oid = scan.oid;
   p.size = scan.bytes;
   p.files = scan.entries.size();
-  std::string pointer_path = abs + std::string(kPointerSuffix);
-  std::string text = p.Serialize();
+  return p;
+}
+
+Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
+  AddResult out;
+  out.rel = rel;
+  ASSIGN_OR_RETURN(out.pointer, StoreScanned(ws, rel, jobs, &out.hashed_files));
+  // Objects first, durably; only then the pointer that names them.
+  RETURN_IF_ERROR(ws.cache().Sync());
+  std::string pointer_path = ws.Abs(rel) + std::string(kPointerSuffix);
+  std::string text = out.pointer.Serialize();
   auto old = ReadFile(pointer_path);
   out.changed = !old.ok() || *old != text;
   if (out.changed) RETURN_IF_ERROR(WriteFileAtomic(pointer_path, text));
   RETURN_IF_ERROR(ws.IgnoreInGit(rel));
-  RETURN_IF_ERROR(SaveSnapshot(ws, rel, scan, jobs, /*same_mtime=*/true));
-  LogVerbose(rel + ": stored with " + LinkTypeName(cache.effective_link_type()) +
-             ", hashed " + std::to_string(scan.hashed_files) + " of " +
-             std::to_string(scan.entries.size()) + " files");
   return out;
 }
 
@@ -119,6 +123,31 @@ Result<std::vector<AddResult>> Add(Workspace& ws, const std::vector<std::string>
     out.push_back(std::move(r));
   }
   return out;
+}
+
+}  // namespace forja
+
+namespace forja {
+
+Result<Pointer> StorePath(Workspace& ws, const std::string& rel, int jobs) {
+  return StoreScanned(ws, rel, jobs, nullptr);
+}
+
+Result<std::optional<Pointer>> HashPath(Workspace& ws, const std::string& rel, int jobs) {
+  ASSIGN_OR_RETURN(StateDb * db, ws.state());
+  ASSIGN_OR_RETURN(auto snap, db->Get(rel));
+  std::optional<ScanResult> scanned;
+  ASSIGN_OR_RETURN(scanned, ScanPath(ws, rel, snap, jobs, nullptr));
+  if (!scanned || !scanned->exists) return std::optional<Pointer>();
+  ScanResult& scan = *scanned;
+  if (scan.hashed_files > 0 || !snap) RETURN_IF_ERROR(SaveSnapshot(ws, rel, scan, jobs, /*same_mtime=*/true));
+  Pointer p;
+  p.path = Basename(rel);
+  p.is_dir = scan.is_dir;
+  p.oid = scan.oid;
+  p.size = scan.bytes;
+  p.files = scan.entries.size();
+  return std::optional<Pointer>(std::move(p));
 }
 
 }  // namespace forja

@@ -160,4 +160,12 @@ Result<std::vector<CheckoutResult>> Checkout(Workspace& ws, const std::vector<st
   return out;
 }
 
+Result<CheckoutResult> RestorePath(Workspace& ws, const std::string& rel, const Pointer& version, bool force,
+                                   int jobs) {
+  Tracked t;
+  t.rel = rel;
+  t.pointer = version;
+  return CheckoutOne(ws, t, force, jobs);
+}
+
 }  // namespace forja

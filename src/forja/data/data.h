@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,21 @@ Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels
                              const std::string& remote, int jobs);
 // The default number of parallel transfers for a remote (I/O bound, not CPU bound).
 int DefaultTransferJobs(const std::string& remote_url);
+
+// ---- paths versioned by the pipeline (stage deps and outs) ----
+// Their versions are recorded in forja.lock rather than in pointer files; a
+// Pointer serves as the version (path = the basename).
+
+// The version of a workspace path, hashing only the files its stat snapshot
+// does not vouch for (and saving the new snapshot); nullopt when it does not exist.
+Result<std::optional<Pointer>> HashPath(Workspace& ws, const std::string& rel, int jobs);
+// Stores a path in the cache as add does, without a pointer file, and returns
+// its version. Objects are not durable until ws.cache().Sync().
+Result<Pointer> StorePath(Workspace& ws, const std::string& rel, int jobs);
+// Restores a path to a version whose objects are cached, as checkout does
+// (refusing to lose unstored changes unless `force`).
+Result<CheckoutResult> RestorePath(Workspace& ws, const std::string& rel, const Pointer& version, bool force,
+                                   int jobs);
 
 // ---- gc ----
 struct GcResult {

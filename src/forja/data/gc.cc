@@ -8,6 +8,7 @@
 #include "forja/core/parallel.h"
 #include "forja/core/subprocess.h"
 #include "forja/data/data.h"
+#include "forja/data/lockfile.h"
 
 namespace forja {
 
@@ -20,7 +21,18 @@ struct Roots {
   OidSet dirs;
 };
 
-// Pointer files in every commit of every ref: one rev-list, one cat-file batch.
+void AddLockRoots(const Lock& lock, Roots* roots) {
+  for (const auto& st : lock.stages)
+    for (const auto& o : st.outs) (o.is_dir ? roots->dirs : roots->files).insert(o.oid);
+}
+
+bool IsLockPath(std::string_view path) {
+  return path == kLockName || (path.size() > kLockName.size() && path.substr(path.size() - kLockName.size()) == kLockName &&
+                               path[path.size() - kLockName.size() - 1] == '/');
+}
+
+// Pointer files and forja.lock files in every commit of every ref: one
+// rev-list, one cat-file batch.
 Status AddCommitRoots(Workspace& ws, Roots* roots, std::vector<std::string>* warnings) {
   if (!Exists(ws.root() + "/.git"))
     return Status::User("--all-commits needs a git repository, and " + ws.root() + " has none");
@@ -38,8 +50,9 @@ Status AddCommitRoots(Workspace& ws, Roots* roots, std::vector<std::string>* war
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos) continue;
     std::string_view path = line.substr(sp + 1);
-    if (path.size() <= kPointerSuffix.size() ||
-        path.substr(path.size() - kPointerSuffix.size()) != kPointerSuffix)
+    if ((path.size() <= kPointerSuffix.size() ||
+         path.substr(path.size() - kPointerSuffix.size()) != kPointerSuffix) &&
+        !IsLockPath(path))
       continue;
     batch += std::string(line.substr(0, sp)) + "\n";
     names.emplace_back(path);
@@ -60,6 +73,12 @@ Status AddCommitRoots(Workspace& ws, Roots* roots, std::vector<std::string>* war
     size_t size = std::stoul(header.substr(sp + 1));
     std::string body = cat.out.substr(nl + 1, size);
     pos = nl + 1 + size + 1;
+    if (IsLockPath(name)) {
+      auto lock = ParseLock(body, name + " (in git history)");
+      if (!lock.ok()) warnings->push_back(lock.status().message() + "; the outputs it names are not protected from gc");
+      else AddLockRoots(*lock, roots);
+      continue;
+    }
     std::string stem = Basename(name.substr(0, name.size() - kPointerSuffix.size()));
     auto p = ParsePointer(body, name + " (in git history)", stem);
     if (!p.ok()) {
@@ -79,6 +98,9 @@ Result<GcResult> Gc(Workspace& ws, const GcOptions& opts) {
   Roots roots;
   ASSIGN_OR_RETURN(auto tracked, ws.FindTracked({}));
   for (const auto& t : tracked) (t.pointer.is_dir ? roots.dirs : roots.files).insert(t.pointer.oid);
+  // Uncached pipeline outs (versioned in git) keep their objects for the run cache.
+  ASSIGN_OR_RETURN(Lock lock, ReadLock(ws.root()));
+  AddLockRoots(lock, &roots);
   if (opts.all_commits) RETURN_IF_ERROR(AddCommitRoots(ws, &roots, &res.warnings));
 
   std::unique_ptr<Remote> remote;

@@ -1,5 +1,7 @@
 #include "forja/data/workspace.h"
 
+#include "forja/data/lockfile.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -279,13 +281,29 @@ Status CollectPointers(const std::string& root, const std::string& rel,
 
 Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::string>& rels) const {
   std::vector<std::string> found;
+  // Pipeline outs recorded in forja.lock (those that are cached) count as tracked.
+  ASSIGN_OR_RETURN(forja::Lock lock, ReadLock(root_));
+  std::vector<const LockFile*> outs;
+  for (const auto& st : lock.stages)
+    for (const auto& o : st.outs)
+      if (o.cache) outs.push_back(&o);
+  std::vector<const LockFile*> found_outs;
+  auto under = [](const std::string& path, const std::string& dir) {
+    return dir.empty() || path == dir ||
+           (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+  };
   if (rels.empty()) {
     RETURN_IF_ERROR(CollectPointers(root_, "", &found));
+    found_outs = outs;
   }
   for (std::string rel : rels) {
     if (rel.size() > kPointerSuffix.size() &&
         rel.compare(rel.size() - kPointerSuffix.size(), kPointerSuffix.size(), kPointerSuffix) == 0)
       rel.resize(rel.size() - kPointerSuffix.size());
+    while (!rel.empty() && rel.back() == '/') rel.pop_back();
+    size_t before_outs = found_outs.size();
+    for (const LockFile* o : outs)
+      if (under(o->path, rel) || under(rel, o->path)) found_outs.push_back(o);
     if (!rel.empty() && Exists(Abs(rel) + std::string(kPointerSuffix))) {
       found.push_back(rel);
       continue;
@@ -296,9 +314,11 @@ Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::strin
       RETURN_IF_ERROR(CollectPointers(root_, rel, &found));
       if (found.size() > before) continue;
     }
+    if (found_outs.size() > before_outs) continue;
     return Status::User(
         (rel.empty() ? std::string(".") : rel) + " is not tracked by forja (no " + rel +
-        std::string(kPointerSuffix) + (::stat(Abs(rel).c_str(), &st) == 0 ? "); use forja add " + rel : ")"));
+        std::string(kPointerSuffix) + " and no pipeline output" +
+        (::stat(Abs(rel).c_str(), &st) == 0 ? "); use forja add " + rel : ")"));
   }
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
@@ -307,6 +327,21 @@ Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::strin
     ASSIGN_OR_RETURN(Tracked t, LoadTracked(rel));
     out.push_back(std::move(t));
   }
+  std::sort(found_outs.begin(), found_outs.end());
+  found_outs.erase(std::unique(found_outs.begin(), found_outs.end()), found_outs.end());
+  for (const LockFile* o : found_outs) {
+    if (std::binary_search(found.begin(), found.end(), o->path)) continue;
+    Tracked t;
+    t.rel = o->path;
+    t.pointer_path = root_ + "/" + std::string(kLockName);
+    t.pointer.path = Basename(o->path);
+    t.pointer.is_dir = o->is_dir;
+    t.pointer.oid = o->oid;
+    t.pointer.size = o->size;
+    t.pointer.files = o->files;
+    out.push_back(std::move(t));
+  }
+  std::sort(out.begin(), out.end(), [](const Tracked& a, const Tracked& b) { return a.rel < b.rel; });
   return out;
 }
 

@@ -1,0 +1,103 @@
+// A pipeline stage, as forja.yaml's `stages:` section declares it.
+//
+//   stages:
+//     prepare:
+//       cmd: python prepare.py --seed ${prepare.seed}   # string, or a list run in order
+//       wdir: src                 # commands run here; deps/outs are relative to it
+//       deps: [data/raw, prepare.py]
+//       params: [prepare.seed, {params.yaml: [a.b]}, "extra.json:lr"]
+//       outs: [data/prepared, {models/m.bin: {cache: false, persist: true}}]
+//       metrics: [{eval/metrics.json: {cache: false}}]
+//       plots: [eval/roc.csv]
+//       env: {OMP_NUM_THREADS: "1"}
+//       retries: 3                # or {count: 3, delay: 1s, backoff: 2, max_delay: 60s, jitter: 0.2}
+//       timeout: 10m              # seconds as a number, or 500ms / 30s / 10m / 2h
+//     train:
+//       foreach: [small, large]   # or a mapping, or "${some.list}" of the config
+//       do: {cmd: train.sh ${item}, outs: [model-${item}.bin]}
+//     sweep:
+//       matrix: {model: [a, b], lr: [0.1, 0.01]}
+//       cmd: fit ${item.model} ${item.lr}
+//
+// `${...}` anywhere in a stage's strings is interpolated against the composed
+// configuration (with `item` / `key` bound inside foreach and matrix stages).
+// Paths are stored repository-relative and normalized.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "forja/config/node.h"
+#include "forja/core/status.h"
+
+namespace forja::pipeline {
+
+struct Retries {
+  int count = 0;           // extra attempts after the first
+  double delay_s = 0;      // before the first retry
+  double backoff = 1;      // each further delay is multiplied by this
+  double max_delay_s = 0;  // 0 = no cap
+  double jitter = 0;       // 0..1: each delay is scaled by a random factor in [1-jitter, 1+jitter]
+};
+
+enum class OutKind { kOut, kMetrics, kPlots };
+
+struct Out {
+  std::string path;  // repository-relative
+  OutKind kind = OutKind::kOut;
+  bool cache = true;     // false: versioned in git, not pushed; still run-cached
+  bool persist = false;  // true: not removed before the stage runs
+  std::string origin;    // "forja.yaml:12"
+};
+
+struct Dep {
+  std::string path;  // repository-relative
+  std::string origin;
+};
+
+// A param: a dotted key of the composed config (file == ""), or of a plain
+// YAML/JSON file (repository-relative path).
+struct Param {
+  std::string file;
+  std::string key;
+  std::string origin;
+};
+
+struct Stage {
+  std::string name;    // "train"; foreach: "train@small"; matrix: "sweep@a-0.1"
+  std::string origin;  // "forja.yaml:12": where the stage (or its foreach/matrix) is declared
+  std::vector<std::string> cmd;  // interpolated; run in order, each by /bin/sh -c
+  std::string wdir;              // repository-relative, "" = the root
+  std::vector<Dep> deps;
+  std::vector<Param> params;
+  std::vector<Out> outs;  // outs, then metrics, then plots
+  std::vector<std::pair<std::string, std::string>> env;
+  Retries retries;
+  double timeout_s = 0;  // 0 = none
+  bool always_changed = false;
+
+  // The command as one shell script: the commands joined by " && ".
+  std::string Script() const;
+};
+
+// Parses the `stages:` mapping of forja.yaml (the whole document, parsed with
+// config::ParseConfigYaml so every node's origin is "forja.yaml:<line>").
+// `cfg` is the composed configuration `${...}` resolves against (a map; may be
+// empty when the project has no config). Errors are one line:
+//   forja.yaml:14: stages.train.retries: expected a count or a mapping, got a list
+// A document without `stages:` gives no stages.
+Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg);
+
+// Whether `cmd` needs a shell (has quotes, $, |, &, ;, <, >, *, ?, [, ~, (, ), `,
+// #, \, a tab or a newline, or its first word is a shell keyword or builtin
+// such as cd or export, or an assignment VAR=1); when it does not, it is split
+// on spaces and exec'd directly, as make does.
+bool NeedsShell(const std::string& cmd);
+
+// 'text' with control characters escaped (\n, \x01), so that a message that
+// quotes a path or a name stays on one line.
+std::string Quote(std::string_view text);
+
+}  // namespace forja::pipeline
