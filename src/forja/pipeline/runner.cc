@@ -9,13 +9,13 @@
 #include <random>
 
 #include "forja/config/compose.h"
-#include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/process_pool.h"
 #include "forja/data/data.h"
 #include "forja/data/lockfile.h"
 #include "forja/data/workspace.h"
+#include "forja/pipeline/params.h"
 #include "forja/pipeline/project.h"
 #include "forja/pipeline/run_cache.h"
 
@@ -112,7 +112,7 @@ std::vector<std::string> SplitWords(const std::string& cmd) {
 class Runner {
  public:
   Runner(Workspace& ws, const Project& project, const RunOptions& opts)
-      : ws_(ws), proj_(project), dag_(project.dag), opts_(opts) {}
+      : ws_(ws), proj_(project), dag_(project.dag), opts_(opts), params_(project) {}
 
   Result<RunSummary> Run();
 
@@ -132,7 +132,6 @@ class Runner {
 
   Status Decide(int s);
   Status Examine(int s, bool* changed);
-  Result<std::string> ParamValue(const Param& p, const Stage& stage);
   Result<std::optional<Pointer>> Version(const std::string& rel);
   Status Start(int s);
   Status OnEnd(const ProcessEnd& end);
@@ -159,7 +158,7 @@ class Runner {
   bool lock_dirty_ = false;
   Clock::time_point lock_written_ = Clock::now();
   std::map<std::string, std::optional<Pointer>> versions_;  // this run's view of paths
-  std::map<std::string, config::Node> param_files_;
+  ParamReader params_;
   std::string run_id_, run_dir_;
   bool stop_ = false;  // a failure without keep_going: start nothing new
   std::mt19937_64 rng_{std::random_device{}()};
@@ -171,36 +170,6 @@ Result<std::optional<Pointer>> Runner::Version(const std::string& rel) {
   ASSIGN_OR_RETURN(auto v, HashPath(ws_, rel, 0));
   versions_[rel] = v;
   return v;
-}
-
-Result<std::string> Runner::ParamValue(const Param& p, const Stage& stage) {
-  const config::Node* root = nullptr;
-  std::string where;
-  if (p.file.empty()) {
-    if (!proj_.has_config)
-      return Status::User(p.origin + ": stages." + stage.name + ".params: '" + p.key +
-                          "' names a config key, but the project has no configuration; create conf/config.yaml "
-                          "or write the param as FILE:KEY");
-    root = &proj_.composed.config;
-    where = "the configuration";
-  } else {
-    auto it = param_files_.find(p.file);
-    if (it == param_files_.end()) {
-      auto text = ReadFile(ws_.Abs(p.file));
-      if (!text.ok())
-        return Status::User(p.origin + ": stages." + stage.name + ".params: cannot read params file '" + p.file +
-                            "': " + text.status().message());
-      ASSIGN_OR_RETURN(config::Node doc, config::ParseConfigYaml(*text, p.file));
-      it = param_files_.emplace(p.file, std::move(doc)).first;
-    }
-    root = &it->second;
-    where = p.file;
-  }
-  const config::Node* n = root->Select(p.key);
-  if (!n)
-    return Status::User(p.origin + ": stages." + stage.name + ".params: '" + p.key + "' is not in " + where +
-                        "; fix the key or add it there");
-  return config::ToJson(*n, 0);
 }
 
 std::vector<LockFile> Runner::DeclaredOuts(const Stage& st) const {
@@ -234,17 +203,7 @@ Status Runner::Examine(int s, bool* changed) {
     }
     x.now.deps.push_back(ToLockFile(d.path, *v));
   }
-  for (const Param& p : stage.params) {
-    std::string source = p.file.empty() ? std::string(kComposedParams) : p.file;
-    ASSIGN_OR_RETURN(std::string value, ParamValue(p, stage));
-    auto it = std::find_if(x.now.params.begin(), x.now.params.end(),
-                           [&](const LockParams& lp) { return lp.source == source; });
-    if (it == x.now.params.end()) {
-      x.now.params.push_back({source, {}});
-      it = x.now.params.end() - 1;
-    }
-    it->values.push_back({p.key, std::move(value)});
-  }
+  ASSIGN_OR_RETURN(x.now.params, params_.Values(stage));
 
   const LockStage* old = lock_.Find(stage.name);
   if (!old) {
