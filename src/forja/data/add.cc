@@ -53,13 +53,14 @@ Status CheckNotInGit(Workspace& ws, const std::vector<std::string>& rels) {
 }
 
 // Scans, stores every file and a folder's manifest; returns the version.
-Result<Pointer> StoreScanned(Workspace& ws, const std::string& rel, int jobs, uint64_t* hashed_files) {
+Result<Pointer> StoreScanned(Workspace& ws, const std::string& rel, int jobs, uint64_t* hashed_files,
+                             bool find_temps = true) {
   ASSIGN_OR_RETURN(StateDb * db, ws.state());
   ASSIGN_OR_RETURN(auto snap, db->Get(rel));
   std::optional<ScanResult> scanned;
   {
     Progress progress("hashing " + rel, 0);
-    ASSIGN_OR_RETURN(scanned, ScanPath(ws, rel, snap, jobs, &progress));
+    ASSIGN_OR_RETURN(scanned, ScanPath(ws, rel, snap, jobs, &progress, false, find_temps));
   }
   ScanResult& scan = *scanned;
   if (!scan.exists) return Status::User(rel + " does not exist");
@@ -130,14 +131,14 @@ Result<std::vector<AddResult>> Add(Workspace& ws, const std::vector<std::string>
 namespace forja {
 
 Result<Pointer> StorePath(Workspace& ws, const std::string& rel, int jobs) {
-  return StoreScanned(ws, rel, jobs, nullptr);
+  return StoreScanned(ws, rel, jobs, nullptr, /*find_temps=*/false);
 }
 
 Result<std::optional<Pointer>> HashPath(Workspace& ws, const std::string& rel, int jobs) {
   ASSIGN_OR_RETURN(StateDb * db, ws.state());
   ASSIGN_OR_RETURN(auto snap, db->Get(rel));
   std::optional<ScanResult> scanned;
-  ASSIGN_OR_RETURN(scanned, ScanPath(ws, rel, snap, jobs, nullptr));
+  ASSIGN_OR_RETURN(scanned, ScanPath(ws, rel, snap, jobs, nullptr, false, /*find_temps=*/false));
   if (!scanned || !scanned->exists) return std::optional<Pointer>();
   ScanResult& scan = *scanned;
   if (scan.hashed_files > 0 || !snap) RETURN_IF_ERROR(SaveSnapshot(ws, rel, scan, jobs, /*same_mtime=*/true));

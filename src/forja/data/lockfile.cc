@@ -386,7 +386,6 @@ class LockParser {
       s.remove_prefix(ind);
       if (s.size() >= 2 && s[0] == '-' && s[1] == ' ') {
         line_.item = true;
-        line_.indent += 2;
         s.remove_prefix(2);
         std::string scratch;
         std::string_view after;

@@ -75,12 +75,12 @@ Status ResolveItems(Workspace& ws, const std::string& rel, std::vector<WalkEntry
 
 Result<std::optional<ScanResult>> ScanPath(Workspace& ws, const std::string& rel,
                                            const std::optional<Snapshot>& snap, int jobs,
-                                           Progress* progress, bool cheap_only) {
+                                           Progress* progress, bool cheap_only, bool find_temps) {
   ScanResult res;
   std::string abs = ws.Abs(rel);
   struct stat st;
   // A tracked file's temp files sit beside it: .<name>.tmp-<pid>-<n>.
-  if (!rel.empty()) {
+  if (!rel.empty() && find_temps) {
     std::string parent = Dirname(abs), prefix = "." + Basename(abs) + ".tmp-";
     if (DIR* d = ::opendir(parent.c_str())) {
       while (dirent* e = ::readdir(d)) {

@@ -28,10 +28,13 @@ struct ScanResult {
 
 // Scans `rel`. Files whose stamp `snap` trusts are not read. With `cheap_only`,
 // stops early (returning nullopt) as soon as any file would need hashing — status
-// uses this to answer "unchanged" from stat alone.
+// uses this to answer "unchanged" from stat alone. Without `find_temps`, a
+// file's folder is not searched for the temp files a killed command left
+// beside it (the pipeline checks 1,000 outs of one folder).
 Result<std::optional<ScanResult>> ScanPath(Workspace& ws, const std::string& rel,
                                            const std::optional<Snapshot>& snap, int jobs,
-                                           Progress* progress, bool cheap_only = false);
+                                           Progress* progress, bool cheap_only = false,
+                                           bool find_temps = true);
 
 // Re-reads the stamps of a scan's files (after add or checkout changed inodes) and
 // stores them as the path's snapshot. A file whose size (or, with `same_mtime`,

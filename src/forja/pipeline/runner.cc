@@ -52,13 +52,6 @@ using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-bool Overlaps(const std::string& a, const std::string& b) {
-  auto inside = [](const std::string& x, const std::string& dir) {
-    return x.size() > dir.size() && x.compare(0, dir.size(), dir) == 0 && x[dir.size()] == '/';
-  };
-  return a == b || inside(a, b) || inside(b, a);
-}
-
 LockFile ToLockFile(const std::string& path, const Pointer& v) {
   LockFile f;
   f.path = path;
@@ -80,6 +73,13 @@ Pointer ToPointer(const LockFile& f) {
 }
 
 bool SameVersion(const LockFile& a, const LockFile& b) { return a.oid == b.oid && a.is_dir == b.is_dir; }
+
+// "0.5 s", "2 s", "1.25 s".
+std::string Seconds(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.3g s", s);
+  return buf;
+}
 
 std::string ShortValue(const std::string& json) { return json.size() > 40 ? json.substr(0, 37) + "..." : json; }
 
@@ -287,7 +287,7 @@ Status Runner::Decide(int s) {
     ASSIGN_OR_RETURN(auto hit, run_cache_->Get(x.key));
     if (hit) {
       if (opts_.dry) {
-        x.result.reasons.push_back("its outs are in the run cache");
+        x.result.reasons.push_back("would be restored from the run cache");
         Done(s, Outcome::kWouldRun);
         return Status::Ok();
       }
@@ -397,7 +397,7 @@ Status Runner::OnEnd(const ProcessEnd& end) {
   x.result.seconds += end.seconds;
   if (end.exit_code == 0 && !end.timed_out) return Finish(s);
 
-  std::string what = end.timed_out ? "timed out after " + std::to_string(static_cast<int>(stage.timeout_s)) + " s"
+  std::string what = end.timed_out ? "timed out after " + Seconds(stage.timeout_s)
                      : end.exit_code < 0 ? "was killed by signal " + std::to_string(-end.exit_code)
                      : end.exit_code == 127 ? "failed: command not found (exit 127)"
                                              : "failed (exit " + std::to_string(end.exit_code) + ")";
@@ -407,8 +407,7 @@ Status Runner::OnEnd(const ProcessEnd& end) {
     for (int i = 1; i < x.result.attempts; i++) delay *= r.backoff;
     if (r.max_delay_s > 0) delay = std::min(delay, r.max_delay_s);
     if (r.jitter > 0) delay *= std::uniform_real_distribution<double>(1 - r.jitter, 1 + r.jitter)(rng_);
-    LogWarn("stage '" + stage.name + "' " + what + "; retrying in " + std::to_string(delay).substr(0, 4) +
-            " s (attempt " + std::to_string(x.result.attempts + 1) + " of " + std::to_string(r.count + 1) + ")");
+    LogWarn("stage '" + stage.name + "' " + what + "; retrying in " + Seconds(delay) + " (attempt " + std::to_string(x.result.attempts + 1) + " of " + std::to_string(r.count + 1) + ")");
     x.phase = Phase::kDelayed;
     x.retry_at = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(delay * 1e6));
     delayed_.push_back(s);
@@ -470,8 +469,10 @@ void Runner::Record(int s, std::vector<LockFile> outs) {
   LockStage entry = st_[s].now;
   entry.outs = std::move(outs);
   for (const LockFile& o : entry.outs) {
-    for (auto it = versions_.begin(); it != versions_.end();)
-      it = Overlaps(it->first, o.path) ? versions_.erase(it) : std::next(it);
+    // Forget what this run knew of the out, of paths inside it and of folders containing it.
+    std::string prefix = o.path + "/";
+    versions_.erase(versions_.lower_bound(prefix), versions_.lower_bound(o.path + "0"));  // '0' follows '/'
+    for (std::string d = Dirname(o.path); d != "." && !d.empty(); d = Dirname(d)) versions_.erase(d);
     versions_[o.path] = ToPointer(o);
   }
   lock_.Put(std::move(entry));
