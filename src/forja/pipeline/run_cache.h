@@ -1,8 +1,10 @@
-// The run cache, .forja/runcache.db: every successful stage run, keyed by what
+// The run cache, .forja/cache/runs.db: every successful stage run, keyed by what
 // determines its result (commands, dep hashes, param values, declared outs),
 // mapped to the outs it produced. When a stage is about to run with a key seen
 // before — on any branch, in any experiment of this workspace — its outs are
-// restored from the object cache instead.
+// restored from the object cache instead. It lives in the cache folder
+// because it belongs with the objects it names: experiments, whose isolated
+// workspaces link to the same cache, share it.
 //
 // SQLite in WAL mode: a row is committed per stage (no fsync; the outs it
 // names are made durable with the lock at the end of the run), and concurrent

@@ -141,6 +141,7 @@ class Runner {
   void Done(int s, Outcome o);
   void Fail(int s, const std::string& error);
   Status MaybeWriteLock(bool final);
+  Status OpenRunCache();
   Status EnsureRunDir();
   std::vector<LockFile> DeclaredOuts(const Stage& st) const;
 
@@ -281,9 +282,7 @@ Status Runner::Decide(int s) {
   x.cacheable = !persist && !stage.always_changed && !stage.outs.empty();
   x.key = RunCacheKey(x.now, DeclaredOuts(stage));
   if (x.cacheable && opts_.use_run_cache && !opts_.force) {
-    if (!run_cache_) {
-      ASSIGN_OR_RETURN(run_cache_, RunCache::Open(ws_.ForjaDir() + "/runcache.db"));
-    }
+    RETURN_IF_ERROR(OpenRunCache());
     ASSIGN_OR_RETURN(auto hit, run_cache_->Get(x.key));
     if (hit) {
       if (opts_.dry) {
@@ -331,6 +330,13 @@ Result<bool> Runner::Restore(int s, const LockStage& hit) {
   Record(s, std::move(outs));
   Done(s, Outcome::kRestored);
   return true;
+}
+
+Status Runner::OpenRunCache() {
+  if (run_cache_) return Status::Ok();
+  RETURN_IF_ERROR(MakeDirs(ws_.cache().root()));
+  ASSIGN_OR_RETURN(run_cache_, RunCache::Open(ws_.cache().root() + "/runs.db"));
+  return Status::Ok();
 }
 
 Status Runner::EnsureRunDir() {
@@ -452,9 +458,7 @@ Status Runner::Finish(int s) {
     o = std::move(stored);
   }
   if (st_[s].cacheable && opts_.use_run_cache) {
-    if (!run_cache_) {
-      ASSIGN_OR_RETURN(run_cache_, RunCache::Open(ws_.ForjaDir() + "/runcache.db"));
-    }
+    RETURN_IF_ERROR(OpenRunCache());
     LockStage entry = st_[s].now;
     entry.outs = outs;
     RETURN_IF_ERROR(run_cache_->Put(st_[s].key, entry));
