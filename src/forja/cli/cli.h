@@ -33,6 +33,7 @@ using Action = std::function<int()>;
 void RegisterDataCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterRemoteCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterConfigCommands(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterDagCommand(CLI::App& app, GlobalOptions& g, Action* action);
 
 // Opens the workspace around the current folder; prints the error and returns null on failure.
 std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code);

@@ -100,6 +100,7 @@ int Run(int argc, char** argv) {
   RegisterDataCommands(app, g, &action);
   RegisterRemoteCommands(app, g, &action);
   RegisterConfigCommands(app, g, &action);
+  RegisterDagCommand(app, g, &action);
 
   try {
     app.parse(argc, argv);

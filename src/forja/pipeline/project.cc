@@ -1,0 +1,95 @@
+// Loading a workspace's pipeline (project.h): forja.yaml, the configuration
+// composed with the command line's overrides, the stages, the DAG.
+#include "forja/pipeline/project.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "forja/config/yaml_fast.h"
+#include "forja/core/fs.h"
+#include "forja/core/path.h"
+
+namespace forja::pipeline {
+
+namespace {
+
+using config::Node;
+
+bool IsDir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+bool IsFile(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+Result<ConfigLocation> FindConfig(const std::string& root, const config::Node& forja_yaml) {
+  const char* hint = "write config: {root: conf, name: config}";
+  const Node* c = forja_yaml.is_map() ? forja_yaml.Find("config") : nullptr;
+  std::string dir, name;
+  if (c && !c->is_null()) {
+    if (!c->is_map())
+      return Status::User(c->origin() + ": config: expected a mapping, got a " + c->KindName() + "; " + hint);
+    for (const auto& [k, v] : c->entries()) {
+      if (k != "root" && k != "name")
+        return Status::User(v.origin() + ": config." + Quote(k) + ": unknown key; config has root and name");
+      if (!v.is_string() || v.as_string().empty())
+        return Status::User(v.origin() + ": config." + k + ": expected a non-empty string; " + hint);
+      (k == "root" ? dir : name) = v.as_string();
+    }
+  }
+  ConfigLocation loc;
+  if (!dir.empty() || !name.empty()) {
+    // Given in forja.yaml: composing tells when it is not there.
+    if (dir.empty()) dir = "conf";
+    loc.dir = NormalizeAbsolute(dir[0] == '/' ? dir : root + "/" + dir);
+    loc.name = name.empty() ? "config" : name;
+  } else if (IsFile(root + "/conf/config.yaml")) {
+    loc.dir = root + "/conf";
+    loc.name = "config";
+  }
+  return loc;
+}
+
+Result<std::string> FindWorkspaceRoot(const std::string& start) {
+  char real[PATH_MAX];
+  if (::realpath(start.c_str(), real) == nullptr) return Status::FromErrno("cannot open " + start, errno);
+  for (std::string dir = real;; dir = Dirname(dir)) {
+    if (IsDir(dir + "/.forja") || IsFile(dir + "/forja.yaml")) return dir;
+    if (dir == "/" || dir.empty()) break;
+  }
+  return Status::User("not inside a forja repository (no forja.yaml or .forja/ here or above " + start +
+                      "); run `forja init`");
+}
+
+Result<Project> LoadProject(const std::string& root, const std::vector<std::string>& overrides) {
+  Project p;
+  p.root = root;
+  std::string manifest = root + "/forja.yaml";
+  std::string text;
+  if (Exists(manifest)) {
+    ASSIGN_OR_RETURN(text, ReadFile(manifest));
+  }
+  ASSIGN_OR_RETURN(p.forja_yaml, config::ParseConfigYaml(text, "forja.yaml"));
+  ASSIGN_OR_RETURN(p.config_location, FindConfig(root, p.forja_yaml));
+  Node no_config = Node::Map();
+  if (!p.config_location.dir.empty()) {
+    config::ComposeOptions opts;
+    opts.config_dir = p.config_location.dir;
+    opts.config_name = p.config_location.name;
+    opts.overrides = overrides;
+    ASSIGN_OR_RETURN(p.composed, config::Compose(opts));
+    p.has_config = true;
+  } else if (!overrides.empty()) {
+    return Status::User("no configuration to override: create conf/config.yaml or set config.root in forja.yaml");
+  }
+  ASSIGN_OR_RETURN(std::vector<Stage> stages, ParseStages(p.forja_yaml, p.has_config ? p.composed.config : no_config));
+  ASSIGN_OR_RETURN(p.dag, BuildDag(std::move(stages), root));
+  return p;
+}
+
+}  // namespace forja::pipeline
