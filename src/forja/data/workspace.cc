@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "forja/core/fs.h"
@@ -424,23 +425,34 @@ Status Workspace::SaveRemotes(const std::vector<RemoteConfig>& remotes,
   return Status::Ok();
 }
 
-Status Workspace::IgnoreInGit(const std::string& rel) const {
-  std::string dir = Dirname(Abs(rel));
-  std::string gi = dir + "/.gitignore";
-  std::string entry = "/" + Basename(rel);
-  std::string text;
-  if (Exists(gi)) {
-    ASSIGN_OR_RETURN(text, ReadFile(gi));
+Status Workspace::IgnoreInGit(const std::string& rel) const { return IgnoreInGit(std::vector<std::string>{rel}); }
+
+Status Workspace::IgnoreInGit(const std::vector<std::string>& rels) const {
+  // One read and at most one write per .gitignore, however many entries it gets.
+  std::map<std::string, std::vector<std::string>> by_dir;
+  for (const auto& rel : rels) by_dir[Dirname(Abs(rel))].push_back("/" + Basename(rel));
+  for (auto& [dir, entries] : by_dir) {
+    std::string gi = dir + "/.gitignore";
+    std::string text;
+    if (Exists(gi)) {
+      ASSIGN_OR_RETURN(text, ReadFile(gi));
+    }
+    std::set<std::string> have;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      have.insert(text.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+    std::string add;
+    for (const auto& e : entries)
+      if (have.insert(e).second) add += e + "\n";
+    if (add.empty()) continue;
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    RETURN_IF_ERROR(WriteFileAtomic(gi, text + add));
   }
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    if (text.compare(pos, nl - pos, entry) == 0) return Status::Ok();
-    pos = nl + 1;
-  }
-  if (!text.empty() && text.back() != '\n') text += '\n';
-  return WriteFileAtomic(gi, text + entry + "\n");
+  return Status::Ok();
 }
 
 }  // namespace forja

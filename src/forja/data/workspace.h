@@ -70,6 +70,8 @@ class Workspace {
 
   // Adds "/<name>" to the .gitignore in the folder of `rel`, if missing.
   Status IgnoreInGit(const std::string& rel) const;
+  // The same for many paths, reading and writing each .gitignore once.
+  Status IgnoreInGit(const std::vector<std::string>& rels) const;
 
  private:
   Workspace(std::string root, ProjectConfig config);

@@ -160,6 +160,7 @@ class Runner {
   Clock::time_point lock_written_ = Clock::now();
   std::map<std::string, std::optional<Pointer>> versions_;  // this run's view of paths
   ParamReader params_;
+  std::vector<std::string> ignore_;  // outs to add to .gitignore at the end
   std::string run_id_, run_dir_;
   bool stop_ = false;  // a failure without keep_going: start nothing new
   std::mt19937_64 rng_{std::random_device{}()};
@@ -473,6 +474,7 @@ void Runner::Record(int s, std::vector<LockFile> outs) {
   LockStage entry = st_[s].now;
   entry.outs = std::move(outs);
   for (const LockFile& o : entry.outs) {
+    if (o.cache) ignore_.push_back(o.path);  // cached outs are versioned by forja.lock, not git
     // Forget what this run knew of the out, of paths inside it and of folders containing it.
     std::string prefix = o.path + "/";
     versions_.erase(versions_.lower_bound(prefix), versions_.lower_bound(o.path + "0"));  // '0' follows '/'
@@ -507,7 +509,11 @@ void Runner::Fail(int s, const std::string& error) {
 Status Runner::MaybeWriteLock(bool final) {
   if (!lock_dirty_ || opts_.dry) return Status::Ok();
   if (!final && Since(lock_written_) < 0.25) return Status::Ok();
-  if (final) RETURN_IF_ERROR(ws_.cache().Sync());  // the objects before the lock that names them
+  if (final) {
+    RETURN_IF_ERROR(ws_.IgnoreInGit(ignore_));
+    ignore_.clear();
+    RETURN_IF_ERROR(ws_.cache().Sync());  // the objects before the lock that names them
+  }
   RETURN_IF_ERROR(WriteLock(ws_.root(), lock_, final));
   lock_written_ = Clock::now();
   lock_dirty_ = false;
@@ -575,11 +581,18 @@ Result<RunSummary> Runner::Run() {
       if (delayed_.empty() && (ready_.empty() || stop_)) break;
       if (!ready_.empty()) continue;
     }
+    // A throttled lock write comes due even when no further stage ends soon.
+    if (lock_dirty_ && !opts_.dry) {
+      double due = std::max(0.0, 0.25 - Since(lock_written_));
+      wait = wait < 0 ? due : std::min(wait, due);
+    }
     ProcessEnd end;
     int sig = 0;
     auto ev = pool_->Wait(wait, &end, &sig);
     if (ev == ProcessPool::Event::kEnded) {
       error = OnEnd(end);
+    } else if (ev == ProcessPool::Event::kTimeout) {
+      error = MaybeWriteLock(false);
     } else if (ev == ProcessPool::Event::kInterrupted) {
       LogWarn("interrupted: stopping every running stage");
       for (const ProcessEnd& e : pool_->KillAll()) {

@@ -1,0 +1,344 @@
+#include "forja/pipeline/exp.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <cstring>
+#include <random>
+
+#include "forja/config/compose.h"
+#include "forja/config/yaml_fast.h"
+#include "forja/core/fs.h"
+#include "forja/core/log.h"
+#include "forja/core/process_pool.h"
+#include "forja/core/subprocess.h"
+#include "forja/data/data.h"
+#include "forja/data/workspace.h"
+#include "forja/pipeline/project.h"
+
+namespace forja::pipeline {
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string ExpsDir(const std::string& root) { return root + "/.forja/exps"; }
+
+std::string NewExpId() {
+  std::random_device rd;
+  char buf[16];
+  snprintf(buf, sizeof buf, "exp-%06x", rd() & 0xffffff);
+  return buf;
+}
+
+std::string UtcNow() {
+  time_t now = ::time(nullptr);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string FirstLine(const std::string& s) {
+  std::string t = s.substr(0, s.find('\n'));
+  while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+Result<std::string> Git(const std::string& cwd, const std::vector<std::string>& args, const std::string& input = "") {
+  std::vector<std::string> argv = {"git"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, cwd, input));
+  if (r.exit_code != 0) return Status::User("git " + args[0] + " failed: " + FirstLine(r.err));
+  return r.out;
+}
+
+// The metrics of an experiment's workspace, as the lock names them.
+Result<std::vector<MetricsFile>> ReadMetricsOf(const std::string& dir, const Lock& lock) {
+  std::vector<std::string> paths;
+  for (const MetricOut& m : LockMetricOuts(lock)) paths.push_back(m.path);
+  return ReadWorkspaceMetrics(dir, paths);
+}
+
+json MetricsJson(const std::vector<MetricsFile>& files) {
+  json out = json::array();
+  for (const auto& f : files) {
+    json values = json::object();
+    for (const auto& m : f.metrics) values[m.key] = json::parse(config::ToJson(m.value, 0));
+    out.push_back(json{{"path", f.path}, {"missing", f.missing}, {"metrics", values}});
+  }
+  return out;
+}
+
+std::vector<MetricsFile> MetricsFromJson(const json& j) {
+  std::vector<MetricsFile> out;
+  for (const auto& f : j) {
+    MetricsFile mf;
+    mf.path = f.value("path", "");
+    mf.missing = f.value("missing", false);
+    for (const auto& [k, v] : f["metrics"].items()) {
+      auto node = config::ParseConfigYaml(v.dump(), "exp.json");
+      if (node.ok()) mf.metrics.push_back({k, *node});
+    }
+    out.push_back(std::move(mf));
+  }
+  return out;
+}
+
+Status SaveExperiment(const std::string& root, const Experiment& e) {
+  std::string dir = ExpsDir(root) + "/" + e.id;
+  RETURN_IF_ERROR(MakeDirs(dir));
+  json j{{"id", e.id},           {"created", e.created}, {"commit", e.commit}, {"overrides", e.overrides},
+         {"ok", e.ok},           {"seconds", e.seconds}, {"error", e.error},   {"metrics", MetricsJson(e.metrics)}};
+  RETURN_IF_ERROR(WriteFileAtomic(dir + "/forja.lock", SerializeLock(e.lock)));
+  return WriteFileAtomic(dir + "/exp.json", j.dump(2) + "\n");  // last: its presence marks a complete record
+}
+
+Result<Experiment> LoadExperiment(const std::string& root, const std::string& id) {
+  std::string dir = ExpsDir(root) + "/" + id;
+  ASSIGN_OR_RETURN(std::string text, ReadFile(dir + "/exp.json"));
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Status::User(dir + "/exp.json is not valid JSON; remove it with forja exp remove " + id);
+  Experiment e;
+  e.id = j.value("id", id);
+  e.created = j.value("created", "");
+  e.commit = j.value("commit", "");
+  if (j.contains("overrides")) e.overrides = j["overrides"].get<std::vector<std::string>>();
+  e.ok = j.value("ok", false);
+  e.seconds = j.value("seconds", 0.0);
+  e.error = j.value("error", "");
+  if (j.contains("metrics")) e.metrics = MetricsFromJson(j["metrics"]);
+  ASSIGN_OR_RETURN(std::string lock, ReadFile(dir + "/forja.lock"));
+  ASSIGN_OR_RETURN(e.lock, ParseLock(lock, dir + "/forja.lock"));
+  return e;
+}
+
+// One experiment being set up, run, and recorded.
+struct Job {
+  Experiment exp;
+  std::string dir;  // its worktree
+  Clock::time_point started;
+  int proc = -1;
+};
+
+// Makes the isolated workspace: a worktree of HEAD, the user's uncommitted
+// changes on top, the shared cache linked in, the data checked out.
+Status Prepare(Workspace& ws, Job* job) {
+  const std::string& root = ws.root();
+  RETURN_IF_ERROR(MakeDirs(ExpsDir(root) + "/" + job->exp.id));
+  RETURN_IF_ERROR(Git(root, {"worktree", "add", "--quiet", "--detach", job->dir, job->exp.commit}).status());
+  ASSIGN_OR_RETURN(std::string diff, Git(root, {"diff", "--binary", "HEAD"}));
+  if (!diff.empty()) RETURN_IF_ERROR(Git(job->dir, {"apply", "--whitespace=nowarn", "-"}, diff).status());
+  ASSIGN_OR_RETURN(std::string untracked, Git(root, {"ls-files", "--others", "--exclude-standard", "-z"}));
+  for (size_t pos = 0; pos < untracked.size();) {
+    size_t end = untracked.find('\0', pos);
+    if (end == std::string::npos) end = untracked.size();
+    std::string rel = untracked.substr(pos, end - pos);
+    pos = end + 1;
+    struct stat st;
+    if (::lstat((root + "/" + rel).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(root + "/" + rel));
+    RETURN_IF_ERROR(MakeDirs(Dirname(job->dir + "/" + rel)));
+    RETURN_IF_ERROR(WriteFileAtomic(job->dir + "/" + rel, bytes, st.st_mode & 07777));
+  }
+  RETURN_IF_ERROR(MakeDirs(job->dir + "/.forja"));
+  RETURN_IF_ERROR(MakeDirs(ws.cache().root()));
+  if (::symlink(ws.cache().root().c_str(), (job->dir + "/.forja/cache").c_str()) != 0)
+    return Status::FromErrno("cannot link the cache into " + job->dir, errno);
+  ASSIGN_OR_RETURN(auto exp_ws, Workspace::Open(job->dir));
+  auto co = Checkout(*exp_ws, {}, /*force=*/true, 0);
+  if (!co.ok())
+    return Status::User("cannot check out the data for the experiment: " + co.status().message());
+  return Status::Ok();
+}
+
+// Keeps what the experiment produced and removes its worktree.
+void Collect(Workspace& ws, Job* job, const ProcessEnd& end) {
+  Experiment& e = job->exp;
+  e.seconds = end.seconds;
+  e.ok = end.exit_code == 0;
+  if (!e.ok) {
+    std::string tail = end.tail;
+    size_t err = tail.rfind("forja: error: ");
+    e.error = err != std::string::npos ? FirstLine(tail.substr(err + 14))
+                                       : "forja run exited with " + std::to_string(end.exit_code);
+  }
+  auto lock = ReadLock(job->dir);
+  if (lock.ok()) e.lock = std::move(*lock);
+  auto metrics = ReadMetricsOf(job->dir, e.lock);
+  if (metrics.ok()) e.metrics = std::move(*metrics);
+  else if (e.error.empty()) e.error = metrics.status().message();
+  std::string keep = ExpsDir(ws.root()) + "/" + e.id + "/runs";
+  if (::rename((job->dir + "/.forja/runs").c_str(), keep.c_str()) != 0 && errno != ENOENT)
+    LogWarn("cannot keep the logs of " + e.id + ": " + std::strerror(errno));
+}
+
+void RemoveWorktree(Workspace& ws, const Job& job) {
+  auto r = Git(ws.root(), {"worktree", "remove", "--force", job.dir});
+  if (!r.ok()) {
+    (void)RemoveTree(job.dir);
+    (void)Git(ws.root(), {"worktree", "prune"});
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& opts) {
+  const std::string& root = ws.root();
+  if (!Exists(root + "/.git"))
+    return Status::User("forja exp run needs a git repository (experiments start from a commit); run git init");
+  auto head = Git(root, {"rev-parse", "--verify", "HEAD^{commit}"});
+  if (!head.ok()) return Status::User("forja exp run needs a commit to start from; commit your work first");
+  std::string commit = FirstLine(*head);
+
+  // The jobs: one per combination of the sweep, each checked by composing it.
+  std::vector<std::vector<std::string>> jobs_overrides = {opts.overrides};
+  if (opts.multirun) {
+    auto doc_text = ReadFile(root + "/forja.yaml");
+    ASSIGN_OR_RETURN(config::Node doc, config::ParseConfigYaml(doc_text.ok() ? *doc_text : "", "forja.yaml"));
+    ASSIGN_OR_RETURN(ConfigLocation loc, FindConfig(root, doc));
+    if (loc.dir.empty())
+      return Status::User("a sweep needs a configuration to sweep over; create conf/config.yaml");
+    ASSIGN_OR_RETURN(jobs_overrides, config::ExpandSweep(opts.overrides, loc.dir));
+  }
+  for (const auto& o : jobs_overrides) RETURN_IF_ERROR(LoadProject(root, o).status());
+
+  std::vector<Job> jobs(jobs_overrides.size());
+  for (size_t i = 0; i < jobs.size(); i++) {
+    Experiment& e = jobs[i].exp;
+    e.id = NewExpId();
+    e.commit = commit;
+    e.overrides = jobs_overrides[i];
+    jobs[i].dir = ExpsDir(root) + "/" + e.id + "/ws";
+  }
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return Status::Internal("cannot find the forja executable (/proc/self/exe)");
+  self[n] = '\0';
+
+  ProcessPool::Options po;
+  po.quiet = opts.quiet;
+  ProcessPool pool(po);
+  std::map<int, size_t> by_proc;
+  size_t next = 0;
+  int max_jobs = std::max(1, opts.jobs);
+  bool interrupted = false;
+  while (!interrupted) {
+    while (next < jobs.size() && static_cast<int>(pool.running()) < max_jobs) {
+      Job& job = jobs[next++];
+      job.exp.created = UtcNow();
+      std::string shown;
+      for (const auto& o : job.exp.overrides) shown += " " + o;
+      LogInfo("Experiment " + job.exp.id + ":" + (shown.empty() ? " (no overrides)" : shown));
+      Status prep = Prepare(ws, &job);
+      if (!prep.ok()) {
+        job.exp.error = prep.message();
+        LogError(job.exp.id + ": " + prep.message());
+        RemoveWorktree(ws, job);
+        RETURN_IF_ERROR(SaveExperiment(root, job.exp));
+        continue;
+      }
+      ProcessSpec spec;
+      spec.argv = {self, "-C", job.dir, "run", "-j", std::to_string(std::max(1, opts.stage_jobs))};
+      spec.argv.insert(spec.argv.end(), opts.targets.begin(), opts.targets.end());
+      spec.argv.insert(spec.argv.end(), job.exp.overrides.begin(), job.exp.overrides.end());
+      spec.env = {{"FORJA_PROGRESS", "0"}};
+      spec.log_path = ExpsDir(root) + "/" + job.exp.id + "/run.log";
+      spec.prefix = "[" + job.exp.id + "] ";
+      auto id = pool.Start(spec);
+      if (!id.ok()) return id.status();
+      by_proc[*id] = &job - jobs.data();
+    }
+    if (pool.running() == 0) break;
+    ProcessEnd end;
+    int sig = 0;
+    auto ev = pool.Wait(-1, &end, &sig);
+    std::vector<ProcessEnd> ended;
+    if (ev == ProcessPool::Event::kEnded) {
+      ended.push_back(end);
+    } else if (ev == ProcessPool::Event::kInterrupted) {
+      LogWarn("interrupted: stopping every running experiment");
+      ended = pool.KillAll();
+      interrupted = true;
+    }
+    for (const ProcessEnd& e : ended) {
+      auto it = by_proc.find(e.id);
+      if (it == by_proc.end()) continue;
+      Job& job = jobs[it->second];
+      by_proc.erase(it);
+      Collect(ws, &job, e);
+      RemoveWorktree(ws, job);
+      if (interrupted && job.exp.error.empty()) job.exp.error = "interrupted";
+      RETURN_IF_ERROR(SaveExperiment(root, job.exp));
+      LogInfo("Experiment " + job.exp.id + (job.exp.ok ? " done" : " failed: " + job.exp.error));
+    }
+  }
+  std::vector<Experiment> out;
+  for (size_t i = 0; i < next; i++) out.push_back(std::move(jobs[i].exp));
+  if (interrupted) return Status::User("interrupted; " + std::to_string(out.size()) + " experiments recorded");
+  return out;
+}
+
+Result<std::vector<Experiment>> ListExperiments(const std::string& root) {
+  std::vector<Experiment> out;
+  DIR* d = ::opendir(ExpsDir(root).c_str());
+  if (!d) return out;
+  std::vector<std::string> ids;
+  while (dirent* e = ::readdir(d))
+    if (std::string_view(e->d_name).substr(0, 4) == "exp-") ids.emplace_back(e->d_name);
+  ::closedir(d);
+  for (const auto& id : ids) {
+    if (!Exists(ExpsDir(root) + "/" + id + "/exp.json")) continue;  // still running, or killed while setting up
+    ASSIGN_OR_RETURN(Experiment e, LoadExperiment(root, id));
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(), [](const Experiment& a, const Experiment& b) {
+    return a.created != b.created ? a.created < b.created : a.id < b.id;
+  });
+  return out;
+}
+
+Result<Experiment> FindExperiment(const std::string& root, const std::string& id) {
+  ASSIGN_OR_RETURN(auto all, ListExperiments(root));
+  std::vector<const Experiment*> hits;
+  for (const auto& e : all)
+    if (e.id == id || e.id.compare(0, id.size(), id) == 0 || e.id.compare(4, id.size(), id) == 0) hits.push_back(&e);
+  if (hits.empty()) return Status::User("no experiment '" + id + "'; see forja exp show");
+  if (hits.size() > 1)
+    return Status::User("'" + id + "' matches " + std::to_string(hits.size()) + " experiments (" + hits[0]->id +
+                        ", " + hits[1]->id + ", ...); give more of the id");
+  return *hits[0];
+}
+
+Status ApplyExperiment(Workspace& ws, const Experiment& exp, bool force) {
+  if (!exp.ok) return Status::User(exp.id + " failed (" + exp.error + "); only a finished experiment can be applied");
+  for (const LockStage& st : exp.lock.stages)
+    for (const LockFile& o : st.outs) {
+      Pointer p;
+      p.path = Basename(o.path);
+      p.is_dir = o.is_dir;
+      p.oid = o.oid;
+      p.size = o.size;
+      p.files = o.files;
+      RETURN_IF_ERROR(RestorePath(ws, o.path, p, force, 0).status());
+    }
+  RETURN_IF_ERROR(ws.cache().Sync());
+  return WriteLock(ws.root(), exp.lock, /*durable=*/true);
+}
+
+Status RemoveExperiment(const std::string& root, const Experiment& exp) {
+  std::string dir = ExpsDir(root) + "/" + exp.id;
+  // The record goes first, so a half-removed experiment is not listed.
+  RETURN_IF_ERROR(RemoveFile(dir + "/exp.json"));
+  return RemoveTree(dir);
+}
+
+}  // namespace forja::pipeline
