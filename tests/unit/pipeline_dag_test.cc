@@ -366,7 +366,7 @@ TEST_F(PipelineDag, FindConfig) {
             "forja.yaml:1: config: expected a mapping, got a list; write config: {root: conf, name: config}");
   auto unknown = FindConfig(root(), yaml("config:\n  dir: conf\n"));
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().message(), "forja.yaml:2: config.'dir': unknown key; config has root and name");
+  EXPECT_EQ(unknown.status().message(), "forja.yaml:2: config.dir: unknown key; config has root and name");
   auto empty = FindConfig(root(), yaml("config:\n  root: ''\n"));
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.status().message(),

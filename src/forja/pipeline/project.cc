@@ -36,7 +36,7 @@ Result<ConfigLocation> FindConfig(const std::string& root, const config::Node& f
       return Status::User(c->origin() + ": config: expected a mapping, got a " + c->KindName() + "; " + hint);
     for (const auto& [k, v] : c->entries()) {
       if (k != "root" && k != "name")
-        return Status::User(v.origin() + ": config." + Quote(k) + ": unknown key; config has root and name");
+        return Status::User(v.origin() + ": config." + Quote(k).substr(1, Quote(k).size() - 2) + ": unknown key; config has root and name");
       if (!v.is_string() || v.as_string().empty())
         return Status::User(v.origin() + ": config." + k + ": expected a non-empty string; " + hint);
       (k == "root" ? dir : name) = v.as_string();

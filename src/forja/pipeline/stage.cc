@@ -40,6 +40,13 @@ Status Bad(const Node& n, const std::string& field, const std::string& what) {
   return Status::User(Origin(n) + ": " + field + ": " + what);
 }
 
+// A key of forja.yaml in a field name (stages.train.outs): control
+// characters escaped, so that the message stays on one line.
+std::string Key(std::string_view k) {
+  std::string q = Quote(k);
+  return q.substr(1, q.size() - 2);
+}
+
 const char* KindPhrase(const Node& n) {
   switch (n.kind()) {
     case Node::Kind::kNull: return "nothing (null)";
@@ -323,8 +330,7 @@ class StageParser {
       ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
                   c == '.' || c == '-');
     if (ok) return Status::Ok();
-    std::string q = Quote(name);
-    return Bad(at, "stages." + q.substr(1, q.size() - 2),
+    return Bad(at, "stages." + Key(name),
                "stage names use letters, digits, '_', '.' and '-' ('@' names the stages of a foreach or "
                "matrix); rename the stage");
   }
@@ -342,8 +348,8 @@ class StageParser {
     std::string field = "stages." + name;
     for (const auto& [k, v] : body.entries())
       if (k != "foreach" && k != "do")
-        return Bad(v, field + "." + k,
-                   "a foreach stage keeps its fields under do:; move " + k + " into do (or use matrix:)");
+        return Bad(v, field + "." + Key(k),
+                   "a foreach stage keeps its fields under do:; move " + Key(k) + " into do (or use matrix:)");
     const Node* body_do = body.Find("do");
     if (!body_do)
       return Bad(body, field, "foreach without do; write do: {cmd: ..., deps: [...]} with the stage's fields");
@@ -394,7 +400,7 @@ class StageParser {
     size_t total = 1;
     for (const auto& [k, v] : m->entries()) {
       if (!v.is_list() || v.items().empty())
-        return Bad(v, field + "." + k,
+        return Bad(v, field + "." + Key(k),
                    std::string("expected a non-empty list of values, got ") +
                        (v.is_list() ? "an empty list" : KindPhrase(v)) + hint);
       total *= v.items().size();
@@ -524,7 +530,7 @@ class StageParser {
     bool has_cmd = false;
     std::vector<Out> metrics, plots;
     for (const auto& [key, raw] : body.entries()) {
-      std::string f = field + key;
+      std::string f = field + Key(key);
       // meta is free-form, for people (as in DVC); wdir is done; matrix is the caller's.
       if (key == "meta" || key == "wdir" || (matrix && key == "matrix")) continue;
       ASSIGN_OR_RETURN(const Node* v, Resolved(raw, f, &storage));
@@ -617,7 +623,7 @@ class StageParser {
         if (e->entries().size() != 1) return Bad(*e, f, "an entry is one path, with its options under it; " + hint);
         const auto& [path, opts] = e->entries()[0];
         ASSIGN_OR_RETURN(p, ResolvedKey(path, *e, f));
-        RETURN_IF_ERROR(ParseOutOptions(opts, f + "." + path, hint, &o));
+        RETURN_IF_ERROR(ParseOutOptions(opts, f + "." + Key(path), hint, &o));
       } else {
         ASSIGN_OR_RETURN(p, Text(*e, f, "a path (a string)", hint));
       }
@@ -637,7 +643,7 @@ class StageParser {
       } else if (k == "persist") {
         ASSIGN_OR_RETURN(o->persist, Bool(v, v, f + ".persist", "persist: true"));
       } else {
-        return Bad(v, f + "." + k, "unknown option; an output has cache and persist");
+        return Bad(v, f + "." + Key(k), "unknown option; an output has cache and persist");
       }
     }
     return Status::Ok();
@@ -653,7 +659,7 @@ class StageParser {
           ASSIGN_OR_RETURN(std::string file, ResolvedKey(file_key, *e, f));
           RETURN_IF_ERROR(CheckParamsFile(*e, f, file, hint));
           ASSIGN_OR_RETURN(std::string rel, Path(*e, f, s->wdir, file, "reads"));
-          std::string fk = f + "." + file_key;
+          std::string fk = f + "." + Key(file_key);
           ASSIGN_OR_RETURN(auto key_nodes, Entries(keys, keys, fk, hint));
           // (An empty value's line is the next one: report the entry's.)
           if (key_nodes.empty()) return Bad(keys.is_null() ? *e : keys, fk, "expected a list of keys; " + hint);
@@ -723,7 +729,7 @@ class StageParser {
     if (!v.is_map())
       return Bad(raw, f, std::string("expected a count or a mapping, got ") + KindPhrase(v) + "; " + hint);
     for (const auto& [k, e] : v.entries()) {
-      std::string fk = f + "." + k;
+      std::string fk = f + "." + Key(k);
       if (k == "count") {
         if (e.kind() != Node::Kind::kInt)
           return Bad(e, fk, std::string("expected a number of retries, got ") + KindPhrase(e) + "; " + hint);
