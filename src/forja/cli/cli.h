@@ -34,6 +34,11 @@ void RegisterDataCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterRemoteCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterConfigCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterDagCommand(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterExpCommands(CLI::App& app, GlobalOptions& g, Action* action);
+
+// forja status --pipeline: which stages would run, and why (cmd_pipeline.cc).
+int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, bool as_json);
 
 // Opens the workspace around the current folder; prints the error and returns null on failure.
 std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code);

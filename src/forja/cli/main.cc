@@ -101,6 +101,8 @@ int Run(int argc, char** argv) {
   RegisterRemoteCommands(app, g, &action);
   RegisterConfigCommands(app, g, &action);
   RegisterDagCommand(app, g, &action);
+  RegisterPipelineCommands(app, g, &action);
+  RegisterExpCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);
