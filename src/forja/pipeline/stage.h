@@ -14,13 +14,20 @@
 //       timeout: 10m              # seconds as a number, or 500ms / 30s / 10m / 2h
 //     train:
 //       foreach: [small, large]   # or a mapping, or "${some.list}" of the config
-//       do: {cmd: train.sh ${item}, outs: [model-${item}.bin]}
+//       do:                       # names train@small, train@large
+//         cmd: train.sh ${item}
+//         outs: ['model-${item}.bin']
 //     sweep:
-//       matrix: {model: [a, b], lr: [0.1, 0.01]}
+//       matrix: {model: [a, b], lr: [0.1, 0.01]}   # names sweep@a-0.1, sweep@a-0.01, ...
 //       cmd: fit ${item.model} ${item.lr}
 //
 // `${...}` anywhere in a stage's strings is interpolated against the composed
-// configuration (with `item` / `key` bound inside foreach and matrix stages).
+// configuration (with `item` bound inside foreach and matrix stages, and `key`
+// in a foreach over a mapping; they hide the config's own item / key). A
+// whole-value "${a.list}" may stand for a list field. Inside [...] or {...},
+// quote a string with ${...}: YAML reads `{` there as a mapping.
+// Also accepted: desc (a string) and meta (anything), for people, as in DVC;
+// a single string for a list field (deps: data/raw); numbers as paths.
 // Paths are stored repository-relative and normalized.
 #pragma once
 
