@@ -36,6 +36,7 @@ void RegisterConfigCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterDagCommand(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterExpCommands(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterMetricsCommands(CLI::App& app, GlobalOptions& g, Action* action);
 
 // forja status --pipeline: which stages would run, and why (cmd_pipeline.cc).
 int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, bool as_json);

@@ -103,6 +103,7 @@ int Run(int argc, char** argv) {
   RegisterDagCommand(app, g, &action);
   RegisterPipelineCommands(app, g, &action);
   RegisterExpCommands(app, g, &action);
+  RegisterMetricsCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);

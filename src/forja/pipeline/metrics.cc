@@ -1,0 +1,609 @@
+#include "forja/pipeline/metrics.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+#include "forja/cas/cache.h"
+#include "forja/cas/manifest.h"
+#include "forja/cas/walk.h"
+#include "forja/config/yaml_fast.h"
+#include "forja/core/fs.h"
+#include "forja/core/subprocess.h"
+#include "forja/pipeline/params.h"
+#include "forja/pipeline/project.h"
+
+namespace forja::pipeline {
+
+using config::Node;
+
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string LastLine(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
+  size_t nl = s.rfind('\n');  // git prints hints first and the reason last
+  std::string line(nl == std::string_view::npos ? s : s.substr(nl + 1));
+  if (line.rfind("fatal: ", 0) == 0 || line.rfind("error: ", 0) == 0) line.erase(0, 7);
+  return line;
+}
+
+// JSON's non-finite numbers, as Python's json module writes them.
+void JsonSpecials(Node& n) {
+  if (n.is_map()) {
+    for (auto& [k, v] : n.entries()) JsonSpecials(v);
+  } else if (n.is_list()) {
+    for (auto& v : n.items()) JsonSpecials(v);
+  } else if (n.is_string()) {
+    const std::string& s = n.as_string();
+    if (s == "NaN") n = Node::Float(std::nan(""));
+    else if (s == "Infinity") n = Node::Float(HUGE_VAL);
+    else if (s == "-Infinity") n = Node::Float(-HUGE_VAL);
+  }
+}
+
+bool IsNumber(const Node& n) { return n.kind() == Node::Kind::kInt || n.kind() == Node::Kind::kFloat; }
+double AsDouble(const Node& n) {
+  return n.kind() == Node::Kind::kInt ? static_cast<double>(n.as_int()) : n.as_float();
+}
+
+bool SameValue(const Node& a, const Node& b) {
+  if (IsNumber(a) && IsNumber(b)) {
+    if (a.kind() == Node::Kind::kInt && b.kind() == Node::Kind::kInt) return a.as_int() == b.as_int();
+    double x = AsDouble(a), y = AsDouble(b);
+    return x == y || (std::isnan(x) && std::isnan(y));
+  }
+  return a == b;
+}
+
+std::optional<Node> Change(const Node& old_v, const Node& new_v) {
+  if (!IsNumber(old_v) || !IsNumber(new_v)) return std::nullopt;
+  if (old_v.kind() == Node::Kind::kInt && new_v.kind() == Node::Kind::kInt) {
+    int64_t d;
+    if (!__builtin_sub_overflow(new_v.as_int(), old_v.as_int(), &d)) return Node::Int(d);
+  }
+  // 15 significant digits drop the noise of binary fractions (0.9 - 0.8 = 0.09999999999999998).
+  double d = AsDouble(new_v) - AsDouble(old_v);
+  if (std::isfinite(d)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.15g", d);
+    d = std::strtod(buf, nullptr);
+  }
+  return Node::Float(d);
+}
+
+std::string ShortHash(const Oid& oid) { return "sha256:" + oid.Hex().substr(0, 12); }
+
+Result<ProcessResult> RunGit(const std::string& root, std::vector<std::string> args, const std::string& input = "") {
+  args.insert(args.begin(), "git");
+  auto r = RunProcess(args, root, input);
+  if (!r.ok()) return Status::User("cannot run git: " + r.status().message() + "; install git");
+  return r;
+}
+
+// Code points, for column widths.
+size_t Width(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) n++;
+  return n;
+}
+
+std::string EscapeCell(std::string_view s, bool markdown) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else if (markdown && c == '|') {
+      out += "\\|";
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> EscapedRows(const Table& t, bool markdown) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(t.rows.size() + 1);
+  for (const auto* r : {&t.header}) {
+    std::vector<std::string> row;
+    for (const auto& c : *r) row.push_back(EscapeCell(c, markdown));
+    rows.push_back(std::move(row));
+  }
+  for (const auto& r : t.rows) {
+    std::vector<std::string> row;
+    for (size_t i = 0; i < t.header.size(); i++) row.push_back(i < r.size() ? EscapeCell(r[i], markdown) : "");
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<size_t> Widths(const std::vector<std::vector<std::string>>& rows, size_t min) {
+  std::vector<size_t> w(rows.empty() ? 0 : rows[0].size(), min);
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); i++) w[i] = std::max(w[i], Width(r[i]));
+  return w;
+}
+
+}  // namespace
+
+// --- metrics files -------------------------------------------------------------
+
+void FlattenMetrics(const Node& node, const std::string& prefix, std::vector<Metric>* out) {
+  auto join = [&](const std::string& k) { return prefix.empty() ? k : prefix + "." + k; };
+  if (node.is_map()) {
+    for (const auto& [k, v] : node.entries()) FlattenMetrics(v, join(k), out);
+  } else if (node.is_list()) {
+    for (size_t i = 0; i < node.items().size(); i++) FlattenMetrics(node.items()[i], join(std::to_string(i)), out);
+  } else {
+    Node v = node;
+    v.set_origin("");
+    out->push_back({prefix, std::move(v)});
+  }
+}
+
+Result<std::vector<Metric>> ParseMetrics(std::string_view text, const std::string& name) {
+  auto doc = config::ParseConfigYaml(text, name);
+  if (!doc.ok()) {
+    std::string m = doc.status().message();
+    size_t at = m.find(": malformed YAML: ");
+    if (EndsWith(name, ".json") && at != std::string::npos) m.replace(at, 18, ": malformed JSON: ");
+    return Status::User(m);
+  }
+  std::vector<Metric> out;
+  if (doc->is_null()) return out;  // an empty file
+  if (!doc->is_map() && !doc->is_list())
+    return Status::User(name + ": expected a mapping of metrics (JSON or YAML), got a " + doc->KindName() +
+                        "; write e.g. {\"loss\": 0.25}");
+  if (EndsWith(name, ".json")) JsonSpecials(*doc);
+  FlattenMetrics(*doc, "", &out);
+  return out;
+}
+
+bool IsMetricsFileName(std::string_view path) {
+  return EndsWith(path, ".json") || EndsWith(path, ".yaml") || EndsWith(path, ".yml");
+}
+
+std::vector<MetricOut> LockMetricOuts(const Lock& lock) {
+  std::vector<MetricOut> out;
+  for (const LockStage& s : lock.stages)
+    for (const LockFile& f : s.outs) {
+      if (!f.metric) continue;
+      if (std::any_of(out.begin(), out.end(), [&](const MetricOut& m) { return m.path == f.path; })) continue;
+      out.push_back({f.path, f.is_dir, f.cache, f.oid});
+    }
+  return out;
+}
+
+Result<std::vector<MetricOut>> WorkspaceMetricOuts(const std::string& root, std::string* warning) {
+  auto project = LoadProject(root, {});
+  if (project.ok()) {
+    std::vector<MetricOut> out;
+    for (const Stage& s : project->dag.stages)
+      for (const Out& o : s.outs) {
+        if (o.kind != OutKind::kMetrics) continue;
+        if (std::any_of(out.begin(), out.end(), [&](const MetricOut& m) { return m.path == o.path; })) continue;
+        MetricOut m;
+        m.path = o.path;
+        m.cache = o.cache;
+        out.push_back(std::move(m));
+      }
+    return out;
+  }
+  auto lock = forja::ReadLock(root);
+  if (!lock.ok()) return project.status();
+  std::vector<MetricOut> out = LockMetricOuts(*lock);
+  if (out.empty()) return project.status();
+  if (warning) *warning = project.status().message() + " (showing the metrics files forja.lock lists)";
+  return out;
+}
+
+Result<std::vector<MetricsFile>> ReadWorkspaceMetrics(const std::string& root, const std::vector<std::string>& paths) {
+  std::vector<MetricsFile> out;
+  auto read_one = [&](const std::string& rel) -> Status {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/" + rel));
+    ASSIGN_OR_RETURN(auto metrics, ParseMetrics(text, rel));
+    out.push_back({rel, std::move(metrics), false});
+    return Status::Ok();
+  };
+  for (const std::string& rel : paths) {
+    std::string abs = rel.empty() ? root : root + "/" + rel;
+    struct stat st;
+    if (::stat(abs.c_str(), &st) != 0) {
+      if (errno != ENOENT && errno != ENOTDIR) return Status::FromErrno(rel, errno);
+      out.push_back({rel, {}, true});
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      RETURN_IF_ERROR(read_one(rel));
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto entries, WalkTree(abs));
+    for (const WalkEntry& e : entries) {
+      std::string sub = rel.empty() ? e.path : rel + "/" + e.path;
+      if (!IsMetricsFileName(sub) || sub.rfind(".git/", 0) == 0 || sub.rfind(".forja/", 0) == 0) continue;
+      RETURN_IF_ERROR(read_one(sub));
+    }
+  }
+  return out;
+}
+
+// --- git revisions -------------------------------------------------------------
+
+Result<GitRevision> GitRevision::Open(const std::string& root, const std::string& rev) {
+  GitRevision g;
+  g.root_ = root;
+  g.name_ = rev;
+  ASSIGN_OR_RETURN(ProcessResult top, RunGit(root, {"rev-parse", "--show-prefix"}));
+  if (top.exit_code != 0) {
+    if (top.err.find("not a git repository") != std::string::npos)
+      return Status::User("'" + root +
+                          "' is not in a git repository; comparing with a revision needs git history "
+                          "(git init, then commit)");
+    return Status::User("git rev-parse failed: " + LastLine(top.err));
+  }
+  g.prefix_ = LastLine(top.out);
+  auto unknown = Status::User("unknown revision " + Quote(rev) + "; use a commit, branch or tag");
+  if (rev.empty() || rev[0] == '-' || rev.find_first_of("\n\r") != std::string::npos) return unknown;
+  ASSIGN_OR_RETURN(ProcessResult r,
+                   RunGit(root, {"rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}"}));
+  if (r.exit_code != 0) {
+    if (rev == "HEAD") {
+      ASSIGN_OR_RETURN(ProcessResult any, RunGit(root, {"rev-list", "-n", "1", "--all"}));
+      if (any.exit_code == 0 && LastLine(any.out).empty())
+        return Status::User("the git repository has no commits yet, so there is nothing to compare with; "
+                            "commit first (git add ... && git commit)");
+    }
+    return unknown;
+  }
+  g.commit_ = LastLine(r.out);
+  return g;
+}
+
+Result<std::vector<std::optional<std::string>>> GitRevision::ReadFiles(const std::vector<std::string>& rels) const {
+  std::vector<std::optional<std::string>> out(rels.size());
+  std::string input;
+  std::vector<size_t> asked;  // indexes of rels sent to git
+  for (size_t i = 0; i < rels.size(); i++) {
+    if (rels[i].find_first_of("\n\r") != std::string::npos) continue;  // cannot be named on a batch line
+    input += commit_ + ":" + prefix_ + rels[i] + "\n";
+    asked.push_back(i);
+  }
+  if (asked.empty()) return out;
+  ASSIGN_OR_RETURN(ProcessResult r, RunGit(root_, {"cat-file", "--batch"}, input));
+  if (r.exit_code != 0) return Status::User("git cat-file failed: " + LastLine(r.err));
+  std::string_view s = r.out;
+  size_t pos = 0;
+  for (size_t i : asked) {
+    size_t nl = s.find('\n', pos);
+    if (nl == std::string_view::npos) return Status::Internal("git cat-file --batch: output ended early");
+    std::string_view header = s.substr(pos, nl - pos);
+    pos = nl + 1;
+    // "<oid> <type> <size>", or "<name> missing" / "<name> ambiguous".
+    size_t sp2 = header.rfind(' ');
+    size_t sp1 = sp2 == std::string_view::npos || sp2 == 0 ? std::string_view::npos : header.rfind(' ', sp2 - 1);
+    if (sp1 == std::string_view::npos || header.substr(0, sp1).find(' ') != std::string_view::npos) continue;
+    std::string_view type = header.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::string_view size_text = header.substr(sp2 + 1);
+    if (size_text.empty() || size_text.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    size_t size = std::stoull(std::string(size_text));
+    if (pos + size > s.size()) return Status::Internal("git cat-file --batch: truncated object");
+    if (type == "blob") out[i] = std::string(s.substr(pos, size));
+    pos += size + 1;  // the content, then a newline
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> GitRevision::ListFiles(const std::string& rel_dir) const {
+  ASSIGN_OR_RETURN(ProcessResult r, RunGit(root_, {"ls-tree", "-r", "-z", "--name-only", "--full-tree", commit_, "--",
+                                                   prefix_ + rel_dir + "/"}));
+  if (r.exit_code != 0) return Status::User("git ls-tree failed: " + LastLine(r.err));
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < r.out.size()) {
+    size_t z = r.out.find('\0', pos);
+    if (z == std::string::npos) z = r.out.size();
+    std::string full = r.out.substr(pos, z - pos);
+    pos = z + 1;
+    if (full.rfind(prefix_, 0) == 0) out.push_back(full.substr(prefix_.size()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<Lock> GitRevision::ReadLock() const {
+  ASSIGN_OR_RETURN(auto files, ReadFiles({std::string(kLockName)}));
+  if (!files[0]) return Lock{};
+  return ParseLock(*files[0], name_ + ":" + std::string(kLockName));
+}
+
+Result<std::vector<MetricsFile>> ReadRevisionMetrics(const GitRevision& rev, const std::vector<MetricOut>& outs,
+                                                     const Cache* cache) {
+  auto not_cached = [&](const std::string& path, const Oid& oid) {
+    return Status::NotFound("metrics file '" + path + "' of " + rev.name() + " (" + ShortHash(oid) +
+                            ") is not in the cache; run forja pull");
+  };
+  auto from_cache = [&](const Oid& oid) -> std::optional<std::string> {
+    if (!cache || !cache->Has(oid)) return std::nullopt;
+    auto r = cache->Read(oid);
+    if (!r.ok()) return std::nullopt;
+    return std::move(*r);
+  };
+  auto parse = [&](const std::string& path, const std::string& text) -> Result<MetricsFile> {
+    ASSIGN_OR_RETURN(auto metrics, ParseMetrics(text, rev.name() + ":" + path));
+    return MetricsFile{path, std::move(metrics), false};
+  };
+
+  // Files versioned in git, in one batch.
+  std::vector<std::string> git_paths;
+  for (const MetricOut& o : outs)
+    if (!o.cache && !o.is_dir) git_paths.push_back(o.path);
+  ASSIGN_OR_RETURN(auto git_texts, rev.ReadFiles(git_paths));
+
+  std::vector<MetricsFile> out;
+  size_t gi = 0;
+  for (const MetricOut& o : outs) {
+    if (!o.is_dir) {
+      std::optional<std::string> text;
+      if (!o.cache) text = std::move(git_texts[gi++]);
+      if (!text) text = from_cache(o.oid);
+      if (!text) {
+        if (o.cache) return not_cached(o.path, o.oid);
+        return Status::NotFound("metrics file '" + o.path + "' is in neither " + rev.name() +
+                                " nor the cache (forja.lock there says cache: false: it should have been committed "
+                                "with forja.lock); compare with another revision");
+      }
+      ASSIGN_OR_RETURN(MetricsFile f, parse(o.path, *text));
+      out.push_back(std::move(f));
+      continue;
+    }
+    // A folder: its manifest from the cache, else (cache: false) the tree in git.
+    if (auto manifest = from_cache(o.oid)) {
+      ASSIGN_OR_RETURN(auto entries, ParseManifest(*manifest, ObjectKey(o.oid)));
+      for (const ManifestEntry& e : entries) {
+        std::string path = o.path + "/" + e.path;
+        if (!IsMetricsFileName(path)) continue;
+        auto text = from_cache(e.oid);
+        if (!text) return not_cached(path, e.oid);
+        ASSIGN_OR_RETURN(MetricsFile f, parse(path, *text));
+        out.push_back(std::move(f));
+      }
+      continue;
+    }
+    if (o.cache) return not_cached(o.path, o.oid);
+    ASSIGN_OR_RETURN(auto listed, rev.ListFiles(o.path));
+    std::vector<std::string> paths;
+    for (auto& p : listed)
+      if (IsMetricsFileName(p)) paths.push_back(std::move(p));
+    ASSIGN_OR_RETURN(auto texts, rev.ReadFiles(paths));
+    for (size_t i = 0; i < paths.size(); i++) {
+      if (!texts[i]) continue;
+      ASSIGN_OR_RETURN(MetricsFile f, parse(paths[i], *texts[i]));
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
+// --- diffs ---------------------------------------------------------------------
+
+std::vector<MetricDiff> DiffMetrics(const std::vector<MetricsFile>& old_files,
+                                    const std::vector<MetricsFile>& new_files, bool all) {
+  std::map<std::pair<std::string, std::string>, const Node*> old_index;
+  for (const MetricsFile& f : old_files)
+    for (const Metric& m : f.metrics) old_index.emplace(std::make_pair(f.path, m.key), &m.value);
+  std::map<std::pair<std::string, std::string>, bool> seen;
+  std::vector<MetricDiff> out;
+  auto add = [&](MetricDiff d) {
+    if (d.old_value && d.new_value) {
+      d.changed = !SameValue(*d.old_value, *d.new_value);
+      d.change = Change(*d.old_value, *d.new_value);
+    } else {
+      d.changed = true;
+    }
+    if (d.changed || all) out.push_back(std::move(d));
+  };
+  for (const MetricsFile& f : new_files)
+    for (const Metric& m : f.metrics) {
+      auto key = std::make_pair(f.path, m.key);
+      if (!seen.emplace(key, true).second) continue;
+      MetricDiff d{f.path, m.key, std::nullopt, m.value, std::nullopt, false};
+      auto it = old_index.find(key);
+      if (it != old_index.end()) d.old_value = *it->second;
+      add(std::move(d));
+    }
+  for (const MetricsFile& f : old_files)
+    for (const Metric& m : f.metrics) {
+      if (!seen.emplace(std::make_pair(f.path, m.key), true).second) continue;
+      add(MetricDiff{f.path, m.key, m.value, std::nullopt, std::nullopt, false});
+    }
+  return out;
+}
+
+std::vector<LockParams> MergeParams(const std::vector<std::vector<LockParams>>& per_stage) {
+  std::vector<LockParams> out;
+  for (const auto& stage : per_stage)
+    for (const LockParams& lp : stage) {
+      auto it = std::find_if(out.begin(), out.end(), [&](const LockParams& o) { return o.source == lp.source; });
+      if (it == out.end()) {
+        out.push_back({lp.source, {}});
+        it = out.end() - 1;
+      }
+      for (const LockParam& p : lp.values)
+        if (std::none_of(it->values.begin(), it->values.end(), [&](const LockParam& q) { return q.key == p.key; }))
+          it->values.push_back(p);
+    }
+  return out;
+}
+
+std::vector<LockParams> LockParamsOf(const Lock& lock) {
+  std::vector<std::vector<LockParams>> per_stage;
+  for (const LockStage& s : lock.stages) per_stage.push_back(s.params);
+  return MergeParams(per_stage);
+}
+
+Result<std::vector<LockParams>> CurrentParams(const Project& project) {
+  ParamReader reader(project);
+  std::vector<std::vector<LockParams>> per_stage;
+  for (const Stage& s : project.dag.stages) {
+    ASSIGN_OR_RETURN(auto values, reader.Values(s));
+    per_stage.push_back(std::move(values));
+  }
+  return MergeParams(per_stage);
+}
+
+std::vector<ParamDiff> DiffParams(const std::vector<LockParams>& old_params, const std::vector<LockParams>& new_params,
+                                  bool all) {
+  std::map<std::pair<std::string, std::string>, const std::string*> old_index;
+  for (const LockParams& lp : old_params)
+    for (const LockParam& p : lp.values) old_index.emplace(std::make_pair(lp.source, p.key), &p.value_json);
+  std::map<std::pair<std::string, std::string>, bool> seen;
+  std::vector<ParamDiff> out;
+  auto add = [&](ParamDiff d) {
+    d.changed = !d.old_json || !d.new_json || *d.old_json != *d.new_json;
+    if (d.changed || all) out.push_back(std::move(d));
+  };
+  for (const LockParams& lp : new_params)
+    for (const LockParam& p : lp.values) {
+      auto key = std::make_pair(lp.source, p.key);
+      if (!seen.emplace(key, true).second) continue;
+      ParamDiff d{lp.source, p.key, std::nullopt, p.value_json, false};
+      auto it = old_index.find(key);
+      if (it != old_index.end()) d.old_json = *it->second;
+      add(std::move(d));
+    }
+  for (const LockParams& lp : old_params)
+    for (const LockParam& p : lp.values) {
+      if (!seen.emplace(std::make_pair(lp.source, p.key), true).second) continue;
+      add(ParamDiff{lp.source, p.key, p.value_json, std::nullopt, false});
+    }
+  return out;
+}
+
+// --- formatting ----------------------------------------------------------------
+
+namespace {
+
+std::string FormatFloat(double v, int precision) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (precision < 0 || std::fabs(v) >= 1e16) return config::PythonFloatRepr(v);
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*f", precision, v);
+  std::string s = buf;
+  if (s.find_first_of("123456789") == std::string::npos) {
+    if (v == 0) return "0.0";
+    std::snprintf(buf, sizeof buf, "%.*g", std::max(precision, 1), v);  // would round to 0: significant digits
+    return buf;
+  }
+  if (s.find('.') == std::string::npos) return s + ".0";
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s += '0';
+  return s;
+}
+
+}  // namespace
+
+std::string FormatValue(const Node& value, int precision) {
+  switch (value.kind()) {
+    case Node::Kind::kNull: return "null";
+    case Node::Kind::kBool: return value.as_bool() ? "true" : "false";
+    case Node::Kind::kInt: return std::to_string(value.as_int());
+    case Node::Kind::kFloat: return FormatFloat(value.as_float(), precision);
+    case Node::Kind::kString: return value.as_string();
+    case Node::Kind::kList:
+    case Node::Kind::kMap: return config::ToJson(value, 0);
+  }
+  return "";
+}
+
+std::string FormatChange(const Node& change, int precision) {
+  if (!IsNumber(change)) return FormatValue(change, precision);
+  double v = AsDouble(change);
+  if (v == 0) return "0";
+  std::string s = FormatValue(change, precision);
+  return v > 0 ? "+" + s : s;
+}
+
+std::string FormatParam(const std::string& value_json) {
+  if (!value_json.empty() && value_json[0] == '"') {
+    std::string s;
+    std::string_view rest;
+    if (ParseQuoted(value_json, &s, &rest) && rest.empty()) return s;
+  }
+  return value_json;
+}
+
+std::string RenderText(const Table& table) {
+  auto rows = EscapedRows(table, false);
+  auto w = Widths(rows, 0);
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); i++) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(w[i] - Width(r[i]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string RenderMarkdown(const Table& table) {
+  auto rows = EscapedRows(table, true);
+  auto w = Widths(rows, 3);
+  std::string out;
+  auto emit = [&](const std::vector<std::string>& r) {
+    std::string line = "|";
+    for (size_t i = 0; i < r.size(); i++) line += " " + r[i] + std::string(w[i] - Width(r[i]), ' ') + " |";
+    out += line + "\n";
+  };
+  emit(rows[0]);
+  std::string sep = "|";
+  for (size_t x : w) sep += std::string(x + 2, '-') + "|";
+  out += sep + "\n";
+  for (size_t i = 1; i < rows.size(); i++) emit(rows[i]);
+  return out;
+}
+
+Table MetricsShowTable(const std::vector<MetricsFile>& files, int precision) {
+  Table t{{"Path", "Metric", "Value"}, {}};
+  for (const MetricsFile& f : files)
+    for (const Metric& m : f.metrics) t.rows.push_back({f.path, m.key, FormatValue(m.value, precision)});
+  return t;
+}
+
+Table MetricsDiffTable(const std::vector<MetricDiff>& diffs, const std::string& rev, int precision) {
+  Table t{{"Path", "Metric", rev, "workspace", "Change"}, {}};
+  auto value = [&](const std::optional<Node>& v) { return v ? FormatValue(*v, precision) : std::string("-"); };
+  for (const MetricDiff& d : diffs)
+    t.rows.push_back({d.path, d.key, value(d.old_value), value(d.new_value),
+                      d.change ? FormatChange(*d.change, precision) : std::string("-")});
+  return t;
+}
+
+Table ParamsDiffTable(const std::vector<ParamDiff>& diffs, const std::string& rev) {
+  Table t{{"Path", "Param", rev, "workspace"}, {}};
+  auto value = [](const std::optional<std::string>& v) { return v ? FormatParam(*v) : std::string("-"); };
+  for (const ParamDiff& d : diffs) t.rows.push_back({d.source, d.key, value(d.old_json), value(d.new_json)});
+  return t;
+}
+
+}  // namespace forja::pipeline
