@@ -301,11 +301,14 @@ Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::strin
     if (rel.size() > kPointerSuffix.size() &&
         rel.compare(rel.size() - kPointerSuffix.size(), kPointerSuffix.size(), kPointerSuffix) == 0)
       rel.resize(rel.size() - kPointerSuffix.size());
+    // "dir/" asks for what is inside dir only (add uses it to find tracked parts).
+    bool inside_only = !rel.empty() && rel.back() == '/';
     while (!rel.empty() && rel.back() == '/') rel.pop_back();
     size_t before_outs = found_outs.size();
     for (const LockFile* o : outs)
-      if (under(o->path, rel) || under(rel, o->path)) found_outs.push_back(o);
-    if (!rel.empty() && Exists(Abs(rel) + std::string(kPointerSuffix))) {
+      if (inside_only ? o->path != rel && under(o->path, rel) : under(o->path, rel) || under(rel, o->path))
+        found_outs.push_back(o);
+    if (!rel.empty() && !inside_only && Exists(Abs(rel) + std::string(kPointerSuffix))) {
       found.push_back(rel);
       continue;
     }
