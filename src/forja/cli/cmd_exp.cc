@@ -14,6 +14,7 @@
 #include "forja/data/workspace.h"
 #include "forja/pipeline/exp.h"
 #include "forja/pipeline/metrics.h"
+#include "forja/pipeline/params.h"
 
 namespace forja {
 
@@ -56,7 +57,9 @@ Row MakeRow(const std::string& name, const std::string& created, const std::stri
             const std::map<std::string, int>& key_files) {
   Row r{name, created, status, Join(overrides, " "), {}, {}};
   for (const auto& src : pipeline::LockParamsOf(lock))
-    for (const auto& p : src.values) r.params[ParamName(src, p)] = pipeline::FormatParam(p.value_json);
+    for (const auto& p : src.values)
+      for (const auto& [k, v] : pipeline::FlattenParam(ParamName(src, p), p.value_json))
+        r.params[k] = pipeline::FormatParam(v);
   for (const auto& f : metrics)
     for (const auto& m : f.metrics) r.metrics[MetricName(f.path, m.key, key_files)] = m.value;
   return r;

@@ -53,4 +53,42 @@ Result<std::vector<LockParams>> ParamReader::Values(const Stage& stage) {
   return out;
 }
 
+namespace {
+
+void Flatten(const config::Node& n, const std::string& key, std::vector<std::pair<std::string, std::string>>* out) {
+  if (n.is_map() && !n.entries().empty()) {
+    for (const auto& [k, v] : n.entries()) Flatten(v, key + "." + k, out);
+    return;
+  }
+  out->push_back({key, config::ToJson(n, 0)});
+}
+
+std::string Short(const std::string& json) { return json.size() > 40 ? json.substr(0, 37) + "..." : json; }
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> FlattenParam(const std::string& key, const std::string& value_json) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto node = config::ParseConfigYaml(value_json, "forja.lock");
+  if (!node.ok()) return {{key, value_json}};
+  Flatten(*node, key, &out);
+  return out;
+}
+
+std::vector<std::string> DescribeParamChange(const std::string& key, const std::string& old_json,
+                                             const std::string& new_json) {
+  auto before = FlattenParam(key, old_json), after = FlattenParam(key, new_json);
+  std::vector<std::string> out;
+  for (const auto& [k, v] : after) {
+    auto it = std::find_if(before.begin(), before.end(), [&](const auto& b) { return b.first == k; });
+    if (it == before.end()) out.push_back("param " + k + " added (" + Short(v) + ")");
+    else if (it->second != v) out.push_back("param " + k + " changed (" + Short(it->second) + " -> " + Short(v) + ")");
+  }
+  for (const auto& [k, v] : before)
+    if (std::none_of(after.begin(), after.end(), [&](const auto& a) { return a.first == k; }))
+      out.push_back("param " + k + " removed");
+  if (out.empty()) out.push_back("param " + key + " changed");  // e.g. 1 became 1.0
+  return out;
+}
+
 }  // namespace forja::pipeline

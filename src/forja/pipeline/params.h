@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "forja/config/node.h"
@@ -29,5 +30,14 @@ class ParamReader {
   const Project& proj_;
   std::map<std::string, config::Node> files_;  // params files read so far
 };
+
+// A param's value flattened to its leaves: ("model", {"depth": 3}) gives
+// ("model.depth", "3"); a scalar or list is one leaf. Values are one-line JSON.
+std::vector<std::pair<std::string, std::string>> FlattenParam(const std::string& key, const std::string& value_json);
+
+// Why a param's change matters, leaf by leaf: "param model.depth changed (3 -> 4)",
+// "param model.seed added", "param model.old removed".
+std::vector<std::string> DescribeParamChange(const std::string& key, const std::string& old_json,
+                                             const std::string& new_json);
 
 }  // namespace forja::pipeline

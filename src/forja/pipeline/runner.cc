@@ -81,8 +81,6 @@ std::string Seconds(double s) {
   return buf;
 }
 
-std::string ShortValue(const std::string& json) { return json.size() > 40 ? json.substr(0, 37) + "..." : json; }
-
 std::string NewRunId() {
   char stamp[32];
   time_t now = ::time(nullptr);
@@ -230,8 +228,7 @@ Status Runner::Examine(int s, bool* changed) {
             if (c.key == v.key) ov = &c;
         if (!ov) why.push_back("new param " + v.key);
         else if (ov->value_json != v.value_json)
-          why.push_back("param " + v.key + " changed (" + ShortValue(ov->value_json) + " -> " +
-                        ShortValue(v.value_json) + ")");
+          for (auto& r : DescribeParamChange(v.key, ov->value_json, v.value_json)) why.push_back(std::move(r));
       }
     }
     for (const LockParams& os : old->params)
