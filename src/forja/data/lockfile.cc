@@ -342,6 +342,8 @@ class LockParser {
       p.source = line_.key;
       while (Peek() && line_.indent == 8 && !line_.item) {
         if (line_.value.empty()) return Err("param '" + line_.key + "' has no value");
+        for (char c : line_.value)
+          if (static_cast<unsigned char>(c) < 0x20) return Err("param '" + line_.key + "': a value is one line of JSON");
         p.values.push_back({line_.key, std::string(line_.value)});
       }
       Unread();
@@ -378,7 +380,7 @@ class LockParser {
       std::string_view s = text_.substr(pos_, nl - pos_);
       pos_ = nl + 1;
       line_no_++;
-      if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+      while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
       size_t ind = s.find_first_not_of(' ');
       if (ind == std::string_view::npos || s[ind] == '#') continue;
       line_ = Line{};
