@@ -73,7 +73,9 @@ void CountKeys(const std::vector<pipeline::MetricsFile>& metrics, std::map<std::
 json ExpJson(const Experiment& e) {
   json params = json::object();
   for (const auto& src : pipeline::LockParamsOf(e.lock))
-    for (const auto& p : src.values) params[ParamName(src, p)] = json::parse(p.value_json, nullptr, false);
+    for (const auto& p : src.values)
+      for (const auto& [k, v] : pipeline::FlattenParam(ParamName(src, p), p.value_json))
+        params[k] = json::parse(v, nullptr, false);
   json metrics = json::object();
   for (const auto& f : e.metrics)
     for (const auto& m : f.metrics) metrics[f.path][m.key] = json::parse(config::ToJson(m.value, 0), nullptr, false);

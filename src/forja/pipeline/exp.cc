@@ -307,6 +307,7 @@ Result<std::vector<Experiment>> ListExperiments(const std::string& root) {
 }
 
 Result<Experiment> FindExperiment(const std::string& root, const std::string& id) {
+  if (id.empty()) return Status::User("no experiment id given; see forja exp show");
   ASSIGN_OR_RETURN(auto all, ListExperiments(root));
   std::vector<const Experiment*> hits;
   for (const auto& e : all)
