@@ -47,6 +47,11 @@ std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code);
 // Resolves user-typed paths to repository-relative ones.
 Result<std::vector<std::string>> ResolveAll(Workspace& ws, const std::vector<std::string>& paths);
 
+// Splits command-line words into config overrides (they contain '=' or start
+// with '~': Hydra's key=value, +key=value, ~key) and the rest (stage names).
+void SplitOverrides(const std::vector<std::string>& args, std::vector<std::string>* rest,
+                    std::vector<std::string>* overrides);
+
 // Prints "forja: error: <message>" and returns the exit code for its kind.
 int Fail(const Status& st);
 

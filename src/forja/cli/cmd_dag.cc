@@ -14,13 +14,8 @@ namespace {
 enum class DagFormat { kText, kMermaid, kDot, kJson };
 
 int DoDag(const std::vector<std::string>& args, DagFormat format) {
-  // Arguments with '=' (or a leading '~', a delete) are overrides in Hydra's
-  // grammar; stage names have neither.
   std::vector<std::string> targets, overrides;
-  for (const auto& a : args) {
-    bool is_override = a.find('=') != std::string::npos || (!a.empty() && a[0] == '~');
-    (is_override ? overrides : targets).push_back(a);
-  }
+  SplitOverrides(args, &targets, &overrides);
   auto root = pipeline::FindWorkspaceRoot(CurrentDir());
   if (!root.ok()) return Fail(root.status());
   auto project = pipeline::LoadProject(*root, overrides);

@@ -93,10 +93,7 @@ int DoExpRun(GlobalOptions& g, ExpRunArgs a) {
   int code = 0;
   auto ws = OpenWorkspaceOrReport(&code);
   if (!ws) return code;
-  for (const auto& x : a.args) {
-    bool is_override = x.find('=') != std::string::npos || (!x.empty() && x[0] == '~');
-    (is_override ? a.opts.overrides : a.opts.targets).push_back(x);
-  }
+  SplitOverrides(a.args, &a.opts.targets, &a.opts.overrides);
   a.opts.quiet = g.quiet || a.as_json;
   auto exps = pipeline::RunExperiments(*ws, a.opts);
   if (!exps.ok()) return Fail(exps.status());

@@ -155,17 +155,12 @@ struct ParamsArgs : Common {
 
 int DoParamsDiff(const ParamsArgs& a) {
   std::string rev_name;
-  std::vector<std::string> overrides;
-  for (const auto& x : a.args) {
-    if (x.find('=') != std::string::npos || (!x.empty() && x[0] == '~')) {
-      overrides.push_back(x);
-    } else if (rev_name.empty()) {
-      rev_name = x;
-    } else {
-      return Fail(Status::Usage("params diff compares with one revision, got '" + rev_name + "' and '" + x +
-                                "' (overrides are key=value); see forja params diff --help"));
-    }
-  }
+  std::vector<std::string> revs, overrides;
+  SplitOverrides(a.args, &revs, &overrides);
+  if (revs.size() > 1)
+    return Fail(Status::Usage("params diff compares with one revision, got '" + revs[0] + "' and '" + revs[1] +
+                              "' (overrides are key=value); see forja params diff --help"));
+  if (!revs.empty()) rev_name = revs[0];
   if (rev_name.empty()) rev_name = "HEAD";
   auto root = pipeline::FindWorkspaceRoot(CurrentDir());
   if (!root.ok()) return Fail(root.status());

@@ -18,16 +18,6 @@ using pipeline::Outcome;
 using pipeline::RunOptions;
 using pipeline::RunSummary;
 
-// Arguments with '=' are overrides (Hydra's grammar: key=value, +key=value,
-// ~key); the others are stage names.
-void SplitTargets(const std::vector<std::string>& args, std::vector<std::string>* targets,
-                  std::vector<std::string>* overrides) {
-  for (const auto& a : args) {
-    bool is_override = a.find('=') != std::string::npos || (!a.empty() && a[0] == '~');
-    (is_override ? overrides : targets)->push_back(a);
-  }
-}
-
 json SummaryJson(const RunSummary& s) {
   json stages = json::array();
   for (const auto& r : s.stages) {
@@ -58,7 +48,7 @@ int DoRun(GlobalOptions& g, RunArgs a) {
   auto ws = OpenWorkspaceOrReport(&code);
   if (!ws) return code;
   std::vector<std::string> overrides;
-  SplitTargets(a.args, &a.opts.targets, &overrides);
+  SplitOverrides(a.args, &a.opts.targets, &overrides);
   a.opts.use_run_cache = !a.no_run_cache;
   a.opts.quiet = g.quiet || a.as_json;
   std::optional<Result<FileLock>> lock;  // a dry run changes nothing and takes no lock
@@ -101,13 +91,21 @@ int DoRun(GlobalOptions& g, RunArgs a) {
 
 }  // namespace
 
+void SplitOverrides(const std::vector<std::string>& args, std::vector<std::string>* rest,
+                    std::vector<std::string>* overrides) {
+  for (const auto& a : args) {
+    bool is_override = a.find('=') != std::string::npos || (!a.empty() && a[0] == '~');
+    (is_override ? overrides : rest)->push_back(a);
+  }
+}
+
 int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, bool as_json) {
   int code = 0;
   auto ws = OpenWorkspaceOrReport(&code);
   if (!ws) return code;
   RunOptions opts;
   std::vector<std::string> overrides;
-  SplitTargets(args, &opts.targets, &overrides);
+  SplitOverrides(args, &opts.targets, &overrides);
   opts.dry = true;
   opts.quiet = true;
   auto project = pipeline::LoadProject(ws->root(), overrides);

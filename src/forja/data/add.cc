@@ -52,6 +52,17 @@ Status CheckNotInGit(Workspace& ws, const std::vector<std::string>& rels) {
                       "` first, then forja add it");
 }
 
+// What a pointer to the scanned path would say.
+Pointer VersionOf(const std::string& rel, const ScanResult& scan) {
+  Pointer p;
+  p.path = Basename(rel);
+  p.is_dir = scan.is_dir;
+  p.oid = scan.oid;
+  p.size = scan.bytes;
+  p.files = scan.entries.size();
+  return p;
+}
+
 // Scans, stores every file and a folder's manifest; returns the version.
 Result<Pointer> StoreScanned(Workspace& ws, const std::string& rel, int jobs, uint64_t* hashed_files,
                              bool find_temps = true) {
@@ -89,13 +100,7 @@ Result<Pointer> StoreScanned(Workspace& ws, const std::string& rel, int jobs, ui
   RETURN_IF_ERROR(SaveSnapshot(ws, rel, scan, jobs, /*same_mtime=*/true));
   LogVerbose(rel + ": stored with " + LinkTypeName(cache.effective_link_type()) + ", hashed " +
              std::to_string(scan.hashed_files) + " of " + std::to_string(scan.entries.size()) + " files");
-  Pointer p;
-  p.path = Basename(rel);
-  p.is_dir = scan.is_dir;
-  p.oid = scan.oid;
-  p.size = scan.bytes;
-  p.files = scan.entries.size();
-  return p;
+  return VersionOf(rel, scan);
 }
 
 Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
@@ -142,13 +147,7 @@ Result<std::optional<Pointer>> HashPath(Workspace& ws, const std::string& rel, i
   if (!scanned || !scanned->exists) return std::optional<Pointer>();
   ScanResult& scan = *scanned;
   if (scan.hashed_files > 0 || !snap) RETURN_IF_ERROR(SaveSnapshot(ws, rel, scan, jobs, /*same_mtime=*/true));
-  Pointer p;
-  p.path = Basename(rel);
-  p.is_dir = scan.is_dir;
-  p.oid = scan.oid;
-  p.size = scan.bytes;
-  p.files = scan.entries.size();
-  return std::optional<Pointer>(std::move(p));
+  return std::optional<Pointer>(VersionOf(rel, scan));
 }
 
 }  // namespace forja

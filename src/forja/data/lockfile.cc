@@ -28,6 +28,16 @@ bool Lock::Erase(std::string_view name) {
   return true;
 }
 
+Pointer PointerOf(const LockFile& f) {
+  Pointer p;
+  p.path = Basename(f.path);
+  p.is_dir = f.is_dir;
+  p.oid = f.oid;
+  p.size = f.size;
+  p.files = f.files;
+  return p;
+}
+
 void AppendQuoted(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');

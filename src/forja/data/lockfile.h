@@ -42,6 +42,7 @@
 
 #include "forja/core/sha256.h"
 #include "forja/core/status.h"
+#include "forja/data/pointer.h"
 
 namespace forja {
 
@@ -87,6 +88,9 @@ struct Lock {
   void Put(LockStage stage);
   bool Erase(std::string_view name);
 };
+
+// A lock file entry as the pointer a tracked path would have.
+Pointer PointerOf(const LockFile& f);
 
 std::string SerializeLock(const Lock& lock);
 // `name` is the file's name for messages ("forja.lock:12: ...").

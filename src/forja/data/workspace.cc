@@ -338,11 +338,7 @@ Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::strin
     Tracked t;
     t.rel = o->path;
     t.pointer_path = root_ + "/" + std::string(kLockName);
-    t.pointer.path = Basename(o->path);
-    t.pointer.is_dir = o->is_dir;
-    t.pointer.oid = o->oid;
-    t.pointer.size = o->size;
-    t.pointer.files = o->files;
+    t.pointer = PointerOf(*o);
     out.push_back(std::move(t));
   }
   std::sort(out.begin(), out.end(), [](const Tracked& a, const Tracked& b) { return a.rel < b.rel; });

@@ -323,13 +323,7 @@ Status ApplyExperiment(Workspace& ws, const Experiment& exp, bool force) {
   if (!exp.ok) return Status::User(exp.id + " failed (" + exp.error + "); only a finished experiment can be applied");
   for (const LockStage& st : exp.lock.stages)
     for (const LockFile& o : st.outs) {
-      Pointer p;
-      p.path = Basename(o.path);
-      p.is_dir = o.is_dir;
-      p.oid = o.oid;
-      p.size = o.size;
-      p.files = o.files;
-      RETURN_IF_ERROR(RestorePath(ws, o.path, p, force, 0).status());
+      RETURN_IF_ERROR(RestorePath(ws, o.path, PointerOf(o), force, 0).status());
     }
   RETURN_IF_ERROR(ws.cache().Sync());
   return WriteLock(ws.root(), exp.lock, /*durable=*/true);

@@ -62,16 +62,6 @@ LockFile ToLockFile(const std::string& path, const Pointer& v) {
   return f;
 }
 
-Pointer ToPointer(const LockFile& f) {
-  Pointer p;
-  p.path = Basename(f.path);
-  p.is_dir = f.is_dir;
-  p.oid = f.oid;
-  p.size = f.size;
-  p.files = f.files;
-  return p;
-}
-
 bool SameVersion(const LockFile& a, const LockFile& b) { return a.oid == b.oid && a.is_dir == b.is_dir; }
 
 // "0.5 s", "2 s", "1.25 s".
@@ -315,7 +305,7 @@ Result<bool> Runner::Restore(int s, const LockStage& hit) {
   for (const LockFile& o : outs) {
     ASSIGN_OR_RETURN(auto cur, Version(o.path));
     if (cur && cur->oid == o.oid && cur->is_dir == o.is_dir) continue;
-    auto r = RestorePath(ws_, o.path, ToPointer(o), /*force=*/true, 0);
+    auto r = RestorePath(ws_, o.path, PointerOf(o), /*force=*/true, 0);
     if (!r.ok()) {
       if (r.status().code() == Code::kUser) return false;  // not in the cache any more
       return r.status();
@@ -476,7 +466,7 @@ void Runner::Record(int s, std::vector<LockFile> outs) {
     std::string prefix = o.path + "/";
     versions_.erase(versions_.lower_bound(prefix), versions_.lower_bound(o.path + "0"));  // '0' follows '/'
     for (std::string d = Dirname(o.path); d != "." && !d.empty(); d = Dirname(d)) versions_.erase(d);
-    versions_[o.path] = ToPointer(o);
+    versions_[o.path] = PointerOf(o);
   }
   lock_.Put(std::move(entry));
   lock_dirty_ = true;
