@@ -413,9 +413,13 @@ Result<int> ProcessPool::Impl::Start(const ProcessSpec& spec) {
 
   auto proc = std::make_unique<Proc>();
   if (!spec.log_path.empty()) {
-    proc->log = Fd(::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!proc->log.valid()) {
-      return Status::User("cannot open log file " + spec.log_path + " for '" + spec.argv[0] +
+    // The log is created when the process first prints: a new inode per
+    // process costs as much as the process itself on ext4, and most pipeline
+    // stages print nothing. An old log of the same name goes now.
+    std::string dir = spec.log_path.substr(0, spec.log_path.rfind('/') + 1);
+    if ((::unlink(spec.log_path.c_str()) != 0 && errno != ENOENT) ||
+        ::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
+      return Status::User("cannot write log file " + spec.log_path + " for '" + spec.argv[0] +
                           "': " + std::strerror(errno));
     }
     proc->log_path = spec.log_path;
@@ -581,6 +585,13 @@ void ProcessPool::Impl::ReadOutput(Proc& p) {
 }
 
 void ProcessPool::Impl::Consume(Proc& p, const char* data, size_t n) {
+  if (!p.log.valid() && !p.log_path.empty()) {
+    p.log = Fd(::open(p.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!p.log.valid()) {
+      LogWarn("cannot create log file " + p.log_path + ": " + std::strerror(errno));
+      p.log_path.clear();
+    }
+  }
   if (p.log.valid() && !WriteAll(p.log.get(), data, n)) {
     LogWarn("cannot write log file " + p.log_path + ": " + std::strerror(errno));
     p.log.Reset();

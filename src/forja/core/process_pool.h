@@ -35,7 +35,8 @@ struct ProcessSpec {
   // as it was then.
   std::vector<std::pair<std::string, std::string>> env;
   // Standard output and error (one pipe, in the order written) go to this file
-  // (created or truncated; "" = none) and, unless the pool is quiet, to the
+  // ("" = none; created when the process first prints, so a silent process
+  // leaves none, and an old file of that name is removed at Start) and, unless the pool is quiet, to the
   // caller's standard error, each line as "<prefix><line>".
   std::string log_path;
   std::string prefix;

@@ -409,8 +409,9 @@ Status Runner::OnEnd(const ProcessEnd& end) {
   }
   std::string msg = "stage '" + stage.name + "' " + what;
   if (x.result.attempts > 1) msg += " after " + std::to_string(x.result.attempts) + " attempts";
-  msg += "; see " + x.result.log;
+  if (end.tail.empty()) msg += " without printing anything";
   if (!end.tail.empty()) {
+    msg += "; see " + x.result.log;
     msg += "; its last lines:";
     size_t pos = 0;
     std::string tail = end.tail;
