@@ -155,8 +155,8 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "from the run cache instead. Outputs are stored in the cache (forja push/pull move them) and\n"
       "forja.lock is updated as stages finish. Each stage gets FORJA_PARAMS (the composed config as\n"
       "YAML), FORJA_STAGE and FORJA_RUN_ID; its output is shown with a [stage] prefix and saved in\n"
-      ".forja/runs/<run-id>/<stage>.log. Ctrl-C stops every running stage and keeps the lock\n"
-      "consistent. Exits 1 when a stage fails, 128+N when stopped by signal N.\n\n") +
+      ".forja/runs/<run-id>/<stage>.log (if it printed anything). Ctrl-C stops every running stage\n"
+      "and keeps the lock consistent. Exits 1 when a stage fails, 128+N when stopped by signal N.\n\n") +
       kExitCodesHelp);
   c->callback([a, &g, action] { *action = [a, &g] { return DoRun(g, *a); }; });
 }
