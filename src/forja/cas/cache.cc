@@ -133,6 +133,12 @@ bool Cache::FallBack(size_t failed) {
 Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& hashed) {
   std::string obj = PathOf(oid);
   dirty_ = true;
+  // Its folder is made on first use, unless Prepare() made all 256 at once:
+  // a pipeline storing a few outs into a fresh cache should not pay for 256 mkdirs.
+  if (!made_[oid.bytes[0]].load(std::memory_order_relaxed)) {
+    RETURN_IF_ERROR(MakeDirs(Dirname(obj)));
+    made_[oid.bytes[0]].store(true, std::memory_order_relaxed);
+  }
   for (;;) {
     size_t idx = type_index_.load();
     LinkType type = link_types_[idx];

@@ -2,6 +2,7 @@
 // immutable and read-only (0444); each is named by the SHA-256 of its bytes.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <string>
 #include <string_view>
@@ -78,6 +79,7 @@ class Cache {
   std::string root_;
   std::vector<LinkType> link_types_;
   std::atomic<size_t> type_index_{0};
+  std::array<std::atomic<bool>, 256> made_{};  // object folders known to exist
   int64_t probed_dev_ = -1;  // the file system ChooseLinkType last probed
   size_t probed_index_ = 0;
   std::atomic<bool> dirty_{false};

@@ -79,7 +79,7 @@ Result<Pointer> StoreScanned(Workspace& ws, const std::string& rel, int jobs, ui
 
   Cache& cache = ws.cache();
   RETURN_IF_ERROR(RemoveStaleTemps(ws, scan));
-  RETURN_IF_ERROR(cache.Prepare());
+  if (find_temps) RETURN_IF_ERROR(cache.Prepare());  // add: all 256 folders up front; the pipeline: on use
   RETURN_IF_ERROR(cache.ChooseLinkType(Dirname(ws.Abs(rel))));
   std::string abs = ws.Abs(rel);
   {
