@@ -76,15 +76,19 @@ bool Cache::Has(const Oid& oid) const {
   return ::stat(PathOf(oid).c_str(), &st) == 0;
 }
 
-Status Cache::Prepare() {
+Status Cache::Prepare(const std::atomic<bool>* cancel) {
   std::string base = root_ + "/sha256";
   if (Exists(base + "/ff")) return Status::Ok();
   RETURN_IF_ERROR(MakeDirs(base));
   static const char kHex[] = "0123456789abcdef";
+  // "ff" last: its presence tells the next command that all 256 exist.
   for (int i = 0; i < 256; i++) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return Status::Ok();
+    if (made_[i].load(std::memory_order_relaxed)) continue;
     std::string d = base + "/" + kHex[i >> 4] + kHex[i & 15];
     if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
       return Status::FromErrno("cannot create " + d, errno);
+    made_[i].store(true, std::memory_order_relaxed);
   }
   return Status::Ok();
 }

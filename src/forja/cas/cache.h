@@ -33,8 +33,9 @@ class Cache {
   std::string PathOf(const Oid& oid) const;
   bool Has(const Oid& oid) const;
 
-  // Creates sha256/00..ff once, so storing never has to mkdir.
-  Status Prepare();
+  // Creates sha256/00..ff once, so storing never has to mkdir. With `cancel`, stops
+  // early once it is set (the folders left are made on first use, as always).
+  Status Prepare(const std::atomic<bool>* cancel = nullptr);
 
   // Picks the first configured link type that works between the cache and
   // `workspace_dir` (a reflink or hardlink attempt on a scratch file), so every file

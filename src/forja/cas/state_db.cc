@@ -109,31 +109,64 @@ Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& path) {
   return out;
 }
 
-StateDb::~StateDb() { sqlite3_close(db_); }
+StateDb::~StateDb() {
+  if (in_batch_) (void)CommitBatch();
+  sqlite3_finalize(get_);
+  sqlite3_finalize(put_);
+  sqlite3_close(db_);
+}
+
+Status StateDb::Prepared(sqlite3_stmt** st, const char* sql) {
+  if (*st) {
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    return Status::Ok();
+  }
+  if (sqlite3_prepare_v2(db_, sql, -1, st, nullptr) != SQLITE_OK) return SqlError(db_, "prepare");
+  return Status::Ok();
+}
 
 Result<std::optional<Snapshot>> StateDb::Get(const std::string& tracked) {
-  Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT data FROM snapshots WHERE path = ?", -1, &st.s, nullptr) !=
-      SQLITE_OK)
-    return SqlError(db_, "prepare");
-  sqlite3_bind_text(st.s, 1, tracked.data(), static_cast<int>(tracked.size()), SQLITE_STATIC);
-  int rc = sqlite3_step(st.s);
-  if (rc == SQLITE_DONE) return std::optional<Snapshot>();
-  if (rc != SQLITE_ROW) return SqlError(db_, "read");
-  const char* p = static_cast<const char*>(sqlite3_column_blob(st.s, 0));
-  size_t n = static_cast<size_t>(sqlite3_column_bytes(st.s, 0));
-  return Decode(p, n);
+  RETURN_IF_ERROR(Prepared(&get_, "SELECT data FROM snapshots WHERE path = ?"));
+  sqlite3_bind_text(get_, 1, tracked.data(), static_cast<int>(tracked.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(get_);
+  std::optional<Snapshot> out;
+  if (rc == SQLITE_ROW) {
+    const char* p = static_cast<const char*>(sqlite3_column_blob(get_, 0));
+    out = Decode(p, static_cast<size_t>(sqlite3_column_bytes(get_, 0)));
+  } else if (rc != SQLITE_DONE) {
+    return SqlError(db_, "read");
+  }
+  sqlite3_reset(get_);  // ends the read so a writer is not held up
+  return out;
 }
 
 Status StateDb::Put(const std::string& tracked, const Snapshot& snap) {
   std::string blob = Encode(snap);
-  Stmt st;
-  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO snapshots(path, data) VALUES(?, ?)", -1,
-                         &st.s, nullptr) != SQLITE_OK)
-    return SqlError(db_, "prepare");
-  sqlite3_bind_text(st.s, 1, tracked.data(), static_cast<int>(tracked.size()), SQLITE_STATIC);
-  sqlite3_bind_blob(st.s, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
-  if (sqlite3_step(st.s) != SQLITE_DONE) return SqlError(db_, "write");
+  RETURN_IF_ERROR(Prepared(&put_, "INSERT OR REPLACE INTO snapshots(path, data) VALUES(?, ?)"));
+  sqlite3_bind_text(put_, 1, tracked.data(), static_cast<int>(tracked.size()), SQLITE_STATIC);
+  sqlite3_bind_blob(put_, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(put_);
+  sqlite3_reset(put_);
+  if (rc != SQLITE_DONE) return SqlError(db_, "write");
+  return Status::Ok();
+}
+
+Status StateDb::BeginBatch() {
+  if (in_batch_) return Status::Ok();
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return SqlError(db_, "begin");
+  in_batch_ = true;
+  return Status::Ok();
+}
+
+Status StateDb::CommitBatch() {
+  if (!in_batch_) return Status::Ok();
+  in_batch_ = false;
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Status st = SqlError(db_, "commit");
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return st;
+  }
   return Status::Ok();
 }
 

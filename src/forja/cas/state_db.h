@@ -15,6 +15,7 @@
 #include "forja/core/status.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace forja {
 
@@ -50,9 +51,20 @@ class StateDb {
   Status Put(const std::string& tracked_path, const Snapshot& snap);
   Status Remove(const std::string& tracked_path);
 
+  // Groups the writes that follow into one transaction until CommitBatch (a pipeline
+  // stores an out per stage: one commit each would cost more than the stage). A
+  // snapshot lost with an uncommitted batch only means one more hash.
+  Status BeginBatch();
+  Status CommitBatch();
+
  private:
   explicit StateDb(sqlite3* db) : db_(db) {}
+  Status Prepared(sqlite3_stmt** st, const char* sql);
+
   sqlite3* db_;
+  sqlite3_stmt* get_ = nullptr;
+  sqlite3_stmt* put_ = nullptr;
+  bool in_batch_ = false;
 };
 
 }  // namespace forja

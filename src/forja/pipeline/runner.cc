@@ -3,10 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "forja/config/compose.h"
 #include "forja/core/fs.h"
@@ -101,6 +104,7 @@ class Runner {
  public:
   Runner(Workspace& ws, const Project& project, const RunOptions& opts)
       : ws_(ws), proj_(project), dag_(project.dag), opts_(opts), params_(project) {}
+  ~Runner() { StopPreparingCache(); }
 
   Result<RunSummary> Run();
 
@@ -129,8 +133,17 @@ class Runner {
   void Done(int s, Outcome o);
   void Fail(int s, const std::string& error);
   Status MaybeWriteLock(bool final);
+  // How long a finished stage may wait for forja.lock to be rewritten. A stage the
+  // run cache holds is safe after a kill -9 (the next run restores it), so its entry
+  // may wait longer: each rewrite creates an inode, which on a busy ext4 costs more
+  // than dispatching a trivial stage.
+  double LockInterval() const { return lock_urgent_ ? 0.25 : 2.0; }
   Status OpenRunCache();
   Status EnsureRunDir();
+  // The cache's 256 object folders are made by a thread while the first stages run:
+  // on this VM's ext4 a mkdir costs about a millisecond, as much as a trivial stage.
+  void StartPreparingCache();
+  void StopPreparingCache();
   std::vector<LockFile> DeclaredOuts(const Stage& st) const;
 
   Workspace& ws_;
@@ -146,10 +159,16 @@ class Runner {
   Lock lock_;
   bool lock_dirty_ = false;
   Clock::time_point lock_written_ = Clock::now();
+  // Set when a stage that the run cache cannot restore (persist outs, --no-run-cache)
+  // finished since the last write: only forja.lock can tell the next run it is done.
+  bool lock_urgent_ = false;
   std::map<std::string, std::optional<Pointer>> versions_;  // this run's view of paths
   ParamReader params_;
   std::vector<std::string> ignore_;  // outs to add to .gitignore at the end
   std::string run_id_, run_dir_;
+  std::thread prepare_;
+  std::atomic<bool> prepare_cancel_{false};
+  bool batching_ = false;  // state.db writes are in a transaction
   bool stop_ = false;  // a failure without keep_going: start nothing new
   std::mt19937_64 rng_{std::random_device{}()};
 };
@@ -336,10 +355,27 @@ Status Runner::EnsureRunDir() {
   return WriteFileAtomic(run_dir_ + "/config.yaml", "{}\n");
 }
 
+void Runner::StartPreparingCache() {
+  if (prepare_.joinable()) return;
+  prepare_ = std::thread([this] { (void)ws_.cache().Prepare(&prepare_cancel_); });
+}
+
+void Runner::StopPreparingCache() {
+  if (!prepare_.joinable()) return;
+  prepare_cancel_ = true;
+  prepare_.join();
+}
+
 Status Runner::Start(int s) {
   const Stage& stage = dag_.stages[s];
   State& x = st_[s];
   RETURN_IF_ERROR(EnsureRunDir());
+  StartPreparingCache();
+  if (!batching_) {  // the stat snapshots of outs are committed with forja.lock
+    ASSIGN_OR_RETURN(StateDb * state, ws_.state());
+    RETURN_IF_ERROR(state->BeginBatch());
+    batching_ = true;
+  }
   if (x.result.attempts == 0) {
     std::string why;
     for (const auto& r : x.result.reasons) why += (why.empty() ? "" : "; ") + r;
@@ -451,6 +487,8 @@ Status Runner::Finish(int s) {
     LockStage entry = st_[s].now;
     entry.outs = outs;
     RETURN_IF_ERROR(run_cache_->Put(st_[s].key, entry));
+  } else {
+    lock_urgent_ = true;
   }
   Record(s, std::move(outs));
   Done(s, Outcome::kRan);
@@ -496,15 +534,32 @@ void Runner::Fail(int s, const std::string& error) {
 
 Status Runner::MaybeWriteLock(bool final) {
   if (!lock_dirty_ || opts_.dry) return Status::Ok();
-  if (!final && Since(lock_written_) < 0.25) return Status::Ok();
+  if (!final && Since(lock_written_) < LockInterval()) return Status::Ok();
   if (final) {
+    // Every selected stage's cached outs, also of stages a killed run finished (up to
+    // date now, so never recorded here), sorted: the same .gitignore whatever order
+    // the stages ended in.
+    for (size_t s = 0; s < st_.size(); s++) {
+      const LockStage* e = st_[s].selected ? lock_.Find(dag_.stages[s].name) : nullptr;
+      if (!e) continue;
+      for (const LockFile& o : e->outs)
+        if (o.cache) ignore_.push_back(o.path);
+    }
+    std::sort(ignore_.begin(), ignore_.end());
+    ignore_.erase(std::unique(ignore_.begin(), ignore_.end()), ignore_.end());
     RETURN_IF_ERROR(ws_.IgnoreInGit(ignore_));
     ignore_.clear();
     RETURN_IF_ERROR(ws_.cache().Sync());  // the objects before the lock that names them
   }
   RETURN_IF_ERROR(WriteLock(ws_.root(), lock_, final));
+  if (batching_) {
+    ASSIGN_OR_RETURN(StateDb * state, ws_.state());
+    RETURN_IF_ERROR(state->CommitBatch());
+    batching_ = false;
+  }
   lock_written_ = Clock::now();
   lock_dirty_ = false;
+  lock_urgent_ = false;
   return Status::Ok();
 }
 
@@ -571,7 +626,7 @@ Result<RunSummary> Runner::Run() {
     }
     // A throttled lock write comes due even when no further stage ends soon.
     if (lock_dirty_ && !opts_.dry) {
-      double due = std::max(0.0, 0.25 - Since(lock_written_));
+      double due = std::max(0.0, LockInterval() - Since(lock_written_));
       wait = wait < 0 ? due : std::min(wait, due);
     }
     ProcessEnd end;
@@ -597,6 +652,7 @@ Result<RunSummary> Runner::Run() {
   }
   if (!error.ok()) pool_->KillAll();
   pool_.reset();
+  StopPreparingCache();
   // Whatever happened, the lock keeps what finished.
   Status lock_st = MaybeWriteLock(true);
   if (!error.ok()) return error;
