@@ -7,10 +7,10 @@
 // miss its command runs (up to `jobs` at once), its outs are stored in the
 // cache, and its lock entry and run-cache row are recorded.
 //
-// forja.lock is rewritten atomically as stages finish (at most every 250 ms,
-// and at the end durably, after the objects it names), so a crash loses at
-// most the last few entries — and those stages are then found in the run
-// cache. A failing stage stops the stages below it; other branches go on only
+// forja.lock is rewritten atomically as stages finish (within 250 ms of a
+// stage the run cache cannot restore, otherwise at most every 2 s, and at the
+// end durably, after the objects it names), so a crash loses at most the last
+// few entries — and those stages are then found in the run cache. A failing stage stops the stages below it; other branches go on only
 // with keep_going. SIGINT/SIGTERM kill every running stage's process group.
 #pragma once
 
