@@ -22,7 +22,10 @@ int ExitCodeFor(Code code) {
     case Code::kOk: return 0;
     case Code::kUser:
     case Code::kNotFound:
-    case Code::kConflict: return 1;
+    case Code::kConflict:
+    case Code::kExists:
+    case Code::kDenied:
+    case Code::kRefused: return 1;
     case Code::kUsage: return 2;
     case Code::kCorrupt:
     case Code::kIo:

@@ -15,6 +15,9 @@ enum class Code {
   kUsage,     // wrong command line (exit 2)
   kNotFound,  // something looked up is absent (exit 1)
   kConflict,  // refusing to lose data, or the lock is held (exit 1)
+  kExists,    // creating something that exists already: a model name, an experiment (exit 1)
+  kDenied,    // not allowed: a missing or insufficient token (exit 1)
+  kRefused,   // a precondition failed: a promotion gate (exit 1)
   kCorrupt,   // stored bytes do not match their hash (exit 3)
   kIo,        // the file system failed: full disk, permissions (exit 3)
   kRemote,    // a remote failed or refused: network, S3 errors (exit 3)
@@ -31,6 +34,9 @@ class [[nodiscard]] Status {
   static Status Usage(std::string m) { return {Code::kUsage, std::move(m)}; }
   static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status Exists(std::string m) { return {Code::kExists, std::move(m)}; }
+  static Status Denied(std::string m) { return {Code::kDenied, std::move(m)}; }
+  static Status Refused(std::string m) { return {Code::kRefused, std::move(m)}; }
   static Status Corrupt(std::string m) { return {Code::kCorrupt, std::move(m)}; }
   static Status Io(std::string m) { return {Code::kIo, std::move(m)}; }
   static Status Remote(std::string m) { return {Code::kRemote, std::move(m)}; }

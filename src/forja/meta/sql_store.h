@@ -1,0 +1,159 @@
+// The SQL implementation of MetaStore, shared by SQLite and PostgreSQL.
+// Internal to meta/: the rest of forja sees store.h only.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include "forja/meta/filter.h"
+#include "forja/meta/sql.h"
+#include "forja/meta/store.h"
+
+namespace forja::meta {
+
+// Connections, made on demand up to a limit; each thread borrows one per call.
+class ConnPool {
+ public:
+  ConnPool(std::function<Result<std::unique_ptr<SqlConn>>()> open, size_t max) : open_(std::move(open)), max_(max) {}
+
+  class Lease {
+   public:
+    Lease(ConnPool* p, std::unique_ptr<SqlConn> c) : pool_(p), conn_(std::move(c)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (conn_) pool_->Return(std::move(conn_));
+    }
+    SqlConn& operator*() { return *conn_; }
+    SqlConn* operator->() { return conn_.get(); }
+
+   private:
+    ConnPool* pool_;
+    std::unique_ptr<SqlConn> conn_;
+  };
+
+  Result<Lease> Acquire();
+
+ private:
+  void Return(std::unique_ptr<SqlConn> c);
+
+  std::function<Result<std::unique_ptr<SqlConn>>()> open_;
+  size_t max_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<SqlConn>> idle_;
+  size_t open_count_ = 0;
+};
+
+class SqlStore : public MetaStore {
+ public:
+  SqlStore(std::string uri, Dialect dialect, std::unique_ptr<ConnPool> pool)
+      : uri_(std::move(uri)), dialect_(dialect), pool_(std::move(pool)) {}
+
+  Status Migrate();
+
+  std::string uri() const override { return uri_; }
+
+  Result<std::string> CreateExperiment(const std::string& name, const std::string& artifact_location,
+                                       const std::vector<Tag>& tags) override;
+  Result<Experiment> GetExperiment(const std::string& id) override;
+  Result<Experiment> GetExperimentByName(const std::string& name) override;
+  Result<Paged<Experiment>> SearchExperiments(const Query& q) override;
+  Status RenameExperiment(const std::string& id, const std::string& new_name) override;
+  Status SetExperimentLifecycle(const std::string& id, bool deleted) override;
+  Status SetExperimentTag(const std::string& id, const Tag& tag) override;
+
+  Result<Run> CreateRun(const std::string& experiment_id, const std::string& user_id, const std::string& run_name,
+                        int64_t start_time, const std::vector<Tag>& tags) override;
+  Result<RunInfo> UpdateRun(const std::string& run_id, const std::string& status, std::optional<int64_t> end_time,
+                            const std::string& run_name) override;
+  Status SetRunLifecycle(const std::string& run_id, bool deleted) override;
+  Result<Run> GetRun(const std::string& run_id) override;
+  Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics, const std::vector<Param>& params,
+                  const std::vector<Tag>& tags) override;
+  Status DeleteRunTag(const std::string& run_id, const std::string& key) override;
+  Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
+                                         const Page& page) override;
+  Result<Paged<Run>> SearchRuns(const RunQuery& q) override;
+
+  Status LogLineage(const std::string& run_id, const std::vector<LineageItem>& items) override;
+  Result<std::vector<LineageItem>> GetLineage(const std::string& run_id) override;
+  Result<std::vector<std::pair<std::string, LineageItem>>> FindLineage(const std::string& hash) override;
+
+  Status PutArtifact(const std::string& path, const std::string& hash, int64_t size) override;
+  Result<ArtifactEntry> GetArtifact(const std::string& path) override;
+  Result<std::vector<ArtifactEntry>> ListArtifacts(const std::string& folder) override;
+  Status DeleteArtifacts(const std::string& path) override;
+
+  Result<RegisteredModel> CreateRegisteredModel(const std::string& name, const std::string& description,
+                                                const std::vector<Tag>& tags) override;
+  Result<RegisteredModel> GetRegisteredModel(const std::string& name) override;
+  Result<RegisteredModel> UpdateRegisteredModel(const std::string& name, const std::string& description) override;
+  Result<RegisteredModel> RenameRegisteredModel(const std::string& name, const std::string& new_name) override;
+  Status DeleteRegisteredModel(const std::string& name, const std::string& user) override;
+  Result<Paged<RegisteredModel>> SearchRegisteredModels(const Query& q) override;
+  Status SetRegisteredModelTag(const std::string& name, const Tag& tag) override;
+  Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) override;
+
+  Result<ModelVersion> CreateModelVersion(const ModelVersion& v) override;
+  Result<ModelVersion> GetModelVersion(const std::string& name, int64_t version) override;
+  Result<ModelVersion> UpdateModelVersion(const std::string& name, int64_t version,
+                                          const std::string& description) override;
+  Status DeleteModelVersion(const std::string& name, int64_t version, const std::string& user) override;
+  Result<Paged<ModelVersion>> SearchModelVersions(const Query& q) override;
+  Result<std::vector<ModelVersion>> GetLatestVersions(const std::string& name,
+                                                      const std::vector<std::string>& stages) override;
+  Status SetModelVersionTag(const std::string& name, int64_t version, const Tag& tag) override;
+  Status DeleteModelVersionTag(const std::string& name, int64_t version, const std::string& key) override;
+
+  Result<ModelVersion> Promote(const Promotion& p, const GateCheck& check) override;
+  Status DeleteAlias(const std::string& name, const std::string& alias, const std::string& user) override;
+  Result<ModelVersion> GetVersionByAlias(const std::string& name, const std::string& alias) override;
+  Result<std::vector<Transition>> History(const std::string& name, int64_t version) override;
+
+  Status CreateToken(const std::string& name, const std::string& role, const std::string& hash) override;
+  Status RevokeToken(const std::string& name) override;
+  Result<std::vector<Token>> ListTokens() override;
+  Result<Token> FindToken(const std::string& hash) override;
+
+ private:
+  // Runs fn in a transaction, again (a few times) when the database asks for it:
+  // SQLite busy past its timeout, a PostgreSQL deadlock or a lost connection.
+  Status Txn(bool write, const std::function<Status(SqlConn&)>& fn);
+  // fn on a borrowed connection, outside a transaction (single statements).
+  Status Plain(const std::function<Status(SqlConn&)>& fn);
+
+  std::string Like(const std::string& column, bool insensitive) const;
+
+  std::string uri_;
+  Dialect dialect_;
+  std::unique_ptr<ConnPool> pool_;
+};
+
+// ---- helpers shared by the sql_*.cc files ----------------------------------
+
+// Page tokens are base64 of {"offset": N}, as MLflow's SQL store makes them.
+std::string OffsetToken(int64_t offset);
+Result<int64_t> OffsetFromToken(const std::string& token);
+Status CheckMaxResults(int64_t max_results, int64_t limit);
+
+Result<RunInfo> LoadRunInfo(SqlConn& c, const std::string& run_id);
+// Latest metrics, params and tags of runs (in bulk).
+Status LoadRunData(SqlConn& c, std::vector<Run>* runs);
+Result<ModelVersion> LoadVersion(SqlConn& c, const std::string& name, int64_t version);
+Status LoadVersionExtras(SqlConn& c, std::vector<ModelVersion>* versions);
+
+// A run's id validated (32 hex digits as MLflow makes them; anything printable is
+// accepted as long as it is short, for runs imported from elsewhere).
+Status CheckRunId(const std::string& run_id);
+// A name of a model, experiment, key or alias: non-empty, bounded, printable.
+Status CheckName(const std::string& what, const std::string& name, size_t max = 256);
+
+// "sha256:<hex>" or empty.
+bool IsHashRef(const std::string& s);
+
+// Random ids: 32 hex digits.
+std::string NewRunId();
+std::string RandomRunName();
+
+}  // namespace forja::meta

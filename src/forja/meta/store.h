@@ -1,0 +1,285 @@
+// The metadata store: experiments, runs (params, metric series, tags, lineage,
+// artifacts), the model registry (models, versions, stages, aliases, an
+// append-only history) and API tokens, behind one interface. Implementations:
+// SQL over SQLite or PostgreSQL (sql_store.cc), and a forja server over HTTP
+// (api/rest_store.h). The shapes follow MLflow's REST API, whose clients read
+// them: ids are strings, times are milliseconds since the epoch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "forja/core/status.h"
+
+namespace forja::meta {
+
+struct Tag {
+  std::string key, value;
+};
+
+struct Experiment {
+  std::string id;
+  std::string name;
+  std::string artifact_location;
+  std::string lifecycle_stage = "active";
+  int64_t creation_time = 0;
+  int64_t last_update_time = 0;
+  std::vector<Tag> tags;
+};
+
+struct Metric {
+  std::string key;
+  double value = 0;
+  int64_t timestamp = 0;
+  int64_t step = 0;
+};
+
+struct Param {
+  std::string key, value;
+};
+
+struct RunInfo {
+  std::string run_id;
+  std::string experiment_id;
+  std::string run_name;
+  std::string user_id;
+  std::string status = "RUNNING";  // RUNNING, SCHEDULED, FINISHED, FAILED, KILLED
+  int64_t start_time = 0;
+  std::optional<int64_t> end_time;
+  std::string artifact_uri;
+  std::string lifecycle_stage = "active";
+};
+
+// What a run consumed or produced, named by content hash (sha256:<hex>).
+struct LineageItem {
+  std::string direction;  // "input" or "output"
+  std::string path;
+  std::string hash;
+  std::string kind;  // "file", "dir", "model", ...
+  int64_t size = 0;
+};
+
+struct Run {
+  RunInfo info;
+  std::vector<Metric> metrics;  // the latest value of each key
+  std::vector<Param> params;
+  std::vector<Tag> tags;
+};
+
+struct ModelVersion {
+  std::string name;
+  int64_t version = 0;
+  int64_t creation_timestamp = 0;
+  int64_t last_updated_timestamp = 0;
+  std::string user_id;
+  std::string current_stage = "None";  // None, Staging, Production, Archived
+  std::string description;
+  std::string source;
+  std::string run_id;
+  std::string run_link;
+  std::string status = "READY";
+  std::string package_hash;  // sha256:<hex> of the model package's manifest, if forja stored it
+  std::vector<Tag> tags;
+  std::vector<std::string> aliases;
+};
+
+struct RegisteredModel {
+  std::string name;
+  int64_t creation_timestamp = 0;
+  int64_t last_updated_timestamp = 0;
+  std::string description;
+  std::vector<Tag> tags;
+  std::vector<std::pair<std::string, int64_t>> aliases;  // alias -> version
+  std::vector<ModelVersion> latest_versions;             // the newest per stage
+};
+
+// One entry of a model's history; entries are only ever appended.
+struct Transition {
+  int64_t id = 0;
+  std::string name;
+  int64_t version = 0;
+  std::string kind;  // "registered", "stage", "alias", "alias_removed", "deleted"
+  std::string from, to;
+  std::string user;
+  int64_t time = 0;
+  std::string comment;
+  bool forced = false;  // a failing gate was overridden
+  std::string gates;    // what the gates said, one line each
+};
+
+struct Token {
+  int64_t id = 0;
+  std::string name;
+  std::string role;  // read, write, admin
+  int64_t created = 0;
+  bool revoked = false;
+  int64_t last_used = 0;
+};
+
+struct ArtifactEntry {
+  std::string path;  // relative to the listed folder
+  bool is_dir = false;
+  int64_t size = 0;
+  std::string hash;  // files only
+};
+
+enum class ViewType { kActive = 1, kDeleted = 2, kAll = 3 };
+
+struct Page {
+  int64_t max_results = 1000;
+  std::string token;  // from a previous page's next_page_token
+};
+
+template <typename T>
+struct Paged {
+  std::vector<T> items;
+  std::string next_page_token;  // empty on the last page
+};
+
+struct RunQuery {
+  std::vector<std::string> experiment_ids;
+  std::string filter;                 // MLflow's grammar: metrics.x > 1 and params.y = 'a'
+  std::vector<std::string> order_by;  // "metrics.auc DESC", "attributes.start_time"
+  ViewType view = ViewType::kActive;
+  Page page;
+};
+
+struct Query {
+  std::string filter;
+  std::vector<std::string> order_by;
+  ViewType view = ViewType::kActive;
+  Page page;
+};
+
+// What promotion gates read: a version and its source run's latest metrics,
+// params and tags.
+struct VersionFacts {
+  ModelVersion version;
+  std::map<std::string, double> metrics;
+  std::map<std::string, std::string> params, tags;
+};
+
+// A move of a version to a stage ("Production", ...) or onto an alias ("@champion").
+struct Promotion {
+  std::string name;
+  int64_t version = 0;
+  std::string target;  // a stage name, or "@" + alias
+  bool archive_existing = false;
+  std::string user;
+  std::string comment;
+  bool force = false;
+};
+
+// The candidate and the versions currently holding each stage and alias of the
+// model ("production", "staging", "@champion"), read inside the transaction that
+// moves the version, so a gate compares against the state it replaces.
+struct PromotionFacts {
+  VersionFacts candidate;
+  std::map<std::string, VersionFacts> holders;
+};
+
+// Called inside the promotion's transaction: fails to refuse it; `report` gets
+// what the gates said, `forced` whether a failing gate was overridden.
+using GateCheck = std::function<Status(const PromotionFacts&, std::string* report, bool* forced)>;
+
+class MetaStore {
+ public:
+  virtual ~MetaStore() = default;
+
+  // "sqlite:///path", "postgresql://...", "http://host:port".
+  virtual std::string uri() const = 0;
+  // A remote store checks gates and permissions itself (on the server).
+  virtual bool remote() const { return false; }
+
+  // ---- tracking ------------------------------------------------------------
+  virtual Result<std::string> CreateExperiment(const std::string& name, const std::string& artifact_location,
+                                               const std::vector<Tag>& tags) = 0;
+  virtual Result<Experiment> GetExperiment(const std::string& id) = 0;
+  virtual Result<Experiment> GetExperimentByName(const std::string& name) = 0;
+  virtual Result<Paged<Experiment>> SearchExperiments(const Query& q) = 0;
+  virtual Status RenameExperiment(const std::string& id, const std::string& new_name) = 0;
+  virtual Status SetExperimentLifecycle(const std::string& id, bool deleted) = 0;
+  virtual Status SetExperimentTag(const std::string& id, const Tag& tag) = 0;
+
+  virtual Result<Run> CreateRun(const std::string& experiment_id, const std::string& user_id,
+                                const std::string& run_name, int64_t start_time, const std::vector<Tag>& tags) = 0;
+  // Fields left empty are kept.
+  virtual Result<RunInfo> UpdateRun(const std::string& run_id, const std::string& status,
+                                    std::optional<int64_t> end_time, const std::string& run_name) = 0;
+  virtual Status SetRunLifecycle(const std::string& run_id, bool deleted) = 0;
+  virtual Result<Run> GetRun(const std::string& run_id) = 0;
+  // log-batch, log-metric, log-parameter and set-tag, all-or-nothing.
+  virtual Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
+                          const std::vector<Param>& params, const std::vector<Tag>& tags) = 0;
+  virtual Status DeleteRunTag(const std::string& run_id, const std::string& key) = 0;
+  virtual Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
+                                                 const Page& page) = 0;
+  virtual Result<Paged<Run>> SearchRuns(const RunQuery& q) = 0;
+
+  virtual Status LogLineage(const std::string& run_id, const std::vector<LineageItem>& items) = 0;
+  virtual Result<std::vector<LineageItem>> GetLineage(const std::string& run_id) = 0;
+  // Runs whose lineage names `hash` (as input or output).
+  virtual Result<std::vector<std::pair<std::string, LineageItem>>> FindLineage(const std::string& hash) = 0;
+
+  // Artifacts: a path under the artifact root ("<exp>/<run>/artifacts/model/x")
+  // names an object by hash; listing a folder gives its direct children.
+  virtual Status PutArtifact(const std::string& path, const std::string& hash, int64_t size) = 0;
+  virtual Result<ArtifactEntry> GetArtifact(const std::string& path) = 0;
+  virtual Result<std::vector<ArtifactEntry>> ListArtifacts(const std::string& folder) = 0;
+  virtual Status DeleteArtifacts(const std::string& path) = 0;
+
+  // ---- registry ------------------------------------------------------------
+  virtual Result<RegisteredModel> CreateRegisteredModel(const std::string& name, const std::string& description,
+                                                        const std::vector<Tag>& tags) = 0;
+  virtual Result<RegisteredModel> GetRegisteredModel(const std::string& name) = 0;
+  virtual Result<RegisteredModel> UpdateRegisteredModel(const std::string& name, const std::string& description) = 0;
+  virtual Result<RegisteredModel> RenameRegisteredModel(const std::string& name, const std::string& new_name) = 0;
+  virtual Status DeleteRegisteredModel(const std::string& name, const std::string& user) = 0;
+  virtual Result<Paged<RegisteredModel>> SearchRegisteredModels(const Query& q) = 0;
+  virtual Status SetRegisteredModelTag(const std::string& name, const Tag& tag) = 0;
+  virtual Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) = 0;
+
+  // Numbers versions 1, 2, ... per model, without gaps, under any concurrency.
+  virtual Result<ModelVersion> CreateModelVersion(const ModelVersion& v) = 0;
+  virtual Result<ModelVersion> GetModelVersion(const std::string& name, int64_t version) = 0;
+  virtual Result<ModelVersion> UpdateModelVersion(const std::string& name, int64_t version,
+                                                  const std::string& description) = 0;
+  virtual Status DeleteModelVersion(const std::string& name, int64_t version, const std::string& user) = 0;
+  virtual Result<Paged<ModelVersion>> SearchModelVersions(const Query& q) = 0;
+  virtual Result<std::vector<ModelVersion>> GetLatestVersions(const std::string& name,
+                                                              const std::vector<std::string>& stages) = 0;
+  virtual Status SetModelVersionTag(const std::string& name, int64_t version, const Tag& tag) = 0;
+  virtual Status DeleteModelVersionTag(const std::string& name, int64_t version, const std::string& key) = 0;
+
+  // Moves a version to a stage or an alias atomically with `check` and the
+  // history entry. An empty check passes.
+  virtual Result<ModelVersion> Promote(const Promotion& p, const GateCheck& check) = 0;
+  virtual Status DeleteAlias(const std::string& name, const std::string& alias, const std::string& user) = 0;
+  virtual Result<ModelVersion> GetVersionByAlias(const std::string& name, const std::string& alias) = 0;
+  // The model's history (of one version when version > 0), oldest first.
+  virtual Result<std::vector<Transition>> History(const std::string& name, int64_t version) = 0;
+
+  // ---- tokens (the server's; never over HTTP) ----------------------------------
+  virtual Status CreateToken(const std::string& name, const std::string& role, const std::string& hash) = 0;
+  virtual Status RevokeToken(const std::string& name) = 0;
+  virtual Result<std::vector<Token>> ListTokens() = 0;
+  // The active token with this hash, or NotFound.
+  virtual Result<Token> FindToken(const std::string& hash) = 0;
+};
+
+// Opens a SQL store: "sqlite:///abs/path" (or "sqlite:relative", or a plain path
+// ending in .db) and "postgresql://" / "postgres://" URIs. Applies migrations.
+Result<std::unique_ptr<MetaStore>> OpenSqlStore(const std::string& uri);
+
+// The canonical stage name ("production" -> "Production"), or empty if unknown.
+std::string CanonicalStage(const std::string& stage);
+
+// Milliseconds since the epoch.
+int64_t NowMs();
+
+}  // namespace forja::meta
