@@ -231,6 +231,32 @@ Result<Oid> Cache::StoreBytes(std::string_view data) {
   return oid;
 }
 
+Result<Oid> Cache::StoreCopy(const std::string& path) {
+  ASSIGN_OR_RETURN(Fd src, OpenRead(path));
+  struct stat before;
+  if (::fstat(src.get(), &before) != 0) return Status::FromErrno("cannot stat " + path, errno);
+  ASSIGN_OR_RETURN(Oid oid, HashFd(src.get(), path));
+  std::string obj = PathOf(oid);
+  if (!Exists(obj)) {
+    RETURN_IF_ERROR(MakeDirs(Dirname(obj)));
+    ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(obj, 0444));
+    if (::lseek(src.get(), 0, SEEK_SET) != 0) return Status::FromErrno("cannot rewind " + path, errno);
+    RETURN_IF_ERROR(CopyFd(src.get(), tmp.fd(), path));
+    // The copy must be the bytes that were hashed.
+    if (::lseek(tmp.fd(), 0, SEEK_SET) != 0) return Status::FromErrno("cannot read back " + tmp.path(), errno);
+    ASSIGN_OR_RETURN(Oid copied, HashFd(tmp.fd(), tmp.path()));
+    if (copied != oid) return Status::User(path + " changed while it was being stored; try again");
+    dirty_ = true;
+    RETURN_IF_ERROR(tmp.Publish(/*durable=*/false));
+  }
+  struct stat after;
+  if (::fstat(src.get(), &after) == 0 &&
+      (after.st_size != before.st_size || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
+       after.st_mtim.tv_sec != before.st_mtim.tv_sec))
+    return Status::User(path + " changed while it was being stored; try again");
+  return oid;
+}
+
 Status Cache::Adopt(TempFile tmp, const Oid& /*oid*/) {
   dirty_ = true;
   return tmp.Publish(/*durable=*/false);

@@ -51,6 +51,11 @@ class Cache {
   // Stores `data` (e.g. a manifest) as an object; returns its oid. Not durable until Sync().
   Result<Oid> StoreBytes(std::string_view data);
 
+  // Stores a copy of the file at `path` (the original stays the user's: never
+  // linked, never made read-only) and returns its oid. A file that changes while
+  // it is copied is an error. Not durable until Sync().
+  Result<Oid> StoreCopy(const std::string& path);
+
   // Adopts a downloaded temp file (already verified to hash to `oid`).
   Status Adopt(TempFile tmp, const Oid& oid);
 

@@ -1,0 +1,65 @@
+// A model package: a folder with model.yaml, the unit the registry versions and
+// the model server loads.
+//
+//   format: 1                 # the package format
+//   flavor: xgboost           # xgboost | python
+//   model: model.json         # the file the runtime loads, inside the folder
+//   signature:
+//     inputs:  [{name: features, datatype: FP32, shape: [-1, 32]}]
+//     outputs: [{name: probability, datatype: FP32, shape: [-1]}]
+//   python: {module: predict.py, function: predict}   # flavor python only
+//
+// Datatypes are the Open Inference Protocol's (BOOL, INT8..INT64, UINT8..UINT64,
+// FP16, FP32, FP64, BYTES); lower-case numpy names (float32, int64, ...) are
+// accepted and normalized. A shape of -1 is any size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "forja/core/sha256.h"
+#include "forja/core/status.h"
+
+namespace forja {
+class Cache;
+}
+
+namespace forja::registry {
+
+struct TensorSpec {
+  std::string name;
+  std::string datatype;  // OIP name: FP32, INT64, BYTES, ...
+  std::vector<int64_t> shape;
+};
+
+struct ModelPackage {
+  int format = 1;
+  std::string flavor;
+  std::string model_file;  // relative to the package folder
+  std::vector<TensorSpec> inputs, outputs;
+  std::string python_module, python_function;  // flavor python
+  std::string description;
+};
+
+// Reads and checks <dir>/model.yaml; errors name "model.yaml:<line>: <field>: <what>".
+Result<ModelPackage> LoadPackage(const std::string& dir);
+// The same from model.yaml's text (for checks without a folder, and fuzzing).
+Result<ModelPackage> ParsePackageYaml(const std::string& text, const std::string& name);
+
+// The OIP datatype for a name, or "" ("float32" -> "FP32").
+std::string CanonicalDatatype(const std::string& name);
+
+// Stores every file of the folder in the cache (copies: the folder stays the
+// user's) and its manifest; returns the manifest's oid, which names the package.
+// Durable when it returns.
+Result<Oid> StorePackage(Cache& cache, const std::string& dir);
+
+// Writes the package named by `manifest` into `dir` (which must not exist or be
+// empty), from the cache. Missing objects are NotFound, naming the first.
+Status CheckoutPackage(Cache& cache, const Oid& manifest, const std::string& dir);
+
+// The objects a package consists of (the manifest's files; not the manifest).
+Result<std::vector<std::pair<Oid, uint64_t>>> PackageObjects(Cache& cache, const Oid& manifest);
+
+}  // namespace forja::registry
