@@ -64,7 +64,32 @@ body=$(curl -sS "$url/slow?ms=200")
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$url/nope")
 [[ $code == 404 ]] && pass || fail "expected 404, got $code"
 
-# 7. SIGTERM stops it gracefully.
+# 7. Out of file descriptors: connections beyond get 503, the server does not spin, and it
+#    recovers when connections close.
+(ulimit -n 20 && exec "$FORJA_NET_ECHO" --port 0 --io-threads 1) >"$tmp/fd.out" 2>"$tmp/fd.err" &
+fdpid=$!
+for _ in $(seq 100); do grep -q '^listening on ' "$tmp/fd.out" 2>/dev/null && break; sleep 0.05; done
+fport=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/fd.out")
+conns=()
+for i in $(seq 20); do
+  exec {c}<>"/dev/tcp/127.0.0.1/$fport" && conns+=("$c")
+done
+sleep 0.3
+got503=$(timeout 2 curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fport/hello" 2>/dev/null)
+[[ $got503 == 503 ]] && pass || fail "out of fds: expected 503, got '$got503'"
+cpu() { awk '{print $14 + $15}' "/proc/$fdpid/stat"; }
+before=$(cpu)
+sleep 1
+after=$(cpu)
+((after - before < 20)) && pass || fail "out of fds: the server used $((after - before)) ticks of CPU in 1 s idle"
+for c in "${conns[@]}"; do exec {c}>&-; done
+sleep 0.3
+code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fport/hello")
+[[ $code == 200 ]] && pass || fail "after closing the connections: expected 200, got $code"
+grep -q 'out of file descriptors' "$tmp/fd.err" && pass || fail "no warning about file descriptors: $(cat "$tmp/fd.err")"
+kill "$fdpid"; wait "$fdpid" 2>/dev/null
+
+# 8. SIGTERM stops it gracefully.
 kill -TERM "$pid"
 if wait "$pid"; then pass; else fail "forja_net_echo exited with $? on SIGTERM"; fi
 pid=

@@ -559,6 +559,60 @@ TEST_F(ServerTest, ClientDisconnectingMidResponse) {
   EXPECT_EQ(c.Get("/hello").status, 200);
 }
 
+TEST_F(ServerTest, ClientResettingMidFileDownload) {
+  // sendfile cannot take MSG_NOSIGNAL: the SIGPIPE it raises must not kill the process.
+  char path[] = "/tmp/forja-net-file-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string data(16 << 20, 'f');
+  ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  ::close(fd);
+  ServerOptions o;
+  o.io_threads = 1;
+  Start(o);
+  for (int i = 0; i < 10; i++) {
+    Client c(port_);
+    ASSERT_TRUE(c.Send(std::string("GET /file?path=") + path + "&size=" + std::to_string(data.size()) +
+                       " HTTP/1.1\r\n\r\n"));
+    char buf[1000];
+    EXPECT_GT(::recv(c.fd(), buf, sizeof buf, 0), 0);
+    if (i % 2) {
+      linger l{1, 0};
+      setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+  }
+  Client c(port_);
+  EXPECT_EQ(c.Get("/hello").status, 200);
+  ::unlink(path);
+}
+
+TEST_F(ServerTest, PipelinedConnectionCloseStopsThere) {
+  Start();
+  Client c(port_);
+  ASSERT_TRUE(c.Send("GET /hello HTTP/1.1\r\n\r\nGET /id HTTP/1.1\r\nConnection: close\r\n\r\n"
+                     "GET /hello HTTP/1.1\r\n\r\n"));
+  EXPECT_EQ(c.Read().status, 200);
+  Resp r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("connection"), "close");
+  EXPECT_TRUE(c.ClosedByPeer());  // the third request is not answered
+}
+
+TEST_F(ServerTest, ShutdownWaitsForPoolHandlers) {
+  ServerOptions o;
+  o.handler_threads = 2;
+  Start(o);
+  Client c(port_);
+  ASSERT_TRUE(c.Send("GET /block?ms=300 HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::thread stopper([&] { server_->Shutdown(5000); });
+  Resp r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "blocked");
+  EXPECT_EQ(r.Header("connection"), "close");
+  stopper.join();
+}
+
 TEST_F(ServerTest, SlowReaderDoesNotBlockTheLoop) {
   ServerOptions o;
   o.io_threads = 1;

@@ -20,6 +20,7 @@
 #include "forja/net/http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -403,6 +404,7 @@ class Loop {
  private:
   void OnAccept();
   void RejectBusy(int fd);
+  bool RejectWithReserve();
   void OnWake();
   void OnEvent(Conn* c, uint32_t events);
   void Drive(Conn* c);
@@ -432,6 +434,8 @@ class Loop {
   const ServerOptions& opts_;
   int listen_fd_;
   int ep_ = -1;
+  int reserve_fd_ = -1;  // an fd to give up when accept fails with EMFILE
+  int64_t last_fd_warning_ = -100000;
   std::shared_ptr<Mailbox> box_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<int> drain_ms_{0};
@@ -506,11 +510,13 @@ Loop::Loop(Server::Impl* srv, int index, int listen_fd)
 
 Loop::~Loop() {
   if (ep_ >= 0) ::close(ep_);
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
 }
 
 Status Loop::Init() {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   if (ep_ < 0) return Status::FromErrno("epoll_create1", errno);
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   box_ = std::make_shared<Mailbox>();
   box_->loop = this;
   box_->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -594,7 +600,7 @@ void Loop::OnAccept() {
     int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE) LogWarn("http server: out of file descriptors, not accepting");
+      if ((errno == EMFILE || errno == ENFILE) && RejectWithReserve()) continue;
       return;
     }
     if (srv_->connections.fetch_add(1) >= opts_.max_connections) {
@@ -622,6 +628,21 @@ void Loop::OnAccept() {
     }
     UpdateDeadline(c);
   }
+}
+
+// Out of file descriptors, the pending connection would wake the (level-triggered) listener
+// again and again: the reserve fd makes room to accept it, answer 503 and close it.
+bool Loop::RejectWithReserve() {
+  if (reserve_fd_ < 0) return false;
+  ::close(reserve_fd_);
+  int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd >= 0) RejectBusy(fd);
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (now_ - last_fd_warning_ >= 10000) {
+    last_fd_warning_ = now_;
+    LogWarn("http server: out of file descriptors; refusing connections (raise ulimit -n?)");
+  }
+  return fd >= 0;
 }
 
 void Loop::RejectBusy(int fd) {
