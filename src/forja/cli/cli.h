@@ -3,6 +3,7 @@
 // modules, and print — nothing more.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,6 +13,10 @@
 
 namespace CLI {
 class App;
+}
+
+namespace forja::pipeline {
+struct Table;
 }
 
 namespace forja {
@@ -37,6 +42,9 @@ void RegisterDagCommand(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterExpCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterMetricsCommands(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterTrackingCommands(CLI::App& app, GlobalOptions& g, Action* action);  // after RegisterExpCommands
+void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action);
 
 // forja status --pipeline: which stages would run, and why (cmd_pipeline.cc).
 int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, bool as_json);
@@ -57,6 +65,14 @@ int Fail(const Status& st);
 
 // Writes to stdout with a trailing newline.
 void Out(const std::string& line);
+
+// "2026-12-03 07:00:02" (UTC) for milliseconds since the epoch; "-" for 0.
+std::string FormatTime(int64_t ms);
+// A metric for a table: 6 significant digits.
+std::string FormatNumber(double v);
+
+// Prints a table (pipeline::RenderText) without a trailing blank line.
+void PrintText(const pipeline::Table& t);
 
 // The help epilog shared by every command: exit codes.
 extern const char* const kExitCodesHelp;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "forja/cli/cli.h"
+#include "forja/cli/store.h"
 #include "forja/core/log.h"
 #include "forja/core/parallel.h"
 #include "forja/core/path.h"
@@ -129,6 +130,21 @@ int DoGc(GlobalOptions& g, GcOptions opts, bool as_json) {
   auto lock = ws->Lock("forja gc", g.wait);
   if (!lock.ok()) return Fail(lock.status());
   opts.jobs = g.jobs;
+  // What the metadata store names (registered packages, a local server's
+  // artifacts) lives in this cache (and its remote) too, and is kept.
+  {
+    StoreContext ctx;
+    auto store = OpenStore("", &ctx);
+    if (store.ok() && !(*store)->remote()) {
+      auto refs = (*store)->ReferencedObjects();
+      if (!refs.ok()) return Fail(refs.status().Wrap("reading what " + ctx.uri + " references"));
+      for (const auto& h : *refs)
+        if (auto oid = Oid::FromHex(h.size() > 7 ? h.substr(7) : ""); oid) opts.keep.push_back(*oid);
+    } else if (!store.ok()) {
+      LogWarn("cannot read the metadata store (" + store.status().message() +
+              "); objects only it references are not protected");
+    }
+  }
   auto res = Gc(*ws, opts);
   if (!res.ok()) return Fail(res.status());
   for (const auto& w : res->warnings) LogWarn(w);

@@ -15,6 +15,7 @@
 #include "forja/pipeline/exp.h"
 #include "forja/pipeline/metrics.h"
 #include "forja/pipeline/params.h"
+#include "forja/pipeline/tracking.h"
 
 namespace forja {
 
@@ -95,6 +96,15 @@ int DoExpRun(GlobalOptions& g, ExpRunArgs a) {
   if (!ws) return code;
   SplitOverrides(a.args, &a.opts.targets, &a.opts.overrides);
   a.opts.quiet = g.quiet || a.as_json;
+  // The experiments' runs go to the workspace's store and experiment, not their worktrees'.
+  if (auto text = ReadFile(ws->root() + "/forja.yaml"); text.ok()) {
+    if (auto yaml = config::ParseConfigYaml(*text, "forja.yaml"); yaml.ok()) {
+      if (auto t = pipeline::ReadTrackingSettings(ws->root(), *yaml); t.ok() && t->enabled) {
+        a.opts.tracking_uri = t->uri;
+        a.opts.tracking_experiment = t->experiment;
+      }
+    }
+  }
   auto exps = pipeline::RunExperiments(*ws, a.opts);
   if (!exps.ok()) return Fail(exps.status());
   int failed = 0;

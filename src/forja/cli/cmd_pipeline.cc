@@ -4,10 +4,12 @@
 #include <optional>
 
 #include "forja/cli/cli.h"
+#include "forja/cli/store.h"
 #include "forja/core/log.h"
 #include "forja/data/workspace.h"
 #include "forja/pipeline/project.h"
 #include "forja/pipeline/runner.h"
+#include "forja/pipeline/tracking.h"
 
 namespace forja {
 
@@ -41,7 +43,28 @@ struct RunArgs {
   RunOptions opts;
   bool as_json = false;
   bool no_run_cache = false;
+  bool no_track = false;
 };
+
+// Records the run in the tracking store; a store that fails is a warning, not a
+// failed run (the pipeline's results are in the workspace and forja.lock).
+std::string Track(const pipeline::Project& project, const RunSummary& s, int64_t start_ms) {
+  auto settings = pipeline::ReadTrackingSettings(project.root, project.forja_yaml);
+  if (!settings.ok()) {
+    LogWarn("the run was not recorded: " + settings.status().message());
+    return "";
+  }
+  if (!settings->enabled) return "";
+  auto store = OpenStoreUri(settings->uri);
+  Result<pipeline::RecordedRun> rec = store.ok() ? pipeline::RecordRun(**store, *settings, project, s, start_ms,
+                                                                        meta::NowMs(), {})
+                                                 : Result<pipeline::RecordedRun>(store.status());
+  if (!rec.ok()) {
+    LogWarn("the run was not recorded in " + settings->uri + ": " + rec.status().message());
+    return "";
+  }
+  return rec->run_id;
+}
 
 int DoRun(GlobalOptions& g, RunArgs a) {
   int code = 0;
@@ -63,9 +86,17 @@ int DoRun(GlobalOptions& g, RunArgs a) {
     if (a.as_json) Out(SummaryJson(RunSummary{}).dump(2));
     return 0;
   }
+  int64_t start_ms = meta::NowMs();
   auto summary = pipeline::RunPipeline(*ws, *project, a.opts);
   if (!summary.ok()) return Fail(summary.status());
-  if (a.as_json) Out(SummaryJson(*summary).dump(2));
+  std::string tracked;
+  bool changed = summary->Count(Outcome::kRan) + summary->Count(Outcome::kRestored) + summary->Count(Outcome::kFailed) > 0;
+  if (!a.opts.dry && !a.no_track && changed) tracked = Track(*project, *summary, start_ms);
+  if (a.as_json) {
+    json j = SummaryJson(*summary);
+    if (!tracked.empty()) j["tracked_run"] = tracked;
+    Out(j.dump(2));
+  }
   if (a.opts.dry && !a.as_json) {
     for (const auto& r : summary->stages) {
       std::string why;
@@ -83,6 +114,7 @@ int DoRun(GlobalOptions& g, RunArgs a) {
   if (size_t n = s.Count(Outcome::kInterrupted)) line += ", " + std::to_string(n) + " interrupted";
   if (!s.run_id.empty()) line += " (logs in .forja/runs/" + s.run_id + "/)";
   LogInfo(line);
+  if (!tracked.empty()) LogInfo("Tracked as run " + tracked + " (forja runs show " + tracked + ")");
   for (const auto& r : s.stages)
     if (r.outcome == Outcome::kSkipped) LogInfo("  skipped " + r.name + ": " + r.reasons[0]);
   if (s.interrupted_by) return 128 + s.interrupted_by;
@@ -147,6 +179,7 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_flag("-s,--single", a->opts.single, "Only the named stages, not the stages they depend on");
   c->add_flag("--no-run-cache", a->no_run_cache, "Run changed stages even when the run cache has their outputs");
   c->add_flag("--json", a->as_json, "Print the outcome of every stage as JSON (stage output is then only logged)");
+  c->add_flag("--no-track", a->no_track, "Do not record this run in the tracking store");
   c->footer(std::string(
       "Stages are declared under stages: in forja.yaml (cmd, wdir, deps, params, outs, metrics,\n"
       "plots, env, retries, timeout, foreach/matrix; see the README). A stage runs when its command,\n"
@@ -156,7 +189,10 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "forja.lock is updated as stages finish. Each stage gets FORJA_PARAMS (the composed config as\n"
       "YAML), FORJA_STAGE and FORJA_RUN_ID; its output is shown with a [stage] prefix and saved in\n"
       ".forja/runs/<run-id>/<stage>.log (if it printed anything). Ctrl-C stops every running stage\n"
-      "and keeps the lock consistent. Exits 1 when a stage fails, 128+N when stopped by signal N.\n\n") +
+      "and keeps the lock consistent. Exits 1 when a stage fails, 128+N when stopped by signal N.\n"
+      "A run that ran or restored a stage is recorded in the tracking store (forja.yaml tracking:\n"
+      "{uri, experiment, enabled}; default .forja/forja.db, experiment = the folder's name) with its\n"
+      "params, metrics, git commit and lineage (every dep and out by hash): forja runs list/show.\n\n") +
       kExitCodesHelp);
   c->callback([a, &g, action] { *action = [a, &g] { return DoRun(g, *a); }; });
 }

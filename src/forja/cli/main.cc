@@ -104,6 +104,9 @@ int Run(int argc, char** argv) {
   RegisterPipelineCommands(app, g, &action);
   RegisterExpCommands(app, g, &action);
   RegisterMetricsCommands(app, g, &action);
+  RegisterTrackingCommands(app, g, &action);
+  RegisterModelsCommands(app, g, &action);
+  RegisterServerCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);

@@ -58,6 +58,12 @@ Result<TransferResult> Push(Workspace& ws, const std::vector<std::string>& rels,
                             const std::string& remote, int jobs);
 Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels,
                              const std::string& remote, int jobs);
+// The same for versions that have no pointer file (a registered model package:
+// rel names it in messages, pointer.oid is its manifest).
+Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tracked, const std::string& remote,
+                                   int jobs);
+Result<TransferResult> FetchTracked(Workspace& ws, const std::vector<Tracked>& tracked, const std::string& remote,
+                                    int jobs);
 // The default number of parallel transfers for a remote (I/O bound, not CPU bound).
 int DefaultTransferJobs(const std::string& remote_url);
 
@@ -91,6 +97,9 @@ struct GcOptions {
   bool force = false;        // remove; without it, only list
   std::string remote;        // act on this remote instead of the cache
   int jobs = 0;
+  // Objects the metadata store names (model packages, artifacts): kept with, for
+  // a folder manifest, the files it lists.
+  std::vector<Oid> keep;
 };
 Result<GcResult> Gc(Workspace& ws, const GcOptions& opts);
 

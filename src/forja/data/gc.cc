@@ -102,6 +102,12 @@ Result<GcResult> Gc(Workspace& ws, const GcOptions& opts) {
   ASSIGN_OR_RETURN(Lock lock, ReadLock(ws.root()));
   AddLockRoots(lock, &roots);
   if (opts.all_commits) RETURN_IF_ERROR(AddCommitRoots(ws, &roots, &res.warnings));
+  // A kept object may be a manifest: its files stay too.
+  for (const Oid& o : opts.keep) {
+    roots.files.insert(o);
+    auto text = ws.cache().Read(o);
+    if (text.ok() && text->rfind("forja-manifest 1\n", 0) == 0) roots.dirs.insert(o);
+  }
 
   std::unique_ptr<Remote> remote;
   if (!opts.remote.empty()) {

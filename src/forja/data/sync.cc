@@ -84,10 +84,15 @@ int DefaultTransferJobs(const std::string& url) {
 
 Result<TransferResult> Push(Workspace& ws, const std::vector<std::string>& rels,
                             const std::string& remote_name, int jobs) {
+  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
+  return PushTracked(ws, tracked, remote_name, jobs);
+}
+
+Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tracked,
+                                   const std::string& remote_name, int jobs) {
   TransferResult res;
   ASSIGN_OR_RETURN(auto remote, ws.OpenRemote(remote_name, &res.remote));
   if (jobs <= 0) jobs = DefaultTransferJobs(ws.config().FindRemote(res.remote)->url);
-  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
   std::vector<Wanted> manifests;
   ASSIGN_OR_RETURN(auto files, CollectObjects(ws, tracked, nullptr, res.remote, &manifests));
   Cache& cache = ws.cache();
@@ -126,10 +131,15 @@ Result<TransferResult> Push(Workspace& ws, const std::vector<std::string>& rels,
 
 Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels,
                              const std::string& remote_name, int jobs) {
+  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
+  return FetchTracked(ws, tracked, remote_name, jobs);
+}
+
+Result<TransferResult> FetchTracked(Workspace& ws, const std::vector<Tracked>& tracked,
+                                    const std::string& remote_name, int jobs) {
   TransferResult res;
   ASSIGN_OR_RETURN(auto remote, ws.OpenRemote(remote_name, &res.remote));
   if (jobs <= 0) jobs = DefaultTransferJobs(ws.config().FindRemote(res.remote)->url);
-  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
   Cache& cache = ws.cache();
   RETURN_IF_ERROR(cache.Prepare());
   std::vector<Wanted> manifests;

@@ -38,6 +38,11 @@ std::string VersionMissing(const std::string& name, int64_t version) {
   return "Model Version (name=" + name + ", version=" + std::to_string(version) + ") not found";
 }
 
+// MLflow 3's clients add "tags.`mlflow.prompt.is_prompt` != 'true'" to every model
+// search to leave prompts out; a model without the tag is not a prompt, so for
+// this one tag a missing value reads as 'false' (as MLflow's own store does).
+bool IsPromptTag(const std::string& key) { return key == "mlflow.prompt.is_prompt"; }
+
 std::string ModelMissing(const std::string& name) { return "Registered Model with name=" + name + " not found"; }
 
 Status CheckAlias(const std::string& alias) {
@@ -250,9 +255,10 @@ Result<Paged<RegisteredModel>> SqlStore::SearchRegisteredModels(const Query& q) 
     std::string col;
     if (cl.entity == Entity::kTag) {
       std::string a = "t" + std::to_string(n++);
-      joins += " JOIN registered_model_tags " + a + " ON " + a + ".name = m.name AND " + a + ".key = ?";
+      joins += std::string(IsPromptTag(cl.key) ? " LEFT" : "") + " JOIN registered_model_tags " + a + " ON " + a +
+               ".name = m.name AND " + a + ".key = ?";
       jargs.push_back(cl.key);
-      col = a + ".value";
+      col = IsPromptTag(cl.key) ? "COALESCE(" + a + ".value, 'false')" : a + ".value";
     } else if (cl.entity == Entity::kAttribute && cl.key == "name") {
       col = "m.name";
     } else {
@@ -407,10 +413,10 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
     bool numeric = false;
     if (cl.entity == Entity::kTag) {
       std::string a = "t" + std::to_string(n++);
-      joins += " JOIN model_version_tags " + a + " ON " + a + ".name = v.name AND " + a + ".version = v.version AND " +
-               a + ".key = ?";
+      joins += std::string(IsPromptTag(cl.key) ? " LEFT" : "") + " JOIN model_version_tags " + a + " ON " + a +
+               ".name = v.name AND " + a + ".version = v.version AND " + a + ".key = ?";
       jargs.push_back(cl.key);
-      col = a + ".value";
+      col = IsPromptTag(cl.key) ? "COALESCE(" + a + ".value, 'false')" : a + ".value";
     } else if (cl.entity == Entity::kAttribute) {
       if (cl.key == "name") col = "v.name";
       else if (cl.key == "run_id") col = "v.run_id";

@@ -84,6 +84,7 @@ class SqlStore : public MetaStore {
   Result<ArtifactEntry> GetArtifact(const std::string& path) override;
   Result<std::vector<ArtifactEntry>> ListArtifacts(const std::string& folder) override;
   Status DeleteArtifacts(const std::string& path) override;
+  Result<std::vector<std::string>> ReferencedObjects() override;
 
   Result<RegisteredModel> CreateRegisteredModel(const std::string& name, const std::string& description,
                                                 const std::vector<Tag>& tags) override;

@@ -787,6 +787,19 @@ Result<std::vector<ArtifactEntry>> SqlStore::ListArtifacts(const std::string& fo
   return out;
 }
 
+Result<std::vector<std::string>> SqlStore::ReferencedObjects() {
+  std::vector<std::string> out;
+  RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
+    out.clear();
+    ASSIGN_OR_RETURN(SqlRows rows, c.Query("SELECT DISTINCT hash FROM artifacts UNION SELECT DISTINCT package_hash "
+                                           "FROM model_versions WHERE package_hash != ''",
+                                           {}));
+    for (const SqlRow& r : rows) out.push_back(r[0].Text());
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status SqlStore::DeleteArtifacts(const std::string& path) {
   return Txn(true, [&](SqlConn& c) {
     return c.Run("DELETE FROM artifacts WHERE path = ? OR (path >= ? AND path < ?)", {path, path + "/", path + "0"});

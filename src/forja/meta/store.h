@@ -232,6 +232,9 @@ class MetaStore {
   virtual Result<ArtifactEntry> GetArtifact(const std::string& path) = 0;
   virtual Result<std::vector<ArtifactEntry>> ListArtifacts(const std::string& folder) = 0;
   virtual Status DeleteArtifacts(const std::string& path) = 0;
+  // Every object the store names (artifacts and model packages, "sha256:<hex>"),
+  // so a gc of the cache they live in keeps them.
+  virtual Result<std::vector<std::string>> ReferencedObjects() = 0;
 
   // ---- registry ------------------------------------------------------------
   virtual Result<RegisteredModel> CreateRegisteredModel(const std::string& name, const std::string& description,

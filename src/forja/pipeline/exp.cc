@@ -250,7 +250,10 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
       spec.argv = {self, "-C", job.dir, "run", "-j", std::to_string(std::max(1, opts.stage_jobs))};
       spec.argv.insert(spec.argv.end(), opts.targets.begin(), opts.targets.end());
       spec.argv.insert(spec.argv.end(), job.exp.overrides.begin(), job.exp.overrides.end());
-      spec.env = {{"FORJA_PROGRESS", "0"}};
+      spec.env = {{"FORJA_PROGRESS", "0"}, {"FORJA_EXP_ID", job.exp.id}};
+      if (!opts.tracking_uri.empty()) spec.env.push_back({"FORJA_TRACKING_URI", opts.tracking_uri});
+      if (!opts.tracking_experiment.empty())
+        spec.env.push_back({"FORJA_TRACKING_EXPERIMENT", opts.tracking_experiment});
       spec.log_path = ExpsDir(root) + "/" + job.exp.id + "/run.log";
       spec.prefix = "[" + job.exp.id + "] ";
       auto id = pool.Start(spec);

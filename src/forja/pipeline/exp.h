@@ -33,6 +33,9 @@ struct ExpOptions {
   int jobs = 1;  // experiments at once
   int stage_jobs = 1;  // -j of each experiment's forja run
   bool quiet = false;  // don't echo the experiments' output
+  // Where the experiments' runs are recorded: the workspace's store and
+  // experiment (a worktree would otherwise pick its own .forja/forja.db).
+  std::string tracking_uri, tracking_experiment;
 };
 
 struct Experiment {

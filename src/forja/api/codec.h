@@ -1,0 +1,41 @@
+// MLflow's JSON shapes for forja's metadata types, both ways: the server writes
+// them, the REST client (rest_store.cc) reads them back. Field names and types
+// follow MLflow's protobuf JSON (ids and versions are strings, times are numbers,
+// NaN and infinities are the strings "NaN", "Infinity", "-Infinity").
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "forja/meta/store.h"
+
+namespace forja::api {
+
+using Json = nlohmann::json;
+
+Json ToJson(const meta::Experiment& e);
+Json ToJson(const meta::RunInfo& i);
+Json ToJson(const meta::Run& r);
+Json ToJson(const meta::Metric& m);
+Json ToJson(const meta::RegisteredModel& m);
+Json ToJson(const meta::ModelVersion& v);
+Json ToJson(const meta::Transition& t);
+Json ToJson(const meta::LineageItem& l);
+Json ToJson(const std::vector<meta::Tag>& tags);
+
+// The reverse; shapes that do not match are a Status naming the field.
+Result<meta::Experiment> ExperimentFromJson(const Json& j);
+Result<meta::RunInfo> RunInfoFromJson(const Json& j);
+Result<meta::Run> RunFromJson(const Json& j);
+Result<meta::Metric> MetricFromJson(const Json& j);
+Result<meta::RegisteredModel> RegisteredModelFromJson(const Json& j);
+Result<meta::ModelVersion> ModelVersionFromJson(const Json& j);
+Result<meta::Transition> TransitionFromJson(const Json& j);
+Result<meta::LineageItem> LineageFromJson(const Json& j);
+Result<std::vector<meta::Tag>> TagsFromJson(const Json& j, const char* field);
+
+// A double as MLflow's JSON writes it.
+Json DoubleJson(double v);
+// A double from a number or "NaN" / "Infinity" / "-Infinity" (or a numeric string).
+Result<double> DoubleFromJson(const Json& j, const char* field);
+
+}  // namespace forja::api

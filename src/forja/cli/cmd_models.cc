@@ -1,0 +1,539 @@
+// forja models register / list / show / versions / history / promote / download.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <cstdlib>
+#include <dirent.h>
+#include <pwd.h>
+#include <cstring>
+#include <unistd.h>
+
+#include "forja/api/codec.h"
+#include "forja/api/rest_store.h"
+#include "forja/cas/cache.h"
+#include "forja/cli/cli.h"
+#include "forja/cli/store.h"
+#include "forja/core/fs.h"
+#include "forja/core/log.h"
+#include "forja/core/path.h"
+#include "forja/data/data.h"
+#include "forja/data/workspace.h"
+#include "forja/pipeline/metrics.h"
+#include "forja/registry/registry.h"
+
+namespace forja {
+
+namespace {
+
+using api::Json;
+
+bool EmptyDir(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  bool empty = true;
+  while (struct dirent* e = ::readdir(d))
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
+  ::closedir(d);
+  return empty;
+}
+
+std::string LocalUser() {
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  if (struct passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
+  return "unknown";
+}
+
+// The cache packages go through: the workspace's, else (for a forja server
+// store) a per-user one.
+struct PackageCache {
+  std::unique_ptr<Workspace> ws;
+  std::unique_ptr<Cache> own;
+  Cache* cache = nullptr;
+};
+
+Result<PackageCache> OpenPackageCache(const StoreContext& ctx, bool remote_store) {
+  PackageCache pc;
+  if (!ctx.root.empty()) {
+    ASSIGN_OR_RETURN(pc.ws, Workspace::Open(ctx.root));
+    pc.cache = &pc.ws->cache();
+    RETURN_IF_ERROR(pc.cache->Prepare());
+    return pc;
+  }
+  if (!remote_store)
+    return Status::User("model packages are kept in a workspace's cache: run inside a forja workspace (forja init), "
+                        "or use a forja server store (--store http://host:port)");
+  const char* home = std::getenv("HOME");
+  std::string dir = std::string(home && *home ? home : "/tmp") + "/.cache/forja/cache";
+  RETURN_IF_ERROR(MakeDirs(dir));
+  pc.own = std::make_unique<Cache>(dir, std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy});
+  pc.cache = pc.own.get();
+  RETURN_IF_ERROR(pc.cache->Prepare());
+  return pc;
+}
+
+Result<registry::Policies> WorkspacePolicies(const StoreContext& ctx) {
+  if (ctx.root.empty()) return registry::Policies{};
+  return registry::LoadPolicies(ctx.root + "/forja.yaml");
+}
+
+std::string StageSummary(const meta::RegisteredModel& m, const std::string& stage) {
+  for (const auto& v : m.latest_versions)
+    if (v.current_stage == stage) return "v" + std::to_string(v.version);
+  return "-";
+}
+
+std::string Aliases(const std::vector<std::string>& aliases) {
+  std::string out;
+  for (const auto& a : aliases) out += (out.empty() ? "@" : ", @") + a;
+  return out.empty() ? "-" : out;
+}
+
+// ---- register ----
+
+struct RegisterArgs {
+  std::string store, name, dir, path, run, description;
+  std::vector<std::string> tags;
+  bool no_push = false;
+  bool as_json = false;
+};
+
+int DoRegister(const RegisterArgs& a) {
+  std::string dir = !a.path.empty() ? a.path : a.dir;
+  if (dir.empty()) return Fail(Status::Usage("name the package folder: forja models register NAME DIR (or --path DIR)"));
+  if (!a.path.empty() && !a.dir.empty() && a.path != a.dir)
+    return Fail(Status::Usage("give the package folder once: as DIR or as --path"));
+  StoreContext ctx;
+  auto store = OpenStore(a.store, &ctx);
+  if (!store.ok()) return Fail(store.status());
+  auto* rest = dynamic_cast<api::RestStore*>(store->get());
+  auto pc = OpenPackageCache(ctx, rest != nullptr);
+  if (!pc.ok()) return Fail(pc.status());
+  registry::RegisterRequest req;
+  req.name = a.name;
+  req.dir = dir;
+  req.run_id = a.run;
+  req.description = a.description;
+  req.user = LocalUser();
+  // The run knows the package by its workspace path when it is in the workspace.
+  std::string abs = NormalizeAbsolute(dir[0] == '/' ? dir : CurrentDir() + "/" + dir);
+  req.lineage_path = !ctx.root.empty() && abs.rfind(ctx.root + "/", 0) == 0 ? abs.substr(ctx.root.size() + 1) : abs;
+  for (const auto& t : a.tags) {
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) return Fail(Status::Usage("--tag takes KEY=VALUE, not '" + t + "'"));
+    req.tags.push_back({t.substr(0, eq), t.substr(eq + 1)});
+  }
+  registry::ObjectUpload upload;
+  if (rest) upload = [rest](Cache& c, const std::vector<Oid>& objects) { return rest->UploadObjects(c, objects); };
+  auto v = registry::Register(**store, *pc->cache, req, upload);
+  if (!v.ok()) return Fail(v.status());
+  // A shared store is read from other machines: their copies come from the remote.
+  std::string pushed;
+  if (!rest && pc->ws && !a.no_push && !pc->ws->config().remotes.empty()) {
+    Tracked t;
+    t.rel = "model " + a.name + "/" + std::to_string(v->version);
+    t.pointer.is_dir = true;
+    t.pointer.oid = *Oid::FromHex(v->package_hash.substr(7));
+    auto r = PushTracked(*pc->ws, {t}, "", 0);
+    if (!r.ok()) return Fail(r.status().Wrap("registered version " + std::to_string(v->version) +
+                                             ", but pushing its package failed (forja models register --no-push skips it)"));
+    pushed = r->remote;
+  }
+  if (a.as_json) {
+    Json j = api::ToJson(*v);
+    if (!pushed.empty()) j["pushed_to"] = pushed;
+    Out(j.dump(2));
+    return 0;
+  }
+  LogInfo("Registered " + a.name + " version " + std::to_string(v->version) + " (package " +
+          v->package_hash.substr(0, 19) + "…" + (a.run.empty() ? "" : ", from run " + a.run) + ")" +
+          (pushed.empty() ? "" : "; package pushed to remote '" + pushed + "'"));
+  Out(a.name + "/" + std::to_string(v->version));
+  return 0;
+}
+
+// ---- list / show / versions / history ----
+
+struct ListArgs {
+  std::string store, filter, name;
+  int64_t version = 0;
+  bool as_json = false;
+};
+
+Result<std::vector<meta::RegisteredModel>> AllModels(meta::MetaStore& store, const std::string& filter) {
+  meta::Query q;
+  q.filter = filter;
+  q.page.max_results = 1000;
+  std::vector<meta::RegisteredModel> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto page, store.SearchRegisteredModels(q));
+    out.insert(out.end(), page.items.begin(), page.items.end());
+    if (page.next_page_token.empty()) return out;
+    q.page.token = page.next_page_token;
+  }
+}
+
+Result<std::vector<meta::ModelVersion>> AllVersions(meta::MetaStore& store, const std::string& name) {
+  meta::Query q;
+  std::string quoted;
+  for (char c : name) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  q.filter = "name = '" + quoted + "'";
+  q.order_by = {"version_number DESC"};
+  q.page.max_results = 10000;
+  std::vector<meta::ModelVersion> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto page, store.SearchModelVersions(q));
+    out.insert(out.end(), page.items.begin(), page.items.end());
+    if (page.next_page_token.empty()) return out;
+    q.page.token = page.next_page_token;
+  }
+}
+
+int DoList(const ListArgs& a) {
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  auto models = AllModels(**store, a.filter);
+  if (!models.ok()) return Fail(models.status());
+  if (a.as_json) {
+    Json list = Json::array();
+    for (const auto& m : *models) list.push_back(api::ToJson(m));
+    Out(Json{{"registered_models", list}}.dump(2));
+    return 0;
+  }
+  if (models->empty()) {
+    Out("No registered models (forja models register NAME DIR adds one)");
+    return 0;
+  }
+  pipeline::Table t;
+  t.header = {"Model", "Latest", "Production", "Staging", "Aliases", "Updated"};
+  for (const auto& m : *models) {
+    int64_t latest = 0;
+    for (const auto& v : m.latest_versions) latest = std::max(latest, v.version);
+    std::string aliases;
+    for (const auto& [alias, version] : m.aliases)
+      aliases += (aliases.empty() ? "" : ", ") + ("@" + alias + "=v" + std::to_string(version));
+    t.rows.push_back({m.name, latest ? "v" + std::to_string(latest) : "-", StageSummary(m, "Production"),
+                      StageSummary(m, "Staging"), aliases.empty() ? "-" : aliases,
+                      FormatTime(m.last_updated_timestamp)});
+  }
+  PrintText(t);
+  return 0;
+}
+
+pipeline::Table VersionsTable(const std::vector<meta::ModelVersion>& versions) {
+  pipeline::Table t;
+  t.header = {"Version", "Stage", "Aliases", "Run", "Created", "By", "Package"};
+  for (const auto& v : versions)
+    t.rows.push_back({std::to_string(v.version), v.current_stage, Aliases(v.aliases), v.run_id.empty() ? "-" : v.run_id,
+                      FormatTime(v.creation_timestamp), v.user_id.empty() ? "-" : v.user_id,
+                      v.package_hash.empty() ? v.source : v.package_hash.substr(0, 19)});
+  return t;
+}
+
+int DoShow(const ListArgs& a) {
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  auto m = (*store)->GetRegisteredModel(a.name);
+  if (!m.ok()) return Fail(m.status());
+  auto versions = AllVersions(**store, a.name);
+  if (!versions.ok()) return Fail(versions.status());
+  if (a.as_json) {
+    Json j = api::ToJson(*m);
+    Json vs = Json::array();
+    for (const auto& v : *versions) vs.push_back(api::ToJson(v));
+    j["versions"] = vs;
+    Out(j.dump(2));
+    return 0;
+  }
+  Out("Model " + m->name + (m->description.empty() ? "" : ": " + m->description));
+  Out("  created " + FormatTime(m->creation_timestamp) + ", updated " + FormatTime(m->last_updated_timestamp) + ", " +
+      std::to_string(versions->size()) + " version" + (versions->size() == 1 ? "" : "s"));
+  Out("  production " + StageSummary(*m, "Production") + ", staging " + StageSummary(*m, "Staging"));
+  for (const auto& [alias, version] : m->aliases) Out("  @" + alias + " -> v" + std::to_string(version));
+  for (const auto& t : m->tags) Out("  tag " + t.key + "=" + t.value);
+  if (!versions->empty()) {
+    Out("");
+    PrintText(VersionsTable(*versions));
+  }
+  return 0;
+}
+
+int DoVersions(const ListArgs& a) {
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  auto m = (*store)->GetRegisteredModel(a.name);
+  if (!m.ok()) return Fail(m.status());
+  auto versions = AllVersions(**store, a.name);
+  if (!versions.ok()) return Fail(versions.status());
+  if (a.as_json) {
+    Json vs = Json::array();
+    for (const auto& v : *versions) vs.push_back(api::ToJson(v));
+    Out(Json{{"model_versions", vs}}.dump(2));
+    return 0;
+  }
+  if (versions->empty()) {
+    Out("No versions of " + a.name);
+    return 0;
+  }
+  PrintText(VersionsTable(*versions));
+  return 0;
+}
+
+std::string Change(const meta::Transition& t) {
+  if (t.kind == "registered") return "registered";
+  if (t.kind == "stage") return t.from + " -> " + t.to;
+  if (t.kind == "alias") return t.to + (t.from.empty() ? " set" : " moved from v" + t.from);
+  if (t.kind == "alias_removed") return t.from + " removed";
+  if (t.kind == "deleted") return t.version ? "version deleted" : "model deleted";
+  if (t.kind == "renamed") return "renamed from " + t.from;
+  return t.kind;
+}
+
+int DoHistory(const ListArgs& a) {
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  auto h = (*store)->History(a.name, a.version);
+  if (!h.ok()) return Fail(h.status());
+  if (a.as_json) {
+    Json list = Json::array();
+    for (const auto& t : *h) list.push_back(api::ToJson(t));
+    Out(Json{{"transitions", list}}.dump(2));
+    return 0;
+  }
+  pipeline::Table t;
+  t.header = {"Time", "Version", "Change", "By", "Gates", "Comment"};
+  for (const auto& x : *h) {
+    std::string gates = "-";
+    if (!x.gates.empty()) {
+      size_t failed = 0, total = 0;
+      for (size_t s = 0; s < x.gates.size();) {
+        size_t e = x.gates.find('\n', s);
+        if (e == std::string::npos) e = x.gates.size();
+        total++;
+        failed += x.gates.compare(s, 5, "FAIL ") == 0;
+        s = e + 1;
+      }
+      gates = failed ? std::to_string(failed) + " of " + std::to_string(total) + " failed" : std::to_string(total) + " passed";
+      if (x.forced) gates += ", forced";
+    }
+    t.rows.push_back({FormatTime(x.time), x.version ? "v" + std::to_string(x.version) : "-", Change(x),
+                      x.user.empty() ? "-" : x.user, gates, x.comment.empty() ? "-" : x.comment});
+  }
+  PrintText(t);
+  return 0;
+}
+
+// ---- promote ----
+
+struct PromoteArgs {
+  std::string store, name, to, comment;
+  int64_t version = 0;
+  bool force = false, archive = false, as_json = false;
+};
+
+int DoPromote(const PromoteArgs& a) {
+  StoreContext ctx;
+  auto store = OpenStore(a.store, &ctx);
+  if (!store.ok()) return Fail(store.status());
+  auto policies = WorkspacePolicies(ctx);
+  if (!policies.ok()) return Fail(policies.status());
+  meta::Promotion p{a.name, a.version, a.to, a.archive, LocalUser(), a.comment, a.force};
+  // Whoever holds the store's file is its admin; a server decides by token.
+  auto v = registry::Promote(**store, *policies, p, /*admin=*/true);
+  if (!v.ok()) return Fail(v.status());
+  auto hist = (*store)->History(a.name, a.version);
+  std::string gates;
+  bool forced = false;
+  if (hist.ok() && !hist->empty()) gates = hist->back().gates, forced = hist->back().forced;
+  if (a.as_json) {
+    Json j = api::ToJson(*v);
+    j["gates"] = gates;
+    j["forced"] = forced;
+    Out(j.dump(2));
+    return 0;
+  }
+  std::string target = registry::NormalizeTarget(a.to);
+  Out(a.name + " version " + std::to_string(a.version) + (target[0] == '@' ? " is now " + target : " is now in " + target) +
+      (forced ? " (gates overridden with --force)" : ""));
+  for (size_t s = 0; s < gates.size();) {
+    size_t e = gates.find('\n', s);
+    if (e == std::string::npos) e = gates.size();
+    LogInfo("  " + gates.substr(s, e - s));
+    s = e + 1;
+  }
+  return 0;
+}
+
+// ---- download ----
+
+struct DownloadArgs {
+  std::string store, ref, dir, remote;
+  bool as_json = false;
+};
+
+int DoDownload(const DownloadArgs& a) {
+  auto ref = registry::ParseModelRef(a.ref);
+  if (!ref.ok()) return Fail(ref.status());
+  StoreContext ctx;
+  auto store = OpenStore(a.store, &ctx);
+  if (!store.ok()) return Fail(store.status());
+  auto v = registry::ResolveRef(**store, *ref);
+  if (!v.ok()) return Fail(v.status());
+  if (v->package_hash.empty())
+    return Fail(Status::User(a.ref + " (version " + std::to_string(v->version) + ") was registered without a forja "
+                             "package (source " + v->source + "); download it with an MLflow client"));
+  Oid manifest = *Oid::FromHex(v->package_hash.substr(7));
+  auto* rest = dynamic_cast<api::RestStore*>(store->get());
+  auto pc = OpenPackageCache(ctx, rest != nullptr);
+  if (!pc.ok()) return Fail(pc.status());
+  Cache& cache = *pc->cache;
+  if (Exists(a.dir) && !EmptyDir(a.dir))
+    return Fail(Status::Conflict(a.dir + " exists and is not empty; name a new folder"));
+  // Objects the cache lacks come from the server, or from the workspace's remote.
+  auto need = [&]() -> Status {
+    if (!cache.Has(manifest)) return Status::NotFound("manifest");
+    ASSIGN_OR_RETURN(auto objects, registry::PackageObjects(cache, manifest));
+    for (const auto& [o, size] : objects)
+      if (!cache.Has(o)) return Status::NotFound("file");
+    return Status::Ok();
+  };
+  if (!need().ok()) {
+    if (rest) {
+      Status st = rest->DownloadObjects(cache, {manifest});
+      if (st.ok()) {
+        auto objects = registry::PackageObjects(cache, manifest);
+        if (!objects.ok()) return Fail(objects.status());
+        std::vector<Oid> oids;
+        for (const auto& [o, size] : *objects) oids.push_back(o);
+        st = rest->DownloadObjects(cache, oids);
+      }
+      if (!st.ok()) return Fail(st);
+    } else if (pc->ws && !pc->ws->config().remotes.empty()) {
+      Tracked t;
+      t.rel = "model " + a.ref;
+      t.pointer.is_dir = true;
+      t.pointer.oid = manifest;
+      auto r = FetchTracked(*pc->ws, {t}, a.remote, 0);
+      if (!r.ok()) return Fail(r.status());
+    } else {
+      return Fail(Status::NotFound("the package of " + a.ref + " (" + v->package_hash.substr(0, 19) +
+                                   "…) is not in this cache and no remote is configured; forja remote add NAME URL, "
+                                   "then retry"));
+    }
+  }
+  Status st = registry::CheckoutPackage(cache, manifest, a.dir);
+  if (!st.ok()) return Fail(st);
+  auto pkg = registry::LoadPackage(a.dir);
+  if (!pkg.ok()) return Fail(pkg.status().Wrap("the downloaded package"));
+  if (a.as_json) {
+    Json j = api::ToJson(*v);
+    j["dir"] = a.dir;
+    Out(j.dump(2));
+    return 0;
+  }
+  LogInfo("Downloaded " + v->name + " version " + std::to_string(v->version) + " (" + pkg->flavor + ") into " + a.dir);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action) {
+  (void)g;
+  const std::string footer = std::string(
+      "\nA model package is a folder with model.yaml:\n"
+      "  format: 1\n"
+      "  flavor: xgboost              # or python (with python: {module: predict.py, function: predict})\n"
+      "  model: model.json            # the file the runtime loads\n"
+      "  signature:\n"
+      "    inputs:  [{name: features, datatype: FP32, shape: [-1, 32]}]\n"
+      "    outputs: [{name: probability, datatype: FP32, shape: [-1]}]\n"
+      "Promotion gates and protected targets are declared per model in forja.yaml:\n"
+      "  models: {churn: {gates: {production: [metrics.auc >= 0.85, metrics.auc >= production.metrics.auc]},\n"
+      "                   protected: ['@champion']}}\n"
+      "References: NAME/VERSION, NAME@ALIAS, NAME@production, NAME@staging.\n"
+      "The store is --store, else FORJA_TRACKING_URI, else forja.yaml's tracking.uri, else\n"
+      "the workspace's .forja/forja.db.\n\n") + kExitCodesHelp;
+  auto* models = app.add_subcommand("models", "The model registry: register, list, promote and download models");
+  models->require_subcommand(1);
+  models->footer(footer);
+  {
+    auto* c = models->add_subcommand("register", "Register a model package folder as the next version of a model");
+    auto a = std::make_shared<RegisterArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("name", a->name, "The model (created if new)")->required()->type_name("NAME");
+    c->add_option("dir", a->dir, "The package folder (with model.yaml)")->type_name("DIR");
+    c->add_option("--path", a->path, "The package folder (the same as DIR)")->type_name("DIR");
+    c->add_option("--run", a->run, "The run that made it: its lineage gets the package as an output")->type_name("RUN_ID");
+    c->add_option("--description", a->description, "The version's description")->type_name("TEXT");
+    c->add_option("--tag", a->tags, "A tag of the version (repeatable)")->type_name("KEY=VALUE");
+    c->add_flag("--no-push", a->no_push, "Do not push the package to the workspace's default remote");
+    c->add_flag("--json", a->as_json, "Print the version as JSON");
+    c->footer(footer);
+    c->callback([a, action] { *action = [a] { return DoRegister(*a); }; });
+  }
+  {
+    auto* c = models->add_subcommand("list", "Registered models, their latest version, stages and aliases");
+    auto a = std::make_shared<ListArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("--filter", a->filter, "e.g. \"name LIKE 'churn%'\" or \"tags.team = 'ml'\"")->type_name("FILTER");
+    c->add_flag("--json", a->as_json, "Print JSON");
+    c->footer(footer);
+    c->callback([a, action] { *action = [a] { return DoList(*a); }; });
+  }
+  {
+    auto* c = models->add_subcommand("show", "A model: description, stages, aliases, tags and versions");
+    auto a = std::make_shared<ListArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("name", a->name, "The model")->required()->type_name("NAME");
+    c->add_flag("--json", a->as_json, "Print JSON");
+    c->footer(footer);
+    c->callback([a, action] { *action = [a] { return DoShow(*a); }; });
+  }
+  {
+    auto* c = models->add_subcommand("versions", "A model's versions, newest first");
+    auto a = std::make_shared<ListArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("name", a->name, "The model")->required()->type_name("NAME");
+    c->add_flag("--json", a->as_json, "Print JSON");
+    c->footer(footer);
+    c->callback([a, action] { *action = [a] { return DoVersions(*a); }; });
+  }
+  {
+    auto* c = models->add_subcommand("history", "Every registration, stage move and alias move: who, when, gates, comment");
+    auto a = std::make_shared<ListArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("name", a->name, "The model")->required()->type_name("NAME");
+    c->add_option("--version", a->version, "Only this version")->type_name("N");
+    c->add_flag("--json", a->as_json, "Print JSON (with each gate's result)");
+    c->footer(footer);
+    c->callback([a, action] { *action = [a] { return DoHistory(*a); }; });
+  }
+  {
+    auto* c = models->add_subcommand("promote", "Move a version to a stage or an alias, through the model's gates");
+    auto a = std::make_shared<PromoteArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("name", a->name, "The model")->required()->type_name("NAME");
+    c->add_option("version", a->version, "The version")->required()->type_name("VERSION");
+    c->add_option("--to", a->to, "production, staging, archived, none, or @ALIAS")->required()->type_name("TARGET");
+    c->add_option("--comment", a->comment, "Why (kept in the history)")->type_name("TEXT");
+    c->add_flag("--archive-existing", a->archive, "Archive the versions now in the stage (MLflow's archive_existing_versions)");
+    c->add_flag("--force", a->force, "Override failing gates (admin only); the override is recorded");
+    c->add_flag("--json", a->as_json, "Print the version and the gates' results as JSON");
+    c->footer(std::string("\nA failing gate refuses the promotion (exit 1) and names the gate and the values:\n"
+                          "  forja: error: version 2 of 'churn' cannot move to Production: gate failed:\n"
+                          "  metrics.auc >= 0.85 (0.81 >= 0.85); ...\n") + footer);
+    c->callback([a, action] { *action = [a] { return DoPromote(*a); }; });
+  }
+  {
+    auto* c = models->add_subcommand("download", "Write a version's package into a folder, every file verified");
+    auto a = std::make_shared<DownloadArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("ref", a->ref, "NAME/VERSION, NAME@ALIAS or NAME@production")->required()->type_name("REF");
+    c->add_option("dir", a->dir, "A new (or empty) folder")->required()->type_name("DIR");
+    c->add_option("-r,--remote", a->remote, "The remote to fetch missing objects from (default: the default remote)")
+        ->type_name("NAME");
+    c->add_flag("--json", a->as_json, "Print the version as JSON");
+    c->footer(footer);
+    c->callback([a, action] { *action = [a] { return DoDownload(*a); }; });
+  }
+}
+
+}  // namespace forja

@@ -1,0 +1,194 @@
+// forja server (MLflow's tracking and registry REST API), and its tokens.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "forja/api/server.h"
+#include "forja/cli/cli.h"
+#include "forja/cli/store.h"
+#include "forja/core/fs.h"
+#include "forja/core/log.h"
+#include "forja/core/path.h"
+#include "forja/pipeline/metrics.h"
+#include "forja/registry/gates.h"
+
+namespace forja {
+
+namespace {
+
+struct ServerArgs {
+  std::string host = "127.0.0.1";
+  int port = 5000;
+  std::string store, artifacts, auth = "auto";
+  int io_threads = 0, threads = 16;
+  bool access_log = false;
+  int64_t max_upload_mb = 1024;
+};
+
+int DoServer(const ServerArgs& a) {
+  StoreContext ctx;
+  auto store = OpenStore(a.store, &ctx);
+  if (!store.ok()) return Fail(store.status());
+  if ((*store)->remote())
+    return Fail(Status::User("forja server needs a SQL store (sqlite:// or postgresql://), not another server"));
+  api::ServerConfig cfg;
+  cfg.host = a.host;
+  cfg.port = a.port;
+  cfg.io_threads = a.io_threads;
+  cfg.handler_threads = a.threads;
+  cfg.access_log = a.access_log;
+  cfg.max_upload_bytes = static_cast<size_t>(a.max_upload_mb) << 20;
+  cfg.auth = a.auth == "on" ? api::AuthMode::kOn : a.auth == "off" ? api::AuthMode::kOff : api::AuthMode::kAuto;
+  if (!a.artifacts.empty()) {
+    cfg.artifacts_dir = NormalizeAbsolute(a.artifacts[0] == '/' ? a.artifacts : CurrentDir() + "/" + a.artifacts);
+  } else if (!ctx.root.empty()) {
+    cfg.artifacts_dir = ctx.root + "/.forja/cache";  // one object store: gc knows what the server holds
+  } else {
+    return Fail(Status::User("outside a workspace, name the folder artifacts go to: --artifacts DIR"));
+  }
+  if (!ctx.root.empty()) {
+    auto policies = registry::LoadPolicies(ctx.root + "/forja.yaml");
+    if (!policies.ok()) return Fail(policies.status());
+    cfg.policies = std::move(*policies);
+  }
+  // The signals are waited for here; every thread the server starts inherits the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::string uri = (*store)->uri();
+  auto server = api::TrackingServer::Start(cfg, std::move(*store));
+  if (!server.ok()) return Fail(server.status());
+  LogInfo("forja server on http://" + a.host + ":" + std::to_string((*server)->port()) + " (store " + uri +
+          ", artifacts " + cfg.artifacts_dir + ", auth " + a.auth + "); Ctrl-C stops it");
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  LogInfo("stopping: finishing the requests in flight");
+  (*server)->Shutdown();
+  return 0;
+}
+
+struct TokenArgs {
+  std::string store, name, role = "write";
+  bool as_json = false;
+};
+
+int DoTokenCreate(const TokenArgs& a) {
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  std::string token = api::NewToken();
+  if (token.empty()) return Fail(Status::Internal("no random bytes for a token"));
+  Status st = (*store)->CreateToken(a.name, a.role, api::TokenHash(token));
+  if (!st.ok()) return Fail(st);
+  if (a.as_json) {
+    Out(nlohmann::json{{"name", a.name}, {"role", a.role}, {"token", token}}.dump(2));
+    return 0;
+  }
+  LogInfo("Token '" + a.name + "' (" + a.role + "); it is shown once and stored only as a hash:");
+  Out(token);
+  return 0;
+}
+
+int DoTokenRevoke(const TokenArgs& a) {
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  Status st = (*store)->RevokeToken(a.name);
+  if (!st.ok()) return Fail(st);
+  LogInfo("Revoked token '" + a.name + "'");
+  return 0;
+}
+
+int DoTokenList(const TokenArgs& a) {
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  auto list = (*store)->ListTokens();
+  if (!list.ok()) return Fail(list.status());
+  if (a.as_json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& t : *list)
+      j.push_back({{"id", t.id}, {"name", t.name}, {"role", t.role}, {"created", t.created}, {"revoked", t.revoked},
+                   {"last_used", t.last_used}});
+    Out(nlohmann::json{{"tokens", j}}.dump(2));
+    return 0;
+  }
+  if (list->empty()) {
+    Out("No tokens: the server needs none (with --auth auto) until one exists");
+    return 0;
+  }
+  pipeline::Table t;
+  t.header = {"Name", "Role", "Created", "Last used", "State"};
+  for (const auto& x : *list)
+    t.rows.push_back({x.name, x.role, FormatTime(x.created), FormatTime(x.last_used), x.revoked ? "revoked" : "active"});
+  PrintText(t);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action) {
+  (void)g;
+  auto* c = app.add_subcommand("server", "Serve the tracking store and the model registry over MLflow's REST API");
+  auto a = std::make_shared<ServerArgs>();
+  c->add_option("--host", a->host, "Address to listen on (default 127.0.0.1)")->type_name("HOST");
+  c->add_option("-p,--port", a->port, "Port (default 5000; 0 picks a free one)")->type_name("PORT")->check(CLI::Range(0, 65535));
+  AddStoreOption(c, &a->store);
+  c->add_option("--artifacts", a->artifacts,
+                "Folder of the object store artifacts and model packages live in (default: the workspace's "
+                ".forja/cache)")
+      ->type_name("DIR");
+  c->add_option("--auth", a->auth,
+                "auto: tokens are required once the store has one; on: always; off: never (trusted networks only)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->type_name("auto|on|off");
+  c->add_option("--io-threads", a->io_threads, "Network threads (default: one per core)")->type_name("N");
+  c->add_option("--threads", a->threads, "Request threads (they wait on the database; default 16)")->type_name("N");
+  c->add_option("--max-upload-mb", a->max_upload_mb, "Largest artifact upload (default 1024)")->type_name("MB");
+  c->add_flag("--access-log", a->access_log, "One line per request on standard error");
+  c->footer(std::string(
+      "\nEndpoints: MLflow's /api/2.0/mlflow/... (experiments, runs, log-batch, search with MLflow's\n"
+      "filter grammar, metrics history, registered models, versions, stages, aliases), the artifact\n"
+      "proxy /api/2.0/mlflow-artifacts/artifacts/..., forja's /api/2.0/forja/... (lineage,\n"
+      "models/promote through the gates of forja.yaml, models/history, objects by hash), /health,\n"
+      "/version and /metrics (Prometheus). Point MLflow clients at it: MLFLOW_TRACKING_URI=http://host:port,\n"
+      "and MLFLOW_TRACKING_TOKEN=<token> when tokens are in use. Roles: read (GET and searches), write\n"
+      "(logging, registering, Staging and unprotected aliases), admin (Production, protected aliases,\n"
+      "--force over a failing gate). SIGTERM or Ctrl-C stops it after the requests in flight.\n\n") +
+      kExitCodesHelp);
+  auto* token = c->add_subcommand("token", "Create, revoke and list the server's bearer tokens");
+  token->require_subcommand(1);
+  {
+    auto* t = token->add_subcommand("create", "Make a token; it is printed once and stored only as a hash");
+    auto ta = std::make_shared<TokenArgs>();
+    AddStoreOption(t, &ta->store);
+    t->add_option("--name", ta->name, "A unique name (who or what uses it)")->required()->type_name("NAME");
+    t->add_option("--role", ta->role, "read, write or admin (default write)")
+        ->check(CLI::IsMember({"read", "write", "admin"}))
+        ->type_name("ROLE");
+    t->add_flag("--json", ta->as_json, "Print the token as JSON");
+    t->footer(kExitCodesHelp);
+    t->callback([ta, action] { *action = [ta] { return DoTokenCreate(*ta); }; });
+  }
+  {
+    auto* t = token->add_subcommand("revoke", "Revoke a token by name (it stops working at once)");
+    auto ta = std::make_shared<TokenArgs>();
+    AddStoreOption(t, &ta->store);
+    t->add_option("name", ta->name, "The token's name")->required()->type_name("NAME");
+    t->footer(kExitCodesHelp);
+    t->callback([ta, action] { *action = [ta] { return DoTokenRevoke(*ta); }; });
+  }
+  {
+    auto* t = token->add_subcommand("list", "The tokens: name, role, created, last used, revoked");
+    auto ta = std::make_shared<TokenArgs>();
+    AddStoreOption(t, &ta->store);
+    t->add_flag("--json", ta->as_json, "Print JSON");
+    t->footer(kExitCodesHelp);
+    t->callback([ta, action] { *action = [ta] { return DoTokenList(*ta); }; });
+  }
+  c->callback([a, action, c] {
+    if (c->get_subcommands().empty()) *action = [a] { return DoServer(*a); };
+  });
+}
+
+}  // namespace forja

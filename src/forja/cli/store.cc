@@ -1,0 +1,65 @@
+#include "forja/cli/store.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "forja/api/rest_store.h"
+#include "forja/config/yaml_fast.h"
+#include "forja/core/fs.h"
+#include "forja/core/path.h"
+#include "forja/pipeline/project.h"
+#include "forja/pipeline/tracking.h"
+
+namespace forja {
+
+void AddStoreOption(CLI::App* c, std::string* uri) {
+  c->add_option("--store", *uri,
+                "The metadata store: sqlite:////abs/path.db, postgresql://user@host/db, or http://host:port (a\n"
+                "forja server). Default: FORJA_TRACKING_URI, else forja.yaml's tracking.uri, else the\n"
+                "workspace's .forja/forja.db")
+      ->type_name("URI");
+}
+
+std::string StoreUriOf(const std::string& text) {
+  if (text.find("://") != std::string::npos || text.rfind("sqlite:", 0) == 0) return text;
+  std::string abs = text[0] == '/' ? text : CurrentDir() + "/" + text;
+  return "sqlite:///" + NormalizeAbsolute(abs);
+}
+
+Result<std::unique_ptr<meta::MetaStore>> OpenStoreUri(const std::string& uri) {
+  if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) {
+    ASSIGN_OR_RETURN(auto rest, api::RestStore::Open(uri, api::TokenFromEnvironment()));
+    return std::unique_ptr<meta::MetaStore>(std::move(rest));
+  }
+  if (uri.rfind("sqlite:", 0) == 0 || uri.rfind("postgresql://", 0) == 0 || uri.rfind("postgres://", 0) == 0)
+    return meta::OpenSqlStore(uri);
+  return Status::User("unknown store URI '" + uri +
+                      "': use sqlite:////abs/path.db, postgresql://user@host/db or http://host:port");
+}
+
+Result<std::unique_ptr<meta::MetaStore>> OpenStore(const std::string& flag, StoreContext* ctx) {
+  StoreContext local;
+  StoreContext& c = ctx ? *ctx : local;
+  auto root = pipeline::FindWorkspaceRoot(CurrentDir());
+  if (root.ok()) {
+    c.root = *root;
+    std::string text;
+    if (Exists(c.root + "/forja.yaml")) {
+      ASSIGN_OR_RETURN(text, ReadFile(c.root + "/forja.yaml"));
+    }
+    ASSIGN_OR_RETURN(config::Node yaml, config::ParseConfigYaml(text, "forja.yaml"));
+    ASSIGN_OR_RETURN(pipeline::TrackingSettings s, pipeline::ReadTrackingSettings(c.root, yaml));
+    c.uri = s.uri;
+    c.experiment = s.experiment;
+  } else if (const char* env = std::getenv("FORJA_TRACKING_URI"); env && *env) {
+    c.uri = env;
+  }
+  if (!flag.empty()) c.uri = StoreUriOf(flag);
+  if (c.uri.empty())
+    return Status::User("no metadata store: run inside a forja workspace, set FORJA_TRACKING_URI, or pass --store URI");
+  if (c.uri.rfind("sqlite:///", 0) == 0 && !c.root.empty() && c.uri == "sqlite:///" + c.root + "/.forja/forja.db")
+    RETURN_IF_ERROR(MakeDirs(c.root + "/.forja"));  // a fresh clone has no local state yet
+  return OpenStoreUri(c.uri);
+}
+
+}  // namespace forja
