@@ -766,28 +766,57 @@ TEST_F(ServerTest, MaxConnectionsAnswers503) {
   EXPECT_EQ(d.Get("/hello").status, 200);
 }
 
-TEST_F(ServerTest, SharedListener) {
+TEST_F(ServerTest, EveryAcceptMode) {
+  for (AcceptMode mode : {AcceptMode::kReusePort, AcceptMode::kShared, AcceptMode::kBalanced}) {
+    ServerOptions o;
+    o.accept_mode = mode;
+    o.io_threads = 3;
+    Start(o);
+    std::vector<std::thread> clients;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 20; i++)
+      clients.emplace_back([&] {
+        Client c(port_);
+        for (int j = 0; j < 10; j++) ok += c.Get("/hello").status == 200;
+        ok += c.Get("/slow?ms=5").status == 200;
+      });
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(ok.load(), 220) << static_cast<int>(mode);
+    server_->Shutdown();
+    Client refused(port_);
+    EXPECT_FALSE(refused.connected()) << static_cast<int>(mode);
+  }
+}
+
+TEST_F(ServerTest, BalancedSpreadsConnectionsEvenly) {
   ServerOptions o;
-  o.reuse_port = false;
+  o.io_threads = 2;
+  o.accept_mode = AcceptMode::kBalanced;
   Start(o);
-  std::vector<std::thread> clients;
-  std::atomic<int> ok{0};
-  for (int i = 0; i < 20; i++)
-    clients.emplace_back([&] {
-      Client c(port_);
-      for (int j = 0; j < 10; j++) ok += c.Get("/hello").status == 200;
-    });
-  for (auto& t : clients) t.join();
-  EXPECT_EQ(ok.load(), 200);
+  std::vector<std::unique_ptr<Client>> conns;
+  for (int i = 0; i < 8; i++) {
+    conns.push_back(std::make_unique<Client>(port_));
+    ASSERT_EQ(conns.back()->Get("/hello").status, 200);  // adopted by its loop
+  }
+  // An inline handler that blocks stalls its own loop only: exactly the other loop's four
+  // connections answer while it sleeps.
+  ASSERT_TRUE(conns[0]->Send("GET /block?ms=500 HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 1; i < 8; i++) ASSERT_TRUE(conns[i]->Send("GET /hello HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  int fast = 0;
+  for (int i = 1; i < 8; i++) fast += conns[i]->Readable(0);
+  EXPECT_EQ(fast, 4);
+  for (auto& c : conns) EXPECT_EQ(c->Read().status, 200);
 }
 
 TEST(Server, PortInUseIsAUserError) {
   auto a = Server::Start({}, [](Request&, Responder) {});
   ASSERT_TRUE(a.ok());
-  for (bool reuse_port : {true, false}) {
+  for (AcceptMode mode : {AcceptMode::kReusePort, AcceptMode::kShared, AcceptMode::kBalanced}) {
     ServerOptions o;
     o.port = (*a)->port();
-    o.reuse_port = reuse_port;
+    o.accept_mode = mode;
     auto b = Server::Start(o, [](Request&, Responder) {});
     ASSERT_FALSE(b.ok());
     EXPECT_EQ(b.status().code(), Code::kUser);

@@ -117,7 +117,8 @@ void Handle(Delayer& delayer, Request& req, Responder res) {
 int Usage() {
   std::fprintf(stderr,
                "usage: forja_net_echo [--host H] [--port N] [--io-threads N] [--handler-threads N]\n"
-               "                      [--shared-listener] [--max-body BYTES] [--header-timeout-ms N]\n");
+               "                      [--accept balanced|reuseport|shared] [--max-body BYTES]\n"
+               "                      [--header-timeout-ms N]\n");
   return 2;
 }
 
@@ -129,12 +130,19 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
-    if (a == "--shared-listener") {
-      opts.reuse_port = false;
-      continue;
-    }
     if ((v = next()) == nullptr) return Usage();
-    if (a == "--host") {
+    if (a == "--accept") {
+      std::string m = v;
+      if (m == "reuseport") {
+        opts.accept_mode = forja::net::AcceptMode::kReusePort;
+      } else if (m == "shared") {
+        opts.accept_mode = forja::net::AcceptMode::kShared;
+      } else if (m == "balanced") {
+        opts.accept_mode = forja::net::AcceptMode::kBalanced;
+      } else {
+        return Usage();
+      }
+    } else if (a == "--host") {
       opts.host = v;
     } else if (a == "--port") {
       opts.port = std::atoi(v);

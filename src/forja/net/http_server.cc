@@ -71,8 +71,13 @@ struct Exchange {
 // The way back to a loop from other threads. Shared (Exchange::box) so that a Responder that
 // outlives the server still finds a valid, closed mailbox.
 struct Mailbox {
+  struct Incoming {
+    int fd;
+    sockaddr_storage addr;
+  };
   std::mutex mu;
-  Exchange* head = nullptr;  // newest first
+  Exchange* head = nullptr;         // newest first
+  std::vector<Incoming> incoming;   // connections handed over by the accepting loop
   bool closed = false;
   int efd = -1;
   Loop* loop = nullptr;  // dereferenced only on the loop's own thread
@@ -97,7 +102,7 @@ void Post(Exchange* ex) {
     std::lock_guard<std::mutex> lock(box->mu);
     closed = box->closed;
     if (!closed) {
-      wake = box->head == nullptr;
+      wake = box->head == nullptr && box->incoming.empty();
       ex->next = box->head;
       box->head = ex;
     }
@@ -400,9 +405,13 @@ class Loop {
   void Run();
   void RequestShutdown(int drain_ms);
   void PushReady(Exchange* ex);  // an answer sent on this loop's thread, outside its handler
+  void PostConnection(int fd, const sockaddr_storage& addr);  // from the accepting loop
 
  private:
   void OnAccept();
+  void Adopt(int fd, const sockaddr_storage& addr);
+  Loop* LeastLoaded();
+  void Unload();
   void RejectBusy(int fd);
   bool RejectWithReserve();
   void OnWake();
@@ -432,7 +441,9 @@ class Loop {
 
   Server::Impl* srv_;
   const ServerOptions& opts_;
-  int listen_fd_;
+  int listen_fd_;  // -1: connections arrive through the mailbox (kBalanced)
+  size_t next_loop_ = 0;  // kBalanced: where the search for the least loaded loop starts
+  std::atomic<int> load_{0};  // connections assigned to this loop and not closed
   int ep_ = -1;
   int reserve_fd_ = -1;  // an fd to give up when accept fails with EMFILE
   int64_t last_fd_warning_ = -100000;
@@ -525,8 +536,10 @@ Status Loop::Init() {
   ev.events = EPOLLIN;
   ev.data.ptr = &wake_tag_;
   if (epoll_ctl(ep_, EPOLL_CTL_ADD, box_->efd, &ev) < 0) return Status::FromErrno("epoll_ctl", errno);
+  if (listen_fd_ < 0) return Status::Ok();
   // A listener shared by the loops wakes one of them per connection (EPOLLEXCLUSIVE).
-  ev.events = EPOLLIN | (opts_.reuse_port ? 0u : static_cast<uint32_t>(EPOLLEXCLUSIVE));
+  bool shared = opts_.accept_mode == AcceptMode::kShared;
+  ev.events = EPOLLIN | (shared ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
   ev.data.ptr = &listen_tag_;
   if (epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &ev) < 0) return Status::FromErrno("epoll_ctl", errno);
   return Status::Ok();
@@ -577,10 +590,17 @@ void Loop::Run() {
 
 void Loop::Teardown() {
   Exchange* pending;
+  std::vector<Mailbox::Incoming> incoming;
   {
     std::lock_guard<std::mutex> lock(box_->mu);
     box_->closed = true;
     pending = std::exchange(box_->head, nullptr);
+    incoming.swap(box_->incoming);
+  }
+  for (const auto& in : incoming) {
+    ::close(in.fd);
+    srv_->connections.fetch_sub(1);
+    Unload();
   }
   while (pending != nullptr) DestroyExchange(std::exchange(pending, pending->next));
   while (ready_head_ != nullptr) DestroyExchange(std::exchange(ready_head_, ready_head_->next));
@@ -593,7 +613,7 @@ void Loop::Teardown() {
 void Loop::OnAccept() {
   // Shared listener: take one connection per wakeup, so the loops share a burst of
   // connects instead of the first awake taking them all.
-  const int batch = opts_.reuse_port ? 64 : 1;
+  const int batch = opts_.accept_mode == AcceptMode::kShared ? 1 : 64;
   for (int i = 0; i < batch; i++) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
@@ -608,26 +628,77 @@ void Loop::OnAccept() {
       RejectBusy(fd);
       continue;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    Conn* c = new Conn(ParserLimits{opts_.max_header_bytes, opts_.max_body_bytes});
-    c->fd = fd;
-    c->id = next_conn_id_++;
-    c->peer = PeerName(addr);
-    c->last_active = now_;
-    c->index = conns_.size();
-    conns_.push_back(c);
-    if (by_fd_.size() <= static_cast<size_t>(fd)) by_fd_.resize(static_cast<size_t>(fd) + 64, nullptr);
-    by_fd_[static_cast<size_t>(fd)] = c;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.ptr = c;
-    if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-      Close(c);
-      continue;
+    Loop* to = opts_.accept_mode == AcceptMode::kBalanced ? LeastLoaded() : this;
+    to->load_.fetch_add(1, std::memory_order_relaxed);
+    if (to == this) {
+      Adopt(fd, addr);
+    } else {
+      to->PostConnection(fd, addr);
     }
-    UpdateDeadline(c);
   }
+}
+
+// Counted when assigned, not when adopted, so a burst of connects spreads before the other
+// loops have woken up.
+Loop* Loop::LeastLoaded() {
+  const auto& loops = srv_->loops;
+  Loop* best = nullptr;
+  int best_load = 0;
+  for (size_t i = 0; i < loops.size(); i++) {
+    Loop* l = loops[(next_loop_ + i) % loops.size()].get();
+    int load = l->load_.load(std::memory_order_relaxed);
+    if (best == nullptr || load < best_load) {
+      best = l;
+      best_load = load;
+    }
+  }
+  next_loop_++;
+  return best;
+}
+
+void Loop::Unload() { load_.fetch_sub(1, std::memory_order_relaxed); }
+
+void Loop::PostConnection(int fd, const sockaddr_storage& addr) {
+  bool wake = false, closed = false;
+  {
+    std::lock_guard<std::mutex> lock(box_->mu);
+    closed = box_->closed;
+    if (!closed) {
+      wake = box_->head == nullptr && box_->incoming.empty();
+      box_->incoming.push_back({fd, addr});
+    }
+  }
+  if (closed) {
+    ::close(fd);
+    srv_->connections.fetch_sub(1);
+    Unload();
+  } else if (wake) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(box_->efd, &one, sizeof one);
+  }
+}
+
+// Makes an accepted socket a connection of this loop.
+void Loop::Adopt(int fd, const sockaddr_storage& addr) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  Conn* c = new Conn(ParserLimits{opts_.max_header_bytes, opts_.max_body_bytes});
+  c->fd = fd;
+  c->id = next_conn_id_++;
+  c->peer = PeerName(addr);
+  c->last_active = now_;
+  c->index = conns_.size();
+  conns_.push_back(c);
+  if (by_fd_.size() <= static_cast<size_t>(fd)) by_fd_.resize(static_cast<size_t>(fd) + 64, nullptr);
+  by_fd_[static_cast<size_t>(fd)] = c;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = c;
+  if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    Close(c);
+    return;
+  }
+  UpdateDeadline(c);
 }
 
 // Out of file descriptors, the pending connection would wake the (level-triggered) listener
@@ -656,9 +727,20 @@ void Loop::OnWake() {
   [[maybe_unused]] ssize_t n = ::read(box_->efd, &count, sizeof count);
   if (stop_requested_.load() && !draining_) BeginDrain();
   Exchange* list;
+  std::vector<Mailbox::Incoming> incoming;
   {
     std::lock_guard<std::mutex> lock(box_->mu);
     list = std::exchange(box_->head, nullptr);
+    incoming.swap(box_->incoming);
+  }
+  for (const auto& in : incoming) {
+    if (draining_) {
+      ::close(in.fd);
+      srv_->connections.fetch_sub(1);
+      Unload();
+    } else {
+      Adopt(in.fd, in.addr);
+    }
   }
   Exchange* fifo = nullptr;  // the list is newest first
   while (list != nullptr) {
@@ -975,6 +1057,7 @@ void Loop::Close(Conn* c) {
   conns_.pop_back();
   c->out.Clear();
   srv_->connections.fetch_sub(1);
+  Unload();
   graveyard_.push_back(c);
 }
 
@@ -1023,7 +1106,7 @@ void Loop::Sweep() {
 void Loop::BeginDrain() {
   draining_ = true;
   drain_deadline_ = now_ + std::max(0, drain_ms_.load());
-  epoll_ctl(ep_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  if (listen_fd_ >= 0) epoll_ctl(ep_, EPOLL_CTL_DEL, listen_fd_, nullptr);
   std::vector<Conn*> idle;
   for (Conn* c : conns_)
     if (Idle(c)) idle.push_back(c);
@@ -1153,8 +1236,9 @@ Result<int> Bind(const Address& a, const std::string& host, int port, bool reuse
 Status OpenListeners(Server::Impl* impl, int count) {
   const ServerOptions& o = impl->opts;
   ASSIGN_OR_RETURN(Address a, Resolve(o.host, o.port));
-  ASSIGN_OR_RETURN(int probe, Bind(a, o.host, o.port, /*reuse_port=*/false, /*probe=*/o.reuse_port));
-  if (!o.reuse_port) {
+  bool reuse_port = o.accept_mode == AcceptMode::kReusePort;
+  ASSIGN_OR_RETURN(int probe, Bind(a, o.host, o.port, /*reuse_port=*/false, /*probe=*/reuse_port));
+  if (!reuse_port) {
     impl->listen_fds.push_back(probe);
     impl->port = PortOf(probe);
     return Status::Ok();
@@ -1191,7 +1275,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions opts, Handler handle
                         "Content-Length: " + std::to_string(busy.size()) + "\r\nConnection: close\r\n\r\n" + busy;
   RETURN_IF_ERROR(OpenListeners(impl.get(), o.io_threads));
   for (int i = 0; i < o.io_threads; i++) {
-    int fd = impl->listen_fds[o.reuse_port ? static_cast<size_t>(i) : 0];
+    int fd = -1;
+    switch (o.accept_mode) {
+      case AcceptMode::kReusePort: fd = impl->listen_fds[static_cast<size_t>(i)]; break;
+      case AcceptMode::kShared: fd = impl->listen_fds[0]; break;
+      case AcceptMode::kBalanced: fd = i == 0 ? impl->listen_fds[0] : -1; break;
+    }
     auto loop = std::make_unique<detail::Loop>(impl.get(), i, fd);
     RETURN_IF_ERROR(loop->Init());
     impl->loops.push_back(std::move(loop));

@@ -3,9 +3,12 @@
 // nginx's throughput). Linux only: epoll, eventfd, sendfile.
 //
 // Design, and why:
-//  - N event loops (io_threads, default one per core), each a thread with its own epoll set
-//    and, by default, its own SO_REUSEPORT listener, so the kernel spreads connections and no
-//    lock or hand-off sits between accept and the first read. A connection stays on its loop.
+//  - N event loops (io_threads, default one per core), each a thread with its own epoll set.
+//    A connection stays on its loop. By default the first loop accepts and hands each
+//    connection to the least loaded loop (one eventfd wakeup per connection, even loads); an
+//    SO_REUSEPORT listener per loop (no hand-off, the kernel's hash decides) and one shared
+//    listener are the alternatives: bench/http measured them equal in throughput here, with a
+//    lower p99 for the balanced hand-off at 16 connections.
 //  - Sockets are registered once, edge-triggered, for both reading and writing: no epoll_ctl
 //    per request. A response is written as soon as it is queued; only a full socket buffer
 //    waits for EPOLLOUT. Pipelined requests handled synchronously have their responses
@@ -82,6 +85,16 @@ using Handler = std::function<void(Request& req, Responder res)>;
 // 500 for a dropped Responder). Default: {"error": "<message>"} as JSON.
 using ErrorBody = std::function<std::string(int status, std::string_view message)>;
 
+// How connections reach the event loops (bench/http compares them).
+enum class AcceptMode {
+  kReusePort,   // one SO_REUSEPORT listener per loop: the kernel hashes connections to loops
+  kShared,      // one listener that every loop waits on (EPOLLEXCLUSIVE); whoever wakes takes one
+  // One listener on the first loop, which hands each connection to the loop with the fewest:
+  // even loads even with a handful of long-lived connections (a proxy's upstream pool), where
+  // the kernel's hash easily puts 6 of 8 on one loop.
+  kBalanced,
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;             // 0: pick a free port (read it back with Server::port())
@@ -95,9 +108,7 @@ struct ServerOptions {
   int body_timeout_ms = 60000;    // body not complete this long after the head: 408
   int idle_timeout_ms = 60000;    // keep-alive connection idle (or not reading) this long: closed
   int max_connections = 10000;    // beyond: 503 and close
-  // true: one SO_REUSEPORT listener per loop (the kernel spreads connections); false: one
-  // listener all loops wait on (EPOLLEXCLUSIVE). See bench/http for the comparison.
-  bool reuse_port = true;
+  AcceptMode accept_mode = AcceptMode::kBalanced;
   ErrorBody error_body;  // optional
   // Called for every completed request (after the response is queued), on a loop thread: for
   // access logs and metrics; must be cheap and thread-safe.
