@@ -20,6 +20,7 @@
 
 #include "forja/core/sha256.h"
 #include "forja/core/status.h"
+#include "forja/core/tensor.h"
 
 namespace forja {
 class Cache;
@@ -27,11 +28,7 @@ class Cache;
 
 namespace forja::registry {
 
-struct TensorSpec {
-  std::string name;
-  std::string datatype;  // OIP name: FP32, INT64, BYTES, ...
-  std::vector<int64_t> shape;
-};
+using forja::TensorSpec;
 
 struct ModelPackage {
   int format = 1;
