@@ -1,16 +1,15 @@
-"""Scores the model on the test set: metrics.json and a ROC curve."""
+"""Scores the model package on the test set: metrics.json and a ROC curve."""
 import json
 import os
-import pickle
 
 import pandas as pd
+import xgboost as xgb
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score, roc_curve
 
 test = pd.read_csv("data/prepared/test.csv")
-with open("models/model.pkl", "rb") as f:
-    model = pickle.load(f)
+booster = xgb.Booster(model_file="models/package/model.json")
 x, y = test.drop(columns="target"), test["target"]
-proba = model.predict_proba(x)[:, 1]
+proba = booster.inplace_predict(x.to_numpy(dtype="float32"))
 pred = (proba >= 0.5).astype(int)
 metrics = {"accuracy": round(accuracy_score(y, pred), 4), "f1": round(f1_score(y, pred), 4),
            "roc_auc": round(roc_auc_score(y, proba), 4)}
