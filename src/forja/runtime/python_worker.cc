@@ -1,0 +1,265 @@
+#include "forja/runtime/python_worker.h"
+
+namespace forja::runtime {
+
+// Kept free of per-element python work on the fixed-size datatypes: inputs are
+// np.frombuffer views of the received frame, outputs are sent with tobytes().
+const char* const kPythonWorkerProgram = R"PY(
+import importlib, importlib.util, inspect, os, socket, struct, sys, traceback
+
+WORKER, PACKAGE, MODULE, FUNCTION = sys.argv[1:5]
+OUTPUTS = list(zip(sys.argv[5::2], sys.argv[6::2]))  # (name, datatype or "")
+
+
+class Prefixed:
+    """Line-buffered text stream onto fd 2 with the worker's prefix."""
+
+    def __init__(self):
+        self.prefix = "[python worker %s] " % WORKER
+        self.partial = ""
+        self.encoding = "utf-8"
+        self.errors = "replace"
+
+    def write(self, s):
+        lines = (self.partial + s).split("\n")
+        self.partial = lines.pop()
+        if lines:
+            text = "".join(self.prefix + line + "\n" for line in lines)
+            os.write(2, text.encode("utf-8", "replace"))
+        return len(s)
+
+    def flush(self):
+        if self.partial:
+            self.write("\n")
+
+    def fileno(self):
+        return 2
+
+    def isatty(self):
+        return False
+
+
+sys.stdout = sys.stderr = Prefixed()
+SOCK = socket.socket(fileno=3)
+U16, U32, U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
+NAMES = [None, "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32",
+         "INT64", "FP16", "FP32", "FP64", "BYTES"]
+NUMPY = {"BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8",
+         "INT8": "<i1", "INT16": "<i2", "INT32": "<i4", "INT64": "<i8",
+         "FP16": "<f2", "FP32": "<f4", "FP64": "<f8"}
+
+
+def send(body):
+    SOCK.sendall(U64.pack(len(body)) + body)
+
+
+def string(s):
+    b = s.encode("utf-8", "replace")
+    return U32.pack(len(b)) + b
+
+
+def send_error(user, exc, trace=True):
+    if trace:
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        sys.stderr.flush()
+    send(b"E" + bytes([0 if user else 1]) + string("%s: %s" % (type(exc).__name__, exc)))
+
+
+def recv_exact(n):
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = SOCK.recv_into(view[got:])
+        if k == 0:
+            raise EOFError
+        got += k
+    return buf
+
+
+def decode_bytes(buf, off, count):
+    items = np.empty(count, dtype=object)
+    for i in range(count):
+        (n,) = U32.unpack_from(buf, off)
+        items[i] = bytes(buf[off + 4:off + 4 + n])
+        off += 4 + n
+    return items
+
+
+def decode_batch(buf):
+    (count,) = U32.unpack_from(buf, 1)
+    off = 5
+    batch = {}
+    for _ in range(count):
+        (n,) = U16.unpack_from(buf, off)
+        name = bytes(buf[off + 2:off + 2 + n]).decode("utf-8", "replace")
+        off += 2 + n
+        datatype, rank = NAMES[buf[off]], buf[off + 1]
+        shape = struct.unpack_from("<%dq" % rank, buf, off + 2)
+        off += 2 + 8 * rank
+        (size,) = U64.unpack_from(buf, off)
+        off += 8 + (-(off + 8)) % 8
+        if datatype == "BYTES":
+            elements = 1
+            for d in shape:
+                elements *= d
+            arr = decode_bytes(buf, off, elements)
+        else:
+            dtype = np.dtype(NUMPY[datatype])
+            arr = np.frombuffer(buf, dtype=dtype, count=size // dtype.itemsize, offset=off)
+        batch[name] = arr.reshape(shape)
+        off += size
+    return batch
+
+
+class OutputError(Exception):
+    pass
+
+
+def as_bytes(x):
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        return bytes(x)
+    if isinstance(x, str):
+        return x.encode("utf-8")
+    if isinstance(x, np.bytes_):
+        return bytes(x)
+    raise OutputError("a BYTES output holds %s, not bytes or str" % type(x).__name__)
+
+
+def encode_output(name, value, datatype):
+    if hasattr(value, "to_numpy"):  # pandas DataFrame / Series
+        value = value.to_numpy()
+    arr = np.asarray(value)
+    if not datatype:
+        if arr.dtype.kind in "OSU":
+            datatype = "BYTES"
+        else:
+            for dt, code in NUMPY.items():
+                if arr.dtype == np.dtype(code):
+                    datatype = dt
+                    break
+            else:
+                raise OutputError("output '%s' has numpy dtype %s, which has no OIP datatype" % (name, arr.dtype))
+    if datatype == "BYTES":
+        data = b"".join(U32.pack(len(b)) + b for b in map(as_bytes, arr.reshape(-1)))
+    else:
+        target = np.dtype(NUMPY[datatype])
+        if arr.dtype != target:
+            if arr.dtype.kind != "O" and not np.can_cast(arr.dtype, target, "same_kind"):
+                raise OutputError("output '%s' is %s, which does not convert to %s without loss"
+                                  % (name, arr.dtype, datatype))
+            try:
+                arr = arr.astype(target)
+            except (TypeError, ValueError) as e:
+                raise OutputError("output '%s' does not convert to %s: %s" % (name, datatype, e))
+        data = np.ascontiguousarray(arr).tobytes()
+    head = U16.pack(len(name.encode())) + name.encode() + bytes([NAMES.index(datatype), arr.ndim])
+    head += struct.pack("<%dq" % arr.ndim, *arr.shape) + U64.pack(len(data))
+    return head, data
+
+
+def encode_outputs(result):
+    if hasattr(result, "to_numpy") and hasattr(result, "columns") and len(OUTPUTS) > 1:
+        result = {c: result[c] for c in result.columns}  # a DataFrame with a column per output
+    if isinstance(result, dict):
+        declared = dict(OUTPUTS)
+        missing = [n for n in declared if n not in result]
+        if missing:
+            raise OutputError("predict returned no output named %s (it returned %s)"
+                              % (", ".join(missing), ", ".join(map(str, result)) or "an empty dict"))
+        names = list(declared) if declared else [str(k) for k in result]
+        items = [(n, result[n], declared.get(n, "")) for n in names]
+    else:
+        if len(OUTPUTS) > 1:
+            raise OutputError("predict returned one %s but the signature declares %d outputs: return a dict"
+                              % (type(result).__name__, len(OUTPUTS)))
+        name, datatype = OUTPUTS[0] if OUTPUTS else ("output", "")
+        items = [(name, result, datatype)]
+    parts = [b"O", U32.pack(len(items))]
+    size = 5
+    for name, value, datatype in items:
+        head, data = encode_output(name, value, datatype)
+        size += len(head)
+        pad = b"\0" * ((-size) % 8)
+        parts += [head, pad, data]
+        size += len(pad) + len(data)
+    return b"".join(parts)
+
+
+def load_module():
+    sys.path.insert(0, PACKAGE)
+    if MODULE.endswith(".py"):
+        name = os.path.splitext(os.path.basename(MODULE))[0]
+        spec = importlib.util.spec_from_file_location(name, os.path.join(PACKAGE, MODULE))
+        if spec is None:
+            raise ImportError("cannot load %s" % MODULE)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # so that pickles naming the module find it
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(MODULE)
+
+
+def start():
+    global np
+    stage = "importing numpy"
+    try:
+        import numpy as np
+        stage = "importing " + MODULE
+        module = load_module()
+        stage = "looking up %s.%s" % (MODULE, FUNCTION)
+        predict = getattr(module, FUNCTION, None)
+        if not callable(predict):
+            raise AttributeError("%s has no function %s" % (MODULE, FUNCTION))
+        state, pass_state = None, False
+        load = getattr(module, "load", None)
+        if callable(load):
+            stage = "calling load()"
+            state = load(PACKAGE)
+            params = inspect.signature(predict).parameters.values()
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            pass_state = len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+    except BaseException as e:
+        traceback.print_exception(type(e), e, e.__traceback__)
+        sys.stderr.flush()
+        send(b"E\1" + string("%s: %s: %s" % (stage, type(e).__name__, e)))
+        return None
+    version = "python %d.%d.%d, numpy %s" % (sys.version_info[:3] + (np.__version__,))
+    send(b"R" + string(version))
+    return (lambda batch: predict(batch, state)) if pass_state else predict
+
+
+def serve(predict):
+    while True:
+        try:
+            header = recv_exact(8)
+        except EOFError:
+            return
+        buf = recv_exact(U64.unpack(header)[0])
+        batch = decode_batch(buf)
+        try:
+            result = predict(batch)
+        except (ValueError, TypeError) as e:
+            send_error(True, e)
+            continue
+        except BaseException as e:
+            send_error(False, e)
+            continue
+        try:
+            body = encode_outputs(result)
+        except OutputError as e:
+            send_error(False, e, trace=False)  # our code's traceback says nothing
+            continue
+        except BaseException as e:
+            send_error(False, e)
+            continue
+        send(body)
+
+
+predict = start()
+if predict is not None:
+    serve(predict)
+sys.stderr.flush()
+)PY";
+
+}  // namespace forja::runtime
