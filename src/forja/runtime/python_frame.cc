@@ -88,13 +88,13 @@ Status GetTensor(Reader* r, Tensor* t) {
   return Status::Ok();
 }
 
+}  // namespace
+
 std::string ShapeString(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); i++) s += (i ? "," : "") + std::to_string(shape[i]);
   return s + "]";
 }
-
-}  // namespace
 
 uint8_t DatatypeCode(const std::string& datatype) {
   for (uint8_t c = 1; c < kCodes; c++) {

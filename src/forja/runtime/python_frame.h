@@ -51,4 +51,6 @@ Result<Reply> DecodeReply(std::string_view body);
 // else what is wrong ("has 12 bytes, its shape [2,3] of FP32 needs 24").
 std::string CheckTensorData(const Tensor& t);
 
+std::string ShapeString(const std::vector<int64_t>& shape);  // "[2,3]"
+
 }  // namespace forja::runtime

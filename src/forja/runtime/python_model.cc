@@ -107,8 +107,9 @@ std::string Worker::Reap(Clock::time_point deadline) {
   return EndText(status);
 }
 
-// How a wait on a worker's socket ended.
-enum class Io { kReady, kTimeout, kExited, kCancelled };
+// How a wait on (or a read from) a worker's socket ended. kBroken: the worker
+// claimed a frame longer than any reply can be.
+enum class Io { kReady, kTimeout, kExited, kCancelled, kBroken };
 
 // Waits for `events` on the worker's socket, its exit, or `cancel_fd` (-1: none).
 Io WaitIo(const Worker& w, short events, Clock::time_point deadline, int cancel_fd) {
@@ -162,7 +163,7 @@ Io RecvFrame(const Worker& w, std::string* body, Clock::time_point deadline, int
   }
   uint64_t size = 0;
   for (size_t i = 0; i < kFrameHeaderSize; i++) size |= uint64_t{header[i]} << (8 * i);
-  if (size > kMaxFrameBody) return Io::kExited;
+  if (size > kMaxFrameBody) return Io::kBroken;
   body->resize(static_cast<size_t>(size));
   return RecvAll(w, body->data(), body->size(), deadline, cancel_fd);
 }
@@ -270,17 +271,11 @@ Result<std::string> AwaitReady(Worker* w, const std::string& dir, Clock::time_po
   if (io == Io::kExited) {
     return Status::User(what + " " + w->Reap(Clock::now() + kStopGrace) + " before it was ready (its output is above)");
   }
-  Result<Reply> reply = DecodeReply(body);
+  Result<Reply> reply = io == Io::kBroken ? Status::Internal("a frame too long") : DecodeReply(body);
   if (!reply.ok()) return Status::User(what + " sent a malformed ready frame: " + reply.status().message());
   if (reply->kind == 'E') return Status::User("python model " + dir + ": " + reply->message);
   if (reply->kind != 'R') return Status::User(what + " sent a reply before it was ready");
   return reply->message;
-}
-
-std::string ShapeText(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); i++) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 // Checks one input against its signature entry (nullptr: undeclared, allowed
@@ -295,8 +290,8 @@ Status CheckInput(const Tensor& t, const TensorSpec* spec) {
     shape_ok = spec->shape[i] < 0 || spec->shape[i] == t.shape[i];
   }
   if (!shape_ok) {
-    return Status::User("input '" + t.name + "' has shape " + ShapeText(t.shape) + ", the signature says " +
-                        ShapeText(spec->shape));
+    return Status::User("input '" + t.name + "' has shape " + ShapeString(t.shape) + ", the signature says " +
+                        ShapeString(spec->shape));
   }
   if (t.shape.empty() || t.shape.size() > 255) {
     return Status::User("input '" + t.name + "' needs a shape of rank 1 to 255 (rows first)");
@@ -501,12 +496,12 @@ Status PythonModel::Predict(const std::vector<Tensor>& inputs, std::vector<Tenso
     return Status::Remote("python predict took longer than " + std::to_string(timeout_.count()) + " ms: " + who +
                           " was killed and is being replaced");
   }
-  if (io != Io::kReady) {
+  if (io == Io::kExited) {
     std::string end = w->Reap(Clock::now() + kStopGrace);
     Retire(std::move(w));
     return Status::Internal(who + " " + end + " during predict (it is being replaced)");
   }
-  Result<Reply> reply = DecodeReply(body);
+  Result<Reply> reply = io == Io::kBroken ? Status::Internal("a frame too long") : DecodeReply(body);
   if (!reply.ok() || (reply->kind != 'O' && reply->kind != 'E')) {
     w->Reap(Clock::now());
     Retire(std::move(w));
@@ -525,6 +520,10 @@ Status PythonModel::Predict(const std::vector<Tensor>& inputs, std::vector<Tenso
 Result<std::unique_ptr<Model>> LoadPythonModel(const ModelSpec& spec) {
   ASSIGN_OR_RETURN(std::string python, FindPython(spec));
   if (spec.python_module.empty()) return Status::User(spec.dir + "/model.yaml: python.module is missing");
+  struct stat st;
+  if (::stat(spec.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::User("python model " + spec.dir + ": not a folder");
+  }
   for (const TensorSpec& o : spec.outputs) {
     if (!o.datatype.empty() && DatatypeCode(o.datatype) == 0) {
       return Status::User(spec.dir + "/model.yaml: output '" + o.name + "' has unknown datatype '" + o.datatype + "'");

@@ -5,7 +5,7 @@ namespace forja::runtime {
 // Kept free of per-element python work on the fixed-size datatypes: inputs are
 // np.frombuffer views of the received frame, outputs are sent with tobytes().
 const char* const kPythonWorkerProgram = R"PY(
-import importlib, importlib.util, inspect, os, socket, struct, sys, traceback
+import faulthandler, importlib, importlib.util, inspect, os, socket, struct, sys, traceback
 
 WORKER, PACKAGE, MODULE, FUNCTION = sys.argv[1:5]
 OUTPUTS = list(zip(sys.argv[5::2], sys.argv[6::2]))  # (name, datatype or "")
@@ -40,6 +40,7 @@ class Prefixed:
 
 
 sys.stdout = sys.stderr = Prefixed()
+faulthandler.enable()  # a crash in C code prints the python stack before the worker dies
 SOCK = socket.socket(fileno=3)
 U16, U32, U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
 NAMES = [None, "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32",
