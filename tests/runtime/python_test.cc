@@ -389,6 +389,31 @@ TEST(PythonRuntime, LoadFailuresSayWhatAndWhere) {
   EXPECT_NE(missing.status().message().find("FORJA_PYTHON"), std::string::npos);
 }
 
+TEST(PythonRuntime, EverythingPrintedIsPrefixedOnStderr) {
+  SKIP_WITHOUT_PYTHON();
+  TempDir d;
+  Write(d.path() + "/predict.py",
+        "import os\n"
+        "print('from print')\n"
+        "os.write(1, b'from fd 1\\n')\n"
+        "os.write(2, b'two\\nlines\\n')\n"
+        "os.write(2, b'no newline')\n"
+        "def predict(batch):\n"
+        "    return batch['x'][:, 0]\n");
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  {
+    auto model = LoadOrDie(Spec(d.path(), kX, {{"y", "FP32", {-1}}}));
+    ASSERT_NE(model, nullptr);
+  }  // what the workers printed is all copied by the end of destruction
+  std::string out = testing::internal::GetCapturedStdout();
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out, "");
+  for (const char* line : {"from print", "from fd 1", "two", "lines", "no newline"}) {
+    EXPECT_NE(err.find(std::string("[python worker 1] ") + line + "\n"), std::string::npos) << line << " in " << err;
+  }
+}
+
 TEST(PythonRuntime, ManyThreadsShareTwoWorkers) {
   SKIP_WITHOUT_PYTHON();
   TempDir d;

@@ -23,6 +23,7 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/runtime/python_frame.h"
+#include "forja/runtime/python_output.h"
 #include "forja/runtime/python_worker.h"
 
 extern char** environ;
@@ -207,13 +208,18 @@ Result<Fd> HighFd(Fd fd) {
 }
 
 // Starts worker `number`: the python program with its socket as fd 3, stdin
-// /dev/null, stdout onto our stderr, in the package folder and its own group.
-Result<std::unique_ptr<Worker>> SpawnWorker(const WorkerConfig& c, int number) {
-  int sv[2];
+// /dev/null, stdout and stderr into a pipe `pump` reads, in the package folder
+// and its own process group.
+Result<std::unique_ptr<Worker>> SpawnWorker(const WorkerConfig& c, int number, OutputPump* pump) {
+  int sv[2], out[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return Status::FromErrno("socketpair", errno);
   Fd ours(sv[0]);
   ASSIGN_OR_RETURN(Fd theirs, HighFd(Fd(sv[1])));
   if (::fcntl(ours.get(), F_SETFL, O_NONBLOCK) != 0) return Status::FromErrno("fcntl", errno);
+  if (::pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0) return Status::FromErrno("pipe", errno);
+  Fd output(out[0]);
+  ASSIGN_OR_RETURN(Fd output_w, HighFd(Fd(out[1])));
+  if (::fcntl(output_w.get(), F_SETFL, 0) != 0) return Status::FromErrno("fcntl", errno);  // blocking for the child
 
   std::vector<std::string> argv = {c.python, "-B", "-c", kPythonWorkerProgram, std::to_string(number),
                                    c.dir,    c.module, c.function};
@@ -230,7 +236,8 @@ Result<std::unique_ptr<Worker>> SpawnWorker(const WorkerConfig& c, int number) {
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, 2, 1);  // user code printing to fd 1 stays out of forja's stdout
+  posix_spawn_file_actions_adddup2(&fa, output_w.get(), 1);  // never onto forja's stdout
+  posix_spawn_file_actions_adddup2(&fa, output_w.get(), 2);
   posix_spawn_file_actions_adddup2(&fa, theirs.get(), 3);
   posix_spawn_file_actions_addchdir_np(&fa, c.dir.c_str());
   // Its own group: a timeout kills whatever the model started, and a Ctrl-C at
@@ -248,6 +255,7 @@ Result<std::unique_ptr<Worker>> SpawnWorker(const WorkerConfig& c, int number) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::User("cannot run " + c.python + ": " + std::strerror(rc));
+  pump->Add(std::move(output), number);
 
   auto w = std::make_unique<Worker>();
   w->number = number;
@@ -326,6 +334,7 @@ class PythonModel final : public Model {
   const std::vector<TensorSpec> inputs_, outputs_;
   const std::chrono::milliseconds timeout_;
   std::string description_;
+  std::unique_ptr<OutputPump> pump_;  // first of the members that change: destroyed after the workers
 
   std::mutex mu_;
   std::condition_variable idle_cv_;     // a worker was given back
@@ -339,13 +348,14 @@ class PythonModel final : public Model {
 };
 
 Status PythonModel::Start(int workers) {
+  ASSIGN_OR_RETURN(pump_, OutputPump::Start());
   int fd = ::eventfd(0, EFD_CLOEXEC);
   if (fd < 0) return Status::FromErrno("eventfd", errno);
   stop_fd_ = Fd(fd);
   // All spawned first: they import in parallel.
   std::vector<std::unique_ptr<Worker>> started;
   for (int i = 0; i < workers; i++) {
-    ASSIGN_OR_RETURN(auto w, SpawnWorker(config_, next_number_++));
+    ASSIGN_OR_RETURN(auto w, SpawnWorker(config_, next_number_++, pump_.get()));
     started.push_back(std::move(w));
   }
   auto deadline = Clock::now() + kStartTimeout;
@@ -389,7 +399,7 @@ void PythonModel::RespawnLoop() {
     int number = next_number_++;
     lock.unlock();
     Result<std::string> ready = Status::Ok();
-    Result<std::unique_ptr<Worker>> w = SpawnWorker(config_, number);
+    Result<std::unique_ptr<Worker>> w = SpawnWorker(config_, number, pump_.get());
     if (w.ok()) ready = AwaitReady(w->get(), config_.dir, Clock::now() + kStartTimeout, stop_fd_.get());
     lock.lock();
     if (stopping_) return;

@@ -11,35 +11,7 @@ WORKER, PACKAGE, MODULE, FUNCTION = sys.argv[1:5]
 OUTPUTS = list(zip(sys.argv[5::2], sys.argv[6::2]))  # (name, datatype or "")
 
 
-class Prefixed:
-    """Line-buffered text stream onto fd 2 with the worker's prefix."""
-
-    def __init__(self):
-        self.prefix = "[python worker %s] " % WORKER
-        self.partial = ""
-        self.encoding = "utf-8"
-        self.errors = "replace"
-
-    def write(self, s):
-        lines = (self.partial + s).split("\n")
-        self.partial = lines.pop()
-        if lines:
-            text = "".join(self.prefix + line + "\n" for line in lines)
-            os.write(2, text.encode("utf-8", "replace"))
-        return len(s)
-
-    def flush(self):
-        if self.partial:
-            self.write("\n")
-
-    def fileno(self):
-        return 2
-
-    def isatty(self):
-        return False
-
-
-sys.stdout = sys.stderr = Prefixed()
+sys.stdout = sys.stderr  # fd 1 and 2 are one pipe anyway; print() must not block-buffer
 faulthandler.enable()  # a crash in C code prints the python stack before the worker dies
 SOCK = socket.socket(fileno=3)
 U16, U32, U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
