@@ -1,0 +1,141 @@
+// forja.yaml's serving section:
+//
+//   serving:
+//     max_batch_size: 64          # these five apply to every model...
+//     max_queue_delay_us: 500
+//     max_queue: 1024
+//     workers: 1
+//     max_rows: 65536             # rows per request (413 beyond)
+//     max_body_mb: 64
+//     poll_interval: 10           # seconds between registry checks
+//     models:                     # ...unless set per model
+//       churn: {max_batch_size: 128, workers: 2}
+//     prediction_log: {sample: 0.1, shadow_sample: 1, rotate_mb: 64}
+#include <yaml-cpp/yaml.h>
+
+#include "forja/core/fs.h"
+#include "forja/serve/serve.h"
+
+namespace forja::serve {
+
+namespace {
+
+struct Reader {
+  std::string file;
+
+  Status Error(const YAML::Node& n, const std::string& field, const std::string& what) const {
+    return Status::User(file + ":" + std::to_string(n.Mark().line + 1) + ": serving." + field + ": " + what);
+  }
+
+  Status Number(const YAML::Node& n, const std::string& field, double lo, double hi, double* out) const {
+    if (!n.IsScalar()) return Error(n, field, "must be a number");
+    try {
+      double v = n.as<double>();
+      if (!(v >= lo && v <= hi)) return Error(n, field, "must be between " + Fmt(lo) + " and " + Fmt(hi));
+      *out = v;
+    } catch (const YAML::Exception&) {
+      return Error(n, field, "'" + n.Scalar() + "' is not a number");
+    }
+    return Status::Ok();
+  }
+
+  template <typename T>
+  Status Int(const YAML::Node& n, const std::string& field, double lo, double hi, T* out) const {
+    double v = 0;
+    RETURN_IF_ERROR(Number(n, field, lo, hi, &v));
+    if (v != static_cast<double>(static_cast<int64_t>(v))) return Error(n, field, "must be a whole number");
+    *out = static_cast<T>(v);
+    return Status::Ok();
+  }
+
+  static std::string Fmt(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+  }
+
+  // A batching key of a mapping; false when the key is not one.
+  Result<bool> Batching(const std::string& key, const YAML::Node& v, const std::string& field, BatchOptions* b) const {
+    if (key == "max_batch_size") RETURN_IF_ERROR(Int(v, field, 1, 1 << 20, &b->max_batch_size));
+    else if (key == "max_queue_delay_us") RETURN_IF_ERROR(Int(v, field, 0, 10e6, &b->max_queue_delay_us));
+    else if (key == "max_queue") RETURN_IF_ERROR(Int(v, field, 1, 1 << 30, &b->max_queue));
+    else if (key == "workers") RETURN_IF_ERROR(Int(v, field, 1, 256, &b->workers));
+    else return false;
+    return true;
+  }
+};
+
+}  // namespace
+
+Status LoadServingConfig(const std::string& path, ServeConfig* cfg) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return Status::Ok();  // no forja.yaml: defaults
+  Reader r{path};
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::ParserException& e) {
+    return Status::User(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (!root.IsMap() || !root["serving"]) return Status::Ok();
+  YAML::Node s = root["serving"];
+  if (s.IsNull()) return Status::Ok();
+  if (!s.IsMap()) return Status::User(path + ":" + std::to_string(s.Mark().line + 1) + ": serving: must be a mapping");
+  // Model entries start from the top-level batching values, whatever the key order.
+  for (auto kv : s) {
+    std::string key = kv.first.Scalar();
+    ASSIGN_OR_RETURN(bool batching, r.Batching(key, kv.second, key, &cfg->batching));
+    (void)batching;
+  }
+  for (auto kv : s) {
+    std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "max_batch_size" || key == "max_queue_delay_us" || key == "max_queue" || key == "workers") continue;
+    if (key == "max_rows") {
+      RETURN_IF_ERROR(r.Int(v, key, 1, 1e9, &cfg->max_rows));
+    } else if (key == "max_body_mb") {
+      double mb = 0;
+      RETURN_IF_ERROR(r.Number(v, key, 0.001, 1 << 20, &mb));
+      cfg->max_body_bytes = static_cast<size_t>(mb * (1 << 20));
+    } else if (key == "poll_interval") {
+      RETURN_IF_ERROR(r.Number(v, key, 0, 86400, &cfg->poll_interval_s));
+    } else if (key == "models") {
+      if (!v.IsMap()) return r.Error(v, key, "must map model names to their settings");
+      for (auto m : v) {
+        std::string name = m.first.Scalar();
+        BatchOptions b = cfg->batching;
+        if (!m.second.IsMap()) return r.Error(m.second, "models." + name, "must be a mapping");
+        for (auto f : m.second) {
+          std::string field = "models." + name + "." + f.first.Scalar();
+          ASSIGN_OR_RETURN(bool known, r.Batching(f.first.Scalar(), f.second, field, &b));
+          if (!known)
+            return r.Error(f.first, field, "unknown setting (max_batch_size, max_queue_delay_us, max_queue, workers)");
+        }
+        cfg->models[name] = b;
+      }
+    } else if (key == "prediction_log") {
+      if (!v.IsMap()) return r.Error(v, key, "must be a mapping");
+      for (auto f : v) {
+        std::string k = f.first.Scalar(), field = "prediction_log." + k;
+        if (k == "sample") {
+          RETURN_IF_ERROR(r.Number(f.second, field, 0, 1, &cfg->log.sample));
+        } else if (k == "shadow_sample") {
+          RETURN_IF_ERROR(r.Number(f.second, field, 0, 1, &cfg->log.shadow_sample));
+        } else if (k == "rotate_mb") {
+          double mb = 0;
+          RETURN_IF_ERROR(r.Number(f.second, field, 0.001, 1 << 20, &mb));
+          cfg->log.rotate_bytes = static_cast<size_t>(mb * (1 << 20));
+        } else {
+          return r.Error(f.first, field, "unknown setting (sample, shadow_sample, rotate_mb)");
+        }
+      }
+    } else {
+      return r.Error(kv.first, key,
+                     "unknown setting (max_batch_size, max_queue_delay_us, max_queue, workers, max_rows, max_body_mb, "
+                     "poll_interval, models, prediction_log)");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace forja::serve

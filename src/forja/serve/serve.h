@@ -1,0 +1,96 @@
+// forja serve: the model server. Speaks the Open Inference Protocol v2 REST API
+// (with the binary tensor data extension) and MLflow's scoring protocol, batches
+// concurrent requests per model version (batcher.h), follows registry references
+// and switches versions without failing a request, splits traffic between
+// versions, copies it to a shadow model, logs a sample of predictions
+// (prediction_log.h), and exports Prometheus metrics.
+//
+// A served model is a name (what clients put in /v2/models/{name}); it has one or
+// more routes (a reference each, with a weight) and at most one shadow. Each route
+// holds the version loaded now behind a shared_ptr that the poller swaps.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "forja/core/status.h"
+#include "forja/runtime/model.h"
+#include "forja/serve/batcher.h"
+#include "forja/serve/prediction_log.h"
+
+namespace forja::serve {
+
+// What a reference names now.
+struct Resolved {
+  std::string name;     // the served model's name
+  std::string version;  // "3" (a folder: "1")
+  std::string dir;      // the package folder, checked out and verified
+  std::string key;      // changes when the reference points elsewhere (the package hash)
+  bool moving = false;  // an alias or a stage: worth polling
+};
+
+class Resolver {
+ public:
+  virtual ~Resolver() = default;
+  virtual Result<Resolved> Resolve(const std::string& ref) = 0;
+};
+
+// Package folders only (no registry).
+std::unique_ptr<Resolver> FolderResolver();
+
+using Loader = std::function<Result<std::unique_ptr<runtime::Model>>(const runtime::ModelSpec&)>;
+
+struct Target {
+  std::string ref;
+  int weight = 100;
+  bool shadow = false;
+};
+
+struct ServeConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int io_threads = 0;  // 0: one per core
+  std::vector<Target> targets;
+  BatchOptions batching;                        // every model's, unless...
+  std::map<std::string, BatchOptions> models;   // ...set per model name
+  int64_t max_rows = 65536;                     // rows per request; beyond: 413
+  size_t max_body_bytes = 64u << 20;            // 413
+  size_t max_header_bytes = 16u << 10;          // 431
+  int header_timeout_ms = 10000;                // slow clients: 408
+  int body_timeout_ms = 30000;
+  int idle_timeout_ms = 60000;
+  double poll_interval_s = 10;                  // registry polling; 0: never
+  PredictionLogOptions log;
+  bool access_log = false;
+  int drain_ms = 10000;                         // graceful shutdown
+};
+
+// Reads forja.yaml's `serving:` section into cfg (absent: nothing changes).
+// Errors name "forja.yaml:<line>: serving.<field>: <what>".
+Status LoadServingConfig(const std::string& path, ServeConfig* cfg);
+
+class ModelServer {
+ public:
+  // Resolves and loads every target (a failure is an error: nothing is served
+  // half), then listens.
+  static Result<std::unique_ptr<ModelServer>> Start(ServeConfig cfg, std::unique_ptr<Resolver> resolver, Loader loader);
+  ~ModelServer();
+  int port() const;
+  // One line per loaded version: "churn/3 (churn@production, xgboost ...)".
+  std::vector<std::string> Loaded() const;
+  // Resolves moving references now and switches where they moved (the poller's work).
+  void PollOnce();
+  // Stops accepting, answers what is in flight, stops the batchers.
+  void Shutdown();
+
+  struct Impl;
+
+ private:
+  explicit ModelServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace forja::serve

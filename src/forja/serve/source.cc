@@ -1,0 +1,124 @@
+#include "forja/serve/source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "forja/cas/cache.h"
+#include "forja/cas/manifest.h"
+#include "forja/core/fs.h"
+#include "forja/core/path.h"
+#include "forja/data/data.h"
+#include "forja/data/workspace.h"
+#include "forja/registry/registry.h"
+
+namespace forja::serve {
+
+namespace {
+
+bool IsPackageFolder(const std::string& ref) {
+  struct stat st;
+  return ::stat((ref + "/model.yaml").c_str(), &st) == 0;
+}
+
+// Each checked-out file against its manifest entry: a package is served only as registered.
+Status VerifyCheckout(const std::vector<ManifestEntry>& entries, const std::string& dir) {
+  for (const auto& e : entries) {
+    std::string path = JoinPath(dir, e.path);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno("verifying " + path, errno);
+    auto oid = HashFd(fd, path);
+    ::close(fd);
+    if (!oid.ok()) return oid.status();
+    if (!(*oid == e.oid)) return Status::Corrupt(path + " does not match its hash sha256:" + e.oid.Hex() + " in the package");
+  }
+  return Status::Ok();
+}
+
+class Registry : public Resolver {
+ public:
+  explicit Registry(RegistrySource s) : s_(std::move(s)), folders_(FolderResolver()) {}
+
+  Result<Resolved> Resolve(const std::string& text) override {
+    if (IsPackageFolder(text) || (text.find('/') == std::string::npos && text.find('@') == std::string::npos))
+      return folders_->Resolve(text);
+    std::lock_guard<std::mutex> lock(mu_);  // the store's connection is not shared between threads
+    ASSIGN_OR_RETURN(registry::ModelRef ref, registry::ParseModelRef(text));
+    ASSIGN_OR_RETURN(meta::ModelVersion v, registry::ResolveRef(*s_.store, ref));
+    if (v.package_hash.size() < 8 || v.package_hash.compare(0, 7, "sha256:") != 0)
+      return Status::User(text + " (version " + std::to_string(v.version) + ") was registered without a forja package");
+    auto manifest = Oid::FromHex(v.package_hash.substr(7));
+    if (!manifest) return Status::Corrupt(text + ": bad package hash " + v.package_hash);
+    Resolved r;
+    r.name = v.name;
+    r.version = std::to_string(v.version);
+    r.key = v.package_hash + "#" + r.version;
+    r.moving = ref.version == 0;
+    r.dir = s_.checkout_root + "/" + manifest->Hex();
+    if (!IsPackageFolder(r.dir)) RETURN_IF_ERROR(Checkout(*manifest, text, r.dir));
+    return r;
+  }
+
+ private:
+  Status Fill(const Oid& manifest, const std::string& text) {
+    Cache& cache = *s_.cache;
+    auto missing = [&]() -> bool {
+      if (!cache.Has(manifest)) return true;
+      auto objects = registry::PackageObjects(cache, manifest);
+      if (!objects.ok()) return true;
+      for (const auto& [o, size] : *objects)
+        if (!cache.Has(o)) return true;
+      return false;
+    };
+    if (!missing()) return Status::Ok();
+    if (s_.download) {
+      RETURN_IF_ERROR(s_.download(cache, {manifest}));
+      ASSIGN_OR_RETURN(auto objects, registry::PackageObjects(cache, manifest));
+      std::vector<Oid> oids;
+      for (const auto& [o, size] : objects) oids.push_back(o);
+      return s_.download(cache, oids);
+    }
+    if (s_.workspace && !s_.workspace->config().remotes.empty()) {
+      Tracked t;
+      t.rel = "model " + text;
+      t.pointer.is_dir = true;
+      t.pointer.oid = manifest;
+      auto r = FetchTracked(*s_.workspace, {t}, "", 0);
+      return r.ok() ? Status::Ok() : r.status();
+    }
+    return Status::NotFound("the package of " + text + " (sha256:" + manifest.Hex().substr(0, 12) +
+                            "…) is not in the cache and no remote is configured");
+  }
+
+  // Into a temp folder, verified, then renamed into place: a folder under its hash is whole.
+  Status Checkout(const Oid& manifest, const std::string& text, const std::string& dir) {
+    RETURN_IF_ERROR(Fill(manifest, text));
+    RETURN_IF_ERROR(MakeDirs(s_.checkout_root));
+    std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+    (void)RemoveTree(tmp);
+    RETURN_IF_ERROR(registry::CheckoutPackage(*s_.cache, manifest, tmp));
+    ASSIGN_OR_RETURN(std::string text_manifest, s_.cache->Read(manifest));
+    ASSIGN_OR_RETURN(auto entries, ParseManifest(text_manifest, "package " + manifest.Hex().substr(0, 12)));
+    Status st = VerifyCheckout(entries, tmp);
+    if (!st.ok()) {
+      (void)RemoveTree(tmp);
+      return st;
+    }
+    if (::rename(tmp.c_str(), dir.c_str()) != 0 && !IsPackageFolder(dir)) return Status::FromErrno("renaming " + tmp, errno);
+    (void)RemoveTree(tmp);
+    return Status::Ok();
+  }
+
+  RegistrySource s_;
+  std::unique_ptr<Resolver> folders_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+std::unique_ptr<Resolver> RegistryResolver(RegistrySource source) { return std::make_unique<Registry>(std::move(source)); }
+
+}  // namespace forja::serve

@@ -1,0 +1,35 @@
+// Model references for forja serve: a package folder, or NAME/VERSION, NAME@ALIAS,
+// NAME@production resolved through the registry. A registry version's package is
+// taken from the object cache (fetched from the workspace's default remote, or
+// through `download`, when objects are missing), checked out into its own folder
+// named by the package hash, and every file verified against its hash.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "forja/core/sha256.h"
+#include "forja/meta/store.h"
+#include "forja/serve/serve.h"
+
+namespace forja {
+class Cache;
+class Workspace;
+}  // namespace forja
+
+namespace forja::serve {
+
+struct RegistrySource {
+  std::unique_ptr<meta::MetaStore> store;
+  Cache* cache = nullptr;        // where packages are
+  Workspace* workspace = nullptr;  // optional: its default remote fills the cache
+  // Optional: fetches objects into the cache another way (from a forja server).
+  std::function<Status(Cache&, const std::vector<Oid>&)> download;
+  std::string checkout_root;     // packages are checked out under it, one folder per hash
+};
+
+std::unique_ptr<Resolver> RegistryResolver(RegistrySource source);
+
+}  // namespace forja::serve

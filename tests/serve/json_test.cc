@@ -1,0 +1,75 @@
+#include "forja/serve/json.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace forja::serve {
+namespace {
+
+TEST(JsonTest, ParsesNestedValues) {
+  JsonDoc d;
+  std::string text = R"( {"a": [1, -2.5e3, true, false, null], "b": {"c": "x\"y\u00e9\ud83d\ude00"}, "e": []} )";
+  ASSERT_TRUE(d.Parse(text).ok());
+  const JsonNode* a = d.Find(d.root(), "a");
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->kind, JsonNode::kArray);
+  EXPECT_EQ(a->count, 5u);
+  const JsonNode* x = d.First(*a);
+  int64_t i = 0;
+  ASSERT_TRUE(JsonInt(*x, &i));
+  EXPECT_EQ(i, 1);
+  x = d.Next(*x);
+  double v = 0;
+  ASSERT_TRUE(JsonDouble(*x, &v));
+  EXPECT_EQ(v, -2500);
+  EXPECT_TRUE(JsonInt(*x, &i));  // -2.5e3 is whole
+  EXPECT_EQ(i, -2500);
+  EXPECT_EQ(d.Next(*x)->kind, JsonNode::kTrue);
+  const JsonNode* c = d.Find(*d.Find(d.root(), "b"), "c");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(JsonString(*c), "x\"y\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(d.Find(d.root(), "e")->count, 0u);
+  EXPECT_EQ(d.Find(d.root(), "zz"), nullptr);
+}
+
+TEST(JsonTest, RefusesMalformedText) {
+  JsonDoc d;
+  for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "01", "1.", "-", "1e", "\"abc", "\"\\x\"", "tru",
+                          "[1] 2", "{\"a\":\"\x01\"}", "\"\\u12g4\"", "nul"}) {
+    Status st = d.Parse(bad);
+    EXPECT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find("malformed JSON at byte"), std::string::npos) << st.message();
+  }
+  std::string deep(100, '[');
+  EXPECT_FALSE(d.Parse(deep + std::string(100, ']')).ok());
+}
+
+TEST(JsonTest, NumbersOutOfRange) {
+  JsonDoc d;
+  ASSERT_TRUE(d.Parse("[1e999, 3.5, 18446744073709551615, -1]").ok());
+  const JsonNode* x = d.First(d.root());
+  double v;
+  EXPECT_FALSE(JsonDouble(*x, &v));
+  int64_t i;
+  EXPECT_FALSE(JsonInt(*d.Next(*x), &i));
+  uint64_t u;
+  EXPECT_TRUE(JsonUint(*d.Next(*d.Next(*x)), &u));
+  EXPECT_EQ(u, 18446744073709551615ull);
+  EXPECT_FALSE(JsonUint(*d.Next(*d.Next(*d.Next(*x))), &u));
+}
+
+TEST(JsonTest, WritesShortestFloatsAndEscapes) {
+  std::string s;
+  AppendFloat(&s, 0.1f);
+  s += ' ';
+  AppendDouble(&s, 1e300);
+  s += ' ';
+  AppendFloat(&s, NAN);
+  s += ' ';
+  AppendJsonString(&s, "a\"\\\n\x01");
+  EXPECT_EQ(s, "0.1 1e+300 null \"a\\\"\\\\\\u000a\\u0001\"");
+}
+
+}  // namespace
+}  // namespace forja::serve
