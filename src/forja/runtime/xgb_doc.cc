@@ -222,7 +222,7 @@ class JsonParser {
       ++pos_;
       Value member;
       RETURN_IF_ERROR(ParseValue(&member, depth + 1));
-      v->members.emplace_back(std::move(key), std::move(member));
+      v->members.push_back(Member{std::move(key), std::move(member)});
       RETURN_IF_ERROR(AfterElement('}', &done));
     }
     return Status::Ok();
@@ -393,7 +393,7 @@ class UbjParser {
         RETURN_IF_ERROR(ParseValue(&elem, depth + 1));
       }
       if (object) {
-        v->members.emplace_back(std::move(key), std::move(elem));
+        v->members.push_back(Member{std::move(key), std::move(elem)});
       } else {
         Append(v, std::move(elem));
       }

@@ -8,12 +8,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "forja/core/status.h"
 
 namespace forja::runtime::xgb {
+
+struct Member;
 
 struct Value {
   enum Kind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -26,13 +27,18 @@ struct Value {
   std::vector<Value> items;
   std::vector<double> nums;
   std::vector<float> nums_f;
-  std::vector<std::pair<std::string, Value>> members;  // kObject, in file order
+  std::vector<Member> members;  // kObject, in file order
 
   // The member `key` of an object, or null when absent or this is no object.
   const Value* Find(std::string_view key) const;
   // Elements of an array (either form).
   size_t Size() const { return items.empty() ? nums.size() : items.size(); }
   bool IsNumeric() const { return kind == kArray && items.empty(); }
+};
+
+struct Member {
+  std::string key;
+  Value value;
 };
 
 // Parse errors read "invalid JSON at byte 17: expected ':'" (no file name: the caller adds it).

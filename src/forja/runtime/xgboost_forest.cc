@@ -244,7 +244,27 @@ class XgboostLoader {
       float weight = weight_drop != nullptr ? weight_drop->nums_f[t] : 1.0f;
       RETURN_IF_ERROR(AddTree(trees->items[t], t, static_cast<uint32_t>(group), weight));
     }
+    PlanTreeRuns();
     return Status::Ok();
+  }
+
+  // Marks the runs of kTreeLanes trees that a single row walks together.
+  void PlanTreeRuns() {
+    auto& trees = f_->trees_;
+    for (size_t t = 0; t + XgboostForest::kTreeLanes <= trees.size();) {
+      uint32_t depth = 0;
+      bool lockstep = true;
+      for (size_t j = t; j < t + XgboostForest::kTreeLanes; ++j) {
+        lockstep = lockstep && !trees[j].generic;
+        depth = std::max(depth, trees[j].depth);
+      }
+      if (!lockstep) {
+        ++t;
+        continue;
+      }
+      trees[t].run_depth = std::max<uint32_t>(depth, 1);
+      t += XgboostForest::kTreeLanes;
+    }
   }
 
   // xgboost 3.1+ can store a category encoder (string categories from pandas); a model
@@ -347,7 +367,7 @@ class XgboostLoader {
     std::vector<uint32_t> depth{0};
     std::vector<bool> seen(n, false);
     seen[0] = true;
-    XgboostForest::Tree tree{base, 0, group, false};
+    XgboostForest::Tree tree{base, 0, group, false, 0};
     for (size_t i = 0; i < order.size(); ++i) {
       uint32_t id = order[i];
       auto self = static_cast<uint32_t>(base + i);
@@ -446,6 +466,17 @@ constexpr size_t kLanes = 8;
 // tree is walked for them.
 constexpr size_t kBlockRows = 64;
 
+// kLanes rows through one tree in lockstep, tree.depth steps each (a leaf steps to
+// itself), adding each row's leaf to margins[row * groups].
+inline void WalkLanes(const Node* nodes, const XgboostForest::Tree& tree, const float* rows, size_t stride,
+                      float* margins, size_t groups) {
+  uint32_t idx[kLanes];
+  for (size_t j = 0; j < kLanes; ++j) idx[j] = tree.root;
+  for (uint32_t d = 0; d < tree.depth; ++d)
+    for (size_t j = 0; j < kLanes; ++j) idx[j] = Step(nodes, idx[j], rows + j * stride);
+  for (size_t j = 0; j < kLanes; ++j) margins[j * groups] += nodes[idx[j]].leaf;
+}
+
 }  // namespace
 
 uint32_t XgboostForest::WalkGeneric(const Tree& tree, const float* row) const {
@@ -475,24 +506,42 @@ uint32_t XgboostForest::WalkGeneric(const Tree& tree, const float* row) const {
 void XgboostForest::AddTrees(const float* rows, size_t n, size_t stride, float* margins) const {
   const Node* nodes = nodes_.data();
   const size_t groups = num_groups_;
-  for (const Tree& tree : trees_) {
-    if (tree.generic) {
-      for (size_t r = 0; r < n; ++r)
-        margins[r * groups + tree.group] += nodes[WalkGeneric(tree, rows + r * stride)].leaf;
+  const size_t full = n - n % kLanes;  // rows walked kLanes at a time through each tree
+  if (full > 0) {
+    for (const Tree& tree : trees_) {
+      float* m = margins + tree.group;
+      if (tree.generic) {
+        for (size_t r = 0; r < full; ++r) m[r * groups] += nodes[WalkGeneric(tree, rows + r * stride)].leaf;
+        continue;
+      }
+      for (size_t r = 0; r < full; r += kLanes) WalkLanes(nodes, tree, rows + r * stride, stride, m + r * groups, groups);
+    }
+  }
+  for (size_t r = full; r < n; ++r) AddTreesOneRow(rows + r * stride, margins + r * groups);
+}
+
+// A lone row walks kTreeLanes trees at once instead; the leaves are still added in tree order.
+void XgboostForest::AddTreesOneRow(const float* row, float* margins) const {
+  const Node* nodes = nodes_.data();
+  for (size_t t = 0; t < trees_.size();) {
+    const Tree& tree = trees_[t];
+    if (tree.run_depth != 0) {
+      uint32_t idx[kTreeLanes];
+      for (size_t j = 0; j < kTreeLanes; ++j) idx[j] = trees_[t + j].root;
+      for (uint32_t d = 0; d < tree.run_depth; ++d)
+        for (size_t j = 0; j < kTreeLanes; ++j) idx[j] = Step(nodes, idx[j], row);
+      for (size_t j = 0; j < kTreeLanes; ++j) margins[trees_[t + j].group] += nodes[idx[j]].leaf;
+      t += kTreeLanes;
       continue;
     }
-    for (size_t r0 = 0; r0 < n; r0 += kLanes) {
-      size_t lanes = std::min(kLanes, n - r0);
-      uint32_t idx[kLanes];
-      const float* row[kLanes];
-      for (size_t j = 0; j < kLanes; ++j) {
-        idx[j] = tree.root;
-        row[j] = rows + (r0 + std::min(j, lanes - 1)) * stride;  // spare lanes repeat the last row
-      }
-      for (uint32_t d = 0; d < tree.depth; ++d)
-        for (size_t j = 0; j < kLanes; ++j) idx[j] = Step(nodes, idx[j], row[j]);
-      for (size_t j = 0; j < lanes; ++j) margins[(r0 + j) * groups + tree.group] += nodes[idx[j]].leaf;
+    uint32_t i = tree.root;
+    if (tree.generic) {
+      i = WalkGeneric(tree, row);
+    } else {
+      for (uint32_t d = 0; d < tree.depth; ++d) i = Step(nodes, i, row);
     }
+    margins[tree.group] += nodes[i].leaf;
+    ++t;
   }
 }
 

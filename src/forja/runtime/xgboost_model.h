@@ -63,7 +63,11 @@ class XgboostForest {
     uint32_t depth;  // steps from the root to the deepest leaf
     uint32_t group;  // the margin column it adds to
     bool generic;    // categorical splits or very deep: walked node by node
+    // Not 0 when this tree and the kTreeLanes - 1 after it are walked together for one row
+    // (none generic): their deepest.
+    uint32_t run_depth;
   };
+  static constexpr size_t kTreeLanes = 8;
   struct CatRange {
     uint32_t begin, words;  // into cat_bits_: categories going right, one bit each
   };
@@ -74,6 +78,7 @@ class XgboostForest {
   XgboostForest() = default;
 
   void AddTrees(const float* rows, size_t n, size_t stride, float* margins) const;
+  void AddTreesOneRow(const float* row, float* margins) const;
   void AddLinear(const float* rows, size_t n, size_t stride, float* margins) const;
   uint32_t WalkGeneric(const Tree& tree, const float* row) const;
 
