@@ -105,6 +105,12 @@ uint8_t DatatypeCode(const std::string& datatype) {
 
 const char* DatatypeName(uint8_t code) { return code < kCodes ? kDatatypeNames[code] : nullptr; }
 
+std::string FrameHeader(uint64_t size) {
+  std::string h;
+  Put<uint64_t>(&h, size);
+  return h;
+}
+
 std::string EncodePredictFrame(const std::vector<const Tensor*>& tensors) {
   size_t size = kFrameHeaderSize + 5;
   for (const Tensor* t : tensors) size += 2 + t->name.size() + 2 + 8 * t->shape.size() + 8 + 7 + t->data.size();
@@ -114,8 +120,7 @@ std::string EncodePredictFrame(const std::vector<const Tensor*>& tensors) {
   Put<uint8_t>(&out, 'P');
   Put<uint32_t>(&out, static_cast<uint32_t>(tensors.size()));
   for (const Tensor* t : tensors) PutTensor(&out, kFrameHeaderSize, *t);
-  uint64_t body = out.size() - kFrameHeaderSize;
-  for (size_t i = 0; i < 8; i++) out[i] = static_cast<char>(body >> (8 * i));
+  out.replace(0, kFrameHeaderSize, FrameHeader(out.size() - kFrameHeaderSize));
   return out;
 }
 

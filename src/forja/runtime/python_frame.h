@@ -34,6 +34,10 @@ constexpr uint64_t kMaxFrameBody = uint64_t{4} << 30;
 uint8_t DatatypeCode(const std::string& datatype);
 const char* DatatypeName(uint8_t code);  // nullptr for an unknown code
 
+// The 8 bytes before a body of `size` bytes (also how the bootstrap receives
+// the worker's program, python_worker.h).
+std::string FrameHeader(uint64_t size);
+
 // The whole 'P' frame, header included. The tensors must have known datatypes.
 std::string EncodePredictFrame(const std::vector<const Tensor*>& tensors);
 

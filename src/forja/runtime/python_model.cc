@@ -41,6 +41,7 @@ constexpr auto kStartTimeout = std::chrono::seconds(300);
 constexpr auto kStopGrace = std::chrono::seconds(2);
 // Between two failed attempts to replace a worker.
 constexpr auto kRespawnBackoff = std::chrono::seconds(1);
+constexpr auto kMaxRespawnBackoff = std::chrono::seconds(30);
 
 // What every worker of one model is started with.
 struct WorkerConfig {
@@ -221,7 +222,7 @@ Result<std::unique_ptr<Worker>> SpawnWorker(const WorkerConfig& c, int number, O
   ASSIGN_OR_RETURN(Fd output_w, HighFd(Fd(out[1])));
   if (::fcntl(output_w.get(), F_SETFL, 0) != 0) return Status::FromErrno("fcntl", errno);  // blocking for the child
 
-  std::vector<std::string> argv = {c.python, "-B", "-c", kPythonWorkerProgram, std::to_string(number),
+  std::vector<std::string> argv = {c.python, "-B", "-c", kPythonBootstrap, std::to_string(number),
                                    c.dir,    c.module, c.function};
   for (const TensorSpec& o : c.outputs) {
     argv.push_back(o.name);
@@ -262,6 +263,9 @@ Result<std::unique_ptr<Worker>> SpawnWorker(const WorkerConfig& c, int number, O
   w->pid = pid;
   w->sock = std::move(ours);
   w->pidfd = OpenPidfd(pid);
+  // Fits in the socket's buffer; a worker that died at once is AwaitReady's to report.
+  std::string program = kPythonWorkerProgram;
+  (void)SendAll(*w, FrameHeader(program.size()) + program, Clock::now() + kStartTimeout);
   return w;
 }
 
@@ -376,8 +380,9 @@ PythonModel::~PythonModel() {
     stopping_ = true;
   }
   uint64_t one = 1;
-  if (stop_fd_.valid() && ::write(stop_fd_.get(), &one, sizeof one) < 0) {
-    // Cannot happen for an eventfd far from overflow; the join below still ends.
+  if (stop_fd_.valid()) {
+    ssize_t n = ::write(stop_fd_.get(), &one, sizeof one);  // cannot fail: the counter is 0 or 1
+    (void)n;
   }
   respawn_cv_.notify_all();
   if (respawner_.joinable()) respawner_.join();
@@ -392,25 +397,30 @@ PythonModel::~PythonModel() {
 }
 
 void PythonModel::RespawnLoop() {
+  auto backoff = kRespawnBackoff;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     respawn_cv_.wait(lock, [&] { return stopping_ || missing_ > 0; });
     if (stopping_) return;
     int number = next_number_++;
     lock.unlock();
-    Result<std::string> ready = Status::Ok();
     Result<std::unique_ptr<Worker>> w = SpawnWorker(config_, number, pump_.get());
-    if (w.ok()) ready = AwaitReady(w->get(), config_.dir, Clock::now() + kStartTimeout, stop_fd_.get());
+    Status st = w.ok() ? AwaitReady(w->get(), config_.dir, Clock::now() + kStartTimeout, stop_fd_.get()).status()
+                       : w.status();
+    if (!st.ok()) w = st;  // reaps the failed worker outside the lock
     lock.lock();
     if (stopping_) return;
-    if (w.ok() && ready.ok()) {
+    if (st.ok()) {
       missing_--;
       idle_.push_back(std::move(*w));
       idle_cv_.notify_one();
+      backoff = kRespawnBackoff;
       continue;
     }
-    LogWarn("replacing a python worker: " + (w.ok() ? ready.status() : w.status()).message());
-    respawn_cv_.wait_for(lock, kRespawnBackoff, [&] { return stopping_; });
+    // A package that stopped importing (edited, deleted) must not spin.
+    LogWarn("replacing a python worker (next try in " + std::to_string(backoff.count()) + " s): " + st.message());
+    respawn_cv_.wait_for(lock, backoff, [&] { return stopping_; });
+    backoff = std::min(backoff * 2, kMaxRespawnBackoff);
   }
 }
 

@@ -2,12 +2,23 @@
 
 namespace forja::runtime {
 
+const char* const kPythonBootstrap =
+    "import os, struct, sys\n"
+    "def _read(n):\n"
+    "    b = b''\n"
+    "    while len(b) < n:\n"
+    "        c = os.read(3, n - len(b))\n"
+    "        if not c: sys.exit(0)\n"
+    "        b += c\n"
+    "    return b\n"
+    "exec(compile(_read(struct.unpack('<Q', _read(8))[0]), 'forja-python-worker', 'exec'))\n";
+
 // Kept free of per-element python work on the fixed-size datatypes: inputs are
 // np.frombuffer views of the received frame, outputs are sent with tobytes().
 const char* const kPythonWorkerProgram = R"PY(
 import faulthandler, importlib, importlib.util, inspect, os, socket, struct, sys, traceback
 
-WORKER, PACKAGE, MODULE, FUNCTION = sys.argv[1:5]
+PACKAGE, MODULE, FUNCTION = sys.argv[2:5]  # argv[1]: the worker's number
 OUTPUTS = list(zip(sys.argv[5::2], sys.argv[6::2]))  # (name, datatype or "")
 
 
@@ -32,8 +43,8 @@ def string(s):
 
 
 def send_error(user, exc, trace=True):
-    if trace:
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    if trace:  # from the user's frames on: serve()'s own says nothing
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
         sys.stderr.flush()
     send(b"E" + bytes([0 if user else 1]) + string("%s: %s" % (type(exc).__name__, exc)))
 
