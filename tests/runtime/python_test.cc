@@ -187,6 +187,28 @@ TEST(PythonRuntime, BytesInputAndOutput) {
   EXPECT_EQ(Strings(out[1]), (std::vector<std::string>{"ABC", "", std::string("X\0Y", 3)}));
 }
 
+TEST(PythonRuntime, DottedModuleAndFunctionName) {
+  SKIP_WITHOUT_PYTHON();
+  TempDir d;
+  ASSERT_TRUE(MakeDirs(d.path() + "/serving").ok());
+  Write(d.path() + "/serving/__init__.py", "");
+  Write(d.path() + "/serving/helpers.py", "def double(a):\n    return a * 2\n");
+  Write(d.path() + "/serving/model.py",
+        "from serving.helpers import double\n"
+        "def score(batch):\n"
+        "    return double(batch['x'][:, 0])\n");
+  ModelSpec spec = Spec(d.path(), kX, {{"y", "FP32", {-1}}});
+  spec.python_module = "serving.model";
+  spec.python_function = "score";
+  spec.workers = 0;  // one per core
+  auto model = LoadOrDie(spec);
+  ASSERT_NE(model, nullptr);
+  EXPECT_NE(model->Describe().find("serving.model:score"), std::string::npos) << model->Describe();
+  std::vector<Tensor> out;
+  ASSERT_TRUE(model->Predict({Features(2, 1)}, &out).ok());
+  EXPECT_EQ(Values<float>(out[0]), (std::vector<float>{2, 6}));
+}
+
 TEST(PythonRuntime, PandasOutputAndBadOutputs) {
   SKIP_WITHOUT_PYTHON();
   TempDir d;
