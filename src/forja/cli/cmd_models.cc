@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <cstdlib>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <cstring>
 #include <unistd.h>
@@ -369,25 +370,20 @@ struct DownloadArgs {
   bool as_json = false;
 };
 
-int DoDownload(const DownloadArgs& a) {
-  auto ref = registry::ParseModelRef(a.ref);
-  if (!ref.ok()) return Fail(ref.status());
-  StoreContext ctx;
-  auto store = OpenStore(a.store, &ctx);
-  if (!store.ok()) return Fail(store.status());
-  auto v = registry::ResolveRef(**store, *ref);
-  if (!v.ok()) return Fail(v.status());
-  if (v->package_hash.empty())
-    return Fail(Status::User(a.ref + " (version " + std::to_string(v->version) + ") was registered without a forja "
-                             "package (source " + v->source + "); download it with an MLflow client"));
-  Oid manifest = *Oid::FromHex(v->package_hash.substr(7));
-  auto* rest = dynamic_cast<api::RestStore*>(store->get());
-  auto pc = OpenPackageCache(ctx, rest != nullptr);
-  if (!pc.ok()) return Fail(pc.status());
-  Cache& cache = *pc->cache;
-  if (Exists(a.dir) && !EmptyDir(a.dir))
-    return Fail(Status::Conflict(a.dir + " exists and is not empty; name a new folder"));
-  // Objects the cache lacks come from the server, or from the workspace's remote.
+// Brings the package of `v` into `dir` (new or empty) from the cache, fetching
+// what it lacks from the server (a RestStore) or the workspace's remote.
+Status FetchPackageInto(const StoreContext& ctx, meta::MetaStore& store, const meta::ModelVersion& v,
+                        const std::string& ref_text, const std::string& remote, const std::string& dir) {
+  if (v.package_hash.empty())
+    return Status::User(ref_text + " (version " + std::to_string(v.version) + ") was registered without a forja "
+                        "package (source " + v.source + "); download it with an MLflow client");
+  auto parsed = Oid::FromHex(v.package_hash.substr(7));
+  if (!parsed) return Status::Corrupt("version " + std::to_string(v.version) + " has a bad package hash " + v.package_hash);
+  Oid manifest = *parsed;
+  auto* rest = dynamic_cast<api::RestStore*>(&store);
+  ASSIGN_OR_RETURN(PackageCache pc, OpenPackageCache(ctx, rest != nullptr));
+  Cache& cache = *pc.cache;
+  if (Exists(dir) && !EmptyDir(dir)) return Status::Conflict(dir + " exists and is not empty; name a new folder");
   auto need = [&]() -> Status {
     if (!cache.Has(manifest)) return Status::NotFound("manifest");
     ASSIGN_OR_RETURN(auto objects, registry::PackageObjects(cache, manifest));
@@ -397,43 +393,86 @@ int DoDownload(const DownloadArgs& a) {
   };
   if (!need().ok()) {
     if (rest) {
-      Status st = rest->DownloadObjects(cache, {manifest});
-      if (st.ok()) {
-        auto objects = registry::PackageObjects(cache, manifest);
-        if (!objects.ok()) return Fail(objects.status());
-        std::vector<Oid> oids;
-        for (const auto& [o, size] : *objects) oids.push_back(o);
-        st = rest->DownloadObjects(cache, oids);
-      }
-      if (!st.ok()) return Fail(st);
-    } else if (pc->ws && !pc->ws->config().remotes.empty()) {
+      RETURN_IF_ERROR(rest->DownloadObjects(cache, {manifest}));
+      ASSIGN_OR_RETURN(auto objects, registry::PackageObjects(cache, manifest));
+      std::vector<Oid> oids;
+      for (const auto& [o, size] : objects) oids.push_back(o);
+      RETURN_IF_ERROR(rest->DownloadObjects(cache, oids));
+    } else if (pc.ws && !pc.ws->config().remotes.empty()) {
       Tracked t;
-      t.rel = "model " + a.ref;
+      t.rel = "model " + ref_text;
       t.pointer.is_dir = true;
       t.pointer.oid = manifest;
-      auto r = FetchTracked(*pc->ws, {t}, a.remote, 0);
-      if (!r.ok()) return Fail(r.status());
+      ASSIGN_OR_RETURN(auto fetched, FetchTracked(*pc.ws, {t}, remote, 0));
+      (void)fetched;
     } else {
-      return Fail(Status::NotFound("the package of " + a.ref + " (" + v->package_hash.substr(0, 19) +
-                                   "…) is not in this cache and no remote is configured; forja remote add NAME URL, "
-                                   "then retry"));
+      return Status::NotFound("the package of " + ref_text + " (" + v.package_hash.substr(0, 19) +
+                              "…) is not in this cache and no remote is configured; forja remote add NAME URL, "
+                              "then retry");
     }
   }
-  Status st = registry::CheckoutPackage(cache, manifest, a.dir);
+  RETURN_IF_ERROR(registry::CheckoutPackage(cache, manifest, dir));
+  auto pkg = registry::LoadPackage(dir);
+  if (!pkg.ok()) return pkg.status().Wrap("the downloaded package");
+  return Status::Ok();
+}
+
+int DoDownload(const DownloadArgs& a) {
+  auto ref = registry::ParseModelRef(a.ref);
+  if (!ref.ok()) return Fail(ref.status());
+  StoreContext ctx;
+  auto store = OpenStore(a.store, &ctx);
+  if (!store.ok()) return Fail(store.status());
+  auto v = registry::ResolveRef(**store, *ref);
+  if (!v.ok()) return Fail(v.status());
+  Status st = FetchPackageInto(ctx, **store, *v, a.ref, a.remote, a.dir);
   if (!st.ok()) return Fail(st);
-  auto pkg = registry::LoadPackage(a.dir);
-  if (!pkg.ok()) return Fail(pkg.status().Wrap("the downloaded package"));
   if (a.as_json) {
     Json j = api::ToJson(*v);
     j["dir"] = a.dir;
     Out(j.dump(2));
     return 0;
   }
-  LogInfo("Downloaded " + v->name + " version " + std::to_string(v->version) + " (" + pkg->flavor + ") into " + a.dir);
+  LogInfo("Downloaded " + v->name + " version " + std::to_string(v->version) + " into " + a.dir);
   return 0;
 }
 
 }  // namespace
+
+Result<PackageDir> ResolvePackageDir(const std::string& ref_text, const std::string& store_flag,
+                                     const std::string& remote) {
+  PackageDir out;
+  struct stat st {};
+  if (::stat(ref_text.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    out.dir = ref_text;
+    out.label = ref_text;
+    return out;
+  }
+  auto ref = registry::ParseModelRef(ref_text);
+  if (!ref.ok())
+    return Status::User("'" + ref_text + "' is neither a package folder (with model.yaml) nor a model reference "
+                        "(NAME/VERSION, NAME@ALIAS, NAME@production)");
+  StoreContext ctx;
+  ASSIGN_OR_RETURN(auto store, OpenStore(store_flag, &ctx));
+  ASSIGN_OR_RETURN(out.version, registry::ResolveRef(*store, *ref));
+  out.label = out.version.name + "/" + std::to_string(out.version.version);
+  // Packages are immutable and named by hash: one checkout per hash, reused.
+  std::string base = !ctx.root.empty() ? ctx.root + "/.forja/packages"
+                                       : std::string(std::getenv("HOME") ? std::getenv("HOME") : "/tmp") +
+                                             "/.cache/forja/packages";
+  if (out.version.package_hash.size() < 8)
+    return Status::User(ref_text + " was registered without a forja package; it cannot be loaded");
+  out.dir = base + "/" + out.version.package_hash.substr(7);
+  if (Exists(JoinPath(out.dir, "model.yaml"))) return out;
+  RETURN_IF_ERROR(MakeDirs(base));
+  std::string tmp = TempNameBeside(out.dir);
+  Status fetched = FetchPackageInto(ctx, *store, out.version, ref_text, remote, tmp);
+  if (fetched.ok() && ::rename(tmp.c_str(), out.dir.c_str()) != 0 && !Exists(JoinPath(out.dir, "model.yaml")))
+    fetched = Status::FromErrno("renaming " + tmp, errno);
+  (void)RemoveTree(tmp);
+  RETURN_IF_ERROR(fetched);
+  return out;
+}
 
 void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   (void)g;

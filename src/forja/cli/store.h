@@ -31,6 +31,18 @@ Result<std::unique_ptr<meta::MetaStore>> OpenStore(const std::string& flag, Stor
 // comes from FORJA_TRACKING_TOKEN or MLFLOW_TRACKING_TOKEN).
 Result<std::unique_ptr<meta::MetaStore>> OpenStoreUri(const std::string& uri);
 
+// A model to load: a package folder as given, or a registry reference
+// (NAME/VERSION, NAME@ALIAS, NAME@production) resolved through the store and
+// checked out once per package hash into .forja/packages/<hex> (outside a
+// workspace ~/.cache/forja/packages), fetched from the server or the default
+// remote when the cache lacks it, every file verified (cmd_models.cc).
+struct PackageDir {
+  std::string dir;
+  std::string label;           // "churn/3", or the folder
+  meta::ModelVersion version;  // for a reference
+};
+Result<PackageDir> ResolvePackageDir(const std::string& ref, const std::string& store_flag, const std::string& remote);
+
 // "sqlite:///abs/path" for a plain path; URIs unchanged.
 std::string StoreUriOf(const std::string& text);
 

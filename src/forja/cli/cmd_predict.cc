@@ -1,0 +1,107 @@
+// forja predict: batch scoring of a CSV or JSONL file (batch/predict.h).
+#include <CLI/CLI.hpp>
+
+#include "forja/batch/predict.h"
+#include "forja/cli/cli.h"
+#include "forja/cli/model_spec.h"
+#include "forja/cli/store.h"
+#include "forja/core/log.h"
+#include "forja/core/progress.h"
+#include "forja/runtime/model.h"
+
+namespace forja {
+
+namespace {
+
+struct PredictArgs {
+  std::string ref, store, remote, shard, on_error = "fail";
+  batch::PredictOptions opts;
+};
+
+int DoPredict(PredictArgs& a, const GlobalOptions& g) {
+  if (!a.shard.empty()) {
+    size_t slash = a.shard.find('/');
+    int i = -1, n = 0;
+    if (slash != std::string::npos) {
+      i = std::atoi(a.shard.substr(0, slash).c_str());
+      n = std::atoi(a.shard.substr(slash + 1).c_str());
+    }
+    if (slash == std::string::npos || n < 1 || i < 0 || i >= n)
+      return Fail(Status::Usage("--shard takes I/N with 0 <= I < N (e.g. 0/4), not '" + a.shard + "'"));
+    a.opts.shard = i;
+    a.opts.shards = n;
+  }
+  if (a.on_error != "skip" && a.on_error != "fail")
+    return Fail(Status::Usage("--on-error takes skip or fail, not '" + a.on_error + "'"));
+  a.opts.skip_errors = a.on_error == "skip";
+  if (a.opts.batch_size == 0) return Fail(Status::Usage("--batch-size must be at least 1"));
+  auto pkg = ResolvePackageDir(a.ref, a.store, a.remote);
+  if (!pkg.ok()) return Fail(pkg.status());
+  auto spec = ModelSpecFor(pkg->dir);
+  if (!spec.ok()) return Fail(spec.status());
+  auto model = runtime::LoadModel(*spec);
+  if (!model.ok()) return Fail(model.status().Wrap("loading " + pkg->label));
+  a.opts.model_id = pkg->label + " " + pkg->version.package_hash + " " + spec->model_file;
+  a.opts.progress = !g.quiet;
+  auto report = batch::RunPredict(a.opts, **model);
+  if (!report.ok()) return Fail(report.status());
+  for (const auto& e : report->errors) LogWarn("skipped " + e);
+  if (report->skipped > report->errors.size())
+    LogWarn("skipped " + std::to_string(report->skipped - report->errors.size()) + " more bad rows");
+  std::string msg = "Scored " + std::to_string(report->rows) + " rows with " + pkg->label + " into " + a.opts.output;
+  if (report->resumed_line)
+    msg += " (resumed at line " + std::to_string(report->resumed_line) + ", " + std::to_string(report->resumed_rows) +
+           " rows were done)";
+  if (report->skipped) msg += "; " + std::to_string(report->skipped) + " bad rows skipped";
+  LogInfo(msg);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action) {
+  auto a = std::make_shared<PredictArgs>();
+  auto* c = app.add_subcommand("predict", "Score a CSV or JSONL file with a model, streamed, in input order");
+  c->add_option("ref", a->ref, "A package folder, NAME/VERSION, NAME@ALIAS or NAME@production")
+      ->required()
+      ->type_name("REF");
+  c->add_option("-i,--input", a->opts.input, "The rows: CSV with a header row, or JSONL (one object per line)")
+      ->required()
+      ->type_name("FILE");
+  c->add_option("-o,--output", a->opts.output, "Where the predictions go (CSV or JSONL, by extension)")
+      ->required()
+      ->type_name("FILE");
+  c->add_option("--input-format", a->opts.input_format, "csv or jsonl (default: from the extension)")
+      ->type_name("FMT");
+  c->add_option("--output-format", a->opts.output_format, "csv or jsonl (default: from the extension)")
+      ->type_name("FMT");
+  c->add_option("-j,--jobs", a->opts.jobs, "Chunks scored at once (default: one per core)")->type_name("N");
+  c->add_option("--batch-size", a->opts.batch_size, "Rows per predict call (default 4096)")->type_name("N");
+  c->add_option("--shard", a->shard, "Score only shard I of N (0-based): the rows that start in the I-th N-th of the file")
+      ->type_name("I/N");
+  c->add_option("--on-error", a->on_error,
+                "fail: stop at the first bad row, naming its line (default); skip: leave bad rows out and report them")
+      ->type_name("skip|fail");
+  c->add_option("--keep", a->opts.keep, "An input column to copy into the output, before the predictions (repeatable)")
+      ->type_name("COLUMN");
+  c->add_option("--exclude", a->opts.exclude,
+                "An input column that is not a feature (repeatable; e.g. an id or the label)")
+      ->type_name("COLUMN");
+  AddStoreOption(c, &a->store);
+  c->add_option("-r,--remote", a->remote, "The remote to fetch the package from (default: the default remote)")
+      ->type_name("NAME");
+  c->footer(std::string(
+                "\nFeatures: a model with one [-1, N] input takes every column that is not --exclude'd, in file\n"
+                "order (N of them); a model with several inputs takes the columns named like them. Empty, NA\n"
+                "and null cells are missing values (NaN). The output has the --keep columns, then one column\n"
+                "per output (name_0, name_1, ... for a [-1, K] output); JSONL output has one object per row.\n"
+                "Rows stay in input order; -j N scores N chunks at once (default: one per core).\n"
+                "\nResuming: the output is written to OUTPUT.partial and progress recorded in OUTPUT.progress\n"
+                "about once a second; rerunning the same command after a crash goes on where it stopped. OUTPUT\n"
+                "appears only when complete. --shard I/N lets N machines split one file: each row belongs to\n"
+                "exactly one shard.\n") +
+            kExitCodesHelp);
+  c->callback([a, &g, action] { *action = [a, &g] { return DoPredict(*a, g); }; });
+}
+
+}  // namespace forja
