@@ -45,6 +45,7 @@ void RegisterMetricsCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterTrackingCommands(CLI::App& app, GlobalOptions& g, Action* action);  // after RegisterExpCommands
 void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action);
 
 // forja status --pipeline: which stages would run, and why (cmd_pipeline.cc).

@@ -107,6 +107,7 @@ int Run(int argc, char** argv) {
   RegisterTrackingCommands(app, g, &action);
   RegisterModelsCommands(app, g, &action);
   RegisterServerCommands(app, g, &action);
+  RegisterServeCommands(app, g, &action);
   RegisterPredictCommand(app, g, &action);
 
   try {

@@ -1,0 +1,212 @@
+// forja serve: the model server (serve/serve.h) on the command line.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "forja/api/rest_store.h"
+#include "forja/cas/cache.h"
+#include "forja/cli/cli.h"
+#include "forja/cli/store.h"
+#include "forja/core/fs.h"
+#include "forja/core/log.h"
+#include "forja/core/path.h"
+#include "forja/data/workspace.h"
+#include "forja/registry/registry.h"
+#include "forja/runtime/model.h"
+#include "forja/serve/serve.h"
+#include "forja/serve/source.h"
+
+namespace forja {
+
+namespace {
+
+struct ServeArgs {
+  std::vector<std::string> refs, routes, shadows;
+  std::string host = "127.0.0.1", store;
+  int port = 8080, threads = 0;
+  double poll_interval = -1, log_sample = -1;
+  int max_batch_size = -1, max_queue_delay_us = -1, max_queue = -1, workers = -1;
+  int64_t max_rows = -1;
+  double max_body_mb = -1;
+  bool access_log = false;
+};
+
+bool IsFolder(const std::string& ref) { return Exists(JoinPath(ref, "model.yaml")); }
+
+// "churn@production=90,churn@staging=10" -> targets with weights.
+Status ParseRoute(const std::string& text, std::vector<serve::Target>* out) {
+  for (size_t s = 0; s <= text.size();) {
+    size_t e = text.find(',', s);
+    if (e == std::string::npos) e = text.size();
+    std::string part = text.substr(s, e - s);
+    size_t eq = part.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      return Status::Usage("--route takes REF=WEIGHT,REF=WEIGHT (e.g. churn@production=90,churn@staging=10), not '" + text + "'");
+    char* end = nullptr;
+    long w = std::strtol(part.c_str() + eq + 1, &end, 10);
+    if (*end != '\0' || w <= 0 || w > 1000000)
+      return Status::Usage("--route: the weight of " + part.substr(0, eq) + " must be a positive whole number");
+    out->push_back({part.substr(0, eq), static_cast<int>(w), false});
+    s = e + 1;
+  }
+  return Status::Ok();
+}
+
+Status Overrides(const ServeArgs& a, serve::ServeConfig* cfg) {
+  cfg->host = a.host;
+  cfg->port = a.port;
+  cfg->io_threads = a.threads;
+  cfg->access_log = a.access_log;
+  auto batching = [&](serve::BatchOptions* b) {
+    if (a.max_batch_size > 0) b->max_batch_size = a.max_batch_size;
+    if (a.max_queue_delay_us >= 0) b->max_queue_delay_us = a.max_queue_delay_us;
+    if (a.max_queue > 0) b->max_queue = a.max_queue;
+    if (a.workers > 0) b->workers = a.workers;
+  };
+  batching(&cfg->batching);
+  for (auto& [name, b] : cfg->models) batching(&b);
+  if (a.poll_interval >= 0) cfg->poll_interval_s = a.poll_interval;
+  if (a.log_sample >= 0) cfg->log.sample = a.log_sample;
+  if (a.max_rows > 0) cfg->max_rows = a.max_rows;
+  if (a.max_body_mb > 0) cfg->max_body_bytes = static_cast<size_t>(a.max_body_mb * (1 << 20));
+  for (const auto& r : a.routes) RETURN_IF_ERROR(ParseRoute(r, &cfg->targets));
+  // A REF also named in a route is served by the route.
+  for (const auto& r : a.refs) {
+    bool routed = false;
+    for (const auto& t : cfg->targets) routed |= t.ref == r;
+    if (!routed) cfg->targets.push_back({r, 100, false});
+  }
+  for (const auto& s : a.shadows) cfg->targets.push_back({s, 100, true});
+  if (cfg->targets.empty()) return Status::Usage("name a model to serve: forja serve REF (a package folder, NAME/VERSION or NAME@ALIAS)");
+  return Status::Ok();
+}
+
+// What the server needs to read the registry: the store, the cache, the workspace.
+struct RegistryContext {
+  std::unique_ptr<Workspace> ws;
+  std::unique_ptr<Cache> own_cache;
+};
+
+Result<std::unique_ptr<serve::Resolver>> MakeResolver(const ServeArgs& a, const serve::ServeConfig& cfg, const std::string& root,
+                                                      RegistryContext* rc) {
+  bool registry = false;
+  for (const auto& t : cfg.targets) registry |= !IsFolder(t.ref);
+  if (!registry) return serve::FolderResolver();
+  StoreContext ctx;
+  ASSIGN_OR_RETURN(auto store, OpenStore(a.store, &ctx));
+  serve::RegistrySource src;
+  auto* rest = dynamic_cast<api::RestStore*>(store.get());
+  std::string base;
+  if (!root.empty()) {
+    ASSIGN_OR_RETURN(rc->ws, Workspace::Open(root));
+    src.cache = &rc->ws->cache();
+    src.workspace = rc->ws.get();
+    base = root + "/.forja";
+  } else if (rest) {
+    const char* home = std::getenv("HOME");
+    base = std::string(home && *home ? home : "/tmp") + "/.cache/forja";
+    rc->own_cache = std::make_unique<Cache>(base + "/cache", std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy});
+    RETURN_IF_ERROR(MakeDirs(base + "/cache"));
+    src.cache = rc->own_cache.get();
+  } else {
+    return Status::User("model packages are kept in a workspace's cache: run inside a forja workspace, or use a forja "
+                        "server store (--store http://host:port)");
+  }
+  RETURN_IF_ERROR(src.cache->Prepare());
+  if (rest) src.download = [rest](Cache& c, const std::vector<Oid>& objects) { return rest->DownloadObjects(c, objects); };
+  src.checkout_root = base + "/packages";
+  src.store = std::move(store);
+  return serve::RegistryResolver(std::move(src));
+}
+
+int DoServe(const ServeArgs& a) {
+  std::string root;
+  if (auto ws = Workspace::Open(CurrentDir()); ws.ok()) root = (*ws)->root();
+  serve::ServeConfig cfg;
+  if (!root.empty()) {
+    Status st = serve::LoadServingConfig(root + "/forja.yaml", &cfg);
+    if (!st.ok()) return Fail(st);
+  }
+  cfg.log.dir = (root.empty() ? CurrentDir() : root) + "/.forja/predictions";
+  Status st = Overrides(a, &cfg);
+  if (!st.ok()) return Fail(st);
+  RegistryContext rc;
+  auto resolver = MakeResolver(a, cfg, root, &rc);
+  if (!resolver.ok()) return Fail(resolver.status());
+  // The signals are waited for here; every thread the server starts inherits the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  serve::ServeConfig shown = cfg;
+  auto server = serve::ModelServer::Start(std::move(cfg), std::move(*resolver), runtime::LoadModel);
+  if (!server.ok()) return Fail(server.status());
+  for (const auto& line : (*server)->Loaded()) LogInfo("serving " + line);
+  LogInfo("forja serve on http://" + a.host + ":" + std::to_string((*server)->port()) + " (max_batch_size " +
+          std::to_string(shown.batching.max_batch_size) + ", max_queue_delay_us " + std::to_string(shown.batching.max_queue_delay_us) +
+          (shown.log.sample > 0 ? ", logging " + std::to_string(static_cast<int>(shown.log.sample * 100)) + "% of predictions to " + shown.log.dir : "") +
+          "); Ctrl-C stops it");
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  LogInfo("stopping: finishing the requests in flight");
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
+  (void)g;
+  auto* c = app.add_subcommand("serve", "Serve models over the Open Inference Protocol v2 and MLflow's /invocations");
+  auto a = std::make_shared<ServeArgs>();
+  c->add_option("ref", a->refs, "A package folder, NAME/VERSION, NAME@ALIAS or NAME@production (repeatable)")->type_name("REF...");
+  c->add_option("--host", a->host, "Address to listen on (default 127.0.0.1)")->type_name("HOST");
+  c->add_option("-p,--port", a->port, "Port (default 8080; 0 picks a free one)")->type_name("PORT")->check(CLI::Range(0, 65535));
+  c->add_option("--threads", a->threads, "Network threads (default: one per core)")->type_name("N")->check(CLI::Range(0, 256));
+  c->add_option("--route", a->routes, "Split a model's traffic: REF=WEIGHT,REF=WEIGHT (e.g. churn@production=90,churn@staging=10)")
+      ->type_name("SPLIT");
+  c->add_option("--shadow", a->shadows, "A challenger that gets a copy of the traffic; its predictions are only logged")
+      ->type_name("REF");
+  c->add_option("--poll-interval", a->poll_interval, "Seconds between registry checks for moved aliases and stages (default 10; 0: never)")
+      ->type_name("S")->check(CLI::Range(0.0, 86400.0));
+  AddStoreOption(c, &a->store);
+  c->add_option("--max-batch-size", a->max_batch_size, "Rows per predict call when batching requests (default 64)")->type_name("N")->check(CLI::Range(1, 1 << 20));
+  c->add_option("--max-queue-delay-us", a->max_queue_delay_us, "How long a request may wait for others to batch with (default 500)")
+      ->type_name("US")->check(CLI::Range(0, 10000000));
+  c->add_option("--max-queue", a->max_queue, "Rows waiting per model version; beyond, 503 (default 1024)")->type_name("N")->check(CLI::Range(1, 1 << 30));
+  c->add_option("--workers", a->workers, "Threads calling predict per model version (default 1)")->type_name("N")->check(CLI::Range(1, 256));
+  c->add_option("--max-rows", a->max_rows, "Rows per request; beyond, 413 (default 65536)")->type_name("N");
+  c->add_option("--max-body-mb", a->max_body_mb, "Largest request body; beyond, 413 (default 64)")->type_name("MB");
+  c->add_option("--log-sample", a->log_sample, "Share of predictions written to .forja/predictions/ (0..1; default 0)")
+      ->type_name("P")->check(CLI::Range(0.0, 1.0));
+  c->add_flag("--access-log", a->access_log, "One line per request (with its id) on standard error");
+  c->footer(std::string(
+      "\nEndpoints (Open Inference Protocol v2, as KServe and Triton; tritonclient.http works as is):\n"
+      "  GET  /v2/health/live, /v2/health/ready, /v2 (server metadata)\n"
+      "  GET  /v2/models/NAME[/versions/V][/ready]        model metadata, readiness\n"
+      "  POST /v2/models/NAME[/versions/V]/infer          JSON tensors or binary (Inference-Header-Content-Length)\n"
+      "  POST /v2/models/NAME/feedback                    {\"request_id\": ..., \"label\": ...}: ground truth\n"
+      "MLflow's scoring protocol:\n"
+      "  POST /invocations[?model=NAME]  {\"dataframe_split\"|\"dataframe_records\"|\"instances\"|\"inputs\": ...} or text/csv\n"
+      "  GET  /ping, /health, /version\n"
+      "And GET /metrics (Prometheus). Every answer carries X-Request-Id and forja-model-version (NAME/VERSION).\n\n"
+      "A reference to an alias or a stage is followed: when it moves, the new version is loaded and\n"
+      "warmed beside the old one, then takes the traffic; the old finishes what it queued. A version\n"
+      "that fails to load or to predict is refused and the old one keeps serving.\n\n"
+      "forja.yaml's serving section sets batching per model and the prediction log; flags override it:\n"
+      "  serving:\n"
+      "    max_batch_size: 64\n"
+      "    max_queue_delay_us: 500\n"
+      "    max_queue: 1024\n"
+      "    poll_interval: 10\n"
+      "    models: {churn: {max_batch_size: 128, workers: 2}}\n"
+      "    prediction_log: {sample: 0.1, shadow_sample: 1, rotate_mb: 64}\n"
+      "Predictions and feedback are JSON lines under .forja/predictions/ (rotated by size).\n"
+      "SIGTERM or Ctrl-C stops accepting, answers the requests in flight, then exits.\n\n") +
+      kExitCodesHelp);
+  c->callback([a, action] { *action = [a] { return DoServe(*a); }; });
+}
+
+}  // namespace forja
