@@ -248,6 +248,36 @@ TEST(XgboostBroken, TinyModelLoadsAndMissingGoesDefaultLeft) {
   EXPECT_EQ(out[2], -0.25f);
 }
 
+// A chain deeper than the lockstep walk goes: node 2i splits feature 0 at i, its left child
+// 2i+1 is a leaf of value i, its right child the next split; the last node is a leaf of -1.
+std::string ChainModel(int depth) {
+  std::string left, right, feature, cond, dflt;
+  for (int i = 0; i < depth; ++i) {
+    std::string sep = i ? "," : "";
+    left += sep + std::to_string(2 * i + 1) + ",-1";
+    right += sep + std::to_string(2 * i + 2) + ",-1";
+    feature += sep + "0,0";
+    cond += sep + std::to_string(i) + "," + std::to_string(i);
+    dflt += sep + "1,0";
+  }
+  std::string n = std::to_string(2 * depth + 1);
+  return R"({"learner":{"learner_model_param":{"base_score":"0","num_feature":"1"},"objective":{"name":"reg:squarederror"},
+  "gradient_booster":{"name":"gbtree","model":{"gbtree_model_param":{"num_trees":"1"},"tree_info":[0],
+  "trees":[{"tree_param":{"num_nodes":")" + n + R"("},"left_children":[)" + left + R"(,-1],"right_children":[)" +
+         right + R"(,-1],"split_indices":[)" + feature + R"(,0],"split_conditions":[)" + cond +
+         R"(,-1],"default_left":[)" + dflt + R"(,0]}]}}}})";
+}
+
+TEST(XgboostBroken, DeepTreesAreWalkedNodeByNode) {
+  auto f = XgboostForest::Parse(ChainModel(40), "chain.json");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  // v goes right at every split i <= v: it stops at the leaf of split floor(v) + 1.
+  std::vector<float> rows = {-5, 0, 0.5f, 7, 38.5f, 39, 100, NAN}, out(rows.size());
+  (*f)->PredictMargins(rows.data(), rows.size(), 1, out.data());
+  EXPECT_EQ(out, (std::vector<float>{0, 1, 1, 8, 39, -1, -1, 0}));
+  EXPECT_EQ((*f)->Describe(), "xgboost reg:squarederror, 1 tree, 1 feature");
+}
+
 TEST(XgboostBroken, CorruptTreesAreRefused) {
   EXPECT_EQ(ParseError(TinyModel("[99,-1,-1]")), "tiny.json: tree 0: node 0: child 99 is not a node (the tree has 3)");
   EXPECT_EQ(ParseError(TinyModel("[0,-1,-1]")), "tiny.json: tree 0: node 0: a child is reached twice (the tree has a cycle)");

@@ -438,12 +438,13 @@ Result<std::unique_ptr<XgboostForest>> XgboostForest::Load(const std::string& pa
 }
 
 std::string XgboostForest::Describe() const {
+  auto count = [](size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
   std::string s = version_.empty() ? "xgboost " : "xgboost " + version_ + " ";
   if (booster_ != "gbtree") s += booster_ + " ";
   s += objective_;
-  if (booster_ != "gblinear") s += ", " + std::to_string(trees_.size()) + " trees";
-  if (num_groups_ > 1) s += ", " + std::to_string(num_groups_) + " outputs";
-  return s + ", " + std::to_string(num_feature_) + " features";
+  if (booster_ != "gblinear") s += ", " + count(trees_.size(), "tree");
+  if (num_groups_ > 1) s += ", " + count(num_groups_, "output");
+  return s + ", " + count(num_feature_, "feature");
 }
 
 // ---- evaluation -------------------------------------------------------------------------
@@ -461,7 +462,7 @@ inline uint32_t Step(const Node* nodes, uint32_t i, const float* row) {
 }
 
 // Rows walked together through one tree: enough independent walks to hide load latency.
-constexpr size_t kLanes = 8;
+constexpr size_t kLanes = 16;
 // Rows per pass over the trees: the block's margins and rows stay in cache while every
 // tree is walked for them.
 constexpr size_t kBlockRows = 64;
