@@ -95,3 +95,31 @@ class Serve:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
+
+
+def workspace(path):
+    """A git repository with `forja init` done, for registry tests."""
+    os.makedirs(path, exist_ok=True)
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@localhost", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@localhost")
+    subprocess.run(["git", "init", "-q", "."], cwd=path, check=True, env=env)
+    forja("-q", "init", cwd=path)
+    return path
+
+
+def register(ws, name, folder):
+    """Registers a package folder; returns the version number."""
+    out = forja("models", "register", name, folder, "--no-push", cwd=ws).stdout.strip()
+    return int(out.rsplit("/", 1)[1])
+
+
+def promote(ws, name, version, to="production"):
+    forja("models", "promote", name, str(version), "--to", to, cwd=ws)
+
+
+def metric(text, name, **labels):
+    """The value of one series of a Prometheus text page, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None

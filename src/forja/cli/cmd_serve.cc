@@ -29,6 +29,7 @@ struct ServeArgs {
   int max_batch_size = -1, max_queue_delay_us = -1, max_queue = -1, workers = -1;
   int64_t max_rows = -1;
   double max_body_mb = -1;
+  int client_timeout_ms = -1;
   bool access_log = false;
 };
 
@@ -70,6 +71,7 @@ Status Overrides(const ServeArgs& a, serve::ServeConfig* cfg) {
   if (a.log_sample >= 0) cfg->log.sample = a.log_sample;
   if (a.max_rows > 0) cfg->max_rows = a.max_rows;
   if (a.max_body_mb > 0) cfg->max_body_bytes = static_cast<size_t>(a.max_body_mb * (1 << 20));
+  if (a.client_timeout_ms > 0) cfg->header_timeout_ms = cfg->body_timeout_ms = a.client_timeout_ms;
   for (const auto& r : a.routes) RETURN_IF_ERROR(ParseRoute(r, &cfg->targets));
   // A REF also named in a route is served by the route.
   for (const auto& r : a.refs) {
@@ -179,6 +181,9 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_option("--workers", a->workers, "Threads calling predict per model version (default 1)")->type_name("N")->check(CLI::Range(1, 256));
   c->add_option("--max-rows", a->max_rows, "Rows per request; beyond, 413 (default 65536)")->type_name("N");
   c->add_option("--max-body-mb", a->max_body_mb, "Largest request body; beyond, 413 (default 64)")->type_name("MB");
+  c->add_option("--client-timeout-ms", a->client_timeout_ms,
+                "A request's head, and then its body, must arrive within this; slower clients get 408 (default 10000 and 30000)")
+      ->type_name("MS")->check(CLI::Range(1, 3600000));
   c->add_option("--log-sample", a->log_sample, "Share of predictions written to .forja/predictions/ (0..1; default 0)")
       ->type_name("P")->check(CLI::Range(0.0, 1.0));
   c->add_flag("--access-log", a->access_log, "One line per request (with its id) on standard error");
