@@ -285,6 +285,17 @@ TEST(XgboostBroken, CorruptTreesAreRefused) {
   EXPECT_EQ(ParseError(TinyModel("[1,-1,-1]", "binary:logistic", "[7,0,0]")),
             "tiny.json: tree 0: node 0: split feature 7 is not below num_feature 2");
   EXPECT_EQ(ParseError(TinyModel("[1,-1,-1]", "reg:quantum")), "tiny.json: objective 'reg:quantum' is not supported");
+  auto edit = [](std::string s, const std::string& from, const std::string& to) {
+    return s.replace(s.find(from), from.size(), to);
+  };
+  EXPECT_EQ(ParseError(edit(TinyModel(), R"("tree_info":[0])", R"("tree_info":[3])")),
+            "tiny.json: model: tree_info[0] = 3 is not an output (there are 1)");
+  EXPECT_EQ(ParseError(edit(TinyModel(), R"("size_leaf_vector":"1")", R"("size_leaf_vector":"3")")),
+            "tiny.json: tree 0: vector leaves (multi_strategy=multi_output_tree) are not supported");
+  EXPECT_EQ(ParseError(edit(TinyModel(), R"("name":"gbtree")", R"("name":"gbfoo")")),
+            "tiny.json: booster 'gbfoo' is not supported (gbtree, dart and gblinear are)");
+  EXPECT_EQ(ParseError(edit(TinyModel(), R"("num_trees":"1")", R"("num_trees":"2")")),
+            "tiny.json: model: 1 trees, gbtree_model_param says 2");
   EXPECT_EQ(ParseError(R"({"learner":{}})"), "tiny.json: learner: no 'learner_model_param' object");
   EXPECT_EQ(ParseError("[1,2,3]"), "tiny.json: not an xgboost model: no 'learner' object");
 }
@@ -304,6 +315,10 @@ TEST(XgboostBroken, TruncatedFilesAreRefused) {
     EXPECT_TRUE(msg.rfind("model.ubj: invalid UBJ", 0) == 0) << cut << ": " << msg;
   }
   EXPECT_EQ(ParseError(ubj->substr(0, ubj->size() - 1), "model.ubj"), "model.ubj: invalid UBJ: unexpected end of file");
+  // A typed array that claims more elements than the file holds is refused before any allocation.
+  EXPECT_EQ(ParseError(std::string("{L\0\0\0\0\0\0\0\1a[$d#L\0\0\0\0\0\0\0\x04", 24) + std::string(8, '\0'), "x.ubj"),
+            "x.ubj: invalid UBJ at byte 24: typed array longer than the file");
+  EXPECT_EQ(ParseError("{i\1aX}", "x.ubj"), "x.ubj: invalid UBJ at byte 4: unknown type marker 'X'");
 }
 
 }  // namespace

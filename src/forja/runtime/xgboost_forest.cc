@@ -236,6 +236,7 @@ class XgboostLoader {
       return Error("dart: weight_drop has " + std::to_string(weight_drop->nums.size()) + " entries for " +
                    std::to_string(num_trees) + " trees");
     RETURN_IF_ERROR(CheckRecoding(*model));
+    RETURN_IF_ERROR(CheckIterations(*model, num_trees));
     for (size_t t = 0; t < num_trees; ++t) {
       size_t group = 0;
       if (!AsIndex(info->nums[t], f_->num_groups_, &group))
@@ -265,6 +266,18 @@ class XgboostLoader {
       trees[t].run_depth = std::max<uint32_t>(depth, 1);
       t += XgboostForest::kTreeLanes;
     }
+  }
+
+  // iteration_indptr (2.0+): where each boosting round's trees start. All trees are
+  // summed, so it only has to agree with them.
+  Status CheckIterations(const Value& model, size_t num_trees) const {
+    const Value* p = model.Find("iteration_indptr");
+    if (p == nullptr) return Status::Ok();
+    bool ok = p->IsNumeric() && !p->nums.empty() && p->nums.front() == 0 &&
+              p->nums.back() == static_cast<double>(num_trees);
+    for (size_t i = 1; ok && i < p->nums.size(); ++i) ok = p->nums[i - 1] <= p->nums[i];
+    if (!ok) return Error("model: iteration_indptr does not match the " + std::to_string(num_trees) + " trees");
+    return Status::Ok();
   }
 
   // xgboost 3.1+ can store a category encoder (string categories from pandas); a model
