@@ -257,6 +257,37 @@ def test_hot_reload():
     check(any(x["request_id"] == rid and x["label"] == 1 for x in fb), f"feedback logged: {fb}")
 
 
+def test_route_and_shadow():
+    ws = harness.workspace(os.path.join(TMP, "ws2"))
+    for v in (1, 2, 3):
+        harness.make_package(os.path.join(TMP, f"r{v}"), seed=v)
+        harness.register(ws, "churn", os.path.join(TMP, f"r{v}"))
+    harness.promote(ws, "churn", 1, "production")
+    harness.promote(ws, "churn", 2, "staging")
+    s = Serve("--route", "churn@production=90,churn@staging=10", "--shadow", "churn/3", cwd=ws)
+    try:
+        seen = {}
+        for i in range(100):
+            st, h, b = s.request("POST", "/v2/models/churn/infer", oip(ROWS[:1]), {"X-Request-Id": f"split-{i}"})
+            check(st == 200, f"routed request: {st} {b[:200]}")
+            seen[h.get("forja-model-version")] = seen.get(h.get("forja-model-version"), 0) + 1
+        check(85 <= seen.get("churn/1", 0) <= 95 and 5 <= seen.get("churn/2", 0) <= 15, f"90/10 split: {seen}")
+        check("churn/3" not in seen, "the shadow never answers")
+        md = json.loads(s.request("GET", "/v2/models/churn")[2])
+        check(md["versions"] == ["1", "2"], f"metadata versions: {md['versions']}")
+        st, h, b = s.request("POST", "/v2/models/churn/versions/2/infer", oip(ROWS[:1]))
+        check(st == 200 and h.get("forja-model-version") == "churn/2", "a version by URL")
+        m = s.request("GET", "/metrics")[2].decode()
+        check(harness.metric(m, "forja_serve_model_info", version="3", role="shadow") == 1, "shadow in the info metric")
+    finally:
+        s.stop()
+    logs = os.path.join(ws, ".forja", "predictions")
+    lines = [json.loads(line) for f in os.listdir(logs) if f.startswith("predictions") for line in open(os.path.join(logs, f))]
+    shadow = [x for x in lines if x.get("shadow")]
+    check(len(shadow) == 100 and {x["version"] for x in shadow} == {"3"}, f"shadow predictions logged (not for requests naming a version): {len(shadow)}")
+    check(len(lines) == len(shadow), "only the shadow's predictions are logged (sample 0)")
+
+
 def main():
     if not os.path.exists(harness.FORJA):
         print("SKIP: no forja binary at", harness.FORJA)
@@ -273,6 +304,7 @@ def main():
     test_queue_full(folder)
     test_sigterm_drains(folder)
     test_hot_reload()
+    test_route_and_shadow()
     shutil.rmtree(TMP, ignore_errors=True)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0

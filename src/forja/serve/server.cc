@@ -502,7 +502,7 @@ struct ModelServer::Impl {
     if (p == "/invocations") {
       if (req.method != "POST") return res.Send(Json(405, MlflowErrorJson(405, "POST a scoring request to /invocations")));
       std::string name = req.Param("model");
-      Served* s = name.empty() ? served[names[0]].get() : Find(name);
+      Served* s = Find(name.empty() ? names[0] : name);
       if (!s) return res.Send(Json(404, MlflowErrorJson(404, "no model '" + name + "' is served")));
       return Infer(req, std::move(res), *s, "", true);
     }
