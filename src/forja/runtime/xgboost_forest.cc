@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "forja/core/fs.h"
@@ -404,8 +405,11 @@ class XgboostLoader {
         return Error(at + ": split feature " + Num(a.feature[id]) + " is not below num_feature " +
                      std::to_string(f_->num_feature_));
       seen[l] = seen[r] = true;
-      node.bits = static_cast<uint32_t>(feature) | (a.default_left[id] != 0 ? 0 : XgboostForest::kDefaultRight);
+      // A default-right split reads the row's second copy, where missing is +inf (see Widen).
+      bool dr = a.default_left[id] == 0;
+      node.bits = static_cast<uint32_t>(feature + (dr ? f_->num_feature_ : 0)) | (dr ? XgboostForest::kDefaultRight : 0);
       node.threshold = a.cond[id];
+      if (!std::isfinite(node.threshold)) tree.generic = true;  // ±inf cannot stand for missing against it
       node.left = static_cast<uint32_t>(base + order.size());
       if (a.split_type != nullptr && (*a.split_type)[id] == 1) {
         if (cat_of_node.empty() || cat_of_node[id] < 0)
@@ -466,12 +470,26 @@ namespace {
 
 using Node = XgboostForest::Node;
 
-// One branch-free step: right when value >= threshold, or when missing and the default is right.
-inline uint32_t Step(const Node* nodes, uint32_t i, const float* row) {
+// One branch-free step on a widened row: right when value >= threshold.
+inline uint32_t Step(const Node* nodes, uint32_t i, const float* wide) {
   const Node& n = nodes[i];
-  float v = row[n.bits & XgboostForest::kFeatureMask];
-  uint32_t right = static_cast<uint32_t>(v >= n.threshold) | (static_cast<uint32_t>(std::isnan(v)) & (n.bits >> 31));
-  return n.left + right;
+  return n.left + static_cast<uint32_t>(wide[n.bits & XgboostForest::kFeatureMask] >= n.threshold);
+}
+
+// Each row twice, missing values as -inf then as +inf: a default-left split reads the
+// first copy (missing is below any finite threshold: left), a default-right split the
+// second (right), so a step is one comparison, not a NaN test too.
+void Widen(const float* rows, size_t n, size_t stride, size_t nf, float* wide) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  for (size_t r = 0; r < n; ++r) {
+    const float* row = rows + r * stride;
+    float* w = wide + r * 2 * nf;
+    for (size_t f = 0; f < nf; ++f) {
+      bool missing = std::isnan(row[f]);
+      w[f] = missing ? -kInf : row[f];
+      w[nf + f] = missing ? kInf : row[f];
+    }
+  }
 }
 
 // Rows walked together through one tree: enough independent walks to hide load latency.
@@ -493,18 +511,19 @@ inline void WalkLanes(const Node* nodes, const XgboostForest::Tree& tree, const 
 
 }  // namespace
 
+// Node by node on the row as given (NaN is missing): categorical splits, infinite
+// thresholds and deep trees.
 uint32_t XgboostForest::WalkGeneric(const Tree& tree, const float* row) const {
   uint32_t i = tree.root;
   while (!(nodes_[i].bits & kLeaf)) {
     const Node& n = nodes_[i];
-    if (!(n.bits & kCategorical)) {
-      i = Step(nodes_.data(), i, row);
-      continue;
-    }
-    float v = row[n.bits & kFeatureMask];
+    bool dr = (n.bits & kDefaultRight) != 0;
+    float v = row[(n.bits & kFeatureMask) - (dr ? num_feature_ : 0)];
     bool right;
     if (std::isnan(v)) {
-      right = (n.bits & kDefaultRight) != 0;
+      right = dr;
+    } else if (!(n.bits & kCategorical)) {
+      right = v >= n.threshold;
     } else if (v < 0 || v >= 16777216.0f) {
       right = false;  // not a valid category: xgboost sends it left
     } else {
@@ -517,9 +536,10 @@ uint32_t XgboostForest::WalkGeneric(const Tree& tree, const float* row) const {
   return i;
 }
 
-void XgboostForest::AddTrees(const float* rows, size_t n, size_t stride, float* margins) const {
+void XgboostForest::AddTrees(const float* rows, const float* wide, size_t n, size_t stride, float* margins) const {
   const Node* nodes = nodes_.data();
   const size_t groups = num_groups_;
+  const size_t width = 2 * num_feature_;
   const size_t full = n - n % kLanes;  // rows walked kLanes at a time through each tree
   if (full > 0) {
     for (const Tree& tree : trees_) {
@@ -528,14 +548,14 @@ void XgboostForest::AddTrees(const float* rows, size_t n, size_t stride, float* 
         for (size_t r = 0; r < full; ++r) m[r * groups] += nodes[WalkGeneric(tree, rows + r * stride)].leaf;
         continue;
       }
-      for (size_t r = 0; r < full; r += kLanes) WalkLanes(nodes, tree, rows + r * stride, stride, m + r * groups, groups);
+      for (size_t r = 0; r < full; r += kLanes) WalkLanes(nodes, tree, wide + r * width, width, m + r * groups, groups);
     }
   }
-  for (size_t r = full; r < n; ++r) AddTreesOneRow(rows + r * stride, margins + r * groups);
+  for (size_t r = full; r < n; ++r) AddTreesOneRow(rows + r * stride, wide + r * width, margins + r * groups);
 }
 
 // A lone row walks kTreeLanes trees at once instead; the leaves are still added in tree order.
-void XgboostForest::AddTreesOneRow(const float* row, float* margins) const {
+void XgboostForest::AddTreesOneRow(const float* row, const float* wide, float* margins) const {
   const Node* nodes = nodes_.data();
   for (size_t t = 0; t < trees_.size();) {
     const Tree& tree = trees_[t];
@@ -543,7 +563,7 @@ void XgboostForest::AddTreesOneRow(const float* row, float* margins) const {
       uint32_t idx[kTreeLanes];
       for (size_t j = 0; j < kTreeLanes; ++j) idx[j] = trees_[t + j].root;
       for (uint32_t d = 0; d < tree.run_depth; ++d)
-        for (size_t j = 0; j < kTreeLanes; ++j) idx[j] = Step(nodes, idx[j], row);
+        for (size_t j = 0; j < kTreeLanes; ++j) idx[j] = Step(nodes, idx[j], wide);
       for (size_t j = 0; j < kTreeLanes; ++j) margins[trees_[t + j].group] += nodes[idx[j]].leaf;
       t += kTreeLanes;
       continue;
@@ -552,7 +572,7 @@ void XgboostForest::AddTreesOneRow(const float* row, float* margins) const {
     if (tree.generic) {
       i = WalkGeneric(tree, row);
     } else {
-      for (uint32_t d = 0; d < tree.depth; ++d) i = Step(nodes, i, row);
+      for (uint32_t d = 0; d < tree.depth; ++d) i = Step(nodes, i, wide);
     }
     margins[tree.group] += nodes[i].leaf;
     ++t;
@@ -576,13 +596,23 @@ void XgboostForest::AddLinear(const float* rows, size_t n, size_t stride, float*
 
 void XgboostForest::PredictMargins(const float* rows, size_t n, size_t stride, float* out) const {
   const size_t groups = num_groups_;
+  const size_t width = 2 * num_feature_;
+  // The block's widened rows: on the stack when small (a lone row of up to 256 features).
+  float small[512];
+  std::vector<float> big;
+  float* wide = small;
+  if (linear_.empty() && std::min(n, kBlockRows) * width > std::size(small)) {
+    big.resize(std::min(n, kBlockRows) * width);
+    wide = big.data();
+  }
   for (size_t b = 0; b < n; b += kBlockRows) {
     size_t m = std::min(kBlockRows, n - b);
     float* margins = out + b * groups;
     for (size_t r = 0; r < m; ++r)
       for (size_t g = 0; g < groups; ++g) margins[r * groups + g] = base_margin_[g];
     if (linear_.empty()) {
-      AddTrees(rows + b * stride, m, stride, margins);
+      Widen(rows + b * stride, m, stride, num_feature_, wide);
+      AddTrees(rows + b * stride, wide, m, stride, margins);
     } else {
       AddLinear(rows + b * stride, m, stride, margins);
     }

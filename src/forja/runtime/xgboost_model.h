@@ -51,7 +51,8 @@ class XgboostForest {
   static constexpr uint32_t kLeaf = 1u << 29;
   static constexpr uint32_t kFeatureMask = kLeaf - 1;
   struct Node {
-    uint32_t bits;    // feature index | flags; a leaf is kLeaf with feature 0
+    uint32_t bits;    // index into the widened row (feature, + num_feature if default right) | flags;
+                      // a leaf is kLeaf with index 0
     float threshold;  // go right when value >= threshold; NaN in a leaf (never right)
     uint32_t left;    // absolute index of the left child (right is left + 1); a leaf: itself
     union {
@@ -63,7 +64,7 @@ class XgboostForest {
     uint32_t root;
     uint32_t depth;  // steps from the root to the deepest leaf
     uint32_t group;  // the margin column it adds to
-    bool generic;    // categorical splits or very deep: walked node by node
+    bool generic;    // categorical splits, infinite thresholds or very deep: walked node by node
     // Not 0 when this tree and the kTreeLanes - 1 after it are walked together for one row
     // (none generic): their deepest.
     uint32_t run_depth;
@@ -78,8 +79,8 @@ class XgboostForest {
   friend class XgboostLoader;
   XgboostForest() = default;
 
-  void AddTrees(const float* rows, size_t n, size_t stride, float* margins) const;
-  void AddTreesOneRow(const float* row, float* margins) const;
+  void AddTrees(const float* rows, const float* wide, size_t n, size_t stride, float* margins) const;
+  void AddTreesOneRow(const float* row, const float* wide, float* margins) const;
   void AddLinear(const float* rows, size_t n, size_t stride, float* margins) const;
   uint32_t WalkGeneric(const Tree& tree, const float* row) const;
 
