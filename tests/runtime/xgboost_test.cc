@@ -250,7 +250,7 @@ TEST(XgboostBroken, TinyModelLoadsAndMissingGoesDefaultLeft) {
 
 // A chain deeper than the lockstep walk goes: node 2i splits feature 0 at i, its left child
 // 2i+1 is a leaf of value i, its right child the next split; the last node is a leaf of -1.
-std::string ChainModel(int depth) {
+std::string ChainModel(int depth, int features = 1) {
   std::string left, right, feature, cond, dflt;
   for (int i = 0; i < depth; ++i) {
     std::string sep = i ? "," : "";
@@ -261,7 +261,7 @@ std::string ChainModel(int depth) {
     dflt += sep + "1,0";
   }
   std::string n = std::to_string(2 * depth + 1);
-  return R"({"learner":{"learner_model_param":{"base_score":"0","num_feature":"1"},"objective":{"name":"reg:squarederror"},
+  return R"({"learner":{"learner_model_param":{"base_score":"0","num_feature":")" + std::to_string(features) + R"("},"objective":{"name":"reg:squarederror"},
   "gradient_booster":{"name":"gbtree","model":{"gbtree_model_param":{"num_trees":"1"},"tree_info":[0],
   "trees":[{"tree_param":{"num_nodes":")" + n + R"("},"left_children":[)" + left + R"(,-1],"right_children":[)" +
          right + R"(,-1],"split_indices":[)" + feature + R"(,0],"split_conditions":[)" + cond +
@@ -276,6 +276,28 @@ TEST(XgboostBroken, DeepTreesAreWalkedNodeByNode) {
   (*f)->PredictMargins(rows.data(), rows.size(), 1, out.data());
   EXPECT_EQ(out, (std::vector<float>{0, 1, 1, 8, 39, -1, -1, 0}));
   EXPECT_EQ((*f)->Describe(), "xgboost reg:squarederror, 1 tree, 1 feature");
+
+  // Too many features to widen the rows: shallow trees are walked node by node too.
+  auto wide = XgboostForest::Parse(ChainModel(3, 2000), "wide.json");
+  ASSERT_TRUE(wide.ok()) << wide.status().message();
+  std::vector<float> wrows(3 * 2000, 0.0f), wout(3);
+  wrows[0] = -1;
+  wrows[2000] = 1.5f;
+  wrows[4000] = NAN;
+  (*wide)->PredictMargins(wrows.data(), 3, 2000, wout.data());
+  EXPECT_EQ(wout, (std::vector<float>{0, 2, 0}));
+}
+
+TEST(XgboostBroken, InfiniteThresholdKeepsMissingApart) {
+  std::string json = TinyModel();
+  json.replace(json.find("[0.5,"), 5, "[-Infinity,");
+  auto f = XgboostForest::Parse(json, "tiny.json");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  float rows[] = {0, -1e30f, 0, NAN, 0, -INFINITY}, out[3];
+  (*f)->PredictMargins(rows, 3, 2, out);
+  EXPECT_EQ(out[0], 0.75f);   // every value is >= -inf: right
+  EXPECT_EQ(out[1], -0.25f);  // missing: default left
+  EXPECT_EQ(out[2], 0.75f);
 }
 
 TEST(XgboostBroken, CorruptTreesAreRefused) {

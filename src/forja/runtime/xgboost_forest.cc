@@ -497,6 +497,9 @@ constexpr size_t kLanes = 16;
 // Rows per pass over the trees: the block's margins and rows stay in cache while every
 // tree is walked for them.
 constexpr size_t kBlockRows = 64;
+// Past this many features, widening a row costs more than the walks it saves (a wide
+// sparse model reads few of them): every tree is walked node by node instead.
+constexpr size_t kMaxWidenFeatures = 1024;
 
 // kLanes rows through one tree in lockstep, tree.depth steps each (a leaf steps to
 // itself), adding each row's leaf to margins[row * groups].
@@ -597,11 +600,12 @@ void XgboostForest::AddLinear(const float* rows, size_t n, size_t stride, float*
 void XgboostForest::PredictMargins(const float* rows, size_t n, size_t stride, float* out) const {
   const size_t groups = num_groups_;
   const size_t width = 2 * num_feature_;
+  const bool widen = linear_.empty() && num_feature_ <= kMaxWidenFeatures;
   // The block's widened rows: on the stack when small (a lone row of up to 256 features).
   float small[512];
   std::vector<float> big;
   float* wide = small;
-  if (linear_.empty() && std::min(n, kBlockRows) * width > std::size(small)) {
+  if (widen && std::min(n, kBlockRows) * width > std::size(small)) {
     big.resize(std::min(n, kBlockRows) * width);
     wide = big.data();
   }
@@ -610,11 +614,15 @@ void XgboostForest::PredictMargins(const float* rows, size_t n, size_t stride, f
     float* margins = out + b * groups;
     for (size_t r = 0; r < m; ++r)
       for (size_t g = 0; g < groups; ++g) margins[r * groups + g] = base_margin_[g];
-    if (linear_.empty()) {
-      Widen(rows + b * stride, m, stride, num_feature_, wide);
-      AddTrees(rows + b * stride, wide, m, stride, margins);
+    const float* block = rows + b * stride;
+    if (!linear_.empty()) {
+      AddLinear(block, m, stride, margins);
+    } else if (widen) {
+      Widen(block, m, stride, num_feature_, wide);
+      AddTrees(block, wide, m, stride, margins);
     } else {
-      AddLinear(rows + b * stride, m, stride, margins);
+      for (const Tree& tree : trees_)
+        for (size_t r = 0; r < m; ++r) margins[r * groups + tree.group] += nodes_[WalkGeneric(tree, block + r * stride)].leaf;
     }
   }
 }
