@@ -1,4 +1,5 @@
 #include "forja/core/process_pool.h"
+#include "forja/core/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -180,16 +181,6 @@ class FileActions {
   posix_spawn_file_actions_t fa_;
   bool ok_ = false;
 };
-
-Fd OpenPidfd(pid_t pid) {
-#ifdef SYS_pidfd_open
-  long fd = ::syscall(SYS_pidfd_open, pid, 0);  // close-on-exec by definition
-  if (fd >= 0) return Fd(static_cast<int>(fd));
-#else
-  (void)pid;
-#endif
-  return Fd();
-}
 
 // ---- Output ----------------------------------------------------------------
 

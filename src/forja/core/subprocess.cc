@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,16 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
   }
   res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   return res;
+}
+
+Fd OpenPidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  long fd = ::syscall(SYS_pidfd_open, pid, 0);  // close-on-exec by definition
+  if (fd >= 0) return Fd(static_cast<int>(fd));
+#else
+  (void)pid;
+#endif
+  return Fd();
 }
 
 }  // namespace forja

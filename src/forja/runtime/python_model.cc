@@ -22,6 +22,7 @@
 
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
+#include "forja/core/subprocess.h"
 #include "forja/runtime/python_frame.h"
 #include "forja/runtime/python_output.h"
 #include "forja/runtime/python_worker.h"
@@ -66,16 +67,6 @@ struct Worker {
   // of its group and reaps it. Returns how it ended ("exited with code 3").
   std::string Reap(Clock::time_point deadline);
 };
-
-Fd OpenPidfd(pid_t pid) {
-#ifdef SYS_pidfd_open
-  long fd = ::syscall(SYS_pidfd_open, pid, 0);  // close-on-exec by definition
-  if (fd >= 0) return Fd(static_cast<int>(fd));
-#else
-  (void)pid;
-#endif
-  return Fd();
-}
 
 int MsUntil(Clock::time_point deadline) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
