@@ -168,6 +168,7 @@ Result<std::unique_ptr<Model>> LoadXgboostModel(const ModelSpec& spec) {
     if (k > 1) outputs[0].shape.push_back(k);
   }
   if (k > 1 && outputs[0].shape.size() != 2) outputs[0].shape = {-1, k};
+  outputs[0].datatype = "FP32";  // whatever the signature says, that is what Predict gives
   return std::unique_ptr<Model>(
       new XgboostModel(std::move(forest), std::move(inputs), std::move(columns), std::move(outputs)));
 }
