@@ -26,8 +26,8 @@ const char* kVersions[] = {"1.7.6", "2.0.3", "2.1.4", "3.0.5", "3.2.0"};
 const char* kModels[] = {"binary_logistic", "binary_logitraw", "binary_hinge",      "multi_softprob",
                          "multi_softmax",   "reg_squarederror", "reg_logistic",     "reg_pseudohubererror",
                          "reg_absoluteerror", "count_poisson",  "reg_gamma",        "reg_tweedie",
-                         "rank_pairwise",   "dart",             "forest",           "gblinear",
-                         "categorical"};
+                         "rank_pairwise",   "rank_ndcg",        "reg_squaredlogerror", "survival_cox",
+                         "dart",            "forest",           "gblinear",         "categorical"};
 
 // A CSV of numbers ("nan" is NaN) as rows.
 std::vector<std::vector<float>> ReadCsv(const std::string& path) {
