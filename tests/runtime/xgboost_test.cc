@@ -27,7 +27,8 @@ const char* kModels[] = {"binary_logistic", "binary_logitraw", "binary_hinge",  
                          "multi_softmax",   "reg_squarederror", "reg_logistic",     "reg_pseudohubererror",
                          "reg_absoluteerror", "count_poisson",  "reg_gamma",        "reg_tweedie",
                          "rank_pairwise",   "rank_ndcg",        "reg_squaredlogerror", "survival_cox",
-                         "dart",            "forest",           "gblinear",         "categorical"};
+                         "dart",            "forest",           "gblinear",         "categorical",
+                         "multi_target"};
 
 // A CSV of numbers ("nan" is NaN) as rows.
 std::vector<std::vector<float>> ReadCsv(const std::string& path) {
@@ -75,6 +76,7 @@ class XgboostFixtures : public testing::TestWithParam<const char*> {};
 TEST_P(XgboostFixtures, PredictsAsXgboostDoes) {
   std::string dir = kFixtures + "/" + GetParam();
   for (const char* name : kModels) {
+    if (std::string(name) == "multi_target" && std::string(GetParam()) == "1.7.6") continue;  // needs 2.0
     std::string stem = dir + "/" + name;
     auto rows = ReadCsv(stem + ".rows.csv");
     auto pred = Flat(ReadCsv(stem + ".pred.csv"));
