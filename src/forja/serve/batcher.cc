@@ -14,6 +14,7 @@ Batcher::~Batcher() { Stop(); }
 
 Batcher::Submitted Batcher::Submit(std::unique_ptr<Job>& job) {
   job->enqueued = std::chrono::steady_clock::now();
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Submitted::kStopped;
@@ -21,8 +22,9 @@ Batcher::Submitted Batcher::Submit(std::unique_ptr<Job>& job) {
     if (queued_rows_ > 0 && queued_rows_ + job->rows > opts_.max_queue) return Submitted::kFull;
     queued_rows_ += job->rows;
     queue_.push_back(std::move(job));
+    wake = idle_ > 0 || (filling_ > 0 && queued_rows_ >= opts_.max_batch_size);
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_all();
   return Submitted::kOk;
 }
 
@@ -46,14 +48,18 @@ void Batcher::Work() {
   std::vector<std::unique_ptr<Job>> batch;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    idle_++;
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    idle_--;
     if (queue_.empty()) return;  // stopping, and drained
     // Wait for company unless the batch is full already or we are draining.
     auto deadline = queue_.front()->enqueued + std::chrono::microseconds(opts_.max_queue_delay_us);
+    filling_++;
     while (!stopping_ && queued_rows_ < opts_.max_batch_size && std::chrono::steady_clock::now() < deadline) {
       if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) break;
       if (queue_.empty()) break;  // another worker took them
     }
+    filling_--;
     if (queue_.empty()) continue;
     int64_t rows = 0;
     while (!queue_.empty() && (batch.empty() || rows + queue_.front()->rows <= opts_.max_batch_size)) {
@@ -62,7 +68,9 @@ void Batcher::Work() {
       queue_.pop_front();
     }
     queued_rows_ -= rows;
+    bool more = !queue_.empty() && idle_ > 0;  // what this batch left is another worker's
     lock.unlock();
+    if (more) cv_.notify_one();
     Run(batch);
     batch.clear();
     lock.lock();
