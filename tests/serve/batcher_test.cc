@@ -6,6 +6,12 @@
 #include <cstring>
 #include <thread>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "forja/serve/prediction_log.h"
 #include "test_model.h"
 
 namespace forja::serve {
@@ -133,6 +139,45 @@ TEST(BatcherTest, SplitOutputsOfBytes) {
   EXPECT_EQ(parts[1][0].shape[0], 3);
   std::vector<Tensor> bad = {{"s", "FP32", {3}, std::string(12, '\0')}};
   EXPECT_FALSE(SplitOutputs(bad, {1, 3}, &parts).ok());
+}
+
+}  // namespace
+}  // namespace forja::serve
+
+namespace forja::serve {
+namespace {
+
+TEST(PredictionLogTest, RotatesBySizeAndKeepsEveryLine) {
+  std::string dir = ::testing::TempDir() + "forja-predlog-" + std::to_string(::getpid());
+  {
+    PredictionLog log;
+    PredictionLogOptions o;
+    o.dir = dir;
+    o.sample = 1;
+    o.rotate_bytes = 200;
+    ASSERT_TRUE(log.Start(o).ok());
+    EXPECT_TRUE(log.Sample());
+    for (int i = 0; i < 50; i++) {
+      ASSERT_TRUE(log.Add("{\"n\":" + std::to_string(i) + ",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"));
+      if (i % 10 == 9) log.Flush();  // each flush is a write; files rotate between writes
+    }
+    ASSERT_TRUE(log.AddFeedback("{\"request_id\":\"a\",\"label\":1}"));
+    log.Flush();
+    EXPECT_EQ(log.written(), 51u);
+    EXPECT_EQ(log.dropped(), 0u);
+  }
+  int pred_files = 0, lines = 0, feedback = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(e.path());
+    std::string line;
+    bool is_feedback = e.path().filename().string().rfind("feedback-", 0) == 0;
+    pred_files += !is_feedback;
+    while (std::getline(in, line)) (is_feedback ? feedback : lines)++;
+  }
+  EXPECT_GE(pred_files, 2);
+  EXPECT_EQ(lines, 50);
+  EXPECT_EQ(feedback, 1);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
