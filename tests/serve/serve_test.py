@@ -288,6 +288,24 @@ def test_route_and_shadow():
     check(len(lines) == len(shadow), "only the shadow's predictions are logged (sample 0)")
 
 
+def test_fetch_from_remote():
+    """A version whose package is not in the cache comes from the default remote, verified."""
+    ws = harness.workspace(os.path.join(TMP, "ws3"))
+    harness.forja("remote", "add", "store", os.path.join(TMP, "remote"), cwd=ws)
+    booster = harness.make_package(os.path.join(TMP, "f1"), seed=5)
+    harness.forja("models", "register", "churn", os.path.join(TMP, "f1"), cwd=ws)  # pushed to the remote
+    harness.promote(ws, "churn", 1)
+    shutil.rmtree(os.path.join(ws, ".forja", "cache"))
+    s = Serve("churn@production", cwd=ws)
+    try:
+        st, h, b = s.request("POST", "/v2/models/churn/infer", oip(ROWS[:3]))
+        check(st == 200, f"served from the remote: {st} {b[:200]}")
+        if st == 200:
+            close(json.loads(b)["outputs"][0]["data"], harness.xgb_predict(booster, ROWS[:3]), "fetched package")
+    finally:
+        s.stop()
+
+
 def main():
     if not os.path.exists(harness.FORJA):
         print("SKIP: no forja binary at", harness.FORJA)
@@ -305,6 +323,7 @@ def main():
     test_sigterm_drains(folder)
     test_hot_reload()
     test_route_and_shadow()
+    test_fetch_from_remote()
     shutil.rmtree(TMP, ignore_errors=True)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
