@@ -306,6 +306,36 @@ def test_fetch_from_remote():
         s.stop()
 
 
+def test_python_model():
+    """A python package: its predictions, and a worker that dies on one request (500) while
+    the server goes on."""
+    folder = os.path.join(TMP, "py")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "predict.py"), "w") as f:
+        f.write("import os\n"
+                "def predict(batch):\n"
+                "    x = batch['features']\n"
+                "    if (x[:, 0] == 13).any():\n"
+                "        os._exit(3)\n"
+                "    return x.sum(axis=1)\n")
+    with open(os.path.join(folder, "model.yaml"), "w") as f:
+        f.write("format: 1\nflavor: python\npython: {module: predict.py, function: predict}\nsignature:\n"
+                "  inputs: [{name: features, datatype: FP32, shape: [-1, 2]}]\n"
+                "  outputs: [{name: total, datatype: FP32, shape: [-1]}]\n")
+    os.environ["FORJA_PYTHON"] = sys.executable
+    s = Serve(folder, "--max-queue-delay-us", "2000")
+    try:
+        st, h, b = s.request("POST", "/v2/models/py/infer", oip([[1, 2], [3, 4]], shape=[2, 2]))
+        check(st == 200 and json.loads(b)["outputs"][0]["data"] == [3, 7], f"python model: {st} {b[:200]}")
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            codes = list(ex.map(lambda i: s.request("POST", "/v2/models/py/infer", oip([[13 if i == 3 else i, 1]]))[0], range(8)))
+        check(codes[3] == 500 and codes.count(200) == 7, f"a crashing worker fails its own request only: {codes}")
+        st, h, b = s.request("POST", "/v2/models/py/infer", oip([[5, 5]]))
+        check(st == 200 and json.loads(b)["outputs"][0]["data"] == [10], f"serving after the crash: {st} {b[:200]}")
+    finally:
+        s.stop()
+
+
 def main():
     if not os.path.exists(harness.FORJA):
         print("SKIP: no forja binary at", harness.FORJA)
@@ -324,6 +354,7 @@ def main():
     test_hot_reload()
     test_route_and_shadow()
     test_fetch_from_remote()
+    test_python_model()
     shutil.rmtree(TMP, ignore_errors=True)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0

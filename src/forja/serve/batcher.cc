@@ -156,9 +156,10 @@ void Batcher::Run(std::vector<std::unique_ptr<Job>>& batch) {
     MergeInputs(batch, &merged);
     st = model_->Predict(merged, &outputs);
   }
-  // One bad request must not fail its neighbours: a batch refused as bad input is retried
-  // request by request, so only the culprit gets the 400.
-  if (!st.ok() && st.code() == Code::kUser && batch.size() > 1) {
+  // One bad request must not fail its neighbours: a batch refused as bad input, or that
+  // crashed its runtime (a python worker dying on one row), is retried request by request,
+  // so only the culprit fails. Not a timeout: everyone would wait twice.
+  if (!st.ok() && (st.code() == Code::kUser || st.code() == Code::kInternal) && batch.size() > 1) {
     for (auto& j : batch) {
       std::vector<Tensor> outs;
       Status s = model_->Predict(j->inputs, &outs);
