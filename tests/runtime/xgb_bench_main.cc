@@ -66,9 +66,13 @@ int main(int argc, char** argv) {
   std::copy_n(reinterpret_cast<const char*>(bytes->data()), x.size() * sizeof(float),
               reinterpret_cast<char*>(x.data()));
 
-  double load_start = Now();
-  auto again = forja::runtime::XgboostForest::Load(argv[1]);
-  double load_s = Now() - load_start;
+  double load_s = 1e9;
+  bool loaded = true;
+  for (int round = 0; round < 5; ++round) {
+    double start = Now();
+    loaded = loaded && forja::runtime::XgboostForest::Load(argv[1]).ok();
+    load_s = std::min(load_s, Now() - start);
+  }
 
   double one = PerRow(f, x, std::min<size_t>(rows, 4096), nf, 1, 0.05);
   double batch64 = PerRow(f, x, std::min<size_t>(rows, 4096), nf, 64, 0.05);
@@ -99,5 +103,5 @@ int main(int argc, char** argv) {
       "{\"describe\": \"%s\", \"load_s\": %.6f, \"one_row_s\": %.9g, \"batch64_row_s\": %.9g, "
       "\"rows\": %zu, \"all_1thread_s\": %.6f, \"all_threads_s\": %.6f, \"threads\": %u}\n",
       f.Describe().c_str(), load_s, one, batch64, rows, best1, bestn, threads);
-  return again.ok() ? 0 : 1;
+  return loaded ? 0 : 1;
 }

@@ -396,13 +396,13 @@ class XgboostLoader {
         continue;
       }
       size_t l = 0, r = 0, feature = 0;
-      std::string at = where + ": node " + std::to_string(id);
+      auto at = [&] { return where + ": node " + std::to_string(id); };  // built only for an error
       for (auto [child, index] : {std::pair{a.left[id], &l}, std::pair{a.right[id], &r}})
         if (!AsIndex(child, n, index))
-          return Error(at + ": child " + Num(child) + " is not a node (the tree has " + std::to_string(n) + ")");
-      if (seen[l] || seen[r] || l == r) return Error(at + ": a child is reached twice (the tree has a cycle)");
+          return Error(at() + ": child " + Num(child) + " is not a node (the tree has " + std::to_string(n) + ")");
+      if (seen[l] || seen[r] || l == r) return Error(at() + ": a child is reached twice (the tree has a cycle)");
       if (!AsIndex(a.feature[id], f_->num_feature_, &feature))
-        return Error(at + ": split feature " + Num(a.feature[id]) + " is not below num_feature " +
+        return Error(at() + ": split feature " + Num(a.feature[id]) + " is not below num_feature " +
                      std::to_string(f_->num_feature_));
       seen[l] = seen[r] = true;
       // A default-right split reads the row's second copy, where missing is +inf (see Widen).
@@ -413,7 +413,7 @@ class XgboostLoader {
       node.left = static_cast<uint32_t>(base + order.size());
       if (a.split_type != nullptr && (*a.split_type)[id] == 1) {
         if (cat_of_node.empty() || cat_of_node[id] < 0)
-          return Error(at + ": a categorical split without categories");
+          return Error(at() + ": a categorical split without categories");
         node.bits |= XgboostForest::kCategorical;
         node.cat = static_cast<uint32_t>(cat_of_node[id]);
         tree.generic = true;
