@@ -59,6 +59,16 @@ TEST(JsonTest, NumbersOutOfRange) {
   EXPECT_FALSE(JsonUint(*d.Next(*d.Next(*d.Next(*x))), &u));
 }
 
+TEST(JsonTest, ValuesAreLimited) {
+  std::string many = "[0";
+  for (int i = 0; i < (4 << 20); i++) many += ",0";
+  many += "]";
+  JsonDoc d;
+  Status st = d.Parse(many);
+  EXPECT_NE(st.message().find("more than 4194304 values"), std::string::npos) << st.message();
+  EXPECT_TRUE(d.Parse("[1]").ok());  // and the document is usable again
+}
+
 TEST(JsonTest, WritesShortestFloatsAndEscapes) {
   std::string s;
   AppendFloat(&s, 0.1f);

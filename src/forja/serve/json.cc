@@ -9,6 +9,10 @@ namespace forja::serve {
 namespace {
 
 constexpr int kMaxDepth = 64;
+constexpr size_t kKeepNodes = 1 << 16;
+// 48 bytes a value: a 64 MB body of "0," would otherwise take 1.5 GB of nodes.
+constexpr size_t kMaxNodes = 4 << 20;
+static_assert(sizeof(JsonNode) == 48);
 
 void AppendUtf8(std::string* out, uint32_t cp) {
   if (cp < 0x80) {
@@ -92,6 +96,8 @@ void JsonDoc::SkipSpace() {
 }
 
 Status JsonDoc::Parse(std::string_view text) {
+  // The vector is kept between requests, but not at the size one huge request grew it to.
+  if (nodes_.capacity() > kKeepNodes) std::vector<JsonNode>().swap(nodes_);
   nodes_.clear();
   text_ = text;
   pos_ = 0;
@@ -138,6 +144,7 @@ Status JsonDoc::Value(int depth, uint32_t* index) {
   if (depth > kMaxDepth) return Fail("nested too deep");
   SkipSpace();
   if (pos_ >= text_.size()) return Fail("unexpected end");
+  if (nodes_.size() >= kMaxNodes) return Fail("more than 4194304 values (send large tensors as binary data)");
   *index = static_cast<uint32_t>(nodes_.size());
   nodes_.emplace_back();
   char c = text_[pos_];
