@@ -3,10 +3,10 @@
 // from its JSON and its UBJ file alike; and broken files fail with a message a user can act on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -18,8 +18,6 @@
 
 namespace forja::runtime {
 namespace {
-
-namespace fs = std::filesystem;
 
 const std::string kFixtures = std::string(FORJA_SOURCE_DIR) + "/tests/runtime/fixtures/xgboost";
 const char* kVersions[] = {"1.7.6", "2.0.3", "2.1.4", "3.0.5", "3.2.0"};
