@@ -6,6 +6,7 @@ compare forja's predictions with xgboost's own on the same rows.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -55,7 +56,10 @@ class Serve:
 
     def __init__(self, *args, cwd=None):
         self.log = tempfile.NamedTemporaryFile(prefix="forja-serve-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([FORJA, "serve", "--port", "0", *args], cwd=cwd or "/", stdout=self.log, stderr=self.log)
+        # Outside a workspace by default: a scratch folder of its own, never a shared one.
+        self.scratch = None if cwd else tempfile.mkdtemp(prefix="forja-serve-cwd-")
+        self.proc = subprocess.Popen([FORJA, "serve", "--port", "0", *args], cwd=cwd or self.scratch, stdout=self.log,
+                                     stderr=self.log)
         deadline = time.time() + 60
         self.port = None
         while time.time() < deadline and self.port is None:
@@ -82,6 +86,8 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
         return self.proc.returncode
 
     def request(self, method, path, body=None, headers=None):

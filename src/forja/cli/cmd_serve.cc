@@ -130,7 +130,14 @@ int DoServe(const ServeArgs& a) {
     Status st = serve::LoadServingConfig(root + "/forja.yaml", &cfg);
     if (!st.ok()) return Fail(st);
   }
-  cfg.log.dir = (root.empty() ? CurrentDir() : root) + "/.forja/predictions";
+  // Outside a workspace the log goes to the user's cache folder: a .forja/ made in the
+  // current folder would turn it into a workspace root for every later command.
+  if (!root.empty()) {
+    cfg.log.dir = root + "/.forja/predictions";
+  } else {
+    const char* home = std::getenv("HOME");
+    cfg.log.dir = std::string(home && *home ? home : "/tmp") + "/.cache/forja/predictions";
+  }
   Status st = Overrides(a, &cfg);
   if (!st.ok()) return Fail(st);
   RegistryContext rc;
@@ -208,7 +215,8 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "    poll_interval: 10\n"
       "    models: {churn: {max_batch_size: 128, workers: 2}}\n"
       "    prediction_log: {sample: 0.1, shadow_sample: 1, rotate_mb: 64}\n"
-      "Predictions and feedback are JSON lines under .forja/predictions/ (rotated by size).\n"
+      "Predictions and feedback are JSON lines under .forja/predictions/ (rotated by size; outside a\n"
+      "workspace under ~/.cache/forja/predictions/).\n"
       "SIGTERM or Ctrl-C stops accepting, answers the requests in flight, then exits.\n\n") +
       kExitCodesHelp);
   c->callback([a, action] { *action = [a] { return DoServe(*a); }; });

@@ -21,7 +21,14 @@
 #include "forja/serve/batcher.h"
 #include "forja/serve/prediction_log.h"
 
+namespace forja::registry {
+struct ModelPackage;
+}
+
 namespace forja::serve {
+
+// What a runtime needs of a checked package (forja predict uses it too).
+runtime::ModelSpec SpecFor(const registry::ModelPackage& pkg, const std::string& dir);
 
 // What a reference names now.
 struct Resolved {

@@ -235,14 +235,7 @@ struct ModelServer::Impl {
 
   Result<std::shared_ptr<Version>> Load(const Target& t, const Resolved& r) {
     ASSIGN_OR_RETURN(registry::ModelPackage pkg, registry::LoadPackage(r.dir));
-    runtime::ModelSpec spec;
-    spec.dir = r.dir;
-    spec.flavor = pkg.flavor;
-    spec.model_file = pkg.model_file;
-    spec.inputs = pkg.inputs;
-    spec.outputs = pkg.outputs;
-    spec.python_module = pkg.python_module;
-    spec.python_function = pkg.python_function;
+    runtime::ModelSpec spec = SpecFor(pkg, r.dir);
     auto v = std::make_shared<Version>();
     v->name = r.name;
     v->version = r.version;
@@ -814,6 +807,18 @@ Result<std::unique_ptr<ModelServer>> ModelServer::Start(ServeConfig cfg, std::un
     if (any) impl->poller = std::thread([raw] { raw->Poll(); });
   }
   return std::unique_ptr<ModelServer>(new ModelServer(std::move(impl)));
+}
+
+runtime::ModelSpec SpecFor(const registry::ModelPackage& pkg, const std::string& dir) {
+  runtime::ModelSpec spec;
+  spec.dir = dir;
+  spec.flavor = pkg.flavor;
+  spec.model_file = pkg.model_file;
+  spec.inputs = pkg.inputs;
+  spec.outputs = pkg.outputs;
+  spec.python_module = pkg.python_module;
+  spec.python_function = pkg.python_function;
+  return spec;
 }
 
 // ---- package folders ----
