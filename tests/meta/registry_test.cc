@@ -104,6 +104,11 @@ TEST(PackageTest, ErrorsNameLineAndField) {
       {"format: 1\nflavor: xgboost\nmodel: ../m.json\nsignature:\n  inputs:\n    - {name: x, datatype: FP32, shape: [-1]}\n",
        "must be a path inside the package folder"},
       {"format: 1\nflavour: xgboost\n", "model.yaml:2: flavour: unknown field"},
+      {"format: 1\nflavor: python\npython: {module: p.py, workers: -1}\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
+       "model.yaml:3: python.workers: must be a whole number from 0 to 256"},
+      {"format: 1\nflavor: python\npython:\n  module: p.py\n  timeout_ms: 1.5\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
+       "model.yaml:5: python.timeout_ms: must be a whole number from 1 to 86400000"},
+      {"format: 1\nflavor: python\npython: {module: p.py, threads: 2}\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n", "python.threads: unknown field"},
   };
   for (const Case& c : cases) {
     auto p = ParsePackageYaml(c.yaml, "model.yaml");

@@ -307,19 +307,22 @@ def test_fetch_from_remote():
 
 
 def test_python_model():
-    """A python package: its predictions, and a worker that dies on one request (500) while
-    the server goes on."""
+    """A python package: its predictions, a worker that dies on one request (500) and one that
+    hangs past python.timeout_ms (504), while the server goes on."""
     folder = os.path.join(TMP, "py")
     os.makedirs(folder)
     with open(os.path.join(folder, "predict.py"), "w") as f:
-        f.write("import os\n"
+        f.write("import os, time\n"
                 "def predict(batch):\n"
                 "    x = batch['features']\n"
                 "    if (x[:, 0] == 13).any():\n"
                 "        os._exit(3)\n"
+                "    if (x[:, 0] == 42).any():\n"
+                "        time.sleep(60)\n"
                 "    return x.sum(axis=1)\n")
     with open(os.path.join(folder, "model.yaml"), "w") as f:
-        f.write("format: 1\nflavor: python\npython: {module: predict.py, function: predict}\nsignature:\n"
+        f.write("format: 1\nflavor: python\npython: {module: predict.py, function: predict, workers: 2, timeout_ms: 1000}\n"
+                "signature:\n"
                 "  inputs: [{name: features, datatype: FP32, shape: [-1, 2]}]\n"
                 "  outputs: [{name: total, datatype: FP32, shape: [-1]}]\n")
     os.environ["FORJA_PYTHON"] = sys.executable
@@ -332,6 +335,11 @@ def test_python_model():
         check(codes[3] == 500 and codes.count(200) == 7, f"a crashing worker fails its own request only: {codes}")
         st, h, b = s.request("POST", "/v2/models/py/infer", oip([[5, 5]]))
         check(st == 200 and json.loads(b)["outputs"][0]["data"] == [10], f"serving after the crash: {st} {b[:200]}")
+        # A hang: past python.timeout_ms the worker is killed, that request gets 504, the next ones 200.
+        st, h, b = s.request("POST", "/v2/models/py/infer", oip([[42, 1]]))
+        check(st == 504 and b"error" in b, f"a hanging worker: {st} {b[:200]}")
+        st, h, b = s.request("POST", "/v2/models/py/infer", oip([[6, 6]]))
+        check(st == 200 and json.loads(b)["outputs"][0]["data"] == [12], f"serving after the hang: {st} {b[:200]}")
     finally:
         s.stop()
 

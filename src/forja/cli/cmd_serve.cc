@@ -184,7 +184,7 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_option("--max-batch-size", a->max_batch_size, "Rows per predict call when batching requests (default 64)")->type_name("N")->check(CLI::Range(1, 1 << 20));
   c->add_option("--max-queue-delay-us", a->max_queue_delay_us, "How long a request may wait for others to batch with (default 500)")
       ->type_name("US")->check(CLI::Range(0, 10000000));
-  c->add_option("--max-queue", a->max_queue, "Rows waiting per model version; beyond, 503 (default 1024)")->type_name("N")->check(CLI::Range(1, 1 << 30));
+  c->add_option("--max-queue", a->max_queue, "Rows waiting per model version; beyond, 503 (default 8192)")->type_name("N")->check(CLI::Range(1, 1 << 30));
   c->add_option("--workers", a->workers, "Threads calling predict per model version (default 1)")->type_name("N")->check(CLI::Range(1, 256));
   c->add_option("--max-rows", a->max_rows, "Rows per request; beyond, 413 (default 65536)")->type_name("N");
   c->add_option("--max-body-mb", a->max_body_mb, "Largest request body; beyond, 413 (default 64)")->type_name("MB");
@@ -211,7 +211,7 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "  serving:\n"
       "    max_batch_size: 64\n"
       "    max_queue_delay_us: 500\n"
-      "    max_queue: 1024\n"
+      "    max_queue: 8192\n"
       "    poll_interval: 10\n"
       "    models: {churn: {max_batch_size: 128, workers: 2}}\n"
       "    prediction_log: {sample: 0.1, shadow_sample: 1, rotate_mb: 64}\n"

@@ -119,6 +119,18 @@ Result<ModelPackage> ParsePackageYaml(const std::string& text, const std::string
     ASSIGN_OR_RETURN(p.python_module, String(*py, "module", file, "python.module", true));
     ASSIGN_OR_RETURN(p.python_function, String(*py, "function", file, "python.function", false));
     if (p.python_function.empty()) p.python_function = "predict";
+    for (const auto& [k, v] : py->entries()) {
+      int64_t* target = k == "workers" ? &p.python_workers : k == "timeout_ms" ? &p.python_timeout_ms : nullptr;
+      if (target) {
+        int64_t lo = k == "workers" ? 0 : 1, hi = k == "workers" ? 256 : 86400000;
+        if (v.kind() != Node::Kind::kInt || v.as_int() < lo || v.as_int() > hi)
+          return FieldError(&v, file, "python." + k,
+                            "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+        *target = v.as_int();
+      } else if (k != "module" && k != "function") {
+        return FieldError(&v, file, "python." + k, "unknown field (module, function, workers, timeout_ms)");
+      }
+    }
   }
   for (const std::string* rel : {&p.model_file, &p.python_module}) {
     if (rel->empty()) continue;

@@ -7,7 +7,8 @@
 //   signature:
 //     inputs:  [{name: features, datatype: FP32, shape: [-1, 32]}]
 //     outputs: [{name: probability, datatype: FP32, shape: [-1]}]
-//   python: {module: predict.py, function: predict}   # flavor python only
+//   python: {module: predict.py, function: predict,    # flavor python only
+//            workers: 2, timeout_ms: 30000}           # optional: processes (0: one per core), per call
 //
 // Datatypes are the Open Inference Protocol's (BOOL, INT8..INT64, UINT8..UINT64,
 // FP16, FP32, FP64, BYTES); lower-case numpy names (float32, int64, ...) are
@@ -36,6 +37,8 @@ struct ModelPackage {
   std::string model_file;  // relative to the package folder
   std::vector<TensorSpec> inputs, outputs;
   std::string python_module, python_function;  // flavor python
+  int64_t python_workers = 0;                   // worker processes (0: one per core)
+  int64_t python_timeout_ms = 30000;            // one predict call; past it the worker is replaced (504)
   std::string description;
 };
 

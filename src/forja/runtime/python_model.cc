@@ -22,6 +22,7 @@
 
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
+#include "forja/core/path.h"
 #include "forja/core/subprocess.h"
 #include "forja/runtime/python_frame.h"
 #include "forja/runtime/python_output.h"
@@ -540,7 +541,9 @@ Result<std::unique_ptr<Model>> LoadPythonModel(const ModelSpec& spec) {
       return Status::User(spec.dir + "/model.yaml: output '" + o.name + "' has unknown datatype '" + o.datatype + "'");
     }
   }
-  WorkerConfig config{python, spec.dir, spec.python_module,
+  // Workers run in the package folder: a relative path would be taken from there.
+  std::string dir = spec.dir[0] == '/' ? spec.dir : CurrentDir() + "/" + spec.dir;
+  WorkerConfig config{python, dir, spec.python_module,
                       spec.python_function.empty() ? "predict" : spec.python_function, spec.outputs};
   int workers = spec.workers > 0 ? spec.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto model = std::make_unique<PythonModel>(spec, std::move(config));

@@ -24,7 +24,7 @@ namespace forja::serve {
 struct BatchOptions {
   int max_batch_size = 64;       // rows per Predict call
   int max_queue_delay_us = 500;  // how long the oldest request may wait for company
-  int max_queue = 1024;          // rows waiting; beyond, Submit refuses
+  int max_queue = 8192;          // rows waiting (64 clients x 64 rows fit twice); beyond, Submit refuses
   int workers = 1;               // threads calling Predict (each makes its own batches)
 };
 

@@ -3,7 +3,7 @@
 //   serving:
 //     max_batch_size: 64          # these five apply to every model...
 //     max_queue_delay_us: 500
-//     max_queue: 1024
+//     max_queue: 8192
 //     workers: 1
 //     max_rows: 65536             # rows per request (413 beyond)
 //     max_body_mb: 64

@@ -818,6 +818,8 @@ runtime::ModelSpec SpecFor(const registry::ModelPackage& pkg, const std::string&
   spec.outputs = pkg.outputs;
   spec.python_module = pkg.python_module;
   spec.python_function = pkg.python_function;
+  spec.workers = static_cast<int>(pkg.python_workers);
+  spec.timeout_ms = static_cast<int>(pkg.python_timeout_ms);
   return spec;
 }
 
