@@ -609,6 +609,7 @@ class Pipeline {
     std::lock_guard<std::mutex> lock(mu_);
     input_done_ = true;
     work_.notify_all();
+    ready_.notify_all();  // the writer may be waiting past the last chunk
   }
   // Workers: the next chunk to score, or null at the end.
   std::unique_ptr<Chunk> Take() {
