@@ -182,7 +182,7 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       ->type_name("S")->check(CLI::Range(0.0, 86400.0));
   AddStoreOption(c, &a->store);
   c->add_option("--max-batch-size", a->max_batch_size, "Rows per predict call when batching requests (default 64)")->type_name("N")->check(CLI::Range(1, 1 << 20));
-  c->add_option("--max-queue-delay-us", a->max_queue_delay_us, "How long a request may wait for others to batch with (default 500)")
+  c->add_option("--max-queue-delay-us", a->max_queue_delay_us, "How long a request may wait for others to batch with (default 0: batch what queued during the previous predict)")
       ->type_name("US")->check(CLI::Range(0, 10000000));
   c->add_option("--max-queue", a->max_queue, "Rows waiting per model version; beyond, 503 (default 8192)")->type_name("N")->check(CLI::Range(1, 1 << 30));
   c->add_option("--workers", a->workers, "Threads calling predict per model version (default 1)")->type_name("N")->check(CLI::Range(1, 256));

@@ -23,7 +23,9 @@ namespace forja::serve {
 
 struct BatchOptions {
   int max_batch_size = 64;       // rows per Predict call
-  int max_queue_delay_us = 500;  // how long the oldest request may wait for company
+  // How long the oldest request may wait for company. 0 (as Triton): a batch is whatever
+  // queued while the previous predict ran, so one client pays no wait and many still batch.
+  int max_queue_delay_us = 0;
   int max_queue = 8192;          // rows waiting (64 clients x 64 rows fit twice); beyond, Submit refuses
   int workers = 1;               // threads calling Predict (each makes its own batches)
 };
