@@ -751,7 +751,8 @@ Result<PredictReport> RunPredict(const PredictOptions& o, runtime::Model& model)
 
   const int jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
   Pipeline pipe(static_cast<size_t>(2 * jobs + 2));
-  Progress progress("Scoring " + Basename(o.input), 0, o.progress ? hi - cp.offset : 0);
+  Progress progress("Scoring " + Basename(o.input), 0, o.progress ? hi - lo : 0);
+  if (report.resumed_line) progress.Add(cp.rows, cp.offset - lo);
 
   std::vector<std::thread> workers;
   for (int w = 0; w < jobs; w++)

@@ -71,6 +71,11 @@ void Progress::Draw(bool final) {
   if (total && items <= total) line += " (" + std::to_string(items * 100 / total) + "%)";
   if (bytes) {
     line += ", " + HumanBytes(bytes);
+    if (uint64_t total_bytes = total_bytes_.load(); total_bytes) {
+      line += " of " + HumanBytes(total_bytes);
+      // Only bytes are known ahead (a file being streamed): the share comes from them.
+      if (!total && bytes <= total_bytes) line += " (" + std::to_string(bytes * 100 / total_bytes) + "%)";
+    }
     if (secs > 0.2) line += " at " + HumanBytes(static_cast<uint64_t>(bytes / secs)) + "/s";
   }
   // \r + erase-line; the final draw leaves the finished line in place.
