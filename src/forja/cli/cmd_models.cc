@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 #include <cstdlib>
 #include <dirent.h>
-#include <sys/stat.h>
 #include <pwd.h>
 #include <cstring>
 #include <unistd.h>
@@ -438,41 +437,6 @@ int DoDownload(const DownloadArgs& a) {
 }
 
 }  // namespace
-
-Result<PackageDir> ResolvePackageDir(const std::string& ref_text, const std::string& store_flag,
-                                     const std::string& remote) {
-  PackageDir out;
-  struct stat st {};
-  if (::stat(ref_text.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    out.dir = ref_text;
-    out.label = ref_text;
-    return out;
-  }
-  auto ref = registry::ParseModelRef(ref_text);
-  if (!ref.ok())
-    return Status::User("'" + ref_text + "' is neither a package folder (with model.yaml) nor a model reference "
-                        "(NAME/VERSION, NAME@ALIAS, NAME@production)");
-  StoreContext ctx;
-  ASSIGN_OR_RETURN(auto store, OpenStore(store_flag, &ctx));
-  ASSIGN_OR_RETURN(out.version, registry::ResolveRef(*store, *ref));
-  out.label = out.version.name + "/" + std::to_string(out.version.version);
-  // Packages are immutable and named by hash: one checkout per hash, reused.
-  std::string base = !ctx.root.empty() ? ctx.root + "/.forja/packages"
-                                       : std::string(std::getenv("HOME") ? std::getenv("HOME") : "/tmp") +
-                                             "/.cache/forja/packages";
-  if (out.version.package_hash.size() < 8)
-    return Status::User(ref_text + " was registered without a forja package; it cannot be loaded");
-  out.dir = base + "/" + out.version.package_hash.substr(7);
-  if (Exists(JoinPath(out.dir, "model.yaml"))) return out;
-  RETURN_IF_ERROR(MakeDirs(base));
-  std::string tmp = TempNameBeside(out.dir);
-  Status fetched = FetchPackageInto(ctx, *store, out.version, ref_text, remote, tmp);
-  if (fetched.ok() && ::rename(tmp.c_str(), out.dir.c_str()) != 0 && !Exists(JoinPath(out.dir, "model.yaml")))
-    fetched = Status::FromErrno("renaming " + tmp, errno);
-  (void)RemoveTree(tmp);
-  RETURN_IF_ERROR(fetched);
-  return out;
-}
 
 void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   (void)g;

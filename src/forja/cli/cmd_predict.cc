@@ -2,19 +2,23 @@
 #include <CLI/CLI.hpp>
 
 #include "forja/batch/predict.h"
+#include "forja/cas/cache.h"
 #include "forja/cli/cli.h"
 #include "forja/cli/model_spec.h"
 #include "forja/cli/store.h"
 #include "forja/core/log.h"
+#include "forja/core/path.h"
 #include "forja/core/progress.h"
+#include "forja/data/workspace.h"
 #include "forja/runtime/model.h"
+#include "forja/serve/serve.h"
 
 namespace forja {
 
 namespace {
 
 struct PredictArgs {
-  std::string ref, store, remote, shard, on_error = "fail";
+  std::string ref, store, shard, on_error = "fail";
   batch::PredictOptions opts;
 };
 
@@ -35,20 +39,27 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
     return Fail(Status::Usage("--on-error takes skip or fail, not '" + a.on_error + "'"));
   a.opts.skip_errors = a.on_error == "skip";
   if (a.opts.batch_size == 0) return Fail(Status::Usage("--batch-size must be at least 1"));
-  auto pkg = ResolvePackageDir(a.ref, a.store, a.remote);
-  if (!pkg.ok()) return Fail(pkg.status());
-  auto spec = ModelSpecFor(pkg->dir);
+  std::string root;
+  if (auto ws = Workspace::Open(CurrentDir()); ws.ok()) root = (*ws)->root();
+  ModelResolverContext rc;
+  const bool registry = !IsPackageFolder(a.ref);
+  auto resolver = OpenModelResolver(a.store, registry, root, &rc);
+  if (!resolver.ok()) return Fail(resolver.status());
+  auto resolved = (*resolver)->Resolve(a.ref);
+  if (!resolved.ok()) return Fail(resolved.status());
+  const std::string label = registry ? resolved->name + "/" + resolved->version : a.ref;
+  auto spec = ModelSpecFor(resolved->dir);
   if (!spec.ok()) return Fail(spec.status());
   auto model = runtime::LoadModel(*spec);
-  if (!model.ok()) return Fail(model.status().Wrap("loading " + pkg->label));
-  a.opts.model_id = pkg->label + " " + pkg->version.package_hash + " " + spec->model_file;
+  if (!model.ok()) return Fail(model.status().Wrap("loading " + label));
+  a.opts.model_id = label + " " + resolved->key + " " + spec->model_file;
   a.opts.progress = !g.quiet;
   auto report = batch::RunPredict(a.opts, **model);
   if (!report.ok()) return Fail(report.status());
   for (const auto& e : report->errors) LogWarn("skipped " + e);
   if (report->skipped > report->errors.size())
     LogWarn("skipped " + std::to_string(report->skipped - report->errors.size()) + " more bad rows");
-  std::string msg = "Scored " + std::to_string(report->rows) + " rows with " + pkg->label + " into " + a.opts.output;
+  std::string msg = "Scored " + std::to_string(report->rows) + " rows with " + label + " into " + a.opts.output;
   if (report->resumed_line)
     msg += " (resumed at line " + std::to_string(report->resumed_line) + ", " + std::to_string(report->resumed_rows) +
            " rows were done)";
@@ -88,8 +99,6 @@ void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action) {
                 "An input column that is not a feature (repeatable; e.g. an id or the label)")
       ->type_name("COLUMN");
   AddStoreOption(c, &a->store);
-  c->add_option("-r,--remote", a->remote, "The remote to fetch the package from (default: the default remote)")
-      ->type_name("NAME");
   c->footer(std::string(
                 "\nFeatures: a model with one [-1, N] input takes every column that is not --exclude'd, in file\n"
                 "order (N of them); a model with several inputs takes the columns named like them. Empty, NA\n"

@@ -19,6 +19,39 @@
 
 namespace forja {
 
+Result<std::unique_ptr<serve::Resolver>> OpenModelResolver(const std::string& store_flag, bool registry,
+                                                           const std::string& root, ModelResolverContext* rc) {
+  if (!registry) return serve::FolderResolver();
+  StoreContext ctx;
+  ASSIGN_OR_RETURN(auto store, OpenStore(store_flag, &ctx));
+  serve::RegistrySource src;
+  auto* rest = dynamic_cast<api::RestStore*>(store.get());
+  std::string base;
+  if (!root.empty()) {
+    ASSIGN_OR_RETURN(rc->ws, Workspace::Open(root));
+    src.cache = &rc->ws->cache();
+    src.workspace = rc->ws.get();
+    base = root + "/.forja";
+  } else if (rest) {
+    const char* home = std::getenv("HOME");
+    base = std::string(home && *home ? home : "/tmp") + "/.cache/forja";
+    rc->own_cache = std::make_unique<Cache>(base + "/cache", std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy});
+    RETURN_IF_ERROR(MakeDirs(base + "/cache"));
+    src.cache = rc->own_cache.get();
+  } else {
+    return Status::User("model packages are kept in a workspace's cache: run inside a forja workspace, or use a forja "
+                        "server store (--store http://host:port)");
+  }
+  RETURN_IF_ERROR(src.cache->Prepare());
+  if (rest) src.download = [rest](Cache& c, const std::vector<Oid>& objects) { return rest->DownloadObjects(c, objects); };
+  src.checkout_root = base + "/packages";
+  src.store = std::move(store);
+  return serve::RegistryResolver(std::move(src));
+}
+
+bool IsPackageFolder(const std::string& ref) { return Exists(JoinPath(ref, "model.yaml")); }
+
+
 namespace {
 
 struct ServeArgs {
@@ -33,7 +66,6 @@ struct ServeArgs {
   bool access_log = false;
 };
 
-bool IsFolder(const std::string& ref) { return Exists(JoinPath(ref, "model.yaml")); }
 
 // "churn@production=90,churn@staging=10" -> targets with weights.
 Status ParseRoute(const std::string& text, std::vector<serve::Target>* out) {
@@ -84,44 +116,6 @@ Status Overrides(const ServeArgs& a, serve::ServeConfig* cfg) {
   return Status::Ok();
 }
 
-// What the server needs to read the registry: the store, the cache, the workspace.
-struct RegistryContext {
-  std::unique_ptr<Workspace> ws;
-  std::unique_ptr<Cache> own_cache;
-};
-
-Result<std::unique_ptr<serve::Resolver>> MakeResolver(const ServeArgs& a, const serve::ServeConfig& cfg, const std::string& root,
-                                                      RegistryContext* rc) {
-  bool registry = false;
-  for (const auto& t : cfg.targets) registry |= !IsFolder(t.ref);
-  if (!registry) return serve::FolderResolver();
-  StoreContext ctx;
-  ASSIGN_OR_RETURN(auto store, OpenStore(a.store, &ctx));
-  serve::RegistrySource src;
-  auto* rest = dynamic_cast<api::RestStore*>(store.get());
-  std::string base;
-  if (!root.empty()) {
-    ASSIGN_OR_RETURN(rc->ws, Workspace::Open(root));
-    src.cache = &rc->ws->cache();
-    src.workspace = rc->ws.get();
-    base = root + "/.forja";
-  } else if (rest) {
-    const char* home = std::getenv("HOME");
-    base = std::string(home && *home ? home : "/tmp") + "/.cache/forja";
-    rc->own_cache = std::make_unique<Cache>(base + "/cache", std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy});
-    RETURN_IF_ERROR(MakeDirs(base + "/cache"));
-    src.cache = rc->own_cache.get();
-  } else {
-    return Status::User("model packages are kept in a workspace's cache: run inside a forja workspace, or use a forja "
-                        "server store (--store http://host:port)");
-  }
-  RETURN_IF_ERROR(src.cache->Prepare());
-  if (rest) src.download = [rest](Cache& c, const std::vector<Oid>& objects) { return rest->DownloadObjects(c, objects); };
-  src.checkout_root = base + "/packages";
-  src.store = std::move(store);
-  return serve::RegistryResolver(std::move(src));
-}
-
 int DoServe(const ServeArgs& a) {
   std::string root;
   if (auto ws = Workspace::Open(CurrentDir()); ws.ok()) root = (*ws)->root();
@@ -140,8 +134,10 @@ int DoServe(const ServeArgs& a) {
   }
   Status st = Overrides(a, &cfg);
   if (!st.ok()) return Fail(st);
-  RegistryContext rc;
-  auto resolver = MakeResolver(a, cfg, root, &rc);
+  ModelResolverContext rc;
+  bool registry = false;
+  for (const auto& t : cfg.targets) registry |= !IsPackageFolder(t.ref);
+  auto resolver = OpenModelResolver(a.store, registry, root, &rc);
   if (!resolver.ok()) return Fail(resolver.status());
   // The signals are waited for here; every thread the server starts inherits the mask.
   sigset_t sigs;

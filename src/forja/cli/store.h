@@ -13,6 +13,15 @@ class App;
 }
 
 namespace forja {
+class Cache;
+class Workspace;
+}  // namespace forja
+
+namespace forja::serve {
+class Resolver;
+}
+
+namespace forja {
 
 // Adds --store URI to a command.
 void AddStoreOption(CLI::App* c, std::string* uri);
@@ -31,17 +40,18 @@ Result<std::unique_ptr<meta::MetaStore>> OpenStore(const std::string& flag, Stor
 // comes from FORJA_TRACKING_TOKEN or MLFLOW_TRACKING_TOKEN).
 Result<std::unique_ptr<meta::MetaStore>> OpenStoreUri(const std::string& uri);
 
-// A model to load: a package folder as given, or a registry reference
-// (NAME/VERSION, NAME@ALIAS, NAME@production) resolved through the store and
-// checked out once per package hash into .forja/packages/<hex> (outside a
-// workspace ~/.cache/forja/packages), fetched from the server or the default
-// remote when the cache lacks it, every file verified (cmd_models.cc).
-struct PackageDir {
-  std::string dir;
-  std::string label;           // "churn/3", or the folder
-  meta::ModelVersion version;  // for a reference
+// What the registry resolver of forja serve and forja predict holds on to.
+struct ModelResolverContext {
+  std::unique_ptr<Workspace> ws;
+  std::unique_ptr<Cache> own_cache;
 };
-Result<PackageDir> ResolvePackageDir(const std::string& ref, const std::string& store_flag, const std::string& remote);
+// Resolves model references (cmd_serve.cc): package folders only, or with
+// `registry` NAME/VERSION, NAME@ALIAS, NAME@production through the store, the
+// package checked out once per hash into <root>/.forja/packages (outside a
+// workspace, from a forja server, into ~/.cache/forja/packages), every file verified.
+Result<std::unique_ptr<serve::Resolver>> OpenModelResolver(const std::string& store_flag, bool registry,
+                                                           const std::string& root, ModelResolverContext* rc);
+bool IsPackageFolder(const std::string& ref);
 
 // "sqlite:///abs/path" for a plain path; URIs unchanged.
 std::string StoreUriOf(const std::string& text);
