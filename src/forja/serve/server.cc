@@ -257,7 +257,14 @@ struct ModelServer::Impl {
     std::vector<Tensor> out;
     Status st = v->model->Predict(WarmupInputs(v->inputs), &out);
     if (!st.ok()) return st.Wrap("warming up " + v->label + " (" + t.ref + ")");
-    v->batcher = std::make_unique<Batcher>(v->model.get(), OptionsFor(r.name));
+    BatchOptions bo = OptionsFor(r.name);
+    // A python model predicts in worker processes: one batcher thread per process keeps them
+    // all busy (a single thread would hand them one batch at a time).
+    if (pkg.flavor == "python") {
+      int procs = spec.workers > 0 ? spec.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      bo.workers = std::max(bo.workers, procs);
+    }
+    v->batcher = std::make_unique<Batcher>(v->model.get(), bo);
     return v;
   }
 
