@@ -17,6 +17,31 @@ const char* const kVersionCols =
     "name, version, creation_time, last_updated_time, user_id, current_stage, description, source, run_id, "
     "run_link, status, package_hash";
 
+// MLflow order_by clauses ("name DESC") as SQL, "col DIR, " each; `columns` maps the
+// attributes that may be sorted on, `known` says which they are in the error.
+Result<std::string> OrderClause(const std::vector<std::string>& order_by,
+                                const std::map<std::string, std::string>& columns, const std::string& known) {
+  std::string order;
+  for (const std::string& ob : order_by) {
+    ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
+    auto col = columns.find(o.key);
+    if (o.entity != Entity::kAttribute || col == columns.end())
+      return Status::User("invalid order_by '" + ob + "': " + known);
+    order += col->second + (o.ascending ? " ASC, " : " DESC, ");
+  }
+  return order;
+}
+
+// "a, b" with prefix "v." -> "v.a, v.b".
+std::string Qualified(const std::string& cols, const std::string& prefix) {
+  std::string out = prefix;
+  for (char c : cols) {
+    out += c;
+    if (c == ' ') out += prefix;
+  }
+  return out;
+}
+
 ModelVersion VersionFromRow(const SqlRow& r) {
   ModelVersion v;
   v.name = r[0].Text();
@@ -271,17 +296,11 @@ Result<Paged<RegisteredModel>> SqlStore::SearchRegisteredModels(const Query& q) 
     else return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key + " (use =, !=, LIKE or ILIKE)");
     wargs.push_back(cl.values[0]);
   }
-  std::string order;
-  for (const std::string& ob : q.order_by) {
-    ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
-    std::string col = o.key == "name" ? "m.name"
-                      : o.key == "creation_timestamp" ? "m.creation_time"
-                      : o.key == "last_updated_timestamp" ? "m.last_updated_time" : "";
-    if (o.entity != Entity::kAttribute || col.empty())
-      return Status::User("invalid order_by '" + ob + "': models order by name, creation_timestamp or "
-                          "last_updated_timestamp");
-    order += col + (o.ascending ? " ASC, " : " DESC, ");
-  }
+  ASSIGN_OR_RETURN(std::string order,
+                   OrderClause(q.order_by,
+                               {{"name", "m.name"}, {"creation_timestamp", "m.creation_time"},
+                                {"last_updated_timestamp", "m.last_updated_time"}},
+                               "models order by name, creation_timestamp or last_updated_timestamp"));
   order += "m.name ASC";
   std::string sql = "SELECT m.name FROM registered_models m" + joins + " WHERE " + where + " ORDER BY " + order +
                     " LIMIT ? OFFSET ?";
@@ -453,22 +472,15 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
       return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key);
     }
   }
-  std::string order;
-  for (const std::string& ob : q.order_by) {
-    ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
-    std::string col = o.key == "name" ? "v.name"
-                      : (o.key == "version_number" || o.key == "version") ? "v.version"
-                      : o.key == "creation_timestamp" ? "v.creation_time"
-                      : o.key == "last_updated_timestamp" ? "v.last_updated_time" : "";
-    if (o.entity != Entity::kAttribute || col.empty())
-      return Status::User("invalid order_by '" + ob + "': versions order by name, version_number, "
-                          "creation_timestamp or last_updated_timestamp");
-    order += col + (o.ascending ? " ASC, " : " DESC, ");
-  }
+  ASSIGN_OR_RETURN(std::string order,
+                   OrderClause(q.order_by,
+                               {{"name", "v.name"}, {"version_number", "v.version"}, {"version", "v.version"},
+                                {"creation_timestamp", "v.creation_time"},
+                                {"last_updated_timestamp", "v.last_updated_time"}},
+                               "versions order by name, version_number, creation_timestamp or "
+                               "last_updated_timestamp"));
   order += "v.name ASC, v.version DESC";
-  std::string sql = std::string("SELECT ") + "v.name, v.version, v.creation_time, v.last_updated_time, v.user_id, "
-                    "v.current_stage, v.description, v.source, v.run_id, v.run_link, v.status, v.package_hash "
-                    "FROM model_versions v" + joins + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?";
+  std::string sql = "SELECT " + Qualified(kVersionCols, "v.") + " FROM model_versions v" + joins + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?";
   std::vector<SqlValue> args = jargs;
   args.insert(args.end(), wargs.begin(), wargs.end());
   args.push_back(q.page.max_results + 1);
