@@ -218,6 +218,7 @@ class Scorer {
   std::vector<std::vector<double>> values_;  // per input: rows * width
   std::vector<std::string_view> raw_;
   std::string scratch_;
+  std::vector<size_t> sizes_;  // values_ sizes before the row being parsed
 };
 
 void Scorer::Bad(Chunk* c, uint64_t line, const Status& st) {
@@ -377,6 +378,12 @@ Status Scorer::Flush(std::vector<Row>* rows, std::string* out) {
     for (size_t d = 1; d < t.shape.size(); d++) w *= t.shape[d];
     widths.push_back(w);
   }
+  // JSON keys quoted once per batch, not per row.
+  std::vector<std::string> keep_keys, output_keys;
+  if (!csv_out_) {
+    for (size_t k : plan_.keep) keep_keys.push_back(Json(plan_.names[k]).dump());
+    for (const Tensor& t : outputs) output_keys.push_back(Json(t.name).dump());
+  }
   for (int64_t r = 0; r < n; r++) {
     const Row& row = (*rows)[static_cast<size_t>(r)];
     if (csv_out_) {
@@ -397,14 +404,14 @@ Status Scorer::Flush(std::vector<Row>* rows, std::string* out) {
     } else {
       *out += '{';
       bool first = true;
-      auto key = [&](const std::string& k) {
+      auto key = [&](const std::string& quoted) {
         if (!first) *out += ',';
         first = false;
-        *out += Json(k).dump();
+        *out += quoted;
         *out += ':';
       };
       for (size_t k = 0; k < plan_.keep.size(); k++) {
-        key(plan_.names[plan_.keep[k]]);
+        key(keep_keys[k]);
         if (csv_in_) {
           std::string_view f = Unquote(row.kept[k], &scratch_);
           double v;
@@ -417,7 +424,7 @@ Status Scorer::Flush(std::vector<Row>* rows, std::string* out) {
         }
       }
       for (size_t o = 0; o < outputs.size(); o++) {
-        key(outputs[o].name);
+        key(output_keys[o]);
         if (widths[o] > 1 || outputs[o].shape.size() > 1) *out += '[';
         for (int64_t c = 0; c < widths[o]; c++) {
           if (c) *out += ',';
@@ -450,11 +457,11 @@ void Scorer::Score(Chunk* c) {
     Row row;
     row.line = this_line;
     // A bad row must not leave half its values behind.
-    std::vector<size_t> sizes;
-    for (const auto& v : values_) sizes.push_back(v.size());
+    sizes_.clear();
+    for (const auto& v : values_) sizes_.push_back(v.size());
     Status st = ParseRow(l, &row);
     if (!st.ok()) {
-      for (size_t k = 0; k < values_.size(); k++) values_[k].resize(sizes[k]);
+      for (size_t k = 0; k < values_.size(); k++) values_[k].resize(sizes_[k]);
       Bad(c, this_line, st);
       continue;
     }
