@@ -19,12 +19,15 @@
 
 #include "forja/api/codec.h"
 #include "forja/cas/cache.h"
+#include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/metrics.h"
 #include "forja/core/sha256.h"
+#include "forja/core/utf8.h"
 #include "forja/net/http_server.h"
 #include "forja/registry/registry.h"
+#include "forja/registry/roles.h"
 
 #ifndef FORJA_VERSION
 #define FORJA_VERSION "dev"
@@ -47,14 +50,7 @@ std::string NewToken() {
 
 namespace {
 
-enum class Role { kNone = 0, kRead = 1, kWrite = 2, kAdmin = 3 };
-
-Role RoleFrom(const std::string& r) {
-  if (r == "admin") return Role::kAdmin;
-  if (r == "write") return Role::kWrite;
-  if (r == "read") return Role::kRead;
-  return Role::kNone;
-}
+using registry::Role;
 
 // An MLflow error: the HTTP status and the body.
 struct ApiError {
@@ -197,7 +193,7 @@ class Params {
     return def;
   }
   static Status Invalid(const char* name, const Json& v) {
-    return Status::User("Invalid value " + v.dump(-1, ' ', false, Json::error_handler_t::replace).substr(0, 80) +
+    return Status::User("Invalid value " + JsonExcerpt(v, 80) +
                         " for parameter '" + name + "' supplied.");
   }
 
@@ -206,10 +202,23 @@ class Params {
   bool get_;
 };
 
+// A path or query parameter that is not UTF-8 is refused before anything is
+// stored under it (an artifact path could never be fetched back) or quoted.
+Status CheckRequestUtf8(const net::Request& req) {
+  if (size_t bad = FindInvalidUtf8(req.path); bad != std::string::npos)
+    return Status::User("the request path is not valid UTF-8 (byte " + std::to_string(bad + 1) +
+                        " after percent-decoding)");
+  std::string query;
+  if (!net::PercentDecode(req.query, true, &query)) query = req.query;
+  if (size_t bad = FindInvalidUtf8(query); bad != std::string::npos)
+    return Status::User("the query string is not valid UTF-8 (byte " + std::to_string(bad + 1) +
+                        " after percent-decoding)");
+  return Status::Ok();
+}
+
 struct Caller {
   Role role = Role::kNone;
   std::string user;
-  bool admin() const { return role == Role::kAdmin; }
 };
 
 // mlflow-artifacts:/<path> -> <path>
@@ -257,66 +266,67 @@ struct TrackingServer::Impl {
   // ---- plumbing -------------------------------------------------------------
 
   void Init() {
-    auto add = [&](const std::string& path, const char* method, Role role, Fn fn) {
-      routes[path].push_back({method, role, fn});
+    // Each route's role comes from the one table (registry/roles.h); the handlers add its escalations.
+    auto add = [&](const std::string& path, const char* method, Fn fn) {
+      routes[path].push_back({method, registry::RequiredRole(std::string(method) + " " + path), fn});
     };
-    add("experiments/create", "POST", Role::kWrite, &Impl::CreateExperiment);
-    add("experiments/get", "GET", Role::kRead, &Impl::GetExperiment);
-    add("experiments/get-by-name", "GET", Role::kRead, &Impl::GetExperimentByName);
-    add("experiments/search", "POST", Role::kRead, &Impl::SearchExperiments);
-    add("experiments/search", "GET", Role::kRead, &Impl::SearchExperiments);
-    add("experiments/update", "POST", Role::kWrite, &Impl::UpdateExperiment);
-    add("experiments/delete", "POST", Role::kWrite, &Impl::DeleteExperiment);
-    add("experiments/restore", "POST", Role::kWrite, &Impl::RestoreExperiment);
-    add("experiments/set-experiment-tag", "POST", Role::kWrite, &Impl::SetExperimentTag);
-    add("runs/create", "POST", Role::kWrite, &Impl::CreateRun);
-    add("runs/update", "POST", Role::kWrite, &Impl::UpdateRun);
-    add("runs/delete", "POST", Role::kWrite, &Impl::DeleteRun);
-    add("runs/restore", "POST", Role::kWrite, &Impl::RestoreRun);
-    add("runs/get", "GET", Role::kRead, &Impl::GetRun);
-    add("runs/log-metric", "POST", Role::kWrite, &Impl::LogMetric);
-    add("runs/log-parameter", "POST", Role::kWrite, &Impl::LogParam);
-    add("runs/set-tag", "POST", Role::kWrite, &Impl::SetTag);
-    add("runs/delete-tag", "POST", Role::kWrite, &Impl::DeleteTag);
-    add("runs/log-batch", "POST", Role::kWrite, &Impl::LogBatch);
-    add("runs/log-inputs", "POST", Role::kWrite, &Impl::Accept);
-    add("runs/log-model", "POST", Role::kWrite, &Impl::LogModel);
-    add("runs/search", "POST", Role::kRead, &Impl::SearchRuns);
-    add("metrics/get-history", "GET", Role::kRead, &Impl::GetMetricHistory);
-    add("artifacts/list", "GET", Role::kRead, &Impl::ListRunArtifacts);
-    add("logged-models/search", "POST", Role::kRead, &Impl::Empty);
-    add("registered-models/create", "POST", Role::kWrite, &Impl::CreateRegisteredModel);
-    add("registered-models/get", "GET", Role::kRead, &Impl::GetRegisteredModel);
-    add("registered-models/update", "PATCH", Role::kWrite, &Impl::UpdateRegisteredModel);
-    add("registered-models/rename", "POST", Role::kWrite, &Impl::RenameRegisteredModel);
-    add("registered-models/delete", "DELETE", Role::kWrite, &Impl::DeleteRegisteredModel);
-    add("registered-models/search", "GET", Role::kRead, &Impl::SearchRegisteredModels);
-    add("registered-models/search", "POST", Role::kRead, &Impl::SearchRegisteredModels);
-    add("registered-models/get-latest-versions", "POST", Role::kRead, &Impl::GetLatestVersions);
-    add("registered-models/get-latest-versions", "GET", Role::kRead, &Impl::GetLatestVersions);
-    add("registered-models/set-tag", "POST", Role::kWrite, &Impl::SetRegisteredModelTag);
-    add("registered-models/delete-tag", "DELETE", Role::kWrite, &Impl::DeleteRegisteredModelTag);
-    add("registered-models/alias", "POST", Role::kWrite, &Impl::SetAlias);
-    add("registered-models/alias", "DELETE", Role::kWrite, &Impl::DeleteAlias);
-    add("registered-models/alias", "GET", Role::kRead, &Impl::GetByAlias);
-    add("model-versions/create", "POST", Role::kWrite, &Impl::CreateModelVersion);
-    add("model-versions/get", "GET", Role::kRead, &Impl::GetModelVersion);
-    add("model-versions/update", "PATCH", Role::kWrite, &Impl::UpdateModelVersion);
-    add("model-versions/delete", "DELETE", Role::kWrite, &Impl::DeleteModelVersion);
-    add("model-versions/search", "GET", Role::kRead, &Impl::SearchModelVersions);
-    add("model-versions/search", "POST", Role::kRead, &Impl::SearchModelVersions);
-    add("model-versions/transition-stage", "POST", Role::kWrite, &Impl::TransitionStage);
-    add("model-versions/get-download-uri", "GET", Role::kRead, &Impl::GetDownloadUri);
-    add("model-versions/set-tag", "POST", Role::kWrite, &Impl::SetModelVersionTag);
-    add("model-versions/delete-tag", "DELETE", Role::kWrite, &Impl::DeleteModelVersionTag);
+    add("experiments/create", "POST", &Impl::CreateExperiment);
+    add("experiments/get", "GET", &Impl::GetExperiment);
+    add("experiments/get-by-name", "GET", &Impl::GetExperimentByName);
+    add("experiments/search", "POST", &Impl::SearchExperiments);
+    add("experiments/search", "GET", &Impl::SearchExperiments);
+    add("experiments/update", "POST", &Impl::UpdateExperiment);
+    add("experiments/delete", "POST", &Impl::DeleteExperiment);
+    add("experiments/restore", "POST", &Impl::RestoreExperiment);
+    add("experiments/set-experiment-tag", "POST", &Impl::SetExperimentTag);
+    add("runs/create", "POST", &Impl::CreateRun);
+    add("runs/update", "POST", &Impl::UpdateRun);
+    add("runs/delete", "POST", &Impl::DeleteRun);
+    add("runs/restore", "POST", &Impl::RestoreRun);
+    add("runs/get", "GET", &Impl::GetRun);
+    add("runs/log-metric", "POST", &Impl::LogMetric);
+    add("runs/log-parameter", "POST", &Impl::LogParam);
+    add("runs/set-tag", "POST", &Impl::SetTag);
+    add("runs/delete-tag", "POST", &Impl::DeleteTag);
+    add("runs/log-batch", "POST", &Impl::LogBatch);
+    add("runs/log-inputs", "POST", &Impl::Accept);
+    add("runs/log-model", "POST", &Impl::LogModel);
+    add("runs/search", "POST", &Impl::SearchRuns);
+    add("metrics/get-history", "GET", &Impl::GetMetricHistory);
+    add("artifacts/list", "GET", &Impl::ListRunArtifacts);
+    add("logged-models/search", "POST", &Impl::Empty);
+    add("registered-models/create", "POST", &Impl::CreateRegisteredModel);
+    add("registered-models/get", "GET", &Impl::GetRegisteredModel);
+    add("registered-models/update", "PATCH", &Impl::UpdateRegisteredModel);
+    add("registered-models/rename", "POST", &Impl::RenameRegisteredModel);
+    add("registered-models/delete", "DELETE", &Impl::DeleteRegisteredModel);
+    add("registered-models/search", "GET", &Impl::SearchRegisteredModels);
+    add("registered-models/search", "POST", &Impl::SearchRegisteredModels);
+    add("registered-models/get-latest-versions", "POST", &Impl::GetLatestVersions);
+    add("registered-models/get-latest-versions", "GET", &Impl::GetLatestVersions);
+    add("registered-models/set-tag", "POST", &Impl::SetRegisteredModelTag);
+    add("registered-models/delete-tag", "DELETE", &Impl::DeleteRegisteredModelTag);
+    add("registered-models/alias", "POST", &Impl::SetAlias);
+    add("registered-models/alias", "DELETE", &Impl::DeleteAlias);
+    add("registered-models/alias", "GET", &Impl::GetByAlias);
+    add("model-versions/create", "POST", &Impl::CreateModelVersion);
+    add("model-versions/get", "GET", &Impl::GetModelVersion);
+    add("model-versions/update", "PATCH", &Impl::UpdateModelVersion);
+    add("model-versions/delete", "DELETE", &Impl::DeleteModelVersion);
+    add("model-versions/search", "GET", &Impl::SearchModelVersions);
+    add("model-versions/search", "POST", &Impl::SearchModelVersions);
+    add("model-versions/transition-stage", "POST", &Impl::TransitionStage);
+    add("model-versions/get-download-uri", "GET", &Impl::GetDownloadUri);
+    add("model-versions/set-tag", "POST", &Impl::SetModelVersionTag);
+    add("model-versions/delete-tag", "DELETE", &Impl::DeleteModelVersionTag);
     // forja's own.
-    add("forja/lineage/log", "POST", Role::kWrite, &Impl::LogLineage);
-    add("forja/lineage/get", "GET", Role::kRead, &Impl::GetLineage);
-    add("forja/lineage/find", "GET", Role::kRead, &Impl::FindLineage);
-    add("forja/models/promote", "POST", Role::kWrite, &Impl::Promote);
-    add("forja/models/history", "GET", Role::kRead, &Impl::History);
-    add("forja/artifacts/put", "POST", Role::kWrite, &Impl::PutArtifactRef);
-    add("forja/objects/missing", "POST", Role::kRead, &Impl::MissingObjects);
+    add("forja/lineage/log", "POST", &Impl::LogLineage);
+    add("forja/lineage/get", "GET", &Impl::GetLineage);
+    add("forja/lineage/find", "GET", &Impl::FindLineage);
+    add("forja/models/promote", "POST", &Impl::Promote);
+    add("forja/models/history", "GET", &Impl::History);
+    add("forja/artifacts/put", "POST", &Impl::PutArtifactRef);
+    add("forja/objects/missing", "POST", &Impl::MissingObjects);
 
     using T = Metrics::Type;
     metrics.Describe("forja_tracking_requests_total", T::kCounter, "Requests answered, by route and status code.");
@@ -361,21 +371,21 @@ struct TrackingServer::Impl {
       if (t.status().code() == Code::kNotFound) return Status::Denied("401:unknown or revoked token");
       return t.status();
     }
-    c.role = RoleFrom(t->role);
+    c.role = registry::RoleFrom(t->role);
     c.user = t->name;
     return c;
   }
 
   bool TokensExist() {
+    if (tokens_exist) return true;  // sticky: token rows are never deleted
     int64_t now = meta::NowMs();
     if (now - tokens_checked_ms.load() > 2000) {
       std::lock_guard<std::mutex> lock(token_mu);
       if (now - tokens_checked_ms.load() > 2000) {
+        // Revoked tokens count: once a store has had a token, revoking the last must not
+        // make every anonymous caller an admin; only --auth off opens it again.
         auto list = store->ListTokens();
-        bool any = false;
-        if (list.ok())
-          for (const auto& t : *list) any |= !t.revoked;
-        tokens_exist = any || !list.ok();  // unknown: be safe
+        tokens_exist = !list.ok() || !list->empty();  // unknown: be safe
         tokens_checked_ms = now;
       }
     }
@@ -416,6 +426,10 @@ struct TrackingServer::Impl {
 
   net::Response Dispatch(net::Request& req, std::string* route) {
     const std::string& path = req.path;
+    if (Status st = CheckRequestUtf8(req); !st.ok()) {
+      *route = "invalid";
+      return ErrorResponse({400, "INVALID_PARAMETER_VALUE", st.message()});
+    }
     if (path == "/health" || path == "/ping") {
       *route = "health";
       net::Response r;
@@ -488,22 +502,19 @@ struct TrackingServer::Impl {
     }
     auto caller = Authenticate(req);
     if (!caller.ok()) return AuthError(caller.status());
-    if (caller->role < r->role)
-      return ErrorResponse({403, "PERMISSION_DENIED",
-                            "the token '" + caller->user + "' may not " + (r->role == Role::kWrite ? "write" : "read") +
-                                "; ask for a token with the role " + (r->role == Role::kWrite ? "write" : "read")});
+    if (Status st = registry::Authorize(std::string(r->method) + " " + key, caller->role); !st.ok())
+      return ErrorResponse({403, "PERMISSION_DENIED", "the token '" + caller->user + "': " + st.message()});
     Json body = Json::object();
     if (req.method != "GET" && req.method != "HEAD" && !req.body.empty()) {
       if (req.body.size() > config.max_json_bytes)
         return ErrorResponse({413, "BAD_REQUEST", "the request body is " + std::to_string(req.body.size()) +
                                                       " bytes; the limit is " + std::to_string(config.max_json_bytes)});
-      try {
-        body = Json::parse(req.body);
-      } catch (const Json::parse_error& e) {
-        return ErrorResponse({400, "BAD_REQUEST", std::string("malformed JSON: ") + e.what()});
-      }
+      Result<Json> parsed = ParseJsonText(req.body, "the request body");  // UTF-8 and depth first
+      if (!parsed.ok()) return ErrorResponse({400, "BAD_REQUEST", parsed.status().message()});
+      body = std::move(*parsed);
       if (!body.is_object()) return ErrorResponse({400, "BAD_REQUEST", "the request body must be a JSON object"});
     }
+    if (r->role == Role::kWrite) CrashPoint("api.before_write");  // received and authorized, nothing committed
     Params params(req, std::move(body));
     Result<Json> out = Status::Internal("unset");
     try {
@@ -512,6 +523,7 @@ struct TrackingServer::Impl {
       // A JSON type the handler did not expect is the client's mistake, not ours.
       out = Status::User(std::string("invalid request: ") + e.what());
     }
+    if (r->role == Role::kWrite && out.ok()) CrashPoint("api.after_write");  // committed, no answer sent
     if (!out.ok()) return ErrorResponse(FromStatus(out.status()));
     return JsonResponse(200, *out);
   }
@@ -576,15 +588,23 @@ struct TrackingServer::Impl {
     Status st = CheckArtifactPath(rel);
     if (!st.ok()) return ErrorResponse(FromStatus(st));
     if (req.method == "GET" || req.method == "HEAD") {
+      if (Status auth = registry::Authorize("GET mlflow-artifacts", caller.role); !auth.ok())
+        return ErrorResponse(FromStatus(auth));
       auto a = store->GetArtifact(rel);
       if (!a.ok()) return ErrorResponse(FromStatus(a.status()));
       auto oid = Oid::FromHex(a->hash.substr(7));
       return FileResponse(*oid, "application/octet-stream");
     }
-    if (caller.role < Role::kWrite) return ErrorResponse({403, "PERMISSION_DENIED", "uploading needs a write token"});
+    if (req.method != "PUT" && req.method != "DELETE")
+      return ErrorResponse({405, "BAD_REQUEST", "artifacts accept GET, PUT and DELETE"});
+    if (Status auth = registry::Authorize(req.method + " mlflow-artifacts", caller.role); !auth.ok())
+      return ErrorResponse(FromStatus(auth));
     if (req.method == "PUT") {
       if (req.body.size() > config.max_upload_bytes)
         return ErrorResponse({413, "BAD_REQUEST", "the artifact is larger than the server's limit"});
+      st = registry::CheckPackageArtifact(*cache, rel, "sha256:" + Sha256::Of(req.body).Hex(),
+                                          static_cast<int64_t>(req.body.size()));
+      if (!st.ok()) return ErrorResponse(FromStatus(st));
       auto oid = StoreObject(req.body);
       if (!oid.ok()) return ErrorResponse(FromStatus(oid.status()));
       st = store->PutArtifact(rel, "sha256:" + oid->Hex(), static_cast<int64_t>(req.body.size()));
@@ -592,6 +612,8 @@ struct TrackingServer::Impl {
       return JsonResponse(200, Json::object());
     }
     if (req.method == "DELETE") {
+      st = registry::CheckPackageArtifact(*cache, rel, "", 0);
+      if (!st.ok()) return ErrorResponse(FromStatus(st));
       st = store->DeleteArtifacts(rel);
       if (!st.ok()) return ErrorResponse(FromStatus(st));
       return JsonResponse(200, Json::object());
@@ -603,13 +625,17 @@ struct TrackingServer::Impl {
     auto oid = Oid::FromHex(hex);
     if (!oid) return ErrorResponse({400, "INVALID_PARAMETER_VALUE", "'" + hex.substr(0, 80) + "' is not a sha256 hash"});
     if (req.method == "GET" || req.method == "HEAD") {
+      if (Status auth = registry::Authorize("GET forja/objects", caller.role); !auth.ok())
+        return ErrorResponse(FromStatus(auth));
       if (!cache->Has(*oid)) return ErrorResponse({404, "RESOURCE_DOES_NOT_EXIST", "no object " + hex});
       return FileResponse(*oid, "application/octet-stream");
     }
     if (req.method != "PUT") return ErrorResponse({405, "BAD_REQUEST", "objects accept GET and PUT"});
-    if (caller.role < Role::kWrite) return ErrorResponse({403, "PERMISSION_DENIED", "uploading needs a write token"});
+    if (Status auth = registry::Authorize("PUT forja/objects", caller.role); !auth.ok())
+      return ErrorResponse(FromStatus(auth));
     if (Sha256::Of(req.body) != *oid)
       return ErrorResponse({400, "INVALID_PARAMETER_VALUE", "the body does not hash to " + hex});
+    CrashPoint("api.object_before_store");  // body received and hashed, not stored
     auto stored = StoreObject(req.body);
     if (!stored.ok()) return ErrorResponse(FromStatus(stored.status()));
     return JsonResponse(200, Json::object());
@@ -844,15 +870,21 @@ struct TrackingServer::Impl {
     ASSIGN_OR_RETURN(meta::RegisteredModel m, store->UpdateRegisteredModel(name, desc));
     return Json{{"registered_model", ToJson(m)}};
   }
-  Result<Json> RenameRegisteredModel(const Params& p, const Caller&) {
+  Result<Json> RenameRegisteredModel(const Params& p, const Caller& c) {
     ASSIGN_OR_RETURN(std::string name, p.Str("name", true));
     ASSIGN_OR_RETURN(std::string new_name, p.Str("new_name", true));
-    ASSIGN_OR_RETURN(meta::RegisteredModel m, store->RenameRegisteredModel(name, new_name));
+    auto check = [&](const meta::ModelHoldings& held) {
+      return registry::CheckRename(config.policies, name, new_name, held, c.role);
+    };
+    ASSIGN_OR_RETURN(meta::RegisteredModel m, store->RenameRegisteredModelIf(name, new_name, check));
     return Json{{"registered_model", ToJson(m)}};
   }
   Result<Json> DeleteRegisteredModel(const Params& p, const Caller& c) {
     ASSIGN_OR_RETURN(std::string name, p.Str("name", true));
-    RETURN_IF_ERROR(store->DeleteRegisteredModel(name, c.user));
+    auto check = [&](const meta::ModelHoldings& held) {
+      return registry::CheckDeleteModel(config.policies, name, held, c.role);
+    };
+    RETURN_IF_ERROR(store->DeleteRegisteredModelIf(name, c.user, check));
     return Json::object();
   }
   Result<Json> SearchRegisteredModels(const Params& p, const Caller&) {
@@ -895,7 +927,7 @@ struct TrackingServer::Impl {
     return Json::object();
   }
   Result<meta::ModelVersion> Move(const meta::Promotion& pr, const Caller& c) {
-    auto v = registry::Promote(*store, config.policies, pr, c.admin());
+    auto v = registry::Promote(*store, config.policies, pr, c.role);
     std::string outcome = v.ok() ? "moved" : v.status().code() == Code::kRefused ? "refused"
                                           : v.status().code() == Code::kDenied  ? "denied"
                                                                                 : "error";
@@ -919,8 +951,7 @@ struct TrackingServer::Impl {
   Result<Json> DeleteAlias(const Params& p, const Caller& c) {
     ASSIGN_OR_RETURN(std::string name, p.Str("name", true));
     ASSIGN_OR_RETURN(std::string alias, p.Str("alias", true));
-    if (!c.admin() && config.policies.Protected(name, "@" + alias))
-      return Status::Denied("only an admin may remove the protected alias @" + alias + " of '" + name + "'");
+    RETURN_IF_ERROR(registry::CheckDeleteAlias(config.policies, name, alias, c.role));
     RETURN_IF_ERROR(store->DeleteAlias(name, alias, c.user));
     return Json::object();
   }
@@ -959,7 +990,10 @@ struct TrackingServer::Impl {
   Result<Json> DeleteModelVersion(const Params& p, const Caller& c) {
     ASSIGN_OR_RETURN(std::string name, p.Str("name", true));
     ASSIGN_OR_RETURN(int64_t version, p.Version());
-    RETURN_IF_ERROR(store->DeleteModelVersion(name, version, c.user));
+    auto check = [&](const meta::ModelHoldings& held) {
+      return registry::CheckDeleteVersion(config.policies, name, version, held, c.role);
+    };
+    RETURN_IF_ERROR(store->DeleteModelVersionIf(name, version, c.user, check));
     return Json::object();
   }
   Result<Json> SearchModelVersions(const Params& p, const Caller&) {
@@ -1074,6 +1108,7 @@ struct TrackingServer::Impl {
     auto oid = hash.rfind("sha256:", 0) == 0 ? Oid::FromHex(hash.substr(7)) : std::nullopt;
     if (!oid) return Status::User("hash must be sha256:<64 hex digits>");
     if (!cache->Has(*oid)) return Status::User("the server has no object " + hash + "; upload it first");
+    RETURN_IF_ERROR(registry::CheckPackageArtifact(*cache, path, hash, size));
     RETURN_IF_ERROR(store->PutArtifact(path, hash, size));
     return Json::object();
   }

@@ -1,6 +1,7 @@
 // forja add: hash, store, write the pointer file, ignore in git.
 #include <sys/stat.h>
 
+#include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/parallel.h"
@@ -108,12 +109,15 @@ Result<AddResult> AddOne(Workspace& ws, const std::string& rel, int jobs) {
   out.rel = rel;
   ASSIGN_OR_RETURN(out.pointer, StoreScanned(ws, rel, jobs, &out.hashed_files));
   // Objects first, durably; only then the pointer that names them.
+  CrashPoint("add.after_objects");  // stored, not yet durable; no pointer
   RETURN_IF_ERROR(ws.cache().Sync());
   std::string pointer_path = ws.Abs(rel) + std::string(kPointerSuffix);
   std::string text = out.pointer.Serialize();
   auto old = ReadFile(pointer_path);
   out.changed = !old.ok() || *old != text;
+  CrashPoint("add.before_pointer");
   if (out.changed) RETURN_IF_ERROR(WriteFileAtomic(pointer_path, text));
+  CrashPoint("add.after_pointer");  // before .gitignore
   RETURN_IF_ERROR(ws.IgnoreInGit(rel));
   return out;
 }

@@ -1,4 +1,5 @@
 // forja checkout: make the workspace match the pointer files.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,7 +8,9 @@
 #include <set>
 
 #include "forja/cas/manifest.h"
+#include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
+#include "forja/core/path.h"
 #include "forja/core/parallel.h"
 #include "forja/core/progress.h"
 #include "forja/data/data.h"
@@ -33,10 +36,42 @@ std::string Describe(const std::string& rel, const std::string& inner) {
   return inner.empty() ? rel : rel + "/" + inner;
 }
 
+// The scan and every write below must not pass through a symlink: a repository
+// may commit `d -> /elsewhere` beside d.forja. A parent that is a symlink is
+// refused (OpenDirNoFollow says which); so is a symlink at the tracked path,
+// except one to a regular file where a file belongs: rename() replaces the link
+// itself, and the scan only reads its target.
+Status RefuseSymlinks(Workspace& ws, const Tracked& t) {
+  auto parent = OpenDirNoFollow(ws.root(), Dirname(t.rel), /*create=*/false);
+  if (!parent.ok()) return parent.status().code() == Code::kNotFound ? Status::Ok() : parent.status();
+  std::string base = Basename(t.rel);
+  struct stat st, target;
+  if (::fstatat(parent->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode))
+    return Status::Ok();
+  if (!t.pointer.is_dir && ::fstatat(parent->get(), base.c_str(), &target, 0) == 0 && S_ISREG(target.st_mode))
+    return Status::Ok();
+  return Status::User(t.rel + " is a symlink; forja never writes through a symlink (remove it, then run the "
+                      "command again)");
+}
+
+// The folder holding repository path `rel`, opened without following symlinks.
+Result<Fd> ParentDir(Workspace& ws, const std::string& rel, bool create) {
+  return OpenDirNoFollow(ws.root(), Dirname(rel), create);
+}
+
+Status RemoveInWorkspace(Workspace& ws, const std::string& rel, bool tree) {
+  auto dir = ParentDir(ws, rel, /*create=*/false);
+  if (!dir.ok()) return dir.status().code() == Code::kNotFound ? Status::Ok() : dir.status();
+  return tree ? RemoveTreeAt(dir->get(), Basename(rel), rel) : RemoveFileAt(dir->get(), Basename(rel), rel);
+}
+
 Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, int jobs) {
   CheckoutResult out;
   out.rel = t.rel;
   Cache& cache = ws.cache();
+  // t.rel was checked where it was read (pointer location, forja.lock); checked
+  // again here because RestorePath takes any path.
+  RETURN_IF_ERROR(CheckUntrustedPath(t.rel));
   ASSIGN_OR_RETURN(auto want, WantedEntries(ws, t));
 
   // Everything the pointer names must be cached before anything is touched.
@@ -51,6 +86,7 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
                         std::to_string(want.size()) + " files are not in the cache (e.g. " +
                         Describe(t.rel, example) + "); run forja pull " + t.rel);
 
+  RETURN_IF_ERROR(RefuseSymlinks(ws, t));
   ASSIGN_OR_RETURN(StateDb * db, ws.state());
   ASSIGN_OR_RETURN(auto snap, db->Get(t.rel));
   std::optional<ScanResult> scanned;
@@ -98,22 +134,26 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
 
   RETURN_IF_ERROR(cache.ChooseLinkType(Dirname(abs)));
   RETURN_IF_ERROR(RemoveStaleTemps(ws, have));
-  if (kind_changes) RETURN_IF_ERROR(RemoveTree(abs));
-  for (const auto& r : remove) RETURN_IF_ERROR(RemoveFile(abs + "/" + r));
+  // Every file is created, replaced or deleted through its folder opened with
+  // OpenDirNoFollow, so a symlink appearing on the way is refused, not followed.
+  if (kind_changes) RETURN_IF_ERROR(RemoveInWorkspace(ws, t.rel, /*tree=*/true));
+  for (const auto& r : remove) RETURN_IF_ERROR(RemoveInWorkspace(ws, t.rel + "/" + r, /*tree=*/false));
+  auto rel_of = [&](const ManifestEntry& e) { return t.pointer.is_dir ? t.rel + "/" + e.path : t.rel; };
   // Create folders once, serially, then fill them in parallel.
   std::set<std::string> dirs;
-  for (size_t i : write)
-    dirs.insert(Dirname(t.pointer.is_dir ? abs + "/" + want[i].path : abs));
-  for (const auto& d : dirs) RETURN_IF_ERROR(MakeDirs(d));
+  for (size_t i : write) dirs.insert(Dirname(rel_of(want[i])));
+  for (const auto& d : dirs) RETURN_IF_ERROR(OpenDirNoFollow(ws.root(), d, /*create=*/true).status());
   {
     Progress progress("checkout " + t.rel, write.size());
     RETURN_IF_ERROR(ParallelFor(write.size(), jobs, [&](size_t k) {
       const ManifestEntry& e = want[write[k]];
-      std::string path = t.pointer.is_dir ? abs + "/" + e.path : abs;
+      std::string rel = rel_of(e), name = Basename(rel);
+      ASSIGN_OR_RETURN(Fd dir, ParentDir(ws, rel, /*create=*/false));
       struct stat st;
       // A folder where a file belongs (or the reverse) is replaced whole.
-      if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) RETURN_IF_ERROR(RemoveTree(path));
-      Status s = cache.Checkout(e.oid, path, e.mode);
+      if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        RETURN_IF_ERROR(RemoveTreeAt(dir.get(), name, rel));
+      Status s = cache.CheckoutAt(e.oid, dir.get(), name, e.mode, rel);
       progress.Add(1, e.size);
       return s;
     }));
@@ -126,7 +166,11 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
     std::vector<std::string> order(parents.begin(), parents.end());
     std::sort(order.begin(), order.end(),
               [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-    for (const auto& d : order) ::rmdir((abs + "/" + d).c_str());  // fails if not empty: fine
+    for (const auto& d : order) {
+      std::string rel = t.rel + "/" + d;
+      auto dir = ParentDir(ws, rel, /*create=*/false);
+      if (dir.ok()) ::unlinkat(dir->get(), Basename(rel).c_str(), AT_REMOVEDIR);  // fails if not empty: fine
+    }
   }
   out.written = write.size();
   out.removed = remove.size() + (kind_changes ? have.entries.size() : 0);
@@ -143,6 +187,7 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
     f.stat.size = e.size;
     now.stamps.push_back(std::move(f));
   }
+  CrashPoint("checkout.before_snapshot");  // files written, state.db still old
   RETURN_IF_ERROR(SaveSnapshot(ws, t.rel, now, jobs, /*same_mtime=*/false));
   return out;
 }

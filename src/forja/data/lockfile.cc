@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 
+#include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
+#include "forja/core/path.h"
 
 namespace forja {
 
@@ -311,6 +313,11 @@ class LockParser {
         if (line_.indent != 6 || line_.key != "path") return Err("expected '- path: \"...\"'");
         LockFile f;
         RETURN_IF_ERROR(Quoted(line_.value, &f.path, "path"));
+        // A committed lock is not forja's own: its paths name what pull and
+        // checkout write and delete.
+        if (Status bad = CheckUntrustedPath(f.path); !bad.ok())
+          return Err(std::string(outs ? "outs" : "deps") + ": " + bad.message() +
+                     "; fix or delete forja.lock and run forja run");
         bool seen_hash = false;
         while (Peek() && line_.indent == 8 && !line_.item) {
           std::string_view v = line_.value;
@@ -350,6 +357,8 @@ class LockParser {
       if (line_.indent != 6 || line_.item || !line_.value.empty()) return Err("expected a params source ('config:' or a file name)");
       LockParams p;
       p.source = line_.key;
+      if (Status bad = CheckUntrustedPath(p.source); p.source != kComposedParams && !bad.ok())
+        return Err("params: " + bad.message() + "; fix or delete forja.lock and run forja run");
       while (Peek() && line_.indent == 8 && !line_.item) {
         if (line_.value.empty()) return Err("param '" + line_.key + "' has no value");
         for (char c : line_.value)
@@ -467,10 +476,10 @@ Result<Lock> ReadLock(const std::string& root) {
 
 Status WriteLock(const std::string& root, const Lock& lock, bool durable) {
   std::string path = root + "/" + std::string(kLockName);
-  if (durable) return WriteFileAtomic(path, SerializeLock(lock));
   ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(path));
   RETURN_IF_ERROR(tmp.Write(SerializeLock(lock)));
-  return tmp.Publish(false);
+  CrashPoint("run.lock_before_rename");  // the new lock whole in its temp file, forja.lock still old
+  return tmp.Publish(durable);  // durable: fsync, rename, fsync of the folder (as WriteFileAtomic)
 }
 
 }  // namespace forja

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "forja/cas/manifest.h"
+#include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/parallel.h"
@@ -98,6 +99,7 @@ Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tr
   Cache& cache = ws.cache();
 
   for (auto* batch : {&files, &manifests}) {
+    if (batch == &manifests) CrashPoint("push.before_manifests");  // files flushed, no manifest yet
     std::vector<Oid> oids;
     for (const auto& w : *batch) oids.push_back(w.oid);
     ASSIGN_OR_RETURN(auto has, remote->Has(oids, jobs));
@@ -118,6 +120,7 @@ Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tr
         return Status::User(w.label + " is not in the cache (" + ObjectKey(w.oid) +
                             "), so it cannot be pushed; forja add it again");
       RETURN_IF_ERROR(remote->Put(w.oid, cache.PathOf(w.oid), w.size));
+      CrashPoint("push.object");  // FORJA_CRASH_AT=push.object:N: mid-transfer
       progress.Add(1, w.size);
       return Status::Ok();
     }));
@@ -146,6 +149,7 @@ Result<TransferResult> FetchTracked(Workspace& ws, const std::vector<Tracked>& t
   uint64_t fetched_manifests = 0;
   ASSIGN_OR_RETURN(auto files, CollectObjects(ws, tracked, remote.get(), res.remote, &manifests,
                                               &fetched_manifests));
+  CrashPoint("fetch.after_manifests");  // manifests cached, none of their files
 
   // Only what the cache lacks: an interrupted pull resumes where it stopped.
   std::vector<char> have(files.size());
@@ -169,6 +173,7 @@ Result<TransferResult> FetchTracked(Workspace& ws, const std::vector<Tracked>& t
     Progress progress("fetching from " + res.remote, todo.size(), total_bytes);
     RETURN_IF_ERROR(ParallelFor(todo.size(), jobs, [&](size_t i) {
       Status st = Download(*remote, res.remote, cache, todo[i]->oid, &progress);
+      if (st.ok()) CrashPoint("fetch.object");  // fetch.object:N: mid-transfer
       if (st.code() == Code::kNotFound) {
         std::lock_guard<std::mutex> lock(mu);
         absent.push_back(todo[i]);
@@ -178,6 +183,7 @@ Result<TransferResult> FetchTracked(Workspace& ws, const std::vector<Tracked>& t
     }));
   }
   RETURN_IF_ERROR(cache.Sync());
+  CrashPoint("fetch.after_objects");  // all cached; pull has not checked out
   res.transferred = todo.size() - absent.size() + fetched_manifests;
   res.present += manifests.size() - fetched_manifests;
   res.bytes = total_bytes;

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "forja/core/crash_point.h"
 #include "forja/meta/sql_store.h"
 
 namespace forja::meta {
@@ -22,6 +23,7 @@ const char* const kVersionCols =
 Result<std::string> OrderClause(const std::vector<std::string>& order_by,
                                 const std::map<std::string, std::string>& columns, const std::string& known) {
   std::string order;
+  RETURN_IF_ERROR(CheckOrderByCount(order_by.size()));
   for (const std::string& ob : order_by) {
     ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
     auto col = columns.find(o.key);
@@ -69,23 +71,6 @@ std::string VersionMissing(const std::string& name, int64_t version) {
 bool IsPromptTag(const std::string& key) { return key == "mlflow.prompt.is_prompt"; }
 
 std::string ModelMissing(const std::string& name) { return "Registered Model with name=" + name + " not found"; }
-
-Status CheckAlias(const std::string& alias) {
-  if (alias.empty()) return Status::User("alias must not be empty");
-  if (alias.size() > 255) return Status::User("alias '" + alias.substr(0, 40) + "...' is longer than 255 characters");
-  for (unsigned char c : alias)
-    if (!std::isalnum(c) && c != '_' && c != '-')
-      return Status::User("invalid alias '" + alias.substr(0, 80) +
-                          "': aliases may only contain alphanumerics, underscores and dashes");
-  std::string lower;
-  for (char c : alias) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool version_like = (lower.size() > 1 && lower[0] == 'v' && lower.find_first_not_of("0123456789", 1) == std::string::npos) ||
-                      (lower.rfind("version", 0) == 0 && lower.size() > 7 &&
-                       lower.find_first_not_of("0123456789", 7) == std::string::npos);
-  if (lower == "latest" || version_like)
-    return Status::User("alias '" + alias + "' is reserved (latest, v<number> and version<number> name versions)");
-  return Status::Ok();
-}
 
 Status Append(SqlConn& c, const Transition& t) {
   return c.Run("INSERT INTO transitions(name, version, kind, from_value, to_value, user_id, time, comment, forced, "
@@ -136,6 +121,18 @@ Result<PromotionFacts> LoadPromotionFacts(SqlConn& c, const ModelVersion& candid
     ASSIGN_OR_RETURN(pf.holders["@" + a[0].Text()], Facts(c, std::move(v)));
   }
   return pf;
+}
+
+// What the model holds (for the roles' escalations), read after its lock.
+Result<ModelHoldings> LoadHoldings(SqlConn& c, const std::string& name) {
+  ModelHoldings h;
+  ASSIGN_OR_RETURN(SqlRows stages, c.Query("SELECT version, current_stage FROM model_versions "
+                                           "WHERE name = ? AND current_stage != 'None'",
+                                           {name}));
+  for (const SqlRow& r : stages) h.stages[r[0].Int()] = r[1].Text();
+  ASSIGN_OR_RETURN(SqlRows aliases, c.Query("SELECT alias, version FROM aliases WHERE name = ? ORDER BY alias", {name}));
+  for (const SqlRow& a : aliases) h.aliases.push_back({a[0].Text(), a[1].Int()});
+  return h;
 }
 
 Result<RegisteredModel> LoadModel(SqlConn& c, const std::string& name) {
@@ -189,6 +186,27 @@ Status LoadVersionExtras(SqlConn& c, std::vector<ModelVersion>* versions) {
   return Status::Ok();
 }
 
+Status CheckAliasName(const std::string& alias) {
+  if (alias.empty()) return Status::User("alias must not be empty");
+  if (alias.size() > 255) return Status::User("alias '" + alias.substr(0, 40) + "...' is longer than 255 characters");
+  for (unsigned char c : alias)
+    if (!std::isalnum(c) && c != '_' && c != '-')
+      return Status::User("invalid alias '" + alias.substr(0, 80) +
+                          "': aliases may only contain alphanumerics, underscores and dashes");
+  std::string lower;
+  for (char c : alias) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool version_like = (lower.size() > 1 && lower[0] == 'v' && lower.find_first_not_of("0123456789", 1) == std::string::npos) ||
+                      (lower.rfind("version", 0) == 0 && lower.size() > 7 &&
+                       lower.find_first_not_of("0123456789", 7) == std::string::npos);
+  if (lower == "latest" || version_like)
+    return Status::User("alias '" + alias + "' is reserved (latest, v<number> and version<number> name versions)");
+  // NAME@production is the stage to forja and MLflow clients: an alias of that name would mean another version to one of them.
+  if (!CanonicalStage(lower).empty())
+    return Status::User("alias '" + alias + "' is reserved: production, staging, archived and none name stages "
+                        "(NAME@production is the Production stage); pick another alias, e.g. '" + lower + "-candidate'");
+  return Status::Ok();
+}
+
 // ---- registered models --------------------------------------------------------
 
 Result<RegisteredModel> SqlStore::CreateRegisteredModel(const std::string& name, const std::string& description,
@@ -237,12 +255,21 @@ Result<RegisteredModel> SqlStore::UpdateRegisteredModel(const std::string& name,
 }
 
 Result<RegisteredModel> SqlStore::RenameRegisteredModel(const std::string& name, const std::string& new_name) {
+  return RenameRegisteredModelIf(name, new_name, {});
+}
+
+Result<RegisteredModel> SqlStore::RenameRegisteredModelIf(const std::string& name, const std::string& new_name,
+                                                          const HoldingsCheck& check) {
   RETURN_IF_ERROR(CheckName("model name", new_name));
   RegisteredModel m;
   RETURN_IF_ERROR(Txn(true, [&](SqlConn& c) -> Status {
     RETURN_IF_ERROR(c.LockKey("model:" + name));
     ASSIGN_OR_RETURN(bool exists, ModelExists(c, name));
     if (!exists) return Status::NotFound(ModelMissing(name));
+    if (check) {
+      ASSIGN_OR_RETURN(ModelHoldings held, LoadHoldings(c, name));
+      RETURN_IF_ERROR(check(held));
+    }
     int64_t now = NowMs();
     Status st = c.Run("UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?", {new_name, now, name});
     if (!st.ok() && c.last_failure() == SqlFailure::kUnique)
@@ -258,10 +285,18 @@ Result<RegisteredModel> SqlStore::RenameRegisteredModel(const std::string& name,
 }
 
 Status SqlStore::DeleteRegisteredModel(const std::string& name, const std::string& user) {
+  return DeleteRegisteredModelIf(name, user, {});
+}
+
+Status SqlStore::DeleteRegisteredModelIf(const std::string& name, const std::string& user, const HoldingsCheck& check) {
   return Txn(true, [&](SqlConn& c) -> Status {
     RETURN_IF_ERROR(c.LockKey("model:" + name));
     ASSIGN_OR_RETURN(bool exists, ModelExists(c, name));
     if (!exists) return Status::NotFound(ModelMissing(name));
+    if (check) {
+      ASSIGN_OR_RETURN(ModelHoldings held, LoadHoldings(c, name));
+      RETURN_IF_ERROR(check(held));
+    }
     for (const char* table : {"registered_models", "registered_model_tags", "model_versions", "model_version_tags",
                               "aliases"})
       RETURN_IF_ERROR(c.Run(std::string("DELETE FROM ") + table + " WHERE name = ?", {name}));
@@ -375,8 +410,10 @@ Result<ModelVersion> SqlStore::CreateModelVersion(const ModelVersion& in) {
       RETURN_IF_ERROR(c.Run("INSERT INTO model_version_tags(name, version, key, value) VALUES (?, ?, ?, ?) "
                             "ON CONFLICT(name, version, key) DO UPDATE SET value = excluded.value",
                             {v.name, v.version, t.key, t.value}));
+    CrashPoint("register.before_commit");  // the version row written, not committed
     return Append(c, {0, v.name, v.version, "registered", "", "None", v.user_id, now, "", false, ""});
   }));
+  CrashPoint("register.after_commit");  // committed, not yet acknowledged
   return v;
 }
 
@@ -406,8 +443,18 @@ Result<ModelVersion> SqlStore::UpdateModelVersion(const std::string& name, int64
 }
 
 Status SqlStore::DeleteModelVersion(const std::string& name, int64_t version, const std::string& user) {
+  return DeleteModelVersionIf(name, version, user, {});
+}
+
+Status SqlStore::DeleteModelVersionIf(const std::string& name, int64_t version, const std::string& user,
+                                      const HoldingsCheck& check) {
   return Txn(true, [&](SqlConn& c) -> Status {
     RETURN_IF_ERROR(c.LockKey("model:" + name));
+    if (check) {
+      RETURN_IF_ERROR(LoadVersion(c, name, version).status());  // a missing version is a 404, not a refusal
+      ASSIGN_OR_RETURN(ModelHoldings held, LoadHoldings(c, name));
+      RETURN_IF_ERROR(check(held));
+    }
     ASSIGN_OR_RETURN(SqlRows rows, c.Query("DELETE FROM model_versions WHERE name = ? AND version = ? "
                                            "RETURNING current_stage",
                                            {name, version}));
@@ -452,8 +499,9 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
       if (!cl.numeric) return Status::User("invalid filter: " + cl.key + " must be compared to a number");
       if (cl.op == "LIKE" || cl.op == "ILIKE" || cl.op == "IN" || cl.op == "NOT IN")
         return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key);
+      ASSIGN_OR_RETURN(int64_t v, IntegerValue(cl));
       where += " AND " + col + " " + cl.op + " ?";
-      wargs.push_back(static_cast<int64_t>(cl.number));
+      wargs.push_back(v);
       continue;
     }
     if (cl.numeric) return Status::User("invalid filter: " + cl.key + " must be compared to a quoted string");
@@ -542,7 +590,7 @@ Result<ModelVersion> SqlStore::Promote(const Promotion& p, const GateCheck& chec
   bool to_alias = !p.target.empty() && p.target[0] == '@';
   std::string alias = to_alias ? p.target.substr(1) : "";
   std::string stage = to_alias ? "" : CanonicalStage(p.target);
-  if (to_alias) RETURN_IF_ERROR(CheckAlias(alias));
+  if (to_alias) RETURN_IF_ERROR(CheckAliasName(alias));
   if (!to_alias && stage.empty())
     return Status::User("invalid stage '" + p.target + "': use None, Staging, Production, Archived or @alias");
   ModelVersion out;
@@ -586,8 +634,10 @@ Result<ModelVersion> SqlStore::Promote(const Promotion& p, const GateCheck& chec
     }
     RETURN_IF_ERROR(Touch(c, p.name, now));
     ASSIGN_OR_RETURN(out, LoadVersion(c, p.name, p.version));
+    CrashPoint("promote.before_commit");  // stage or alias and history written, not committed
     return Status::Ok();
   }));
+  CrashPoint("promote.after_commit");  // committed, not yet acknowledged
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "forja/config/compose.h"
+#include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/process_pool.h"
@@ -492,6 +493,7 @@ Status Runner::Finish(int s) {
   }
   Record(s, std::move(outs));
   Done(s, Outcome::kRan);
+  CrashPoint("run.stage_done");  // outs stored, forja.lock not yet written
   return MaybeWriteLock(false);
 }
 
