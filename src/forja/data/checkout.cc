@@ -138,6 +138,7 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
   // OpenDirNoFollow, so a symlink appearing on the way is refused, not followed.
   if (kind_changes) RETURN_IF_ERROR(RemoveInWorkspace(ws, t.rel, /*tree=*/true));
   for (const auto& r : remove) RETURN_IF_ERROR(RemoveInWorkspace(ws, t.rel + "/" + r, /*tree=*/false));
+  CrashPoint("checkout.after_removals");  // stale files gone, none written
   auto rel_of = [&](const ManifestEntry& e) { return t.pointer.is_dir ? t.rel + "/" + e.path : t.rel; };
   // Create folders once, serially, then fill them in parallel.
   std::set<std::string> dirs;
@@ -154,6 +155,7 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
       if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
         RETURN_IF_ERROR(RemoveTreeAt(dir.get(), name, rel));
       Status s = cache.CheckoutAt(e.oid, dir.get(), name, e.mode, rel);
+      if (s.ok()) CrashPoint("checkout.file");  // checkout.file:N: mid replacement
       progress.Add(1, e.size);
       return s;
     }));
