@@ -5,6 +5,9 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "forja/core/limits.h"
+#include "forja/core/utf8.h"
+
 namespace forja::api {
 
 namespace {
@@ -40,7 +43,7 @@ Result<int64_t> Int(const Json& j, const char* field, int64_t def = 0) {
     long long v = std::strtoll(s.c_str(), &end, 10);
     if (!s.empty() && end && !*end) return static_cast<int64_t>(v);
   }
-  return Bad(field, "expected an integer, got " + it->dump().substr(0, 40));
+  return Bad(field, "expected an integer, got " + JsonExcerpt(*it));
 }
 
 void PutIf(Json& j, const char* k, const std::string& v) {
@@ -48,6 +51,26 @@ void PutIf(Json& j, const char* k, const std::string& v) {
 }
 
 }  // namespace
+
+Result<Json> ParseJsonText(std::string_view text, std::string_view what) {
+  RETURN_IF_ERROR(limits::CheckJsonText(text, what));
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    // what() quotes the bytes last read, which may end inside a character.
+    return Status::User(std::string(what) + " is malformed JSON: " + ValidUtf8(e.what(), 300));
+  }
+}
+
+std::string JsonExcerpt(const Json& j, size_t max_bytes) {
+  if (j.is_array()) return "[...]";
+  if (j.is_object()) return "{...}";
+  if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    return Json(ValidUtf8(s, max_bytes)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  return ValidUtf8(j.dump(), max_bytes);
+}
 
 Json DoubleJson(double v) {
   if (std::isnan(v)) return "NaN";
@@ -66,7 +89,7 @@ Result<double> DoubleFromJson(const Json& j, const char* field) {
     double v = std::strtod(s.c_str(), &end);
     if (!s.empty() && end && !*end) return v;
   }
-  return Bad(field, "expected a number, got " + j.dump().substr(0, 40));
+  return Bad(field, "expected a number, got " + JsonExcerpt(j));
 }
 
 Json ToJson(const std::vector<meta::Tag>& tags) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
 
 #include "forja/meta/store.h"
 
@@ -32,6 +34,17 @@ Result<meta::ModelVersion> ModelVersionFromJson(const Json& j);
 Result<meta::Transition> TransitionFromJson(const Json& j);
 Result<meta::LineageItem> LineageFromJson(const Json& j);
 Result<std::vector<meta::Tag>> TagsFromJson(const Json& j, const char* field);
+
+// Parses JSON text from outside (a request body, a server's answer) after
+// limits::CheckJsonText (UTF-8, nesting depth), so nothing that later walks the
+// tree (copy, compare, dump) can recurse past kMaxJsonDepth. `what` names the
+// text in errors: "the request body is not valid UTF-8 (byte 12)".
+Result<Json> ParseJsonText(std::string_view text, std::string_view what);
+
+// A value quoted in an error message: a scalar as JSON, cut to about `max_bytes`
+// on a character boundary; a list or object only as "[...]" or "{...}", so
+// quoting never walks (or prints) a nested tree.
+std::string JsonExcerpt(const Json& j, size_t max_bytes = 40);
 
 // A double as MLflow's JSON writes it.
 Json DoubleJson(double v);

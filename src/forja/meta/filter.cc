@@ -1,8 +1,12 @@
 #include "forja/meta/filter.h"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+
+#include "forja/core/limits.h"
+#include "forja/core/utf8.h"
 
 namespace forja::meta {
 
@@ -30,11 +34,12 @@ bool EntityFromPrefix(std::string_view p, Entity* e) {
 
 bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
 
-// A printable excerpt for error messages (control bytes would break the one-line rule).
+// A printable excerpt for error messages: control bytes would break the one-line
+// rule, and invalid UTF-8 (replaced, never cut inside a character) the JSON of the error.
 std::string Show(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 40)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  if (s.size() > 40) out += "...";
+  std::string out = ValidUtf8(s, 40);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   return out;
 }
 
@@ -44,13 +49,33 @@ class Parser {
 
   Result<Filter> ParseFilter() {
     Filter f;
+    if (s_.size() > limits::kMaxFilterBytes)
+      return ErrorAt(limits::kMaxFilterBytes, "the filter is " + std::to_string(s_.size()) + " bytes; at most " +
+                                                  std::to_string(limits::kMaxFilterBytes) + " are allowed");
     SkipSpace();
     if (AtEnd()) return f;
+    // The limits are checked once the whole text is parsed (it is bounded above),
+    // so the error says how many there are; positions are where the limit was passed.
+    size_t clauses_at = 0, values = 0, values_at = 0;
     for (;;) {
+      if (f.clauses.size() == limits::kMaxFilterClauses) clauses_at = i_;
       ASSIGN_OR_RETURN(Clause c, ParseClause());
+      if (c.op == "IN" || c.op == "NOT IN") {
+        if (values <= limits::kMaxFilterValues && values + c.values.size() > limits::kMaxFilterValues)
+          values_at = i_ - 1;
+        values += c.values.size();
+      }
       f.clauses.push_back(std::move(c));
       SkipSpace();
-      if (AtEnd()) return f;
+      if (AtEnd()) {
+        if (f.clauses.size() > limits::kMaxFilterClauses)
+          return ErrorAt(clauses_at, limits::TooMany("the filter", f.clauses.size(), "clauses",
+                                                     limits::kMaxFilterClauses).message());
+        if (values > limits::kMaxFilterValues)
+          return ErrorAt(values_at, limits::TooMany("the filter", values, "values in IN lists",
+                                                    limits::kMaxFilterValues).message());
+        return f;
+      }
       size_t at = i_;
       std::string word = Word();
       if (Upper(word) == "AND") continue;
@@ -87,6 +112,8 @@ class Parser {
     Clause c;
     SkipSpace();
     size_t start = i_;
+    if (!AtEnd() && s_[i_] == '(')
+      return ErrorAt(i_, "parentheses are not supported (MLflow's filters are clauses joined by AND)");
     RETURN_IF_ERROR(ParseIdentifier(&c.entity, &c.key));
     std::string name = std::string(s_.substr(start, i_ - start));
     SkipSpace();
@@ -284,5 +311,26 @@ class Parser {
 Result<Filter> ParseFilter(std::string_view text) { return Parser(text, "filter").ParseFilter(); }
 
 Result<OrderBy> ParseOrderBy(std::string_view text) { return Parser(text, "order_by").ParseOrderBy(); }
+
+Status CheckOrderByCount(size_t n) {
+  if (n > limits::kMaxOrderByKeys) return limits::TooMany("order_by", n, "keys", limits::kMaxOrderByKeys);
+  return Status::Ok();
+}
+
+Result<int64_t> IntegerValue(const Clause& c) {
+  std::string name = std::string(EntityName(c.entity)) + "." + c.key;
+  std::string_view text = c.values.empty() ? std::string_view() : std::string_view(c.values[0]);
+  std::string_view digits = !text.empty() && text[0] == '+' ? text.substr(1) : text;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec == std::errc() && end == digits.data() + digits.size()) return v;
+  // 2^63 is exact as a double; the range of int64 is [-2^63, 2^63).
+  if (ec == std::errc::result_out_of_range || !(c.number >= -9223372036854775808.0 && c.number < 9223372036854775808.0))
+    return Status::User("invalid filter: " + Show(text) + " is out of range for " + name +
+                        " (a 64-bit integer, -9223372036854775808 to 9223372036854775807)");
+  if (c.number != std::floor(c.number))
+    return Status::User("invalid filter: " + name + " must be compared to a whole number, not " + Show(text));
+  return static_cast<int64_t>(c.number);
+}
 
 }  // namespace forja::meta

@@ -4,6 +4,7 @@
 // only, as in MLflow. Errors name the character position and what was expected.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +38,17 @@ struct OrderBy {
 
 // Parses a filter; an empty or blank string is no clause. Errors:
 // "invalid filter at character 12: expected a comparison operator after 'metrics.auc'".
+// The limits of core/limits.h (text size, clauses, IN values) are errors here too,
+// so no store builds SQL from a filter past them. The parser does not recurse.
 Result<Filter> ParseFilter(std::string_view text);
 Result<OrderBy> ParseOrderBy(std::string_view text);
+
+// A search's order_by list may have at most limits::kMaxOrderByKeys entries (each can
+// be a join); stores call this before parsing the entries.
+Status CheckOrderByCount(size_t n);
+
+// The value of a numeric clause on an integer column (times, versions): a whole
+// number that fits in 64 bits, else an error naming the clause; never wraps.
+Result<int64_t> IntegerValue(const Clause& c);
 
 }  // namespace forja::meta

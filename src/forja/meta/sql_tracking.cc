@@ -6,15 +6,16 @@
 #include <set>
 #include <tuple>
 
+#include "forja/core/limits.h"
 #include "forja/meta/sql_store.h"
 
 namespace forja::meta {
 
 namespace {
 
-constexpr size_t kMaxKey = 250;
-constexpr size_t kMaxParamValue = 6000;
-constexpr size_t kMaxTagValue = 8000;
+constexpr size_t kMaxKey = limits::kMaxKeyBytes;
+constexpr size_t kMaxParamValue = limits::kMaxParamValueBytes;
+constexpr size_t kMaxTagValue = limits::kMaxTagValueBytes;
 constexpr int64_t kSearchRunsLimit = 50000;
 
 std::string ViewSql(ViewType v) {
@@ -188,8 +189,9 @@ Result<Paged<Experiment>> SqlStore::SearchExperiments(const Query& q) {
       col = cl.key == "name" ? "e.name" : "CAST(e.experiment_id AS TEXT)";
     } else if (cl.entity == Entity::kAttribute && (cl.key == "creation_time" || cl.key == "last_update_time")) {
       if (!cl.numeric) return Status::User("invalid filter: " + cl.key + " must be compared to a number");
+      ASSIGN_OR_RETURN(int64_t v, IntegerValue(cl));
       where += " AND e." + cl.key + " " + cl.op + " ?";
-      wargs.push_back(static_cast<int64_t>(cl.number));
+      wargs.push_back(v);
       continue;
     } else {
       return Status::User(std::string("invalid filter: experiments can be searched by name, creation_time, "
@@ -206,6 +208,7 @@ Result<Paged<Experiment>> SqlStore::SearchExperiments(const Query& q) {
     wargs.push_back(cl.values[0]);
   }
   std::string order;
+  RETURN_IF_ERROR(CheckOrderByCount(q.order_by.size()));
   for (const std::string& ob : q.order_by) {
     ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
     if (o.entity != Entity::kAttribute ||
@@ -569,6 +572,8 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
   RETURN_IF_ERROR(CheckMaxResults(q.page.max_results, kSearchRunsLimit));
   ASSIGN_OR_RETURN(int64_t offset, OffsetFromToken(q.page.token));
   ASSIGN_OR_RETURN(Filter f, ParseFilter(q.filter));
+  if (q.experiment_ids.size() > limits::kMaxSearchExperiments)
+    return limits::TooMany("experiment_ids", q.experiment_ids.size(), "entries", limits::kMaxSearchExperiments);
   std::vector<int64_t> exps;
   for (const std::string& id : q.experiment_ids) {
     auto n = ExperimentNumber(id);
@@ -613,8 +618,12 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
       if (cl.op == "LIKE" || cl.op == "ILIKE" || cl.op == "IN" || cl.op == "NOT IN")
         return Status::User("invalid filter: '" + cl.op + "' cannot compare " + name + " (a number)");
       where += " AND " + col + " " + cl.op + " ?";
-      if (cl.entity == Entity::kMetric) wargs.push_back(cl.number);
-      else wargs.push_back(static_cast<int64_t>(cl.number));
+      if (cl.entity == Entity::kMetric) {
+        wargs.push_back(cl.number);
+      } else {
+        ASSIGN_OR_RETURN(int64_t v, IntegerValue(cl));
+        wargs.push_back(v);
+      }
       continue;
     }
     if (cl.numeric) return Status::User("invalid filter: " + name + " must be compared to a quoted string");
@@ -633,6 +642,7 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
     }
   }
   std::string order;
+  RETURN_IF_ERROR(CheckOrderByCount(q.order_by.size()));
   for (const std::string& ob : q.order_by) {
     ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
     std::string dir = o.ascending ? " ASC" : " DESC";
