@@ -89,6 +89,74 @@ TEST(Path, ResolveInRepoRefusesEscapes) {
   ASSERT_TRUE(RemoveTree(root).ok());
 }
 
+TEST(Path, GitReservedNamesAsGitRefusesThem) {
+  for (const char* n : {".git", ".GIT", ".Git", ".git.", ".git ", ".git. .", "git~1", "GIT~1", ".git::$INDEX_ALLOCATION",
+                        ".\xe2\x80\x8cgit", ".g\xef\xbb\xbfit", ".git\\x"})
+    EXPECT_TRUE(IsGitReservedName(n)) << n;
+  for (const char* n : {"git", ".gitignore", ".gitattributes", "a.git", ".gi", "", ".", "..", "git~2", ".forja"})
+    EXPECT_FALSE(IsGitReservedName(n)) << n;
+}
+
+TEST(Path, CheckUntrustedPath) {
+  for (const char* ok : {"a", "a/b.csv", "data/.gitignore", "x/.forja/y", "a b/c"})
+    EXPECT_TRUE(CheckUntrustedPath(ok).ok()) << ok;
+  struct Bad {
+    const char* path;
+    const char* message;
+  };
+  for (const Bad& b : std::initializer_list<Bad>{
+           {"", "the path is empty"},
+           {"/etc/passwd", "'/etc/passwd' is an absolute path; only paths inside the repository are allowed"},
+           {"../x", "'../x' has a '..' component; only normalized paths are allowed"},
+           {"a/./b", "'a/./b' has a '.' component; only normalized paths are allowed"},
+           {"a//b", "'a//b' has an empty component (a leading, doubled or trailing '/')"},
+           {"a/", "'a/' has an empty component (a leading, doubled or trailing '/')"},
+           {".git/config", "'.git/config' is inside .git, which belongs to git"},
+           {"d/.GIT/hooks/x", "'d/.GIT/hooks/x' has the component '.GIT', which git refuses in a tree (it names .git on "
+                              "some file systems)"},
+           {".forja/cache", "'.forja/cache' is inside .forja, which belongs to forja"},
+       }) {
+    Status s = CheckUntrustedPath(b.path);
+    EXPECT_EQ(s.message(), b.message) << b.path;
+  }
+  EXPECT_FALSE(CheckUntrustedPath(std::string_view("a\0b", 3)).ok());
+  // Inside a tracked folder, ".forja" is a name like any other; ".git" is not.
+  EXPECT_TRUE(CheckUntrustedPath(".forja/x", PathBase::kFolder).ok());
+  EXPECT_FALSE(CheckUntrustedPath("x/.git", PathBase::kFolder).ok());
+}
+
+TEST(Fs, OpenDirNoFollowRefusesSymlinksOnTheWay) {
+  std::string root = MakeTempDir();
+  std::string outside = MakeTempDir();
+  ASSERT_TRUE(MakeDirs(root + "/a/b").ok());
+  ASSERT_EQ(::symlink(outside.c_str(), (root + "/a/link").c_str()), 0);
+  auto ok = OpenDirNoFollow(root, "a/b", false);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  auto made = OpenDirNoFollow(root, "a/new/deeper", true);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  EXPECT_TRUE(Exists(root + "/a/new/deeper"));
+  auto missing = OpenDirNoFollow(root, "a/none", false);
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  for (bool create : {false, true}) {
+    auto link = OpenDirNoFollow(root, "a/link/sub", create);
+    ASSERT_FALSE(link.ok());
+    EXPECT_EQ(link.status().message(),
+              "a/link is a symlink; forja never writes through a symlink (remove it, then run the command again)");
+  }
+  EXPECT_FALSE(Exists(outside + "/sub"));
+  // RemoveTreeAt removes a symlink, never what it points to.
+  ASSERT_EQ(::close(::open((outside + "/keep").c_str(), O_CREAT | O_WRONLY, 0644)), 0);
+  auto a = OpenDirNoFollow(root, "a", false);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(RemoveTreeAt(a->get(), "link", "a/link").ok());
+  EXPECT_FALSE(Exists(root + "/a/link"));
+  EXPECT_TRUE(Exists(outside + "/keep"));
+  ASSERT_TRUE(RemoveTreeAt(a->get(), "new", "a/new").ok());
+  EXPECT_FALSE(Exists(root + "/a/new"));
+  ASSERT_TRUE(RemoveTree(root).ok());
+  ASSERT_TRUE(RemoveTree(outside).ok());
+}
+
 TEST(Parallel, RunsEveryItemAndReportsFirstError) {
   std::atomic<int> sum{0};
   ASSERT_TRUE(ParallelFor(1000, 4, [&](size_t i) {

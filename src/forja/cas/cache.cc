@@ -134,6 +134,13 @@ bool Cache::FallBack(size_t failed) {
   return true;
 }
 
+namespace {
+bool IsSymlink(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+}  // namespace
+
 Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& hashed) {
   std::string obj = PathOf(oid);
   dirty_ = true;
@@ -148,6 +155,13 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
     LinkType type = link_types_[idx];
     struct stat obj_st;
 
+    if (type == LinkType::kHardlink && IsSymlink(ws_path)) {
+      // Hardlinking would make the symlink's target read-only and part of the
+      // cache: the target is not what was named. Copy its bytes instead.
+      ASSIGN_OR_RETURN(Oid copied, StoreCopy(ws_path));
+      if (copied != oid) return Status::Conflict(ws_path + " changed while it was being added; add it again");
+      return Status::Ok();
+    }
     if (type == LinkType::kHardlink) {
       // New bytes: the workspace file becomes the object, and no byte is copied.
       // Read-only first, then linked: an object must never be writable, even if
@@ -155,8 +169,7 @@ Status Cache::Store(const std::string& ws_path, const Oid& oid, const FileStat& 
       // alone: a chmod would move its ctime for nothing).
       if ((hashed.mode & 0222) && ::chmod(ws_path.c_str(), 0444) != 0)
         return Status::FromErrno("chmod " + ws_path, errno);
-      // AT_SYMLINK_FOLLOW: an in-repository symlink stores its target's bytes.
-      if (::linkat(AT_FDCWD, ws_path.c_str(), AT_FDCWD, obj.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      if (::linkat(AT_FDCWD, ws_path.c_str(), AT_FDCWD, obj.c_str(), 0) == 0) {
         struct stat now;
         if (::stat(obj.c_str(), &now) != 0) return Status::FromErrno("stat " + obj, errno);
         FileStat f = FileStat::From(now);
@@ -263,49 +276,57 @@ Status Cache::Adopt(TempFile tmp, const Oid& /*oid*/) {
 }
 
 Status Cache::Checkout(const Oid& oid, const std::string& ws_path, uint32_t mode) {
+  std::string dir = Dirname(ws_path);
+  Fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd.valid()) return Status::FromErrno("cannot open folder " + dir, errno);
+  return CheckoutAt(oid, dirfd.get(), Basename(ws_path), mode, ws_path);
+}
+
+Status Cache::CheckoutAt(const Oid& oid, int dirfd, const std::string& name, uint32_t mode,
+                         const std::string& shown) {
   std::string obj = PathOf(oid);
+  std::string tmp = TempNameBeside(name);  // a bare name: beside `name` in dirfd
+  auto not_cached = [&] { return Status::NotFound(ObjectKey(oid) + " is not in the cache"); };
   for (;;) {
     size_t idx = type_index_.load();
     LinkType type = link_types_[idx];
     if (type == LinkType::kHardlink) {
       // Nothing there yet (a fresh pull): one link, atomic by itself.
-      if (::link(obj.c_str(), ws_path.c_str()) == 0) return Status::Ok();
-      if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not in the cache");
-      std::string tmp = TempNameBeside(ws_path);
-      if (::link(obj.c_str(), tmp.c_str()) != 0) {
-        if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not in the cache");
+      if (::linkat(AT_FDCWD, obj.c_str(), dirfd, name.c_str(), 0) == 0) return Status::Ok();
+      if (errno == ENOENT) return not_cached();
+      if (::linkat(AT_FDCWD, obj.c_str(), dirfd, tmp.c_str(), 0) != 0) {
+        if (errno == ENOENT) return not_cached();
         if (Unsupported(errno) && FallBack(idx)) continue;
-        return Status::FromErrno("cannot link " + obj + " to " + ws_path, errno);
+        return Status::FromErrno("cannot link " + obj + " to " + shown, errno);
       }
-      if (::rename(tmp.c_str(), ws_path.c_str()) != 0) {
+      // rename() replaces a symlink at `name` itself, never its target.
+      if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
         int e = errno;
-        ::unlink(tmp.c_str());
-        return Status::FromErrno("cannot replace " + ws_path, e);
+        ::unlinkat(dirfd, tmp.c_str(), 0);
+        return Status::FromErrno("cannot replace " + shown, e);
       }
       // rename() between two links of one inode succeeds without doing anything.
-      ::unlink(tmp.c_str());
+      ::unlinkat(dirfd, tmp.c_str(), 0);
       return Status::Ok();
     }
     int src = ::open(obj.c_str(), O_RDONLY | O_CLOEXEC);
     if (src < 0) {
-      if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not in the cache");
+      if (errno == ENOENT) return not_cached();
       return Status::FromErrno("cannot open " + obj, errno);
     }
     Fd guard(src);
     // A copy is the user's to edit: writable, executable if it was.
     mode_t m = (mode & 0111) ? 0755 : 0644;
-    ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(ws_path, m));
-    if (type == LinkType::kReflink) {
-      Status st = Reflink(src, tmp.fd());
-      if (!st.ok()) {
-        if (FallBack(idx)) continue;
-        return st;
-      }
-    } else {
-      RETURN_IF_ERROR(CopyFd(src, tmp.fd(), ws_path));
-    }
-    // The workspace is rebuildable from the cache, so no fsync per file.
-    return tmp.Publish(/*durable=*/false);
+    Fd out(::openat(dirfd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m));
+    if (!out.valid()) return Status::FromErrno("cannot create a temp file beside " + shown, errno);
+    Status st = type == LinkType::kReflink ? Reflink(src, out.get()) : CopyFd(src, out.get(), shown);
+    out.Reset();
+    if (st.ok() && ::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0)
+      st = Status::FromErrno("cannot rename into " + shown, errno);
+    if (st.ok()) return st;  // the workspace is rebuildable from the cache: no fsync per file
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    if (type == LinkType::kReflink && FallBack(idx)) continue;
+    return st;
   }
 }
 

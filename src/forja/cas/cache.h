@@ -45,6 +45,8 @@ class Cache {
   // Puts the workspace file `ws_path` (hashed to `oid`, with stat `hashed` taken
   // while hashing) into the cache, and leaves the workspace file as a link of the
   // first link type that works. A hardlinked workspace file becomes read-only.
+  // A symlink's target is only read (its bytes copied): it may lie outside what
+  // the user named, and add never changes anything outside that.
   // Not durable until Sync().
   Status Store(const std::string& ws_path, const Oid& oid, const FileStat& hashed);
 
@@ -62,6 +64,11 @@ class Cache {
   // Replaces `ws_path` by the object's bytes (atomically: temp + rename).
   // `mode` gives the executable bit for copies.
   Status Checkout(const Oid& oid, const std::string& ws_path, uint32_t mode);
+  // The same for the entry `name` of the open folder `dirfd` (see OpenDirNoFollow):
+  // nothing is resolved through a path, so no symlink is followed; a symlink at
+  // `name` is replaced, never written through. `shown` names it in errors.
+  Status CheckoutAt(const Oid& oid, int dirfd, const std::string& name, uint32_t mode,
+                    const std::string& shown);
 
   Result<std::string> Read(const Oid& oid) const;
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "forja/core/path.h"
+
 namespace forja {
 
 namespace {
@@ -34,19 +36,6 @@ bool Unescape(std::string_view in, std::string* out) {
   return true;
 }
 
-// A safe relative path: no empty, "." or ".." component, no leading '/', no NUL.
-bool SafeRelative(std::string_view p) {
-  if (p.empty() || p[0] == '/' || p.find('\0') != std::string_view::npos) return false;
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    std::string_view part = p.substr(i, j - i);
-    if (part.empty() || part == "." || part == "..") return false;
-    i = j + 1;
-  }
-  return true;
-}
 }  // namespace
 
 void SortManifest(std::vector<ManifestEntry>* entries) {
@@ -110,9 +99,13 @@ Result<std::vector<ManifestEntry>> ParseManifest(std::string_view data, const st
     if (r.ec != std::errc() || r.ptr == end || *r.ptr != ' ' || e.mode > 07777)
       return err("bad mode");
     p = r.ptr + 1;
-    if (!Unescape(std::string_view(p, static_cast<size_t>(end - p)), &e.path) ||
-        !SafeRelative(e.path))
+    // CheckUntrustedPath: a hostile manifest must not reach outside its folder
+    // or into a .git (any spelling git refuses).
+    if (!Unescape(std::string_view(p, static_cast<size_t>(end - p)), &e.path))
       return err("bad path '" + std::string(p, end) + "'");
+    if (Status bad = CheckUntrustedPath(e.path, PathBase::kFolder); !bad.ok())
+      return err("bad path '" + std::string(p, end) + "'" +
+                 (IsReservedPath(e.path) ? ": git refuses this name in a tree (it is .git on some file system)" : ""));
     if (SerializeManifest({e}) != std::string(kHeader) + '\n' + std::string(line) + '\n')
       return err("entry is not in canonical form");  // one encoding per directory: one hash
     if (!out.empty() && !(out.back().path < e.path)) return err("entries are not sorted or repeat");

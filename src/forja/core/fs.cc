@@ -3,9 +3,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -196,6 +199,98 @@ Status RemoveTree(const std::string& path) {
   for (const auto& n : names) RETURN_IF_ERROR(RemoveTree(JoinPath(path, n)));
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT)
     return Status::FromErrno("cannot remove folder " + path, errno);
+  return Status::Ok();
+}
+
+namespace {
+
+// openat2 is Linux 5.6+; an older kernel (or a seccomp filter) says ENOSYS or EPERM once.
+std::atomic<bool> g_openat2_missing{false};
+
+int OpenAt2Dir(int dirfd, const std::string& rel) {
+#ifdef SYS_openat2
+  if (g_openat2_missing.load(std::memory_order_relaxed)) return -1;
+  struct open_how how {};
+  how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, dirfd, rel.c_str(), &how, sizeof how));
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM)) g_openat2_missing = true;
+  return fd;
+#else
+  (void)dirfd;
+  (void)rel;
+  return -1;
+#endif
+}
+
+Status RefuseComponent(int dirfd, const std::string& name, const std::string& shown, int err) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISLNK(st.st_mode))
+      return Status::User(shown + " is a symlink; forja never writes through a symlink (remove it, then run "
+                          "the command again)");
+    if (!S_ISDIR(st.st_mode)) return Status::User(shown + " exists and is not a folder");
+  }
+  return Status::FromErrno("cannot open folder " + shown, err);
+}
+
+}  // namespace
+
+Result<Fd> OpenDirNoFollow(const std::string& root, std::string_view rel, bool create) {
+  Fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return Status::FromErrno("cannot open folder " + root, errno);
+  if (rel.empty() || rel == ".") return dir;
+  // Fast path: one syscall for the whole path. Any failure takes the walk below,
+  // which knows which component failed and can create folders.
+  int fd = OpenAt2Dir(dir.get(), std::string(rel));
+  if (fd >= 0) return Fd(fd);
+  size_t i = 0;
+  while (i < rel.size()) {
+    size_t j = std::min(rel.find('/', i), rel.size());
+    std::string name(rel.substr(i, j - i));
+    std::string shown(rel.substr(0, j));
+    if (name.empty() || name == "." || name == "..")
+      return Status::Internal("not a normalized path: '" + std::string(rel) + "'");
+    int next = ::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT) {
+      if (!create) return Status::NotFound(shown + " does not exist");
+      if (::mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+        return Status::FromErrno("cannot create folder " + shown, errno);
+      next = ::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (next < 0) return RefuseComponent(dir.get(), name, shown, errno);
+    dir = Fd(next);
+    i = j + 1;
+  }
+  return dir;
+}
+
+Status RemoveFileAt(int dirfd, const std::string& name, const std::string& shown) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return Status::Ok();
+  return Status::FromErrno("cannot remove " + shown, errno);
+}
+
+Status RemoveTreeAt(int dirfd, const std::string& name, const std::string& shown) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return Status::FromErrno("cannot stat " + shown, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) return RemoveFileAt(dirfd, name, shown);
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("cannot open folder " + shown, errno);
+  Fd sub(fd);
+  DIR* d = ::fdopendir(::dup(sub.get()));
+  if (!d) return Status::FromErrno("cannot read folder " + shown, errno);
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  for (const auto& n : names) RETURN_IF_ERROR(RemoveTreeAt(sub.get(), n, shown + "/" + n));
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    return Status::FromErrno("cannot remove folder " + shown, errno);
   return Status::Ok();
 }
 

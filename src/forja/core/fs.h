@@ -98,6 +98,21 @@ Status MakeDirs(const std::string& path, mode_t mode = 0755);
 Status FsyncDir(const std::string& dir);
 Status RemoveFile(const std::string& path);  // ENOENT is fine
 Status RemoveTree(const std::string& path);  // ENOENT is fine
+// Writing into the workspace never follows a symlink in a parent component: a
+// repository may commit `d -> /elsewhere`, and d/x must then not reach /elsewhere/x.
+// OpenDirNoFollow opens folder `rel` (relative to `root`; normalized: no "", "."
+// or ".." component) with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where
+// the kernel has it, else one openat(O_NOFOLLOW | O_DIRECTORY) per component.
+// `root` itself is opened normally. With `create`, missing folders are made
+// (0755). A symlink or a file on the way is a user error naming it; a missing
+// folder without `create` is NotFound. The *At functions then work in that folder.
+Result<Fd> OpenDirNoFollow(const std::string& root, std::string_view rel, bool create);
+// unlinkat; ENOENT is fine. `shown` names the file in errors.
+Status RemoveFileAt(int dirfd, const std::string& name, const std::string& shown);
+// Removes `name` (a file, a symlink — never what it points to — or a folder and
+// everything in it) from `dirfd`, without following any symlink. ENOENT is fine.
+Status RemoveTreeAt(int dirfd, const std::string& name, const std::string& shown);
+
 // Makes every write of the file system holding `path` durable (one syscall for a batch).
 Status SyncFilesystem(const std::string& path);
 

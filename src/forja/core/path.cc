@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <vector>
@@ -34,12 +36,87 @@ std::string NormalizeAbsolute(std::string_view path) {
   return out.empty() ? "/" : out;
 }
 
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+// The length of an HFS+ ignorable code point encoded in UTF-8 at s[i], or 0.
+size_t HfsIgnorableAt(std::string_view s, size_t i) {
+  if (i + 3 > s.size()) return 0;
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  if (b(0) == 0xe2 && b(1) == 0x80 && ((b(2) >= 0x8c && b(2) <= 0x8f) || (b(2) >= 0xaa && b(2) <= 0xae)))
+    return 3;  // U+200C..U+200F, U+202A..U+202E
+  if (b(0) == 0xe2 && b(1) == 0x81 && b(2) >= 0xaa && b(2) <= 0xaf) return 3;  // U+206A..U+206F
+  if (b(0) == 0xef && b(1) == 0xbb && b(2) == 0xbf) return 3;                  // U+FEFF
+  return 0;
+}
+
+// The first component of a repository-relative path.
+std::string_view FirstComponent(std::string_view rel) { return rel.substr(0, rel.find('/')); }
+
+}  // namespace
+
+bool IsGitReservedName(std::string_view name) {
+  if (name.size() < 4) return false;  // hot: called for every file of a scanned folder
+  // HFS+ ignores some code points when comparing names: drop them first.
+  std::string folded;
+  std::string_view n = name;
+  if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    for (size_t i = 0; i < name.size();) {
+      if (size_t k = HfsIgnorableAt(name, i)) {
+        i += k;
+        continue;
+      }
+      folded.push_back(name[i++]);
+    }
+    n = folded;
+  }
+  // NTFS: "name:stream" is the file "name"; "\\" separates folders there.
+  n = n.substr(0, std::min(n.find(':'), n.find('\\')));
+  // NTFS drops trailing dots and spaces.
+  while (!n.empty() && (n.back() == '.' || n.back() == ' ')) n.remove_suffix(1);
+  return EqualsIgnoreCase(n, ".git") || EqualsIgnoreCase(n, "git~1");
+}
+
 bool IsReservedPath(std::string_view rel) {
-  for (std::string_view r : {std::string_view(".git"), std::string_view(".forja")}) {
-    if (rel == r || (rel.size() > r.size() && rel.substr(0, r.size()) == r && rel[r.size()] == '/'))
-      return true;
+  if (EqualsIgnoreCase(FirstComponent(rel), ".forja")) return true;
+  size_t i = 0;
+  while (i < rel.size()) {
+    size_t j = std::min(rel.find('/', i), rel.size());
+    if (IsGitReservedName(rel.substr(i, j - i))) return true;
+    i = j + 1;
   }
   return false;
+}
+
+Status CheckUntrustedPath(std::string_view rel, PathBase base) {
+  auto quoted = [&] { return "'" + std::string(rel) + "'"; };
+  if (rel.empty()) return Status::User("the path is empty");
+  if (rel.find('\0') != std::string_view::npos) return Status::User(quoted() + " contains a NUL byte");
+  if (rel[0] == '/') return Status::User(quoted() + " is an absolute path; only paths inside the repository are allowed");
+  size_t i = 0;
+  while (i <= rel.size()) {
+    size_t j = std::min(rel.find('/', i), rel.size());
+    std::string_view part = rel.substr(i, j - i);
+    if (part.empty()) return Status::User(quoted() + " has an empty component (a leading, doubled or trailing '/')");
+    if (part == "." || part == "..")
+      return Status::User(quoted() + " has a '" + std::string(part) + "' component; only normalized paths are allowed");
+    if (IsGitReservedName(part)) {
+      if (part == ".git") return Status::User(quoted() + " is inside .git, which belongs to git");
+      return Status::User(quoted() + " has the component '" + std::string(part) +
+                          "', which git refuses in a tree (it names .git on some file systems)");
+    }
+    i = j + 1;
+  }
+  if (base == PathBase::kRepository && EqualsIgnoreCase(FirstComponent(rel), ".forja"))
+    return Status::User(quoted() + " is inside .forja, which belongs to forja");
+  return Status::Ok();
 }
 
 std::string CurrentDir() {
@@ -72,9 +149,7 @@ Result<std::string> ResolveInRepo(const std::string& root, const std::string& cw
   if (!RelativeTo(root, abs, &rel))
     return Status::User(user_path + ": path is outside the repository " + root);
   if (IsReservedPath(rel))
-    return Status::User(user_path + ": path is inside " +
-                        std::string(rel.substr(0, rel.find('/'))) +
-                        ", which forja does not track");
+    return Status::User(user_path + ": " + CheckUntrustedPath(rel).message() + "; forja does not track it");
 
   // Walk each component: a symlink whose target leaves the repository is refused.
   std::string cur = root;

@@ -58,6 +58,11 @@ Status ResolveItems(Workspace& ws, const std::string& rel, std::vector<WalkEntry
                     std::vector<Item>* items) {
   items->reserve(walk.size());
   for (auto& w : walk) {
+    // A .git inside data (say .git/config with core.fsmonitor) would run
+    // commands the next time someone runs git there: refused, as git does.
+    if (Status bad = CheckUntrustedPath(w.path, PathBase::kFolder); !bad.ok())
+      return Status::User(JoinPath(rel, w.path) + ": " + bad.message() +
+                          "; forja does not track it: move it out of " + rel);
     if (w.symlink) {
       std::string full = JoinPath(rel, w.path);
       RETURN_IF_ERROR(ResolveInRepo(ws.root(), ws.root(), full).status());
@@ -161,7 +166,12 @@ Result<std::optional<ScanResult>> ScanPath(Workspace& ws, const std::string& rel
 }
 
 Status RemoveStaleTemps(Workspace& ws, const ScanResult& scan) {
-  for (const auto& t : scan.stale_temps) RETURN_IF_ERROR(RemoveFile(ws.Abs(t)));
+  for (const auto& t : scan.stale_temps) {
+    // Never through a symlink: the folder may be a repository's.
+    auto dir = OpenDirNoFollow(ws.root(), Dirname(t), /*create=*/false);
+    if (!dir.ok()) return dir.status().code() == Code::kNotFound ? Status::Ok() : dir.status();
+    RETURN_IF_ERROR(RemoveFileAt(dir->get(), Basename(t), t));
+  }
   return Status::Ok();
 }
 

@@ -229,6 +229,11 @@ Result<FileLock> Workspace::Lock(const std::string& what, bool wait) {
 }
 
 Result<Tracked> Workspace::LoadTracked(const std::string& rel) const {
+  // A pointer's name is its path: a committed ".git.forja" must not make
+  // checkout write (or, with --force, delete) .git.
+  if (Status bad = CheckUntrustedPath(rel); !bad.ok())
+    return Status::User(rel + std::string(kPointerSuffix) + ": " + bad.message() +
+                        "; forja refuses this pointer file: delete it");
   Tracked t;
   t.rel = rel;
   t.pointer_path = Abs(rel) + std::string(kPointerSuffix);

@@ -255,6 +255,8 @@ Result<std::string> RepoPath(const std::string& wdir, std::string_view p) {
     if (!out.empty()) out += '/';
     out += c;
   }
+  if (IsReservedPath(out) && out.rfind(".git", 0) != 0 && out.rfind(".forja", 0) != 0)
+    return Status::User(Quote(p) + ": " + CheckUntrustedPath(out).message() + "; write a path elsewhere");
   if (IsReservedPath(out))
     return Status::User(Quote(p) + " is inside " + (out.rfind(".git", 0) == 0 ? ".git" : ".forja") +
                         ", which belongs to " + (out.rfind(".git", 0) == 0 ? "git" : "forja") +
