@@ -134,7 +134,11 @@ os.environ["MLFLOW_TRACKING_TOKEN"] = tok
 c.eq(MlflowClient(tracking_uri=srv.url).get_experiment(eid).name, "churn-exp", "MLFLOW_TRACKING_TOKEN is accepted")
 del os.environ["MLFLOW_TRACKING_TOKEN"]
 forja("server", "token", "revoke", "--store", store, "ci")
-time.sleep(2.2)
+# A store that has had a token keeps requiring one under --auth auto; --auth off opens it again.
+srv.stop()
+srv = Server(store, workspace=ws, auth="off")
+mlflow.set_tracking_uri(srv.url)
+client = MlflowClient(tracking_uri=srv.url, registry_uri=srv.url)
 
 # ---- a training script logging over plain HTTP (examples/tracking/train_http.py) ------------------
 p = subprocess.run([sys.executable, os.path.join(SOURCE, "examples/tracking/train_http.py"), srv.url],

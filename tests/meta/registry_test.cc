@@ -9,6 +9,7 @@
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
 #include "forja/registry/registry.h"
+#include "forja/registry/roles.h"
 
 namespace forja::registry {
 namespace {
@@ -181,16 +182,16 @@ TEST(RegisterTest, RegistersPromotesThroughGatesAndChecksOut) {
   auto policies = ParsePolicies(root->Find("models"), "forja.yaml");
   ASSERT_TRUE(policies.ok());
   meta::Promotion p{"churn", 1, "production", true, "alice", "first", false};
-  ASSERT_TRUE(Promote(**store, *policies, p, true).ok());
+  ASSERT_TRUE(Promote(**store, *policies, p, Role::kAdmin).ok());
   p.version = 2;
-  auto refused = Promote(**store, *policies, p, true);
+  auto refused = Promote(**store, *policies, p, Role::kAdmin);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Code::kRefused);
   EXPECT_NE(refused.status().message().find("metrics.auc >= 0.85 (0.8 >= 0.85)"), std::string::npos)
       << refused.status().message();
-  EXPECT_EQ(Promote(**store, *policies, p, false).status().code(), Code::kDenied);  // Production needs admin
+  EXPECT_EQ(Promote(**store, *policies, p, Role::kWrite).status().code(), Code::kDenied);  // Production needs admin
   p.force = true;
-  auto forced = Promote(**store, *policies, p, true);
+  auto forced = Promote(**store, *policies, p, Role::kAdmin);
   ASSERT_TRUE(forced.ok()) << forced.status().message();
   auto hist = (*store)->History("churn", 2);
   ASSERT_TRUE(hist.ok());
@@ -198,10 +199,18 @@ TEST(RegisterTest, RegistersPromotesThroughGatesAndChecksOut) {
   EXPECT_NE(hist->back().gates.find("FAIL"), std::string::npos);
   p.version = 3;
   p.force = false;
-  ASSERT_TRUE(Promote(**store, *policies, p, true).ok());
+  ASSERT_TRUE(Promote(**store, *policies, p, Role::kAdmin).ok());
   auto prod = ResolveRef(**store, *ParseModelRef("churn@production"));
   ASSERT_TRUE(prod.ok());
   EXPECT_EQ(prod->version, 3);
+  // Leaving Production is an admin's too, checked inside the move's transaction (roles.h).
+  meta::Promotion demote{"churn", 3, "archived", false, "bob", "", false};
+  EXPECT_EQ(Promote(**store, *policies, demote, Role::kWrite).status().code(), Code::kDenied);
+  EXPECT_EQ((*store)->GetModelVersion("churn", 3)->current_stage, "Production");
+  meta::Promotion reserved{"churn", 3, "@Staging", false, "bob", "", false};
+  auto bad = Promote(**store, *policies, reserved, Role::kAdmin);
+  EXPECT_EQ(bad.status().code(), Code::kUser);
+  EXPECT_NE(bad.status().message().find("reserved"), std::string::npos) << bad.status().message();
   Oid manifest = *Oid::FromHex(prod->package_hash.substr(7));
   ASSERT_TRUE(CheckoutPackage(cache, manifest, dir + "/out").ok());
   auto text = ReadFile(dir + "/out/sub/extra.txt");
@@ -212,6 +221,32 @@ TEST(RegisterTest, RegistersPromotesThroughGatesAndChecksOut) {
   EXPECT_EQ(listing->size(), 3u);  // model.json, model.yaml, sub/
   std::string rm = "rm -rf " + dir;
   ASSERT_EQ(std::system(rm.c_str()), 0);
+}
+
+TEST(RolesTest, EscalationsFollowTheModelNotItsName) {
+  auto root = config::ParseConfigYaml("models:\n  churn:\n    protected: ['@champion']\n", "forja.yaml");
+  ASSERT_TRUE(root.ok());
+  auto policies = ParsePolicies(root->Find("models"), "forja.yaml");
+  ASSERT_TRUE(policies.ok());
+  meta::ModelHoldings none, prod, champ;
+  prod.stages[2] = "Production";
+  champ.aliases.push_back({"champion", 1});
+  EXPECT_EQ(RequiredRole("POST registered-models/rename"), Role::kWrite);
+  EXPECT_EQ(RequiredRole("POST no/such-route"), Role::kAdmin);  // unlisted: closed
+  EXPECT_EQ(Authorize("GET runs/get", Role::kRead).code(), Code::kOk);
+  EXPECT_EQ(Authorize("POST runs/create", Role::kRead).code(), Code::kDenied);
+  // Out of a policy, into one, or carrying what is protected: admin.
+  EXPECT_EQ(CheckRename(*policies, "churn", "x", none, Role::kWrite).code(), Code::kDenied);
+  EXPECT_EQ(CheckRename(*policies, "x", "churn", champ, Role::kWrite).code(), Code::kDenied);
+  EXPECT_EQ(CheckRename(*policies, "x", "y", prod, Role::kWrite).code(), Code::kDenied);
+  EXPECT_TRUE(CheckRename(*policies, "x", "y", champ, Role::kWrite).ok());  // @champion is not protected for x or y
+  EXPECT_TRUE(CheckRename(*policies, "churn", "x", champ, Role::kAdmin).ok());
+  EXPECT_EQ(CheckDeleteVersion(*policies, "x", 2, prod, Role::kWrite).code(), Code::kDenied);
+  EXPECT_TRUE(CheckDeleteVersion(*policies, "x", 1, prod, Role::kWrite).ok());
+  EXPECT_EQ(CheckDeleteVersion(*policies, "churn", 1, champ, Role::kWrite).code(), Code::kDenied);
+  EXPECT_EQ(CheckDeleteModel(*policies, "x", prod, Role::kWrite).code(), Code::kDenied);
+  EXPECT_TRUE(CheckDeleteModel(*policies, "x", champ, Role::kWrite).ok());
+  EXPECT_EQ(CheckDeleteAlias(*policies, "churn", "champion", Role::kWrite).code(), Code::kDenied);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "forja/data/workspace.h"
 #include "forja/pipeline/metrics.h"
 #include "forja/registry/registry.h"
+#include "forja/registry/roles.h"
 
 namespace forja {
 
@@ -109,6 +110,8 @@ int DoRegister(const RegisterArgs& a) {
   if (!pc.ok()) return Fail(pc.status());
   registry::RegisterRequest req;
   req.name = a.name;
+  if (Status allowed = registry::Authorize("forja models register", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
   req.dir = dir;
   req.run_id = a.run;
   req.description = a.description;
@@ -336,8 +339,10 @@ int DoPromote(const PromoteArgs& a) {
   auto policies = WorkspacePolicies(ctx);
   if (!policies.ok()) return Fail(policies.status());
   meta::Promotion p{a.name, a.version, a.to, a.archive, LocalUser(), a.comment, a.force};
-  // Whoever holds the store's file is its admin; a server decides by token.
-  auto v = registry::Promote(**store, *policies, p, /*admin=*/true);
+  // On a SQL store the caller holds the file (LocalStoreRole); a server decides by token.
+  Status allowed = registry::Authorize("forja models promote", registry::LocalStoreRole());
+  if (!allowed.ok()) return Fail(allowed);
+  auto v = registry::Promote(**store, *policies, p, registry::LocalStoreRole());
   if (!v.ok()) return Fail(v.status());
   auto hist = (*store)->History(a.name, a.version);
   std::string gates;

@@ -14,6 +14,7 @@
 #include "forja/registry/gates.h"
 
 namespace forja {
+#include "forja/registry/roles.h"
 
 namespace {
 
@@ -82,6 +83,8 @@ int DoTokenCreate(const TokenArgs& a) {
   if (token.empty()) return Fail(Status::Internal("no random bytes for a token"));
   Status st = (*store)->CreateToken(a.name, a.role, api::TokenHash(token));
   if (!st.ok()) return Fail(st);
+  if (Status allowed = registry::Authorize("forja server token create", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
   if (a.as_json) {
     Out(nlohmann::json{{"name", a.name}, {"role", a.role}, {"token", token}}.dump(2));
     return 0;
@@ -98,6 +101,8 @@ int DoTokenRevoke(const TokenArgs& a) {
   if (!st.ok()) return Fail(st);
   LogInfo("Revoked token '" + a.name + "'");
   return 0;
+  if (Status allowed = registry::Authorize("forja server token revoke", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
 }
 
 int DoTokenList(const TokenArgs& a) {
@@ -107,6 +112,8 @@ int DoTokenList(const TokenArgs& a) {
   if (!list.ok()) return Fail(list.status());
   if (a.as_json) {
     nlohmann::json j = nlohmann::json::array();
+  if (Status allowed = registry::Authorize("forja server token list", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
     for (const auto& t : *list)
       j.push_back({{"id", t.id}, {"name", t.name}, {"role", t.role}, {"created", t.created}, {"revoked", t.revoked},
                    {"last_used", t.last_used}});
@@ -121,6 +128,11 @@ int DoTokenList(const TokenArgs& a) {
   t.header = {"Name", "Role", "Created", "Last used", "State"};
   for (const auto& x : *list)
     t.rows.push_back({x.name, x.role, FormatTime(x.created), FormatTime(x.last_used), x.revoked ? "revoked" : "active"});
+  bool active = false;
+  for (const auto& x : *list) active |= !x.revoked;
+  if (!active)
+    LogInfo("Every token is revoked: forja server --auth auto still requires one (this store has had tokens); "
+            "forja server --auth off serves without tokens");
   PrintText(t);
   return 0;
 }
@@ -139,7 +151,8 @@ void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action) {
                 ".forja/cache)")
       ->type_name("DIR");
   c->add_option("--auth", a->auth,
-                "auto: tokens are required once the store has one; on: always; off: never (trusted networks only)")
+                "auto: tokens are required once the store has had one (revoking them all does not turn this "
+                "off); on: always; off: never, every caller is admin (trusted networks only)")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->type_name("auto|on|off");
   c->add_option("--io-threads", a->io_threads, "Network threads (default: one per core)")->type_name("N");
@@ -153,8 +166,12 @@ void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "models/promote through the gates of forja.yaml, models/history, objects by hash), /health,\n"
       "/version and /metrics (Prometheus). Point MLflow clients at it: MLFLOW_TRACKING_URI=http://host:port,\n"
       "and MLFLOW_TRACKING_TOKEN=<token> when tokens are in use. Roles: read (GET and searches), write\n"
-      "(logging, registering, Staging and unprotected aliases), admin (Production, protected aliases,\n"
-      "--force over a failing gate). SIGTERM or Ctrl-C stops it after the requests in flight.\n\n") +
+      "(logging, registering, Staging and unprotected aliases), admin (into or out of Production and\n"
+      "protected aliases, --force over a failing gate, renaming a model with a policy or holding those,\n"
+      "deleting a Production version or a model with one). Aliases production, staging, archived, none\n"
+      "are reserved; registered packages (forja-packages/) are immutable. Once a store has had a token,\n"
+      "--auth auto requires one even after the last is revoked; only --auth off opens it again.\n"
+      "SIGTERM or Ctrl-C stops it after the requests in flight.\n\n") +
       kExitCodesHelp);
   auto* token = c->add_subcommand("token", "Create, revoke and list the server's bearer tokens");
   token->require_subcommand(1);

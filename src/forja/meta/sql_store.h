@@ -110,6 +110,11 @@ class SqlStore : public MetaStore {
   Result<ModelVersion> Promote(const Promotion& p, const GateCheck& check) override;
   Status DeleteAlias(const std::string& name, const std::string& alias, const std::string& user) override;
   Result<ModelVersion> GetVersionByAlias(const std::string& name, const std::string& alias) override;
+  Result<RegisteredModel> RenameRegisteredModelIf(const std::string& name, const std::string& new_name,
+                                                  const HoldingsCheck& check) override;
+  Status DeleteRegisteredModelIf(const std::string& name, const std::string& user, const HoldingsCheck& check) override;
+  Status DeleteModelVersionIf(const std::string& name, int64_t version, const std::string& user,
+                              const HoldingsCheck& check) override;
   Result<std::vector<Transition>> History(const std::string& name, int64_t version) override;
 
   Status CreateToken(const std::string& name, const std::string& role, const std::string& hash) override;

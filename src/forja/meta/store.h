@@ -187,6 +187,16 @@ struct PromotionFacts {
 // what the gates said, `forced` whether a failing gate was overridden.
 using GateCheck = std::function<Status(const PromotionFacts&, std::string* report, bool* forced)>;
 
+// What a model holds now, read under the model's lock by a rename or a deletion
+// so that the roles' check (registry/roles.h) cannot race a promotion.
+struct ModelHoldings {
+  std::map<int64_t, std::string> stages;                 // version -> its stage, for versions not in None
+  std::vector<std::pair<std::string, int64_t>> aliases;  // alias -> version
+};
+
+// Called inside a rename's or deletion's transaction: fails to refuse it.
+using HoldingsCheck = std::function<Status(const ModelHoldings&)>;
+
 class MetaStore {
  public:
   virtual ~MetaStore() = default;
@@ -264,10 +274,32 @@ class MetaStore {
   virtual Result<ModelVersion> Promote(const Promotion& p, const GateCheck& check) = 0;
   virtual Status DeleteAlias(const std::string& name, const std::string& alias, const std::string& user) = 0;
   virtual Result<ModelVersion> GetVersionByAlias(const std::string& name, const std::string& alias) = 0;
+
+  // Renames and deletions refused by `check` (the roles' escalations), which runs
+  // inside the change's transaction after the model's lock. A forja server store
+  // has no such transaction: the server runs the check itself, so the default
+  // (used by RestStore) just makes the change.
+  virtual Result<RegisteredModel> RenameRegisteredModelIf(const std::string& name, const std::string& new_name,
+                                                          const HoldingsCheck& check) {
+    (void)check;
+    return RenameRegisteredModel(name, new_name);
+  }
+  virtual Status DeleteRegisteredModelIf(const std::string& name, const std::string& user, const HoldingsCheck& check) {
+    (void)check;
+    return DeleteRegisteredModel(name, user);
+  }
+  virtual Status DeleteModelVersionIf(const std::string& name, int64_t version, const std::string& user,
+                                      const HoldingsCheck& check) {
+    (void)check;
+    return DeleteModelVersion(name, version, user);
+  }
   // The model's history (of one version when version > 0), oldest first.
   virtual Result<std::vector<Transition>> History(const std::string& name, int64_t version) = 0;
 
   // ---- tokens (the server's; never over HTTP) ----------------------------------
+  // Token rows are never deleted (a revoked token stays, marked revoked): a store
+  // that has had a token keeps requiring one under `forja server --auth auto`, even
+  // after the last is revoked; only `--auth off` opens it again.
   virtual Status CreateToken(const std::string& name, const std::string& role, const std::string& hash) = 0;
   virtual Status RevokeToken(const std::string& name) = 0;
   virtual Result<std::vector<Token>> ListTokens() = 0;
@@ -281,6 +313,11 @@ Result<std::unique_ptr<MetaStore>> OpenSqlStore(const std::string& uri);
 
 // The canonical stage name ("production" -> "Production"), or empty if unknown.
 std::string CanonicalStage(const std::string& stage);
+
+// Whether `alias` may name an alias: alphanumerics, _ and -; not latest, v<N>,
+// version<N> (MLflow's), nor a stage name in any case (NAME@production means the
+// stage to forja and to MLflow clients alike).
+Status CheckAliasName(const std::string& alias);
 
 // Milliseconds since the epoch.
 int64_t NowMs();

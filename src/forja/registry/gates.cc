@@ -9,6 +9,7 @@
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
 #include "forja/meta/store.h"
+#include "forja/registry/roles.h"
 
 namespace forja::registry {
 
@@ -18,9 +19,7 @@ std::string NormalizeTarget(const std::string& target) {
   if (target.empty()) return "";
   if (target[0] == '@') {
     if (target.size() == 1) return "";
-    for (char c : target.substr(1))
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return "";
-    return target;
+    return meta::CheckAliasName(target.substr(1)).ok() ? target : "";
   }
   return meta::CanonicalStage(target);
 }
@@ -317,17 +316,18 @@ bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionF
 }
 
 Result<meta::ModelVersion> Promote(meta::MetaStore& store, const Policies& policies, const meta::Promotion& in,
-                                   bool admin) {
+                                   Role caller) {
   meta::Promotion p = in;
+  if (!in.target.empty() && in.target[0] == '@') RETURN_IF_ERROR(meta::CheckAliasName(in.target.substr(1)));
   p.target = NormalizeTarget(in.target);
   if (p.target.empty())
     return Status::User("'" + in.target + "' is not a stage (none, staging, production, archived) or @alias");
   if (store.remote()) return store.Promote(p, {});  // the server holds the policy and checks it
-  if (!admin && policies.Protected(p.name, p.target))
-    return Status::Denied("only an admin may move versions of '" + p.name + "' to " + p.target);
-  if (p.force && !admin) return Status::Denied("only an admin may override gates with --force");
+  // The target and --force are known now; the stage the version leaves only inside the transaction.
+  RETURN_IF_ERROR(CheckPromote(policies, p, "", caller));
   std::vector<const Gate*> gates = policies.GatesFor(p.name, p.target);
   auto check = [&](const meta::PromotionFacts& facts, std::string* report, bool* forced) -> Status {
+    RETURN_IF_ERROR(CheckPromote(policies, p, facts.candidate.version.current_stage, caller));
     if (gates.empty()) return Status::Ok();
     if (EvaluateGates(gates, facts, report)) return Status::Ok();
     if (p.force) {

@@ -33,6 +33,8 @@ class Node;
 
 namespace forja::registry {
 
+enum class Role;
+
 // One side of a comparison.
 struct Operand {
   enum class Kind { kNumber, kString, kRef } kind = Kind::kNumber;
@@ -80,11 +82,10 @@ std::string NormalizeTarget(const std::string& target);
 // when any failed.
 bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionFacts& facts, std::string* report);
 
-// Moves a version with the policy's gates checked in the same transaction.
-// `admin`: whether the caller may move protected targets (Production, the
-// policy's protected aliases) and override failing gates (with p.force).
-// A refusal names the failing gates and their values.
+// Moves a version with the policy's gates and the caller's role (roles.h:
+// CheckPromote: protected targets, --force, leaving a protected stage) checked in
+// the same transaction. A refusal names the failing gates and their values.
 Result<meta::ModelVersion> Promote(meta::MetaStore& store, const Policies& policies, const meta::Promotion& p,
-                                   bool admin);
+                                   Role caller);
 
 }  // namespace forja::registry

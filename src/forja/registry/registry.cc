@@ -8,6 +8,31 @@ namespace forja::registry {
 
 std::string PackageArtifactRoot(const Oid& manifest) { return "forja-packages/" + manifest.Hex(); }
 
+Status CheckPackageArtifact(Cache& cache, const std::string& path, const std::string& hash, int64_t size) {
+  static const std::string kRoot = "forja-packages";
+  if (path.compare(0, kRoot.size(), kRoot) != 0 || (path.size() > kRoot.size() && path[kRoot.size()] != '/'))
+    return Status::Ok();
+  auto refuse = [&](const std::string& why) {
+    return Status::Refused("'" + path.substr(0, 200) + "': registered model packages are immutable (" + why +
+                           "); register a new version instead (forja models register)");
+  };
+  if (hash.empty()) return refuse("they cannot be deleted");
+  size_t slash = path.find('/', kRoot.size() + 1);
+  std::string hex = path.substr(kRoot.size() + 1, slash == std::string::npos ? std::string::npos : slash - kRoot.size() - 1);
+  auto manifest = Oid::FromHex(hex);
+  if (slash == std::string::npos || !manifest || !cache.Has(*manifest)) return refuse("no package " + hex.substr(0, 64));
+  ASSIGN_OR_RETURN(std::string text, cache.Read(*manifest));
+  auto entries = ParseManifest(text, "package " + hex);
+  if (!entries.ok()) return refuse("no package " + hex);
+  std::string rel = path.substr(slash + 1);
+  for (const auto& e : *entries)
+    if (e.path == rel) {
+      if (hash == "sha256:" + e.oid.Hex() && size == static_cast<int64_t>(e.size)) return Status::Ok();  // the same bytes again
+      return refuse("its file " + rel.substr(0, 200) + " has other bytes");
+    }
+  return refuse("the package has no file " + rel.substr(0, 200));
+}
+
 Result<meta::ModelVersion> Register(meta::MetaStore& store, Cache& cache, const RegisterRequest& req,
                                     const ObjectUpload& upload) {
   ASSIGN_OR_RETURN(ModelPackage pkg, LoadPackage(req.dir));

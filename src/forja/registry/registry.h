@@ -42,6 +42,12 @@ Result<meta::ModelVersion> Register(meta::MetaStore& store, Cache& cache, const 
 // Where a package's files appear as artifacts.
 std::string PackageArtifactRoot(const Oid& manifest);
 
+// Registered packages are immutable: an artifact path under forja-packages/<hex>/
+// may only be written with the bytes (`hash`, "sha256:<hex>", and `size`) that
+// the manifest <hex> in `cache` names for it; anything else there is Refused
+// (409), as is every deletion (`hash` empty). Other paths are Ok.
+Status CheckPackageArtifact(Cache& cache, const std::string& path, const std::string& hash, int64_t size);
+
 struct ModelRef {
   std::string name;
   int64_t version = 0;  // NAME/3
