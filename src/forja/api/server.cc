@@ -537,6 +537,30 @@ struct TrackingServer::Impl {
     return ErrorResponse(FromStatus(st));
   }
 
+  // Decides on a request from its head, before its body is read (net's on_head, on the
+  // handler pool): a caller without a valid token gets its 401 without sending a byte of
+  // body, and only a writer's upload may be larger than an API request. Dispatch still
+  // authenticates every request (the check is skipped for bodies that came with the head).
+  net::HeadDecision CheckHead(const net::Request& req) {
+    net::HeadDecision d;
+    d.max_body_bytes = config.max_json_bytes;
+    const std::string& path = req.path;
+    if (path == "/health" || path == "/ping" || path == "/version" || path == "/metrics" ||
+        path.find("/mlflow/server-info") != std::string::npos)
+      return d;  // public, and none reads a body
+    auto caller = Authenticate(req);
+    if (!caller.ok()) {
+      d.refuse = AuthError(caller.status());
+      return d;
+    }
+    bool upload = req.method == "PUT" && (path.rfind("/api/2.0/mlflow-artifacts/artifacts/", 0) == 0 ||
+                                          path.rfind("/api/2.0/forja/objects/sha256/", 0) == 0);
+    if (upload && caller->role < Role::kWrite)
+      d.refuse = ErrorResponse({403, "PERMISSION_DENIED", "uploading needs a write token"});
+    if (upload) d.max_body_bytes = config.max_upload_bytes;
+    return d;
+  }
+
   // ---- artifacts and objects ---------------------------------------------------
 
   // Stores bytes as an object, durably (fsync): an acknowledged upload survives a crash.
@@ -1149,12 +1173,15 @@ Result<std::unique_ptr<TrackingServer>> TrackingServer::Start(const ServerConfig
   opts.io_threads = config.io_threads;
   opts.handler_threads = config.handler_threads;
   opts.max_body_bytes = std::max(config.max_json_bytes, config.max_upload_bytes);
+  // Room for one largest upload and a few API bodies at once; beyond, 503 before the body.
+  opts.max_body_bytes_in_flight = config.max_upload_bytes + 8 * config.max_json_bytes;
   opts.error_body = [](int status, std::string_view message) {
     const char* code = status == 413 ? "BAD_REQUEST" : status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
     if (status == 503) code = "TEMPORARILY_UNAVAILABLE";
     return ErrorJson(code, std::string(message));
   };
   Impl* raw = impl.get();
+  opts.on_head = [raw](const net::Request& req) { return raw->CheckHead(req); };
   ASSIGN_OR_RETURN(impl->http, net::Server::Start(opts, [raw](net::Request& req, net::Responder res) {
                      raw->Handle(req, std::move(res));
                    }));

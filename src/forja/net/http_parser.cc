@@ -195,7 +195,18 @@ bool Request::HasParam(std::string_view name) const {
 
 void RequestParser::Reset() {
   ParserLimits limits = limits_;
+  bool pause = pause_after_head_;
   *this = RequestParser(limits);
+  pause_after_head_ = pause;
+}
+
+ParseResult RequestParser::LimitBody(uint64_t max_body) {
+  if (phase_ == Phase::kError) return Fail(error_status_, error_message_);
+  max_body_ = std::min<uint64_t>(max_body, limits_.max_body_bytes);
+  if (phase_ == Phase::kBody && remaining_ > max_body_)
+    return Fail(413, "request body of " + std::to_string(remaining_) + " bytes is larger than this request's limit of " +
+                         std::to_string(max_body_) + " bytes");
+  return {};
 }
 
 ParseResult RequestParser::Fail(int status, std::string message) {
@@ -240,6 +251,11 @@ ParseResult RequestParser::ScanHead(std::string_view data, Request& req) {
     }
     ParseResult r = ParseHead(data.substr(request_start_, lf + 1 - request_start_), req);
     if (r.status == ParseStatus::kError) return r;
+    if (pause_after_head_) {
+      r.status = ParseStatus::kHead;
+      r.consumed = lf + 1;
+      return r;
+    }
     return ParseBody(data, lf + 1, req);
   }
   if (data.size() > limits_.max_header_bytes) {
@@ -354,8 +370,9 @@ ParseResult RequestParser::ParseHead(std::string_view head, Request& req) {
                          std::to_string(limits_.max_body_bytes));
   remaining_ = length;
   // Reserve up to 8 MiB at once: a client announcing 64 MiB and sending nothing must not cost
-  // 64 MiB per connection; beyond, the string grows geometrically.
-  req.body.reserve(std::min<uint64_t>(length, 8u << 20));
+  // 64 MiB per connection; beyond, the string grows geometrically. A caller that pauses after
+  // the head reserves itself, once it has admitted the body.
+  if (!pause_after_head_) req.body.reserve(std::min<uint64_t>(length, 8u << 20));
   phase_ = Phase::kBody;
   return {};
 }
@@ -375,7 +392,7 @@ ParseResult RequestParser::ParseBody(std::string_view data, size_t pos, Request&
     r.consumed = at;
     return r;
   };
-  const size_t max_body = limits_.max_body_bytes;
+  const uint64_t max_body = max_body_;
   while (true) {
     if (phase_ == Phase::kBody || phase_ == Phase::kChunkData) {
       size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size() - pos));
@@ -414,8 +431,8 @@ ParseResult RequestParser::Step(unsigned char c, bool* size_line_end) {
     case Phase::kChunkSize: {
       int v = HexValue(c);
       if (v >= 0) {
-        if (chunk_size_ > (UINT64_MAX >> 4) || chunk_size_ * 16 + v > limits_.max_body_bytes)
-          return Fail(413, "request body larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
+        if (chunk_size_ > (UINT64_MAX >> 4) || chunk_size_ * 16 + v > max_body_)
+          return Fail(413, "request body larger than " + std::to_string(max_body_) + " bytes");
         chunk_size_ = chunk_size_ * 16 + v;
         chunk_digits_ = true;
       } else if (!chunk_digits_) {

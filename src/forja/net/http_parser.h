@@ -53,7 +53,9 @@ struct ParserLimits {
   size_t max_body_bytes = 64 * 1024 * 1024;
 };
 
-enum class ParseStatus { kNeedMore, kDone, kError };
+// kHead only with set_pause_after_head(true): the head is parsed (consumed) and no byte of the
+// body is; the caller decides (auth, limits) before the next call reads the body.
+enum class ParseStatus { kNeedMore, kDone, kError, kHead };
 
 struct ParseResult {
   ParseStatus status = ParseStatus::kNeedMore;
@@ -64,7 +66,7 @@ struct ParseResult {
 
 class RequestParser {
  public:
-  explicit RequestParser(ParserLimits limits = {}) : limits_(limits) {}
+  explicit RequestParser(ParserLimits limits = {}) : limits_(limits), max_body_(limits.max_body_bytes) {}
 
   // `data` is what the caller holds of the connection after dropping every byte consumed so
   // far, plus whatever arrived since. Fill `req` across calls with the same object until
@@ -74,6 +76,16 @@ class RequestParser {
   void Reset();
 
   bool head_complete() const { return phase_ != Phase::kHead; }
+  // Stop after each head with kHead (kept across requests and Reset).
+  void set_pause_after_head(bool on) { pause_after_head_ = on; }
+  // After the head: whether the body is chunked, and the Content-Length bytes still due.
+  bool chunked() const { return phase_ >= Phase::kChunkSize && phase_ <= Phase::kTrailerLf; }
+  uint64_t body_remaining() const { return phase_ == Phase::kBody ? remaining_ : 0; }
+  // Whether `buffered` bytes after the head hold the whole body (never known for chunked).
+  bool body_within(size_t buffered) const { return phase_ == Phase::kDone || (phase_ == Phase::kBody && remaining_ <= buffered); }
+  // Lowers the current request's body limit (after kHead; the next request gets limits()
+  // again). A Content-Length above it is an error now (413), a chunked body when it gets there.
+  ParseResult LimitBody(uint64_t max_body);
   // The head asked for "100-continue" and the body has not all arrived yet.
   bool expect_continue() const { return expect_continue_ && phase_ != Phase::kDone; }
   const ParserLimits& limits() const { return limits_; }
@@ -109,6 +121,8 @@ class RequestParser {
   size_t request_start_ = 0;  // after leading empty lines
   bool have_request_line_ = false;
   bool expect_continue_ = false;
+  bool pause_after_head_ = false;
+  uint64_t max_body_ = 0;     // this request's limit (limits_.max_body_bytes unless lowered)
   uint64_t remaining_ = 0;    // body bytes still due (Content-Length, or of this chunk)
   uint64_t chunk_size_ = 0;
   bool chunk_digits_ = false;

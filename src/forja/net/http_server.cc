@@ -55,6 +55,13 @@ namespace detail {
 class Loop;
 struct Mailbox;
 
+// Request-body bytes in memory, server-wide (ServerOptions::max_body_bytes_in_flight). Shared
+// so that an exchange freed after the server (a late Responder) still releases into it.
+struct BodyBudget {
+  std::atomic<uint64_t> used{0};
+  uint64_t max = 0;  // 0: no budget
+};
+
 // One request and its answer: owned by the connection while parsing, by the Responder
 // while the handler works, by a mailbox while travelling back.
 struct Exchange {
@@ -63,7 +70,10 @@ struct Exchange {
   std::shared_ptr<Mailbox> box;
   uint64_t conn_id = 0;
   int conn_fd = -1;
-  bool dropped = false;  // the Responder was destroyed without Send
+  bool dropped = false;  // the Responder was destroyed without Send (or the head check threw)
+  bool head_check = false;  // travelling to the pool for ServerOptions::on_head, not the handler
+  HeadDecision decision;    // the head check's answer
+  uint64_t charged = 0;     // body bytes counted against the BodyBudget
   std::chrono::steady_clock::time_point start;
   Exchange* next = nullptr;
 };
@@ -81,13 +91,25 @@ struct Mailbox {
   bool closed = false;
   int efd = -1;
   Loop* loop = nullptr;  // dereferenced only on the loop's own thread
+  std::shared_ptr<BodyBudget> budget;
   ~Mailbox() {
     if (efd >= 0) ::close(efd);
   }
 };
 
+// Bodies up to this size are not counted against the budget, and a connection keeps their
+// memory for its next request; a larger body is freed as soon as it has been answered.
+constexpr uint64_t kUncountedBody = 64 * 1024;
+
+void ReleaseBody(Exchange* ex) {
+  if (ex->charged > 0 && ex->box && ex->box->budget) ex->box->budget->used.fetch_sub(ex->charged);
+  ex->charged = 0;
+  if (ex->req.body.capacity() > kUncountedBody) std::string().swap(ex->req.body);
+}
+
 void DestroyExchange(Exchange* ex) {
   if (ex->resp.file_fd >= 0) ::close(ex->resp.file_fd);
+  ReleaseBody(ex);
   delete ex;
 }
 
@@ -345,10 +367,24 @@ Exchange* RunHandler(const Handler& handler, Exchange* ex) {
   return answered;
 }
 
+// Runs ServerOptions::on_head; a check that throws makes the request a 500 (ex->dropped).
+void RunHeadCheck(const HeadCheck& check, Exchange* ex) {
+  ex->dropped = false;
+  try {
+    ex->decision = check(ex->req);
+  } catch (const std::exception& e) {
+    LogError("http head check for " + ex->req.method + " " + ex->req.path + " threw: " + e.what());
+    ex->dropped = true;
+  } catch (...) {
+    LogError("http head check for " + ex->req.method + " " + ex->req.path + " threw");
+    ex->dropped = true;
+  }
+}
+
 // Handler threads, for blocking handlers.
 class Pool {
  public:
-  Pool(int threads, const Handler* handler) : handler_(handler) {
+  Pool(int threads, const Handler* handler, const HeadCheck* head_check) : handler_(handler), head_check_(head_check) {
     for (int i = 0; i < threads; i++) threads_.emplace_back([this] { Work(); });
   }
   ~Pool() { Stop(); }
@@ -385,11 +421,17 @@ class Pool {
         ex = queue_.front();
         queue_.pop_front();
       }
-      if (Exchange* done = RunHandler(*handler_, ex)) Post(done);
+      if (ex->head_check) {
+        RunHeadCheck(*head_check_, ex);
+        Post(ex);
+      } else if (Exchange* done = RunHandler(*handler_, ex)) {
+        Post(done);
+      }
     }
   }
 
   const Handler* handler_;
+  const HeadCheck* head_check_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Exchange*> queue_;
@@ -419,6 +461,11 @@ class Loop {
   void Drive(Conn* c);
   bool ReadInput(Conn* c);
   void Process(Conn* c);
+  bool OnHead(Conn* c);
+  bool ApplyHead(Conn* c);
+  bool Admit(Conn* c);
+  bool Charge(Conn* c, uint64_t bytes, bool refuse);
+  void Refuse(Conn* c, Response r);
   void Dispatch(Conn* c, Exchange* ex);
   void Complete(Exchange* ex);
   void Finish(Conn* c, Exchange* ex);
@@ -480,6 +527,7 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::unique_ptr<detail::Pool> pool;
   std::atomic<int> connections{0};
+  std::shared_ptr<detail::BodyBudget> budget = std::make_shared<detail::BodyBudget>();
   std::string busy_response;  // the canned 503 for connections over max_connections
   uint32_t id_seed = 0;
   std::mutex shutdown_mu;
@@ -530,6 +578,7 @@ Status Loop::Init() {
   reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   box_ = std::make_shared<Mailbox>();
   box_->loop = this;
+  box_->budget = srv_->budget;
   box_->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (box_->efd < 0) return Status::FromErrno("eventfd", errno);
   epoll_event ev{};
@@ -683,6 +732,7 @@ void Loop::Adopt(int fd, const sockaddr_storage& addr) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   Conn* c = new Conn(ParserLimits{opts_.max_header_bytes, opts_.max_body_bytes});
+  c->parser.set_pause_after_head(true);  // the head is decided on (OnHead) before the body is read
   c->fd = fd;
   c->id = next_conn_id_++;
   c->peer = PeerName(addr);
@@ -851,7 +901,8 @@ bool Loop::ReadInput(Conn* c) {
 }
 
 void Loop::Process(Conn* c) {
-  while (!c->awaiting && !c->closing && !c->in.empty() && c->out.size() < kMaxOutPending) {
+  bool after_head = false;  // parse once more even with no input: the body may be empty
+  while (!c->awaiting && !c->closing && (after_head || !c->in.empty()) && c->out.size() < kMaxOutPending) {
     if (c->cur == nullptr) c->cur = c->spare != nullptr ? std::exchange(c->spare, nullptr) : NewExchange();
     if (!c->head_started) {
       c->head_started = true;
@@ -859,24 +910,102 @@ void Loop::Process(Conn* c) {
     }
     ParseResult r = c->parser.Parse(c->in.view(), c->cur->req);
     c->in.Consume(r.consumed);
-    if (r.status == ParseStatus::kNeedMore) {
-      if (c->parser.head_complete() && !c->body_started) {
-        c->body_started = true;
-        c->phase_start = now_;
-      }
-      if (c->parser.expect_continue() && !c->continue_sent) {
-        c->out.Tail().append("HTTP/1.1 100 Continue\r\n\r\n");
-        c->continue_sent = true;
-      }
-      return;
+    after_head = r.status == ParseStatus::kHead;
+    if (after_head) {
+      c->body_started = true;
+      c->phase_start = now_;
+      if (!OnHead(c)) return;
+      continue;
     }
     if (r.status == ParseStatus::kError) {
       QueueError(c, r.http_status, r.message);
       return;
     }
+    // A chunked body grows as it arrives: count it as it does.
+    if (!Charge(c, c->cur->req.body.capacity(), r.status == ParseStatus::kNeedMore)) return;
+    if (r.status == ParseStatus::kNeedMore) return;
     c->head_started = c->body_started = c->continue_sent = false;
     Dispatch(c, std::exchange(c->cur, nullptr));
   }
+}
+
+// The head of c->cur is parsed and none of its body consumed: the server's head check
+// decides now, unless the body is already here whole. False: stop processing this connection
+// for now (it was answered, or the check runs on the pool and comes back through Complete).
+bool Loop::OnHead(Conn* c) {
+  Exchange* ex = c->cur;
+  if (!opts_.on_head || c->parser.body_within(c->in.size())) return Admit(c);
+  ex->req.peer = c->peer;
+  if (srv_->pool) {
+    c->cur = nullptr;  // the pool has it; a connection that dies meanwhile must not free it
+    ex->head_check = true;
+    ex->conn_fd = c->fd;
+    ex->conn_id = c->id;
+    c->awaiting = true;  // reading stops growing the buffer: the body waits in the socket
+    srv_->pool->Submit(ex);
+    return false;
+  }
+  RunHeadCheck(opts_.on_head, ex);
+  return ApplyHead(c);
+}
+
+// Acts on c->cur's head decision. False when the request was answered.
+bool Loop::ApplyHead(Conn* c) {
+  Exchange* ex = c->cur;
+  HeadDecision d = std::move(ex->decision);
+  ex->decision = HeadDecision();
+  if (d.refuse || ex->dropped) {
+    Refuse(c, d.refuse ? std::move(*d.refuse) : Response());
+    return false;
+  }
+  if (d.max_body_bytes > 0) {
+    ParseResult r = c->parser.LimitBody(d.max_body_bytes);
+    if (r.status == ParseStatus::kError) {
+      QueueError(c, r.http_status, r.message);
+      return false;
+    }
+  }
+  return Admit(c);
+}
+
+// The body may come: count it against the budget, reserve it whole (no geometric regrowth,
+// which would hold up to twice the body while copying), then ask for it if the client waits.
+bool Loop::Admit(Conn* c) {
+  uint64_t length = c->parser.body_remaining();
+  if (!Charge(c, length, /*refuse=*/true)) return false;
+  if (length > 0) c->cur->req.body.reserve(length);
+  if (c->parser.expect_continue() && !c->continue_sent && !c->parser.body_within(c->in.size())) {
+    c->out.Tail().append("HTTP/1.1 100 Continue\r\n\r\n");
+    c->continue_sent = true;
+  }
+  return true;
+}
+
+// Counts `bytes` of c->cur's body against the server's budget. False when `refuse` and the
+// budget is exceeded: answered 503 before more of the body is read.
+bool Loop::Charge(Conn* c, uint64_t bytes, bool refuse) {
+  Exchange* ex = c->cur;
+  detail::BodyBudget& b = *srv_->budget;
+  if (b.max == 0 || bytes <= kUncountedBody || bytes <= ex->charged) return true;
+  uint64_t delta = bytes - ex->charged;
+  uint64_t before = b.used.fetch_add(delta);
+  ex->charged = bytes;
+  if (!refuse || before + delta <= b.max) return true;
+  QueueError(c, 503, "the server holds " + std::to_string(before) + " bytes of request bodies and its limit is " +
+                         std::to_string(b.max) + "; retry this " + std::to_string(bytes) + "-byte request later");
+  return false;
+}
+
+// Answers the head check's refusal and closes: the body is never read.
+void Loop::Refuse(Conn* c, Response r) {
+  Exchange* ex = std::exchange(c->cur, nullptr);
+  if (ex->req.request_id.empty()) NewRequestId(&ex->req.request_id);
+  ex->req.keep_alive = false;
+  ex->resp = std::move(r);
+  if (opts_.on_complete) ex->start = std::chrono::steady_clock::now();
+  c->in.Clear();
+  c->head_started = c->body_started = c->continue_sent = false;
+  Finish(c, ex);
 }
 
 Exchange* Loop::NewExchange() {
@@ -916,13 +1045,21 @@ void Loop::Complete(Exchange* ex) {
     DestroyExchange(ex);
     return;
   }
-  Finish(c, ex);
+  if (ex->head_check) {  // back from the pool's head check: the body may come now
+    ex->head_check = false;
+    c->awaiting = false;
+    c->cur = ex;
+    ApplyHead(c);
+  } else {
+    Finish(c, ex);
+  }
   Drive(c);
 }
 
 void Loop::Finish(Conn* c, Exchange* ex) {
   c->awaiting = false;
   QueueResponse(c, ex);  // leaves no file fd in ex->resp; the rest is overwritten by the next Send
+  ReleaseBody(ex);       // a large body is not kept for the connection's next request
   if (c->spare == nullptr) {
     c->spare = ex;
   } else {
@@ -984,6 +1121,7 @@ void Loop::QueueError(Conn* c, int status, std::string_view message) {
   req.body.clear();
   req.peer = c->peer;
   NewRequestId(&req.request_id);
+  if (c->cur != nullptr) ReleaseBody(c->cur);
   std::string body = srv_->ErrorBody(status, message);
   Head h;
   h.status = status;
@@ -1285,7 +1423,9 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions opts, Handler handle
     RETURN_IF_ERROR(loop->Init());
     impl->loops.push_back(std::move(loop));
   }
-  if (o.handler_threads > 0) impl->pool = std::make_unique<detail::Pool>(o.handler_threads, &impl->handler);
+  impl->budget->max = o.max_body_bytes_in_flight;
+  if (o.handler_threads > 0)
+    impl->pool = std::make_unique<detail::Pool>(o.handler_threads, &impl->handler, &impl->opts.on_head);
   for (auto& loop : impl->loops) impl->threads.emplace_back([l = loop.get()] { l->Run(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

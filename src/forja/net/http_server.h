@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,6 +86,23 @@ using Handler = std::function<void(Request& req, Responder res)>;
 // 500 for a dropped Responder). Default: {"error": "<message>"} as JSON.
 using ErrorBody = std::function<std::string(int status, std::string_view message)>;
 
+// What a server decides from a request's head, before any of its body is read.
+struct HeadDecision {
+  // Set: answered with this at once, without reading the body and without "100 Continue";
+  // the connection is then closed (write side shut, what the client still sends discarded
+  // for at most a second so it reads the answer rather than a reset).
+  std::optional<Response> refuse;
+  // Non-zero: this request's body limit (413 over it), at most ServerOptions::max_body_bytes.
+  uint64_t max_body_bytes = 0;
+};
+
+// Called once the head of a request with a body is parsed and before the body is read, so
+// that a server checks credentials and per-route limits first. Skipped when the whole body
+// arrived with the head (nothing left to save; the handler still sees every request). Runs
+// on the handler pool when handler_threads > 0 (it may block, e.g. on a database), else on
+// the event loop. Must be thread-safe.
+using HeadCheck = std::function<HeadDecision(const Request& req)>;
+
 // How connections reach the event loops (bench/http compares them).
 enum class AcceptMode {
   kReusePort,   // one SO_REUSEPORT listener per loop: the kernel hashes connections to loops
@@ -108,6 +126,12 @@ struct ServerOptions {
   int body_timeout_ms = 60000;    // body not complete this long after the head: 408
   int idle_timeout_ms = 60000;    // keep-alive connection idle (or not reading) this long: closed
   int max_connections = 10000;    // beyond: 503 and close
+  // Server-wide budget of request-body bytes in memory (0: none). A body is charged when
+  // admitted (its Content-Length, reserved at once; a chunked body as it grows) and released
+  // when its response is queued; one that would exceed the budget is answered 503 before
+  // it is read. Bodies up to 64 KiB are not counted (the connection's buffer bounds them).
+  uint64_t max_body_bytes_in_flight = 0;
+  HeadCheck on_head;  // optional
   AcceptMode accept_mode = AcceptMode::kBalanced;
   ErrorBody error_body;  // optional
   // Called for every completed request (after the response is queued), on a loop thread: for

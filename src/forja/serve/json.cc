@@ -10,6 +10,7 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 constexpr size_t kKeepNodes = 1 << 16;
+constexpr size_t kCountAbove = 1 << 16;  // bodies larger than this are counted before parsing
 // 48 bytes a value: a 64 MB body of "0," would otherwise take 1.5 GB of nodes.
 constexpr size_t kMaxNodes = 4 << 20;
 static_assert(sizeof(JsonNode) == 48);
@@ -95,12 +96,49 @@ void JsonDoc::SkipSpace() {
   }
 }
 
+namespace {
+
+// The number of values in `text` if it is valid JSON, without allocating: each value but a
+// container's first element follows a ',' outside strings, each non-empty container's first
+// follows its '[' or '{'. (For invalid JSON a guess; the parse says what is wrong.)
+size_t CountValues(std::string_view text) {
+  size_t n = 1;
+  bool in_string = false;
+  char last = 0;  // the last character outside strings that is not white space
+  for (size_t i = 0; i < text.size(); i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') i++;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '"') in_string = true;
+    else if (c == ',' || c == '[' || c == '{') n++;
+    else if ((c == ']' && last == '[') || (c == '}' && last == '{')) n--;  // empty
+    last = c;
+  }
+  return n;
+}
+
+}  // namespace
+
 Status JsonDoc::Parse(std::string_view text) {
   // The vector is kept between requests, but not at the size one huge request grew it to.
   if (nodes_.capacity() > kKeepNodes) std::vector<JsonNode>().swap(nodes_);
   nodes_.clear();
   text_ = text;
   pos_ = 0;
+  // A large body is counted first: too many values is refused before 48 bytes of node each
+  // are spent, and the nodes are reserved once, so the vector never holds up to twice what
+  // it needs while regrowing. (Together they made a refused body peak near 8x its size.)
+  if (text.size() > kCountAbove) {
+    size_t values = CountValues(text);
+    if (values > kMaxNodes)
+      return Status::User("more than 4194304 values in the JSON body (" + std::to_string(values) +
+                          "; send large tensors as binary data)");
+    nodes_.reserve(values);
+  }
   uint32_t root = 0;
   RETURN_IF_ERROR(Value(0, &root));
   SkipSpace();
