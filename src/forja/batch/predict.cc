@@ -24,6 +24,7 @@
 #include "forja/core/progress.h"
 #include "forja/core/sha256.h"
 #include "forja/core/tensor.h"
+#include "forja/core/utf8.h"
 #include "forja/runtime/model.h"
 
 namespace forja::batch {
@@ -259,7 +260,9 @@ Status Scorer::ParseRow(std::string_view line, Row* row) {
     } else if (v.is_null()) {
       *out = std::nan("");
     } else if (!v.is_string() || !ParseNumber(v.get_ref<const std::string&>(), out)) {
-      return Status::User("field '" + field + "': " + v.dump().substr(0, 40) + " is not a number");
+      // A list or object is not dumped: dump() recurses, and a row may nest 100,000 deep.
+      std::string shown = v.is_array() ? "[...]" : v.is_object() ? "{...}" : ValidUtf8(v.dump(), 40);
+      return Status::User("field '" + field + "': " + shown + " is not a number");
     }
     return Status::Ok();
   };

@@ -8,7 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include "forja/core/limits.h"
 #include "forja/core/log.h"
+#include "forja/core/utf8.h"
 #include "forja/net/http_server.h"
 #include "forja/registry/package.h"
 #include "forja/serve/json.h"
@@ -134,7 +136,7 @@ int HttpStatus(const Status& st) {
 
 std::string ErrorJson(std::string_view message) {
   std::string b = "{\"error\":";
-  AppendJsonString(&b, message);
+  AppendJsonString(&b, ValidUtf8(message));  // messages quote requests: never invalid UTF-8 in JSON
   b += "}";
   return b;
 }
@@ -144,7 +146,7 @@ std::string MlflowErrorJson(int status, std::string_view message) {
   std::string b = "{\"error_code\":\"";
   b += status == 400 || status == 413 ? "BAD_REQUEST" : status == 404 ? "RESOURCE_DOES_NOT_EXIST" : status == 503 ? "TEMPORARILY_UNAVAILABLE" : "INTERNAL_ERROR";
   b += "\",\"message\":";
-  AppendJsonString(&b, message);
+  AppendJsonString(&b, ValidUtf8(message));  // messages quote requests: never invalid UTF-8 in JSON
   b += "}";
   return b;
 }
@@ -601,6 +603,8 @@ struct ModelServer::Impl {
   // {"request_id": "...", "label": ...} or a list of them: kept as given, with the time and model.
   net::Response Feedback(Served& s, const net::Request& req) {
     if (!log.enabled()) return Json(503, ErrorJson("the prediction log is off: feedback has nowhere to go"));
+    // Depth first: copying or dumping a tree nested 100,000 deep would overflow the stack.
+    if (Status st = limits::CheckJsonText(req.body, "the feedback"); !st.ok()) return Json(400, ErrorJson(st.message()));
     nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
     if (body.is_discarded()) return Json(400, ErrorJson("malformed JSON"));
     std::vector<nlohmann::json> items;
@@ -794,6 +798,8 @@ Result<std::unique_ptr<ModelServer>> ModelServer::Start(ServeConfig cfg, std::un
   opts.header_timeout_ms = impl->cfg.header_timeout_ms;
   opts.body_timeout_ms = impl->cfg.body_timeout_ms;
   opts.idle_timeout_ms = impl->cfg.idle_timeout_ms;
+  // The net layer's own errors (413, 431, ...) may quote header bytes: the same UTF-8-safe JSON.
+  opts.error_body = [](int, std::string_view message) { return ErrorJson(message); };
   Impl* raw = impl.get();
   opts.on_complete = [raw](const net::Request& req, int status, double secs) {
     raw->http_codes[CodeIndex(status)].fetch_add(1, std::memory_order_relaxed);
