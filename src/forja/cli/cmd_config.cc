@@ -11,6 +11,7 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
+#include "forja/data/workspace.h"
 
 namespace forja {
 
@@ -62,7 +63,8 @@ Status ResolveConfigLocation(const ConfigArgs& a, ComposeOptions* opts) {
     std::string manifest = ws + "/forja.yaml";
     std::string shown = Display(manifest, cwd);
     ASSIGN_OR_RETURN(std::string text, ReadFile(manifest));
-    ASSIGN_OR_RETURN(Node doc, config::ParseYaml(text, shown));
+    ASSIGN_OR_RETURN(ForjaYaml forja_yaml, ParseForjaYaml(text, shown));
+    const Node& doc = forja_yaml.root;
     if (const Node* c = doc.is_map() ? doc.Find("config") : nullptr) {
       if (!c->is_map() && !c->is_null())
         return Status::User(c->origin() + ": config must be a mapping; write config: {root: conf, name: config}");

@@ -97,12 +97,10 @@ int DoExpRun(GlobalOptions& g, ExpRunArgs a) {
   SplitOverrides(a.args, &a.opts.targets, &a.opts.overrides);
   a.opts.quiet = g.quiet || a.as_json;
   // The experiments' runs go to the workspace's store and experiment, not their worktrees'.
-  if (auto text = ReadFile(ws->root() + "/forja.yaml"); text.ok()) {
-    if (auto yaml = config::ParseConfigYaml(*text, "forja.yaml"); yaml.ok()) {
-      if (auto t = pipeline::ReadTrackingSettings(ws->root(), *yaml); t.ok() && t->enabled) {
-        a.opts.tracking_uri = t->uri;
-        a.opts.tracking_experiment = t->experiment;
-      }
+  if (auto doc = ReadForjaYaml(ws->root()); doc.ok()) {
+    if (auto t = pipeline::ReadTrackingSettings(ws->root(), doc->root); t.ok() && t->enabled) {
+      a.opts.tracking_uri = t->uri;
+      a.opts.tracking_experiment = t->experiment;
     }
   }
   auto exps = pipeline::RunExperiments(*ws, a.opts);

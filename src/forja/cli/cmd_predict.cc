@@ -39,8 +39,10 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
     return Fail(Status::Usage("--on-error takes skip or fail, not '" + a.on_error + "'"));
   a.opts.skip_errors = a.on_error == "skip";
   if (a.opts.batch_size == 0) return Fail(Status::Usage("--batch-size must be at least 1"));
-  std::string root;
-  if (auto ws = Workspace::Open(CurrentDir()); ws.ok()) root = (*ws)->root();
+  // A broken forja.yaml is reported, not mistaken for "outside a workspace".
+  auto ws = Workspace::OpenIfAny(CurrentDir());
+  if (!ws.ok()) return Fail(ws.status());
+  std::string root = *ws ? (*ws)->root() : "";
   ModelResolverContext rc;
   const bool registry = !IsPackageFolder(a.ref);
   auto resolver = OpenModelResolver(a.store, registry, root, &rc);

@@ -7,6 +7,7 @@
 #include "forja/core/parallel.h"
 #include "forja/core/path.h"
 #include "forja/core/progress.h"
+#include "forja/core/redact.h"
 #include "forja/data/data.h"
 
 namespace forja {
@@ -114,15 +115,61 @@ int DoRemoteList(bool as_json) {
   const auto& cfg = ws->config();
   json j = json::array();
   for (const auto& r : cfg.remotes) {
-    j.push_back(json{{"name", r.name}, {"url", r.url}, {"options", r.options}, {"default", r.name == cfg.default_remote}});
+    // .forja/config.local's settings are shown as such; a credential never is.
+    json local = json::object();
+    for (const auto& [k, v] : r.local_options) local[k] = IsCredentialOption(k) ? "***" : RedactUri(v);
+    j.push_back(json{{"name", r.name}, {"url", RedactUri(r.url)}, {"options", r.options},
+                     {"local_options", local}, {"default", r.name == cfg.default_remote}});
     if (as_json) continue;
-    std::string line = r.name + "\t" + r.url;
-    for (const auto& [k, v] : r.options) line += "\t" + k + "=" + v;
+    std::string line = r.name + "\t" + RedactUri(r.url);
+    for (const auto& [k, v] : r.options) line += "\t" + k + "=" + RedactUri(v);
+    for (const auto& [k, v] : local.items()) line += "\t" + k + "=" + v.get<std::string>() + " (local)";
     if (r.name == cfg.default_remote) line += "\t(default)";
     Out(line);
   }
   if (as_json) Out(j.dump(2));
   else if (cfg.remotes.empty()) LogInfo("No remotes; add one with forja remote add NAME URL");
+  return 0;
+}
+
+// One setting of a remote: in forja.yaml (versioned; credentials refused) or, with
+// --local, in .forja/config.local (this clone only; where credentials go).
+int DoRemoteModify(GlobalOptions& g, const std::string& name, const std::string& key, const std::string& value,
+                   bool local, bool unset) {
+  int code = 0;
+  auto ws = OpenWorkspaceOrReport(&code);
+  if (!ws) return code;
+  if (!unset && value.empty()) return Fail(Status::Usage("give a VALUE, or --unset to remove " + key));
+  auto lock = ws->Lock("forja remote modify", g.wait);
+  if (!lock.ok()) return Fail(lock.status());
+  if (local) {
+    Status st = ws->SetLocalOption(name, key, unset ? "" : value);
+    if (!st.ok()) return Fail(st);
+    LogInfo(std::string(unset ? "Unset " : "Set ") + name + "." + key + " in " + kLocalConfigName +
+            " (not versioned)");
+    return 0;
+  }
+  std::vector<RemoteConfig> remotes = ws->config().remotes;
+  RemoteConfig* r = nullptr;
+  for (auto& x : remotes)
+    if (x.name == name) r = &x;
+  if (!r) return Fail(Status::User("no remote named '" + name + "'; see forja remote list"));
+  if (key == "url") {
+    if (unset) return Fail(Status::Usage("a remote needs a url; use forja remote remove"));
+    r->url = value;
+  } else if (unset) {
+    r->options.erase(key);
+  } else {
+    r->options[key] = value;
+  }
+  RemoteConfig check = *r;
+  if (check.url.find("://") == std::string::npos && !check.url.empty() && check.url[0] != '/')
+    check.url = NormalizeAbsolute(ws->root() + "/" + check.url);
+  Status valid = ValidateRemoteConfig(check);
+  if (!valid.ok()) return Fail(valid);
+  Status st = ws->SaveRemotes(remotes, ws->config().default_remote);
+  if (!st.ok()) return Fail(st);
+  LogInfo(std::string(unset ? "Unset " : "Set ") + name + "." + key + " in forja.yaml");
   return 0;
 }
 
@@ -193,8 +240,10 @@ void RegisterRemoteCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "A remote is a folder (an absolute path, a path relative to the repository root, or an NFS\n"
       "mount) or an S3-compatible bucket: s3://bucket/prefix with options endpoint, region,\n"
       "profile, addressing (path|virtual), retries. S3 credentials come from AWS_ACCESS_KEY_ID /\n"
-      "AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) or ~/.aws/credentials (AWS_PROFILE), never\n"
-      "from forja.yaml. Objects keep the cache layout: <prefix>/sha256/ab/cdef...\n\n") + kExitCodesHelp);
+      "AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) or ~/.aws/credentials (AWS_PROFILE), or from\n"
+      ".forja/config.local (forja remote modify --local NAME secret_access_key VALUE; never\n"
+      "versioned), never from forja.yaml: a url or endpoint with user:password@ and credential\n"
+      "options are refused there. Objects keep the cache layout: <prefix>/sha256/ab/cdef...\n\n") + kExitCodesHelp);
   {
     auto* c = remote->add_subcommand("add", "Add a remote to forja.yaml");
     auto name = std::make_shared<std::string>();
@@ -221,6 +270,26 @@ void RegisterRemoteCommands(CLI::App& app, GlobalOptions& g, Action* action) {
     auto as_json = std::make_shared<bool>(false);
     c->add_flag("--json", *as_json, "Print a JSON array: name, url, options, default");
     c->callback([=] { *action = [=] { return DoRemoteList(*as_json); }; });
+  }
+  {
+    auto* c = remote->add_subcommand("modify", "Set or unset one setting of a remote (--local: in .forja/config.local)");
+    auto name = std::make_shared<std::string>();
+    auto key = std::make_shared<std::string>();
+    auto value = std::make_shared<std::string>();
+    auto local = std::make_shared<bool>(false);
+    auto unset = std::make_shared<bool>(false);
+    c->add_option("name", *name, "Remote name")->required();
+    c->add_option("key", *key, "url, an option (endpoint, region, profile, ...) or, with --local, a credential "
+                               "(access_key_id, secret_access_key, session_token)")->required();
+    c->add_option("value", *value, "The new value");
+    c->add_flag("--local", *local, "Write .forja/config.local (this clone only, mode 0600, never versioned): "
+                                   "where credentials go");
+    c->add_flag("-u,--unset", *unset, "Remove the setting");
+    c->footer("forja.yaml is versioned, so it refuses credentials; .forja/config.local holds them for this clone\n"
+              "(as DVC's config.local). Example:\n"
+              "  forja remote modify --local s3 access_key_id AKIA...\n"
+              "  forja remote modify --local s3 secret_access_key ...");
+    c->callback([=, &g] { *action = [=, &g] { return DoRemoteModify(g, *name, *key, *value, *local, *unset); }; });
   }
   {
     auto* c = remote->add_subcommand("default", "Set the default remote");

@@ -11,6 +11,7 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
+#include "forja/core/user_dirs.h"
 #include "forja/data/workspace.h"
 #include "forja/registry/registry.h"
 #include "forja/runtime/model.h"
@@ -33,8 +34,9 @@ Result<std::unique_ptr<serve::Resolver>> OpenModelResolver(const std::string& st
     src.workspace = rc->ws.get();
     base = root + "/.forja";
   } else if (rest) {
-    const char* home = std::getenv("HOME");
-    base = std::string(home && *home ? home : "/tmp") + "/.cache/forja";
+    // A private folder (checked: this user's, closed to others); every object read
+    // from it is rehashed before use (serve/source.cc).
+    ASSIGN_OR_RETURN(base, UserCacheDir());
     rc->own_cache = std::make_unique<Cache>(base + "/cache", std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy});
     RETURN_IF_ERROR(MakeDirs(base + "/cache"));
     src.cache = rc->own_cache.get();
@@ -117,11 +119,15 @@ Status Overrides(const ServeArgs& a, serve::ServeConfig* cfg) {
 }
 
 int DoServe(const ServeArgs& a) {
-  std::string root;
-  if (auto ws = Workspace::Open(CurrentDir()); ws.ok()) root = (*ws)->root();
+  // A broken forja.yaml is reported, not mistaken for "outside a workspace".
+  auto ws = Workspace::OpenIfAny(CurrentDir());
+  if (!ws.ok()) return Fail(ws.status());
+  std::string root = *ws ? (*ws)->root() : "";
   serve::ServeConfig cfg;
   if (!root.empty()) {
-    Status st = serve::LoadServingConfig(root + "/forja.yaml", &cfg);
+    auto doc = ReadForjaYaml(root);
+    if (!doc.ok()) return Fail(doc.status());
+    Status st = serve::ServingConfigOf(*doc, &cfg);
     if (!st.ok()) return Fail(st);
   }
   // Outside a workspace the log goes to the user's cache folder: a .forja/ made in the
@@ -129,8 +135,9 @@ int DoServe(const ServeArgs& a) {
   if (!root.empty()) {
     cfg.log.dir = root + "/.forja/predictions";
   } else {
-    const char* home = std::getenv("HOME");
-    cfg.log.dir = std::string(home && *home ? home : "/tmp") + "/.cache/forja/predictions";
+    auto dir = UserCacheDir();
+    if (!dir.ok()) return Fail(dir.status());
+    cfg.log.dir = *dir + "/predictions";
   }
   Status st = Overrides(a, &cfg);
   if (!st.ok()) return Fail(st);

@@ -7,6 +7,8 @@
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
 #include "forja/core/path.h"
+#include "forja/core/redact.h"
+#include "forja/data/workspace.h"
 #include "forja/pipeline/project.h"
 #include "forja/pipeline/tracking.h"
 
@@ -21,12 +23,23 @@ void AddStoreOption(CLI::App* c, std::string* uri) {
 }
 
 std::string StoreUriOf(const std::string& text) {
-  if (text.find("://") != std::string::npos || text.rfind("sqlite:", 0) == 0) return text;
+  // A libpq key=value string ("host=h dbname=d") is PostgreSQL, never a file name.
+  if (text.find("://") != std::string::npos || text.rfind("sqlite:", 0) == 0 || IsLibpqKeyValue(text)) return text;
   std::string abs = text[0] == '/' ? text : CurrentDir() + "/" + text;
   return "sqlite:///" + NormalizeAbsolute(abs);
 }
 
-Result<std::unique_ptr<meta::MetaStore>> OpenStoreUri(const std::string& uri) {
+namespace {
+
+Result<std::unique_ptr<meta::MetaStore>> OpenStoreUriRaw(const std::string& uri) {
+  if (IsLibpqKeyValue(uri)) {
+    // README: "any libpq URI or key=value string"; the same keywords as URI parameters.
+    std::string pg, error;
+    if (!LibpqKeyValueToUri(uri, &pg, &error))
+      return Status::User("invalid PostgreSQL connection string: " + error +
+                          "; write keyword=value pairs (host=h dbname=d user=u) or postgresql://user@host/db");
+    return meta::OpenSqlStore(pg);
+  }
   if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) {
     ASSIGN_OR_RETURN(auto rest, api::RestStore::Open(uri, api::TokenFromEnvironment()));
     return std::unique_ptr<meta::MetaStore>(std::move(rest));
@@ -37,18 +50,23 @@ Result<std::unique_ptr<meta::MetaStore>> OpenStoreUri(const std::string& uri) {
                       "': use sqlite:////abs/path.db, postgresql://user@host/db or http://host:port");
 }
 
+}  // namespace
+
+Result<std::unique_ptr<meta::MetaStore>> OpenStoreUri(const std::string& uri) {
+  auto store = OpenStoreUriRaw(uri);
+  // Every error that may quote the URI or the server's words shows it redacted.
+  if (!store.ok()) return Status(store.status().code(), RedactSecretsOf(store.status().message(), uri));
+  return store;
+}
+
 Result<std::unique_ptr<meta::MetaStore>> OpenStore(const std::string& flag, StoreContext* ctx) {
   StoreContext local;
   StoreContext& c = ctx ? *ctx : local;
   auto root = pipeline::FindWorkspaceRoot(CurrentDir());
   if (root.ok()) {
     c.root = *root;
-    std::string text;
-    if (Exists(c.root + "/forja.yaml")) {
-      ASSIGN_OR_RETURN(text, ReadFile(c.root + "/forja.yaml"));
-    }
-    ASSIGN_OR_RETURN(config::Node yaml, config::ParseConfigYaml(text, "forja.yaml"));
-    ASSIGN_OR_RETURN(pipeline::TrackingSettings s, pipeline::ReadTrackingSettings(c.root, yaml));
+    ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(c.root));
+    ASSIGN_OR_RETURN(pipeline::TrackingSettings s, pipeline::ReadTrackingSettings(c.root, doc.root));
     c.uri = s.uri;
     c.experiment = s.experiment;
   } else if (const char* env = std::getenv("FORJA_TRACKING_URI"); env && *env) {

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,7 +13,9 @@
 #include <map>
 #include <set>
 
+#include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
+#include "forja/core/redact.h"
 #include "forja/core/path.h"
 #include "forja/core/subprocess.h"
 
@@ -41,9 +42,15 @@ remotes: {}
 default_remote: ""
 )";
 
-// Top-level keys that later parts of forja.yaml use; accepted and ignored here.
-const std::set<std::string> kOtherSections = {"config", "stages", "models", "tracking",
-                                              "serve", "monitor", "params"};
+// Every top-level section of forja.yaml, and who reads it. One list: a section
+// documented here and read elsewhere under another name cannot happen again.
+const std::vector<std::string> kSections = {
+    "cache", "remotes", "default_remote",  // ProjectConfigOf (here)
+    "config", "stages", "params",          // pipeline (project.cc, stage.cc)
+    "tracking",                            // pipeline/tracking.cc
+    "models",                              // registry/gates.cc
+    "serving",                             // serve/config.cc
+};
 
 const std::set<std::string> kGitignoreEntries = {"/.forja/"};
 
@@ -56,24 +63,81 @@ std::string QuoteYaml(const std::string& s) {
   return out + "\"";
 }
 
-Status YamlError(const std::string& name, const YAML::Node& node, const std::string& what) {
-  int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-  return Status::User(name + ":" + std::to_string(line) + ": " + what);
+Status NodeError(const std::string& file, const config::Node& node, const std::string& what) {
+  return Status::User((node.origin().empty() ? file : node.origin()) + ": " + what);
 }
 
-Result<std::string> ScalarOf(const std::string& name, const YAML::Node& node,
-                             const std::string& field) {
-  if (!node.IsScalar()) return YamlError(name, node, field + ": must be a single value");
-  return node.Scalar();
+// A single value as text: strings as written, numbers and booleans as YAML spells them.
+Result<std::string> ScalarOf(const std::string& file, const config::Node& node, const std::string& field) {
+  switch (node.kind()) {
+    case config::Node::Kind::kString: return node.as_string();
+    case config::Node::Kind::kInt: return std::to_string(node.as_int());
+    case config::Node::Kind::kFloat: return config::ScalarToString(node);
+    case config::Node::Kind::kBool: return std::string(node.as_bool() ? "true" : "false");
+    default: return NodeError(file, node, field + ": must be a single value");
+  }
 }
 
-// A mapping key; yaml-cpp allows lists and mappings as keys, forja.yaml does not.
-Result<std::string> KeyOf(const std::string& name, const YAML::Node& key, const std::string& where) {
-  if (!key.IsScalar()) return YamlError(name, key, where + "keys must be plain names");
-  return key.Scalar();
+std::string Known(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// remotes: {NAME: {url: ..., KEY: VALUE}} into `out`, in file order.
+Status ParseRemotes(const std::string& file, const config::Node& v, bool local, std::vector<RemoteConfig>* out) {
+  if (v.is_null()) return Status::Ok();
+  if (!v.is_map()) return NodeError(file, v, "remotes: must be a mapping of name to settings");
+  for (const auto& [rname, settings] : v.entries()) {
+    RemoteConfig rc;
+    rc.name = rname;
+    if (!settings.is_map()) return NodeError(file, settings, "remotes." + rname + ": must be a mapping with url");
+    for (const auto& [ok, ov] : settings.entries()) {
+      ASSIGN_OR_RETURN(std::string val, ScalarOf(file, ov, "remotes." + rname + "." + ok));
+      if (ok == "url" && !local) rc.url = val;
+      else (local ? rc.local_options : rc.options)[ok] = val;
+    }
+    if (rc.url.empty() && !local) return NodeError(file, settings, "remotes." + rname + ": missing field 'url'");
+    if (!local) {
+      std::string line = settings.origin().empty() ? file : settings.origin();
+      RETURN_IF_ERROR(RefuseVersionedCredentials(rc, line + ": "));
+    }
+    out->push_back(std::move(rc));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
+
+const std::vector<std::string>& ForjaYamlSections() { return kSections; }
+
+const config::Node* ForjaYaml::Section(std::string_view name) const {
+  const config::Node* n = root.is_map() ? root.Find(name) : nullptr;
+  return n && !n->is_null() ? n : nullptr;
+}
+
+Result<ForjaYaml> ParseForjaYaml(const std::string& text, const std::string& file) {
+  ForjaYaml doc;
+  doc.file = file;
+  ASSIGN_OR_RETURN(doc.root, config::ParseConfigYaml(text, file));
+  if (doc.root.is_null()) doc.root = config::Node::Map();
+  if (!doc.root.is_map()) return NodeError(file, doc.root, "the manifest must be a mapping of sections");
+  for (const auto& [key, v] : doc.root.entries()) {
+    if (std::find(kSections.begin(), kSections.end(), key) != kSections.end()) continue;
+    return NodeError(file, v, key + ": unknown section (known: " + Known(kSections) + ")" +
+                                  (key == "serve" ? "; the model server's section is serving:" : ""));
+  }
+  return doc;
+}
+
+Result<ForjaYaml> ReadForjaYaml(const std::string& root) {
+  std::string path = root + "/" + kManifestName;
+  std::string text;
+  if (Exists(path)) {
+    ASSIGN_OR_RETURN(text, ReadFile(path));
+  }
+  return ParseForjaYaml(text, kManifestName);
+}
 
 const RemoteConfig* ProjectConfig::FindRemote(const std::string& name) const {
   for (const auto& r : remotes)
@@ -81,69 +145,58 @@ const RemoteConfig* ProjectConfig::FindRemote(const std::string& name) const {
   return nullptr;
 }
 
-Result<ProjectConfig> ParseProjectConfig(const std::string& text, const std::string& name) {
+Result<ProjectConfig> ProjectConfigOf(const ForjaYaml& doc) {
   ProjectConfig cfg;
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Status::User(name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                        std::to_string(e.mark.column + 1) + ": malformed YAML: " + e.msg);
-  }
-  if (root.IsNull()) return cfg;
-  if (!root.IsMap()) return YamlError(name, root, "the manifest must be a mapping of sections");
-  for (const auto& kv : root) {
-    ASSIGN_OR_RETURN(std::string key, KeyOf(name, kv.first, ""));
-    const YAML::Node& v = kv.second;
-    if (key == "cache") {
-      if (v.IsNull()) continue;
-      if (!v.IsMap()) return YamlError(name, v, "cache: must be a mapping");
-      for (const auto& c : v) {
-        ASSIGN_OR_RETURN(std::string ck, KeyOf(name, c.first, "cache: "));
-        if (ck != "link") return YamlError(name, c.first, "cache." + ck + ": unknown field (known: link)");
-        std::string joined;
-        if (c.second.IsSequence()) {
-          for (const auto& item : c.second) {
-            ASSIGN_OR_RETURN(std::string s, ScalarOf(name, item, "cache.link"));
-            joined += (joined.empty() ? "" : ",") + s;
-          }
-        } else {
-          ASSIGN_OR_RETURN(joined, ScalarOf(name, c.second, "cache.link"));
+  const std::string& name = doc.file;
+  if (const config::Node* c = doc.Section("cache")) {
+    if (!c->is_map()) return NodeError(name, *c, "cache: must be a mapping");
+    for (const auto& [ck, v] : c->entries()) {
+      if (ck != "link") return NodeError(name, v, "cache." + ck + ": unknown field (known: link)");
+      std::string joined;
+      if (v.is_list()) {
+        for (const auto& item : v.items()) {
+          ASSIGN_OR_RETURN(std::string s, ScalarOf(name, item, "cache.link"));
+          joined += (joined.empty() ? "" : ",") + s;
         }
-        auto types = ParseLinkTypes(joined);
-        if (!types.ok()) return YamlError(name, c.second, "cache.link: " + types.status().message());
-        cfg.link_types = *types;
+      } else {
+        ASSIGN_OR_RETURN(joined, ScalarOf(name, v, "cache.link"));
       }
-    } else if (key == "remotes") {
-      if (v.IsNull()) continue;
-      if (!v.IsMap()) return YamlError(name, v, "remotes: must be a mapping of name to settings");
-      for (const auto& r : v) {
-        RemoteConfig rc;
-        ASSIGN_OR_RETURN(rc.name, KeyOf(name, r.first, "remotes: "));
-        if (cfg.FindRemote(rc.name))
-          return YamlError(name, r.first, "remotes." + rc.name + ": defined twice");
-        if (!r.second.IsMap())
-          return YamlError(name, r.second, "remotes." + rc.name + ": must be a mapping with url");
-        for (const auto& o : r.second) {
-          ASSIGN_OR_RETURN(std::string ok, KeyOf(name, o.first, "remotes." + rc.name + ": "));
-          ASSIGN_OR_RETURN(std::string val, ScalarOf(name, o.second, "remotes." + rc.name + "." + ok));
-          if (ok == "url") rc.url = val;
-          else rc.options[ok] = val;
-        }
-        if (rc.url.empty())
-          return YamlError(name, r.second, "remotes." + rc.name + ": missing field 'url'");
-        cfg.remotes.push_back(std::move(rc));
-      }
-    } else if (key == "default_remote") {
-      ASSIGN_OR_RETURN(cfg.default_remote, ScalarOf(name, v, "default_remote"));
-    } else if (!kOtherSections.count(key)) {
-      return YamlError(name, kv.first, key + ": unknown section");
+      auto types = ParseLinkTypes(joined);
+      if (!types.ok()) return NodeError(name, v, "cache.link: " + types.status().message());
+      cfg.link_types = *types;
     }
+  }
+  if (const config::Node* r = doc.Section("remotes")) RETURN_IF_ERROR(ParseRemotes(name, *r, false, &cfg.remotes));
+  if (const config::Node* d = doc.Section("default_remote")) {
+    ASSIGN_OR_RETURN(cfg.default_remote, ScalarOf(name, *d, "default_remote"));
   }
   if (!cfg.default_remote.empty() && !cfg.FindRemote(cfg.default_remote))
     return Status::User(name + ": default_remote '" + cfg.default_remote +
                         "' is not one of the remotes; run forja remote default NAME");
   return cfg;
+}
+
+Result<ProjectConfig> ParseProjectConfig(const std::string& text, const std::string& name) {
+  ASSIGN_OR_RETURN(ForjaYaml doc, ParseForjaYaml(text, name));
+  return ProjectConfigOf(doc);
+}
+
+Status MergeLocalConfig(const std::string& text, const std::string& file, ProjectConfig* cfg) {
+  ASSIGN_OR_RETURN(config::Node root, config::ParseConfigYaml(text, file));
+  if (root.is_null()) return Status::Ok();
+  if (!root.is_map()) return NodeError(file, root, "must be a mapping with a remotes: section");
+  for (const auto& [key, v] : root.entries()) {
+    if (key != "remotes") return NodeError(file, v, key + ": unknown section (known: remotes)");
+    std::vector<RemoteConfig> local;
+    RETURN_IF_ERROR(ParseRemotes(file, v, true, &local));
+    for (auto& l : local) {
+      auto it = std::find_if(cfg->remotes.begin(), cfg->remotes.end(), [&](const RemoteConfig& r) { return r.name == l.name; });
+      if (it == cfg->remotes.end())
+        return Status::User(file + ": remotes." + l.name + ": no such remote in forja.yaml; add it with forja remote add");
+      it->local_options = std::move(l.local_options);
+    }
+  }
+  return Status::Ok();
 }
 
 Workspace::Workspace(std::string root, ProjectConfig config)
@@ -187,28 +240,42 @@ Status Workspace::Init(const std::string& dir, bool no_scm, std::vector<std::str
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& start) {
+namespace {
+
+// The workspace root above `start`: the nearest folder with .forja/ or forja.yaml
+// (versioned, so a fresh clone has it); empty when there is none.
+Result<std::string> FindRoot(const std::string& start) {
   char real[PATH_MAX];
   if (::realpath(start.c_str(), real) == nullptr)
     return Status::FromErrno("cannot open " + start, errno);
-  std::string dir = real;
-  // The root is marked by forja.yaml (versioned, so a fresh clone has it) or .forja/.
-  for (;;) {
+  for (std::string dir = real;; dir = Dirname(dir)) {
     struct stat st;
-    if (::stat((dir + "/.forja").c_str(), &st) == 0 && S_ISDIR(st.st_mode)) break;
-    if (::stat((dir + "/" + kManifestName).c_str(), &st) == 0 && S_ISREG(st.st_mode)) break;
-    if (dir == "/")
-      return Status::User("not inside a forja repository (no forja.yaml or .forja/ here or above " +
-                          start + "); run `forja init`");
-    dir = Dirname(dir);
+    if (::stat((dir + "/.forja").c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
+    if (::stat((dir + "/" + kManifestName).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return dir;
+    if (dir == "/" || dir.empty()) return std::string();
   }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Workspace>> Workspace::OpenIfAny(const std::string& start) {
+  ASSIGN_OR_RETURN(std::string dir, FindRoot(start));
+  if (dir.empty()) return std::unique_ptr<Workspace>();
+  return Open(dir);
+}
+
+Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& start) {
+  ASSIGN_OR_RETURN(std::string dir, FindRoot(start));
+  if (dir.empty())
+    return Status::User("not inside a forja repository (no forja.yaml or .forja/ here or above " + start +
+                        "); run `forja init`");
   // A fresh clone has forja.yaml but not the unversioned local state: make it.
   RETURN_IF_ERROR(MakeDirs(dir + "/.forja/cache"));
-  std::string manifest = dir + "/" + kManifestName;
-  ProjectConfig cfg;
-  if (Exists(manifest)) {
-    ASSIGN_OR_RETURN(std::string text, ReadFile(manifest));
-    ASSIGN_OR_RETURN(cfg, ParseProjectConfig(text, manifest));
+  ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(dir));
+  ASSIGN_OR_RETURN(ProjectConfig cfg, ProjectConfigOf(doc));
+  if (std::string local = dir + "/" + kLocalConfigName; Exists(local)) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(local));
+    RETURN_IF_ERROR(MergeLocalConfig(text, kLocalConfigName, &cfg));
   }
   return std::unique_ptr<Workspace>(new Workspace(dir, std::move(cfg)));
 }
@@ -378,6 +445,7 @@ Status Workspace::SaveRemotes(const std::vector<RemoteConfig>& remotes,
   if (Exists(manifest)) {
     ASSIGN_OR_RETURN(text, ReadFile(manifest));
   }
+  for (const auto& r : remotes) RETURN_IF_ERROR(RefuseVersionedCredentials(r, ""));
   std::string block;
   if (remotes.empty()) {
     block = "remotes: {}\n";
@@ -426,6 +494,40 @@ Status Workspace::SaveRemotes(const std::vector<RemoteConfig>& remotes,
   RETURN_IF_ERROR(WriteFileAtomic(manifest, out));
   config_.remotes = remotes;
   config_.default_remote = default_remote;
+  return Status::Ok();
+}
+
+Status Workspace::SetLocalOption(const std::string& remote, const std::string& key, const std::string& value) {
+  auto it = std::find_if(config_.remotes.begin(), config_.remotes.end(),
+                         [&](const RemoteConfig& r) { return r.name == remote; });
+  if (it == config_.remotes.end()) return Status::User("no remote named '" + remote + "'; see forja remote list");
+  if (key.empty() || key == "url" || key.find_first_of(": \t\n\"'#") != std::string::npos)
+    return Status::Usage("'" + key + "' cannot be set in " + std::string(kLocalConfigName) +
+                         " (a remote's option name, e.g. secret_access_key)");
+  for (unsigned char c : value)
+    if (c < 0x20 || c == 0x7f) return Status::Usage("the value of " + key + " may not hold control characters");
+  RemoteConfig next = *it;
+  if (value.empty()) next.local_options.erase(key);
+  else next.local_options[key] = value;
+  RemoteConfig check = next;
+  if (check.url.find("://") == std::string::npos && !check.url.empty() && check.url[0] != '/')
+    check.url = NormalizeAbsolute(root_ + "/" + check.url);
+  RETURN_IF_ERROR(ValidateRemoteConfig(check));
+  it->local_options = std::move(next.local_options);
+  // The whole file is rewritten from what forja knows: it is forja's, not hand-edited.
+  std::string out = "# .forja/config.local: this clone's settings and credentials; never versioned.\n"
+                    "# Managed with forja remote modify --local NAME KEY VALUE.\n";
+  std::string block;
+  for (const auto& r : config_.remotes) {
+    if (r.local_options.empty()) continue;
+    block += "  " + r.name + ":\n";
+    for (const auto& [k, v] : r.local_options) block += "    " + k + ": " + QuoteYaml(v) + "\n";
+  }
+  out += block.empty() ? "remotes: {}\n" : "remotes:\n" + block;
+  std::string path = root_ + "/" + kLocalConfigName;
+  // Readable by its owner only: it holds secrets.
+  RETURN_IF_ERROR(WriteFileAtomic(path, out, 0600));
+  if (::chmod(path.c_str(), 0600) != 0) return Status::FromErrno("chmod " + path, errno);
   return Status::Ok();
 }
 

@@ -9,12 +9,29 @@
 
 #include "forja/cas/cache.h"
 #include "forja/cas/state_db.h"
+#include "forja/config/node.h"
 #include "forja/core/lock.h"
 #include "forja/core/status.h"
 #include "forja/data/pointer.h"
 #include "forja/remote/remote.h"
 
 namespace forja {
+
+// forja.yaml, read once by one reader. Every top-level section it may hold is in
+// ForjaYamlSections(); each module takes its section's node from here (remotes and
+// cache: ProjectConfig below; stages, params, config: pipeline; tracking; models:
+// registry gates; serving: forja serve). An unknown section is an error naming it.
+struct ForjaYaml {
+  std::string file;   // as shown in errors: "forja.yaml" or a path
+  config::Node root;  // a mapping (empty without a forja.yaml)
+  const config::Node* Section(std::string_view name) const;  // null when absent
+};
+const std::vector<std::string>& ForjaYamlSections();
+// Errors read "<file>:<line>: <section>: <what>".
+Result<ForjaYaml> ParseForjaYaml(const std::string& text, const std::string& file);
+// <root>/forja.yaml (shown as "forja.yaml"); a missing file is an empty mapping.
+Result<ForjaYaml> ReadForjaYaml(const std::string& root);
+
 
 // What forja.yaml says (the parts the data commands use).
 struct ProjectConfig {
@@ -27,6 +44,10 @@ struct ProjectConfig {
 
 // Parses forja.yaml's text; errors are "forja.yaml:<line>: <field>: <what>".
 Result<ProjectConfig> ParseProjectConfig(const std::string& text, const std::string& name);
+// The cache, remotes and default_remote sections of a read forja.yaml.
+Result<ProjectConfig> ProjectConfigOf(const ForjaYaml& doc);
+// Merges .forja/config.local's remotes (options and credentials) into `cfg`.
+Status MergeLocalConfig(const std::string& text, const std::string& file, ProjectConfig* cfg);
 
 // A tracked path: its pointer file and what it says.
 struct Tracked {
@@ -43,6 +64,10 @@ class Workspace {
 
   // Finds the workspace containing `start` (searching upward).
   static Result<std::unique_ptr<Workspace>> Open(const std::string& start);
+  // The same, but null (not an error) when `start` is in no workspace; a workspace
+  // whose forja.yaml is broken is still an error (commands that also work outside
+  // a workspace must not mistake it for "no workspace").
+  static Result<std::unique_ptr<Workspace>> OpenIfAny(const std::string& start);
 
   const std::string& root() const { return root_; }
   std::string Abs(const std::string& rel) const;  // root + "/" + rel
@@ -66,7 +91,11 @@ class Workspace {
   Result<std::unique_ptr<Remote>> OpenRemote(const std::string& name, std::string* chosen) const;
 
   // Rewrites forja.yaml's remotes (keeping the rest of the file and its comments).
+  // `remotes` carry only versioned options; credentials are refused.
   Status SaveRemotes(const std::vector<RemoteConfig>& remotes, const std::string& default_remote);
+  // Sets (or, with an empty value, unsets) one option of a remote in .forja/config.local
+  // (mode 0600, never versioned). The remote must exist in forja.yaml.
+  Status SetLocalOption(const std::string& remote, const std::string& key, const std::string& value);
 
   // Adds "/<name>" to the .gitignore in the folder of `rel`, if missing.
   Status IgnoreInGit(const std::string& rel) const;

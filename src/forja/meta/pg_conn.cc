@@ -7,6 +7,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "forja/core/redact.h"
 #include "forja/meta/sql.h"
 
 namespace forja::meta {
@@ -182,7 +183,8 @@ Result<std::unique_ptr<SqlConn>> OpenPostgres(const std::string& conninfo) {
   PGconn* c = PQconnectdb(conninfo.c_str());
   if (!c) return Status::Remote("postgresql: out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string msg = Trim(PQerrorMessage(c));
+    // libpq may quote parts of the connection string (a malformed parameter, a host): no secret of it is shown.
+    std::string msg = RedactSecretsOf(Trim(PQerrorMessage(c)), conninfo);
     PQfinish(c);
     return Status::Remote("cannot connect to PostgreSQL: " + msg + "; check the URI and that the server runs");
   }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "forja/core/fs.h"
+#include "forja/core/redact.h"
 #include "forja/core/sha256.h"
 
 namespace forja::meta {
@@ -241,7 +242,8 @@ Result<std::unique_ptr<MetaStore>> OpenSqlStore(const std::string& uri) {
   std::string path;
   if (uri.rfind("postgresql://", 0) == 0 || uri.rfind("postgres://", 0) == 0) {
     auto pool = std::make_unique<ConnPool>([uri] { return OpenPostgres(uri); }, 16);
-    auto store = std::make_unique<SqlStore>(uri, Dialect::kPostgres, std::move(pool));
+    // The store's uri() is printed and quoted in errors: it never shows the password.
+    auto store = std::make_unique<SqlStore>(RedactUri(uri), Dialect::kPostgres, std::move(pool));
     RETURN_IF_ERROR(store->Migrate());
     return std::unique_ptr<MetaStore>(std::move(store));
   }

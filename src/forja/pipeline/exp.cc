@@ -202,9 +202,8 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
   // The jobs: one per combination of the sweep, each checked by composing it.
   std::vector<std::vector<std::string>> jobs_overrides = {opts.overrides};
   if (opts.multirun) {
-    auto doc_text = ReadFile(root + "/forja.yaml");
-    ASSIGN_OR_RETURN(config::Node doc, config::ParseConfigYaml(doc_text.ok() ? *doc_text : "", "forja.yaml"));
-    ASSIGN_OR_RETURN(ConfigLocation loc, FindConfig(root, doc));
+    ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(root));
+    ASSIGN_OR_RETURN(ConfigLocation loc, FindConfig(root, doc.root));
     if (loc.dir.empty())
       return Status::User("a sweep needs a configuration to sweep over; create conf/config.yaml");
     ASSIGN_OR_RETURN(jobs_overrides, config::ExpandSweep(opts.overrides, loc.dir));

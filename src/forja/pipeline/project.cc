@@ -9,6 +9,7 @@
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
 #include "forja/core/path.h"
+#include "forja/data/workspace.h"
 
 namespace forja::pipeline {
 
@@ -69,12 +70,8 @@ Result<std::string> FindWorkspaceRoot(const std::string& start) {
 Result<Project> LoadProject(const std::string& root, const std::vector<std::string>& overrides) {
   Project p;
   p.root = root;
-  std::string manifest = root + "/forja.yaml";
-  std::string text;
-  if (Exists(manifest)) {
-    ASSIGN_OR_RETURN(text, ReadFile(manifest));
-  }
-  ASSIGN_OR_RETURN(p.forja_yaml, config::ParseConfigYaml(text, "forja.yaml"));
+  ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(root));  // the one reader: sections checked there
+  p.forja_yaml = std::move(doc.root);
   ASSIGN_OR_RETURN(p.config_location, FindConfig(root, p.forja_yaml));
   Node no_config = Node::Map();
   if (!p.config_location.dir.empty()) {

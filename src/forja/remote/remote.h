@@ -20,8 +20,28 @@ namespace forja {
 struct RemoteConfig {
   std::string name;
   std::string url;                            // /path, file:///path, or s3://bucket/prefix
-  std::map<std::string, std::string> options;  // endpoint, region, profile, retries, ...
+  std::map<std::string, std::string> options;  // endpoint, region, profile, retries, ... (versioned)
+  // From .forja/config.local (unversioned): settings that override `options` on this
+  // clone, and the only place credentials (access_key_id, secret_access_key, ...) may be.
+  std::map<std::string, std::string> local_options;
 };
+
+// The unversioned, per-clone settings: .forja/config.local (relative to the workspace
+// root), the remotes schema of forja.yaml plus the credentials forja.yaml refuses,
+// as DVC's config.local.
+inline constexpr char kLocalConfigName[] = ".forja/config.local";
+
+// Option names that hold secrets: accepted only among local_options.
+bool IsCredentialOption(const std::string& key);
+
+// Refuses credentials in the versioned part of `rc` (url and options): userinfo
+// (user:pass@, KEY:SECRET@) or a secret parameter in the url or an option, or a
+// credential option. The error starts with `where` (e.g. "forja.yaml:3: "), names
+// the field without echoing the secret, and says where credentials go.
+Status RefuseVersionedCredentials(const RemoteConfig& rc, const std::string& where);
+
+// `rc.options` with `rc.local_options` laid over them.
+std::map<std::string, std::string> EffectiveOptions(const RemoteConfig& rc);
 
 class Remote {
  public:

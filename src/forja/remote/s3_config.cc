@@ -118,7 +118,16 @@ Status ApplyOptions(const RemoteConfig& cfg, S3Config* out, bool* addressing_set
                                                "profile",          "addressing",
                                                "retries",          "multipart_threshold",
                                                "multipart_chunk"};
-  for (const auto& [key, value] : cfg.options) {
+  for (const auto& [key, value] : EffectiveOptions(cfg)) {
+    if (IsCredentialOption(key)) {
+      // Only .forja/config.local can hold them (forja.yaml's are refused when it is read).
+      if (key == "access_key_id") out->local_keys.access_key = value;
+      else if (key == "secret_access_key") out->local_keys.secret_key = value;
+      else if (key == "session_token") out->local_keys.session_token = value;
+      else return Status::User("remote '" + cfg.name + "': option '" + key + "' is not an S3 credential "
+                               "(known: access_key_id, secret_access_key, session_token)");
+      continue;
+    }
     if (!kKnown.count(key))
       return Status::User("remote '" + cfg.name + "': unknown option '" + key +
                           "' for an S3 remote (known: endpoint, region, profile, addressing, "
@@ -154,7 +163,7 @@ Status ApplyDefaults(const RemoteConfig& cfg, bool addressing_set, S3Config* out
   if (out->region.empty()) out->region = Env("AWS_DEFAULT_REGION");
   if (out->region.empty()) out->region = ProfileRegion(out->profile);
   if (out->region.empty()) out->region = "us-east-1";
-  bool custom_endpoint = cfg.options.count("endpoint") > 0;
+  bool custom_endpoint = EffectiveOptions(cfg).count("endpoint") > 0;
   // aws-cli (>= 2.13) reads these too, so one variable points both at a MinIO.
   for (const char* var : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
     if (custom_endpoint || Env(var).empty()) continue;
@@ -229,6 +238,15 @@ Result<KeyValues> IniSection(std::string_view text, std::string_view section) {
 
 Result<S3Credentials> LoadS3Credentials(const std::string& name, const S3Config& cfg) {
   S3Credentials c;
+  // .forja/config.local first: set for this remote on this clone, as DVC's config.local.
+  if (!cfg.local_keys.access_key.empty() || !cfg.local_keys.secret_key.empty()) {
+    if (cfg.local_keys.access_key.empty() || cfg.local_keys.secret_key.empty())
+      return Status::User("remote '" + name + "': access_key_id and secret_access_key must be set together in " +
+                          kLocalConfigName + "; only one of them is");
+    c.keys = cfg.local_keys;
+    c.source = kLocalConfigName;
+    return c;
+  }
   std::string id = Env("AWS_ACCESS_KEY_ID"), secret = Env("AWS_SECRET_ACCESS_KEY");
   // An explicit profile on the remote wins over the environment, as --profile does.
   if (!cfg.profile_from_option && (!id.empty() || !secret.empty())) {

@@ -28,6 +28,7 @@ struct S3Config {
   uint64_t multipart_threshold = 64ull << 20;
   uint64_t multipart_chunk = 16ull << 20;
   std::string ca_bundle;  // AWS_CA_BUNDLE, as aws-cli reads it
+  SigV4Credentials local_keys;  // from .forja/config.local (access_key_id, ...); empty when unset
 };
 
 // Parses cfg.url ("s3://bucket/prefix") and cfg.options. User errors name the
@@ -42,8 +43,8 @@ struct S3Credentials {
   std::string source;  // "AWS_ACCESS_KEY_ID" or "profile 'x' in /root/.aws/credentials"
 };
 
-// Environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
-// first, unless the remote names a profile; then the profile's section of
+// .forja/config.local's access_key_id / secret_access_key first; then the environment
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), unless the remote names a profile; then the profile's section of
 // AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials.
 Result<S3Credentials> LoadS3Credentials(const std::string& remote_name, const S3Config& cfg);
 

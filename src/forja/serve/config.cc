@@ -11,36 +11,40 @@
 //     models:                     # ...unless set per model
 //       churn: {max_batch_size: 128, workers: 2}
 //     prediction_log: {sample: 0.1, shadow_sample: 1, rotate_mb: 64}
-#include <yaml-cpp/yaml.h>
+//
+// The section's node comes from the one forja.yaml reader (ReadForjaYaml).
+#include <cstdio>
 
 #include "forja/core/fs.h"
+#include "forja/data/workspace.h"
 #include "forja/serve/serve.h"
 
 namespace forja::serve {
 
 namespace {
 
+using config::Node;
+
 struct Reader {
   std::string file;
 
-  Status Error(const YAML::Node& n, const std::string& field, const std::string& what) const {
-    return Status::User(file + ":" + std::to_string(n.Mark().line + 1) + ": serving." + field + ": " + what);
+  Status Error(const Node& n, const std::string& field, const std::string& what) const {
+    return Status::User((n.origin().empty() ? file : n.origin()) + ": serving." + field + ": " + what);
   }
 
-  Status Number(const YAML::Node& n, const std::string& field, double lo, double hi, double* out) const {
-    if (!n.IsScalar()) return Error(n, field, "must be a number");
-    try {
-      double v = n.as<double>();
-      if (!(v >= lo && v <= hi)) return Error(n, field, "must be between " + Fmt(lo) + " and " + Fmt(hi));
-      *out = v;
-    } catch (const YAML::Exception&) {
-      return Error(n, field, "'" + n.Scalar() + "' is not a number");
-    }
+  Status Number(const Node& n, const std::string& field, double lo, double hi, double* out) const {
+    double v = 0;
+    if (n.kind() == Node::Kind::kInt) v = static_cast<double>(n.as_int());
+    else if (n.kind() == Node::Kind::kFloat) v = n.as_float();
+    else if (n.is_string()) return Error(n, field, "'" + n.as_string() + "' is not a number");
+    else return Error(n, field, "must be a number");
+    if (!(v >= lo && v <= hi)) return Error(n, field, "must be between " + Fmt(lo) + " and " + Fmt(hi));
+    *out = v;
     return Status::Ok();
   }
 
   template <typename T>
-  Status Int(const YAML::Node& n, const std::string& field, double lo, double hi, T* out) const {
+  Status Int(const Node& n, const std::string& field, double lo, double hi, T* out) const {
     double v = 0;
     RETURN_IF_ERROR(Number(n, field, lo, hi, &v));
     if (v != static_cast<double>(static_cast<int64_t>(v))) return Error(n, field, "must be a whole number");
@@ -55,7 +59,7 @@ struct Reader {
   }
 
   // A batching key of a mapping; false when the key is not one.
-  Result<bool> Batching(const std::string& key, const YAML::Node& v, const std::string& field, BatchOptions* b) const {
+  Result<bool> Batching(const std::string& key, const Node& v, const std::string& field, BatchOptions* b) const {
     if (key == "max_batch_size") RETURN_IF_ERROR(Int(v, field, 1, 1 << 20, &b->max_batch_size));
     else if (key == "max_queue_delay_us") RETURN_IF_ERROR(Int(v, field, 0, 10e6, &b->max_queue_delay_us));
     else if (key == "max_queue") RETURN_IF_ERROR(Int(v, field, 1, 1 << 30, &b->max_queue));
@@ -67,29 +71,17 @@ struct Reader {
 
 }  // namespace
 
-Status LoadServingConfig(const std::string& path, ServeConfig* cfg) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return Status::Ok();  // no forja.yaml: defaults
-  Reader r{path};
-  YAML::Node root;
-  try {
-    root = YAML::Load(*text);
-  } catch (const YAML::ParserException& e) {
-    return Status::User(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  if (!root.IsMap() || !root["serving"]) return Status::Ok();
-  YAML::Node s = root["serving"];
-  if (s.IsNull()) return Status::Ok();
-  if (!s.IsMap()) return Status::User(path + ":" + std::to_string(s.Mark().line + 1) + ": serving: must be a mapping");
+Status ServingConfigOf(const ForjaYaml& doc, ServeConfig* cfg) {
+  const Node* section = doc.Section("serving");
+  if (!section) return Status::Ok();
+  Reader r{doc.file};
+  if (!section->is_map()) return Status::User(section->origin() + ": serving: must be a mapping");
   // Model entries start from the top-level batching values, whatever the key order.
-  for (auto kv : s) {
-    std::string key = kv.first.Scalar();
-    ASSIGN_OR_RETURN(bool batching, r.Batching(key, kv.second, key, &cfg->batching));
+  for (const auto& [key, v] : section->entries()) {
+    ASSIGN_OR_RETURN(bool batching, r.Batching(key, v, key, &cfg->batching));
     (void)batching;
   }
-  for (auto kv : s) {
-    std::string key = kv.first.Scalar();
-    const YAML::Node& v = kv.second;
+  for (const auto& [key, v] : section->entries()) {
     if (key == "max_batch_size" || key == "max_queue_delay_us" || key == "max_queue" || key == "workers") continue;
     if (key == "max_rows") {
       RETURN_IF_ERROR(r.Int(v, key, 1, 1e9, &cfg->max_rows));
@@ -100,42 +92,48 @@ Status LoadServingConfig(const std::string& path, ServeConfig* cfg) {
     } else if (key == "poll_interval") {
       RETURN_IF_ERROR(r.Number(v, key, 0, 86400, &cfg->poll_interval_s));
     } else if (key == "models") {
-      if (!v.IsMap()) return r.Error(v, key, "must map model names to their settings");
-      for (auto m : v) {
-        std::string name = m.first.Scalar();
+      if (!v.is_map()) return r.Error(v, key, "must map model names to their settings");
+      for (const auto& [name, m] : v.entries()) {
         BatchOptions b = cfg->batching;
-        if (!m.second.IsMap()) return r.Error(m.second, "models." + name, "must be a mapping");
-        for (auto f : m.second) {
-          std::string field = "models." + name + "." + f.first.Scalar();
-          ASSIGN_OR_RETURN(bool known, r.Batching(f.first.Scalar(), f.second, field, &b));
+        if (!m.is_map()) return r.Error(m, "models." + name, "must be a mapping");
+        for (const auto& [fk, fv] : m.entries()) {
+          std::string field = "models." + name + "." + fk;
+          ASSIGN_OR_RETURN(bool known, r.Batching(fk, fv, field, &b));
           if (!known)
-            return r.Error(f.first, field, "unknown setting (max_batch_size, max_queue_delay_us, max_queue, workers)");
+            return r.Error(fv, field, "unknown setting (max_batch_size, max_queue_delay_us, max_queue, workers)");
         }
         cfg->models[name] = b;
       }
     } else if (key == "prediction_log") {
-      if (!v.IsMap()) return r.Error(v, key, "must be a mapping");
-      for (auto f : v) {
-        std::string k = f.first.Scalar(), field = "prediction_log." + k;
+      if (!v.is_map()) return r.Error(v, key, "must be a mapping");
+      for (const auto& [k, fv] : v.entries()) {
+        std::string field = "prediction_log." + k;
         if (k == "sample") {
-          RETURN_IF_ERROR(r.Number(f.second, field, 0, 1, &cfg->log.sample));
+          RETURN_IF_ERROR(r.Number(fv, field, 0, 1, &cfg->log.sample));
         } else if (k == "shadow_sample") {
-          RETURN_IF_ERROR(r.Number(f.second, field, 0, 1, &cfg->log.shadow_sample));
+          RETURN_IF_ERROR(r.Number(fv, field, 0, 1, &cfg->log.shadow_sample));
         } else if (k == "rotate_mb") {
           double mb = 0;
-          RETURN_IF_ERROR(r.Number(f.second, field, 0.001, 1 << 20, &mb));
+          RETURN_IF_ERROR(r.Number(fv, field, 0.001, 1 << 20, &mb));
           cfg->log.rotate_bytes = static_cast<size_t>(mb * (1 << 20));
         } else {
-          return r.Error(f.first, field, "unknown setting (sample, shadow_sample, rotate_mb)");
+          return r.Error(fv, field, "unknown setting (sample, shadow_sample, rotate_mb)");
         }
       }
     } else {
-      return r.Error(kv.first, key,
+      return r.Error(v, key,
                      "unknown setting (max_batch_size, max_queue_delay_us, max_queue, workers, max_rows, max_body_mb, "
                      "poll_interval, models, prediction_log)");
     }
   }
   return Status::Ok();
+}
+
+Status LoadServingConfig(const std::string& path, ServeConfig* cfg) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return Status::Ok();  // no forja.yaml: defaults
+  ASSIGN_OR_RETURN(ForjaYaml doc, ParseForjaYaml(*text, Basename(path)));
+  return ServingConfigOf(doc, cfg);
 }
 
 }  // namespace forja::serve

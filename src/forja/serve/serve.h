@@ -21,6 +21,10 @@
 #include "forja/serve/batcher.h"
 #include "forja/serve/prediction_log.h"
 
+namespace forja {
+struct ForjaYaml;
+}  // namespace forja
+
 namespace forja::registry {
 struct ModelPackage;
 }
@@ -75,8 +79,10 @@ struct ServeConfig {
   int drain_ms = 10000;                         // graceful shutdown
 };
 
-// Reads forja.yaml's `serving:` section into cfg (absent: nothing changes).
-// Errors name "forja.yaml:<line>: serving.<field>: <what>".
+// The `serving:` section of forja.yaml (read by the one reader, data/workspace.h)
+// into cfg (absent: nothing changes). Errors name "forja.yaml:<line>: serving.<field>: <what>".
+Status ServingConfigOf(const ForjaYaml& doc, ServeConfig* cfg);
+// The same from the file at `path` (a missing file: defaults).
 Status LoadServingConfig(const std::string& path, ServeConfig* cfg);
 
 class ModelServer {

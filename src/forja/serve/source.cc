@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <mutex>
+#include <set>
 
 #include "forja/cas/cache.h"
 #include "forja/cas/manifest.h"
@@ -28,7 +29,7 @@ bool IsPackageFolder(const std::string& ref) {
 Status VerifyCheckout(const std::vector<ManifestEntry>& entries, const std::string& dir) {
   for (const auto& e : entries) {
     std::string path = JoinPath(dir, e.path);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return Status::FromErrno("verifying " + path, errno);
     auto oid = HashFd(fd, path);
     ::close(fd);
@@ -58,28 +59,46 @@ class Registry : public Resolver {
     r.key = v.package_hash + "#" + r.version;
     r.moving = ref.version == 0;
     r.dir = s_.checkout_root + "/" + manifest->Hex();
-    if (!IsPackageFolder(r.dir)) RETURN_IF_ERROR(Checkout(*manifest, text, r.dir));
+    if (!checked_.count(r.dir)) {
+      RETURN_IF_ERROR(Ensure(*manifest, text, r.dir));
+      checked_.insert(r.dir);
+    }
     return r;
   }
 
  private:
+  // An object of the cache, rehashed once per process before it is used: a cache
+  // can hold what another process put there (a planted or truncated object under a
+  // name that is not its hash). A bad one is removed, so it is fetched again.
+  bool Intact(const Oid& o) {
+    if (verified_.count(o)) return true;
+    if (!RehashCached(*s_.cache, o)) return false;
+    verified_.insert(o);
+    return true;
+  }
+
+  // The package's manifest and files in the cache, each rehashed (or fetched, which hashes).
   Status Fill(const Oid& manifest, const std::string& text) {
     Cache& cache = *s_.cache;
     auto missing = [&]() -> bool {
-      if (!cache.Has(manifest)) return true;
+      if (!Intact(manifest)) return true;
       auto objects = registry::PackageObjects(cache, manifest);
       if (!objects.ok()) return true;
-      for (const auto& [o, size] : *objects)
-        if (!cache.Has(o)) return true;
-      return false;
+      bool any = false;
+      for (const auto& [o, size] : *objects) any |= !Intact(o);  // removes every bad one
+      return any;
     };
     if (!missing()) return Status::Ok();
     if (s_.download) {
       RETURN_IF_ERROR(s_.download(cache, {manifest}));
+      if (!Intact(manifest)) return Status::Corrupt("the package sha256:" + manifest.Hex() + " of " + text + " does not match its hash");
       ASSIGN_OR_RETURN(auto objects, registry::PackageObjects(cache, manifest));
       std::vector<Oid> oids;
       for (const auto& [o, size] : objects) oids.push_back(o);
-      return s_.download(cache, oids);
+      RETURN_IF_ERROR(s_.download(cache, oids));
+      for (const auto& o : oids)
+        if (!Intact(o)) return Status::Corrupt("the object " + ObjectKey(o) + " of " + text + " does not match its hash");
+      return Status::Ok();
     }
     if (s_.workspace && !s_.workspace->config().remotes.empty()) {
       Tracked t;
@@ -87,10 +106,31 @@ class Registry : public Resolver {
       t.pointer.is_dir = true;
       t.pointer.oid = manifest;
       auto r = FetchTracked(*s_.workspace, {t}, "", 0);
-      return r.ok() ? Status::Ok() : r.status();
+      if (!r.ok()) return r.status();
+      return missing() ? Status::Corrupt("the package of " + text + " is incomplete or corrupt in the cache after "
+                                         "fetching it; run forja verify")
+                       : Status::Ok();
     }
     return Status::NotFound("the package of " + text + " (sha256:" + manifest.Hex().substr(0, 12) +
                             "…) is not in the cache and no remote is configured");
+  }
+
+  // The package checked out at `dir`. A folder already there (another process's, or
+  // planted) is used only when every file matches the rehashed manifest; otherwise
+  // it is replaced.
+  Status Ensure(const Oid& manifest, const std::string& text, const std::string& dir) {
+    if (IsPackageFolder(dir) && Intact(manifest)) {
+      ASSIGN_OR_RETURN(std::string body, s_.cache->Read(manifest));
+      ASSIGN_OR_RETURN(auto entries, ParseManifest(body, "package " + manifest.Hex().substr(0, 12)));
+      if (VerifyCheckout(entries, dir).ok()) return Status::Ok();
+    }
+    if (Exists(dir)) {
+      std::string stale = dir + ".stale-" + std::to_string(::getpid());
+      (void)RemoveTree(stale);
+      if (::rename(dir.c_str(), stale.c_str()) != 0) return Status::FromErrno("moving aside " + dir, errno);
+      (void)RemoveTree(stale);
+    }
+    return Checkout(manifest, text, dir);
   }
 
   // Into a temp folder, verified, then renamed into place: a folder under its hash is whole.
@@ -115,9 +155,23 @@ class Registry : public Resolver {
   RegistrySource s_;
   std::unique_ptr<Resolver> folders_;
   std::mutex mu_;
+  std::set<Oid> verified_;           // objects rehashed by this process
+  std::set<std::string> checked_;    // package folders verified or written by this process
 };
 
 }  // namespace
+
+bool RehashCached(Cache& cache, const Oid& o) {
+  if (!cache.Has(o)) return false;
+  std::string path = cache.PathOf(o);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  auto oid = HashFd(fd, path);
+  ::close(fd);
+  if (oid.ok() && *oid == o) return true;
+  (void)cache.Remove(o);
+  return false;
+}
 
 std::unique_ptr<Resolver> RegistryResolver(RegistrySource source) { return std::make_unique<Registry>(std::move(source)); }
 

@@ -32,4 +32,9 @@ struct RegistrySource {
 
 std::unique_ptr<Resolver> RegistryResolver(RegistrySource source);
 
+// True when the cache holds `o` and its bytes hash to it. A cache may hold what
+// another process put there, so what this process did not write is rehashed before
+// use; a mismatch is removed from the cache (so it is fetched again) and gives false.
+bool RehashCached(Cache& cache, const Oid& o);
+
 }  // namespace forja::serve
