@@ -384,13 +384,10 @@ Status Runner::Start(int s) {
   }
   // Outs are removed first, so a stage that does not write one fails instead
   // of passing off the old file as new; their folders are made.
+  // Never through a symlink a repository committed (OpenDirNoFollow).
   for (const Out& o : stage.outs) {
-    std::string abs = ws_.Abs(o.path);
-    if (!o.persist) {
-      struct stat sb;
-      if (::lstat(abs.c_str(), &sb) == 0) RETURN_IF_ERROR(S_ISDIR(sb.st_mode) ? RemoveTree(abs) : RemoveFile(abs));
-    }
-    RETURN_IF_ERROR(MakeDirs(Dirname(abs)));
+    ASSIGN_OR_RETURN(Fd dir, OpenDirNoFollow(ws_.root(), Dirname(o.path), /*create=*/true));
+    if (!o.persist) RETURN_IF_ERROR(RemoveTreeAt(dir.get(), Basename(o.path), o.path));
     versions_.erase(o.path);
   }
   ProcessSpec spec;
