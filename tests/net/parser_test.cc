@@ -192,6 +192,42 @@ TEST(Parser, BodyLimitWithoutTheBody) {
   EXPECT_EQ(ParseAll("POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n", limits).status, ParseStatus::kNeedMore);
 }
 
+// The server decides on the head before the body: kHead consumes exactly the head, the
+// next call reads the body; LimitBody lowers this request's limit only.
+TEST(Parser, PauseAfterHeadAndLimitBody) {
+  RequestParser p;
+  p.set_pause_after_head(true);
+  Request req;
+  std::string head = "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\n";
+  std::string data = head + "hel";
+  ParseResult r = p.Parse(data, req);
+  ASSERT_EQ(r.status, ParseStatus::kHead);
+  EXPECT_EQ(r.consumed, head.size());
+  EXPECT_TRUE(req.body.empty());
+  EXPECT_EQ(p.body_remaining(), 5u);
+  EXPECT_FALSE(p.body_within(3));
+  EXPECT_TRUE(p.body_within(5));
+  EXPECT_EQ(p.LimitBody(5).status, ParseStatus::kNeedMore);
+  r = p.Parse("hello", req);
+  ASSERT_EQ(r.status, ParseStatus::kDone);
+  EXPECT_EQ(req.body, "hello");
+  // The next request (after Reset by kDone) pauses again and has the full limit back.
+  ASSERT_EQ(p.Parse("POST /b HTTP/1.1\r\nContent-Length: 6\r\n\r\n", req).status, ParseStatus::kHead);
+  ParseResult over = p.LimitBody(5);
+  EXPECT_EQ(over.status, ParseStatus::kError);
+  EXPECT_EQ(over.http_status, 413);
+  // Chunked: the limit applies as chunks arrive.
+  RequestParser q;
+  q.set_pause_after_head(true);
+  ASSERT_EQ(q.Parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", req).status, ParseStatus::kHead);
+  EXPECT_TRUE(q.chunked());
+  EXPECT_FALSE(q.body_within(1000));
+  EXPECT_EQ(q.LimitBody(4).status, ParseStatus::kNeedMore);
+  ParseResult c = q.Parse("3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n", req);
+  EXPECT_EQ(c.status, ParseStatus::kError);
+  EXPECT_EQ(c.http_status, 413);
+}
+
 TEST(Parser, Smuggling) {
   EXPECT_EQ(ErrorOf("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
   EXPECT_EQ(ErrorOf("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"), 400);

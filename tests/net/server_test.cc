@@ -317,6 +317,106 @@ TEST_F(ServerTest, BigContentLengthIs413WithoutSendingTheBody) {
   EXPECT_TRUE(c.ClosedByPeer());
 }
 
+// A head check that wants "Authorization: ok" (and counts its calls), for the tests below.
+HeadCheck WantsAuth(std::atomic<int>* calls, uint64_t max_body = 0) {
+  return [calls, max_body](const Request& req) {
+    calls->fetch_add(1);
+    HeadDecision d;
+    d.max_body_bytes = max_body;
+    if (req.Header("authorization") == "throw") throw std::runtime_error("check failed");
+    if (req.Header("authorization") != "ok") {
+      Response r;
+      r.status = 401;
+      r.body = "{\"error\": \"no token\"}";
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      d.refuse = std::move(r);
+    }
+    return d;
+  };
+}
+
+// The check runs on the head, before the body is sent: a refusal is the only answer (no
+// "100 Continue"), and the connection closes. On the loop and on the pool alike.
+TEST_F(ServerTest, HeadCheckAnswersBeforeTheBody) {
+  for (int pool : {0, 2}) {
+    SCOPED_TRACE(pool);
+    std::atomic<int> calls{0};
+    ServerOptions o;
+    o.handler_threads = pool;
+    o.max_body_bytes = uint64_t{1} << 31;
+    o.on_head = WantsAuth(&calls);
+    Start(o);
+    {
+      Client c(port_);
+      ASSERT_TRUE(c.Send("PUT /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1000000000\r\n\r\n"));
+      Resp r = c.Read();
+      EXPECT_EQ(r.status, 401);
+      EXPECT_EQ(r.Header("www-authenticate"), "Bearer");
+      EXPECT_EQ(r.Header("connection"), "close");
+      EXPECT_TRUE(c.ClosedByPeer());
+      // Allowed: 100, then the body, then the answer; the connection goes on.
+      Client ok(port_);
+      ASSERT_TRUE(ok.Send("PUT /echo HTTP/1.1\r\nAuthorization: ok\r\nExpect: 100-continue\r\n"
+                          "Content-Length: 5\r\n\r\n"));
+      EXPECT_EQ(ok.Read().status, 100);
+      ASSERT_TRUE(ok.Send("hello"));
+      Resp e = ok.Read();
+      EXPECT_EQ(e.status, 200);
+      EXPECT_EQ(e.body, "hello");
+      int before = calls.load();
+      // No body, or the whole body with the head: nothing to decide early, the handler sees it.
+      EXPECT_EQ(ok.Get("/hello").status, 200);
+      EXPECT_EQ(ok.Post("/echo", "small").body, "small");
+      EXPECT_EQ(calls.load(), before);
+      // A check that throws is a 500.
+      Client t(port_);
+      ASSERT_TRUE(t.Send("PUT /echo HTTP/1.1\r\nAuthorization: throw\r\nContent-Length: 10\r\n\r\n"));
+      EXPECT_EQ(t.Read().status, 500);
+    }
+    server_->Shutdown(2000);
+    server_.reset();
+  }
+}
+
+TEST_F(ServerTest, HeadCheckLowersTheBodyLimit) {
+  std::atomic<int> calls{0};
+  ServerOptions o;
+  o.on_head = WantsAuth(&calls, /*max_body=*/10);
+  Start(o);
+  Client c(port_);
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nAuthorization: ok\r\nContent-Length: 11\r\n\r\n"));
+  EXPECT_EQ(c.Read().status, 413);
+  Client chunked(port_);
+  ASSERT_TRUE(chunked.Send("POST /echo HTTP/1.1\r\nAuthorization: ok\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(chunked.Send("8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"));
+  EXPECT_EQ(chunked.Read().status, 413);
+}
+
+// Bodies in memory are counted server-wide: one that does not fit is refused (503) on its
+// head; the room comes back when the first is answered.
+TEST_F(ServerTest, BodyBudgetIs503BeforeTheBody) {
+  ServerOptions o;
+  o.max_body_bytes_in_flight = 1 << 20;
+  Start(o);
+  std::string big(800 << 10, 'b');
+  std::string head = "POST /echo HTTP/1.1\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n";
+  Client a(port_);
+  ASSERT_TRUE(a.Send(head + big.substr(0, 1000)));  // admitted, and held unfinished
+  ASSERT_FALSE(a.Readable(200));
+  Client b(port_);
+  ASSERT_TRUE(b.Send(head));
+  Resp refused = b.Read();
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_TRUE(b.ClosedByPeer());
+  ASSERT_TRUE(a.Send(big.substr(1000)));
+  EXPECT_EQ(a.Read().body.size(), big.size());
+  Client again(port_);
+  ASSERT_TRUE(again.Send(head + big));
+  EXPECT_EQ(again.Read().status, 200);
+  // Small bodies are not counted at all.
+  EXPECT_EQ(a.Post("/echo", "tiny").status, 200);
+}
+
 TEST_F(ServerTest, ChunkedUpload) {
   Start();
   Client c(port_);

@@ -180,6 +180,12 @@ def test_serve():
         c.eq(status, 413, "serve: a Content-Length over --max-body-mb is refused on the head")
         sock.close()
 
+        # A model that is not served: 404 on the head, its 60 MB never read.
+        sock = send_head(s.port, "POST", "/v2/models/nope/infer", {"Content-Length": 60 * MB})
+        status, _, b = read_response(sock)
+        c.eq(status, 404, f"serve: an unknown model is refused on the head: {b[:200]!r}")
+        sock.close()
+
         # 48 MB of '0,' within the limit: 24M values, more than the reader takes. The old
         # server peaked near 8x the body before saying so.
         base = peak_kb(s.proc.pid)

@@ -533,6 +533,21 @@ struct ModelServer::Impl {
     res.Send(Json(404, ErrorJson("no route " + req.method + " " + p)));
   }
 
+  // On the head of a request with a body, before the body is read (net's on_head, on the
+  // loop): a model that is not served is a 404 without taking the body in.
+  net::HeadDecision CheckHead(const net::Request& req) {
+    net::HeadDecision d;
+    std::string_view p = req.path;
+    if (p.rfind("/v2/models/", 0) != 0) return d;
+    p.remove_prefix(11);
+    std::string name(p.substr(0, p.find('/')));
+    if (!Find(name)) {
+      unrouted.Count(404);
+      d.refuse = Json(404, ErrorJson("model '" + name + "' is not served"));
+    }
+    return d;
+  }
+
   Served* Find(const std::string& name) {
     auto it = served.find(name);
     return it == served.end() ? nullptr : it->second.get();
@@ -794,6 +809,8 @@ Result<std::unique_ptr<ModelServer>> ModelServer::Start(ServeConfig cfg, std::un
   opts.port = impl->cfg.port;
   opts.io_threads = impl->cfg.io_threads;
   opts.max_body_bytes = impl->cfg.max_body_bytes;
+  // Anyone may send bodies here: all of them together stay within a bound (503 beyond).
+  opts.max_body_bytes_in_flight = std::max<uint64_t>(4 * uint64_t{impl->cfg.max_body_bytes}, uint64_t{512} << 20);
   opts.max_header_bytes = impl->cfg.max_header_bytes;
   opts.header_timeout_ms = impl->cfg.header_timeout_ms;
   opts.body_timeout_ms = impl->cfg.body_timeout_ms;
@@ -801,6 +818,7 @@ Result<std::unique_ptr<ModelServer>> ModelServer::Start(ServeConfig cfg, std::un
   // The net layer's own errors (413, 431, ...) may quote header bytes: the same UTF-8-safe JSON.
   opts.error_body = [](int, std::string_view message) { return ErrorJson(message); };
   Impl* raw = impl.get();
+  opts.on_head = [raw](const net::Request& req) { return raw->CheckHead(req); };
   opts.on_complete = [raw](const net::Request& req, int status, double secs) {
     raw->http_codes[CodeIndex(status)].fetch_add(1, std::memory_order_relaxed);
     if (raw->cfg.access_log)
