@@ -20,6 +20,10 @@
 //    (a batching thread in the model server), which posts the answer to the owning loop's
 //    mailbox and wakes it through an eventfd. With handler_threads > 0, handlers run on a
 //    pool so blocking database work does not stall a loop.
+//  - The head is decided on before the body is read (ServerOptions::on_head): a server
+//    refuses a caller (401) or a size (413) without taking the body in, and bodies in memory
+//    are counted against a server-wide budget (503 beyond), so memory does not scale with
+//    what clients announce or push.
 //  - The request object lives in a per-connection "exchange" that the Responder owns while
 //    the handler works on it and that returns to the connection afterwards: no allocation
 //    per request in steady state, and a connection that dies while a handler holds its
