@@ -553,10 +553,11 @@ struct TrackingServer::Impl {
       d.refuse = AuthError(caller.status());
       return d;
     }
-    bool upload = req.method == "PUT" && (path.rfind("/api/2.0/mlflow-artifacts/artifacts/", 0) == 0 ||
-                                          path.rfind("/api/2.0/forja/objects/sha256/", 0) == 0);
-    if (upload && caller->role < Role::kWrite)
-      d.refuse = ErrorResponse({403, "PERMISSION_DENIED", "uploading needs a write token"});
+    bool objects = path.rfind("/api/2.0/forja/objects/sha256/", 0) == 0;
+    bool upload = req.method == "PUT" && (path.rfind("/api/2.0/mlflow-artifacts/artifacts/", 0) == 0 || objects);
+    if (upload)  // the role from the one table, as Artifacts and Objects check it again
+      if (Status st = registry::Authorize(objects ? "PUT forja/objects" : "PUT mlflow-artifacts", caller->role); !st.ok())
+        d.refuse = ErrorResponse(FromStatus(st));
     if (upload) d.max_body_bytes = config.max_upload_bytes;
     return d;
   }
