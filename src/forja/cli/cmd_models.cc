@@ -15,11 +15,13 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
+#include "forja/core/user_dirs.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
 #include "forja/pipeline/metrics.h"
 #include "forja/registry/registry.h"
 #include "forja/registry/roles.h"
+#include "forja/serve/source.h"
 
 namespace forja {
 
@@ -62,8 +64,9 @@ Result<PackageCache> OpenPackageCache(const StoreContext& ctx, bool remote_store
   if (!remote_store)
     return Status::User("model packages are kept in a workspace's cache: run inside a forja workspace (forja init), "
                         "or use a forja server store (--store http://host:port)");
-  const char* home = std::getenv("HOME");
-  std::string dir = std::string(home && *home ? home : "/tmp") + "/.cache/forja/cache";
+  // A private folder (this user's, closed to others: UserCacheDir checks it).
+  ASSIGN_OR_RETURN(std::string base, UserCacheDir());
+  std::string dir = base + "/cache";
   RETURN_IF_ERROR(MakeDirs(dir));
   pc.own = std::make_unique<Cache>(dir, std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy});
   pc.cache = pc.own.get();
@@ -73,7 +76,8 @@ Result<PackageCache> OpenPackageCache(const StoreContext& ctx, bool remote_store
 
 Result<registry::Policies> WorkspacePolicies(const StoreContext& ctx) {
   if (ctx.root.empty()) return registry::Policies{};
-  return registry::LoadPolicies(ctx.root + "/forja.yaml");
+  ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(ctx.root));
+  return registry::ParsePolicies(doc.Section("models"), doc.file);
 }
 
 std::string StageSummary(const meta::RegisteredModel& m, const std::string& stage) {
@@ -388,12 +392,14 @@ Status FetchPackageInto(const StoreContext& ctx, meta::MetaStore& store, const m
   ASSIGN_OR_RETURN(PackageCache pc, OpenPackageCache(ctx, rest != nullptr));
   Cache& cache = *pc.cache;
   if (Exists(dir) && !EmptyDir(dir)) return Status::Conflict(dir + " exists and is not empty; name a new folder");
+  // Every object is rehashed before use (a bad one is dropped and fetched again): the
+  // cache may hold what another process put there.
   auto need = [&]() -> Status {
-    if (!cache.Has(manifest)) return Status::NotFound("manifest");
+    if (!serve::RehashCached(cache, manifest)) return Status::NotFound("manifest");
     ASSIGN_OR_RETURN(auto objects, registry::PackageObjects(cache, manifest));
-    for (const auto& [o, size] : objects)
-      if (!cache.Has(o)) return Status::NotFound("file");
-    return Status::Ok();
+    bool missing = false;
+    for (const auto& [o, size] : objects) missing |= !serve::RehashCached(cache, o);
+    return missing ? Status::NotFound("file") : Status::Ok();
   };
   if (!need().ok()) {
     if (rest) {
@@ -415,6 +421,8 @@ Status FetchPackageInto(const StoreContext& ctx, meta::MetaStore& store, const m
                               "then retry");
     }
   }
+  if (!need().ok())
+    return Status::Corrupt("the package of " + ref_text + " is incomplete or corrupt after fetching it; try again");
   RETURN_IF_ERROR(registry::CheckoutPackage(cache, manifest, dir));
   auto pkg = registry::LoadPackage(dir);
   if (!pkg.ok()) return pkg.status().Wrap("the downloaded package");

@@ -10,6 +10,8 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
+#include "forja/core/redact.h"
+#include "forja/data/workspace.h"
 #include "forja/pipeline/metrics.h"
 #include "forja/registry/gates.h"
 
@@ -49,7 +51,9 @@ int DoServer(const ServerArgs& a) {
     return Fail(Status::User("outside a workspace, name the folder artifacts go to: --artifacts DIR"));
   }
   if (!ctx.root.empty()) {
-    auto policies = registry::LoadPolicies(ctx.root + "/forja.yaml");
+    auto doc = ReadForjaYaml(ctx.root);
+    if (!doc.ok()) return Fail(doc.status());
+    auto policies = registry::ParsePolicies(doc->Section("models"), doc->file);
     if (!policies.ok()) return Fail(policies.status());
     cfg.policies = std::move(*policies);
   }
@@ -59,7 +63,7 @@ int DoServer(const ServerArgs& a) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  std::string uri = (*store)->uri();
+  std::string uri = RedactUri((*store)->uri());  // a postgresql:// password is never printed
   auto server = api::TrackingServer::Start(cfg, std::move(*store));
   if (!server.ok()) return Fail(server.status());
   LogInfo("forja server on http://" + a.host + ":" + std::to_string((*server)->port()) + " (store " + uri +
