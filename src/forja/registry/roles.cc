@@ -150,7 +150,8 @@ Status CheckPromote(const Policies& policies, const meta::Promotion& p, const st
     RETURN_IF_ERROR(NeedsAdmin(caller, "move versions of '" + p.name + "' to " + target + " (" + kProtected + ")"));
   if (p.force) RETURN_IF_ERROR(NeedsAdmin(caller, "override gates with --force"));
   std::string from = meta::CanonicalStage(from_stage);
-  if (!from.empty() && from != target && target[0] != '@' && policies.Protected(p.name, from))
+  bool to_stage = !target.empty() && target[0] != '@';
+  if (to_stage && !from.empty() && from != target && policies.Protected(p.name, from))
     RETURN_IF_ERROR(NeedsAdmin(caller, "move version " + std::to_string(p.version) + " of '" + p.name + "' out of " +
                                            from + " (" + kProtected + ")"));
   return Status::Ok();
