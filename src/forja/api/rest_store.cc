@@ -76,11 +76,13 @@ class Rest : public RestStore {
       req.headers.push_back({"Content-Type", "application/json"});
     }
     ASSIGN_OR_RETURN(HttpResponse resp, Send(req));
-    try {
-      return resp.body.empty() ? Json::object() : Json::parse(resp.body);
-    } catch (const std::exception&) {
-      return Status::Remote("the server at " + url_ + " answered " + path + " with something that is not JSON");
-    }
+    if (resp.body.empty()) return Json::object();
+    // The server is outside input too: its answer passes the same depth and UTF-8 check.
+    Result<Json> j = ParseJsonText(resp.body, "the answer");
+    if (!j.ok())
+      return Status::Remote("the server at " + url_ + " answered " + path + " with something forja does not read (" +
+                            j.status().message() + ")");
+    return j;
   }
 
   Result<HttpResponse> Send(HttpRequest& req) {
