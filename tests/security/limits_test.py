@@ -184,8 +184,18 @@ def kinds():
     if "--store" in sys.argv:
         return [sys.argv[sys.argv.index("--store") + 1]]
     state = os.environ.get("FORJA_TEST_PG_STATE")
-    up = state and os.path.exists(os.path.join(state, "uri"))
-    return ["sqlite"] + (["postgres"] if up else [])
+    return ["sqlite"] + (["postgres"] if state and postgres_up(state) else [])
+
+
+def postgres_up(state):
+    """Whether the test cluster answers (a stale state folder after a kill does not)."""
+    import socket
+    try:
+        with open(os.path.join(state, "port")) as f:
+            socket.create_connection(("127.0.0.1", int(f.read())), timeout=2).close()
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 for k in kinds():
