@@ -252,13 +252,6 @@ Result<Policies> ParsePolicies(const Node* models, const std::string& file) {
   return out;
 }
 
-Result<Policies> LoadPolicies(const std::string& forja_yaml) {
-  if (!Exists(forja_yaml)) return Policies{};
-  ASSIGN_OR_RETURN(std::string text, ReadFile(forja_yaml));
-  ASSIGN_OR_RETURN(Node root, config::ParseConfigYaml(text, "forja.yaml"));
-  return ParsePolicies(root.is_map() ? root.Find("models") : nullptr, "forja.yaml");
-}
-
 std::vector<const Gate*> Policies::GatesFor(const std::string& model, const std::string& target) const {
   std::vector<const Gate*> out;
   for (const std::string& name : {std::string("*"), model}) {

@@ -71,9 +71,8 @@ struct Policies {
 Result<Gate> ParseGate(const std::string& text, const std::string& origin);
 
 // The `models:` section of forja.yaml (null: no policy). `file` names it in errors.
+// The node comes from the one forja.yaml reader (ReadForjaYaml, data/workspace.h).
 Result<Policies> ParsePolicies(const config::Node* models, const std::string& file);
-// Reads forja.yaml (absent: no policy).
-Result<Policies> LoadPolicies(const std::string& forja_yaml);
 
 // "production" -> "Production", "@Champion" -> "@Champion"; "" when not a target.
 std::string NormalizeTarget(const std::string& target);
