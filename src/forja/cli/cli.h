@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "forja/core/status.h"
 
 namespace CLI {
@@ -67,6 +69,9 @@ int Fail(const Status& st);
 
 // Writes to stdout with a trailing newline.
 void Out(const std::string& line);
+// Writes --json output (indented): always valid UTF-8, so a file name or a stored
+// string that is not becomes U+FFFD instead of an exception (core/utf8.h's rule).
+void OutJson(const nlohmann::json& j);
 
 // "2026-12-03 07:00:02" (UTC) for milliseconds since the epoch; "-" for 0.
 std::string FormatTime(int64_t ms);

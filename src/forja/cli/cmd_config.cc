@@ -231,7 +231,7 @@ int DoGroups(const ConfigArgs& a, bool as_json) {
       for (const auto& [k, v] : chosen_in(g.group)) chosen[k] = v ? json(*v) : json(nullptr);
       j.push_back(json{{"group", g.group}, {"options", g.options}, {"chosen", chosen}});
     }
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   if (groups->empty()) {
@@ -280,7 +280,7 @@ int DoExplain(const ConfigArgs& a, const std::string& key, bool as_json) {
     json j{{"key", key}, {"value", json::parse(config::ToJson(*value, 0))}, {"origin", raw->origin()}};
     if (interpolated) j["unresolved"] = json::parse(config::ToJson(*raw, 0));
     j["steps"] = steps;
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   Out(key + ": " + OneLine(*value) + (interpolated ? "  (from " + OneLine(*raw) + ")" : ""));

@@ -18,7 +18,7 @@ using json = nlohmann::json;
 
 std::string Short(const Oid& oid) { return oid.Hex().substr(0, 12); }
 
-void Print(const json& j) { Out(j.dump(2)); }
+void Print(const json& j) { OutJson(j); }
 
 std::string Plural(uint64_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");

@@ -111,7 +111,7 @@ int DoExpRun(GlobalOptions& g, ExpRunArgs a) {
     failed += !e.ok;
     j.push_back(ExpJson(e));
   }
-  if (a.as_json) Out(j.dump(2));
+  if (a.as_json) OutJson(j);
   LogInfo(std::to_string(exps->size() - failed) + " of " + std::to_string(exps->size()) +
           " experiments succeeded; compare them with forja exp show, bring one in with forja exp apply ID");
   return failed ? 1 : 0;
@@ -126,7 +126,7 @@ int DoExpShow(const std::string& sort_by, bool asc, bool as_json, bool md, int p
   if (as_json) {
     json j = json::array();
     for (const auto& e : *exps) j.push_back(ExpJson(e));
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   // The workspace's row first, as DVC shows it: its forja.lock and metric files.

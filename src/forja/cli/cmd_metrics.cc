@@ -90,7 +90,7 @@ int DoMetricsShow(const ShowArgs& a) {
     for (const MetricsFile& f : *files)
       for (const auto& m : f.metrics)
         j.push_back(json{{"path", f.path}, {"metric", m.key}, {"value", NodeJson(m.value)}});
-    Out(j.dump(2));
+    OutJson(j);
   } else if (!t.rows.empty()) {
     PrintTable(t, a.format());
   }
@@ -135,7 +135,7 @@ int DoMetricsDiff(const DiffArgs& a) {
                        {"old", OptNodeJson(d.old_value)},
                        {"new", OptNodeJson(d.new_value)},
                        {"change", OptNodeJson(d.change)}});
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   if (!diffs.empty()) {
@@ -180,7 +180,7 @@ int DoParamsDiff(const ParamsArgs& a) {
     for (const auto& d : diffs)
       j.push_back(json{
           {"path", d.source}, {"param", d.key}, {"old", ParamJson(d.old_json)}, {"new", ParamJson(d.new_json)}});
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   if (!diffs.empty()) {

@@ -83,7 +83,7 @@ int DoRun(GlobalOptions& g, RunArgs a) {
   if (!project.ok()) return Fail(project.status());
   if (project->dag.stages.empty()) {
     LogInfo("No stages in forja.yaml; add a stages: section (see forja run --help)");
-    if (a.as_json) Out(SummaryJson(RunSummary{}).dump(2));
+    if (a.as_json) OutJson(SummaryJson(RunSummary{}));
     return 0;
   }
   int64_t start_ms = meta::NowMs();
@@ -95,7 +95,7 @@ int DoRun(GlobalOptions& g, RunArgs a) {
   if (a.as_json) {
     json j = SummaryJson(*summary);
     if (!tracked.empty()) j["tracked_run"] = tracked;
-    Out(j.dump(2));
+    OutJson(j);
   }
   if (a.opts.dry && !a.as_json) {
     for (const auto& r : summary->stages) {
@@ -147,7 +147,7 @@ int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, boo
   (void)g;
   bool changed = summary->Count(Outcome::kWouldRun) > 0;
   if (as_json) {
-    Out(SummaryJson(*summary).dump(2));
+    OutJson(SummaryJson(*summary));
     return changed ? 1 : 0;
   }
   for (const auto& r : summary->stages) {

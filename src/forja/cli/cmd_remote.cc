@@ -127,7 +127,7 @@ int DoRemoteList(bool as_json) {
     if (r.name == cfg.default_remote) line += "\t(default)";
     Out(line);
   }
-  if (as_json) Out(j.dump(2));
+  if (as_json) OutJson(j);
   else if (cfg.remotes.empty()) LogInfo("No remotes; add one with forja remote add NAME URL");
   return 0;
 }
@@ -226,7 +226,7 @@ int DoTransfer(GlobalOptions& g, Verb verb, const std::vector<std::string>& path
       j["written"] = written;
       j["removed"] = removed;
     }
-    Out(j.dump(2));
+    OutJson(j);
   }
   return 0;
 }

@@ -74,7 +74,7 @@ int DoExpList(const ExpListArgs& a) {
   if (a.as_json) {
     Json list = Json::array();
     for (const auto& e : all) list.push_back(api::ToJson(e));
-    Out(Json{{"experiments", list}}.dump(2));
+    OutJson(Json{{"experiments", list}});
     return 0;
   }
   if (all.empty()) {
@@ -143,7 +143,7 @@ int DoRunsList(const RunsListArgs& a) {
     for (const auto& r : page->items) list.push_back(api::ToJson(r));
     Json out{{"runs", list}};
     if (!page->next_page_token.empty()) out["next_page_token"] = page->next_page_token;
-    Out(out.dump(2));
+    OutJson(out);
     return 0;
   }
   if (page->items.empty()) {
@@ -200,7 +200,7 @@ int DoRunsShow(const RunsShowArgs& a) {
     if (artifacts.ok())
       for (const auto& e : *artifacts) files.push_back({{"path", e.path}, {"is_dir", e.is_dir}, {"file_size", e.size}});
     j["artifacts"] = files;
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   const meta::RunInfo& i = run->info;
@@ -285,7 +285,7 @@ int DoRunsCompare(const RunsCompareArgs& a) {
       row["values"] = cells;
       out.push_back(row);
     }
-    Out(Json{{"runs", a.run_ids}, {"rows", out}}.dump(2));
+    OutJson(Json{{"runs", a.run_ids}, {"rows", out}});
     return 0;
   }
   pipeline::Table t;

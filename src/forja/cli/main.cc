@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <nlohmann/json.hpp>
 
 #include "forja/cli/cli.h"
 #include "forja/core/log.h"
@@ -33,6 +34,8 @@ void Out(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fputc('\n', stdout);
 }
+
+void OutJson(const nlohmann::json& j) { Out(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)); }
 
 std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code) {
   auto ws = Workspace::Open(CurrentDir());
