@@ -33,6 +33,14 @@ done
 expect_eq "$(cat forja.yaml)" "$before"
 expect_ok forja remote list
 no_secret "remote list" "$OUT"
+# The store's password does not go into forja.yaml either.
+printf 'tracking:\n  uri: postgresql://forja:%s@127.0.0.1:1/db\n' "$SECRET" >>forja.yaml
+expect_fail 1 forja exp list
+expect_contains "$OUT" "forja.yaml:"
+expect_contains "$OUT" "tracking.uri: a password does not belong in forja.yaml"
+expect_contains "$OUT" "PGPASSWORD"
+no_secret "exp list with a password in tracking.uri" "$OUT"
+printf '%s\n' "$before" >forja.yaml
 
 # A cloned repository's forja.yaml with a secret in it: refused, named by file and line, not echoed.
 cat >>forja.yaml <<EOF

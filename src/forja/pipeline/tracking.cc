@@ -9,6 +9,7 @@
 #include <set>
 
 #include "forja/core/fs.h"
+#include "forja/core/redact.h"
 #include "forja/core/subprocess.h"
 #include "forja/data/lockfile.h"
 #include "forja/pipeline/metrics.h"
@@ -33,6 +34,10 @@ Result<TrackingSettings> ReadTrackingSettings(const std::string& root, const Nod
       } else if (k == "uri" || k == "experiment") {
         if (!v.is_string() || v.as_string().empty())
           return Status::User(v.origin() + ": tracking." + k + ": expected a non-empty string");
+        // forja.yaml is versioned: a password there would be committed (the value is not echoed).
+        if (k == "uri" && HasCredentials(v.as_string()))
+          return Status::User(v.origin() + ": tracking.uri: a password does not belong in forja.yaml (it is "
+                              "versioned); keep it in PGPASSWORD or ~/.pgpass, or set FORJA_TRACKING_URI");
         (k == "uri" ? uri : s.experiment) = v.as_string();
       } else {
         return Status::User(v.origin() + ": tracking." + k + ": unknown field (known: uri, experiment, enabled)");
