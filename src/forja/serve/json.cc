@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "forja/core/utf8.h"
+
 namespace forja::serve {
 
 namespace {
@@ -322,7 +324,8 @@ bool JsonUint(const JsonNode& n, uint64_t* out) {
 void AppendJsonString(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (char ch : s) {
+  for (size_t i = 0; i < s.size(); i++) {
+    char ch = s[i];
     unsigned char c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
       out->push_back('\\');
@@ -331,8 +334,13 @@ void AppendJsonString(std::string* out, std::string_view s) {
       out->append("\\u00");
       out->push_back(kHex[c >> 4]);
       out->push_back(kHex[c & 15]);
-    } else {
+    } else if (c < 0x80) {
       out->push_back(ch);
+    } else if (size_t n = Utf8CharLength(s, i)) {  // JSON text is UTF-8: a BYTES value or name may not be
+      out->append(s.data() + i, n);
+      i += n - 1;
+    } else {
+      out->append("\\ufffd");
     }
   }
   out->push_back('"');

