@@ -88,6 +88,20 @@ if s3rver_start forja-secrets 2>"$TEST_TMP/s3rver.err"; then
   expect_ok forja remote modify --local s3 access_key_id "NOTAKEY$SECRET"
   rm -rf .forja/cache && expect_fail 3 forja -v pull
   no_secret "pull with a refused key" "$OUT"
+  # Another branch's remote in config.local is kept, unused; a removed remote's credentials go.
+  cat >.forja/config.local <<EOF
+remotes:
+  s3: {access_key_id: "NOTAKEY$SECRET", secret_access_key: "$s3secret"}
+  elsewhere: {secret_access_key: "$SECRET"}
+EOF
+  expect_ok forja remote list
+  expect_ok forja remote list
+  no_secret "remote list with another branch's remote" "$OUT"
+  expect_ok forja remote modify --local s3 region us-east-1
+  expect_contains "$(cat .forja/config.local)" "elsewhere"
+  expect_ok forja remote remove s3
+  expect_not_contains "$(cat .forja/config.local)" "NOTAKEY"
+  expect_ok forja remote list
 else
   fail "s3rver did not start: $(cat "$TEST_TMP/s3rver.err")"
 fi

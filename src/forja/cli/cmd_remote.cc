@@ -102,6 +102,8 @@ int DoRemoteRemove(GlobalOptions& g, const std::string& name) {
   if (remotes.size() == ws->config().remotes.size())
     return Fail(Status::User("no remote named '" + name + "'; see forja remote list"));
   std::string def = ws->config().default_remote == name ? "" : ws->config().default_remote;
+  // Its credentials go with it (.forja/config.local).
+  if (Status dropped = ws->DropLocalOptions(name); !dropped.ok()) return Fail(dropped);
   Status st = ws->SaveRemotes(remotes, def);
   if (!st.ok()) return Fail(st);
   LogInfo("Removed remote '" + name + "' (its objects are untouched)");

@@ -191,9 +191,8 @@ Status MergeLocalConfig(const std::string& text, const std::string& file, Projec
     RETURN_IF_ERROR(ParseRemotes(file, v, true, &local));
     for (auto& l : local) {
       auto it = std::find_if(cfg->remotes.begin(), cfg->remotes.end(), [&](const RemoteConfig& r) { return r.name == l.name; });
-      if (it == cfg->remotes.end())
-        return Status::User(file + ": remotes." + l.name + ": no such remote in forja.yaml; add it with forja remote add");
-      it->local_options = std::move(l.local_options);
+      if (it == cfg->remotes.end()) cfg->other_local.push_back(std::move(l));
+      else it->local_options = std::move(l.local_options);
     }
   }
   return Status::Ok();
@@ -514,11 +513,29 @@ Status Workspace::SetLocalOption(const std::string& remote, const std::string& k
     check.url = NormalizeAbsolute(root_ + "/" + check.url);
   RETURN_IF_ERROR(ValidateRemoteConfig(check));
   it->local_options = std::move(next.local_options);
+  return WriteLocalConfig();
+}
+
+Status Workspace::DropLocalOptions(const std::string& remote) {
+  bool had = false;
+  for (auto& r : config_.remotes)
+    if (r.name == remote && !r.local_options.empty()) {
+      r.local_options.clear();
+      had = true;
+    }
+  return had ? WriteLocalConfig() : Status::Ok();
+}
+
+Status Workspace::WriteLocalConfig() const {
   // The whole file is rewritten from what forja knows: it is forja's, not hand-edited.
   std::string out = "# .forja/config.local: this clone's settings and credentials; never versioned.\n"
                     "# Managed with forja remote modify --local NAME KEY VALUE.\n";
   std::string block;
-  for (const auto& r : config_.remotes) {
+  std::vector<const RemoteConfig*> all;
+  for (const auto& r : config_.remotes) all.push_back(&r);
+  for (const auto& r : config_.other_local) all.push_back(&r);
+  for (const RemoteConfig* rp : all) {
+    const RemoteConfig& r = *rp;
     if (r.local_options.empty()) continue;
     block += "  " + r.name + ":\n";
     for (const auto& [k, v] : r.local_options) block += "    " + k + ": " + QuoteYaml(v) + "\n";

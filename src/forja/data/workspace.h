@@ -38,6 +38,9 @@ struct ProjectConfig {
   std::vector<LinkType> link_types{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy};
   std::vector<RemoteConfig> remotes;
   std::string default_remote;
+  // .forja/config.local's settings of remotes forja.yaml does not have (another
+  // branch's): kept, unused, so that switching branches loses no credentials.
+  std::vector<RemoteConfig> other_local;
 
   const RemoteConfig* FindRemote(const std::string& name) const;
 };
@@ -96,6 +99,8 @@ class Workspace {
   // Sets (or, with an empty value, unsets) one option of a remote in .forja/config.local
   // (mode 0600, never versioned). The remote must exist in forja.yaml.
   Status SetLocalOption(const std::string& remote, const std::string& key, const std::string& value);
+  // Forgets a removed remote's settings in .forja/config.local (if it has any).
+  Status DropLocalOptions(const std::string& remote);
 
   // Adds "/<name>" to the .gitignore in the folder of `rel`, if missing.
   Status IgnoreInGit(const std::string& rel) const;
@@ -104,6 +109,7 @@ class Workspace {
 
  private:
   Workspace(std::string root, ProjectConfig config);
+  Status WriteLocalConfig() const;
 
   std::string root_;
   ProjectConfig config_;
