@@ -3,11 +3,13 @@
 // and binary, the first line of the input being the Inference-Header-Content-Length
 // value), MLflow's /invocations formats and CSV. Invariants: no crash; a parsed
 // request checks against a signature without crashing, and what passes the check
-// has the rows and bytes its shape says; a response can be encoded from it.
+// has the rows and bytes its shape says; a response can be encoded from it, and
+// its JSON is valid UTF-8.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "forja/core/utf8.h"
 #include "fuzz_check.h"
 #include "forja/serve/json.h"
 #include "forja/serve/protocol.h"
@@ -40,6 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       InferResponse resp;
       (void)EncodeInferResponse("m", "1", req, inputs, &resp);
       FUZZ_CHECK(resp.header_length <= resp.body.size(), "");
+      // The JSON part is UTF-8 whatever the request's names and BYTES held (issue 11).
+      std::string_view json = std::string_view(resp.body).substr(0, resp.header_length ? resp.header_length : resp.body.size());
+      FUZZ_CHECK(IsValidUtf8(json), "response JSON is not UTF-8");
     }
   }
   for (const char* ct : {"application/json", "text/csv"}) {
@@ -47,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::vector<Tensor> inputs;
       if (!ParseInvocations(ct, in, sig, doc, &inputs).ok()) continue;
       auto rows = CheckInputs(sig, &inputs);
-      if (rows.ok()) (void)EncodePredictions(inputs);
+      if (rows.ok()) FUZZ_CHECK(IsValidUtf8(EncodePredictions(inputs)), "predictions JSON is not UTF-8");
     }
   }
   return 0;
