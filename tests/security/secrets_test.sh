@@ -224,6 +224,15 @@ chmod u+w "$(obj "$jhash")" && echo garbage >"$(obj "$jhash")"
 run nohome "$FORJA" models download --store "$URL" churn/1 "$TEST_TMP/dl3"
 expect_eq "$RC" "0"
 expect_eq "$(cat "$TEST_TMP/dl3/model.json")" "$(cat "$TEST_TMP/pkg/model.json")"
+# forja predict (and forja serve) check a package out under packages/<hash>; a folder there that
+# this process did not write is verified against the rehashed manifest and replaced when it differs.
+printf 'features\n1\n' >"$TEST_TMP/in.csv"
+nohome "$FORJA" predict --store "$URL" churn/1 -i "$TEST_TMP/in.csv" -o "$TEST_TMP/out.csv" >/dev/null 2>&1
+checkout=$cache/packages/$manifest_name
+expect_eq "$(cat "$checkout/model.yaml")" "$(cat "$TEST_TMP/pkg/model.yaml")"
+chmod -R u+w "$checkout" && printf '%s\n' "$planted" >"$checkout/model.yaml"
+nohome "$FORJA" predict --store "$URL" churn/1 -i "$TEST_TMP/in.csv" -o "$TEST_TMP/out.csv" >/dev/null 2>&1
+expect_eq "$(cat "$checkout/model.yaml")" "$(cat "$TEST_TMP/pkg/model.yaml")"
 kill "$SERVER" 2>/dev/null
 
 finish
