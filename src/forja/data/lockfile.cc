@@ -1,7 +1,13 @@
 #include "forja/data/lockfile.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <memory>
 
 #include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
@@ -474,12 +480,36 @@ Result<Lock> ReadLock(const std::string& root) {
   return ParseLock(*text, std::string(kLockName));
 }
 
+namespace {
+
+// A forja killed while writing forja.lock leaves its temp file
+// (.forja.lock.tmp-<pid>-<n>) in the repository root, where `git status` shows it
+// and `git add -A` would commit it: the next writer removes those of dead writers.
+void RemoveDeadWritersTemps(const std::string& root) {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(root.c_str()), ::closedir);
+  if (!dir) return;
+  const std::string prefix = "." + std::string(kLockName) + ".tmp-";
+  while (const dirent* e = ::readdir(dir.get())) {
+    std::string_view name = e->d_name;
+    if (name.rfind(prefix, 0) != 0 || !IsTempName(name)) continue;
+    int pid = 0;
+    std::from_chars(name.data() + prefix.size(), name.data() + name.size(), pid);
+    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH)
+      ::unlinkat(::dirfd(dir.get()), e->d_name, 0);  // best effort: a leftover is only clutter
+  }
+}
+
+}  // namespace
+
 Status WriteLock(const std::string& root, const Lock& lock, bool durable) {
   std::string path = root + "/" + std::string(kLockName);
   ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(path));
   RETURN_IF_ERROR(tmp.Write(SerializeLock(lock)));
   CrashPoint("run.lock_before_rename");  // the new lock whole in its temp file, forja.lock still old
-  return tmp.Publish(durable);  // durable: fsync, rename, fsync of the folder (as WriteFileAtomic)
+  // durable: fsync, rename, fsync of the folder (as WriteFileAtomic)
+  RETURN_IF_ERROR(tmp.Publish(durable));
+  RemoveDeadWritersTemps(root);
+  return Status::Ok();
 }
 
 }  // namespace forja
