@@ -147,7 +147,7 @@ int DoRegister(const RegisterArgs& a) {
   if (a.as_json) {
     Json j = api::ToJson(*v);
     if (!pushed.empty()) j["pushed_to"] = pushed;
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   LogInfo("Registered " + a.name + " version " + std::to_string(v->version) + " (package " +
@@ -202,7 +202,7 @@ int DoList(const ListArgs& a) {
   if (a.as_json) {
     Json list = Json::array();
     for (const auto& m : *models) list.push_back(api::ToJson(m));
-    Out(Json{{"registered_models", list}}.dump(2));
+    OutJson(Json{{"registered_models", list}});
     return 0;
   }
   if (models->empty()) {
@@ -247,7 +247,7 @@ int DoShow(const ListArgs& a) {
     Json vs = Json::array();
     for (const auto& v : *versions) vs.push_back(api::ToJson(v));
     j["versions"] = vs;
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   Out("Model " + m->name + (m->description.empty() ? "" : ": " + m->description));
@@ -273,7 +273,7 @@ int DoVersions(const ListArgs& a) {
   if (a.as_json) {
     Json vs = Json::array();
     for (const auto& v : *versions) vs.push_back(api::ToJson(v));
-    Out(Json{{"model_versions", vs}}.dump(2));
+    OutJson(Json{{"model_versions", vs}});
     return 0;
   }
   if (versions->empty()) {
@@ -302,7 +302,7 @@ int DoHistory(const ListArgs& a) {
   if (a.as_json) {
     Json list = Json::array();
     for (const auto& t : *h) list.push_back(api::ToJson(t));
-    Out(Json{{"transitions", list}}.dump(2));
+    OutJson(Json{{"transitions", list}});
     return 0;
   }
   pipeline::Table t;
@@ -356,7 +356,7 @@ int DoPromote(const PromoteArgs& a) {
     Json j = api::ToJson(*v);
     j["gates"] = gates;
     j["forced"] = forced;
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   std::string target = registry::NormalizeTarget(a.to);
@@ -442,7 +442,7 @@ int DoDownload(const DownloadArgs& a) {
   if (a.as_json) {
     Json j = api::ToJson(*v);
     j["dir"] = a.dir;
-    Out(j.dump(2));
+    OutJson(j);
     return 0;
   }
   LogInfo("Downloaded " + v->name + " version " + std::to_string(v->version) + " into " + a.dir);

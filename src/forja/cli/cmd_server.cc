@@ -90,7 +90,7 @@ int DoTokenCreate(const TokenArgs& a) {
   if (Status allowed = registry::Authorize("forja server token create", registry::LocalStoreRole()); !allowed.ok())
     return Fail(allowed);
   if (a.as_json) {
-    Out(nlohmann::json{{"name", a.name}, {"role", a.role}, {"token", token}}.dump(2));
+    OutJson(nlohmann::json{{"name", a.name}, {"role", a.role}, {"token", token}});
     return 0;
   }
   LogInfo("Token '" + a.name + "' (" + a.role + "); it is shown once and stored only as a hash:");
@@ -121,7 +121,7 @@ int DoTokenList(const TokenArgs& a) {
     for (const auto& t : *list)
       j.push_back({{"id", t.id}, {"name", t.name}, {"role", t.role}, {"created", t.created}, {"revoked", t.revoked},
                    {"last_used", t.last_used}});
-    Out(nlohmann::json{{"tokens", j}}.dump(2));
+    OutJson(nlohmann::json{{"tokens", j}});
     return 0;
   }
   if (list->empty()) {
