@@ -110,12 +110,12 @@ int DoRegister(const RegisterArgs& a) {
   auto store = OpenStore(a.store, &ctx);
   if (!store.ok()) return Fail(store.status());
   auto* rest = dynamic_cast<api::RestStore*>(store->get());
+  if (Status allowed = registry::Authorize("forja models register", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
   auto pc = OpenPackageCache(ctx, rest != nullptr);
   if (!pc.ok()) return Fail(pc.status());
   registry::RegisterRequest req;
   req.name = a.name;
-  if (Status allowed = registry::Authorize("forja models register", registry::LocalStoreRole()); !allowed.ok())
-    return Fail(allowed);
   req.dir = dir;
   req.run_id = a.run;
   req.description = a.description;

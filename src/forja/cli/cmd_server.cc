@@ -14,9 +14,9 @@
 #include "forja/data/workspace.h"
 #include "forja/pipeline/metrics.h"
 #include "forja/registry/gates.h"
+#include "forja/registry/roles.h"
 
 namespace forja {
-#include "forja/registry/roles.h"
 
 namespace {
 
@@ -83,12 +83,12 @@ struct TokenArgs {
 int DoTokenCreate(const TokenArgs& a) {
   auto store = OpenStore(a.store);
   if (!store.ok()) return Fail(store.status());
+  if (Status allowed = registry::Authorize("forja server token create", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
   std::string token = api::NewToken();
   if (token.empty()) return Fail(Status::Internal("no random bytes for a token"));
   Status st = (*store)->CreateToken(a.name, a.role, api::TokenHash(token));
   if (!st.ok()) return Fail(st);
-  if (Status allowed = registry::Authorize("forja server token create", registry::LocalStoreRole()); !allowed.ok())
-    return Fail(allowed);
   if (a.as_json) {
     OutJson(nlohmann::json{{"name", a.name}, {"role", a.role}, {"token", token}});
     return 0;
@@ -101,23 +101,23 @@ int DoTokenCreate(const TokenArgs& a) {
 int DoTokenRevoke(const TokenArgs& a) {
   auto store = OpenStore(a.store);
   if (!store.ok()) return Fail(store.status());
+  if (Status allowed = registry::Authorize("forja server token revoke", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
   Status st = (*store)->RevokeToken(a.name);
   if (!st.ok()) return Fail(st);
   LogInfo("Revoked token '" + a.name + "'");
   return 0;
-  if (Status allowed = registry::Authorize("forja server token revoke", registry::LocalStoreRole()); !allowed.ok())
-    return Fail(allowed);
 }
 
 int DoTokenList(const TokenArgs& a) {
   auto store = OpenStore(a.store);
   if (!store.ok()) return Fail(store.status());
+  if (Status allowed = registry::Authorize("forja server token list", registry::LocalStoreRole()); !allowed.ok())
+    return Fail(allowed);
   auto list = (*store)->ListTokens();
   if (!list.ok()) return Fail(list.status());
   if (a.as_json) {
     nlohmann::json j = nlohmann::json::array();
-  if (Status allowed = registry::Authorize("forja server token list", registry::LocalStoreRole()); !allowed.ok())
-    return Fail(allowed);
     for (const auto& t : *list)
       j.push_back({{"id", t.id}, {"name", t.name}, {"role", t.role}, {"created", t.created}, {"revoked", t.revoked},
                    {"last_used", t.last_used}});
@@ -128,15 +128,15 @@ int DoTokenList(const TokenArgs& a) {
     Out("No tokens: the server needs none (with --auth auto) until one exists");
     return 0;
   }
-  pipeline::Table t;
-  t.header = {"Name", "Role", "Created", "Last used", "State"};
-  for (const auto& x : *list)
-    t.rows.push_back({x.name, x.role, FormatTime(x.created), FormatTime(x.last_used), x.revoked ? "revoked" : "active"});
   bool active = false;
   for (const auto& x : *list) active |= !x.revoked;
   if (!active)
     LogInfo("Every token is revoked: forja server --auth auto still requires one (this store has had tokens); "
             "forja server --auth off serves without tokens");
+  pipeline::Table t;
+  t.header = {"Name", "Role", "Created", "Last used", "State"};
+  for (const auto& x : *list)
+    t.rows.push_back({x.name, x.role, FormatTime(x.created), FormatTime(x.last_used), x.revoked ? "revoked" : "active"});
   PrintText(t);
   return 0;
 }
