@@ -4,6 +4,7 @@
 # is absent or whole, status tells the truth, every file in the workspace holds
 # the bytes of some version; and a rerun completes, leaving exactly the data.
 #
+# This is the random-timing companion of tests/security/crash_points_test.sh.
 # Kill moments are a mix of fixed delays and "as soon as X appears" polls, so
 # that a fast or slow machine still interrupts every phase (hashing, storing,
 # pointer writing; fetching, checking out). CRASH_FILES sets the folder size.
@@ -215,7 +216,7 @@ for cond in 'elapsed 0.1' 'elapsed 0.25'; do
 done
 
 echo "$INTERRUPTED of $ATTEMPTS kills interrupted a running command"
-if ((INTERRUPTED * 2 >= ATTEMPTS)); then pass; else
-  fail "only $INTERRUPTED of $ATTEMPTS kills hit a running command: the test barely tests anything; raise CRASH_FILES"
-fi
+# How many kills landed mid-command depends on the machine's speed, so it is
+# reported, not asserted: every phase is killed deterministically, at a named
+# crash point, by tests/security/crash_points_test.sh.
 finish

@@ -150,6 +150,15 @@ def run(kind):
                             token=reader)
         c.eq((status, body.get("files", []) if isinstance(body, dict) else body), (200, []),
              f"[{kind}] nothing was stored under the invalid path")
+        # Artifact paths become files in the folders of whoever downloads them: they pass
+        # the one check for untrusted paths (no .git in any spelling git refuses).
+        for bad in (".git/config", "x/.GIT/hooks/post-checkout", "x/git~1/config"):
+            refused(call(srv, "PUT", f"/api/2.0/mlflow-artifacts/artifacts/{exp}/{bad}", raw=b"[core]", token=writer),
+                    400, f"[{kind}] an artifact path {bad!r}", "invalid artifact path")
+        status, body = call(srv, "GET", "/api/2.0/mlflow-artifacts/artifacts", query={"path": f"{exp}"},
+                            token=reader)
+        c.eq((status, [f["path"] for f in body.get("files", [])] if isinstance(body, dict) else body), (200, []),
+             f"[{kind}] nothing was stored under a .git path")
         refused(call(srv, "GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=%ff%fe", token=reader), 400,
                 f"[{kind}] a query parameter with %ff", "the query string is not valid UTF-8")
         refused(call(srv, "POST", "/api/2.0/mlflow/runs/search", raw=b'{"filter": "params.\xff = \'1\'"}',

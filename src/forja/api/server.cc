@@ -23,6 +23,7 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/metrics.h"
+#include "forja/core/path.h"
 #include "forja/core/sha256.h"
 #include "forja/core/utf8.h"
 #include "forja/net/http_server.h"
@@ -229,17 +230,14 @@ std::string ArtifactPathOf(const std::string& uri) {
   return p;
 }
 
+// Artifact paths come from requests and end up as files in the caller's folders
+// (MLflow clients download them), so they pass the one check for untrusted paths;
+// a folder may end in '/'.
 Status CheckArtifactPath(const std::string& path) {
-  if (path.empty()) return Status::User("artifact path is empty");
-  if (path[0] == '/' || path.find("//") != std::string::npos) return Status::User("invalid artifact path '" + path + "'");
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    std::string seg = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (seg == "." || seg == "..") return Status::User("invalid artifact path '" + path + "': no . or .. segments");
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
+  std::string_view rel = path;
+  if (rel.size() > 1 && rel.back() == '/') rel.remove_suffix(1);
+  Status st = CheckUntrustedPath(rel, PathBase::kFolder);
+  if (!st.ok()) return Status::User("invalid artifact path: " + st.message());
   return Status::Ok();
 }
 
