@@ -6,6 +6,7 @@
 #   expect_ok CMD...    # runs, fails the test when the exit code is not 0
 #   expect_fail N CMD...  # runs, fails unless the exit code is N; output in $OUT
 #   expect_contains "$OUT" "text"
+#   write_test_package DIR  # a small xgboost model package
 #   finish              # prints "N passed, 0 failed" and exits
 set -uo pipefail
 
@@ -44,6 +45,22 @@ new_repo() {
   REPO="$TEST_TMP/$name"
   mkdir -p "$REPO" && cd "$REPO" || exit 1
   git init -q . && forja -q init || { echo "setup failed" >&2; exit 1; }
+}
+
+# A model package of an (empty) xgboost forest with 4 FP32 features, in DIR.
+write_test_package() {  # DIR
+  mkdir -p "$1"
+  printf '{"trees": []}\n' >"$1/model.json"
+  cat >"$1/model.yaml" <<'YAML'
+format: 1
+flavor: xgboost
+model: model.json
+signature:
+  inputs:
+    - {name: features, datatype: FP32, shape: [-1, 4]}
+  outputs:
+    - {name: probability, datatype: FP32, shape: [-1]}
+YAML
 }
 
 # Runs a command; OUT holds stdout+stderr, RC the exit code.

@@ -238,18 +238,7 @@ if cmp -s forja.lock "$TEST_TMP/old.lock"; then fail "the rerun did not record t
 # ---- register and promote (local store) --------------------------------------------
 new_repo reg
 make_pkg() {  # DIR TEXT
-  mkdir -p "$1"
-  printf '{"trees": []}\n' >"$1/model.json"
-  cat >"$1/model.yaml" <<'YAML'
-format: 1
-flavor: xgboost
-model: model.json
-signature:
-  inputs:
-    - {name: features, datatype: FP32, shape: [-1, 4]}
-  outputs:
-    - {name: probability, datatype: FP32, shape: [-1]}
-YAML
+  write_test_package "$1"
   echo "$2" >"$1/info.txt"
 }
 make_pkg pkg one

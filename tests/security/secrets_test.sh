@@ -175,17 +175,7 @@ rm "$cache" && mv "$T/elsewhere" "$cache"
 
 # ---- what is found in that cache is rehashed -------------------------------------------------
 mkdir -p "$TEST_TMP/pkg"
-printf '{"trees": []}\n' >"$TEST_TMP/pkg/model.json"
-cat >"$TEST_TMP/pkg/model.yaml" <<'EOF'
-format: 1
-flavor: xgboost
-model: model.json
-signature:
-  inputs:
-    - {name: features, datatype: FP32, shape: [-1, 4]}
-  outputs:
-    - {name: probability, datatype: FP32, shape: [-1]}
-EOF
+write_test_package "$TEST_TMP/pkg"
 forja server --port 0 --auth off --artifacts "$TEST_TMP/srv-art" --store "sqlite:///$TEST_TMP/srv.db" \
   >"$TEST_TMP/server.log" 2>&1 &
 SERVER=$!

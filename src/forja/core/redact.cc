@@ -1,5 +1,6 @@
 #include "forja/core/redact.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,26 @@ std::string PercentDecode(std::string_view s) {
     }
   }
   return out;
+}
+
+// The "key=value" pairs of a query string in order, empty ones too, so that
+// joining them with '&' gives the query back.
+std::vector<std::string> QueryPairs(const std::string& query) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i <= query.size();) {
+    size_t amp = std::min(query.find('&', i), query.size());
+    out.push_back(query.substr(i, amp - i));
+    i = amp + 1;
+  }
+  return out;
+}
+
+// Whether a query pair's (percent-decoded) key names a secret; its value starts at *value_at.
+bool IsSecretPair(const std::string& pair, size_t* value_at) {
+  size_t eq = pair.find('=');
+  if (eq == std::string::npos || !SecretKey(PercentDecode(pair.substr(0, eq)))) return false;
+  *value_at = eq + 1;
+  return true;
 }
 
 // The parts of "scheme://userinfo@host/path?query#fragment" that matter here.
@@ -156,14 +177,9 @@ std::vector<std::string> SecretsOf(const std::string& uri) {
     if (s3) add(colon == std::string::npos ? info : info.substr(0, colon));
   }
   if (p.query != std::string::npos) {
-    std::string q = uri.substr(p.query + 1, p.query_end - p.query - 1);
-    for (size_t i = 0; i <= q.size();) {
-      size_t amp = q.find('&', i);
-      if (amp == std::string::npos) amp = q.size();
-      std::string kv = q.substr(i, amp - i);
-      size_t eq = kv.find('=');
-      if (eq != std::string::npos && SecretKey(PercentDecode(kv.substr(0, eq)))) add(kv.substr(eq + 1));
-      i = amp + 1;
+    for (const auto& kv : QueryPairs(uri.substr(p.query + 1, p.query_end - p.query - 1))) {
+      size_t value_at;
+      if (IsSecretPair(kv, &value_at)) add(kv.substr(value_at));
     }
   }
   return out;
@@ -204,16 +220,12 @@ std::string RedactUri(const std::string& uri) {
   }
   if (p.query == std::string::npos) return out + uri.substr(pos);
   out += uri.substr(pos, p.query + 1 - pos);
-  std::string q = uri.substr(p.query + 1, p.query_end - p.query - 1);
-  for (size_t i = 0; i <= q.size();) {
-    size_t amp = q.find('&', i);
-    if (amp == std::string::npos) amp = q.size();
-    std::string kv = q.substr(i, amp - i);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos && SecretKey(PercentDecode(kv.substr(0, eq)))) kv = kv.substr(0, eq + 1) + kMask;
-    out += kv;
-    if (amp < q.size()) out += '&';
-    i = amp + 1;
+  std::vector<std::string> pairs = QueryPairs(uri.substr(p.query + 1, p.query_end - p.query - 1));
+  for (size_t i = 0; i < pairs.size(); i++) {
+    size_t value_at;
+    if (IsSecretPair(pairs[i], &value_at)) pairs[i] = pairs[i].substr(0, value_at) + kMask;
+    if (i > 0) out += '&';
+    out += pairs[i];
   }
   return out + uri.substr(p.query_end);
 }
