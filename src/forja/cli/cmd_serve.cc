@@ -219,7 +219,8 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "    models: {churn: {max_batch_size: 128, workers: 2}}\n"
       "    prediction_log: {sample: 0.1, shadow_sample: 1, rotate_mb: 64}\n"
       "Predictions and feedback are JSON lines under .forja/predictions/ (rotated by size; outside a\n"
-      "workspace under ~/.cache/forja/predictions/).\n"
+      "workspace under $XDG_CACHE_HOME/forja/predictions/, else ~/.cache/forja/..., else\n"
+      "$TMPDIR/forja-<uid>/...: a 0700 folder of this user's, checked before use).\n"
       "SIGTERM or Ctrl-C stops accepting, answers the requests in flight, then exits.\n\n") +
       kExitCodesHelp);
   c->callback([a, action] { *action = [a] { return DoServe(*a); }; });

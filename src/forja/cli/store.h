@@ -48,7 +48,7 @@ struct ModelResolverContext {
 // Resolves model references (cmd_serve.cc): package folders only, or with
 // `registry` NAME/VERSION, NAME@ALIAS, NAME@production through the store, the
 // package checked out once per hash into <root>/.forja/packages (outside a
-// workspace, from a forja server, into ~/.cache/forja/packages), every file verified.
+// workspace, from a forja server, into UserCacheDir()/packages), every file verified.
 Result<std::unique_ptr<serve::Resolver>> OpenModelResolver(const std::string& store_flag, bool registry,
                                                            const std::string& root, ModelResolverContext* rc);
 bool IsPackageFolder(const std::string& ref);
