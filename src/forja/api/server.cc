@@ -481,6 +481,10 @@ struct TrackingServer::Impl {
       }
     }
     if (key.empty() && path.rfind("/api/2.0/forja/", 0) == 0) key = path.substr(9);
+    // The caller first, as the head check does, so that an unauthenticated request gets
+    // the same 401 whether or not its body came with the head (and learns no routes).
+    auto caller = Authenticate(req);
+    if (!caller.ok()) return AuthError(caller.status());
     auto it = routes.find(key);
     if (key.empty() || it == routes.end()) {
       *route = "unknown";
@@ -498,8 +502,6 @@ struct TrackingServer::Impl {
       resp.headers.push_back({"Allow", methods});
       return resp;
     }
-    auto caller = Authenticate(req);
-    if (!caller.ok()) return AuthError(caller.status());
     if (Status st = registry::Authorize(std::string(r->method) + " " + key, caller->role); !st.ok())
       return ErrorResponse({403, "PERMISSION_DENIED", "the token '" + caller->user + "': " + st.message()});
     Json body = Json::object();
