@@ -36,8 +36,11 @@ sed -i 's/sort -r/sort -n/' forja.yaml
 expect_ok forja exp run -m train.lr=0.1,0.2 train.depth=3,4 -j 2
 expect_contains "$OUT" "4 of 4 experiments succeeded"
 expect_contains "$OUT" "[exp-"
-# prepare ran once (its command changed), then came from the shared run cache.
-expect_eq "$(grep -c prepare "$COUNTER")" "1"
+# prepare ran (its command changed), then came from the shared run cache: at most
+# the two experiments started together both run it (nothing claims a stage across
+# experiments yet); the two started after them restore it.
+prepared=$(grep -c prepare "$COUNTER")
+if ((prepared >= 1 && prepared <= 2)); then pass; else fail "prepare ran $prepared times in 4 experiments, -j 2"; fi
 # The workspace is untouched.
 expect_eq "$(cat model.txt)" "$before"
 expect_eq "$(git status --porcelain | grep -v forja.yaml)" ""

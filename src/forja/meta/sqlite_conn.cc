@@ -1,7 +1,9 @@
 // SqlConn over SQLite: WAL, prepared statements cached by their text.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <unordered_map>
 
 #include "forja/meta/sql.h"
@@ -123,7 +125,14 @@ Result<std::unique_ptr<SqlConn>> OpenSqlite(const std::string& path, const Sqlit
   // MLflow's LIKE is case-sensitive (ILIKE is not); SQLite's is not by default.
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + opts.synchronous +
                         "; PRAGMA case_sensitive_like=ON; PRAGMA foreign_keys=OFF;";
+  // Switching a new database to WAL takes an exclusive lock for which SQLite does not
+  // call the busy handler, so processes opening a new store at once get SQLITE_BUSY:
+  // retry, within the busy timeout.
   Status st = conn->Exec(pragmas);
+  for (int waited_ms = 0; st.code() == Code::kConflict && waited_ms < opts.busy_timeout_ms; waited_ms += 5) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    st = conn->Exec(pragmas);
+  }
   if (!st.ok()) return Status::Io("cannot open the store " + path + ": " + st.message());
   return std::unique_ptr<SqlConn>(std::move(conn));
 }
