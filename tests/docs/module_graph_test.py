@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Checks that docs/architecture.md's module table matches the #include graph of src/forja/.
+
+Every module X's "depends on" column must list exactly the forja modules that files in
+src/forja/X/ include (third-party names such as SQLite or yaml-cpp are not checked), and every
+include must point down the table (to a module listed above X), so the docs cannot drift from
+the code and no cycle can creep in. One line per discrepancy; exit 1 if there is any.
+"""
+import os
+import re
+import sys
+
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+DOC = os.path.join(ROOT, "docs", "architecture.md")
+SRC = os.path.join(ROOT, "src", "forja")
+INCLUDE = re.compile(r'^\s*#\s*include\s+"forja/([A-Za-z0-9_]+)/')
+
+
+def read_table():
+    order, deps, in_section = [], {}, False
+    with open(DOC, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("## "):
+                in_section = line.strip() == "## Modules"
+                continue
+            if not in_section or not line.startswith("|"):
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) < 4 or cells[0] in ("module", "") or set(cells[0]) <= set("-: "):
+                continue
+            order.append(cells[0])
+            deps[cells[0]] = [d.strip() for d in cells[-1].split(",") if d.strip()]
+    return order, deps
+
+
+def main():
+    order, deps = read_table()
+    problems = []
+    if not order:
+        print(f"{DOC}: no module table under '## Modules'")
+        return 1
+    modules = sorted(d for d in os.listdir(SRC) if os.path.isdir(os.path.join(SRC, d)))
+    for m in modules:
+        if m not in deps:
+            problems.append(f"src/forja/{m}/ exists but the docs' module table has no row for {m}")
+    for m in order:
+        if m not in modules:
+            problems.append(f"the docs' module table lists {m} but there is no src/forja/{m}/")
+    rank = {m: i for i, m in enumerate(order)}
+    for m in modules:
+        if m not in deps:
+            continue
+        listed = {d for d in deps[m] if d in modules}
+        seen = {}
+        folder = os.path.join(SRC, m)
+        for dirpath, _, files in os.walk(folder):
+            for name in sorted(files):
+                if not name.endswith((".h", ".cc", ".cpp", ".hpp")):
+                    continue
+                path = os.path.join(dirpath, name)
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    for n, line in enumerate(f, 1):
+                        hit = INCLUDE.match(line)
+                        if hit and hit.group(1) != m:
+                            seen.setdefault(hit.group(1), (os.path.relpath(path, ROOT), n))
+        for dep, (path, n) in sorted(seen.items()):
+            if dep not in listed:
+                problems.append(f"{path}:{n} includes forja/{dep}/... but the docs' table does not list {dep} for {m}")
+            if dep in rank and rank[dep] >= rank[m]:
+                problems.append(f"{path}:{n} includes forja/{dep}/..., which is not below {m} in the docs' table (an upward arrow)")
+        for dep in sorted(listed - set(seen)):
+            problems.append(f"docs say {m} depends on {dep} but nothing in src/forja/{m} includes forja/{dep}/")
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} discrepancies between docs/architecture.md and src/forja/")
+        return 1
+    print(f"module table matches the include graph ({len(modules)} modules)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
