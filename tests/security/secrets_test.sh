@@ -117,6 +117,10 @@ expect_contains "$OUT" "PostgreSQL"
 no_secret "a key=value connection error" "$OUT"
 FORJA_TRACKING_URI="host=127.0.0.1 port=1 dbname=db password='a $SECRET'" expect_fail 3 forja exp list
 no_secret "a key=value FORJA_TRACKING_URI" "$OUT"
+# A store URI forja does not know is quoted in the error, redacted.
+expect_fail 1 forja exp list --store "mysql://forja:$SECRET@127.0.0.1/db"
+expect_contains "$OUT" "unknown store URI 'mysql://forja:***@127.0.0.1/db'"
+no_secret "an unknown store URI" "$OUT"
 expect_fail 1 forja exp list --store "host=127.0.0.1 password='$SECRET"
 expect_contains "$OUT" "invalid PostgreSQL connection string"
 no_secret "a malformed key=value string" "$OUT"

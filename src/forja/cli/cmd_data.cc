@@ -8,6 +8,7 @@
 #include "forja/core/parallel.h"
 #include "forja/core/path.h"
 #include "forja/core/progress.h"
+#include "forja/core/redact.h"
 #include "forja/data/data.h"
 
 namespace forja {
@@ -137,7 +138,7 @@ int DoGc(GlobalOptions& g, GcOptions opts, bool as_json) {
     auto store = OpenStore("", &ctx);
     if (store.ok() && !(*store)->remote()) {
       auto refs = (*store)->ReferencedObjects();
-      if (!refs.ok()) return Fail(refs.status().Wrap("reading what " + ctx.uri + " references"));
+      if (!refs.ok()) return Fail(refs.status().Wrap("reading what " + RedactUri(ctx.uri) + " references"));
       for (const auto& h : *refs)
         if (auto oid = Oid::FromHex(h.size() > 7 ? h.substr(7) : ""); oid) opts.keep.push_back(*oid);
     } else if (!store.ok()) {

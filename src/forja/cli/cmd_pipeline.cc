@@ -6,6 +6,7 @@
 #include "forja/cli/cli.h"
 #include "forja/cli/store.h"
 #include "forja/core/log.h"
+#include "forja/core/redact.h"
 #include "forja/data/workspace.h"
 #include "forja/pipeline/project.h"
 #include "forja/pipeline/runner.h"
@@ -60,7 +61,7 @@ std::string Track(const pipeline::Project& project, const RunSummary& s, int64_t
                                                                         meta::NowMs(), {})
                                                  : Result<pipeline::RecordedRun>(store.status());
   if (!rec.ok()) {
-    LogWarn("the run was not recorded in " + settings->uri + ": " + rec.status().message());
+    LogWarn("the run was not recorded in " + RedactUri(settings->uri) + ": " + rec.status().message());
     return "";
   }
   return rec->run_id;

@@ -46,7 +46,7 @@ Result<std::unique_ptr<meta::MetaStore>> OpenStoreUriRaw(const std::string& uri)
   }
   if (uri.rfind("sqlite:", 0) == 0 || uri.rfind("postgresql://", 0) == 0 || uri.rfind("postgres://", 0) == 0)
     return meta::OpenSqlStore(uri);
-  return Status::User("unknown store URI '" + uri +
+  return Status::User("unknown store URI '" + RedactUri(uri) +
                       "': use sqlite:////abs/path.db, postgresql://user@host/db or http://host:port");
 }
 

@@ -253,7 +253,7 @@ Result<std::unique_ptr<MetaStore>> OpenSqlStore(const std::string& uri) {
   if (rest.rfind("sqlite:", 0) == 0) {
     rest = rest.substr(7);
     if (rest.rfind("///", 0) != 0)
-      return Status::User("invalid store URI '" + uri + "': use sqlite:////absolute/path.db or sqlite:///relative.db");
+      return Status::User("invalid store URI '" + RedactUri(uri) + "': use sqlite:////absolute/path.db or sqlite:///relative.db");
     rest = rest.substr(3);
   }
   size_t q = rest.find('?');
@@ -266,11 +266,11 @@ Result<std::unique_ptr<MetaStore>> OpenSqlStore(const std::string& uri) {
       i = amp == std::string::npos ? query.size() : amp + 1;
       if (kv == "synchronous=normal" || kv == "synchronous=NORMAL") opts.synchronous = "NORMAL";
       else if (kv == "synchronous=full" || kv == "synchronous=FULL") opts.synchronous = "FULL";
-      else return Status::User("unknown option '" + kv + "' in the store URI " + uri + " (known: synchronous=full|normal)");
+      else return Status::User("unknown option '" + kv + "' in the store URI " + RedactUri(uri) + " (known: synchronous=full|normal)");
     }
   }
   path = rest;
-  if (path.empty()) return Status::User("the store URI " + uri + " names no file; use sqlite:///path/to/forja.db");
+  if (path.empty()) return Status::User("the store URI " + RedactUri(uri) + " names no file; use sqlite:///path/to/forja.db");
   std::string dir = Dirname(path);
   if (!dir.empty() && dir != "." && !Exists(dir))
     return Status::User("the folder of the store " + path + " does not exist");
