@@ -125,4 +125,20 @@ expect_ok forja gc --remote store --force
 expect_ok forja gc --remote store
 expect_contains "$OUT" "Nothing to remove"
 
+# remote modify (the README's table): one setting in forja.yaml, checked, and --unset;
+# with --local the same in .forja/config.local.
+new_repo modify
+expect_ok forja remote add s3 s3://b/p -o endpoint=http://127.0.0.1:1
+expect_ok forja remote modify s3 retries 7
+expect_contains "$(forja remote list)" "retries=7"
+expect_fail 1 forja remote modify s3 retries many
+expect_contains "$OUT" "retries 'many' must be a whole number"
+expect_ok forja remote modify --unset s3 retries
+expect_not_contains "$(cat forja.yaml)" "retries"
+expect_ok forja remote modify --local s3 access_key_id AKIDLOCAL
+expect_contains "$(cat .forja/config.local)" "AKIDLOCAL"
+expect_not_contains "$(cat forja.yaml)" "AKIDLOCAL"
+expect_ok forja remote modify --local --unset s3 access_key_id
+expect_not_contains "$(cat .forja/config.local)" "AKIDLOCAL"
+
 finish
