@@ -468,7 +468,7 @@ class Rest : public RestStore {
 Result<std::unique_ptr<RestStore>> RestStore::Open(const std::string& url, const std::string& token) {
   std::string u = url;
   while (!u.empty() && u.back() == '/') u.pop_back();
-  if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+  if (!u.starts_with("http://") && !u.starts_with("https://"))
     return Status::User("'" + url + "' is not an http:// or https:// URL");
   return std::unique_ptr<RestStore>(new Rest(u, token));
 }

@@ -225,7 +225,7 @@ struct Caller {
 // mlflow-artifacts:/<path> -> <path>
 std::string ArtifactPathOf(const std::string& uri) {
   const std::string prefix = "mlflow-artifacts:";
-  std::string p = uri.rfind(prefix, 0) == 0 ? uri.substr(prefix.size()) : uri;
+  std::string p = uri.starts_with(prefix) ? uri.substr(prefix.size()) : uri;
   while (!p.empty() && p[0] == '/') p.erase(0, 1);
   return p;
 }
@@ -342,9 +342,9 @@ struct TrackingServer::Impl {
     Caller c;
     std::string_view h = req.Header("authorization");
     std::string token;
-    if (h.rfind("Bearer ", 0) == 0) {
+    if (h.starts_with("Bearer ")) {
       token = std::string(h.substr(7));
-    } else if (h.rfind("Basic ", 0) == 0) {
+    } else if (h.starts_with("Basic ")) {
       // MLFLOW_TRACKING_USERNAME / _PASSWORD: the password is the token.
       std::string decoded = Unbase64(std::string(h.substr(6)));
       size_t colon = decoded.find(':');
@@ -458,7 +458,7 @@ struct TrackingServer::Impl {
                                 {"forja_version", FORJA_VERSION}});
     }
     static const std::string kArtifacts = "/api/2.0/mlflow-artifacts/artifacts";
-    if (path == kArtifacts || path.rfind(kArtifacts + "/", 0) == 0) {
+    if (path == kArtifacts || path.starts_with(kArtifacts + "/")) {
       *route = "mlflow-artifacts";
       auto caller = Authenticate(req);
       if (!caller.ok()) return AuthError(caller.status());
@@ -466,7 +466,7 @@ struct TrackingServer::Impl {
       return Artifacts(req, rel, *caller);
     }
     static const std::string kObjects = "/api/2.0/forja/objects/sha256/";
-    if (path.rfind(kObjects, 0) == 0) {
+    if (path.starts_with(kObjects)) {
       *route = "forja/objects";
       auto caller = Authenticate(req);
       if (!caller.ok()) return AuthError(caller.status());
@@ -475,12 +475,12 @@ struct TrackingServer::Impl {
     std::string key;
     for (const char* prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/2.0/preview/mlflow/",
                                "/ajax-api/2.0/preview/mlflow/"}) {
-      if (path.rfind(prefix, 0) == 0) {
+      if (path.starts_with(prefix)) {
         key = path.substr(std::strlen(prefix));
         break;
       }
     }
-    if (key.empty() && path.rfind("/api/2.0/forja/", 0) == 0) key = path.substr(9);
+    if (key.empty() && path.starts_with("/api/2.0/forja/")) key = path.substr(9);
     // The caller first, as the head check does, so that an unauthenticated request gets
     // the same 401 whether or not its body came with the head (and learns no routes).
     auto caller = Authenticate(req);
@@ -529,7 +529,7 @@ struct TrackingServer::Impl {
   }
 
   net::Response AuthError(const Status& st) {
-    if (st.code() == Code::kDenied && st.message().rfind("401:", 0) == 0) {
+    if (st.code() == Code::kDenied && st.message().starts_with("401:")) {
       net::Response r = ErrorResponse({401, "UNAUTHENTICATED", st.message().substr(4)});
       r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"forja\""});
       return r;
@@ -553,8 +553,8 @@ struct TrackingServer::Impl {
       d.refuse = AuthError(caller.status());
       return d;
     }
-    bool objects = path.rfind("/api/2.0/forja/objects/sha256/", 0) == 0;
-    bool upload = req.method == "PUT" && (path.rfind("/api/2.0/mlflow-artifacts/artifacts/", 0) == 0 || objects);
+    bool objects = path.starts_with("/api/2.0/forja/objects/sha256/");
+    bool upload = req.method == "PUT" && (path.starts_with("/api/2.0/mlflow-artifacts/artifacts/") || objects);
     if (upload)  // the role from the one table, as Artifacts and Objects check it again
       if (Status st = registry::Authorize(objects ? "PUT forja/objects" : "PUT mlflow-artifacts", caller->role); !st.ok())
         d.refuse = ErrorResponse(FromStatus(st));
@@ -1130,7 +1130,7 @@ struct TrackingServer::Impl {
     ASSIGN_OR_RETURN(std::string hash, p.Str("hash", true));
     ASSIGN_OR_RETURN(int64_t size, p.Int("size", 0));
     RETURN_IF_ERROR(CheckArtifactPath(path));
-    auto oid = hash.rfind("sha256:", 0) == 0 ? Oid::FromHex(hash.substr(7)) : std::nullopt;
+    auto oid = hash.starts_with("sha256:") ? Oid::FromHex(hash.substr(7)) : std::nullopt;
     if (!oid) return Status::User("hash must be sha256:<64 hex digits>");
     if (!cache->Has(*oid)) return Status::User("the server has no object " + hash + "; upload it first");
     RETURN_IF_ERROR(registry::CheckPackageArtifact(*cache, path, hash, size));
@@ -1141,7 +1141,7 @@ struct TrackingServer::Impl {
     ASSIGN_OR_RETURN(auto hashes, p.List("hashes"));
     Json missing = Json::array();
     for (const std::string& h : hashes) {
-      auto oid = Oid::FromHex(h.rfind("sha256:", 0) == 0 ? h.substr(7) : h);
+      auto oid = Oid::FromHex(h.starts_with("sha256:") ? h.substr(7) : h);
       if (!oid) return Status::User("'" + h.substr(0, 80) + "' is not a sha256 hash");
       if (!cache->Has(*oid)) missing.push_back(h);
     }

@@ -40,7 +40,7 @@ bool IsFile(const std::string& p) {
 // `abs` as the user would type it from the current folder.
 std::string Display(const std::string& abs, const std::string& cwd) {
   if (abs == cwd) return ".";
-  if (abs.size() > cwd.size() && abs.compare(0, cwd.size(), cwd) == 0 && (cwd == "/" || abs[cwd.size()] == '/'))
+  if (abs.size() > cwd.size() && abs.starts_with(cwd) && (cwd == "/" || abs[cwd.size()] == '/'))
     return abs.substr(cwd == "/" ? 1 : cwd.size() + 1);
   return abs;
 }

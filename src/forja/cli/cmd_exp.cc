@@ -11,6 +11,7 @@
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
+#include "forja/core/strings.h"
 #include "forja/data/workspace.h"
 #include "forja/pipeline/exp.h"
 #include "forja/pipeline/metrics.h"
@@ -29,12 +30,6 @@ struct ExpRunArgs {
   pipeline::ExpOptions opts;
   bool as_json = false;
 };
-
-std::string Join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
 
 // One row of `exp show`: params and metrics flattened to "key" -> text.
 struct Row {

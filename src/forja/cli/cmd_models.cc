@@ -122,7 +122,7 @@ int DoRegister(const RegisterArgs& a) {
   req.user = LocalUser();
   // The run knows the package by its workspace path when it is in the workspace.
   std::string abs = NormalizeAbsolute(dir[0] == '/' ? dir : CurrentDir() + "/" + dir);
-  req.lineage_path = !ctx.root.empty() && abs.rfind(ctx.root + "/", 0) == 0 ? abs.substr(ctx.root.size() + 1) : abs;
+  req.lineage_path = !ctx.root.empty() && abs.starts_with(ctx.root + "/") ? abs.substr(ctx.root.size() + 1) : abs;
   for (const auto& t : a.tags) {
     size_t eq = t.find('=');
     if (eq == std::string::npos || eq == 0) return Fail(Status::Usage("--tag takes KEY=VALUE, not '" + t + "'"));

@@ -188,7 +188,7 @@ int DoRunsShow(const RunsShowArgs& a) {
   if (!run.ok()) return Fail(run.status());
   auto lineage = (*store)->GetLineage(a.run_id);
   if (!lineage.ok()) return Fail(lineage.status());
-  std::string root = run->info.artifact_uri.rfind("mlflow-artifacts:/", 0) == 0 ? run->info.artifact_uri.substr(18)
+  std::string root = run->info.artifact_uri.starts_with("mlflow-artifacts:/") ? run->info.artifact_uri.substr(18)
                                                                                 : run->info.artifact_uri;
   auto artifacts = (*store)->ListArtifacts(root);
   if (a.as_json) {
@@ -272,7 +272,7 @@ int DoRunsCompare(const RunsCompareArgs& a) {
   for (const char* prefix : {"params.", "metrics."})
     for (const auto& v : values)
       for (const auto& [k, x] : v)
-        if (k.rfind(prefix, 0) == 0 && seen.insert(k).second) keys.push_back(k);
+        if (k.starts_with(prefix) && seen.insert(k).second) keys.push_back(k);
   if (a.as_json) {
     Json out = Json::array();
     for (const auto& k : keys) {

@@ -24,7 +24,7 @@ void AddStoreOption(CLI::App* c, std::string* uri) {
 
 std::string StoreUriOf(const std::string& text) {
   // A libpq key=value string ("host=h dbname=d") is PostgreSQL, never a file name.
-  if (text.find("://") != std::string::npos || text.rfind("sqlite:", 0) == 0 || IsLibpqKeyValue(text)) return text;
+  if (text.find("://") != std::string::npos || text.starts_with("sqlite:") || IsLibpqKeyValue(text)) return text;
   std::string abs = text[0] == '/' ? text : CurrentDir() + "/" + text;
   return "sqlite:///" + NormalizeAbsolute(abs);
 }
@@ -40,11 +40,11 @@ Result<std::unique_ptr<meta::MetaStore>> OpenStoreUriRaw(const std::string& uri)
                           "; write keyword=value pairs (host=h dbname=d user=u) or postgresql://user@host/db");
     return meta::OpenSqlStore(pg);
   }
-  if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) {
+  if (uri.starts_with("http://") || uri.starts_with("https://")) {
     ASSIGN_OR_RETURN(auto rest, api::RestStore::Open(uri, api::TokenFromEnvironment()));
     return std::unique_ptr<meta::MetaStore>(std::move(rest));
   }
-  if (uri.rfind("sqlite:", 0) == 0 || uri.rfind("postgresql://", 0) == 0 || uri.rfind("postgres://", 0) == 0)
+  if (uri.starts_with("sqlite:") || uri.starts_with("postgresql://") || uri.starts_with("postgres://"))
     return meta::OpenSqlStore(uri);
   return Status::User("unknown store URI '" + RedactUri(uri) +
                       "': use sqlite:////abs/path.db, postgresql://user@host/db or http://host:port");
@@ -75,7 +75,7 @@ Result<std::unique_ptr<meta::MetaStore>> OpenStore(const std::string& flag, Stor
   if (!flag.empty()) c.uri = StoreUriOf(flag);
   if (c.uri.empty())
     return Status::User("no metadata store: run inside a forja workspace, set FORJA_TRACKING_URI, or pass --store URI");
-  if (c.uri.rfind("sqlite:///", 0) == 0 && !c.root.empty() && c.uri == "sqlite:///" + c.root + "/.forja/forja.db")
+  if (c.uri.starts_with("sqlite:///") && !c.root.empty() && c.uri == "sqlite:///" + c.root + "/.forja/forja.db")
     RETURN_IF_ERROR(MakeDirs(c.root + "/.forja"));  // a fresh clone has no local state yet
   return OpenStoreUri(c.uri);
 }

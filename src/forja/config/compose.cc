@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "forja/core/fs.h"
+#include "forja/core/strings.h"
 
 namespace forja::config {
 
@@ -351,8 +352,8 @@ void RecordConfigStep(const Node& content, const ResultDefault& rd, const std::s
 
 bool Related(const std::string& a, const std::string& b) {
   if (a == b) return true;
-  if (a.size() > b.size()) return a.compare(0, b.size(), b) == 0 && a[b.size()] == '.';
-  return b.compare(0, a.size(), a) == 0 && b[a.size()] == '.';
+  if (a.size() > b.size()) return IsUnder(a, b, '.');
+  return b.size() > a.size() && IsUnder(b, a, '.');
 }
 
 // When resolution fails, finds the first value that cannot be resolved, so the

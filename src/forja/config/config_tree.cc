@@ -18,10 +18,6 @@ namespace {
 
 constexpr std::string_view kYaml = ".yaml";
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // A path made of plain names: no empty, "." or ".." components. Such paths can
 // be answered from folder listings; anything else is asked of the file system.
 bool IsPlain(std::string_view p) {
@@ -59,7 +55,7 @@ std::string ConfigTree::Abs(std::string_view rel) const {
 
 std::string ConfigTree::FileName(std::string_view config_path) const {
   std::string rel(config_path);
-  if (!EndsWith(rel, kYaml)) rel += kYaml;
+  if (!rel.ends_with(kYaml)) rel += kYaml;
   if (root_ == ".") return rel;
   return Abs(rel);
 }
@@ -83,7 +79,7 @@ const ConfigTree::Dir& ConfigTree::List(std::string_view rel) {
       }
       if (type == DT_DIR) {
         d.groups.emplace_back(name);
-      } else if (type == DT_REG && EndsWith(name, kYaml)) {
+      } else if (type == DT_REG && name.ends_with(kYaml)) {
         d.configs.emplace_back(name.substr(0, name.size() - kYaml.size()));
       }
     }
@@ -193,7 +189,7 @@ Result<const ConfigFile*> ConfigTree::Load(std::string_view config_path) {
   if (it != files_.end()) return static_cast<const ConfigFile*>(it->second.get());
 
   std::string rel = key;
-  if (!EndsWith(rel, kYaml)) rel += kYaml;
+  if (!rel.ends_with(kYaml)) rel += kYaml;
   // Open directly: a missing file (or a folder) is simply not a config.
   int fd = ::open(Abs(rel).c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st;

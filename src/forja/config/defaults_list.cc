@@ -11,24 +11,15 @@
 #include <unordered_map>
 
 #include "forja/config/interpolation.h"
+#include "forja/core/strings.h"
 
 namespace forja::config {
 
 namespace {
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::string Replace(std::string s, char from, char to) {
   std::replace(s.begin(), s.end(), from, to);
   return s;
-}
-
-std::string Join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); i++) out += (i ? sep : "") + items[i];
-  return out;
 }
 
 std::string Quoted(const std::string& where) { return "override '" + where + "'"; }
@@ -92,7 +83,7 @@ struct Default {
 
   void SetPackageHeader(const std::string& header) {
     // A header is always absolute.
-    if (header != "_global_" && header.rfind("_global_.", 0) != 0)
+    if (header != "_global_" && !header.starts_with("_global_."))
       package_header = header.empty() ? "_global_" : "_global_." + header;
     else
       package_header = header;
@@ -428,7 +419,7 @@ class Builder {
     }
     RETURN_IF_ERROR(st_.SetKnownChoice(node));
     if (!node.Name()) return Status::Ok();
-    if (EndsWith(node.ConfigPath(), "???")) {
+    if (node.ConfigPath().ends_with("???")) {
       if (skip_missing_) return Status::Ok();
       if (node.group) {
         std::string key = node.OverrideKey();
@@ -706,7 +697,7 @@ class Builder {
                               "group (override " + d.OverrideKey() + "=" + d.NameText() + ")");
         // `override hydra/launcher: joblib` and the like configure Hydra's own
         // runtime, which forja does not have: nothing to do.
-        if (d.GroupPath().rfind("hydra/", 0) == 0) continue;
+        if (d.GroupPath().starts_with("hydra/")) continue;
         st_.AddOverride(node.ConfigPath(), d);
       }
     }
@@ -739,7 +730,7 @@ class Builder {
 
   Status ResolveInterpolation(Default& d, const Node& known) {
     std::string val = d.group ? d.name : d.ConfigPath();
-    if (d.group && val.rfind("${defaults.", 0) != std::string::npos) {
+    if (d.group && val.starts_with("${defaults.")) {
       size_t p = val.find("${defaults.");
       if (p + 12 < val.size() && isdigit(static_cast<unsigned char>(val[p + 11])) && val[p + 12] == '.')
         return Status::User(d.where + ": '" + d.OverrideKey() + "=" + val +

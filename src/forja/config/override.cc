@@ -25,6 +25,7 @@
 #include <string>
 
 #include "forja/config/sweep.h"
+#include "forja/core/strings.h"
 
 namespace forja::config {
 
@@ -181,17 +182,6 @@ bool ToInt64(std::string_view s, int64_t* out) {
 }
 
 double ToDouble(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 32;
-    if (y >= 'A' && y <= 'Z') y += 32;
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -1811,7 +1801,7 @@ class Parser {
     }
     std::string err;
     if (!CallFunction(name, std::move(args), out, &err)) {
-      if (err.rfind("unknown function", 0) == 0) return Fail(off, err);
+      if (err.starts_with("unknown function")) return Fail(off, err);
       return Fail(off, name + "(): " + err);
     }
     out->offset = off;
@@ -2001,7 +1991,7 @@ std::string ChoiceText(const ChoiceSweep& c, Style style) {
 }  // namespace
 
 bool Override::is_hydra_override() const {
-  return key.rfind("hydra.", 0) == 0 || key.rfind("hydra/", 0) == 0;
+  return key.starts_with("hydra.") || key.starts_with("hydra/");
 }
 
 std::string Override::KeyElement() const {

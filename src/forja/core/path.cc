@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "forja/core/fs.h"
+#include "forja/core/strings.h"
 
 namespace forja {
 
@@ -37,14 +38,6 @@ std::string NormalizeAbsolute(std::string_view path) {
 }
 
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // The length of an HFS+ ignorable code point encoded in UTF-8 at s[i], or 0.
 size_t HfsIgnorableAt(std::string_view s, size_t i) {
@@ -81,11 +74,11 @@ bool IsGitReservedName(std::string_view name) {
   n = n.substr(0, std::min(n.find(':'), n.find('\\')));
   // NTFS drops trailing dots and spaces.
   while (!n.empty() && (n.back() == '.' || n.back() == ' ')) n.remove_suffix(1);
-  return EqualsIgnoreCase(n, ".git") || EqualsIgnoreCase(n, "git~1");
+  return EqualsNoCase(n, ".git") || EqualsNoCase(n, "git~1");
 }
 
 bool IsReservedPath(std::string_view rel) {
-  if (EqualsIgnoreCase(FirstComponent(rel), ".forja")) return true;
+  if (EqualsNoCase(FirstComponent(rel), ".forja")) return true;
   size_t i = 0;
   while (i < rel.size()) {
     size_t j = std::min(rel.find('/', i), rel.size());
@@ -114,7 +107,7 @@ Status CheckUntrustedPath(std::string_view rel, PathBase base) {
     }
     i = j + 1;
   }
-  if (base == PathBase::kRepository && EqualsIgnoreCase(FirstComponent(rel), ".forja"))
+  if (base == PathBase::kRepository && EqualsNoCase(FirstComponent(rel), ".forja"))
     return Status::User(quoted() + " is inside .forja, which belongs to forja");
   return Status::Ok();
 }
@@ -134,7 +127,7 @@ bool RelativeTo(const std::string& root, const std::string& abs, std::string* re
     return true;
   }
   std::string prefix = root == "/" ? "/" : root + "/";
-  if (abs.compare(0, prefix.size(), prefix) != 0) return false;
+  if (!abs.starts_with(prefix)) return false;
   *rel = abs.substr(prefix.size());
   return true;
 }

@@ -124,7 +124,7 @@ std::unique_ptr<EnvBlock> MakeEnvBlock(
   }
   block->path = DefaultPath();
   for (const std::string& s : block->strings) {
-    if (s.compare(0, 5, "PATH=") == 0) block->path = s.substr(5);
+    if (s.starts_with("PATH=")) block->path = s.substr(5);
   }
   for (std::string& s : block->strings) block->ptrs.push_back(s.data());
   block->ptrs.push_back(nullptr);

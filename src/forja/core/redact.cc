@@ -1,4 +1,5 @@
 #include "forja/core/redact.h"
+#include "forja/core/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,15 +12,9 @@ namespace {
 
 constexpr char kMask[] = "***";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Parameter names whose values are secrets, in URIs and in libpq strings.
 bool SecretKey(std::string_view key) {
-  std::string k = Lower(key);
+  std::string k = ToLowerAscii(key);
   return k == "password" || k == "sslpassword" || k == "passwd" || k == "pass" || k == "secret" ||
          k == "secret_access_key" || k == "aws_secret_access_key" || k == "session_token" ||
          k == "aws_session_token" || k == "token" || k == "access_token" || k == "x-amz-signature" ||
@@ -172,7 +167,7 @@ std::vector<std::string> SecretsOf(const std::string& uri) {
   if (p.at != std::string::npos) {
     std::string info = uri.substr(p.auth_begin, p.at - p.auth_begin);
     size_t colon = info.find(':');
-    bool s3 = Lower(uri.substr(0, 5)) == "s3://";
+    bool s3 = ToLowerAscii(uri.substr(0, 5)) == "s3://";
     if (colon != std::string::npos) add(info.substr(colon + 1));
     if (s3) add(colon == std::string::npos ? info : info.substr(0, colon));
   }
@@ -213,7 +208,7 @@ std::string RedactUri(const std::string& uri) {
   if (p.at != std::string::npos) {
     std::string info = uri.substr(p.auth_begin, p.at - p.auth_begin);
     size_t colon = info.find(':');
-    bool s3 = Lower(uri.substr(0, 5)) == "s3://";
+    bool s3 = ToLowerAscii(uri.substr(0, 5)) == "s3://";
     std::string shown = s3 ? kMask : colon == std::string::npos ? info : info.substr(0, colon) + ":" + kMask;
     out += uri.substr(0, p.auth_begin) + shown;
     pos = p.at;

@@ -14,14 +14,10 @@ namespace forja {
 
 namespace {
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Refuses paths forja cannot track sensibly, before touching anything.
 Status CheckAddable(Workspace& ws, const std::string& rel) {
   if (rel.empty()) return Status::User("cannot add the repository root; add a file or folder in it");
-  if (EndsWith(rel, kPointerSuffix))
+  if (rel.ends_with(kPointerSuffix))
     return Status::User(rel + " is a forja pointer file; add the data it describes instead");
   struct stat st;
   if (::lstat(ws.Abs(rel).c_str(), &st) != 0)

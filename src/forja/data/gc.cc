@@ -106,7 +106,7 @@ Result<GcResult> Gc(Workspace& ws, const GcOptions& opts) {
   for (const Oid& o : opts.keep) {
     roots.files.insert(o);
     auto text = ws.cache().Read(o);
-    if (text.ok() && text->rfind("forja-manifest 1\n", 0) == 0) roots.dirs.insert(o);
+    if (text.ok() && text->starts_with("forja-manifest 1\n")) roots.dirs.insert(o);
   }
 
   std::unique_ptr<Remote> remote;

@@ -491,7 +491,7 @@ void RemoveDeadWritersTemps(const std::string& root) {
   const std::string prefix = "." + std::string(kLockName) + ".tmp-";
   while (const dirent* e = ::readdir(dir.get())) {
     std::string_view name = e->d_name;
-    if (name.rfind(prefix, 0) != 0 || !IsTempName(name)) continue;
+    if (!name.starts_with(prefix) || !IsTempName(name)) continue;
     int pid = 0;
     std::from_chars(name.data() + prefix.size(), name.data() + name.size(), pid);
     if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH)

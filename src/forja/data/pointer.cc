@@ -1,3 +1,4 @@
+#include "forja/core/strings.h"
 #include "forja/data/pointer.h"
 
 #include <charconv>
@@ -16,12 +17,6 @@ std::string Pointer::Serialize() const {
 }
 
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 bool ParseU64(std::string_view s, uint64_t* v) {
   if (s.empty()) return false;
@@ -43,15 +38,15 @@ Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = Trim(text.substr(pos, nl - pos));
+    std::string_view line = Trim(text.substr(pos, nl - pos), " \t\r");
     pos = nl + 1;
     line_no++;
     if (line.empty() || line[0] == '#') continue;
     size_t colon = line.find(':');
     if (colon == std::string_view::npos)
       return err("expected 'field: value', got '" + std::string(line) + "'");
-    std::string_view key = Trim(line.substr(0, colon));
-    std::string_view value = Trim(line.substr(colon + 1));
+    std::string_view key = Trim(line.substr(0, colon), " \t\r");
+    std::string_view value = Trim(line.substr(colon + 1), " \t\r");
     auto dup = [&](bool* seen) {
       if (*seen) return true;
       *seen = true;

@@ -80,7 +80,7 @@ Result<std::vector<Wanted>> CollectObjects(Workspace& ws, const std::vector<Trac
 
 int DefaultTransferJobs(const std::string& url) {
   // Transfers wait on the network or the disk, not the CPU.
-  return url.rfind("s3://", 0) == 0 ? 16 : std::max(4, DefaultJobs() * 2);
+  return url.starts_with("s3://") ? 16 : std::max(4, DefaultJobs() * 2);
 }
 
 Result<TransferResult> Push(Workspace& ws, const std::vector<std::string>& rels,

@@ -1,3 +1,4 @@
+#include "forja/core/strings.h"
 #include "forja/data/workspace.h"
 
 #include "forja/data/lockfile.h"
@@ -360,10 +361,7 @@ Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::strin
     for (const auto& o : st.outs)
       if (o.cache) outs.push_back(&o);
   std::vector<const LockFile*> found_outs;
-  auto under = [](const std::string& path, const std::string& dir) {
-    return dir.empty() || path == dir ||
-           (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-  };
+  auto under = [](const std::string& path, const std::string& dir) { return IsUnder(path, dir); };
   if (rels.empty()) {
     RETURN_IF_ERROR(CollectPointers(root_, "", &found));
     found_outs = outs;
@@ -470,7 +468,7 @@ Status Workspace::SaveRemotes(const std::vector<RemoteConfig>& remotes,
   bool wrote_remotes = false, wrote_def = false;
   for (size_t i = 0; i < lines.size(); i++) {
     const std::string& l = lines[i];
-    if (l.rfind("remotes:", 0) == 0) {
+    if (l.starts_with("remotes:")) {
       out += block;
       wrote_remotes = true;
       // Skip the old block: indented lines (and indented comments) that follow.
@@ -479,7 +477,7 @@ Status Workspace::SaveRemotes(const std::vector<RemoteConfig>& remotes,
         i++;
       continue;
     }
-    if (l.rfind("default_remote:", 0) == 0) {
+    if (l.starts_with("default_remote:")) {
       out += def;
       wrote_def = true;
       continue;

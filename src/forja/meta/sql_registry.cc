@@ -196,7 +196,7 @@ Status CheckAliasName(const std::string& alias) {
   std::string lower;
   for (char c : alias) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   bool version_like = (lower.size() > 1 && lower[0] == 'v' && lower.find_first_not_of("0123456789", 1) == std::string::npos) ||
-                      (lower.rfind("version", 0) == 0 && lower.size() > 7 &&
+                      (lower.starts_with("version") && lower.size() > 7 &&
                        lower.find_first_not_of("0123456789", 7) == std::string::npos);
   if (lower == "latest" || version_like)
     return Status::User("alias '" + alias + "' is reserved (latest, v<number> and version<number> name versions)");

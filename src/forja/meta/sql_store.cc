@@ -240,7 +240,7 @@ Status SqlStore::Migrate() {
 
 Result<std::unique_ptr<MetaStore>> OpenSqlStore(const std::string& uri) {
   std::string path;
-  if (uri.rfind("postgresql://", 0) == 0 || uri.rfind("postgres://", 0) == 0) {
+  if (uri.starts_with("postgresql://") || uri.starts_with("postgres://")) {
     auto pool = std::make_unique<ConnPool>([uri] { return OpenPostgres(uri); }, 16);
     // The store's uri() is printed and quoted in errors: it never shows the password.
     auto store = std::make_unique<SqlStore>(RedactUri(uri), Dialect::kPostgres, std::move(pool));
@@ -250,9 +250,9 @@ Result<std::unique_ptr<MetaStore>> OpenSqlStore(const std::string& uri) {
   SqliteOptions opts;
   std::string rest = uri;
   // SQLAlchemy's spelling, which MLflow users know: sqlite:///relative.db, sqlite:////abs.db.
-  if (rest.rfind("sqlite:", 0) == 0) {
+  if (rest.starts_with("sqlite:")) {
     rest = rest.substr(7);
-    if (rest.rfind("///", 0) != 0)
+    if (!rest.starts_with("///"))
       return Status::User("invalid store URI '" + RedactUri(uri) + "': use sqlite:////absolute/path.db or sqlite:///relative.db");
     rest = rest.substr(3);
   }
@@ -331,7 +331,7 @@ Result<int64_t> OffsetFromToken(const std::string& token) {
   Status bad = Status::User("invalid page_token '" + token.substr(0, 64) + "': pass the next_page_token of a previous page");
   if (!Unbase64(token, &text)) return bad;
   size_t colon = text.find(':');
-  if (text.rfind("{\"offset\"", 0) != 0 || colon == std::string::npos) return bad;
+  if (!text.starts_with("{\"offset\"") || colon == std::string::npos) return bad;
   char* end = nullptr;
   long long v = std::strtoll(text.c_str() + colon + 1, &end, 10);
   while (end && *end == ' ') end++;
@@ -365,7 +365,7 @@ Status CheckName(const std::string& what, const std::string& name, size_t max) {
 }
 
 bool IsHashRef(const std::string& s) {
-  return s.size() == 71 && s.rfind("sha256:", 0) == 0 && Oid::FromHex(std::string_view(s).substr(7)).has_value();
+  return s.size() == 71 && s.starts_with("sha256:") && Oid::FromHex(std::string_view(s).substr(7)).has_value();
 }
 
 std::string NewRunId() {

@@ -1,3 +1,4 @@
+#include "forja/core/strings.h"
 #include "forja/net/http_parser.h"
 
 #include <algorithm>
@@ -26,27 +27,12 @@ int HexValue(unsigned char c) {
   return -1;
 }
 
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++)
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Calls f(token) for each comma-separated, trimmed, non-empty element.
 template <typename F>
 void ForEachToken(std::string_view list, F f) {
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view t = Trim(list.substr(0, comma));
+    std::string_view t = Trim(list.substr(0, comma), " \t");
     if (!t.empty()) f(t);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -321,12 +307,12 @@ ParseResult RequestParser::ParseHead(std::string_view head, Request& req) {
     std::string_view name = line.substr(0, colon);
     if (name.empty() || !std::all_of(name.begin(), name.end(), IsTchar))
       return Fail(400, "malformed header name");
-    std::string_view value = Trim(line.substr(colon + 1));
+    std::string_view value = Trim(line.substr(colon + 1), " \t");
     for (unsigned char c : value)
       if ((c < 0x20 && c != '\t') || c == 0x7f) return Fail(400, "control character in a header value");
     auto& h = req.headers.emplace_back();
     h.first.resize(name.size());
-    std::transform(name.begin(), name.end(), h.first.begin(), Lower);
+    std::transform(name.begin(), name.end(), h.first.begin(), [](char c) { return ToLowerAscii(c); });
     h.second.assign(value);
     const std::string& n = h.first;
 
@@ -358,7 +344,7 @@ ParseResult RequestParser::ParseHead(std::string_view head, Request& req) {
   if (has_te) {
     // Both framings at once is how requests are smuggled past a proxy (RFC 9112 6.1).
     if (has_length) return Fail(400, "both Content-Length and Transfer-Encoding");
-    if (!EqualsNoCase(Trim(te), "chunked"))
+    if (!EqualsNoCase(Trim(te, " \t"), "chunked"))
       return Fail(501, "unsupported Transfer-Encoding: " + te.substr(0, 64));
     // An HTTP/1.0 message with Transfer-Encoding: framing is suspect, close after it (6.1).
     if (req.minor_version == 0) req.keep_alive = false;

@@ -17,6 +17,7 @@
 //    client could lose the response before reading it (the "lingering close" of nginx).
 //  - SIGPIPE: sendmsg uses MSG_NOSIGNAL; sendfile cannot, so loop threads block SIGPIPE and
 //    consume a pending one after EPIPE.
+#include "forja/core/strings.h"
 #include "forja/net/http_server.h"
 
 #include <arpa/inet.h>
@@ -203,13 +204,6 @@ void AppendNumber(std::string& out, uint64_t n) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
   out.append(buf, end);
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++)
-    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-  return true;
 }
 
 // A handler's extra header is written only if it cannot break the framing.

@@ -2,6 +2,7 @@
 // every question — which out is this path, which out contains it (walk up its
 // parent folders), which outs lie inside it (a range from lower_bound) — is a
 // binary search: building the graph of n stages is O(n log n).
+#include "forja/core/strings.h"
 #include "forja/pipeline/dag.h"
 
 #include <sys/stat.h>
@@ -25,7 +26,7 @@ const char* FieldName(OutKind k) {
 }
 
 bool IsInside(std::string_view path, std::string_view folder) {
-  return path.size() > folder.size() && path[folder.size()] == '/' && path.substr(0, folder.size()) == folder;
+  return path.size() > folder.size() && IsUnder(path, folder);
 }
 
 // "a/b/c" -> "a/b", "a"; stops early when `f` returns true.
@@ -367,7 +368,7 @@ Result<std::vector<int>> SelectStages(const Dag& dag, const std::vector<std::str
     auto it = std::lower_bound(dag.by_name.begin(), dag.by_name.end(), prefix,
                                [&](int s, const std::string& p) { return dag.stages[s].name < p; });
     size_t before = todo.size();
-    for (; it != dag.by_name.end() && dag.stages[*it].name.compare(0, prefix.size(), prefix) == 0; ++it)
+    for (; it != dag.by_name.end() && dag.stages[*it].name.starts_with(prefix); ++it)
       todo.push_back(*it);
     if (todo.size() == before) {
       if (dag.stages.empty())

@@ -313,7 +313,7 @@ Result<Experiment> FindExperiment(const std::string& root, const std::string& id
   ASSIGN_OR_RETURN(auto all, ListExperiments(root));
   std::vector<const Experiment*> hits;
   for (const auto& e : all)
-    if (e.id == id || e.id.compare(0, id.size(), id) == 0 || e.id.compare(4, id.size(), id) == 0) hits.push_back(&e);
+    if (e.id == id || e.id.starts_with(id) || e.id.compare(4, id.size(), id) == 0) hits.push_back(&e);
   if (hits.empty()) return Status::User("no experiment '" + id + "'; see forja exp show");
   if (hits.size() > 1)
     return Status::User("'" + id + "' matches " + std::to_string(hits.size()) + " experiments (" + hits[0]->id +

@@ -25,15 +25,11 @@ using config::Node;
 
 namespace {
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::string LastLine(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
   size_t nl = s.rfind('\n');  // git prints hints first and the reason last
   std::string line(nl == std::string_view::npos ? s : s.substr(nl + 1));
-  if (line.rfind("fatal: ", 0) == 0 || line.rfind("error: ", 0) == 0) line.erase(0, 7);
+  if (line.starts_with("fatal: ") || line.starts_with("error: ")) line.erase(0, 7);
   return line;
 }
 
@@ -163,7 +159,7 @@ Result<std::vector<Metric>> ParseMetrics(std::string_view text, const std::strin
   if (!doc.ok()) {
     std::string m = doc.status().message();
     size_t at = m.find(": malformed YAML: ");
-    if (EndsWith(name, ".json") && at != std::string::npos) m.replace(at, 18, ": malformed JSON: ");
+    if (name.ends_with(".json") && at != std::string::npos) m.replace(at, 18, ": malformed JSON: ");
     return Status::User(m);
   }
   std::vector<Metric> out;
@@ -171,13 +167,13 @@ Result<std::vector<Metric>> ParseMetrics(std::string_view text, const std::strin
   if (!doc->is_map() && !doc->is_list())
     return Status::User(name + ": expected a mapping of metrics (JSON or YAML), got a " + doc->KindName() +
                         "; write e.g. {\"loss\": 0.25}");
-  if (EndsWith(name, ".json")) JsonSpecials(*doc);
+  if (name.ends_with(".json")) JsonSpecials(*doc);
   FlattenMetrics(*doc, "", &out);
   return out;
 }
 
 bool IsMetricsFileName(std::string_view path) {
-  return EndsWith(path, ".json") || EndsWith(path, ".yaml") || EndsWith(path, ".yml");
+  return path.ends_with(".json") || path.ends_with(".yaml") || path.ends_with(".yml");
 }
 
 std::vector<MetricOut> LockMetricOuts(const Lock& lock) {
@@ -237,7 +233,7 @@ Result<std::vector<MetricsFile>> ReadWorkspaceMetrics(const std::string& root, c
     ASSIGN_OR_RETURN(auto entries, WalkTree(abs));
     for (const WalkEntry& e : entries) {
       std::string sub = rel.empty() ? e.path : rel + "/" + e.path;
-      if (!IsMetricsFileName(sub) || sub.rfind(".git/", 0) == 0 || sub.rfind(".forja/", 0) == 0) continue;
+      if (!IsMetricsFileName(sub) || sub.starts_with(".git/") || sub.starts_with(".forja/")) continue;
       RETURN_IF_ERROR(read_one(sub));
     }
   }
@@ -321,7 +317,7 @@ Result<std::vector<std::string>> GitRevision::ListFiles(const std::string& rel_d
     if (z == std::string::npos) z = r.out.size();
     std::string full = r.out.substr(pos, z - pos);
     pos = z + 1;
-    if (full.rfind(prefix_, 0) == 0) out.push_back(full.substr(prefix_.size()));
+    if (full.starts_with(prefix_)) out.push_back(full.substr(prefix_.size()));
   }
   std::sort(out.begin(), out.end());
   return out;

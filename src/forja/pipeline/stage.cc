@@ -201,7 +201,7 @@ class Interpolator {
       while (e < m.size() && m[e] != ':' && m[e] != ',' && m[e] != ' ') e++;
       m.erase(p, e - p);
     }
-    if (m.rfind("interpolation ${", 0) == 0) m.erase(0, 14);
+    if (m.starts_with("interpolation ${")) m.erase(0, 14);
     static const std::string kNotFound = "' not found";
     if (m.size() >= kNotFound.size() && m.compare(m.size() - kNotFound.size(), kNotFound.size(), kNotFound) == 0)
       m += " in the configuration";
@@ -218,10 +218,6 @@ class Interpolator {
 
 // ---------------------------------------------------------------------------
 // Paths
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // `p`, relative to `wdir`, as a normalized repository-relative path ("" is the
 // root). Lexical: symlinks are the business of the commands that touch files.
@@ -255,11 +251,11 @@ Result<std::string> RepoPath(const std::string& wdir, std::string_view p) {
     if (!out.empty()) out += '/';
     out += c;
   }
-  if (IsReservedPath(out) && out.rfind(".git", 0) != 0 && out.rfind(".forja", 0) != 0)
+  if (IsReservedPath(out) && !out.starts_with(".git") && !out.starts_with(".forja"))
     return Status::User(Quote(p) + ": " + CheckUntrustedPath(out).message() + "; write a path elsewhere");
   if (IsReservedPath(out))
-    return Status::User(Quote(p) + " is inside " + (out.rfind(".git", 0) == 0 ? ".git" : ".forja") +
-                        ", which belongs to " + (out.rfind(".git", 0) == 0 ? "git" : "forja") +
+    return Status::User(Quote(p) + " is inside " + (out.starts_with(".git") ? ".git" : ".forja") +
+                        ", which belongs to " + (out.starts_with(".git") ? "git" : "forja") +
                         "; write a path elsewhere");
   return out;
 }
@@ -270,15 +266,15 @@ Result<std::string> RepoPath(const std::string& wdir, std::string_view p) {
 Result<double> ParseDurationText(std::string_view s) {
   double scale = 1;
   std::string_view num = s;
-  if (EndsWith(s, "ms")) {
+  if (s.ends_with("ms")) {
     scale = 0.001;
     num.remove_suffix(2);
-  } else if (EndsWith(s, "s")) {
+  } else if (s.ends_with("s")) {
     num.remove_suffix(1);
-  } else if (EndsWith(s, "m")) {
+  } else if (s.ends_with("m")) {
     scale = 60;
     num.remove_suffix(1);
-  } else if (EndsWith(s, "h")) {
+  } else if (s.ends_with("h")) {
     scale = 3600;
     num.remove_suffix(1);
   }
@@ -696,7 +692,7 @@ class StageParser {
   }
 
   Status CheckParamsFile(const Node& at, const std::string& f, const std::string& file, const std::string& hint) {
-    if (EndsWith(file, ".yaml") || EndsWith(file, ".yml") || EndsWith(file, ".json")) return Status::Ok();
+    if (file.ends_with(".yaml") || file.ends_with(".yml") || file.ends_with(".json")) return Status::Ok();
     return Bad(at, f, Quote(file) + " is not a .yaml, .yml or .json file; " + hint);
   }
 

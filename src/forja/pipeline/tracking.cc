@@ -48,7 +48,7 @@ Result<TrackingSettings> ReadTrackingSettings(const std::string& root, const Nod
   if (const char* env = std::getenv("FORJA_TRACKING_EXPERIMENT"); env && *env) s.experiment = env;
   if (uri.empty()) {
     s.uri = "sqlite:///" + root + "/.forja/forja.db";
-  } else if (uri.rfind("sqlite:///", 0) == 0 && uri.size() > 10 && uri[10] != '/') {
+  } else if (uri.starts_with("sqlite:///") && uri.size() > 10 && uri[10] != '/') {
     s.uri = "sqlite:///" + root + "/" + uri.substr(10);  // relative to the workspace
   } else {
     s.uri = uri;

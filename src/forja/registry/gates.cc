@@ -330,7 +330,7 @@ Result<meta::ModelVersion> Promote(meta::MetaStore& store, const Policies& polic
     std::string failed;
     std::istringstream lines(*report);
     for (std::string line; std::getline(lines, line);)
-      if (line.rfind("FAIL ", 0) == 0) failed += (failed.empty() ? "" : "; ") + line.substr(5);
+      if (line.starts_with("FAIL ")) failed += (failed.empty() ? "" : "; ") + line.substr(5);
     return Status::Refused("version " + std::to_string(p.version) + " of '" + p.name + "' cannot move to " + p.target +
                            ": gate failed: " + failed + "; improve the model, or override with --force (admin)");
   };

@@ -1,3 +1,4 @@
+#include "forja/core/strings.h"
 #include "forja/registry/registry.h"
 
 #include "forja/cas/cache.h"
@@ -10,8 +11,7 @@ std::string PackageArtifactRoot(const Oid& manifest) { return "forja-packages/" 
 
 Status CheckPackageArtifact(Cache& cache, const std::string& path, const std::string& hash, int64_t size) {
   static const std::string kRoot = "forja-packages";
-  if (path.compare(0, kRoot.size(), kRoot) != 0 || (path.size() > kRoot.size() && path[kRoot.size()] != '/'))
-    return Status::Ok();
+  if (!IsUnder(path, kRoot)) return Status::Ok();
   auto refuse = [&](const std::string& why) {
     return Status::Refused("'" + path.substr(0, 200) + "': registered model packages are immutable (" + why +
                            "); register a new version instead (forja models register)");
@@ -77,7 +77,7 @@ Result<ModelRef> ParseModelRef(const std::string& text) {
   ModelRef r;
   r.text = text;
   std::string s = text;
-  if (s.rfind("models:/", 0) == 0) s = s.substr(8);
+  if (s.starts_with("models:/")) s = s.substr(8);
   auto bad = [&](const std::string& why) {
     return Status::User("invalid model reference '" + text + "': " + why +
                         " (NAME/VERSION, NAME@ALIAS or NAME@production)");

@@ -118,7 +118,7 @@ size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
   size_t len = size * n;
   std::string line(p, len);
   // A new status line (after "100 Continue") starts a new set of headers.
-  if (line.rfind("HTTP/", 0) == 0) {
+  if (line.starts_with("HTTP/")) {
     t->resp->headers.clear();
     return len;
   }

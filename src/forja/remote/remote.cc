@@ -39,8 +39,8 @@ std::map<std::string, std::string> EffectiveOptions(const RemoteConfig& rc) {
 Result<std::unique_ptr<Remote>> OpenRemote(const RemoteConfig& cfg) {
   RETURN_IF_ERROR(RefuseVersionedCredentials(cfg, ""));
   const std::string& url = cfg.url;
-  if (url.rfind("s3://", 0) == 0) return OpenS3Remote(cfg);
-  if (url.rfind("file://", 0) == 0) return OpenLocalRemote(cfg, url.substr(7));
+  if (url.starts_with("s3://")) return OpenS3Remote(cfg);
+  if (url.starts_with("file://")) return OpenLocalRemote(cfg, url.substr(7));
   if (!url.empty() && url[0] == '/') return OpenLocalRemote(cfg, url);
   return Status::User("remote '" + cfg.name + "': url '" + url +
                       "' is not supported; use an absolute path, file:///path or s3://bucket/prefix");
@@ -48,7 +48,7 @@ Result<std::unique_ptr<Remote>> OpenRemote(const RemoteConfig& cfg) {
 
 Status ValidateRemoteConfig(const RemoteConfig& cfg) {
   RETURN_IF_ERROR(RefuseVersionedCredentials(cfg, ""));
-  if (cfg.url.rfind("s3://", 0) == 0) return ParseS3Config(cfg).status();
+  if (cfg.url.starts_with("s3://")) return ParseS3Config(cfg).status();
   return OpenRemote(cfg).status();
 }
 

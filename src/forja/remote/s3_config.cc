@@ -1,3 +1,4 @@
+#include "forja/core/strings.h"
 #include "forja/remote/s3_config.h"
 
 #include <cctype>
@@ -17,18 +18,6 @@ constexpr uint64_t kMaxPart = 5 * 1024 * kMiB;  // and its largest
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string HomeFile(const char* env_override, const char* relative) {
@@ -67,7 +56,7 @@ Status ParseEndpoint(const std::string& name, const std::string& value, S3Config
   std::string ep = value;
   while (!ep.empty() && ep.back() == '/') ep.pop_back();
   size_t sep = ep.find("://");
-  std::string scheme = sep == std::string::npos ? "" : Lower(ep.substr(0, sep));
+  std::string scheme = sep == std::string::npos ? "" : ToLowerAscii(ep.substr(0, sep));
   if (scheme != "http" && scheme != "https")
     return Status::User("remote '" + name + "': endpoint '" + value +
                         "' must start with http:// or https://");
@@ -76,7 +65,7 @@ Status ParseEndpoint(const std::string& name, const std::string& value, S3Config
     return Status::User("remote '" + name + "': endpoint '" + value +
                         "' must be scheme://host[:port] without a path");
   out->scheme = scheme;
-  out->authority = Lower(authority);
+  out->authority = ToLowerAscii(authority);
   out->endpoint = scheme + "://" + out->authority;
   return Status::Ok();
 }
@@ -185,12 +174,12 @@ Status ApplyDefaults(const RemoteConfig& cfg, bool addressing_set, S3Config* out
 }  // namespace
 
 Result<uint64_t> ParseByteSize(std::string_view text) {
-  std::string t = Trim(text);
+  std::string t(Trim(text));
   size_t i = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) i++;
   if (i == 0 || i > 15) return Status::User("'" + t + "' is not a size");
   uint64_t n = std::stoull(t.substr(0, i));
-  std::string unit = Lower(Trim(t.substr(i)));
+  std::string unit = ToLowerAscii(Trim(t.substr(i)));
   uint64_t mult = 0;
   if (unit.empty() || unit == "b") mult = 1;
   else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1ull << 10;
@@ -217,20 +206,20 @@ Result<KeyValues> IniSection(std::string_view text, std::string_view section) {
   while (pos <= text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string line = Trim(text.substr(pos, nl - pos));
+    std::string line(Trim(text.substr(pos, nl - pos)));
     pos = nl + 1;
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[' && line.back() == ']') {
-      std::string name = Trim(line.substr(1, line.size() - 2));
+      std::string name(Trim(line.substr(1, line.size() - 2)));
       // ~/.aws/config spells non-default sections "[profile name]".
-      if (name.rfind("profile ", 0) == 0) name = Trim(name.substr(8));
+      if (name.starts_with("profile ")) name = Trim(name.substr(8));
       in = name == section;
       found = found || in;
       continue;
     }
     size_t eq = line.find('=');
     if (!in || eq == std::string::npos) continue;
-    out.emplace_back(Lower(Trim(line.substr(0, eq))), Trim(line.substr(eq + 1)));
+    out.emplace_back(ToLowerAscii(Trim(line.substr(0, eq))), Trim(line.substr(eq + 1)));
   }
   if (!found) return Status::NotFound("no section [" + std::string(section) + "]");
   return out;

@@ -430,7 +430,7 @@ Status S3Remote::ListOids(const std::string& key_prefix,
                           const std::function<void(const Oid&)>& fn) const {
   std::string base = Under("sha256/");
   return ListKeys(key_prefix, [&](const std::string& key) {
-    if (key.rfind(base, 0) != 0) return;
+    if (!key.starts_with(base)) return;
     if (auto oid = OidFromKeyTail(std::string_view(key).substr(base.size()))) fn(*oid);
   });
 }

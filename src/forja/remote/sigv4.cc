@@ -1,3 +1,4 @@
+#include "forja/core/strings.h"
 #include "forja/remote/sigv4.h"
 
 #include <openssl/evp.h>
@@ -14,12 +15,6 @@ namespace {
 
 bool Unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Header values are signed trimmed, with inner runs of spaces collapsed.
@@ -92,7 +87,7 @@ std::string CanonicalQuery(const KeyValues& query) {
 
 std::string CanonicalRequest(const SigV4Request& req, std::string* signed_headers) {
   std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [k, v] : req.headers) headers.emplace_back(Lower(k), TrimValue(v));
+  for (const auto& [k, v] : req.headers) headers.emplace_back(ToLowerAscii(k), TrimValue(v));
   std::sort(headers.begin(), headers.end());
   std::string canonical_headers, names;
   for (const auto& [k, v] : headers) {

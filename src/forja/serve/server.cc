@@ -499,7 +499,7 @@ struct ModelServer::Impl {
 
   void Handle(net::Request& req, net::Responder res) {
     const std::string& p = req.path;
-    if (p.rfind("/v2/models/", 0) == 0) return ModelRoute(req, std::move(res), std::string_view(p).substr(11));
+    if (p.starts_with("/v2/models/")) return ModelRoute(req, std::move(res), std::string_view(p).substr(11));
     if (p == "/invocations") {
       if (req.method != "POST") return res.Send(Json(405, MlflowErrorJson(405, "POST a scoring request to /invocations")));
       std::string name = req.Param("model");
@@ -537,7 +537,7 @@ struct ModelServer::Impl {
   net::HeadDecision CheckHead(const net::Request& req) {
     net::HeadDecision d;
     std::string_view p = req.path;
-    if (p.rfind("/v2/models/", 0) != 0) return d;
+    if (!p.starts_with("/v2/models/")) return d;
     p.remove_prefix(11);
     std::string name(p.substr(0, p.find('/')));
     if (!Find(name)) {
@@ -557,7 +557,7 @@ struct ModelServer::Impl {
     std::string name(rest.substr(0, slash));
     std::string_view tail = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
     std::string version;
-    if (tail.rfind("/versions/", 0) == 0) {
+    if (tail.starts_with("/versions/")) {
       tail.remove_prefix(10);
       size_t e = tail.find('/');
       version = std::string(tail.substr(0, e));

@@ -49,7 +49,7 @@ class Registry : public Resolver {
     std::lock_guard<std::mutex> lock(mu_);  // the store's connection is not shared between threads
     ASSIGN_OR_RETURN(registry::ModelRef ref, registry::ParseModelRef(text));
     ASSIGN_OR_RETURN(meta::ModelVersion v, registry::ResolveRef(*s_.store, ref));
-    if (v.package_hash.size() < 8 || v.package_hash.compare(0, 7, "sha256:") != 0)
+    if (v.package_hash.size() < 8 || !v.package_hash.starts_with("sha256:"))
       return Status::User(text + " (version " + std::to_string(v.version) + ") was registered without a forja package");
     auto manifest = Oid::FromHex(v.package_hash.substr(7));
     if (!manifest) return Status::Corrupt(text + ": bad package hash " + v.package_hash);
