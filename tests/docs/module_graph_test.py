@@ -2,9 +2,11 @@
 """Checks that docs/architecture.md's module table matches the #include graph of src/forja/.
 
 Every module X's "depends on" column must list exactly the forja modules that files in
-src/forja/X/ include (third-party names such as SQLite or yaml-cpp are not checked), and every
-include must point down the table (to a module listed above X), so the docs cannot drift from
-the code and no cycle can creep in. One line per discrepancy; exit 1 if there is any.
+src/forja/X/ include, then exactly the third-party libraries they include (THIRD_PARTY below
+names them by header), and every forja include must point down the table (to a module listed
+above X), so the docs cannot drift from the code and no cycle can creep in. One line per
+discrepancy; exit 1 if there is any. Also: no header under src/forja/ includes a third-party
+library (heavy headers stay in .cc files), except nlohmann's json_fwd.hpp, which only declares.
 """
 import os
 import re
@@ -14,6 +16,26 @@ ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.pat
 DOC = os.path.join(ROOT, "docs", "architecture.md")
 SRC = os.path.join(ROOT, "src", "forja")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"forja/([A-Za-z0-9_]+)/')
+SYSTEM_INCLUDE = re.compile(r'^\s*#\s*include\s+<([^>]+)>')
+# The third-party libraries the docs name, by the headers that bring them in. The C++ and POSIX
+# headers are not listed: every module may use them.
+THIRD_PARTY = [
+    ("yaml-cpp", re.compile(r"yaml-cpp/")),
+    ("nlohmann-json", re.compile(r"nlohmann/")),
+    ("CLI11", re.compile(r"CLI/")),
+    ("libcurl", re.compile(r"curl/")),
+    ("SQLite", re.compile(r"sqlite3\.h$")),
+    ("libpq", re.compile(r"libpq-fe\.h$")),
+    ("OpenSSL", re.compile(r"openssl/")),
+]
+THIRD_PARTY_NAMES = {name for name, _ in THIRD_PARTY}
+
+
+def third_party(header):
+    for name, pattern in THIRD_PARTY:
+        if pattern.match(header):
+            return name
+    return None
 
 
 def read_table():
@@ -51,7 +73,11 @@ def main():
         if m not in deps:
             continue
         listed = {d for d in deps[m] if d in modules}
-        seen = {}
+        listed_libs = {d for d in deps[m] if d in THIRD_PARTY_NAMES}
+        for d in deps[m]:
+            if d not in modules and d not in THIRD_PARTY_NAMES:
+                problems.append(f"docs list '{d}' for {m}: neither a module nor a known library ({', '.join(sorted(THIRD_PARTY_NAMES))})")
+        seen, seen_libs = {}, {}
         folder = os.path.join(SRC, m)
         for dirpath, _, files in os.walk(folder):
             for name in sorted(files):
@@ -63,6 +89,12 @@ def main():
                         hit = INCLUDE.match(line)
                         if hit and hit.group(1) != m:
                             seen.setdefault(hit.group(1), (os.path.relpath(path, ROOT), n))
+                        lib = SYSTEM_INCLUDE.match(line)
+                        if lib and third_party(lib.group(1)):
+                            seen_libs.setdefault(third_party(lib.group(1)), (os.path.relpath(path, ROOT), n))
+                            if name.endswith((".h", ".hpp")) and lib.group(1) != "nlohmann/json_fwd.hpp":
+                                problems.append(f"{os.path.relpath(path, ROOT)}:{n} is a header and includes <{lib.group(1)}>: "
+                                                "include it in the .cc file (the docs promise heavy headers stay out of headers)")
         for dep, (path, n) in sorted(seen.items()):
             if dep not in listed:
                 problems.append(f"{path}:{n} includes forja/{dep}/... but the docs' table does not list {dep} for {m}")
@@ -70,6 +102,11 @@ def main():
                 problems.append(f"{path}:{n} includes forja/{dep}/..., which is not below {m} in the docs' table (an upward arrow)")
         for dep in sorted(listed - set(seen)):
             problems.append(f"docs say {m} depends on {dep} but nothing in src/forja/{m} includes forja/{dep}/")
+        for lib, (path, n) in sorted(seen_libs.items()):
+            if lib not in listed_libs:
+                problems.append(f"{path}:{n} includes {lib} but the docs' table does not list {lib} for {m}")
+        for lib in sorted(listed_libs - set(seen_libs)):
+            problems.append(f"docs say {m} uses {lib} but nothing in src/forja/{m} includes it")
     for p in problems:
         print(p)
     if problems:
