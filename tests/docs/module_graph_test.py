@@ -7,6 +7,9 @@ names them by header), and every forja include must point down the table (to a m
 above X), so the docs cannot drift from the code and no cycle can creep in. One line per
 discrepancy; exit 1 if there is any. Also: no header under src/forja/ includes a third-party
 library (heavy headers stay in .cc files), except nlohmann's json_fwd.hpp, which only declares.
+And each module's CMakeLists.txt links exactly what its sources include: the libraries of the
+forja modules and the third-party targets (CLI11, header-only, is not linked), so a module's
+tests that link its library alone find every symbol, and no link line hides a dependency.
 """
 import os
 import re
@@ -29,6 +32,35 @@ THIRD_PARTY = [
     ("OpenSSL", re.compile(r"openssl/")),
 ]
 THIRD_PARTY_NAMES = {name for name, _ in THIRD_PARTY}
+
+
+CMAKE_TARGETS = {
+    "yaml-cpp": "yaml-cpp",
+    "nlohmann_json::nlohmann_json": "nlohmann-json",
+    "CURL::libcurl": "libcurl",
+    "SQLite::SQLite3": "SQLite",
+    "PkgConfig::LIBPQ": "libpq",
+    "OpenSSL::Crypto": "OpenSSL",
+}
+LINK = re.compile(r"target_link_libraries\(\s*([A-Za-z0-9_]+)([^)]*)\)", re.S)
+
+
+def linked(module):
+    """The forja modules and third-party libraries module's CMakeLists.txt links its target to."""
+    target = "forja" if module == "cli" else f"forja_{module}"
+    path = os.path.join(SRC, module, "CMakeLists.txt")
+    with open(path, encoding="utf-8") as f:
+        text = re.sub(r"#[^\n]*", "", f.read())
+    mods, libs = set(), set()
+    for hit in LINK.finditer(text):
+        if hit.group(1) != target:
+            continue
+        for word in hit.group(2).split():
+            if word.startswith("forja_"):
+                mods.add(word[len("forja_"):])
+            elif word in CMAKE_TARGETS:
+                libs.add(CMAKE_TARGETS[word])
+    return os.path.relpath(path, ROOT), mods, libs
 
 
 def third_party(header):
@@ -107,6 +139,15 @@ def main():
                 problems.append(f"{path}:{n} includes {lib} but the docs' table does not list {lib} for {m}")
         for lib in sorted(listed_libs - set(seen_libs)):
             problems.append(f"docs say {m} uses {lib} but nothing in src/forja/{m} includes it")
+        cmake, link_mods, link_libs = linked(m)
+        for dep in sorted(set(seen) - link_mods):
+            problems.append(f"{cmake}: {m} includes forja/{dep}/ but does not link forja_{dep}")
+        for dep in sorted(link_mods - set(seen)):
+            problems.append(f"{cmake}: {m} links forja_{dep} but includes nothing of forja/{dep}/")
+        for lib in sorted(set(seen_libs) - link_libs - {"CLI11"}):
+            problems.append(f"{cmake}: {m} includes {lib} but does not link it")
+        for lib in sorted(link_libs - set(seen_libs)):
+            problems.append(f"{cmake}: {m} links {lib} but includes none of its headers")
     for p in problems:
         print(p)
     if problems:
