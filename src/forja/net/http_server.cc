@@ -1,5 +1,9 @@
 // The event loops, connections and the handler pool of forja_net (the design is described
-// at the top of http_server.h). Notes on the less obvious choices:
+// at the top of http_server.h). One idea, one file although it is long: the life of a
+// connection from accept to close is a single state machine (read, parse, admit, dispatch,
+// answer from any thread, flush, linger, time out), and each transition must see the state
+// the others leave; split across files, its invariants would be harder to check, not easier.
+// Notes on the less obvious choices:
 //
 //  - Edge-triggered epoll means "tell me when something new arrives", so each connection
 //    remembers whether its socket may still hold unread bytes (`readable`): reading stops
