@@ -18,22 +18,6 @@ const char* const kVersionCols =
     "name, version, creation_time, last_updated_time, user_id, current_stage, description, source, run_id, "
     "run_link, status, package_hash";
 
-// MLflow order_by clauses ("name DESC") as SQL, "col DIR, " each; `columns` maps the
-// attributes that may be sorted on, `known` says which they are in the error.
-Result<std::string> OrderClause(const std::vector<std::string>& order_by,
-                                const std::map<std::string, std::string>& columns, const std::string& known) {
-  std::string order;
-  RETURN_IF_ERROR(CheckOrderByCount(order_by.size()));
-  for (const std::string& ob : order_by) {
-    ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
-    auto col = columns.find(o.key);
-    if (o.entity != Entity::kAttribute || col == columns.end())
-      return Status::User("invalid order_by '" + ob + "': " + known);
-    order += col->second + (o.ascending ? " ASC, " : " DESC, ");
-  }
-  return order;
-}
-
 // "a, b" with prefix "v." -> "v.a, v.b".
 std::string Qualified(const std::string& cols, const std::string& prefix) {
   std::string out = prefix;
@@ -341,18 +325,14 @@ Result<Paged<RegisteredModel>> SqlStore::SearchRegisteredModels(const Query& q) 
                     " LIMIT ? OFFSET ?";
   std::vector<SqlValue> args = jargs;
   args.insert(args.end(), wargs.begin(), wargs.end());
-  args.push_back(q.page.max_results + 1);
-  args.push_back(offset);
   Paged<RegisteredModel> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
     out.items.clear();
-    ASSIGN_OR_RETURN(SqlRows rows, c.Query(sql, args));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < q.page.max_results; i++) {
-      ASSIGN_OR_RETURN(RegisteredModel m, LoadModel(c, rows[i][0].Text()));
+    ASSIGN_OR_RETURN(SqlRows rows, QueryPage(c, sql, args, q.page.max_results, offset, &out.next_page_token));
+    for (const SqlRow& r : rows) {
+      ASSIGN_OR_RETURN(RegisteredModel m, LoadModel(c, r[0].Text()));
       out.items.push_back(std::move(m));
     }
-    if (static_cast<int64_t>(rows.size()) > q.page.max_results)
-      out.next_page_token = OffsetToken(offset + q.page.max_results);
     return Status::Ok();
   }));
   return out;
@@ -512,9 +492,7 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
       where += " AND " + col + " " + cl.op + " ?";
       wargs.push_back(cl.values[0]);
     } else if (cl.op == "IN" || cl.op == "NOT IN") {
-      std::string marks;
-      for (size_t i = 0; i < cl.values.size(); i++) marks += i ? ", ?" : "?";
-      where += " AND " + col + " " + cl.op + " (" + marks + ")";
+      where += " AND " + col + " " + cl.op + " (" + Marks(cl.values.size()) + ")";
       for (const auto& v : cl.values) wargs.push_back(v);
     } else {
       return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key);
@@ -531,16 +509,11 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
   std::string sql = "SELECT " + Qualified(kVersionCols, "v.") + " FROM model_versions v" + joins + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?";
   std::vector<SqlValue> args = jargs;
   args.insert(args.end(), wargs.begin(), wargs.end());
-  args.push_back(q.page.max_results + 1);
-  args.push_back(offset);
   Paged<ModelVersion> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
     out.items.clear();
-    ASSIGN_OR_RETURN(SqlRows rows, c.Query(sql, args));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < q.page.max_results; i++)
-      out.items.push_back(VersionFromRow(rows[i]));
-    if (static_cast<int64_t>(rows.size()) > q.page.max_results)
-      out.next_page_token = OffsetToken(offset + q.page.max_results);
+    ASSIGN_OR_RETURN(SqlRows rows, QueryPage(c, sql, args, q.page.max_results, offset, &out.next_page_token));
+    for (const SqlRow& r : rows) out.items.push_back(VersionFromRow(r));
     return LoadVersionExtras(c, &out.items);
   }));
   return out;

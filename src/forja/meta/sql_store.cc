@@ -346,6 +346,39 @@ Status CheckMaxResults(int64_t max_results, int64_t limit) {
   return Status::Ok();
 }
 
+std::string Marks(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; i++) s += i ? ", ?" : "?";
+  return s;
+}
+
+Result<std::string> OrderClause(const std::vector<std::string>& order_by,
+                                const std::map<std::string, std::string>& columns, const std::string& known) {
+  std::string order;
+  RETURN_IF_ERROR(CheckOrderByCount(order_by.size()));
+  for (const std::string& ob : order_by) {
+    ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
+    auto col = columns.find(o.key);
+    if (o.entity != Entity::kAttribute || col == columns.end())
+      return Status::User("invalid order_by '" + ob + "': " + known);
+    order += col->second + (o.ascending ? " ASC, " : " DESC, ");
+  }
+  return order;
+}
+
+Result<SqlRows> QueryPage(SqlConn& c, const std::string& sql, std::vector<SqlValue> args, int64_t limit,
+                          int64_t offset, std::string* next_token) {
+  args.push_back(limit + 1);
+  args.push_back(offset);
+  ASSIGN_OR_RETURN(SqlRows rows, c.Query(sql, args));
+  next_token->clear();
+  if (static_cast<int64_t>(rows.size()) > limit) {
+    rows.resize(static_cast<size_t>(limit));
+    *next_token = OffsetToken(offset + limit);
+  }
+  return rows;
+}
+
 Status CheckRunId(const std::string& run_id) {
   if (run_id.empty()) return Status::User("run_id is missing");
   if (run_id.size() > 64) return Status::User("invalid run_id '" + run_id.substr(0, 64) + "...': too long");

@@ -143,6 +143,20 @@ std::string OffsetToken(int64_t offset);
 Result<int64_t> OffsetFromToken(const std::string& token);
 Status CheckMaxResults(int64_t max_results, int64_t limit);
 
+// "?, ?, ?" for n parameters.
+std::string Marks(size_t n);
+
+// MLflow order_by clauses ("name DESC") as SQL, "col DIR, " each; `columns` maps the
+// attributes that may be sorted on, `known` says which they are in the error.
+Result<std::string> OrderClause(const std::vector<std::string>& order_by,
+                                const std::map<std::string, std::string>& columns, const std::string& known);
+
+// The rows [offset, offset + limit) of `sql`, which ends in "LIMIT ? OFFSET ?" (filled in
+// here after `args`, asking one row more than a page to learn whether another follows).
+// *next_token becomes the next page's token, or "" on the last page.
+Result<SqlRows> QueryPage(SqlConn& c, const std::string& sql, std::vector<SqlValue> args, int64_t limit,
+                          int64_t offset, std::string* next_token);
+
 Result<RunInfo> LoadRunInfo(SqlConn& c, const std::string& run_id);
 // Latest metrics, params and tags of runs (in bulk).
 Status LoadRunData(SqlConn& c, std::vector<Run>* runs);

@@ -1,5 +1,7 @@
 // Tracking on SQL: experiments, runs, params, metric series, tags, lineage,
-// artifacts, and MLflow's run search compiled to one SQL query.
+// artifacts, and MLflow's run search compiled to one SQL query. One idea: the
+// tables a run writes and the queries that read them back, which share the row
+// mappers, key checks and bulk inserts below.
 #include <cmath>
 #include <limits>
 #include <map>
@@ -25,13 +27,6 @@ std::string ViewSql(ViewType v) {
     case ViewType::kAll: return "('active', 'deleted')";
   }
   return "('active')";
-}
-
-// "?, ?, ?" for n parameters.
-std::string Marks(size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; i++) s += i ? ", ?" : "?";
-  return s;
 }
 
 // INSERT of many rows in chunks of 128, 64, ..., 1 rows, so a connection caches
@@ -207,33 +202,24 @@ Result<Paged<Experiment>> SqlStore::SearchExperiments(const Query& q) {
     }
     wargs.push_back(cl.values[0]);
   }
-  std::string order;
-  RETURN_IF_ERROR(CheckOrderByCount(q.order_by.size()));
-  for (const std::string& ob : q.order_by) {
-    ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
-    if (o.entity != Entity::kAttribute ||
-        (o.key != "name" && o.key != "experiment_id" && o.key != "creation_time" && o.key != "last_update_time"))
-      return Status::User("invalid order_by '" + ob + "': experiments order by name, experiment_id, creation_time "
-                          "or last_update_time");
-    order += "e." + o.key + (o.ascending ? " ASC, " : " DESC, ");
-  }
+  ASSIGN_OR_RETURN(std::string order,
+                   OrderClause(q.order_by,
+                               {{"name", "e.name"}, {"experiment_id", "e.experiment_id"},
+                                {"creation_time", "e.creation_time"}, {"last_update_time", "e.last_update_time"}},
+                               "experiments order by name, experiment_id, creation_time or last_update_time"));
   order += "e.creation_time DESC, e.experiment_id ASC";
   std::string sql = "SELECT e.experiment_id FROM experiments e" + joins + " WHERE " + where + " ORDER BY " + order +
                     " LIMIT ? OFFSET ?";
   std::vector<SqlValue> args = jargs;
   args.insert(args.end(), wargs.begin(), wargs.end());
-  args.push_back(q.page.max_results + 1);
-  args.push_back(offset);
   Paged<Experiment> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
     out.items.clear();
-    ASSIGN_OR_RETURN(SqlRows rows, c.Query(sql, args));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < q.page.max_results; i++) {
-      ASSIGN_OR_RETURN(Experiment e, LoadExperiment(c, "experiment_id = ?", rows[i][0].Int(), "vanished"));
+    ASSIGN_OR_RETURN(SqlRows rows, QueryPage(c, sql, args, q.page.max_results, offset, &out.next_page_token));
+    for (const SqlRow& r : rows) {
+      ASSIGN_OR_RETURN(Experiment e, LoadExperiment(c, "experiment_id = ?", r[0].Int(), "vanished"));
       out.items.push_back(std::move(e));
     }
-    if (static_cast<int64_t>(rows.size()) > q.page.max_results)
-      out.next_page_token = OffsetToken(offset + q.page.max_results);
     return Status::Ok();
   }));
   return out;
@@ -521,12 +507,10 @@ Result<Paged<Metric>> SqlStore::GetMetricHistory(const std::string& run_id, cons
     ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(c, run_id));
     (void)info;
     ASSIGN_OR_RETURN(SqlRows rows,
-                     c.Query("SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
-                             "ORDER BY step, timestamp LIMIT ? OFFSET ?",
-                             {run_id, key, limit + 1, offset}));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < limit; i++)
-      out.items.push_back(MetricFromRow(rows[i], 0));
-    if (static_cast<int64_t>(rows.size()) > limit) out.next_page_token = OffsetToken(offset + limit);
+                     QueryPage(c, "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
+                               "ORDER BY step, timestamp LIMIT ? OFFSET ?",
+                               {run_id, key}, limit, offset, &out.next_page_token));
+    for (const SqlRow& r : rows) out.items.push_back(MetricFromRow(r, 0));
     return Status::Ok();
   }));
   return out;
@@ -665,15 +649,11 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
   std::vector<SqlValue> args = jargs;
   for (int64_t e : exps) args.push_back(e);
   args.insert(args.end(), wargs.begin(), wargs.end());
-  args.push_back(q.page.max_results + 1);
-  args.push_back(offset);
 
   Paged<Run> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
     out.items.clear();
-    ASSIGN_OR_RETURN(SqlRows ids, c.Query(sql, args));
-    bool more = static_cast<int64_t>(ids.size()) > q.page.max_results;
-    if (more) ids.pop_back();
+    ASSIGN_OR_RETURN(SqlRows ids, QueryPage(c, sql, args, q.page.max_results, offset, &out.next_page_token));
     if (ids.empty()) return Status::Ok();
     // The runs' info in bulk, then put back in the search's order.
     std::map<std::string, size_t> pos;
@@ -688,7 +668,6 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
                                              in));
       for (const SqlRow& r : rows) out.items[pos[r[0].Text()]].info = InfoFromRow(r);
     }
-    if (more) out.next_page_token = OffsetToken(offset + q.page.max_results);
     return LoadRunData(c, &out.items);
   }));
   return out;

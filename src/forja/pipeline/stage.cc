@@ -1,6 +1,11 @@
 // forja.yaml's `stages:` section: fields, foreach and matrix expansion,
 // interpolation against the composed configuration, repository paths.
 //
+// One idea, one file: a stage is parsed by one StageParser that expands foreach
+// and matrix entries as it meets them (each copy is parsed again with its own
+// `item` / `key` bound), so expansion, interpolation and the field checks share
+// the parser's state and cannot be read apart; paths and durations are its helpers.
+//
 // Every error is one line naming the line and the field, and saying what to
 // write instead. Strings without "${" never reach the resolver: a pipeline of
 // a thousand stages parses in about a millisecond.
