@@ -2,7 +2,7 @@
 itself (hydra-core's compose API, version_base="1.3") and checks that each
 expectation holds there too, so forja's composition and Hydra's cannot drift.
 
-tests/unit/config_compose_test.cc runs the same scenarios through forja.
+tests/config/compose_test.cc runs the same scenarios through forja.
 A scenario (see compose/README.md):
   - `expected`: the composed config, resolved, with key order: Hydra's
     OmegaConf.to_container(compose(...), resolve=True) must equal it, types

@@ -2,8 +2,8 @@
 Hydra's `now` resolver registered) and checks that its expectation holds there
 too, so forja's interpolation and OmegaConf's cannot drift apart.
 
-A case's `expected` (or `error`) is what forja gives; tests/unit/
-config_interpolation_test.cc checks forja against the same file. Here:
+A case's `expected` (or `error`) is what forja gives; tests/config/
+interpolation_test.cc checks forja against the same file. Here:
   - `expected` must equal, types and key order included, what OmegaConf gives:
     OmegaConf.resolve(cfg) then to_container(cfg), and/or
     to_container(cfg, resolve=True), as `omegaconf` says (default: both);

@@ -14,7 +14,7 @@ sweeps.jsonl: {"overrides": [...], "options": {group: [...]}, "jobs": [[...], ..
 "error": the job lists Hydra's BasicSweeper makes must be these (as a multiset of
 jobs for "hydra": "unordered"; "hydra": "accepts" as above).
 
-forja_unit_tests reads the same files and checks forja's side, so forja and
+forja_config_tests reads the same files and checks forja's side, so forja and
 Hydra cannot drift apart.
 """
 import json

@@ -8,7 +8,7 @@
 // which also produces the error messages. Composition parses every config file
 // of a tree each time, and yaml-cpp is most of that time.
 //
-// tests/unit/config_yaml_fast_test.cc checks the two parsers against each
+// tests/config/yaml_fast_test.cc checks the two parsers against each
 // other on every config file of the test trees and on generated documents.
 #pragma once
 
