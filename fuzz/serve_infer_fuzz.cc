@@ -11,7 +11,7 @@
 
 #include "forja/core/utf8.h"
 #include "fuzz_check.h"
-#include "forja/serve/json.h"
+#include "forja/core/json.h"
 #include "forja/serve/protocol.h"
 
 using namespace forja;

@@ -1,10 +1,10 @@
-#include "forja/serve/json.h"
+#include "forja/core/json.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace forja::serve {
+namespace forja {
 namespace {
 
 TEST(JsonTest, ParsesNestedValues) {
@@ -78,8 +78,66 @@ TEST(JsonTest, WritesShortestFloatsAndEscapes) {
   AppendFloat(&s, NAN);
   s += ' ';
   AppendJsonString(&s, "a\"\\\n\x01");
-  EXPECT_EQ(s, "0.1 1e+300 null \"a\\\"\\\\\\u000a\\u0001\"");
+  EXPECT_EQ(s, "0.1 1e+300 null \"a\\\"\\\\\\n\\u0001\"");
+}
+
+// The one escaper: every JSON forja writes goes through it, so this table is the rule.
+TEST(JsonTest, EscapesTable) {
+  struct Case {
+    std::string in, out;
+  } cases[] = {
+      {"plain", "\"plain\""},
+      {"", "\"\""},
+      {"q\"b\\s/", "\"q\\\"b\\\\s/\""},
+      {"\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\""},
+      {std::string("\0\x01\x1f", 3), "\"\\u0000\\u0001\\u001f\""},
+      {"\x0b\x1b", "\"\\u000b\\u001b\""},
+      {"del\x7f", "\"del\x7f\""},                                      // DEL is not escaped
+      {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},  // é € 😀
+      {"a\xff" "b\xc3", "\"a\\ufffdb\\ufffd\""},                          // not UTF-8
+      {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},                     // a surrogate
+  };
+  for (const Case& c : cases) EXPECT_EQ(JsonQuote(c.in), c.out) << c.in;
+  // Kept bytes: a file name in forja.lock reads back as the same bytes.
+  EXPECT_EQ(JsonQuote("a\xff\n", JsonBytes::kKeep), "\"a\xff\\n\"");
+  std::string s = "x";
+  AppendJsonString(&s, "\t");
+  EXPECT_EQ(s, "x\"\\t\"");
+  // What is written reads back.
+  JsonDoc d;
+  std::string all;
+  for (int c = 1; c < 0x80; c++) all += static_cast<char>(c);
+  std::string text = JsonQuote(all + "\xc3\xa9");
+  ASSERT_TRUE(d.Parse(text).ok());
+  EXPECT_EQ(JsonString(d.root()), all + "\xc3\xa9");
+}
+
+TEST(JsonTest, ErrorsNameTheByte) {
+  JsonDoc d;
+  struct Case {
+    const char* text;
+    const char* message;
+  } cases[] = {
+      {"{\"a\" 1}", "malformed JSON at byte 5: expected ':'"},
+      {"[1,]", "malformed JSON at byte 3: unexpected character"},
+      {"[1 2]", "malformed JSON at byte 3: expected ',' or ']'"},
+      {"{\"a\":1 \"b\"}", "malformed JSON at byte 7: expected ',' or '}'"},
+      {"\"abc", "malformed JSON at byte 4: unterminated string"},
+      {"[1] 2", "malformed JSON at byte 4: text after the value"},
+      {"01", "malformed JSON at byte 2: leading zero in a number"},
+      {"\"\\x\"", "malformed JSON at byte 1: bad escape"},
+      {"", "malformed JSON at byte 0: unexpected end"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(d.Parse(c.text).message(), c.message) << c.text;
+}
+
+TEST(JsonTest, NestingIsLimited) {
+  JsonDoc d;
+  int ok = JsonDoc::kMaxDepth + 1;  // the root is depth 0
+  EXPECT_TRUE(d.Parse(std::string(ok, '[') + std::string(ok, ']')).ok());
+  Status st = d.Parse(std::string(ok + 1, '[') + std::string(ok + 1, ']'));
+  EXPECT_EQ(st.message(), "malformed JSON at byte " + std::to_string(ok) + ": nested too deep");
 }
 
 }  // namespace
-}  // namespace forja::serve
+}  // namespace forja

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "forja/core/json.h"
 #include "forja/core/status.h"
 #include "forja/core/tensor.h"
-#include "forja/serve/json.h"
 
 namespace forja::serve {
 

@@ -8,11 +8,11 @@
 #include <mutex>
 #include <thread>
 
+#include "forja/core/json.h"
 #include "forja/core/limits.h"
 #include "forja/core/log.h"
 #include "forja/net/http_server.h"
 #include "forja/registry/package.h"
-#include "forja/serve/json.h"
 #include "forja/serve/protocol.h"
 #include "forja/serve/serve.h"
 

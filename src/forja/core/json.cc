@@ -1,4 +1,4 @@
-#include "forja/serve/json.h"
+#include "forja/core/json.h"
 
 #include <charconv>
 #include <cmath>
@@ -6,11 +6,10 @@
 
 #include "forja/core/utf8.h"
 
-namespace forja::serve {
+namespace forja {
 
 namespace {
 
-constexpr int kMaxDepth = 64;
 constexpr size_t kKeepNodes = 1 << 16;
 constexpr size_t kCountAbove = 1 << 16;  // bodies larger than this are counted before parsing
 // 48 bytes a value: a 64 MB body of "0," would otherwise take 1.5 GB of nodes.
@@ -181,7 +180,7 @@ Status JsonDoc::String(std::string_view* out, bool* escaped) {
 }
 
 Status JsonDoc::Value(int depth, uint32_t* index) {
-  if (depth > kMaxDepth) return Fail("nested too deep");
+  if (depth > JsonDoc::kMaxDepth) return Fail("nested too deep");
   SkipSpace();
   if (pos_ >= text_.size()) return Fail("unexpected end");
   if (nodes_.size() >= kMaxNodes) return Fail("more than 4194304 values (send large tensors as binary data)");
@@ -321,32 +320,61 @@ bool JsonUint(const JsonNode& n, uint64_t* out) {
   return true;
 }
 
-void AppendJsonString(std::string* out, std::string_view s) {
+void AppendJsonString(std::string* out, std::string_view s, JsonBytes invalid) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (size_t i = 0; i < s.size(); i++) {
-    char ch = s[i];
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(ch);
-    } else if (c < 0x20) {
-      out->append("\\u00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 15]);
-    } else if (c < 0x80) {
-      out->push_back(ch);
-    } else if (size_t n = Utf8CharLength(s, i)) {  // JSON text is UTF-8: a BYTES value or name may not be
-      out->append(s.data() + i, n);
-      i += n - 1;
-    } else {
-      out->append("\\ufffd");
+  size_t run = 0;  // the start of the bytes not yet appended, all written as they are
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    // DEL (0x7f) is written as it is: JSON (RFC 8259) escapes only what is below 0x20, " and \,
+    // and config's JSON, which forja.lock's params and their change detection compare byte for
+    // byte, always wrote it so. (Only forja.lock's quoting wrote \u007f; its reader takes both.)
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      i++;
+      continue;
     }
+    if (c >= 0x80) {
+      size_t n = Utf8CharLength(s, i);
+      if (n != 0 || invalid == JsonBytes::kKeep) {
+        i += n != 0 ? n : 1;
+        continue;
+      }
+    }
+    out->append(s.data() + run, i - run);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->append("\\ufffd");  // not UTF-8 (JsonBytes::kReplace)
+        }
+    }
+    run = ++i;
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
-void AppendFloat(std::string* out, float v) {
+std::string JsonQuote(std::string_view s, JsonBytes invalid) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendJsonString(&out, s, invalid);
+  return out;
+}
+
+namespace {
+
+template <typename T>
+void AppendShortest(std::string* out, T v) {
   if (!std::isfinite(v)) {
     out->append("null");
     return;
@@ -356,14 +384,9 @@ void AppendFloat(std::string* out, float v) {
   out->append(buf, r.ptr);
 }
 
-void AppendDouble(std::string* out, double v) {
-  if (!std::isfinite(v)) {
-    out->append("null");
-    return;
-  }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
-}
+}  // namespace
 
-}  // namespace forja::serve
+void AppendFloat(std::string* out, float v) { AppendShortest(out, v); }
+void AppendDouble(std::string* out, double v) { AppendShortest(out, v); }
+
+}  // namespace forja

@@ -1,8 +1,10 @@
-// A small JSON reader for the model server's request bodies. nlohmann-json builds
-// a tree of std::map and std::string per request; an infer body is mostly numbers,
-// so this reader keeps a flat vector of nodes that point into the body (strings and
-// numbers stay raw until asked for) and is reused across requests by its thread:
-// no allocation per request once the vector has grown.
+// JSON in one place: the one string escaper every writer of JSON text uses, shortest
+// number text, and a small allocation-free reader.
+//
+// The reader: nlohmann-json builds a tree of std::map and std::string per document; a
+// request body or an input row is mostly numbers, so this reader keeps a flat vector of
+// nodes that point into the text (strings and numbers stay raw until asked for) and is
+// reused by its thread: no allocation per document once the vector has grown.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +14,30 @@
 
 #include "forja/core/status.h"
 
-namespace forja::serve {
+namespace forja {
+
+// ---- writing ------------------------------------------------------------------------
+
+// What AppendJsonString does with bytes that are not valid UTF-8.
+enum class JsonBytes {
+  kReplace,  // each becomes \ufffd, so the output is valid UTF-8 (and so valid JSON)
+  kKeep,     // written as they are: for line formats that must give back exactly the bytes
+             // they were given (a file name on Linux is bytes; forja.lock quotes them)
+};
+
+// Appends s as a JSON string literal, with its quotes: " and \ escaped; \b \f \n \r \t
+// as short escapes, other control characters below 0x20 as \u00XX (lower-case hex);
+// valid UTF-8 as it is.
+void AppendJsonString(std::string* out, std::string_view s, JsonBytes invalid = JsonBytes::kReplace);
+// The same, returned.
+std::string JsonQuote(std::string_view s, JsonBytes invalid = JsonBytes::kReplace);
+
+// Appends the shortest text that reads back as the same float / double; NaN and
+// infinities, which JSON lacks, as null.
+void AppendFloat(std::string* out, float v);
+void AppendDouble(std::string* out, double v);
+
+// ---- reading ------------------------------------------------------------------------
 
 struct JsonNode {
   enum Kind : uint8_t { kNull, kFalse, kTrue, kNumber, kString, kArray, kObject };
@@ -28,6 +53,9 @@ struct JsonNode {
 
 class JsonDoc {
  public:
+  // Containers nest at most this deep (deeper is refused, not a stack overflow).
+  static constexpr int kMaxDepth = 64;
+
   // Parses `text`, which must outlive the document's use. Errors say where:
   // "malformed JSON at byte 17: expected ':'".
   Status Parse(std::string_view text);
@@ -59,11 +87,4 @@ bool JsonDouble(const JsonNode& n, double* out);
 bool JsonInt(const JsonNode& n, int64_t* out);
 bool JsonUint(const JsonNode& n, uint64_t* out);
 
-// Appends s as a JSON string literal (with quotes).
-void AppendJsonString(std::string* out, std::string_view s);
-// Appends the shortest text that reads back as the same float / double; NaN and
-// infinities, which JSON lacks, as null.
-void AppendFloat(std::string* out, float v);
-void AppendDouble(std::string* out, double v);
-
-}  // namespace forja::serve
+}  // namespace forja
