@@ -48,9 +48,12 @@ Status FromError(long http, const std::string& body, const std::string& what) {
   if (message.empty()) message = "HTTP " + std::to_string(http);
   if (code == "RESOURCE_DOES_NOT_EXIST" || code == "ENDPOINT_NOT_FOUND" || http == 404) return Status::NotFound(message);
   if (code == "RESOURCE_ALREADY_EXISTS") return Status::Exists(message);
-  if (code == "PERMISSION_DENIED" || code == "UNAUTHENTICATED" || http == 401 || http == 403) return Status::Denied(message);
+  if (code == "UNAUTHENTICATED" || http == 401) return Status::Unauthenticated(message);
+  if (code == "PERMISSION_DENIED" || http == 403) return Status::Denied(message);
   if (code == "RESOURCE_CONFLICT" || http == 409) return Status::Refused(message);
   if (http >= 400 && http < 500) return Status::User(message);
+  if (http == 503) return Status::Unavailable(what + ": " + message);
+  if (http == 504) return Status::DeadlineExceeded(what + ": " + message);
   return Status::Remote(what + ": " + message);
 }
 
@@ -99,8 +102,8 @@ class Rest : public RestStore {
       break;
     }
     if (!resp.transport_ok)
-      return Status::Remote("cannot reach the forja server at " + url_ + ": " + resp.error +
-                            "; is `forja server` running there?");
+      return Status::Unavailable("cannot reach the forja server at " + url_ + ": " + resp.error +
+                                 "; is `forja server` running there?");
     if (resp.status < 200 || resp.status >= 300) return FromError(resp.status, resp.body, req.method + " " + req.url);
     return resp;
   }

@@ -27,6 +27,7 @@
 #include "forja/core/sha256.h"
 #include "forja/core/utf8.h"
 #include "forja/net/http_server.h"
+#include "forja/net/status_http.h"
 #include "forja/registry/registry.h"
 #include "forja/registry/roles.h"
 
@@ -60,18 +61,31 @@ struct ApiError {
   std::string message;
 };
 
-ApiError FromStatus(const Status& st) {
-  switch (st.code()) {
-    case Code::kNotFound: return {404, "RESOURCE_DOES_NOT_EXIST", st.message()};
-    case Code::kExists: return {400, "RESOURCE_ALREADY_EXISTS", st.message()};
+// MLflow's name for each kind of failure (its ErrorCode enum); the HTTP status
+// comes from net's one table.
+const char* MlflowErrorCode(Code code) {
+  switch (code) {
+    case Code::kOk: return "OK";
+    case Code::kNotFound: return "RESOURCE_DOES_NOT_EXIST";
+    case Code::kExists: return "RESOURCE_ALREADY_EXISTS";
     case Code::kUser:
-    case Code::kUsage: return {400, "INVALID_PARAMETER_VALUE", st.message()};
-    case Code::kDenied: return {403, "PERMISSION_DENIED", st.message()};
-    case Code::kRefused: return {409, "RESOURCE_CONFLICT", st.message()};
+    case Code::kUsage: return "INVALID_PARAMETER_VALUE";
+    case Code::kUnauthenticated: return "UNAUTHENTICATED";
+    case Code::kDenied: return "PERMISSION_DENIED";
+    case Code::kRefused: return "RESOURCE_CONFLICT";
     case Code::kConflict:
-    case Code::kRemote: return {503, "TEMPORARILY_UNAVAILABLE", st.message()};
-    default: return {500, "INTERNAL_ERROR", st.message()};
+    case Code::kRemote:
+    case Code::kUnavailable: return "TEMPORARILY_UNAVAILABLE";
+    case Code::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
+    case Code::kCorrupt:
+    case Code::kIo:
+    case Code::kInternal: return "INTERNAL_ERROR";
   }
+  return "INTERNAL_ERROR";
+}
+
+ApiError FromStatus(const Status& st) {
+  return {net::HttpStatusFor(st), MlflowErrorCode(st.code()), st.message()};
 }
 
 std::string ErrorJson(const std::string& code, const std::string& message) {
@@ -353,8 +367,8 @@ struct TrackingServer::Impl {
     bool required = config.auth == AuthMode::kOn || (config.auth == AuthMode::kAuto && TokensExist());
     if (token.empty()) {
       if (required)
-        return Status::Denied("401:this server needs a token: send 'Authorization: Bearer <token>' "
-                              "(MLFLOW_TRACKING_TOKEN for MLflow clients; forja server token create makes one)");
+        return Status::Unauthenticated("this server needs a token: send 'Authorization: Bearer <token>' "
+                                       "(MLFLOW_TRACKING_TOKEN for MLflow clients; forja server token create makes one)");
       c.role = Role::kAdmin;
       c.user = "anonymous";
       return c;
@@ -366,7 +380,7 @@ struct TrackingServer::Impl {
     }
     auto t = store->FindToken(TokenHash(token));
     if (!t.ok()) {
-      if (t.status().code() == Code::kNotFound) return Status::Denied("401:unknown or revoked token");
+      if (t.status().code() == Code::kNotFound) return Status::Unauthenticated("unknown or revoked token");
       return t.status();
     }
     c.role = registry::RoleFrom(t->role);
@@ -529,12 +543,9 @@ struct TrackingServer::Impl {
   }
 
   net::Response AuthError(const Status& st) {
-    if (st.code() == Code::kDenied && st.message().starts_with("401:")) {
-      net::Response r = ErrorResponse({401, "UNAUTHENTICATED", st.message().substr(4)});
-      r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"forja\""});
-      return r;
-    }
-    return ErrorResponse(FromStatus(st));
+    net::Response r = ErrorResponse(FromStatus(st));
+    if (st.code() == Code::kUnauthenticated) r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"forja\""});
+    return r;
   }
 
   // Decides on a request from its head, before its body is read (net's on_head, on the

@@ -25,11 +25,14 @@ int ExitCodeFor(Code code) {
     case Code::kConflict:
     case Code::kExists:
     case Code::kDenied:
+    case Code::kUnauthenticated:
     case Code::kRefused: return 1;
     case Code::kUsage: return 2;
     case Code::kCorrupt:
     case Code::kIo:
-    case Code::kRemote: return 3;
+    case Code::kRemote:
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded: return 3;
     case Code::kInternal: return 4;
   }
   return 4;

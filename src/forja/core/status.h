@@ -16,11 +16,14 @@ enum class Code {
   kNotFound,  // something looked up is absent (exit 1)
   kConflict,  // refusing to lose data, or the lock is held (exit 1)
   kExists,    // creating something that exists already: a model name, an experiment (exit 1)
-  kDenied,    // not allowed: a missing or insufficient token (exit 1)
+  kDenied,    // not allowed: a token without the role (exit 1)
+  kUnauthenticated,  // no credentials, or unknown ones: a missing or revoked token (exit 1)
   kRefused,   // a precondition failed: a promotion gate (exit 1)
   kCorrupt,   // stored bytes do not match their hash (exit 3)
   kIo,        // the file system failed: full disk, permissions (exit 3)
   kRemote,    // a remote failed or refused: network, S3 errors (exit 3)
+  kUnavailable,       // a service cannot take the work now; retrying later may succeed (exit 3)
+  kDeadlineExceeded,  // the work did not finish in the time it was given (exit 3)
   kInternal,  // a bug (exit 4)
 };
 
@@ -36,10 +39,13 @@ class [[nodiscard]] Status {
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status Exists(std::string m) { return {Code::kExists, std::move(m)}; }
   static Status Denied(std::string m) { return {Code::kDenied, std::move(m)}; }
+  static Status Unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
   static Status Refused(std::string m) { return {Code::kRefused, std::move(m)}; }
   static Status Corrupt(std::string m) { return {Code::kCorrupt, std::move(m)}; }
   static Status Io(std::string m) { return {Code::kIo, std::move(m)}; }
   static Status Remote(std::string m) { return {Code::kRemote, std::move(m)}; }
+  static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status DeadlineExceeded(std::string m) { return {Code::kDeadlineExceeded, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   // An I/O failure described by errno: "<what>: <strerror>".
   static Status FromErrno(const std::string& what, int err);

@@ -495,7 +495,7 @@ Status PythonModel::Predict(const std::vector<Tensor>& inputs, std::vector<Tenso
 
   std::unique_ptr<Worker> w = TakeIdle();
   if (w == nullptr) {
-    return Status::Remote("no python worker became free within " + std::to_string(timeout_.count()) + " ms");
+    return Status::DeadlineExceeded("no python worker became free within " + std::to_string(timeout_.count()) + " ms");
   }
   auto deadline = Clock::now() + timeout_;
   std::string body;
@@ -505,8 +505,8 @@ Status PythonModel::Predict(const std::vector<Tensor>& inputs, std::vector<Tenso
   if (io == Io::kTimeout) {
     w->Reap(Clock::now());
     Retire(std::move(w));
-    return Status::Remote("python predict took longer than " + std::to_string(timeout_.count()) + " ms: " + who +
-                          " was killed and is being replaced");
+    return Status::DeadlineExceeded("python predict took longer than " + std::to_string(timeout_.count()) + " ms: " + who +
+                                    " was killed and is being replaced");
   }
   if (io == Io::kExited) {
     std::string end = w->Reap(Clock::now() + kStopGrace);

@@ -12,6 +12,7 @@
 #include "forja/core/limits.h"
 #include "forja/core/log.h"
 #include "forja/net/http_server.h"
+#include "forja/net/status_http.h"
 #include "forja/registry/package.h"
 #include "forja/serve/protocol.h"
 #include "forja/serve/serve.h"
@@ -123,15 +124,6 @@ struct Served {
   uint64_t total_weight = 0;
   std::atomic<uint64_t> turn{0};
 };
-
-int HttpStatus(const Status& st) {
-  switch (st.code()) {
-    case Code::kUser: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kRemote: return 504;
-    default: return 500;
-  }
-}
 
 std::string ErrorJson(std::string_view message) {
   std::string b = "{\"error\":";
@@ -338,6 +330,7 @@ struct ModelServer::Impl {
   void Fail(Call& c, int status, const std::string& message) {
     Reply(c, status, c.mlflow ? MlflowErrorJson(status, message) : ErrorJson(message));
   }
+  void Fail(Call& c, const Status& st) { Fail(c, net::HttpStatusFor(st), st.message()); }
 
   void LogPrediction(const Call& c, const std::vector<Tensor>& outputs) {
     std::string line = "{\"time\":" + NowText() + ",\"request_id\":";
@@ -374,13 +367,13 @@ struct ModelServer::Impl {
     v.stats.queue.Observe(c.queue_seconds);
     if (c.batch_leader) v.stats.batch.Observe(c.batch_rows);
     if (c.shadow) {  // answers nobody: only its predictions are logged
-      v.stats.Count(st.ok() ? 200 : HttpStatus(st));
+      v.stats.Count(st.ok() ? 200 : net::HttpStatusFor(st));
       v.stats.latency.Observe(Seconds(c.start, Clock::now()));
       if (st.ok()) LogPrediction(c, *outputs);
       return;
     }
     if (!st.ok()) {
-      Fail(c, HttpStatus(st), st.message());
+      Fail(c, st);
       return;
     }
     if (c.sampled) LogPrediction(c, *outputs);
@@ -418,7 +411,9 @@ struct ModelServer::Impl {
       if (s == Batcher::Submitted::kOk) return;
       c.reset(static_cast<Call*>(job.release()));
       if (s == Batcher::Submitted::kFull) {
-        if (!c->shadow) Fail(*c, 503, "the queue of " + c->version->label + " is full (" + std::to_string(c->version->batcher->options().max_queue) + " rows); retry later");
+        if (!c->shadow)
+          Fail(*c, Status::Unavailable("the queue of " + c->version->label + " is full (" +
+                                       std::to_string(c->version->batcher->options().max_queue) + " rows); retry later"));
         return;
       }
       auto next = Pick(*c->served, version);
@@ -437,7 +432,7 @@ struct ModelServer::Impl {
         std::this_thread::yield();  // the swap is under way
       }
     }
-    if (!c->shadow) Fail(*c, 503, "no version of " + c->served->name + " takes requests right now");
+    if (!c->shadow) Fail(*c, Status::Unavailable("no version of " + c->served->name + " takes requests right now"));
   }
 
   void Infer(net::Request& req, net::Responder res, Served& s, const std::string& version, bool mlflow) {
