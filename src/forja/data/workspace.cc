@@ -26,6 +26,19 @@ namespace {
 
 constexpr char kManifestName[] = "forja.yaml";
 
+// The lines of `text`, without their '\n' (a last line without one counts too).
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return lines;
+}
+
 constexpr char kManifestTemplate[] = R"(# forja.yaml: the project manifest. Version it in git.
 
 cache:
@@ -456,14 +469,7 @@ Status Workspace::SaveRemotes(const std::vector<RemoteConfig>& remotes,
   std::string def = "default_remote: " + QuoteYaml(default_remote) + "\n";
 
   // Replace the top-level `remotes:` block and `default_remote:` line in place.
-  std::vector<std::string> lines;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    lines.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
+  std::vector<std::string> lines = SplitLines(text);
   std::string out;
   bool wrote_remotes = false, wrote_def = false;
   for (size_t i = 0; i < lines.size(); i++) {
@@ -558,14 +564,8 @@ Status Workspace::IgnoreInGit(const std::vector<std::string>& rels) const {
     if (Exists(gi)) {
       ASSIGN_OR_RETURN(text, ReadFile(gi));
     }
-    std::set<std::string> have;
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) nl = text.size();
-      have.insert(text.substr(pos, nl - pos));
-      pos = nl + 1;
-    }
+    std::vector<std::string> lines = SplitLines(text);
+    std::set<std::string> have(lines.begin(), lines.end());
     std::string add;
     for (const auto& e : entries)
       if (have.insert(e).second) add += e + "\n";
