@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "forja/config/py_values.h"
+#include "forja/core/json.h"
+
 namespace forja::config {
 
 // ---- construction and access ------------------------------------------------
@@ -193,13 +196,6 @@ size_t SexagesimalGroups(std::string_view s, size_t i, std::vector<int>* parts) 
     }
   }
   return i == start ? std::string::npos : i;
-}
-
-std::string WithoutUnderscores(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c != '_') out += c;
-  return out;
 }
 
 bool IsYamlInt(std::string_view s, int64_t* v) {
@@ -671,36 +667,7 @@ std::string ToJson(const Node& node, int indent) {
 
 std::string PythonFloatRepr(double v) { return PythonFloatImpl(v); }
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  *out += '"';
-  bool plain = true;
-  for (char c : s) plain &= c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  if (plain) {
-    *out += s;
-    *out += '"';
-    return;
-  }
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          *out += b;
-        } else {
-          *out += static_cast<char>(c);
-        }
-    }
-  }
-  *out += '"';
-}
+void AppendJsonString(std::string_view s, std::string* out) { forja::AppendJsonString(out, s); }
 
 std::string ScalarToString(const Node& n) {
   switch (n.kind()) {

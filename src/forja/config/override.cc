@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "forja/config/py_values.h"
 #include "forja/config/sweep.h"
 #include "forja/core/strings.h"
 
@@ -149,13 +150,6 @@ size_t DigitPartEnd(std::string_view s, size_t i) {
       return i;
     }
   }
-}
-
-std::string WithoutUnderscores(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c != '_') out += c;
-  return out;
 }
 
 // Parses [+-]digits (no underscores left) into an int64. False on overflow.
