@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "forja/core/json.h"
 #include "forja/data/lockfile.h"
 
 namespace forja {
@@ -82,9 +83,9 @@ TEST(Lockfile, ErrorsNameTheLine) {
 }
 
 TEST(Lockfile, QuotingRoundTripsControlAndUnicode) {
-  std::string s = "tab\there \"q\" back\\slash \x01 ñ €";
+  std::string s = "tab\there \"q\" back\\slash \x01 \b\f del\x7f not-utf8\xff ñ €";
   std::string q;
-  AppendQuoted(s, &q);
+  AppendJsonString(&q, s, JsonBytes::kKeep);
   std::string back;
   std::string_view rest;
   ASSERT_TRUE(ParseQuoted(q + " tail", &back, &rest));

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "forja/core/json.h"
 #include "forja/net/http_server.h"
 
 namespace {
@@ -109,7 +110,7 @@ void Handle(Delayer& delayer, Request& req, Responder res) {
     }
   } else {
     r.status = 404;
-    r.body = "{\"error\": \"no route for " + forja::net::JsonEscape(req.method + " " + req.path) + "\"}";
+    r.body = "{\"error\": " + forja::JsonQuote("no route for " + req.method + " " + req.path) + "}";
   }
   res.Send(std::move(r));
 }

@@ -11,6 +11,7 @@
 
 #include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
+#include "forja/core/json.h"
 #include "forja/core/path.h"
 
 namespace forja {
@@ -44,29 +45,6 @@ Pointer PointerOf(const LockFile& f) {
   p.size = f.size;
   p.files = f.files;
   return p;
-}
-
-void AppendQuoted(std::string_view s, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\t': out->append("\\t"); break;
-      case '\r': out->append("\\r"); break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 namespace {
@@ -156,7 +134,7 @@ namespace {
 
 void AppendFile(const LockFile& f, bool is_out, std::string* out) {
   out->append("      - path: ");
-  AppendQuoted(f.path, out);
+  AppendJsonString(out, f.path, JsonBytes::kKeep);
   out->push_back('\n');
   if (f.is_dir) out->append("        kind: dir\n");
   out->append("        hash: sha256:").append(f.oid.Hex()).push_back('\n');
@@ -178,7 +156,7 @@ void AppendKey(std::string_view k, std::string* out) {
                 k == "yes" || k == "no" || k == "on" || k == "off" || isdigit(static_cast<unsigned char>(k[0]))))
     plain = false;
   if (plain) out->append(k);
-  else AppendQuoted(k, out);
+  else AppendJsonString(out, k, JsonBytes::kKeep);
 }
 
 }  // namespace
@@ -199,13 +177,13 @@ std::string SerializeLock(const Lock& lock) {
     out += ":\n";
     if (s.cmd.size() == 1) {
       out += "    cmd: ";
-      AppendQuoted(s.cmd[0], &out);
+      AppendJsonString(&out, s.cmd[0], JsonBytes::kKeep);
       out += '\n';
     } else {
       out += "    cmd:\n";
       for (const auto& c : s.cmd) {
         out += "      - ";
-        AppendQuoted(c, &out);
+        AppendJsonString(&out, c, JsonBytes::kKeep);
         out += '\n';
       }
     }
@@ -221,7 +199,7 @@ std::string SerializeLock(const Lock& lock) {
         out += ":\n";
         for (const auto& v : p.values) {
           out += "        ";
-          AppendQuoted(v.key, &out);
+          AppendJsonString(&out, v.key, JsonBytes::kKeep);
           out += ": ";
           out += v.value_json;
           out += '\n';

@@ -101,8 +101,8 @@ Result<Lock> ReadLock(const std::string& root);
 // Writes <root>/forja.lock atomically (temp + rename; fsync when `durable`).
 Status WriteLock(const std::string& root, const Lock& lock, bool durable);
 
-// JSON string quoting and unquoting (for the lock and other line formats).
-void AppendQuoted(std::string_view s, std::string* out);
+// JSON string unquoting, for the lock and other line formats (they quote with core/json.h's
+// AppendJsonString(out, s, JsonBytes::kKeep): file names are bytes and must read back as such).
 // Parses a JSON string literal at the start of `s`; sets *rest to what follows.
 bool ParseQuoted(std::string_view s, std::string* out, std::string_view* rest);
 

@@ -49,6 +49,7 @@
 #include <random>
 #include <thread>
 
+#include "forja/core/json.h"
 #include "forja/core/log.h"
 #include "forja/net/buffers.h"
 
@@ -273,7 +274,7 @@ void AppendHead(std::string& o, const Head& h) {
 }
 
 std::string DefaultErrorBody(int /*status*/, std::string_view message) {
-  return "{\"error\": \"" + JsonEscape(message) + "\"}";
+  return "{\"error\": " + JsonQuote(message) + "}";
 }
 
 std::string HostPort(const std::string& host, int port) {
@@ -1277,29 +1278,6 @@ void Responder::Send(Response r) {
   ex->resp = std::move(r);
   ex->dropped = false;
   detail::Deliver(ex);
-}
-
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
 }
 
 namespace {

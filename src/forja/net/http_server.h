@@ -143,9 +143,6 @@ struct ServerOptions {
   std::function<void(const Request&, int status, double seconds)> on_complete;
 };
 
-// JSON-escapes s (without quotes), for error bodies.
-std::string JsonEscape(std::string_view s);
-
 class Server {
  public:
   // Binds (SO_REUSEADDR), listens and starts the threads. A port in use is a user error.
