@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "forja/config/py_values.h"
 #include "forja/core/json.h"
 
 namespace forja::config {
@@ -195,13 +196,6 @@ size_t SexagesimalGroups(std::string_view s, size_t i, std::vector<int>* parts) 
     }
   }
   return i == start ? std::string::npos : i;
-}
-
-std::string WithoutUnderscores(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c != '_') out += c;
-  return out;
 }
 
 bool IsYamlInt(std::string_view s, int64_t* v) {
