@@ -1,5 +1,5 @@
 // Metrics and params diffs: flattening metrics files, diffing two sides,
-// the exact tables (text and Markdown), and reading files at a git revision
+// the exact tables the CLI prints (cli/table.h: text and Markdown), and reading files at a git revision
 // and from the cache.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "forja/cas/cache.h"
+#include "forja/cli/table.h"
 #include "forja/config/node.h"
 #include "forja/core/fs.h"
 #include "forja/core/subprocess.h"
-#include "forja/pipeline/metrics.h"
+#include "forja/pipeline/metric_files.h"
 
 namespace forja::pipeline {
 namespace {

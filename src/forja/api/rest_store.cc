@@ -9,7 +9,8 @@
 #include "forja/api/codec.h"
 #include "forja/cas/cache.h"
 #include "forja/core/fs.h"
-#include "forja/remote/http.h"
+#include "forja/core/strings.h"
+#include "forja/net/http_client.h"
 
 namespace forja::api {
 
@@ -20,21 +21,6 @@ std::string TokenFromEnvironment() {
 }
 
 namespace {
-
-std::string Encode(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 Status FromError(long http, const std::string& body, const std::string& what) {
   std::string code, message;
@@ -72,7 +58,7 @@ class Rest : public RestStore {
     req.method = method;
     req.url = url_ + path;
     std::string q;
-    for (const auto& [k, v] : query) q += (q.empty() ? "?" : "&") + Encode(k) + "=" + Encode(v);
+    for (const auto& [k, v] : query) q += (q.empty() ? "?" : "&") + PercentEncode(k) + "=" + PercentEncode(v);
     req.url += q;
     if (method != "GET") {
       req.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);

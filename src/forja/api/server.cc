@@ -22,7 +22,7 @@
 #include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
-#include "forja/core/metrics.h"
+#include "forja/core/prometheus.h"
 #include "forja/core/path.h"
 #include "forja/core/sha256.h"
 #include "forja/core/utf8.h"
@@ -270,7 +270,7 @@ struct TrackingServer::Impl {
   std::unique_ptr<Cache> cache;
   std::unique_ptr<net::Server> http;
   std::unordered_map<std::string, std::vector<Route>> routes;  // "experiments/create" -> methods
-  Metrics metrics;
+  PromRegistry metrics;
   std::atomic<int64_t> tokens_checked_ms{0};
   std::atomic<bool> tokens_exist{false};
   std::mutex token_mu;
@@ -340,7 +340,7 @@ struct TrackingServer::Impl {
     add("forja/artifacts/put", "POST", &Impl::PutArtifactRef);
     add("forja/objects/missing", "POST", &Impl::MissingObjects);
 
-    using T = Metrics::Type;
+    using T = PromRegistry::Type;
     metrics.Describe("forja_tracking_requests_total", T::kCounter, "Requests answered, by route and status code.");
     metrics.Describe("forja_tracking_request_duration_seconds", T::kHistogram, "Time to answer a request, by route.",
                      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
@@ -428,8 +428,8 @@ struct TrackingServer::Impl {
     net::Response r = Dispatch(req, &route);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.Add("forja_tracking_requests_total",
-                Metrics::Label("route", route) + "," + Metrics::Label("code", std::to_string(r.status)));
-    metrics.Observe("forja_tracking_request_duration_seconds", Metrics::Label("route", route), secs);
+                PromRegistry::Label("route", route) + "," + PromRegistry::Label("code", std::to_string(r.status)));
+    metrics.Observe("forja_tracking_request_duration_seconds", PromRegistry::Label("route", route), secs);
     if (config.access_log)
       LogInfo(req.method + " " + req.target.substr(0, 200) + " " + std::to_string(r.status) + " " +
               std::to_string(static_cast<int>(secs * 1e6)) + "us id=" + req.request_id);
@@ -968,9 +968,9 @@ struct TrackingServer::Impl {
                                           : v.status().code() == Code::kDenied  ? "denied"
                                                                                 : "error";
     if (v.ok() && pr.force) outcome = "forced";
-    metrics.Add("forja_registry_promotions_total", Metrics::Label("model", pr.name) + "," +
-                                                       Metrics::Label("target", registry::NormalizeTarget(pr.target)) +
-                                                       "," + Metrics::Label("outcome", outcome));
+    metrics.Add("forja_registry_promotions_total", PromRegistry::Label("model", pr.name) + "," +
+                                                       PromRegistry::Label("target", registry::NormalizeTarget(pr.target)) +
+                                                       "," + PromRegistry::Label("outcome", outcome));
     return v;
   }
   Result<Json> SetAlias(const Params& p, const Caller& c) {

@@ -337,9 +337,11 @@ Result<std::string> Cache::Read(const Oid& oid) const {
   return r;
 }
 
-Result<std::vector<Oid>> Cache::List(std::vector<std::string>* temps) const {
+Result<std::vector<Oid>> Cache::List(std::vector<std::string>* temps) const { return ListObjects(root_, temps); }
+
+Result<std::vector<Oid>> ListObjects(const std::string& root, std::vector<std::string>* temps) {
   std::vector<Oid> out;
-  std::string base = root_ + "/sha256";
+  std::string base = JoinPath(root, "sha256");
   DIR* d = ::opendir(base.c_str());
   if (!d) {
     if (errno == ENOENT) return out;
@@ -350,7 +352,7 @@ Result<std::vector<Oid>> Cache::List(std::vector<std::string>* temps) const {
     if (std::strlen(e->d_name) == 2) prefixes.emplace_back(e->d_name);
   ::closedir(d);
   for (const auto& p : prefixes) {
-    std::string sub = base + "/" + p;
+    std::string sub = JoinPath(base, p);
     DIR* sd = ::opendir(sub.c_str());
     if (!sd) continue;
     while (dirent* e = ::readdir(sd)) {

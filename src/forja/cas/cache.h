@@ -18,6 +18,11 @@ namespace forja {
 // cache and on every remote alike.
 std::string ObjectKey(const Oid& oid);
 
+// Every object stored under `root` by ObjectKey (a cache, or a folder remote);
+// the paths of temp files a killed writer left go to `temps` if given. No
+// `root`/sha256 folder is no object.
+Result<std::vector<Oid>> ListObjects(const std::string& root, std::vector<std::string>* temps = nullptr);
+
 // How a workspace file shares bytes with its cache object, in order of preference.
 enum class LinkType { kReflink, kHardlink, kCopy };
 

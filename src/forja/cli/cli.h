@@ -17,10 +17,6 @@ namespace CLI {
 class App;
 }
 
-namespace forja::pipeline {
-struct Table;
-}
-
 namespace forja {
 
 class Workspace;
@@ -77,9 +73,6 @@ void OutJson(const nlohmann::json& j);
 std::string FormatTime(int64_t ms);
 // A metric for a table: 6 significant digits.
 std::string FormatNumber(double v);
-
-// Prints a table (pipeline::RenderText) without a trailing blank line.
-void PrintText(const pipeline::Table& t);
 
 // The help epilog shared by every command: exit codes.
 extern const char* const kExitCodesHelp;

@@ -1,6 +1,4 @@
 // forja config show|groups|explain: Hydra-style composition of conf/.
-#include <sys/stat.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -12,6 +10,7 @@
 #include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/data/workspace.h"
+#include "forja/pipeline/project.h"
 
 namespace forja {
 
@@ -28,15 +27,6 @@ struct ConfigArgs {
   std::vector<std::string> overrides;
 };
 
-bool IsDir(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-bool IsFile(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // `abs` as the user would type it from the current folder.
 std::string Display(const std::string& abs, const std::string& cwd) {
   if (abs == cwd) return ".";
@@ -51,14 +41,8 @@ std::string Display(const std::string& abs, const std::string& cwd) {
 Status ResolveConfigLocation(const ConfigArgs& a, ComposeOptions* opts) {
   std::string cwd = CurrentDir();
   std::string root_abs, name;
-  std::string ws;
-  for (std::string dir = cwd;; dir = Dirname(dir)) {
-    if (IsDir(dir + "/.forja") || IsFile(dir + "/forja.yaml")) {
-      ws = dir;
-      break;
-    }
-    if (dir == "/" || dir.empty()) break;
-  }
+  auto found = pipeline::FindWorkspaceRoot(cwd);
+  std::string ws = found.ok() ? *found : "";
   if (!ws.empty() && IsFile(ws + "/forja.yaml")) {
     std::string manifest = ws + "/forja.yaml";
     std::string shown = Display(manifest, cwd);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "forja/cli/cli.h"
+#include "forja/cli/table.h"
 #include "forja/config/node.h"
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
@@ -14,7 +15,7 @@
 #include "forja/core/strings.h"
 #include "forja/data/workspace.h"
 #include "forja/pipeline/exp.h"
-#include "forja/pipeline/metrics.h"
+#include "forja/pipeline/metric_files.h"
 #include "forja/pipeline/params.h"
 #include "forja/pipeline/tracking.h"
 
@@ -177,7 +178,7 @@ int DoExpShow(const std::string& sort_by, bool asc, bool as_json, bool md, int p
     for (const auto& [k, v] : r.metrics)
       if (seen_m.insert(k).second) metric_cols.push_back(k);
   }
-  pipeline::Table t;
+  Table t;
   t.header = {"Experiment", "Created", "Status"};
   for (const auto& m : metric_cols) t.header.push_back(m);
   for (const auto& p : param_cols) t.header.push_back(p);
@@ -193,7 +194,7 @@ int DoExpShow(const std::string& sort_by, bool asc, bool as_json, bool md, int p
     }
     t.rows.push_back(std::move(cells));
   }
-  std::string text = md ? pipeline::RenderMarkdown(t) : pipeline::RenderText(t);
+  std::string text = md ? RenderMarkdown(t) : RenderText(t);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   Out(text);
   return 0;

@@ -6,10 +6,11 @@
 
 #include "forja/cas/cache.h"
 #include "forja/cli/cli.h"
+#include "forja/cli/table.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
-#include "forja/pipeline/metrics.h"
+#include "forja/pipeline/metric_files.h"
 #include "forja/pipeline/project.h"
 
 namespace forja {
@@ -19,7 +20,6 @@ namespace {
 using json = nlohmann::ordered_json;
 using pipeline::GitRevision;
 using pipeline::MetricsFile;
-using pipeline::Table;
 
 enum class Format { kText, kMarkdown, kJson };
 
@@ -33,7 +33,7 @@ struct Common {
 void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 void PrintTable(const Table& t, Format f) {
-  Print(f == Format::kMarkdown ? pipeline::RenderMarkdown(t) : pipeline::RenderText(t));
+  Print(f == Format::kMarkdown ? RenderMarkdown(t) : RenderText(t));
 }
 
 json NodeJson(const config::Node& n) { return json::parse(config::ToJson(n, 0)); }
@@ -84,7 +84,7 @@ int DoMetricsShow(const ShowArgs& a) {
   if (!files.ok()) return Fail(files.status());
   for (const MetricsFile& f : *files)
     if (f.missing) LogWarn("metrics file '" + f.path + "' does not exist yet; forja run writes it");
-  Table t = pipeline::MetricsShowTable(*files, a.precision);
+  Table t = MetricsShowTable(*files, a.precision);
   if (a.format() == Format::kJson) {
     json j = json::array();
     for (const MetricsFile& f : *files)
@@ -139,7 +139,7 @@ int DoMetricsDiff(const DiffArgs& a) {
     return 0;
   }
   if (!diffs.empty()) {
-    PrintTable(pipeline::MetricsDiffTable(diffs, a.rev, a.precision), a.format());
+    PrintTable(MetricsDiffTable(diffs, a.rev, a.precision), a.format());
   } else if (ws_outs->empty() && rev_outs.empty()) {
     LogInfo(kNoMetrics);
   } else {
@@ -184,7 +184,7 @@ int DoParamsDiff(const ParamsArgs& a) {
     return 0;
   }
   if (!diffs.empty()) {
-    PrintTable(pipeline::ParamsDiffTable(diffs, rev_name), a.format());
+    PrintTable(ParamsDiffTable(diffs, rev_name), a.format());
   } else if (current->empty() && old_params.empty()) {
     LogInfo("No params: list a stage's params in forja.yaml (params: [train.lr, {params.yaml: [seed]}])");
   } else {

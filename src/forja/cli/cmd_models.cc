@@ -12,13 +12,13 @@
 #include "forja/cas/cache.h"
 #include "forja/cli/cli.h"
 #include "forja/cli/store.h"
+#include "forja/cli/table.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/core/user_dirs.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
-#include "forja/pipeline/metrics.h"
 #include "forja/registry/registry.h"
 #include "forja/registry/roles.h"
 #include "forja/serve/source.h"
@@ -209,7 +209,7 @@ int DoList(const ListArgs& a) {
     Out("No registered models (forja models register NAME DIR adds one)");
     return 0;
   }
-  pipeline::Table t;
+  Table t;
   t.header = {"Model", "Latest", "Production", "Staging", "Aliases", "Updated"};
   for (const auto& m : *models) {
     int64_t latest = 0;
@@ -225,8 +225,8 @@ int DoList(const ListArgs& a) {
   return 0;
 }
 
-pipeline::Table VersionsTable(const std::vector<meta::ModelVersion>& versions) {
-  pipeline::Table t;
+Table VersionsTable(const std::vector<meta::ModelVersion>& versions) {
+  Table t;
   t.header = {"Version", "Stage", "Aliases", "Run", "Created", "By", "Package"};
   for (const auto& v : versions)
     t.rows.push_back({std::to_string(v.version), v.current_stage, Aliases(v.aliases), v.run_id.empty() ? "-" : v.run_id,
@@ -305,7 +305,7 @@ int DoHistory(const ListArgs& a) {
     OutJson(Json{{"transitions", list}});
     return 0;
   }
-  pipeline::Table t;
+  Table t;
   t.header = {"Time", "Version", "Change", "By", "Gates", "Comment"};
   for (const auto& x : *h) {
     std::string gates = "-";

@@ -7,12 +7,12 @@
 #include "forja/api/server.h"
 #include "forja/cli/cli.h"
 #include "forja/cli/store.h"
+#include "forja/cli/table.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/core/redact.h"
 #include "forja/data/workspace.h"
-#include "forja/pipeline/metrics.h"
 #include "forja/registry/gates.h"
 #include "forja/registry/roles.h"
 
@@ -133,7 +133,7 @@ int DoTokenList(const TokenArgs& a) {
   if (!active)
     LogInfo("Every token is revoked: forja server --auth auto still requires one (this store has had tokens); "
             "forja server --auth off serves without tokens");
-  pipeline::Table t;
+  Table t;
   t.header = {"Name", "Role", "Created", "Last used", "State"};
   for (const auto& x : *list)
     t.rows.push_back({x.name, x.role, FormatTime(x.created), FormatTime(x.last_used), x.revoked ? "revoked" : "active"});

@@ -9,8 +9,8 @@
 #include "forja/api/codec.h"
 #include "forja/cli/cli.h"
 #include "forja/cli/store.h"
+#include "forja/cli/table.h"
 #include "forja/core/log.h"
-#include "forja/pipeline/metrics.h"
 
 namespace forja {
 
@@ -29,12 +29,6 @@ std::string FormatNumber(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
-}
-
-void PrintText(const pipeline::Table& t) {
-  std::string text = pipeline::RenderText(t);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  Out(text);
 }
 
 namespace {
@@ -81,7 +75,7 @@ int DoExpList(const ExpListArgs& a) {
     Out("No experiments");
     return 0;
   }
-  pipeline::Table t;
+  Table t;
   t.header = {"ID", "Name", "Created", "Updated", "State", "Artifacts"};
   for (const auto& e : all)
     t.rows.push_back({e.id, e.name, FormatTime(e.creation_time), FormatTime(e.last_update_time), e.lifecycle_stage,
@@ -156,7 +150,7 @@ int DoRunsList(const RunsListArgs& a) {
   for (const auto& r : page->items)
     for (const auto& m : r.metrics)
       if (keys.size() < 8 && seen.insert(m.key).second) keys.push_back(m.key);
-  pipeline::Table t;
+  Table t;
   t.header = {"Run", "Name", "Status", "Started", "Duration"};
   for (const auto& k : keys) t.header.push_back(k);
   for (const auto& r : page->items) {
@@ -208,14 +202,14 @@ int DoRunsShow(const RunsShowArgs& a) {
   Out("  experiment " + i.experiment_id + ", " + i.status + ", started " + FormatTime(i.start_time) +
       (i.end_time ? ", ended " + FormatTime(*i.end_time) + " (" + Duration(i) + ")" : "") + ", by " + i.user_id);
   Out("  artifacts  " + i.artifact_uri);
-  auto section = [](const std::string& title, const pipeline::Table& t) {
+  auto section = [](const std::string& title, const Table& t) {
     Out("");
     Out(title);
     if (t.rows.empty()) {
       Out("  (none)");
       return;
     }
-    std::string text = pipeline::RenderText(t);
+    std::string text = RenderText(t);
     std::string indented;
     for (size_t s = 0; s < text.size();) {
       size_t e = text.find('\n', s);
@@ -226,18 +220,18 @@ int DoRunsShow(const RunsShowArgs& a) {
     while (!indented.empty() && indented.back() == '\n') indented.pop_back();
     Out(indented);
   };
-  pipeline::Table params{{"Param", "Value"}, {}}, metrics{{"Metric", "Value", "Step"}, {}}, tags{{"Tag", "Value"}, {}};
+  Table params{{"Param", "Value"}, {}}, metrics{{"Metric", "Value", "Step"}, {}}, tags{{"Tag", "Value"}, {}};
   for (const auto& p : run->params) params.rows.push_back({p.key, p.value});
   for (const auto& m : run->metrics) metrics.rows.push_back({m.key, FormatNumber(m.value), std::to_string(m.step)});
   for (const auto& t : run->tags) tags.rows.push_back({t.key, t.value});
-  pipeline::Table lin{{"Direction", "Path", "Hash", "Size"}, {}};
+  Table lin{{"Direction", "Path", "Hash", "Size"}, {}};
   for (const auto& l : *lineage) lin.rows.push_back({l.direction, l.path, l.hash.substr(0, 19), std::to_string(l.size)});
   section("Params", params);
   section("Metrics", metrics);
   section("Tags", tags);
   section("Lineage", lin);
   if (artifacts.ok() && !artifacts->empty()) {
-    pipeline::Table files{{"Artifact", "Size"}, {}};
+    Table files{{"Artifact", "Size"}, {}};
     for (const auto& e : *artifacts) files.rows.push_back({e.path + (e.is_dir ? "/" : ""), e.is_dir ? "-" : std::to_string(e.size)});
     section("Artifacts", files);
   }
@@ -288,7 +282,7 @@ int DoRunsCompare(const RunsCompareArgs& a) {
     OutJson(Json{{"runs", a.run_ids}, {"rows", out}});
     return 0;
   }
-  pipeline::Table t;
+  Table t;
   t.header = {"Key"};
   for (const auto& r : runs) t.header.push_back(r.info.run_name.empty() ? r.info.run_id.substr(0, 8) : r.info.run_name);
   for (const auto& k : keys) {

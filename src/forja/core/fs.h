@@ -62,6 +62,8 @@ struct FileStat {
 Result<Fd> OpenRead(const std::string& path);
 Result<std::string> ReadFile(const std::string& path);
 bool Exists(const std::string& path);  // lstat succeeds
+bool IsDir(const std::string& path);   // a folder, or a symlink to one
+bool IsFile(const std::string& path);  // a regular file, or a symlink to one
 
 // Writes `data` to `path` atomically and durably (temp + fsync + rename + fsync dir).
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);

@@ -242,22 +242,12 @@ bool HasCredentials(const std::string& uri) { return !SecretsOf(uri).empty() || 
 bool LibpqKeyValueToUri(const std::string& text, std::string* uri, std::string* error) {
   std::vector<KvToken> kvs;
   if (!ParseKeyValues(text, &kvs, error)) return false;
-  static const char kHexDigits[] = "0123456789ABCDEF";
   std::string out = "postgresql://";
   char sep = '?';
   for (const auto& t : kvs) {
     out += sep;
     sep = '&';
-    out += t.key + "=";
-    for (unsigned char c : t.value) {
-      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        out += '%';
-        out += kHexDigits[c >> 4];
-        out += kHexDigits[c & 15];
-      }
-    }
+    out += t.key + "=" + PercentEncode(t.value);
   }
   *uri = out;
   return true;

@@ -26,4 +26,9 @@ bool IsUnder(std::string_view path, std::string_view dir, char sep = '/');
 // The items with `sep` between them.
 std::string Join(const std::vector<std::string>& items, std::string_view sep);
 
+// s with every byte but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~)
+// and those in `keep` written as %XX (upper-case hex): URI paths and query
+// strings, as AWS SigV4 and libpq want them.
+std::string PercentEncode(std::string_view s, std::string_view keep = "");
+
 }  // namespace forja

@@ -3,10 +3,10 @@
 
 #include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
+#include "forja/core/git.h"
 #include "forja/core/log.h"
 #include "forja/core/parallel.h"
 #include "forja/core/progress.h"
-#include "forja/core/subprocess.h"
 #include "forja/data/data.h"
 #include "forja/data/scan.h"
 
@@ -39,9 +39,9 @@ Status CheckAddable(Workspace& ws, const std::string& rel) {
 // DVC's rule too: data that git already tracks would be versioned twice.
 Status CheckNotInGit(Workspace& ws, const std::vector<std::string>& rels) {
   if (!Exists(ws.root() + "/.git")) return Status::Ok();
-  std::vector<std::string> argv = {"git", "ls-files", "-z", "--"};
-  argv.insert(argv.end(), rels.begin(), rels.end());
-  auto r = RunProcess(argv, ws.root());
+  std::vector<std::string> args = {"ls-files", "-z", "--"};
+  args.insert(args.end(), rels.begin(), rels.end());
+  auto r = RunGit(ws.root(), args);
   if (!r.ok() || r->exit_code != 0) return Status::Ok();  // no usable git: nothing to check
   if (r->out.empty()) return Status::Ok();
   std::string first = r->out.substr(0, r->out.find('\0'));

@@ -5,8 +5,8 @@
 #include <unordered_set>
 
 #include "forja/cas/manifest.h"
+#include "forja/core/git.h"
 #include "forja/core/parallel.h"
-#include "forja/core/subprocess.h"
 #include "forja/data/data.h"
 #include "forja/data/lockfile.h"
 
@@ -36,16 +36,14 @@ bool IsLockPath(std::string_view path) {
 Status AddCommitRoots(Workspace& ws, Roots* roots, std::vector<std::string>* warnings) {
   if (!Exists(ws.root() + "/.git"))
     return Status::User("--all-commits needs a git repository, and " + ws.root() + " has none");
-  ASSIGN_OR_RETURN(auto list, RunProcess({"git", "rev-list", "--all", "--objects"}, ws.root()));
-  if (list.exit_code != 0)
-    return Status::User("git rev-list failed: " + list.err.substr(0, list.err.find('\n')));
-  std::string batch;
+  ASSIGN_OR_RETURN(std::string list, GitOutput(ws.root(), {"rev-list", "--all", "--objects"}));
+  std::vector<std::string> oids;
   std::vector<std::string> names;
   size_t pos = 0;
-  while (pos < list.out.size()) {
-    size_t nl = list.out.find('\n', pos);
-    if (nl == std::string::npos) nl = list.out.size();
-    std::string_view line(list.out.data() + pos, nl - pos);
+  while (pos < list.size()) {
+    size_t nl = list.find('\n', pos);
+    if (nl == std::string::npos) nl = list.size();
+    std::string_view line(list.data() + pos, nl - pos);
     pos = nl + 1;
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos) continue;
@@ -54,25 +52,14 @@ Status AddCommitRoots(Workspace& ws, Roots* roots, std::vector<std::string>* war
          path.substr(path.size() - kPointerSuffix.size()) != kPointerSuffix) &&
         !IsLockPath(path))
       continue;
-    batch += std::string(line.substr(0, sp)) + "\n";
+    oids.emplace_back(line.substr(0, sp));
     names.emplace_back(path);
   }
-  if (names.empty()) return Status::Ok();
-  ASSIGN_OR_RETURN(auto cat, RunProcess({"git", "cat-file", "--batch"}, ws.root(), batch));
-  if (cat.exit_code != 0) return Status::User("git cat-file failed: " + cat.err);
-  pos = 0;
+  ASSIGN_OR_RETURN(CatFileBatch cat, CatFileBatch::Run(ws.root(), oids));
   for (const auto& name : names) {
-    size_t nl = cat.out.find('\n', pos);
-    if (nl == std::string::npos) break;
-    std::string header = cat.out.substr(pos, nl - pos);  // "<sha> blob <size>"
-    size_t sp = header.rfind(' ');
-    if (header.find(" blob ") == std::string::npos) {
-      pos = nl + 1;
-      continue;
-    }
-    size_t size = std::stoul(header.substr(sp + 1));
-    std::string body = cat.out.substr(nl + 1, size);
-    pos = nl + 1 + size + 1;
+    ASSIGN_OR_RETURN(CatFileBatch::Object o, cat.Next());
+    if (o.type != "blob") continue;
+    std::string body(o.content);
     if (IsLockPath(name)) {
       auto lock = ParseLock(body, name + " (in git history)");
       if (!lock.ok()) warnings->push_back(lock.status().message() + "; the outputs it names are not protected from gc");

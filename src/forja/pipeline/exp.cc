@@ -14,9 +14,9 @@
 #include "forja/config/compose.h"
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
+#include "forja/core/git.h"
 #include "forja/core/log.h"
 #include "forja/core/process_pool.h"
-#include "forja/core/subprocess.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
 #include "forja/pipeline/project.h"
@@ -50,14 +50,6 @@ std::string FirstLine(const std::string& s) {
   std::string t = s.substr(0, s.find('\n'));
   while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
   return t;
-}
-
-Result<std::string> Git(const std::string& cwd, const std::vector<std::string>& args, const std::string& input = "") {
-  std::vector<std::string> argv = {"git"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, cwd, input));
-  if (r.exit_code != 0) return Status::User("git " + args[0] + " failed: " + FirstLine(r.err));
-  return r.out;
 }
 
 // The metrics of an experiment's workspace, as the lock names them.
@@ -134,10 +126,10 @@ struct Job {
 Status Prepare(Workspace& ws, Job* job) {
   const std::string& root = ws.root();
   RETURN_IF_ERROR(MakeDirs(ExpsDir(root) + "/" + job->exp.id));
-  RETURN_IF_ERROR(Git(root, {"worktree", "add", "--quiet", "--detach", job->dir, job->exp.commit}).status());
-  ASSIGN_OR_RETURN(std::string diff, Git(root, {"diff", "--binary", "HEAD"}));
-  if (!diff.empty()) RETURN_IF_ERROR(Git(job->dir, {"apply", "--whitespace=nowarn", "-"}, diff).status());
-  ASSIGN_OR_RETURN(std::string untracked, Git(root, {"ls-files", "--others", "--exclude-standard", "-z"}));
+  RETURN_IF_ERROR(GitOutput(root, {"worktree", "add", "--quiet", "--detach", job->dir, job->exp.commit}).status());
+  ASSIGN_OR_RETURN(std::string diff, GitOutput(root, {"diff", "--binary", "HEAD"}));
+  if (!diff.empty()) RETURN_IF_ERROR(GitOutput(job->dir, {"apply", "--whitespace=nowarn", "-"}, diff).status());
+  ASSIGN_OR_RETURN(std::string untracked, GitOutput(root, {"ls-files", "--others", "--exclude-standard", "-z"}));
   for (size_t pos = 0; pos < untracked.size();) {
     size_t end = untracked.find('\0', pos);
     if (end == std::string::npos) end = untracked.size();
@@ -182,10 +174,10 @@ void Collect(Workspace& ws, Job* job, const ProcessEnd& end) {
 }
 
 void RemoveWorktree(Workspace& ws, const Job& job) {
-  auto r = Git(ws.root(), {"worktree", "remove", "--force", job.dir});
+  auto r = GitOutput(ws.root(), {"worktree", "remove", "--force", job.dir});
   if (!r.ok()) {
     (void)RemoveTree(job.dir);
-    (void)Git(ws.root(), {"worktree", "prune"});
+    (void)GitOutput(ws.root(), {"worktree", "prune"});
   }
 }
 
@@ -195,7 +187,7 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
   const std::string& root = ws.root();
   if (!Exists(root + "/.git"))
     return Status::User("forja exp run needs a git repository (experiments start from a commit); run git init");
-  auto head = Git(root, {"rev-parse", "--verify", "HEAD^{commit}"});
+  auto head = GitOutput(root, {"rev-parse", "--verify", "HEAD^{commit}"});
   if (!head.ok()) return Status::User("forja exp run needs a commit to start from; commit your work first");
   std::string commit = FirstLine(*head);
 

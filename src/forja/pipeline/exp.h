@@ -18,7 +18,7 @@
 
 #include "forja/core/status.h"
 #include "forja/data/lockfile.h"
-#include "forja/pipeline/metrics.h"
+#include "forja/pipeline/metric_files.h"
 
 namespace forja {
 class Workspace;

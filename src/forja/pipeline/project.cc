@@ -4,7 +4,6 @@
 
 #include <limits.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
@@ -13,20 +12,7 @@
 
 namespace forja::pipeline {
 
-namespace {
-
 using config::Node;
-
-bool IsDir(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-bool IsFile(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-}  // namespace
 
 Result<ConfigLocation> FindConfig(const std::string& root, const config::Node& forja_yaml) {
   const char* hint = "write config: {root: conf, name: config}";

@@ -9,10 +9,10 @@
 #include <set>
 
 #include "forja/core/fs.h"
+#include "forja/core/git.h"
 #include "forja/core/redact.h"
-#include "forja/core/subprocess.h"
 #include "forja/data/lockfile.h"
-#include "forja/pipeline/metrics.h"
+#include "forja/pipeline/metric_files.h"
 #include "forja/pipeline/params.h"
 #include "forja/pipeline/project.h"
 
@@ -65,7 +65,7 @@ std::string User() {
 }
 
 std::string GitCommit(const std::string& root) {
-  auto r = RunProcess({"git", "-C", root, "rev-parse", "--verify", "-q", "HEAD"});
+  auto r = RunGit(root, {"rev-parse", "--verify", "-q", "HEAD"});
   if (!r.ok() || r->exit_code != 0) return "";
   std::string out = r->out;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();

@@ -1,6 +1,5 @@
 #include "forja/remote/local_remote.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,29 +65,7 @@ class LocalRemote : public Remote {
     return CopyFd(src, fd, "the download of " + src_path);
   }
 
-  Result<std::vector<Oid>> List() override {
-    std::vector<Oid> out;
-    std::string base = JoinPath(root_, "sha256");
-    DIR* d = ::opendir(base.c_str());
-    if (!d) {
-      if (errno == ENOENT) return out;
-      return Status::FromErrno("cannot list " + base, errno);
-    }
-    std::vector<std::string> prefixes;
-    while (dirent* e = ::readdir(d))
-      if (std::strlen(e->d_name) == 2) prefixes.emplace_back(e->d_name);
-    ::closedir(d);
-    for (const auto& p : prefixes) {
-      std::string sub = JoinPath(base, p);
-      DIR* sd = ::opendir(sub.c_str());
-      if (!sd) continue;
-      while (dirent* e = ::readdir(sd)) {
-        if (auto oid = Oid::FromHex(p + e->d_name)) out.push_back(*oid);
-      }
-      ::closedir(sd);
-    }
-    return out;
-  }
+  Result<std::vector<Oid>> List() override { return ListObjects(root_); }
 
   Status Flush() override {
     if (!Exists(root_)) return Status::Ok();

@@ -1,21 +1,16 @@
-#include "forja/core/strings.h"
 #include "forja/remote/sigv4.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "forja/core/sha256.h"
+#include "forja/core/strings.h"
 
 namespace forja {
 
 namespace {
-
-bool Unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
 
 // Header values are signed trimmed, with inner runs of spaces collapsed.
 std::string TrimValue(std::string_view v) {
@@ -56,21 +51,7 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string UriEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (Unreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UriEncode(std::string_view s, bool keep_slash) { return PercentEncode(s, keep_slash ? "/" : ""); }
 
 std::string CanonicalQuery(const KeyValues& query) {
   std::vector<std::pair<std::string, std::string>> enc;

@@ -1,5 +1,6 @@
-// Metrics and params across revisions: `forja metrics show`, `forja metrics
-// diff [REV]` and `forja params diff [REV]`.
+// Metrics files and params across revisions: what `forja metrics show`,
+// `forja metrics diff [REV]` and `forja params diff [REV]` compare (the CLI
+// prints the tables: cli/table.h).
 //
 // A metrics file is a JSON or YAML document (a stage's `metrics:` out). Nested
 // mappings flatten to dotted keys and lists to indexes, so
@@ -160,23 +161,5 @@ std::string FormatValue(const config::Node& value, int precision);
 std::string FormatChange(const config::Node& change, int precision);
 // A param's one-line JSON for a table: strings unquoted, the rest as written.
 std::string FormatParam(const std::string& value_json);
-
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-
-// Columns padded to their widest cell, two spaces apart, no trailing spaces.
-// Control characters in cells are escaped (\n, \t, \x01).
-std::string RenderText(const Table& table);
-// A GitHub Markdown table (padded; '|' in cells escaped), for PR comments.
-std::string RenderMarkdown(const Table& table);
-
-// Path | Metric | Value.
-Table MetricsShowTable(const std::vector<MetricsFile>& files, int precision);
-// Path | Metric | <rev> | workspace | Change; "-" for an absent value or change.
-Table MetricsDiffTable(const std::vector<MetricDiff>& diffs, const std::string& rev, int precision);
-// Path | Param | <rev> | workspace.
-Table ParamsDiffTable(const std::vector<ParamDiff>& diffs, const std::string& rev);
 
 }  // namespace forja::pipeline

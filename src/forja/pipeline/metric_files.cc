@@ -1,4 +1,4 @@
-#include "forja/pipeline/metrics.h"
+#include "forja/pipeline/metric_files.h"
 
 #include <sys/stat.h>
 
@@ -15,7 +15,7 @@
 #include "forja/cas/walk.h"
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
-#include "forja/core/subprocess.h"
+#include "forja/core/git.h"
 #include "forja/pipeline/params.h"
 #include "forja/pipeline/project.h"
 
@@ -24,14 +24,6 @@ namespace forja::pipeline {
 using config::Node;
 
 namespace {
-
-std::string LastLine(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
-  size_t nl = s.rfind('\n');  // git prints hints first and the reason last
-  std::string line(nl == std::string_view::npos ? s : s.substr(nl + 1));
-  if (line.starts_with("fatal: ") || line.starts_with("error: ")) line.erase(0, 7);
-  return line;
-}
 
 // JSON's non-finite numbers, as Python's json module writes them.
 void JsonSpecials(Node& n) {
@@ -79,62 +71,10 @@ std::optional<Node> Change(const Node& old_v, const Node& new_v) {
 
 std::string ShortHash(const Oid& oid) { return "sha256:" + oid.Hex().substr(0, 12); }
 
-Result<ProcessResult> RunGit(const std::string& root, std::vector<std::string> args, const std::string& input = "") {
-  args.insert(args.begin(), "git");
-  auto r = RunProcess(args, root, input);
-  if (!r.ok()) return Status::User("cannot run git: " + r.status().message() + "; install git");
-  return r;
-}
-
-// Code points, for column widths.
-size_t Width(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) n++;
-  return n;
-}
-
-std::string EscapeCell(std::string_view s, bool markdown) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else if (markdown && c == '|') {
-      out += "\\|";
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-std::vector<std::vector<std::string>> EscapedRows(const Table& t, bool markdown) {
-  std::vector<std::vector<std::string>> rows;
-  rows.reserve(t.rows.size() + 1);
-  for (const auto* r : {&t.header}) {
-    std::vector<std::string> row;
-    for (const auto& c : *r) row.push_back(EscapeCell(c, markdown));
-    rows.push_back(std::move(row));
-  }
-  for (const auto& r : t.rows) {
-    std::vector<std::string> row;
-    for (size_t i = 0; i < t.header.size(); i++) row.push_back(i < r.size() ? EscapeCell(r[i], markdown) : "");
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::vector<size_t> Widths(const std::vector<std::vector<std::string>>& rows, size_t min) {
-  std::vector<size_t> w(rows.empty() ? 0 : rows[0].size(), min);
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size(); i++) w[i] = std::max(w[i], Width(r[i]));
-  return w;
+// A one-line answer of git without its line end.
+std::string Chomp(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return std::string(s);
 }
 
 }  // namespace
@@ -252,9 +192,9 @@ Result<GitRevision> GitRevision::Open(const std::string& root, const std::string
       return Status::User("'" + root +
                           "' is not in a git repository; comparing with a revision needs git history "
                           "(git init, then commit)");
-    return Status::User("git rev-parse failed: " + LastLine(top.err));
+    return Status::User("git rev-parse failed: " + GitReason(top.err));
   }
-  g.prefix_ = LastLine(top.out);
+  g.prefix_ = Chomp(top.out);
   auto unknown = Status::User("unknown revision " + Quote(rev) + "; use a commit, branch or tag");
   if (rev.empty() || rev[0] == '-' || rev.find_first_of("\n\r") != std::string::npos) return unknown;
   ASSIGN_OR_RETURN(ProcessResult r,
@@ -262,60 +202,42 @@ Result<GitRevision> GitRevision::Open(const std::string& root, const std::string
   if (r.exit_code != 0) {
     if (rev == "HEAD") {
       ASSIGN_OR_RETURN(ProcessResult any, RunGit(root, {"rev-list", "-n", "1", "--all"}));
-      if (any.exit_code == 0 && LastLine(any.out).empty())
+      if (any.exit_code == 0 && Chomp(any.out).empty())
         return Status::User("the git repository has no commits yet, so there is nothing to compare with; "
                             "commit first (git add ... && git commit)");
     }
     return unknown;
   }
-  g.commit_ = LastLine(r.out);
+  g.commit_ = Chomp(r.out);
   return g;
 }
 
 Result<std::vector<std::optional<std::string>>> GitRevision::ReadFiles(const std::vector<std::string>& rels) const {
   std::vector<std::optional<std::string>> out(rels.size());
-  std::string input;
+  std::vector<std::string> names;
   std::vector<size_t> asked;  // indexes of rels sent to git
   for (size_t i = 0; i < rels.size(); i++) {
     if (rels[i].find_first_of("\n\r") != std::string::npos) continue;  // cannot be named on a batch line
-    input += commit_ + ":" + prefix_ + rels[i] + "\n";
+    names.push_back(commit_ + ":" + prefix_ + rels[i]);
     asked.push_back(i);
   }
-  if (asked.empty()) return out;
-  ASSIGN_OR_RETURN(ProcessResult r, RunGit(root_, {"cat-file", "--batch"}, input));
-  if (r.exit_code != 0) return Status::User("git cat-file failed: " + LastLine(r.err));
-  std::string_view s = r.out;
-  size_t pos = 0;
+  ASSIGN_OR_RETURN(CatFileBatch batch, CatFileBatch::Run(root_, names));
   for (size_t i : asked) {
-    size_t nl = s.find('\n', pos);
-    if (nl == std::string_view::npos) return Status::Internal("git cat-file --batch: output ended early");
-    std::string_view header = s.substr(pos, nl - pos);
-    pos = nl + 1;
-    // "<oid> <type> <size>", or "<name> missing" / "<name> ambiguous".
-    size_t sp2 = header.rfind(' ');
-    size_t sp1 = sp2 == std::string_view::npos || sp2 == 0 ? std::string_view::npos : header.rfind(' ', sp2 - 1);
-    if (sp1 == std::string_view::npos || header.substr(0, sp1).find(' ') != std::string_view::npos) continue;
-    std::string_view type = header.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::string_view size_text = header.substr(sp2 + 1);
-    if (size_text.empty() || size_text.find_first_not_of("0123456789") != std::string_view::npos) continue;
-    size_t size = std::stoull(std::string(size_text));
-    if (pos + size > s.size()) return Status::Internal("git cat-file --batch: truncated object");
-    if (type == "blob") out[i] = std::string(s.substr(pos, size));
-    pos += size + 1;  // the content, then a newline
+    ASSIGN_OR_RETURN(CatFileBatch::Object o, batch.Next());
+    if (o.type == "blob") out[i] = std::string(o.content);
   }
   return out;
 }
 
 Result<std::vector<std::string>> GitRevision::ListFiles(const std::string& rel_dir) const {
-  ASSIGN_OR_RETURN(ProcessResult r, RunGit(root_, {"ls-tree", "-r", "-z", "--name-only", "--full-tree", commit_, "--",
-                                                   prefix_ + rel_dir + "/"}));
-  if (r.exit_code != 0) return Status::User("git ls-tree failed: " + LastLine(r.err));
+  ASSIGN_OR_RETURN(std::string listed, GitOutput(root_, {"ls-tree", "-r", "-z", "--name-only", "--full-tree", commit_,
+                                                         "--", prefix_ + rel_dir + "/"}));
   std::vector<std::string> out;
   size_t pos = 0;
-  while (pos < r.out.size()) {
-    size_t z = r.out.find('\0', pos);
-    if (z == std::string::npos) z = r.out.size();
-    std::string full = r.out.substr(pos, z - pos);
+  while (pos < listed.size()) {
+    size_t z = listed.find('\0', pos);
+    if (z == std::string::npos) z = listed.size();
+    std::string full = listed.substr(pos, z - pos);
     pos = z + 1;
     if (full.starts_with(prefix_)) out.push_back(full.substr(prefix_.size()));
   }
@@ -544,62 +466,6 @@ std::string FormatParam(const std::string& value_json) {
     if (ParseQuoted(value_json, &s, &rest) && rest.empty()) return s;
   }
   return value_json;
-}
-
-std::string RenderText(const Table& table) {
-  auto rows = EscapedRows(table, false);
-  auto w = Widths(rows, 0);
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); i++) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(w[i] - Width(r[i]) + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
-
-std::string RenderMarkdown(const Table& table) {
-  auto rows = EscapedRows(table, true);
-  auto w = Widths(rows, 3);
-  std::string out;
-  auto emit = [&](const std::vector<std::string>& r) {
-    std::string line = "|";
-    for (size_t i = 0; i < r.size(); i++) line += " " + r[i] + std::string(w[i] - Width(r[i]), ' ') + " |";
-    out += line + "\n";
-  };
-  emit(rows[0]);
-  std::string sep = "|";
-  for (size_t x : w) sep += std::string(x + 2, '-') + "|";
-  out += sep + "\n";
-  for (size_t i = 1; i < rows.size(); i++) emit(rows[i]);
-  return out;
-}
-
-Table MetricsShowTable(const std::vector<MetricsFile>& files, int precision) {
-  Table t{{"Path", "Metric", "Value"}, {}};
-  for (const MetricsFile& f : files)
-    for (const Metric& m : f.metrics) t.rows.push_back({f.path, m.key, FormatValue(m.value, precision)});
-  return t;
-}
-
-Table MetricsDiffTable(const std::vector<MetricDiff>& diffs, const std::string& rev, int precision) {
-  Table t{{"Path", "Metric", rev, "workspace", "Change"}, {}};
-  auto value = [&](const std::optional<Node>& v) { return v ? FormatValue(*v, precision) : std::string("-"); };
-  for (const MetricDiff& d : diffs)
-    t.rows.push_back({d.path, d.key, value(d.old_value), value(d.new_value),
-                      d.change ? FormatChange(*d.change, precision) : std::string("-")});
-  return t;
-}
-
-Table ParamsDiffTable(const std::vector<ParamDiff>& diffs, const std::string& rev) {
-  Table t{{"Path", "Param", rev, "workspace"}, {}};
-  auto value = [](const std::optional<std::string>& v) { return v ? FormatParam(*v) : std::string("-"); };
-  for (const ParamDiff& d : diffs) t.rows.push_back({d.source, d.key, value(d.old_json), value(d.new_json)});
-  return t;
 }
 
 }  // namespace forja::pipeline

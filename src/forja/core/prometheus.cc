@@ -1,4 +1,4 @@
-#include "forja/core/metrics.h"
+#include "forja/core/prometheus.h"
 
 #include <algorithm>
 #include <cmath>
@@ -25,7 +25,7 @@ std::string Braces(const std::string& labels, const std::string& extra = "") {
 
 }  // namespace
 
-std::string Metrics::Label(const std::string& key, const std::string& value) {
+std::string PromRegistry::Label(const std::string& key, const std::string& value) {
   std::string out = key + "=\"";
   for (char c : value) {
     if (c == '\\') out += "\\\\";
@@ -36,7 +36,7 @@ std::string Metrics::Label(const std::string& key, const std::string& value) {
   return out + "\"";
 }
 
-void Metrics::Describe(const std::string& name, Type type, const std::string& help, std::vector<double> buckets) {
+void PromRegistry::Describe(const std::string& name, Type type, const std::string& help, std::vector<double> buckets) {
   std::lock_guard<std::mutex> lock(mu_);
   Family& f = families_[name];
   f.type = type;
@@ -45,19 +45,19 @@ void Metrics::Describe(const std::string& name, Type type, const std::string& he
   f.bounds = std::move(buckets);
 }
 
-Metrics::Family& Metrics::Get(const std::string& name) { return families_[name]; }
+PromRegistry::Family& PromRegistry::Get(const std::string& name) { return families_[name]; }
 
-void Metrics::Add(const std::string& name, const std::string& labels, double v) {
+void PromRegistry::Add(const std::string& name, const std::string& labels, double v) {
   std::lock_guard<std::mutex> lock(mu_);
   Get(name).series[labels].value += v;
 }
 
-void Metrics::Set(const std::string& name, const std::string& labels, double v) {
+void PromRegistry::Set(const std::string& name, const std::string& labels, double v) {
   std::lock_guard<std::mutex> lock(mu_);
   Get(name).series[labels].value = v;
 }
 
-void Metrics::Observe(const std::string& name, const std::string& labels, double v) {
+void PromRegistry::Observe(const std::string& name, const std::string& labels, double v) {
   std::lock_guard<std::mutex> lock(mu_);
   Family& f = Get(name);
   Series& s = f.series[labels];
@@ -68,7 +68,7 @@ void Metrics::Observe(const std::string& name, const std::string& labels, double
   if (it != f.bounds.end()) s.buckets[static_cast<size_t>(it - f.bounds.begin())]++;
 }
 
-std::string Metrics::Render() const {
+std::string PromRegistry::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const auto& [name, f] : families_) {

@@ -11,7 +11,7 @@
 
 namespace forja {
 
-class Metrics {
+class PromRegistry {
  public:
   enum class Type { kCounter, kGauge, kHistogram };
 

@@ -1,4 +1,4 @@
-#include "forja/remote/http.h"
+#include "forja/net/http_client.h"
 
 #include <curl/curl.h>
 #include <unistd.h>
