@@ -165,17 +165,24 @@ struct ListArgs {
   bool as_json = false;
 };
 
-Result<std::vector<meta::RegisteredModel>> AllModels(meta::MetaStore& store, const std::string& filter) {
-  meta::Query q;
-  q.filter = filter;
-  q.page.max_results = 1000;
-  std::vector<meta::RegisteredModel> out;
+// Every item a search finds, page after page.
+template <typename T>
+Result<std::vector<T>> AllPages(meta::Query q, Result<meta::Paged<T>> (meta::MetaStore::*search)(const meta::Query&),
+                                meta::MetaStore& store) {
+  std::vector<T> out;
   for (;;) {
-    ASSIGN_OR_RETURN(auto page, store.SearchRegisteredModels(q));
+    ASSIGN_OR_RETURN(auto page, (store.*search)(q));
     out.insert(out.end(), page.items.begin(), page.items.end());
     if (page.next_page_token.empty()) return out;
     q.page.token = page.next_page_token;
   }
+}
+
+Result<std::vector<meta::RegisteredModel>> AllModels(meta::MetaStore& store, const std::string& filter) {
+  meta::Query q;
+  q.filter = filter;
+  q.page.max_results = 1000;
+  return AllPages(q, &meta::MetaStore::SearchRegisteredModels, store);
 }
 
 Result<std::vector<meta::ModelVersion>> AllVersions(meta::MetaStore& store, const std::string& name) {
@@ -185,13 +192,19 @@ Result<std::vector<meta::ModelVersion>> AllVersions(meta::MetaStore& store, cons
   q.filter = "name = '" + quoted + "'";
   q.order_by = {"version_number DESC"};
   q.page.max_results = 10000;
-  std::vector<meta::ModelVersion> out;
-  for (;;) {
-    ASSIGN_OR_RETURN(auto page, store.SearchModelVersions(q));
-    out.insert(out.end(), page.items.begin(), page.items.end());
-    if (page.next_page_token.empty()) return out;
-    q.page.token = page.next_page_token;
+  return AllPages(q, &meta::MetaStore::SearchModelVersions, store);
+}
+
+// A transition's gate report, a line per gate ("PASS ..." or "FAIL ...").
+std::vector<std::string> GateLines(const std::string& gates) {
+  std::vector<std::string> lines;
+  for (size_t s = 0; s < gates.size();) {
+    size_t e = gates.find('\n', s);
+    if (e == std::string::npos) e = gates.size();
+    lines.push_back(gates.substr(s, e - s));
+    s = e + 1;
   }
+  return lines;
 }
 
 int DoList(const ListArgs& a) {
@@ -310,14 +323,9 @@ int DoHistory(const ListArgs& a) {
   for (const auto& x : *h) {
     std::string gates = "-";
     if (!x.gates.empty()) {
-      size_t failed = 0, total = 0;
-      for (size_t s = 0; s < x.gates.size();) {
-        size_t e = x.gates.find('\n', s);
-        if (e == std::string::npos) e = x.gates.size();
-        total++;
-        failed += x.gates.compare(s, 5, "FAIL ") == 0;
-        s = e + 1;
-      }
+      std::vector<std::string> lines = GateLines(x.gates);
+      size_t failed = 0, total = lines.size();
+      for (const std::string& l : lines) failed += l.starts_with("FAIL ");
       gates = failed ? std::to_string(failed) + " of " + std::to_string(total) + " failed" : std::to_string(total) + " passed";
       if (x.forced) gates += ", forced";
     }
@@ -362,12 +370,7 @@ int DoPromote(const PromoteArgs& a) {
   std::string target = registry::NormalizeTarget(a.to);
   Out(a.name + " version " + std::to_string(a.version) + (target[0] == '@' ? " is now " + target : " is now in " + target) +
       (forced ? " (gates overridden with --force)" : ""));
-  for (size_t s = 0; s < gates.size();) {
-    size_t e = gates.find('\n', s);
-    if (e == std::string::npos) e = gates.size();
-    LogInfo("  " + gates.substr(s, e - s));
-    s = e + 1;
-  }
+  for (const std::string& line : GateLines(gates)) LogInfo("  " + line);
   return 0;
 }
 
