@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "forja/config/py_values.h"
 #include "forja/core/fs.h"
 #include "forja/core/strings.h"
 
@@ -148,17 +149,7 @@ std::string PyRepr(const Node& n) {
 
 // ---- applying overrides ---------------------------------------------------------
 
-std::vector<std::string> SplitKey(const std::string& key) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t dot = key.find('.', start);
-    parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return parts;
-}
+std::vector<std::string> SplitKey(const std::string& key) { return PySplit(key, '.'); }
 
 std::optional<size_t> ListIndex(const std::string& part) {
   size_t idx = 0;

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "forja/config/interpolation.h"
+#include "forja/config/py_values.h"
 #include "forja/core/strings.h"
 
 namespace forja::config {
@@ -603,14 +604,7 @@ class Builder {
         const auto& [key, value] = item.entries()[0];
         auto [group_kw, package] = SplitGroup(key);
         // Keywords: "optional db", "override /db", "optional override db".
-        std::vector<std::string> words;
-        size_t s = 0;
-        for (;;) {
-          size_t sp = group_kw.find(' ', s);
-          words.push_back(group_kw.substr(s, sp == std::string::npos ? std::string::npos : sp - s));
-          if (sp == std::string::npos) break;
-          s = sp + 1;
-        }
+        std::vector<std::string> words = PySplit(group_kw, ' ');
         d.group = true;
         d.path = words.back();
         for (size_t i = 0; i + 1 < words.size(); i++) {

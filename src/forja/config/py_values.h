@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace forja::config {
 
@@ -14,6 +15,18 @@ inline std::string WithoutUnderscores(std::string_view s) {
   for (char c : s)
     if (c != '_') out += c;
   return out;
+}
+
+// Python's s.split(sep) for one character: empty parts kept ("a..b" gives
+// "a", "", "b"), as Hydra splits keys on '.' and defaults keywords on ' '.
+inline std::vector<std::string> PySplit(std::string_view s, char sep) {
+  std::vector<std::string> parts;
+  for (;;) {
+    size_t at = s.find(sep);
+    parts.emplace_back(s.substr(0, at));
+    if (at == std::string_view::npos) return parts;
+    s.remove_prefix(at + 1);
+  }
 }
 
 }  // namespace forja::config
