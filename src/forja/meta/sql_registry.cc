@@ -54,6 +54,11 @@ std::string VersionMissing(const std::string& name, int64_t version) {
 // this one tag a missing value reads as 'false' (as MLflow's own store does).
 bool IsPromptTag(const std::string& key) { return key == "mlflow.prompt.is_prompt"; }
 
+// The value column of a tag joined under `alias` (LEFT-joined for the prompt tag).
+std::string TagColumn(const std::string& alias, const std::string& key) {
+  return IsPromptTag(key) ? "COALESCE(" + alias + ".value, 'false')" : alias + ".value";
+}
+
 std::string ModelMissing(const std::string& name) { return "Registered Model with name=" + name + " not found"; }
 
 Status Append(SqlConn& c, const Transition& t) {
@@ -292,17 +297,12 @@ Result<Paged<RegisteredModel>> SqlStore::SearchRegisteredModels(const Query& q) 
   RETURN_IF_ERROR(CheckMaxResults(q.page.max_results, kSearchLimit));
   ASSIGN_OR_RETURN(int64_t offset, OffsetFromToken(q.page.token));
   ASSIGN_OR_RETURN(Filter f, ParseFilter(q.filter));
-  std::string joins, where = "1 = 1";
-  std::vector<SqlValue> jargs, wargs;
-  int n = 0;
+  SearchSql s;
+  s.where = "1 = 1";
   for (const Clause& cl : f.clauses) {
     std::string col;
     if (cl.entity == Entity::kTag) {
-      std::string a = "t" + std::to_string(n++);
-      joins += std::string(IsPromptTag(cl.key) ? " LEFT" : "") + " JOIN registered_model_tags " + a + " ON " + a +
-               ".name = m.name AND " + a + ".key = ?";
-      jargs.push_back(cl.key);
-      col = IsPromptTag(cl.key) ? "COALESCE(" + a + ".value, 'false')" : a + ".value";
+      col = TagColumn(s.JoinKey("registered_model_tags", {{"name", "m.name"}}, cl.key, !IsPromptTag(cl.key)), cl.key);
     } else if (cl.entity == Entity::kAttribute && cl.key == "name") {
       col = "m.name";
     } else {
@@ -310,10 +310,10 @@ Result<Paged<RegisteredModel>> SqlStore::SearchRegisteredModels(const Query& q) 
                           EntityName(cl.entity) + "." + cl.key);
     }
     if (cl.numeric) return Status::User("invalid filter: " + cl.key + " must be compared to a quoted string");
-    if (cl.op == "LIKE" || cl.op == "ILIKE") where += " AND " + Like(col, cl.op == "ILIKE");
-    else if (cl.op == "=" || cl.op == "!=") where += " AND " + col + " " + cl.op + " ?";
+    if (cl.op == "LIKE" || cl.op == "ILIKE") s.where += " AND " + Like(col, cl.op == "ILIKE");
+    else if (cl.op == "=" || cl.op == "!=") s.where += " AND " + col + " " + cl.op + " ?";
     else return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key + " (use =, !=, LIKE or ILIKE)");
-    wargs.push_back(cl.values[0]);
+    s.where_args.push_back(cl.values[0]);
   }
   ASSIGN_OR_RETURN(std::string order,
                    OrderClause(q.order_by,
@@ -321,10 +321,9 @@ Result<Paged<RegisteredModel>> SqlStore::SearchRegisteredModels(const Query& q) 
                                 {"last_updated_timestamp", "m.last_updated_time"}},
                                "models order by name, creation_timestamp or last_updated_timestamp"));
   order += "m.name ASC";
-  std::string sql = "SELECT m.name FROM registered_models m" + joins + " WHERE " + where + " ORDER BY " + order +
+  std::string sql = "SELECT m.name FROM registered_models m" + s.joins + " WHERE " + s.where + " ORDER BY " + order +
                     " LIMIT ? OFFSET ?";
-  std::vector<SqlValue> args = jargs;
-  args.insert(args.end(), wargs.begin(), wargs.end());
+  std::vector<SqlValue> args = s.Args();
   Paged<RegisteredModel> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
     out.items.clear();
@@ -451,18 +450,15 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
   RETURN_IF_ERROR(CheckMaxResults(q.page.max_results, 200000));
   ASSIGN_OR_RETURN(int64_t offset, OffsetFromToken(q.page.token));
   ASSIGN_OR_RETURN(Filter f, ParseFilter(q.filter));
-  std::string joins, where = "1 = 1";
-  std::vector<SqlValue> jargs, wargs;
-  int n = 0;
+  SearchSql s;
+  s.where = "1 = 1";
   for (const Clause& cl : f.clauses) {
     std::string col;
     bool numeric = false;
     if (cl.entity == Entity::kTag) {
-      std::string a = "t" + std::to_string(n++);
-      joins += std::string(IsPromptTag(cl.key) ? " LEFT" : "") + " JOIN model_version_tags " + a + " ON " + a +
-               ".name = v.name AND " + a + ".version = v.version AND " + a + ".key = ?";
-      jargs.push_back(cl.key);
-      col = IsPromptTag(cl.key) ? "COALESCE(" + a + ".value, 'false')" : a + ".value";
+      std::string a = s.JoinKey("model_version_tags", {{"name", "v.name"}, {"version", "v.version"}}, cl.key,
+                                !IsPromptTag(cl.key));
+      col = TagColumn(a, cl.key);
     } else if (cl.entity == Entity::kAttribute) {
       if (cl.key == "name") col = "v.name";
       else if (cl.key == "run_id") col = "v.run_id";
@@ -480,20 +476,20 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
       if (cl.op == "LIKE" || cl.op == "ILIKE" || cl.op == "IN" || cl.op == "NOT IN")
         return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key);
       ASSIGN_OR_RETURN(int64_t v, IntegerValue(cl));
-      where += " AND " + col + " " + cl.op + " ?";
-      wargs.push_back(v);
+      s.where += " AND " + col + " " + cl.op + " ?";
+      s.where_args.push_back(v);
       continue;
     }
     if (cl.numeric) return Status::User("invalid filter: " + cl.key + " must be compared to a quoted string");
     if (cl.op == "LIKE" || cl.op == "ILIKE") {
-      where += " AND " + Like(col, cl.op == "ILIKE");
-      wargs.push_back(cl.values[0]);
+      s.where += " AND " + Like(col, cl.op == "ILIKE");
+      s.where_args.push_back(cl.values[0]);
     } else if (cl.op == "=" || cl.op == "!=") {
-      where += " AND " + col + " " + cl.op + " ?";
-      wargs.push_back(cl.values[0]);
+      s.where += " AND " + col + " " + cl.op + " ?";
+      s.where_args.push_back(cl.values[0]);
     } else if (cl.op == "IN" || cl.op == "NOT IN") {
-      where += " AND " + col + " " + cl.op + " (" + Marks(cl.values.size()) + ")";
-      for (const auto& v : cl.values) wargs.push_back(v);
+      s.where += " AND " + col + " " + cl.op + " (" + Marks(cl.values.size()) + ")";
+      for (const auto& v : cl.values) s.where_args.push_back(v);
     } else {
       return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key);
     }
@@ -506,9 +502,9 @@ Result<Paged<ModelVersion>> SqlStore::SearchModelVersions(const Query& q) {
                                "versions order by name, version_number, creation_timestamp or "
                                "last_updated_timestamp"));
   order += "v.name ASC, v.version DESC";
-  std::string sql = "SELECT " + Qualified(kVersionCols, "v.") + " FROM model_versions v" + joins + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?";
-  std::vector<SqlValue> args = jargs;
-  args.insert(args.end(), wargs.begin(), wargs.end());
+  std::string sql = "SELECT " + Qualified(kVersionCols, "v.") + " FROM model_versions v" + s.joins + " WHERE " +
+                    s.where + " ORDER BY " + order + " LIMIT ? OFFSET ?";
+  std::vector<SqlValue> args = s.Args();
   Paged<ModelVersion> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
     out.items.clear();

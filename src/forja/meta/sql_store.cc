@@ -352,6 +352,23 @@ std::string Marks(size_t n) {
   return s;
 }
 
+std::string SearchSql::JoinKey(const std::string& table,
+                               std::initializer_list<std::pair<const char*, const char*>> match,
+                               const std::string& key, bool inner) {
+  std::string a = "j" + std::to_string(aliases_++);
+  joins += (inner ? " JOIN " : " LEFT JOIN ") + table + " " + a + " ON ";
+  for (const auto& [column, owner] : match) joins += a + "." + column + " = " + owner + " AND ";
+  joins += a + ".key = ?";
+  join_args.push_back(key);
+  return a;
+}
+
+std::vector<SqlValue> SearchSql::Args() const {
+  std::vector<SqlValue> args = join_args;
+  args.insert(args.end(), where_args.begin(), where_args.end());
+  return args;
+}
+
 Result<std::string> OrderClause(const std::vector<std::string>& order_by,
                                 const std::map<std::string, std::string>& columns, const std::string& known) {
   std::string order;

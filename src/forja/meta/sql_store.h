@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 
 #include "forja/meta/filter.h"
@@ -145,6 +146,26 @@ Status CheckMaxResults(int64_t max_results, int64_t limit);
 
 // "?, ?, ?" for n parameters.
 std::string Marks(size_t n);
+
+// The SQL a search builds from its filter: joins on key/value tables (tags, params,
+// metrics) and WHERE conditions, each list with its parameters in the order they appear.
+struct SearchSql {
+  std::string joins;
+  std::string where;
+  std::vector<SqlValue> join_args;
+  std::vector<SqlValue> where_args;
+
+  // Joins `table` under a new alias on its columns `match` equal to the searched row's
+  // ({"name", "m.name"}) and its key column equal to `key`; returns the alias. A LEFT
+  // join keeps the rows that lack the key.
+  std::string JoinKey(const std::string& table, std::initializer_list<std::pair<const char*, const char*>> match,
+                      const std::string& key, bool inner = true);
+  // join_args, then where_args: the statement's parameters before LIMIT and OFFSET.
+  std::vector<SqlValue> Args() const;
+
+ private:
+  int aliases_ = 0;
+};
 
 // MLflow order_by clauses ("name DESC") as SQL, "col DIR, " each; `columns` maps the
 // attributes that may be sorted on, `known` says which they are in the error.

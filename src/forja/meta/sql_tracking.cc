@@ -170,23 +170,19 @@ Result<Paged<Experiment>> SqlStore::SearchExperiments(const Query& q) {
   RETURN_IF_ERROR(CheckMaxResults(q.page.max_results, kSearchRunsLimit));
   ASSIGN_OR_RETURN(int64_t offset, OffsetFromToken(q.page.token));
   ASSIGN_OR_RETURN(Filter f, ParseFilter(q.filter));
-  std::string joins, where = "e.lifecycle_stage IN " + ViewSql(q.view);
-  std::vector<SqlValue> jargs, wargs;
-  int n = 0;
+  SearchSql s;
+  s.where = "e.lifecycle_stage IN " + ViewSql(q.view);
   for (const Clause& cl : f.clauses) {
     std::string col;
     if (cl.entity == Entity::kTag) {
-      std::string a = "t" + std::to_string(n++);
-      joins += " JOIN experiment_tags " + a + " ON " + a + ".experiment_id = e.experiment_id AND " + a + ".key = ?";
-      jargs.push_back(cl.key);
-      col = a + ".value";
+      col = s.JoinKey("experiment_tags", {{"experiment_id", "e.experiment_id"}}, cl.key) + ".value";
     } else if (cl.entity == Entity::kAttribute && (cl.key == "name" || cl.key == "experiment_id")) {
       col = cl.key == "name" ? "e.name" : "CAST(e.experiment_id AS TEXT)";
     } else if (cl.entity == Entity::kAttribute && (cl.key == "creation_time" || cl.key == "last_update_time")) {
       if (!cl.numeric) return Status::User("invalid filter: " + cl.key + " must be compared to a number");
       ASSIGN_OR_RETURN(int64_t v, IntegerValue(cl));
-      where += " AND e." + cl.key + " " + cl.op + " ?";
-      wargs.push_back(v);
+      s.where += " AND e." + cl.key + " " + cl.op + " ?";
+      s.where_args.push_back(v);
       continue;
     } else {
       return Status::User(std::string("invalid filter: experiments can be searched by name, creation_time, "
@@ -194,13 +190,13 @@ Result<Paged<Experiment>> SqlStore::SearchExperiments(const Query& q) {
     }
     if (cl.numeric) return Status::User("invalid filter: " + cl.key + " must be compared to a quoted string");
     if (cl.op == "LIKE" || cl.op == "ILIKE") {
-      where += " AND " + Like(col, cl.op == "ILIKE");
+      s.where += " AND " + Like(col, cl.op == "ILIKE");
     } else if (cl.op == "=" || cl.op == "!=") {
-      where += " AND " + col + " " + cl.op + " ?";
+      s.where += " AND " + col + " " + cl.op + " ?";
     } else {
       return Status::User("invalid filter: '" + cl.op + "' cannot compare " + cl.key + " (use =, !=, LIKE or ILIKE)");
     }
-    wargs.push_back(cl.values[0]);
+    s.where_args.push_back(cl.values[0]);
   }
   ASSIGN_OR_RETURN(std::string order,
                    OrderClause(q.order_by,
@@ -208,10 +204,9 @@ Result<Paged<Experiment>> SqlStore::SearchExperiments(const Query& q) {
                                 {"creation_time", "e.creation_time"}, {"last_update_time", "e.last_update_time"}},
                                "experiments order by name, experiment_id, creation_time or last_update_time"));
   order += "e.creation_time DESC, e.experiment_id ASC";
-  std::string sql = "SELECT e.experiment_id FROM experiments e" + joins + " WHERE " + where + " ORDER BY " + order +
-                    " LIMIT ? OFFSET ?";
-  std::vector<SqlValue> args = jargs;
-  args.insert(args.end(), wargs.begin(), wargs.end());
+  std::string sql = "SELECT e.experiment_id FROM experiments e" + s.joins + " WHERE " + s.where + " ORDER BY " +
+                    order + " LIMIT ? OFFSET ?";
+  std::vector<SqlValue> args = s.Args();
   Paged<Experiment> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
     out.items.clear();
@@ -568,17 +563,13 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
 
   // One inner join per metric, param or tag a clause names (a run without the key
   // cannot match); clauses on the same key share it.
-  std::string joins, where;
-  std::vector<SqlValue> jargs, wargs;
+  SearchSql s;
   std::map<std::pair<Entity, std::string>, std::string> alias;
   auto join = [&](Entity e, const std::string& key, bool inner) {
     auto k = std::make_pair(e, key);
     auto it = alias.find(k);
     if (it != alias.end()) return it->second;
-    std::string a = "j" + std::to_string(alias.size());
-    joins += std::string(inner ? " JOIN " : " LEFT JOIN ") + TableOf(e) + " " + a + " ON " + a +
-             ".run_uuid = r.run_uuid AND " + a + ".key = ?";
-    jargs.push_back(key);
+    std::string a = s.JoinKey(TableOf(e), {{"run_uuid", "r.run_uuid"}}, key, inner);
     alias.emplace(k, a);
     return a;
   };
@@ -601,25 +592,25 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
       if (!cl.numeric) return Status::User("invalid filter: " + name + " must be compared to a number");
       if (cl.op == "LIKE" || cl.op == "ILIKE" || cl.op == "IN" || cl.op == "NOT IN")
         return Status::User("invalid filter: '" + cl.op + "' cannot compare " + name + " (a number)");
-      where += " AND " + col + " " + cl.op + " ?";
+      s.where += " AND " + col + " " + cl.op + " ?";
       if (cl.entity == Entity::kMetric) {
-        wargs.push_back(cl.number);
+        s.where_args.push_back(cl.number);
       } else {
         ASSIGN_OR_RETURN(int64_t v, IntegerValue(cl));
-        wargs.push_back(v);
+        s.where_args.push_back(v);
       }
       continue;
     }
     if (cl.numeric) return Status::User("invalid filter: " + name + " must be compared to a quoted string");
     if (cl.op == "LIKE" || cl.op == "ILIKE") {
-      where += " AND " + Like(col, cl.op == "ILIKE");
-      wargs.push_back(cl.values[0]);
+      s.where += " AND " + Like(col, cl.op == "ILIKE");
+      s.where_args.push_back(cl.values[0]);
     } else if (cl.op == "=" || cl.op == "!=") {
-      where += " AND " + col + " " + cl.op + " ?";
-      wargs.push_back(cl.values[0]);
+      s.where += " AND " + col + " " + cl.op + " ?";
+      s.where_args.push_back(cl.values[0]);
     } else if (cl.op == "IN" || cl.op == "NOT IN") {
-      where += " AND " + col + " " + cl.op + " (" + Marks(cl.values.size()) + ")";
-      for (const auto& v : cl.values) wargs.push_back(v);
+      s.where += " AND " + col + " " + cl.op + " (" + Marks(cl.values.size()) + ")";
+      for (const auto& v : cl.values) s.where_args.push_back(v);
     } else {
       return Status::User("invalid filter: '" + cl.op + "' cannot compare " + name +
                           " (strings take =, !=, LIKE, ILIKE, IN and NOT IN)");
@@ -643,12 +634,12 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
     order += a + ".value" + dir + ", ";
   }
   order += "r.start_time DESC, r.run_uuid ASC";
-  std::string sql = "SELECT r.run_uuid FROM runs r" + joins + " WHERE r.experiment_id IN (" + Marks(exps.size()) +
-                    ") AND r.lifecycle_stage IN " + ViewSql(q.view) + where + " ORDER BY " + order +
+  std::string sql = "SELECT r.run_uuid FROM runs r" + s.joins + " WHERE r.experiment_id IN (" + Marks(exps.size()) +
+                    ") AND r.lifecycle_stage IN " + ViewSql(q.view) + s.where + " ORDER BY " + order +
                     " LIMIT ? OFFSET ?";
-  std::vector<SqlValue> args = jargs;
+  std::vector<SqlValue> args = s.join_args;
   for (int64_t e : exps) args.push_back(e);
-  args.insert(args.end(), wargs.begin(), wargs.end());
+  args.insert(args.end(), s.where_args.begin(), s.where_args.end());
 
   Paged<Run> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
