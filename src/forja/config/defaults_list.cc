@@ -25,20 +25,6 @@ std::string Replace(std::string s, char from, char to) {
 
 std::string Quoted(const std::string& where) { return "override '" + where + "'"; }
 
-// Python's type(x).__name__ for a YAML value, for messages Hydra users know.
-std::string PyTypeName(const Node& n) {
-  switch (n.kind()) {
-    case Node::Kind::kNull: return "NoneType";
-    case Node::Kind::kBool: return "bool";
-    case Node::Kind::kInt: return "int";
-    case Node::Kind::kFloat: return "float";
-    case Node::Kind::kString: return "str";
-    case Node::Kind::kList: return "list";
-    case Node::Kind::kMap: return "mapping";
-  }
-  return "?";
-}
-
 // A default element: Hydra's ConfigDefault (`- extras/common`, `- _self_`) or
 // GroupDefault (`- db: mysql`).
 struct Default {
@@ -587,7 +573,9 @@ class Builder {
     const Node& list = f.defaults;
     if (!list.is_list()) {
       return Status::User((list.origin().empty() ? f.file : list.origin()) + ": Invalid defaults list in '" +
-                          f.config_path + "', defaults must be a list (got " + PyTypeName(list) +
+                          f.config_path + "', defaults must be a list (got " +
+                          // Hydra's own word for a dict here
+                          (list.is_map() ? "mapping" : PyTypeName(list)) +
                           "); write one entry per line: '- db: mysql'");
     }
     out->reserve(list.items().size() + 1 + st_.appends.size());

@@ -1,7 +1,6 @@
 #include "forja/config/interpolation.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "forja/config/py_values.h"
 #include "forja/core/log.h"
 
 namespace forja::config {
@@ -628,28 +628,15 @@ class Parser {
         case VT::kNull: out->value = Node::Null(); return true;
         case VT::kBool: out->value = Node::Bool(t.text.size() == 4); return true;
         case VT::kInt: {
-          std::string digits;
-          for (char ch : t.text)
-            if (ch != '_' && ch != '+') digits += ch;
           int64_t v = 0;
-          auto r = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-          if (r.ec != std::errc() || r.ptr != digits.data() + digits.size())
+          if (PyIntFromString(t.text, &v) != PyIntParse::kOk)  // an INT token can only be too big
             return Fail(start, "integer " + t.text + " is out of range");
           out->value = Node::Int(v);
           return true;
         }
         case VT::kFloat: {
-          std::string digits;
-          for (char ch : t.text)
-            if (ch != '_' && ch != '+') digits += ch;
           double v = 0;
-          auto r = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-          if (r.ec == std::errc::result_out_of_range) {
-            // Python gives inf (or 0.0) where from_chars refuses.
-            v = std::strtod(digits.c_str(), nullptr);
-          } else if (r.ec != std::errc() || r.ptr != digits.data() + digits.size()) {
-            return Fail(start, "bad number " + t.text);
-          }
+          PyFloatFromString(t.text, &v);  // a FLOAT token is always a float literal
           out->value = Node::Float(v);
           return true;
         }
@@ -776,38 +763,16 @@ std::string PyRepr(const Node& n) {
 
 std::string PyStr(const Node& n) { return n.is_string() ? n.as_string() : PyRepr(n); }
 
-const char* PyTypeName(const Node& n) {
-  switch (n.kind()) {
-    case Node::Kind::kNull: return "NoneType";
-    case Node::Kind::kMap: return "dict";
-    default: return n.KindName();
-  }
-}
-
-// Python's int() of a key used as a list index: spaces, a sign, digits with
-// single underscores between them.
-std::optional<int64_t> PyInt(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (IsWs(s[b]) || s[b] == '\n' || s[b] == '\r')) b++;
-  while (e > b && (IsWs(s[e - 1]) || s[e - 1] == '\n' || s[e - 1] == '\r')) e--;
-  s = s.substr(b, e - b);
-  bool neg = false;
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty() || !IsDigit(s[0]) || !IsDigit(s.back())) return std::nullopt;
+// A key used as a list index, read as OmegaConf reads it (Python's int()); an
+// int too big for 64 bits is past the end of any list.
+std::optional<int64_t> ListIndex(std::string_view s) {
   int64_t v = 0;
-  for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '_') {
-      if (!IsDigit(s[i + 1])) return std::nullopt;
-      continue;
-    }
-    if (!IsDigit(s[i])) return std::nullopt;
-    if (v > (INT64_MAX - 9) / 10) return INT64_MAX;  // out of any list's range anyway
-    v = v * 10 + (s[i] - '0');
+  switch (PyIntFromString(s, &v)) {
+    case PyIntParse::kOk: return v;
+    case PyIntParse::kTooBig: return INT64_MAX;
+    case PyIntParse::kNotAnInt: break;
   }
-  return neg ? -v : v;
+  return std::nullopt;
 }
 
 // OmegaConf's split_key: "a.b[c].d" -> a, b, c, d (the key has no leading dots).
@@ -1056,7 +1021,7 @@ class Resolver {
       const Node* c = cur.node();
       std::string part = parts[i];
       const Node* child = Lookup(c, &part);
-      if (c->is_list() && !PyInt(parts[i]))
+      if (c->is_list() && !ListIndex(parts[i]))
         return Err("key '" + cur.KeyWith(parts, i) + "' not found: " + cur.FullKey() +
                    " is a list, and '" + Show(parts[i]) + "' is not an index");
       if (!child) return Err("key '" + cur.KeyWith(parts, i) + "' not found");
@@ -1310,7 +1275,7 @@ class Resolver {
   const Node* Lookup(const Node* c, std::string* part) {
     if (c->is_map()) return c->Find(*part);
     if (!c->is_list()) return nullptr;
-    auto idx = PyInt(*part);
+    auto idx = ListIndex(*part);
     if (!idx || *idx < 0 || static_cast<uint64_t>(*idx) >= c->items().size()) return nullptr;
     *part = std::to_string(*idx);
     return &c->items()[static_cast<size_t>(*idx)];
@@ -1334,7 +1299,7 @@ class Resolver {
     for (size_t i = 0; i < parts.size(); i++) {
       const Node* c = cur.node();
       std::string part = parts[i];
-      if (c->is_list() && !PyInt(part))
+      if (c->is_list() && !ListIndex(part))
         return Err(Where(in, at) + ": " + cur.FullKey() + " is a list, and '" + Show(part) +
                    "' is not an index");
       const Node* child = Lookup(c, &part);

@@ -151,8 +151,4 @@ Result<std::vector<std::vector<Override>>> ExpandSweeps(const std::vector<Overri
                                                         const GroupOptionsFn& group_options = {},
                                                         uint64_t seed = 0);
 
-// Python's repr() of a float, which Hydra and OmegaConf print: "1.0", "1e-05",
-// "1e+16", "inf", "nan".
-
-
 }  // namespace forja::config

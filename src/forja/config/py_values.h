@@ -1,11 +1,16 @@
-// Python value semantics that more than one config parser needs (YAML scalars
-// in node.cc, override values in override.cc). Internal to config/; header-only
-// so the hot scalar paths stay inline.
+// Python value semantics that more than one config parser needs: YAML scalars
+// (node.cc), override values (override*.cc), interpolations and their list
+// indexes (interpolation*.cc), defaults-list messages (defaults_list.cc).
+// Internal to config/. The small helpers on the hot scalar paths stay inline.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "forja/config/node.h"
 
 namespace forja::config {
 
@@ -28,5 +33,27 @@ inline std::vector<std::string> PySplit(std::string_view s, char sep) {
     s.remove_prefix(at + 1);
   }
 }
+
+// Python's type(x).__name__ of a value, as Python's messages name types:
+// NoneType, bool, int, float, str, list, dict.
+const char* PyTypeName(const Node& n);
+
+// Python's digitpart, digit (["_"] digit)*, which is also the grammars'
+// DIGIT (('_')? DIGIT)*: where it ends when it starts at i, or npos when no
+// digit is at i.
+size_t DigitPartEnd(std::string_view s, size_t i);
+
+// Python's s.strip() of the (ASCII) whitespace int() and float() ignore.
+std::string_view PyStrip(std::string_view s);
+
+// Python's int(s) in base 10: whitespace around, a sign, then digits with
+// single underscores between them ("007" and " -1_000 " are ints).
+enum class PyIntParse { kOk, kNotAnInt, kTooBig /* an int, not in 64 bits */ };
+PyIntParse PyIntFromString(std::string_view s, int64_t* out);
+
+// Python's float(s): whitespace around, a sign, a decimal literal with
+// optional exponent and '_' between digits, or inf / infinity / nan in any
+// case. False when s is none of these.
+bool PyFloatFromString(std::string_view s, double* out);
 
 }  // namespace forja::config
