@@ -19,8 +19,9 @@ namespace forja {
 
 const char* const kExitCodesHelp =
     "Exit codes: 0 success; 1 a difference was found (status, verify) or a user error\n"
-    "(bad input, missing path, refused to lose data, lock held); 2 bad usage;\n"
-    "3 the environment failed (I/O, full disk, corrupt data, remote unreachable or refusing);\n"
+    "(bad input, missing path, refused to lose data, lock held, missing or unknown token);\n"
+    "2 bad usage; 3 the environment failed (I/O, full disk, corrupt data, a remote or server\n"
+    "unreachable, refusing, busy or timing out);\n"
     "4 an internal error (a bug: please report it).\n"
     "Global options, before or after the command: -C DIR, -q, -v, --wait (wait for the\n"
     "workspace lock instead of failing when another command holds it).";
