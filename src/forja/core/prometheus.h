@@ -1,7 +1,7 @@
 // Prometheus metrics in the text exposition format (version 0.0.4): counters,
 // gauges and histograms with labels, rendered for a /metrics endpoint. Updates
 // take a mutex: fine for a tracking server (api/server.cc). The model server's
-// hot path keeps its own atomic counts and renders them itself (serve/server.cc).
+// hot path keeps its own atomic counts and renders them itself (serve/metrics.h).
 #pragma once
 
 #include <map>

@@ -49,9 +49,6 @@ class Resolver {
   virtual Result<Resolved> Resolve(const std::string& ref) = 0;
 };
 
-// Package folders only (no registry).
-std::unique_ptr<Resolver> FolderResolver();
-
 using Loader = std::function<Result<std::unique_ptr<runtime::Model>>(const runtime::ModelSpec&)>;
 
 struct Target {

@@ -1,7 +1,6 @@
 #include "forja/serve/source.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,16 +13,31 @@
 #include "forja/core/path.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
+#include "forja/registry/package.h"
 #include "forja/registry/registry.h"
 
 namespace forja::serve {
 
+bool IsPackageFolder(const std::string& ref) { return Exists(JoinPath(ref, "model.yaml")); }
+
 namespace {
 
-bool IsPackageFolder(const std::string& ref) {
-  struct stat st;
-  return ::stat((ref + "/model.yaml").c_str(), &st) == 0;
-}
+class Folders : public Resolver {
+ public:
+  Result<Resolved> Resolve(const std::string& ref) override {
+    ASSIGN_OR_RETURN(registry::ModelPackage pkg, registry::LoadPackage(ref));
+    (void)pkg;
+    Resolved r;
+    std::string dir = ref;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    size_t slash = dir.rfind('/');
+    r.name = slash == std::string::npos ? dir : dir.substr(slash + 1);
+    r.version = "1";
+    r.dir = dir;
+    r.key = dir;
+    return r;
+  }
+};
 
 // Each checked-out file against its manifest entry: a package is served only as registered.
 Status VerifyCheckout(const std::vector<ManifestEntry>& entries, const std::string& dir) {
@@ -172,6 +186,8 @@ bool RehashCached(Cache& cache, const Oid& o) {
   (void)cache.Remove(o);
   return false;
 }
+
+std::unique_ptr<Resolver> FolderResolver() { return std::make_unique<Folders>(); }
 
 std::unique_ptr<Resolver> RegistryResolver(RegistrySource source) { return std::make_unique<Registry>(std::move(source)); }
 

@@ -21,6 +21,13 @@ class Workspace;
 
 namespace forja::serve {
 
+// True when `ref` is a package folder (it holds a model.yaml). Checked with lstat: the
+// answer follows no symlink (a hostile repository's link must not be followed).
+bool IsPackageFolder(const std::string& ref);
+
+// Package folders only (no registry): the folder's name is the model's, its version "1".
+std::unique_ptr<Resolver> FolderResolver();
+
 struct RegistrySource {
   std::unique_ptr<meta::MetaStore> store;
   Cache* cache = nullptr;        // where packages are

@@ -1,0 +1,86 @@
+// GET /metrics: the model server's atomic counts (metrics.h), the loaded versions,
+// reloads and the prediction log, as Prometheus text (exposition format 0.0.4).
+#include <cstdio>
+
+#include "forja/core/prometheus.h"
+#include "forja/serve/server_impl.h"
+
+namespace forja::serve {
+
+namespace {
+
+constexpr auto Label = &PromRegistry::Label;  // key="value", escaped; takes no lock
+
+}  // namespace
+
+void Hist::Render(std::string* out, const std::string& name, const std::string& labels) const {
+  uint64_t cum = 0;
+  char buf[64];
+  for (size_t i = 0; i <= n; i++) {
+    cum += counts[i].load(std::memory_order_relaxed);
+    std::string le = i < n ? (std::snprintf(buf, sizeof buf, "%g", bounds[i]), std::string(buf)) : "+Inf";
+    *out += name + "_bucket{" + labels + ",le=\"" + le + "\"} " + std::to_string(cum) + "\n";
+  }
+  std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(sum_micro.load()) / 1e6);
+  *out += name + "_sum{" + labels + "} " + buf + "\n";
+  *out += name + "_count{" + labels + "} " + std::to_string(count.load()) + "\n";
+}
+
+std::string ModelServer::Impl::RenderMetrics() {
+  std::string o;
+  o += "# HELP forja_serve_requests_total Inference requests answered, by model, version and status code.\n";
+  o += "# TYPE forja_serve_requests_total counter\n";
+  std::vector<std::shared_ptr<Version>> versions;
+  for (const std::string& n : names) {
+    Served& s = *served[n];
+    for (auto& r : s.routes) versions.push_back(r->Get());
+    if (s.shadow) versions.push_back(s.shadow->Get());
+  }
+  auto labels = [](const Version& v) { return Label("model", v.name) + "," + Label("version", v.version); };
+  auto counts = [&](const std::string& l, const Stats& st) {
+    for (size_t i = 0; i < kNumCodes; i++)
+      if (uint64_t n = st.codes[i].load())
+        o += "forja_serve_requests_total{" + l + "," + Label("code", std::to_string(kCodes[i])) + "} " + std::to_string(n) + "\n";
+  };
+  for (auto& v : versions) counts(labels(*v), v->stats);
+  counts(Label("model", "") + "," + Label("version", ""), unrouted);
+  o += "# HELP forja_serve_request_duration_seconds From the request's arrival to its answer, by model and version.\n";
+  o += "# TYPE forja_serve_request_duration_seconds histogram\n";
+  for (auto& v : versions) v->stats.latency.Render(&o, "forja_serve_request_duration_seconds", labels(*v));
+  o += "# HELP forja_serve_queue_seconds Time a request waited in its model's batching queue.\n";
+  o += "# TYPE forja_serve_queue_seconds histogram\n";
+  for (auto& v : versions) v->stats.queue.Render(&o, "forja_serve_queue_seconds", labels(*v));
+  o += "# HELP forja_serve_batch_rows Rows per predict call (dynamic batching).\n";
+  o += "# TYPE forja_serve_batch_rows histogram\n";
+  for (auto& v : versions) v->stats.batch.Render(&o, "forja_serve_batch_rows", labels(*v));
+  o += "# HELP forja_serve_queue_rows Rows waiting in a model's batching queue now.\n";
+  o += "# TYPE forja_serve_queue_rows gauge\n";
+  for (auto& v : versions) o += "forja_serve_queue_rows{" + labels(*v) + "} " + std::to_string(v->batcher->queued_rows()) + "\n";
+  o += "# HELP forja_serve_model_info The versions loaded now (value 1), with their reference and role.\n";
+  o += "# TYPE forja_serve_model_info gauge\n";
+  for (auto& v : versions)
+    o += "forja_serve_model_info{" + labels(*v) + "," + Label("ref", v->ref) + "," + Label("platform", v->platform) + "," +
+         Label("role", v->shadow ? "shadow" : "primary") + "} 1\n";
+  o += "# HELP forja_serve_http_responses_total Every HTTP response, by status code (including the server's own 408/413/431).\n";
+  o += "# TYPE forja_serve_http_responses_total counter\n";
+  for (size_t i = 0; i < kNumCodes; i++)
+    if (uint64_t n = http_codes[i].load())
+      o += "forja_serve_http_responses_total{" + Label("code", std::to_string(kCodes[i])) + "} " + std::to_string(n) + "\n";
+  o += "# HELP forja_serve_reloads_total Version switches (switched) and refused new versions (refused), by model.\n";
+  o += "# TYPE forja_serve_reloads_total counter\n";
+  {
+    std::lock_guard<std::mutex> lock(reload_mu);
+    for (auto& [k, n] : reloads) {
+      size_t bar = k.find('|');
+      o += "forja_serve_reloads_total{" + Label("model", k.substr(0, bar)) + "," + Label("outcome", k.substr(bar + 1)) + "} " +
+           std::to_string(n) + "\n";
+    }
+  }
+  o += "# HELP forja_serve_prediction_log_lines_total Prediction log lines written, and dropped when the writer fell behind.\n";
+  o += "# TYPE forja_serve_prediction_log_lines_total counter\n";
+  o += "forja_serve_prediction_log_lines_total{outcome=\"written\"} " + std::to_string(log.written()) + "\n";
+  o += "forja_serve_prediction_log_lines_total{outcome=\"dropped\"} " + std::to_string(log.dropped()) + "\n";
+  return o;
+}
+
+}  // namespace forja::serve

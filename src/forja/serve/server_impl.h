@@ -1,0 +1,148 @@
+// The insides of ModelServer (serve.h), shared by the files that implement it:
+//   server.cc   the wiring: loading and warming versions, building the served models,
+//               picking a version by weight, starting and shutting down
+//   routes.cc   the HTTP routes: OIP v2 metadata, readiness and infer, MLflow's
+//               /invocations, health, version, /metrics, feedback
+//   infer.cc    one inference request: parsed, checked, queued on its version's
+//               batcher, answered, sampled into the prediction log
+//   metrics.cc  GET /metrics: the Prometheus text of the atomic counts (metrics.h)
+//   reload.cc   hot reload: the poller that follows moving references and swaps versions
+// Included only by those files.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "forja/net/http_server.h"
+#include "forja/serve/metrics.h"
+#include "forja/serve/protocol.h"
+#include "forja/serve/serve.h"
+
+namespace forja::serve {
+
+using Clock = std::chrono::steady_clock;
+
+inline double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// ---- the model graph ----
+
+// One loaded version of a model, with its batcher and counts.
+struct Version {
+  std::string name, version, label, ref, platform, describe, key;
+  std::vector<TensorSpec> inputs, outputs;
+  std::unique_ptr<runtime::Model> model;
+  std::unique_ptr<Batcher> batcher;
+  Stats stats;
+  bool shadow = false;
+
+  ~Version() {
+    if (batcher) batcher->Stop();  // before the model it calls goes away
+  }
+};
+
+// A reference (a route or the shadow) and the version it names now; the poller swaps it.
+struct Slot {
+  Target target;
+  bool moving = false;
+  std::string failed_key;  // the poller's: a version refused once is not retried until the ref moves
+  mutable std::mutex mu;
+  std::shared_ptr<Version> current;
+
+  std::shared_ptr<Version> Get() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return current;
+  }
+};
+
+// A served model: what clients name in /v2/models/{name}.
+struct Served {
+  std::string name;
+  std::vector<std::unique_ptr<Slot>> routes;
+  std::unique_ptr<Slot> shadow;
+  uint64_t total_weight = 0;
+  std::atomic<uint64_t> turn{0};
+};
+
+// One inference request on its way through a batcher (infer.cc).
+struct Call : Job {
+  ModelServer::Impl* server = nullptr;
+  std::shared_ptr<Version> version;  // released on the worker thread only after Finish: see Finish
+  Served* served = nullptr;
+  net::Responder res;
+  std::string request_id;
+  Clock::time_point start;
+  bool mlflow = false, shadow = false, sampled = false;
+  InferRequest req;
+  void Finish(const Status& st, std::vector<Tensor>* outputs) override;
+};
+
+// ---- answers (routes.cc) ----
+
+// {"error": message}, UTF-8-safe: messages quote requests.
+std::string ErrorJson(std::string_view message);
+// MLflow's scoring server answers errors as {"error_code": ..., "message": ...}.
+std::string MlflowErrorJson(int status, std::string_view message);
+net::Response Json(int status, std::string body);
+
+struct ModelServer::Impl {
+  ServeConfig cfg;
+  std::unique_ptr<Resolver> resolver;
+  Loader loader;
+  std::map<std::string, std::unique_ptr<Served>> served;
+  std::vector<std::string> names;  // in the order given
+  PredictionLog log;
+  std::unique_ptr<net::Server> http;
+  std::atomic<bool> ready{false};
+  Stats unrouted;  // requests for no known model
+  std::atomic<uint64_t> http_codes[kNumCodes] = {};
+  std::mutex reload_mu;
+  std::map<std::string, uint64_t> reloads;  // "model|outcome"
+  // The poller.
+  std::mutex poll_mu;
+  std::condition_variable poll_cv;
+  bool stop_poll = false;
+  std::thread poller;
+  bool shut = false;
+
+  // server.cc
+  BatchOptions OptionsFor(const std::string& name) const;
+  Result<std::shared_ptr<Version>> Load(const Target& t, const Resolved& r);
+  Status Init();
+  std::shared_ptr<Version> Pick(Served& s, const std::string& version);
+  void Shutdown();
+
+  // routes.cc
+  void Handle(net::Request& req, net::Responder res);
+  net::HeadDecision CheckHead(const net::Request& req);
+  Served* Find(const std::string& name);
+  void ModelRoute(net::Request& req, net::Responder res, std::string_view rest);
+  net::Response Feedback(Served& s, const net::Request& req);
+
+  // infer.cc
+  void Infer(net::Request& req, net::Responder res, Served& s, const std::string& version, bool mlflow);
+  void Submit(std::unique_ptr<Call> c, const std::string& version);
+  void Finish(Call& c, const Status& st, std::vector<Tensor>* outputs);
+  void Reply(Call& c, int status, std::string body, const std::string& content_type = "application/json");
+  void Fail(Call& c, int status, const std::string& message);
+  void Fail(Call& c, const Status& st);
+  void LogPrediction(const Call& c, const std::vector<Tensor>& outputs);
+
+  // metrics.cc
+  std::string RenderMetrics();
+
+  // reload.cc
+  void CountReload(const std::string& model, const char* outcome);
+  void PollSlot(Slot& slot);
+  void PollOnce();
+  void Poll();
+};
+
+}  // namespace forja::serve
