@@ -4,6 +4,7 @@
 #include "forja/batch/predict.h"
 #include "forja/cas/cache.h"
 #include "forja/cli/cli.h"
+#include "forja/cli/model_resolver.h"
 #include "forja/cli/model_spec.h"
 #include "forja/cli/store.h"
 #include "forja/core/log.h"
@@ -12,6 +13,7 @@
 #include "forja/data/workspace.h"
 #include "forja/runtime/model.h"
 #include "forja/serve/serve.h"
+#include "forja/serve/source.h"
 
 namespace forja {
 
@@ -44,7 +46,7 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
   if (!ws.ok()) return Fail(ws.status());
   std::string root = *ws ? (*ws)->root() : "";
   ModelResolverContext rc;
-  const bool registry = !IsPackageFolder(a.ref);
+  const bool registry = !serve::IsPackageFolder(a.ref);
   auto resolver = OpenModelResolver(a.store, registry, root, &rc);
   if (!resolver.ok()) return Fail(resolver.status());
   auto resolved = (*resolver)->Resolve(a.ref);

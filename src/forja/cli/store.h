@@ -13,15 +13,6 @@ class App;
 }
 
 namespace forja {
-class Cache;
-class Workspace;
-}  // namespace forja
-
-namespace forja::serve {
-class Resolver;
-}
-
-namespace forja {
 
 // Adds --store URI to a command.
 void AddStoreOption(CLI::App* c, std::string* uri);
@@ -39,19 +30,6 @@ Result<std::unique_ptr<meta::MetaStore>> OpenStore(const std::string& flag, Stor
 // Any URI: sqlite / postgresql (SQL store) or http(s) (a forja server; the token
 // comes from FORJA_TRACKING_TOKEN or MLFLOW_TRACKING_TOKEN).
 Result<std::unique_ptr<meta::MetaStore>> OpenStoreUri(const std::string& uri);
-
-// What the registry resolver of forja serve and forja predict holds on to.
-struct ModelResolverContext {
-  std::unique_ptr<Workspace> ws;
-  std::unique_ptr<Cache> own_cache;
-};
-// Resolves model references (cmd_serve.cc): package folders only, or with
-// `registry` NAME/VERSION, NAME@ALIAS, NAME@production through the store, the
-// package checked out once per hash into <root>/.forja/packages (outside a
-// workspace, from a forja server, into UserCacheDir()/packages), every file verified.
-Result<std::unique_ptr<serve::Resolver>> OpenModelResolver(const std::string& store_flag, bool registry,
-                                                           const std::string& root, ModelResolverContext* rc);
-bool IsPackageFolder(const std::string& ref);
 
 // "sqlite:///abs/path" for a plain path; URIs unchanged.
 std::string StoreUriOf(const std::string& text);
