@@ -1,0 +1,127 @@
+#include "forja/monitor/window.h"
+
+#include <cmath>
+
+#include "forja/monitor/sample.h"
+
+namespace forja::monitor {
+
+void ColumnWindow::Merge(const ColumnWindow& o) {
+  rows += o.rows;
+  missing += o.missing;
+  infinite += o.infinite;
+  invalid += o.invalid;
+  below += o.below;
+  above += o.above;
+  other += o.other;
+  for (size_t i = 0; i < counts.size() && i < o.counts.size(); ++i) counts[i] += o.counts[i];
+  moments.Merge(o.moments);
+}
+
+void ColumnWindow::AddFinite(const ColumnProfile& reference, double value) {
+  moments.Add(value);
+  int bin = reference.NumericBin(value);
+  if (bin >= 0) {
+    ++counts[bin];
+  } else if (bin == -1) {
+    ++below;
+  } else if (bin == -2) {
+    ++above;
+  } else {
+    ++other;
+  }
+}
+
+Window::Window(const Profile& profile) : profile_(&profile) {
+  columns_.resize(profile.columns.size());
+  category_index_.resize(profile.columns.size());
+  for (size_t i = 0; i < profile.columns.size(); ++i) {
+    const ColumnProfile& c = profile.columns[i];
+    columns_[i].counts.assign(c.counts.size(), 0);
+    for (size_t k = 0; k < c.categories.size(); ++k) category_index_[i].emplace(c.categories[k], static_cast<int>(k));
+  }
+}
+
+void Window::AddNumber(size_t column, double value) {
+  ColumnWindow& w = columns_[column];
+  const ColumnProfile& c = profile_->columns[column];
+  ++w.rows;
+  if (std::isnan(value)) {
+    ++w.missing;
+    return;
+  }
+  if (c.kind != ColumnKind::kNumeric) {
+    --w.rows;  // counted again by AddCell
+    AddCell(column, NumberKey(value));
+    return;
+  }
+  if (std::isinf(value)) {
+    ++w.infinite;
+    return;
+  }
+  w.AddFinite(c, value);
+}
+
+void Window::AddCell(size_t column, std::string_view cell) {
+  const ColumnProfile& c = profile_->columns[column];
+  if (IsMissingCell(cell)) {
+    AddMissing(column);
+    return;
+  }
+  if (c.kind == ColumnKind::kNumeric) {
+    double v;
+    if (ParseNumber(cell, &v)) {
+      AddNumber(column, v);
+    } else {
+      ++columns_[column].rows;
+      ++columns_[column].invalid;
+    }
+    return;
+  }
+  ColumnWindow& w = columns_[column];
+  ++w.rows;
+  const auto& index = category_index_[column];
+  auto it = index.find(cell);
+  if (it == index.end()) {
+    // "01" and "1.0" are the category "1" in a column of numbers (sample.h).
+    double v;
+    if (ParseNumber(cell, &v)) it = index.find(NumberKey(v));
+  }
+  if (it != index.end()) {
+    ++w.counts[it->second];
+  } else {
+    ++w.other;
+  }
+}
+
+void Window::AddMissing(size_t column) {
+  ++columns_[column].rows;
+  ++columns_[column].missing;
+}
+
+void Window::AddRow(const std::vector<std::string_view>& cells) {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (i < cells.size()) {
+      AddCell(i, cells[i]);
+    } else {
+      AddMissing(i);
+    }
+  }
+}
+
+Status Window::Merge(const Window& other) {
+  if (other.profile_ != profile_) return Status::Internal("merging windows of different profiles");
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].Merge(other.columns_[i]);
+  return Status::Ok();
+}
+
+void Window::Clear() {
+  for (ColumnWindow& w : columns_) {
+    std::vector<uint64_t> counts = std::move(w.counts);
+    counts.assign(counts.size(), 0);
+    w = ColumnWindow();
+    w.counts = std::move(counts);
+  }
+}
+
+}  // namespace forja::monitor
