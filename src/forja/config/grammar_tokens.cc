@@ -72,4 +72,10 @@ size_t EscLen(std::string_view s, size_t i) {
   return j - i;
 }
 
+std::string EscText(std::string_view esc) {
+  std::string out;
+  for (size_t k = 1; k < esc.size(); k += 2) out += esc[k];
+  return out;
+}
+
 }  // namespace forja::config::tokens

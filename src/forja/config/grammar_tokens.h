@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace forja::config::tokens {
@@ -30,5 +31,7 @@ size_t WordLen(std::string_view s, size_t i, std::string_view word);
 size_t IdLen(std::string_view s, size_t i);
 // ESC: ('\\\\' | '\\(' | '\\)' | ... | '\\ ' | '\\\t')+
 size_t EscLen(std::string_view s, size_t i);
+// The text an ESC token stands for: its escaped characters, backslashes dropped.
+std::string EscText(std::string_view esc);
 
 }  // namespace forja::config::tokens

@@ -1,7 +1,11 @@
+// Resolving interpolations as OmegaConf 2.3 does (see interpolation.h): the
+// values of node interpolations, string interpolation, relative keys, the
+// resolvers, cycles named, "???" propagated as OmegaConf.resolve() does. The
+// grammar is parsed by interpolation_parser.{h,cc}. One idea, one file: the
+// Resolver's walk, memo and cycle check are shared by every resolver and by
+// ResolveAll/ResolveValue, so they stay together.
 #include "forja/config/interpolation.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -12,668 +16,17 @@
 #include <utility>
 #include <vector>
 
+#include "forja/config/interpolation_parser.h"
 #include "forja/config/py_values.h"
 #include "forja/core/log.h"
 
 namespace forja::config {
+namespace omegaconf {
 namespace {
 
-// How deep "${" / "[" / "{" may nest in one string, and how long a chain of
-// interpolations (a -> b -> c ...) may be. Both far beyond real configs; they
-// keep hostile input from exhausting the stack.
-constexpr int kMaxNesting = 64;
+// How long a chain of interpolations (a -> b -> c ...) may be: far beyond real
+// configs, it keeps hostile input from exhausting the stack.
 constexpr int kMaxChain = 200;
-
-// A piece of text shown in a message: control characters escaped, long text cut.
-std::string Show(std::string_view s) {
-  std::string out;
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (++n > 160 && (c & 0xc0) != 0x80) {  // cut at a character boundary
-      out += "...";
-      break;
-    }
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\x%02x", c);
-          out += b;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsWs(char c) { return c == ' ' || c == '\t'; }
-
-// ===================================================================================
-// Parse tree
-// ===================================================================================
-
-struct Interp;
-
-// Literal text (already unescaped) or an interpolation.
-struct Seg {
-  std::string lit;
-  std::unique_ptr<Interp> interp;
-};
-using Text = std::vector<Seg>;
-
-// A resolver argument, a list item or a dict value (the grammar's `element`).
-struct Elem {
-  enum class Kind {
-    kEmpty,   // a missing item in "a,,b": the empty string
-    kConst,   // one typed token: null, bool, int, float or a plain string
-    kSingle,  // exactly one interpolation: its value, type kept
-    kText,    // several tokens: their concatenation, a string
-    kQuoted,  // a quoted string (interpolations inside are converted to str)
-    kList,
-    kDict,
-  };
-  Kind kind = Kind::kEmpty;
-  Node value;                                        // kConst
-  Text segs;                                         // kSingle, kText, kQuoted
-  std::vector<Elem> items;       // kList; kDict: the values
-  std::vector<std::string> keys;  // kDict: the keys as str() gives them (repeats kept:
-                                  // every value is evaluated, the last one wins)
-};
-
-// One piece of a node path ("a", ".", "[", ...) or of a resolver name.
-struct KeyPart {
-  std::string lit;
-  std::unique_ptr<Interp> interp;
-};
-
-struct Interp {
-  bool resolver = false;
-  // Node interpolation: the pieces whose concatenation is the key ("..a[0].b").
-  std::vector<KeyPart> key;
-  bool key_static = false;  // no nested interpolation: key_text is the key
-  std::string key_text;
-  // Resolver: the name's dotted parts, and the arguments.
-  std::vector<KeyPart> name;
-  std::vector<Elem> args;
-  std::string src;  // "${...}" as written
-};
-
-// ===================================================================================
-// Parser: OmegaConf's lexer modes (top level, interpolation, value, quoted) as a
-// hand-written recursive descent. Positions in messages are 1-based columns.
-// ===================================================================================
-
-class Parser {
- public:
-  explicit Parser(std::string_view s) : s_(s) {}
-
-  // The grammar's `configValue`: top-level text with interpolations.
-  bool ParseTop(Text* out) {
-    std::string lit;
-    while (i_ < s_.size()) {
-      char c = s_[i_];
-      if (c == '$' && At(i_ + 1, '{')) {
-        Flush(&lit, out);
-        auto in = std::make_unique<Interp>();
-        if (!ParseInterp(in.get())) return false;
-        out->push_back(Seg{"", std::move(in)});
-        continue;
-      }
-      if (c == '\\') {
-        BackslashRun(0, &lit);
-        continue;
-      }
-      lit += c;
-      i_++;
-    }
-    Flush(&lit, out);
-    return true;
-  }
-
-  // The grammar's `singleElement`, lexed in value mode (what oc.decode parses).
-  bool ParseSingleElement(Elem* out) {
-    if (!ParseElement(out)) return false;
-    if (i_ < s_.size()) return Fail(i_, "unexpected " + Quote(i_) + " after the value");
-    return true;
-  }
-
-  const std::string& error() const { return err_; }
-  size_t error_column() const { return err_pos_ + 1; }
-
- private:
-  bool At(size_t i, char c) const { return i < s_.size() && s_[i] == c; }
-
-  std::string Quote(size_t i) const {
-    if (i >= s_.size()) return "end of text";
-    return "'" + Show(s_.substr(i, 1)) + "'";
-  }
-
-  bool Fail(size_t pos, std::string msg) {
-    if (err_.empty()) {
-      err_ = std::move(msg);
-      err_pos_ = pos;
-    }
-    return false;
-  }
-
-  static void Flush(std::string* lit, Text* out) {
-    if (lit->empty()) return;
-    if (!out->empty() && !out->back().interp) out->back().lit += *lit;
-    else out->push_back(Seg{std::move(*lit), nullptr});
-    lit->clear();
-  }
-
-  void SkipWs() {
-    while (i_ < s_.size() && IsWs(s_[i_])) i_++;
-  }
-
-  // A run of backslashes at i_, at top level (quote == 0) or in a quoted string.
-  // Only a run right before "${" (or before the closing quote) is an escape:
-  // an odd run escapes the "${" (or the quote) and halves the rest; an even run
-  // before "${" (or before the closing quote) is halved. Any other run is literal.
-  void BackslashRun(char quote, std::string* lit) {
-    size_t j = i_;
-    while (j < s_.size() && s_[j] == '\\') j++;
-    size_t k = j - i_;
-    if (At(j, '$') && At(j + 1, '{')) {
-      if (k % 2 == 1) {
-        lit->append((k - 1) / 2, '\\');
-        *lit += "${";
-        i_ = j + 2;
-      } else {
-        lit->append(k / 2, '\\');
-        i_ = j;
-      }
-    } else if (quote && At(j, quote)) {
-      if (k % 2 == 1) {
-        lit->append((k - 1) / 2, '\\');
-        *lit += quote;
-        i_ = j + 1;
-      } else {
-        lit->append(k / 2, '\\');
-        i_ = j;
-      }
-    } else {
-      lit->append(k, '\\');
-      i_ = j;
-    }
-  }
-
-  // ---- interpolation mode ----------------------------------------------------------
-
-  struct Tok {
-    enum T { kDot, kOpen, kClose, kId, kKey, kInterp } t;
-    std::string text;
-    std::unique_ptr<Interp> in;
-    size_t pos;
-  };
-
-  static bool IsKeyChar(char c) {
-    switch (c) {
-      case '\\': case '{': case '}': case '(': case ')': case '[': case ']':
-      case ':': case '.': case ' ': case '\t': case '\'': case '"':
-        return false;
-      default:
-        return true;
-    }
-  }
-
-  // At "${": parses one interpolation up to and including its closing brace.
-  bool ParseInterp(Interp* out) {
-    size_t start = i_;
-    if (++depth_ > kMaxNesting) return Fail(i_, "interpolations nested too deeply");
-    i_ += 2;
-    SkipWs();
-    std::vector<Tok> toks;
-    bool resolver = false;
-    while (true) {
-      if (i_ >= s_.size())
-        return Fail(i_, "missing '}' to close the '${' at column " + std::to_string(start + 1));
-      char c = s_[i_];
-      size_t pos = i_;
-      if (c == '$' && At(i_ + 1, '{')) {
-        auto in = std::make_unique<Interp>();
-        if (!ParseInterp(in.get())) return false;
-        toks.push_back(Tok{Tok::kInterp, "", std::move(in), pos});
-        continue;
-      }
-      if (IsWs(c)) {
-        SkipWs();
-        if (At(i_, '}') || At(i_, ':')) continue;
-        return Fail(pos, "unexpected space inside '${...}'");
-      }
-      if (c == '}') {
-        i_++;
-        break;
-      }
-      if (c == ':') {
-        i_++;
-        SkipWs();
-        resolver = true;
-        break;
-      }
-      if (c == '.' || c == '[' || c == ']') {
-        toks.push_back(Tok{c == '.' ? Tok::kDot : c == '[' ? Tok::kOpen : Tok::kClose,
-                           std::string(1, c), nullptr, pos});
-        i_++;
-        continue;
-      }
-      if (IsKeyChar(c)) {
-        size_t j = i_;
-        while (j < s_.size() && IsKeyChar(s_[j])) j++;
-        size_t id = i_;
-        if (IsAlpha(s_[id]) || s_[id] == '_') {
-          id++;
-          while (id < j && (IsAlpha(s_[id]) || IsDigit(s_[id]) || s_[id] == '_' || s_[id] == '-')) id++;
-        }
-        toks.push_back(Tok{id == j ? Tok::kId : Tok::kKey, std::string(s_.substr(i_, j - i_)),
-                           nullptr, pos});
-        i_ = j;
-        continue;
-      }
-      return Fail(pos, "unexpected " + Quote(pos) + " inside '${...}'");
-    }
-    if (resolver) {
-      // resolverName: (interpolation | ID) (DOT (interpolation | ID))*
-      if (toks.empty()) return Fail(i_ - 1, "missing resolver name before ':'");
-      for (size_t t = 0; t < toks.size(); t++) {
-        bool want_name = t % 2 == 0;
-        Tok& tok = toks[t];
-        if (want_name && (tok.t == Tok::kId || tok.t == Tok::kInterp)) {
-          out->name.push_back(KeyPart{std::move(tok.text), std::move(tok.in)});
-        } else if (!want_name && tok.t == Tok::kDot) {
-          continue;
-        } else {
-          return Fail(tok.pos, "bad resolver name: unexpected " + Quote(tok.pos));
-        }
-      }
-      if (toks.back().t == Tok::kDot) return Fail(toks.back().pos, "resolver name ends with '.'");
-      out->resolver = true;
-      if (!ParseSequence(&out->args, '}')) return false;
-    } else {
-      // DOT* (key | '[' key ']') (DOT key | '[' key ']')*
-      size_t t = 0;
-      auto is_key = [&](size_t k) {
-        return k < toks.size() &&
-               (toks[k].t == Tok::kId || toks[k].t == Tok::kKey || toks[k].t == Tok::kInterp);
-      };
-      auto bad = [&](size_t k) {
-        if (k < toks.size()) return Fail(toks[k].pos, "unexpected " + Quote(toks[k].pos) + " in the key");
-        if (toks.empty()) return Fail(i_ - 1, "empty interpolation '${}'");
-        Tok::T prev = toks.back().t;
-        return Fail(i_ - 1, prev == Tok::kOpen  ? "missing a key after '['"
-                            : prev == Tok::kDot ? "missing a key after '.'"
-                                                : "missing ']'");
-      };
-      while (t < toks.size() && toks[t].t == Tok::kDot) t++;
-      bool first = true;
-      while (first || t < toks.size()) {
-        if (!first && toks[t].t == Tok::kDot) {
-          if (!is_key(t + 1)) return bad(t + 1);
-          t += 2;
-        } else if (first && is_key(t)) {
-          t += 1;
-        } else if (t < toks.size() && toks[t].t == Tok::kOpen) {
-          if (!is_key(t + 1)) return bad(t + 1);
-          if (t + 2 >= toks.size() || toks[t + 2].t != Tok::kClose) return bad(t + 2);
-          t += 3;
-        } else {
-          return bad(t);
-        }
-        first = false;
-      }
-      out->key_static = true;
-      for (Tok& tok : toks) {
-        if (tok.t == Tok::kInterp) out->key_static = false;
-        else out->key_text += tok.text;
-        out->key.push_back(KeyPart{std::move(tok.text), std::move(tok.in)});
-      }
-    }
-    out->src = std::string(s_.substr(start, i_ - start));
-    depth_--;
-    return true;
-  }
-
-  // ---- value mode ------------------------------------------------------------------
-
-  // Whether a (possibly space-led) ',' or `close` starts at i_.
-  bool AtSep(char c) const {
-    size_t j = i_;
-    while (j < s_.size() && IsWs(s_[j])) j++;
-    return At(j, c);
-  }
-  void EatSep(char c) {  // WS? c WS?  (',' and ':' eat spaces after, closers do not)
-    SkipWs();
-    i_++;
-    if (c == ',' || c == ':') SkipWs();
-  }
-
-  // sequence? then `close`: (element (',' element?)*) | (',' element?)+
-  bool ParseSequence(std::vector<Elem>* out, char close) {
-    if (AtSep(close)) {
-      EatSep(close);
-      return true;
-    }
-    while (true) {
-      Elem e;
-      if (!AtSep(',') && !AtSep(close)) {
-        if (!ParseElement(&e)) return false;
-      }
-      out->push_back(std::move(e));
-      if (AtSep(',')) {
-        EatSep(',');
-        continue;
-      }
-      if (AtSep(close)) {
-        EatSep(close);
-        return true;
-      }
-      if (i_ >= s_.size())
-        return Fail(i_, std::string("missing '") + close + "' at the end");
-      return Fail(i_, "unexpected " + Quote(i_) + std::string(", expected ',' or '") + close + "'");
-    }
-  }
-
-  bool ParseElement(Elem* out) {
-    if (i_ >= s_.size()) return Fail(i_, "missing a value at the end");
-    if (++depth_ > kMaxNesting) return Fail(i_, "values nested too deeply");
-    char c = s_[i_];
-    bool ok;
-    if (c == '[') {
-      i_++;
-      SkipWs();
-      out->kind = Elem::Kind::kList;
-      ok = ParseSequence(&out->items, ']');
-    } else if (c == '{') {
-      i_++;
-      SkipWs();
-      out->kind = Elem::Kind::kDict;
-      ok = ParseDict(out);
-    } else if (c == '\'' || c == '"') {
-      i_++;
-      out->kind = Elem::Kind::kQuoted;
-      ok = ParseQuoted(&out->segs, c, i_ - 1);
-    } else {
-      ok = ParsePrimitive(out, false);
-    }
-    depth_--;
-    return ok;
-  }
-
-  bool ParseDict(Elem* out) {
-    if (At(i_, '}')) {
-      i_++;
-      return true;
-    }
-    while (true) {
-      Elem key;
-      size_t key_pos = i_;
-      if (!ParsePrimitive(&key, true)) return false;
-      if (!AtSep(':')) {
-        if (i_ >= s_.size()) return Fail(i_, "missing ':' after a dict key");
-        return Fail(i_, "unexpected " + Quote(i_) + " in a dict key, expected ':'");
-      }
-      EatSep(':');
-      if (AtSep(',') || AtSep('}') || i_ >= s_.size())
-        return Fail(i_, "missing the value of a dict key");
-      Elem value;
-      if (!ParseElement(&value)) return false;
-      std::string k;
-      if (key.kind == Elem::Kind::kConst) k = ScalarToString(key.value);
-      else if (key.kind == Elem::Kind::kText && key.segs.size() == 1) k = key.segs[0].lit;
-      else return Fail(key_pos, "bad dict key");
-      out->keys.push_back(std::move(k));
-      out->items.push_back(std::move(value));
-      if (AtSep(',')) {
-        EatSep(',');
-        continue;
-      }
-      if (AtSep('}')) {
-        EatSep('}');
-        return true;
-      }
-      if (i_ >= s_.size()) return Fail(i_, "missing '}' at the end");
-      return Fail(i_, "unexpected " + Quote(i_) + ", expected ',' or '}'");
-    }
-  }
-
-  // A quoted string; i_ is after the opening quote.
-  bool ParseQuoted(Text* out, char quote, size_t open) {
-    std::string lit;
-    while (true) {
-      if (i_ >= s_.size())
-        return Fail(open, std::string("unterminated string: missing the closing ") + quote);
-      char c = s_[i_];
-      if (c == quote) {
-        i_++;
-        break;
-      }
-      if (c == '$' && At(i_ + 1, '{')) {
-        Flush(&lit, out);
-        auto in = std::make_unique<Interp>();
-        if (!ParseInterp(in.get())) return false;
-        out->push_back(Seg{"", std::move(in)});
-        continue;
-      }
-      if (c == '\\') {
-        BackslashRun(quote, &lit);
-        continue;
-      }
-      lit += c;
-      i_++;
-    }
-    Flush(&lit, out);
-    return true;
-  }
-
-  // Token kinds of value mode, in the lexer's priority order (ties go to the first).
-  enum class VT { kFloat, kInt, kBool, kNull, kUnquoted, kId, kEsc, kNone };
-
-  // [1-9] ('_'? DIGIT)*  |  '0'   -> end, or npos
-  size_t IntUnsigned(size_t j) const {
-    if (At(j, '0')) return j + 1;
-    if (j < s_.size() && s_[j] >= '1' && s_[j] <= '9') return Digits(j);
-    return std::string_view::npos;
-  }
-  // DIGIT ('_'? DIGIT)*  -> end, or npos
-  size_t Digits(size_t j) const {
-    if (j >= s_.size() || !IsDigit(s_[j])) return std::string_view::npos;
-    j++;
-    while (j < s_.size()) {
-      if (IsDigit(s_[j])) j++;
-      else if (s_[j] == '_' && j + 1 < s_.size() && IsDigit(s_[j + 1])) j += 2;
-      else break;
-    }
-    return j;
-  }
-  bool NoCase(size_t j, std::string_view word) const {
-    if (j + word.size() > s_.size()) return false;
-    for (size_t k = 0; k < word.size(); k++) {
-      char c = s_[j + k];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      if (c != word[k]) return false;
-    }
-    return true;
-  }
-  size_t FloatLen(size_t i) const {
-    constexpr size_t npos = std::string_view::npos;
-    size_t j = i;
-    if (At(j, '+') || At(j, '-')) j++;
-    size_t best = 0;
-    if (NoCase(j, "inf") || NoCase(j, "nan")) best = j + 3 - i;
-    size_t iu = IntUnsigned(j);
-    size_t pf = npos;  // POINT_FLOAT
-    if (iu != npos && At(iu, '.')) {
-      pf = iu + 1;
-      size_t d = Digits(pf);
-      if (d != npos) pf = d;
-    } else if (iu == npos && At(j, '.')) {
-      pf = Digits(j + 1);
-    }
-    if (pf != npos) best = std::max(best, pf - i);
-    for (size_t base : {pf, iu}) {  // EXPONENT_FLOAT
-      if (base == npos || !(At(base, 'e') || At(base, 'E'))) continue;
-      size_t k = base + 1;
-      if (At(k, '+') || At(k, '-')) k++;
-      size_t d = Digits(k);
-      if (d != npos) best = std::max(best, d - i);
-    }
-    return best;
-  }
-  size_t IntLen(size_t i) const {
-    size_t j = i;
-    if (At(j, '+') || At(j, '-')) j++;
-    size_t e = IntUnsigned(j);
-    return e == std::string_view::npos ? 0 : e - i;
-  }
-  size_t IdLen(size_t i) const {
-    if (i >= s_.size() || !(IsAlpha(s_[i]) || s_[i] == '_')) return 0;
-    size_t j = i + 1;
-    while (j < s_.size() && (IsAlpha(s_[j]) || IsDigit(s_[j]) || s_[j] == '_' || s_[j] == '-')) j++;
-    return j - i;
-  }
-  size_t EscLen(size_t i) const {
-    static constexpr std::string_view kEscapable = "\\()[]{}:=, \t";
-    size_t j = i;
-    while (j + 1 < s_.size() && s_[j] == '\\' && kEscapable.find(s_[j + 1]) != std::string_view::npos)
-      j += 2;
-    return j - i;
-  }
-  VT LexValue(size_t i, size_t* len) const {
-    static constexpr std::string_view kUnquoted = "/-\\+.$%*@?|";
-    size_t lens[7] = {
-        FloatLen(i),
-        IntLen(i),
-        NoCase(i, "true") ? 4u : NoCase(i, "false") ? 5u : 0u,
-        NoCase(i, "null") ? 4u : 0u,
-        kUnquoted.find(s_[i]) != std::string_view::npos ? 1u : 0u,
-        IdLen(i),
-        EscLen(i),
-    };
-    size_t best = 0;
-    VT kind = VT::kNone;
-    for (int k = 0; k < 7; k++) {
-      if (lens[k] > best) {
-        best = lens[k];
-        kind = static_cast<VT>(k);
-      }
-    }
-    *len = best;
-    return kind;
-  }
-
-  static std::string Unescape(std::string_view esc) {  // ESC: every second character
-    std::string out;
-    for (size_t k = 1; k < esc.size(); k += 2) out += esc[k];
-    return out;
-  }
-
-  // A primitive (or, with dict_key, a dict key): tokens up to ',' / ':' / a closer.
-  bool ParsePrimitive(Elem* out, bool dict_key) {
-    struct PTok {
-      VT t;  // kNone: whitespace, colon or interpolation (see in / raw)
-      std::string text;
-      std::unique_ptr<Interp> in;
-    };
-    std::vector<PTok> toks;
-    size_t start = i_;
-    while (i_ < s_.size()) {
-      char c = s_[i_];
-      if (IsWs(c) || c == ':') {
-        size_t j = i_;
-        while (j < s_.size() && IsWs(s_[j])) j++;
-        if (At(j, ',') || At(j, '}') || At(j, ']')) break;
-        if (At(j, ':')) {  // COLON (WS? ':' WS?), part of a primitive but ends a dict key
-          if (dict_key) break;
-          j++;
-          while (j < s_.size() && IsWs(s_[j])) j++;
-        }
-        toks.push_back(PTok{VT::kNone, std::string(s_.substr(i_, j - i_)), nullptr});
-        i_ = j;
-        continue;
-      }
-      if (c == ',' || c == '}' || c == ']' || c == '[' || c == '{' || c == '\'' || c == '"') break;
-      if (c == '$' && At(i_ + 1, '{')) {
-        if (dict_key) return Fail(i_, "a dict key cannot hold an interpolation");
-        auto in = std::make_unique<Interp>();
-        if (!ParseInterp(in.get())) return false;
-        toks.push_back(PTok{VT::kNone, "", std::move(in)});
-        continue;
-      }
-      size_t len = 0;
-      VT t = LexValue(i_, &len);
-      if (t == VT::kNone) return Fail(i_, "unexpected " + Quote(i_) + " in a value");
-      toks.push_back(PTok{t, std::string(s_.substr(i_, len)), nullptr});
-      i_ += len;
-    }
-    if (toks.empty()) {
-      if (i_ >= s_.size()) return Fail(i_, "missing a value at the end");
-      return Fail(i_, "unexpected " + Quote(i_) + ", expected a value");
-    }
-    if (toks.size() == 1) {
-      PTok& t = toks[0];
-      if (t.in) {
-        out->kind = Elem::Kind::kSingle;
-        out->segs.push_back(Seg{"", std::move(t.in)});
-        return true;
-      }
-      out->kind = Elem::Kind::kConst;
-      switch (t.t) {
-        case VT::kNull: out->value = Node::Null(); return true;
-        case VT::kBool: out->value = Node::Bool(t.text.size() == 4); return true;
-        case VT::kInt: {
-          int64_t v = 0;
-          if (PyIntFromString(t.text, &v) != PyIntParse::kOk)  // an INT token can only be too big
-            return Fail(start, "integer " + t.text + " is out of range");
-          out->value = Node::Int(v);
-          return true;
-        }
-        case VT::kFloat: {
-          double v = 0;
-          PyFloatFromString(t.text, &v);  // a FLOAT token is always a float literal
-          out->value = Node::Float(v);
-          return true;
-        }
-        case VT::kEsc: out->value = Node::String(Unescape(t.text)); return true;
-        case VT::kNone:
-          if (t.text.find(':') == std::string::npos)
-            return Fail(start, "unexpected space, expected a value");
-          out->value = Node::String(t.text);
-          return true;
-        default: out->value = Node::String(t.text); return true;
-      }
-    }
-    out->kind = Elem::Kind::kText;
-    std::string lit;
-    for (PTok& t : toks) {
-      if (t.in) {
-        Flush(&lit, &out->segs);
-        out->segs.push_back(Seg{"", std::move(t.in)});
-      } else {
-        lit += t.t == VT::kEsc ? Unescape(t.text) : t.text;
-      }
-    }
-    Flush(&lit, &out->segs);
-    return true;
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-  int depth_ = 0;
-  std::string err_;
-  size_t err_pos_ = 0;
-};
-
-std::string MalformedMessage(std::string_view where, std::string_view text, const Parser& p) {
-  return "malformed interpolation at " + std::string(where) + ", column " +
-         std::to_string(p.error_column()) + " of \"" + Show(text) + "\": " + p.error();
-}
 
 // ===================================================================================
 // Python's str() and repr() of values
@@ -1119,10 +472,10 @@ class Resolver {
                  " interpolations lead to one another");
     Result<RV> r = Status::Internal("unset");
     const std::string& text = n->as_string();
-    Parser p(text);
     Text parsed;
-    if (!p.ParseTop(&parsed)) {
-      r = Err(MalformedMessage(loc.FullKey(), text, p));
+    SyntaxError err;
+    if (!ParseConfigValue(text, &parsed, &err)) {
+      r = Err(MalformedMessage(loc.FullKey(), text, err));
     } else {
       Enter(loc);
       chain_++;
@@ -1410,11 +763,11 @@ class Resolver {
       RETURN_IF_ERROR(Arity(in, at, name, n, 1, 1));
       if (!args[0].is_ref && args[0].val.is_null()) return RV::Val(Node::Null());
       ASSIGN_OR_RETURN(std::string text, StringArg(in, at, name, args[0], "its input"));
-      Parser p(text);
       Elem e;
-      if (!p.ParseSingleElement(&e))
+      SyntaxError err;
+      if (!ParseSingleElement(text, &e, &err))
         return Err(Where(in, at) + ": oc.decode cannot decode \"" + Show(text) + "\": column " +
-                   std::to_string(p.error_column()) + ": " + p.error());
+                   std::to_string(err.column) + ": " + err.what);
       return EvalElem(e, at);
     }
     if (name == "now") {
@@ -1505,6 +858,7 @@ class Resolver {
 };
 
 }  // namespace
+}  // namespace omegaconf
 
 Status ResolveAll(Node& root, const ResolveOptions& options) {
   if (!root.is_map() && !root.is_list()) return Status::Ok();
@@ -1512,7 +866,7 @@ Status ResolveAll(Node& root, const ResolveOptions& options) {
   // interpolations in place (only strings are replaced: no other node moves).
   std::vector<std::pair<const Node*, Node>> values;
   {
-    Resolver r(root, options);
+    omegaconf::Resolver r(root, options);
     RETURN_IF_ERROR(r.Collect(r.RootLoc(), &values));
   }
   for (auto& [node, value] : values) *const_cast<Node*>(node) = std::move(value);
@@ -1520,15 +874,17 @@ Status ResolveAll(Node& root, const ResolveOptions& options) {
 }
 
 Result<Node> ResolveValue(const Node& root, std::string_view path, const ResolveOptions& options) {
-  Resolver r(root, options);
+  omegaconf::Resolver r(root, options);
   return r.ValueAt(path);
 }
 
+
 Status CheckInterpolationSyntax(std::string_view value, std::string_view where) {
   if (value.find("${") == std::string_view::npos) return Status::Ok();
-  Parser p(value);
-  Text t;
-  if (!p.ParseTop(&t)) return Status::User(MalformedMessage(where, value, p));
+  omegaconf::Text t;
+  omegaconf::SyntaxError err;
+  if (!omegaconf::ParseConfigValue(value, &t, &err))
+    return Status::User(omegaconf::MalformedMessage(where, value, err));
   return Status::Ok();
 }
 

@@ -338,11 +338,7 @@ class Parser {
       std::string s;
       for (size_t k = first; k < last; k++) {
         std::string_view x = Text(toks_[k]);
-        if (toks_[k].type == Tok::kEsc) {
-          for (size_t j = 1; j < x.size(); j += 2) s += x[j];
-        } else {
-          s += x;
-        }
+        s += toks_[k].type == Tok::kEsc ? tokens::EscText(x) : std::string(x);
       }
       *out = PElem::Str(std::move(s));
       return true;
@@ -365,12 +361,7 @@ class Parser {
       }
       case Tok::kNull: *out = PElem::Null(); return true;
       case Tok::kBool: *out = PElem::Bool(EqualsNoCase(x, "true")); return true;
-      case Tok::kEsc: {
-        std::string s;
-        for (size_t j = 1; j < x.size(); j += 2) s += x[j];
-        *out = PElem::Str(std::move(s));
-        return true;
-      }
+      case Tok::kEsc: *out = PElem::Str(tokens::EscText(x)); return true;
       default: *out = PElem::Str(std::string(x)); return true;
     }
   }
