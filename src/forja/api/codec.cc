@@ -92,6 +92,41 @@ Result<double> DoubleFromJson(const Json& j, const char* field) {
   return Bad(field, "expected a number, got " + JsonExcerpt(j));
 }
 
+template <typename T>
+Json ListToJson(const std::vector<T>& items) {
+  Json list = Json::array();
+  for (const T& x : items) list.push_back(ToJson(x));
+  return list;
+}
+
+template <typename T>
+Status ListFromJson(const Json& list, Result<T> (*from)(const Json&), std::vector<T>* out) {
+  out->reserve(out->size() + list.size());
+  for (const Json& j : list) {
+    ASSIGN_OR_RETURN(T item, from(j));
+    out->push_back(std::move(item));
+  }
+  return Status::Ok();
+}
+
+// Instantiated here, where Json is whole, for the types that have a ToJson and a FromJson.
+template Json ListToJson(const std::vector<meta::Experiment>&);
+template Json ListToJson(const std::vector<meta::Run>&);
+template Json ListToJson(const std::vector<meta::Metric>&);
+template Json ListToJson(const std::vector<meta::RegisteredModel>&);
+template Json ListToJson(const std::vector<meta::ModelVersion>&);
+template Json ListToJson(const std::vector<meta::Transition>&);
+template Json ListToJson(const std::vector<meta::LineageItem>&);
+template Status ListFromJson(const Json&, Result<meta::Experiment> (*)(const Json&), std::vector<meta::Experiment>*);
+template Status ListFromJson(const Json&, Result<meta::Run> (*)(const Json&), std::vector<meta::Run>*);
+template Status ListFromJson(const Json&, Result<meta::Metric> (*)(const Json&), std::vector<meta::Metric>*);
+template Status ListFromJson(const Json&, Result<meta::RegisteredModel> (*)(const Json&),
+                             std::vector<meta::RegisteredModel>*);
+template Status ListFromJson(const Json&, Result<meta::ModelVersion> (*)(const Json&),
+                             std::vector<meta::ModelVersion>*);
+template Status ListFromJson(const Json&, Result<meta::Transition> (*)(const Json&), std::vector<meta::Transition>*);
+template Status ListFromJson(const Json&, Result<meta::LineageItem> (*)(const Json&), std::vector<meta::LineageItem>*);
+
 Json ToJson(const std::vector<meta::Tag>& tags) {
   Json a = Json::array();
   for (const auto& t : tags) a.push_back({{"key", t.key}, {"value", t.value}});
@@ -183,11 +218,7 @@ Result<meta::Metric> MetricFromJson(const Json& j) {
 
 Json ToJson(const meta::Run& r) {
   Json data = Json::object();
-  if (!r.metrics.empty()) {
-    Json ms = Json::array();
-    for (const auto& m : r.metrics) ms.push_back(ToJson(m));
-    data["metrics"] = std::move(ms);
-  }
+  if (!r.metrics.empty()) data["metrics"] = ListToJson(r.metrics);
   if (!r.params.empty()) {
     Json ps = Json::array();
     for (const auto& p : r.params) ps.push_back({{"key", p.key}, {"value", p.value}});
@@ -203,11 +234,7 @@ Result<meta::Run> RunFromJson(const Json& j) {
   ASSIGN_OR_RETURN(r.info, RunInfoFromJson(j["info"]));
   auto d = j.find("data");
   if (d != j.end() && d->is_object()) {
-    if (d->contains("metrics"))
-      for (const Json& m : (*d)["metrics"]) {
-        ASSIGN_OR_RETURN(meta::Metric x, MetricFromJson(m));
-        r.metrics.push_back(std::move(x));
-      }
+    if (d->contains("metrics")) RETURN_IF_ERROR(ListFromJson((*d)["metrics"], MetricFromJson, &r.metrics));
     if (d->contains("params"))
       for (const Json& p : (*d)["params"]) {
         ASSIGN_OR_RETURN(std::string k, Str(p, "key", true));
@@ -264,11 +291,7 @@ Json ToJson(const meta::RegisteredModel& m) {
          {"creation_timestamp", m.creation_timestamp},
          {"last_updated_timestamp", m.last_updated_timestamp},
          {"description", m.description}};
-  if (!m.latest_versions.empty()) {
-    Json vs = Json::array();
-    for (const auto& v : m.latest_versions) vs.push_back(ToJson(v));
-    j["latest_versions"] = std::move(vs);
-  }
+  if (!m.latest_versions.empty()) j["latest_versions"] = ListToJson(m.latest_versions);
   if (!m.tags.empty()) j["tags"] = ToJson(m.tags);
   if (!m.aliases.empty()) {
     Json as = Json::array();
@@ -287,10 +310,7 @@ Result<meta::RegisteredModel> RegisteredModelFromJson(const Json& j) {
   ASSIGN_OR_RETURN(m.description, Str(j, "description"));
   ASSIGN_OR_RETURN(m.tags, TagsFromJson(j, "tags"));
   if (j.contains("latest_versions"))
-    for (const Json& v : j["latest_versions"]) {
-      ASSIGN_OR_RETURN(meta::ModelVersion x, ModelVersionFromJson(v));
-      m.latest_versions.push_back(std::move(x));
-    }
+    RETURN_IF_ERROR(ListFromJson(j["latest_versions"], ModelVersionFromJson, &m.latest_versions));
   if (j.contains("aliases"))
     for (const Json& a : j["aliases"]) {
       ASSIGN_OR_RETURN(std::string alias, Str(a, "alias"));

@@ -23,6 +23,9 @@ Json ToJson(const meta::ModelVersion& v);
 Json ToJson(const meta::Transition& t);
 Json ToJson(const meta::LineageItem& l);
 Json ToJson(const std::vector<meta::Tag>& tags);
+// A JSON list of each item's ToJson (for the types above).
+template <typename T>
+Json ListToJson(const std::vector<T>& items);
 
 // The reverse; shapes that do not match are a Status naming the field.
 Result<meta::Experiment> ExperimentFromJson(const Json& j);
@@ -34,6 +37,11 @@ Result<meta::ModelVersion> ModelVersionFromJson(const Json& j);
 Result<meta::Transition> TransitionFromJson(const Json& j);
 Result<meta::LineageItem> LineageFromJson(const Json& j);
 Result<std::vector<meta::Tag>> TagsFromJson(const Json& j, const char* field);
+
+// Reads each item of `list` with `from` (one of the above) onto `out`: MLflow's lists of
+// runs, versions, metrics... The first item that does not read is the error.
+template <typename T>
+Status ListFromJson(const Json& list, Result<T> (*from)(const Json&), std::vector<T>* out);
 
 // Parses JSON text from outside (a request body, a server's answer) after
 // limits::CheckJsonText (UTF-8, nesting depth), so nothing that later walks the

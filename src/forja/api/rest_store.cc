@@ -100,6 +100,32 @@ class Rest : public RestStore {
     return *it;
   }
 
+  // The list under `field` of an answer (none when absent), each item read by `from`.
+  template <typename T>
+  static Result<std::vector<T>> ListOf(const Json& j, const char* field, Result<T> (*from)(const Json&)) {
+    std::vector<T> out;
+    RETURN_IF_ERROR(ListFromJson(j.value(field, Json::array()), from, &out));
+    return out;
+  }
+
+  // A search's page: the list under `field` and the next page's token.
+  template <typename T>
+  static Result<meta::Paged<T>> PageOf(const Json& j, const char* field, Result<T> (*from)(const Json&)) {
+    meta::Paged<T> out;
+    ASSIGN_OR_RETURN(out.items, ListOf(j, field, from));
+    out.next_page_token = j.value("next_page_token", "");
+    return out;
+  }
+
+  // A registry search's query string: MLflow's clients send these searches as GET.
+  static std::vector<std::pair<std::string, std::string>> RegistrySearch(const meta::Query& q) {
+    std::vector<std::pair<std::string, std::string>> query{{"filter", q.filter},
+                                                           {"max_results", std::to_string(q.page.max_results)}};
+    for (const auto& o : q.order_by) query.push_back({"order_by", o});
+    if (!q.page.token.empty()) query.push_back({"page_token", q.page.token});
+    return query;
+  }
+
   // ---- tracking ----
   Result<std::string> CreateExperiment(const std::string& name, const std::string& loc,
                                        const std::vector<meta::Tag>& tags) override {
@@ -125,13 +151,7 @@ class Rest : public RestStore {
     Json b{{"filter", q.filter}, {"order_by", q.order_by}, {"view_type", View(q.view)}, {"max_results", q.page.max_results}};
     if (!q.page.token.empty()) b["page_token"] = q.page.token;
     ASSIGN_OR_RETURN(Json j, Call("POST", "/api/2.0/mlflow/experiments/search", b));
-    meta::Paged<meta::Experiment> out;
-    for (const Json& e : j.value("experiments", Json::array())) {
-      ASSIGN_OR_RETURN(meta::Experiment x, ExperimentFromJson(e));
-      out.items.push_back(std::move(x));
-    }
-    out.next_page_token = j.value("next_page_token", "");
-    return out;
+    return PageOf(j, "experiments", ExperimentFromJson);
   }
   Status RenameExperiment(const std::string& id, const std::string& new_name) override {
     return Call("POST", "/api/2.0/mlflow/experiments/update", {{"experiment_id", id}, {"new_name", new_name}}).status();
@@ -175,11 +195,10 @@ class Rest : public RestStore {
   }
   Status LogBatch(const std::string& id, const std::vector<meta::Metric>& metrics,
                   const std::vector<meta::Param>& params, const std::vector<meta::Tag>& tags) override {
-    Json ms = Json::array(), ps = Json::array();
-    for (const auto& m : metrics) ms.push_back(ToJson(m));
+    Json ps = Json::array();
     for (const auto& p : params) ps.push_back({{"key", p.key}, {"value", p.value}});
     return Call("POST", "/api/2.0/mlflow/runs/log-batch",
-                {{"run_id", id}, {"metrics", ms}, {"params", ps}, {"tags", ToJson(tags)}})
+                {{"run_id", id}, {"metrics", ListToJson(metrics)}, {"params", ps}, {"tags", ToJson(tags)}})
         .status();
   }
   Status DeleteRunTag(const std::string& id, const std::string& key) override {
@@ -191,40 +210,23 @@ class Rest : public RestStore {
     if (page.max_results > 0) q.push_back({"max_results", std::to_string(page.max_results)});
     if (!page.token.empty()) q.push_back({"page_token", page.token});
     ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow/metrics/get-history", {}, q));
-    meta::Paged<meta::Metric> out;
-    for (const Json& m : j.value("metrics", Json::array())) {
-      ASSIGN_OR_RETURN(meta::Metric x, MetricFromJson(m));
-      out.items.push_back(std::move(x));
-    }
-    out.next_page_token = j.value("next_page_token", "");
-    return out;
+    return PageOf(j, "metrics", MetricFromJson);
   }
   Result<meta::Paged<meta::Run>> SearchRuns(const meta::RunQuery& q) override {
     Json b{{"experiment_ids", q.experiment_ids}, {"filter", q.filter}, {"order_by", q.order_by},
            {"run_view_type", View(q.view)}, {"max_results", q.page.max_results}};
     if (!q.page.token.empty()) b["page_token"] = q.page.token;
     ASSIGN_OR_RETURN(Json j, Call("POST", "/api/2.0/mlflow/runs/search", b));
-    meta::Paged<meta::Run> out;
-    for (const Json& r : j.value("runs", Json::array())) {
-      ASSIGN_OR_RETURN(meta::Run x, RunFromJson(r));
-      out.items.push_back(std::move(x));
-    }
-    out.next_page_token = j.value("next_page_token", "");
-    return out;
+    return PageOf(j, "runs", RunFromJson);
   }
   Status LogLineage(const std::string& id, const std::vector<meta::LineageItem>& items) override {
-    Json list = Json::array();
-    for (const auto& l : items) list.push_back(ToJson(l));
-    return Call("POST", "/api/2.0/forja/lineage/log", {{"run_id", id}, {"items", list}}).status();
+    return Call("POST", "/api/2.0/forja/lineage/log", {{"run_id", id}, {"items", ListToJson(items)}}).status();
   }
   Result<std::vector<meta::LineageItem>> GetLineage(const std::string& id) override {
     ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/forja/lineage/get", {}, {{"run_id", id}}));
     std::vector<meta::LineageItem> out;
     for (const char* dir : {"inputs", "outputs"})
-      for (const Json& l : j.value(dir, Json::array())) {
-        ASSIGN_OR_RETURN(meta::LineageItem x, LineageFromJson(l));
-        out.push_back(std::move(x));
-      }
+      RETURN_IF_ERROR(ListFromJson(j.value(dir, Json::array()), LineageFromJson, &out));
     return out;
   }
   Result<std::vector<std::pair<std::string, meta::LineageItem>>> FindLineage(const std::string& hash) override {
@@ -297,18 +299,8 @@ class Rest : public RestStore {
     return Call("DELETE", "/api/2.0/mlflow/registered-models/delete", {{"name", name}}).status();
   }
   Result<meta::Paged<meta::RegisteredModel>> SearchRegisteredModels(const meta::Query& q) override {
-    std::vector<std::pair<std::string, std::string>> query{{"filter", q.filter},
-                                                           {"max_results", std::to_string(q.page.max_results)}};
-    for (const auto& o : q.order_by) query.push_back({"order_by", o});
-    if (!q.page.token.empty()) query.push_back({"page_token", q.page.token});
-    ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow/registered-models/search", {}, query));
-    meta::Paged<meta::RegisteredModel> out;
-    for (const Json& m : j.value("registered_models", Json::array())) {
-      ASSIGN_OR_RETURN(meta::RegisteredModel x, RegisteredModelFromJson(m));
-      out.items.push_back(std::move(x));
-    }
-    out.next_page_token = j.value("next_page_token", "");
-    return out;
+    ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow/registered-models/search", {}, RegistrySearch(q)));
+    return PageOf(j, "registered_models", RegisteredModelFromJson);
   }
   Status SetRegisteredModelTag(const std::string& name, const meta::Tag& t) override {
     return Call("POST", "/api/2.0/mlflow/registered-models/set-tag", {{"name", name}, {"key", t.key}, {"value", t.value}})
@@ -341,29 +333,14 @@ class Rest : public RestStore {
         .status();
   }
   Result<meta::Paged<meta::ModelVersion>> SearchModelVersions(const meta::Query& q) override {
-    std::vector<std::pair<std::string, std::string>> query{{"filter", q.filter},
-                                                           {"max_results", std::to_string(q.page.max_results)}};
-    for (const auto& o : q.order_by) query.push_back({"order_by", o});
-    if (!q.page.token.empty()) query.push_back({"page_token", q.page.token});
-    ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow/model-versions/search", {}, query));
-    meta::Paged<meta::ModelVersion> out;
-    for (const Json& v : j.value("model_versions", Json::array())) {
-      ASSIGN_OR_RETURN(meta::ModelVersion x, ModelVersionFromJson(v));
-      out.items.push_back(std::move(x));
-    }
-    out.next_page_token = j.value("next_page_token", "");
-    return out;
+    ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow/model-versions/search", {}, RegistrySearch(q)));
+    return PageOf(j, "model_versions", ModelVersionFromJson);
   }
   Result<std::vector<meta::ModelVersion>> GetLatestVersions(const std::string& name,
                                                             const std::vector<std::string>& stages) override {
     ASSIGN_OR_RETURN(Json j, Call("POST", "/api/2.0/mlflow/registered-models/get-latest-versions",
                                   {{"name", name}, {"stages", stages}}));
-    std::vector<meta::ModelVersion> out;
-    for (const Json& v : j.value("model_versions", Json::array())) {
-      ASSIGN_OR_RETURN(meta::ModelVersion x, ModelVersionFromJson(v));
-      out.push_back(std::move(x));
-    }
-    return out;
+    return ListOf(j, "model_versions", ModelVersionFromJson);
   }
   Status SetModelVersionTag(const std::string& name, int64_t version, const meta::Tag& t) override {
     return Call("POST", "/api/2.0/mlflow/model-versions/set-tag",
@@ -396,12 +373,7 @@ class Rest : public RestStore {
     std::vector<std::pair<std::string, std::string>> q{{"name", name}};
     if (version > 0) q.push_back({"version", std::to_string(version)});
     ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/forja/models/history", {}, q));
-    std::vector<meta::Transition> out;
-    for (const Json& t : j.value("transitions", Json::array())) {
-      ASSIGN_OR_RETURN(meta::Transition x, TransitionFromJson(t));
-      out.push_back(std::move(x));
-    }
-    return out;
+    return ListOf(j, "transitions", TransitionFromJson);
   }
 
   // ---- tokens live with the server's store ----
