@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "forja/config/override.h"
+#include "forja/config/sweep.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -71,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (o.value) {
     if (const auto* c = std::get_if<ChoiceSweep>(&o.value->v); c && c->items.size() <= 64) {
-      auto v = ExpandSweep(*o.value, {}, 1);
+      auto v = SweepValues(*o.value, {}, 1);
       if (v.ok()) {
         FUZZ_CHECK(v->size() == c->items.size(), Show(text));
       } else {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "forja/config/compose.h"
+#include "forja/config/sweep.h"
 #include "forja/core/fs.h"
 
 namespace forja::config {
@@ -69,7 +70,7 @@ TEST(ConfigCompose, Scenarios) {
     SCOPED_TRACE(name);
     std::string dir = kDir + sc["config_dir"].get<std::string>();
     if (sc.contains("sweep")) {
-      auto jobs = ExpandSweep(sc["sweep"].get<std::vector<std::string>>(), dir);
+      auto jobs = SweepJobTexts(sc["sweep"].get<std::vector<std::string>>(), dir);
       ASSERT_TRUE(jobs.ok()) << jobs.status().message();
       EXPECT_EQ(*jobs, sc["jobs"].get<std::vector<std::vector<std::string>>>());
       continue;
@@ -217,19 +218,19 @@ TEST(ConfigCompose, PackageHeader) {
 namespace forja::config {
 namespace {
 
-// ExpandSweep builds the product itself; its jobs must be those of ExpandSweeps
-// (override.h), which is checked against Hydra's BasicSweeper.
-TEST(ConfigCompose, SweepJobsMatchExpandSweeps) {
+// SweepJobTexts builds the product itself; its jobs must be those of
+// SweepJobOverrides (sweep.h), which is checked against Hydra's BasicSweeper.
+TEST(ConfigCompose, SweepJobTextsMatchSweepJobOverrides) {
   std::string dir = kDir + "basic/conf";
   std::vector<std::string> texts = {"~app.debug", "+x=[1, 2]", "app.name='a b'", "db=glob(*)",
                                     "app.workers=range(1,4)", "+y=a,'b c'", "~app.tags=[a,b]",
                                     "app.workers=7,8", "++z={k: v}", "app.ratio=1e-3"};
-  auto mine = ExpandSweep(texts, dir);
+  auto mine = SweepJobTexts(texts, dir);
   ASSERT_TRUE(mine.ok()) << mine.status().message();
   auto parsed = ParseOverrides(texts);
   ASSERT_TRUE(parsed.ok());
   ConfigTree tree(dir);
-  auto theirs = ExpandSweeps(*parsed, [&](const std::string& g) -> Result<std::vector<std::string>> {
+  auto theirs = SweepJobOverrides(*parsed, [&](const std::string& g) -> Result<std::vector<std::string>> {
     return tree.Options(g);
   });
   ASSERT_TRUE(theirs.ok()) << theirs.status().message();
@@ -240,7 +241,7 @@ TEST(ConfigCompose, SweepJobsMatchExpandSweeps) {
     for (const auto& o : (*theirs)[j]) t.push_back(o.input);
     EXPECT_EQ((*mine)[j], t) << "job " << j;
   }
-  auto none = ExpandSweep({}, dir);
+  auto none = SweepJobTexts({}, dir);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->size(), 1u);
   EXPECT_TRUE((*none)[0].empty());

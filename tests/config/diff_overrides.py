@@ -209,7 +209,7 @@ class _Loader:
 
 
 def diff_sweeps(args, r, parsed):
-    """BasicSweeper's jobs vs ExpandSweeps' for random lists of overrides."""
+    """BasicSweeper's jobs vs SweepJobOverrides' for random lists of overrides."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
     parser = OverridesParser.create(config_loader=_Loader())

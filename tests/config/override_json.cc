@@ -3,7 +3,7 @@
 //   "a=1"                                  -> forja's canonical JSON of the parse,
 //                                             or {"error": "..."}
 //   {"overrides": [...], "options": {...}} -> {"jobs": [[...], ...]} from
-//                                             ExpandSweeps, or {"error": "..."}
+//                                             SweepJobOverrides, or {"error": "..."}
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "forja/config/override.h"
+#include "forja/config/sweep.h"
 
 namespace {
 
@@ -21,7 +22,7 @@ nlohmann::json Sweep(const nlohmann::json& in) {
   if (!parsed.ok()) return {{"error", parsed.status().message()}};
   std::map<std::string, std::vector<std::string>> options;
   if (in.contains("options")) options = in.at("options").get<decltype(options)>();
-  auto jobs = forja::config::ExpandSweeps(
+  auto jobs = forja::config::SweepJobOverrides(
       *parsed, [&](const std::string& group) -> forja::Result<std::vector<std::string>> {
         return options[group];
       });

@@ -98,7 +98,7 @@ TEST(ConfigOverrideTable, SweepsExpandAsHydrasBasicSweeper) {
     ASSERT_TRUE(overrides.ok()) << overrides.status().message();
     std::map<std::string, std::vector<std::string>> options;
     if (row.contains("options")) options = row.at("options").get<decltype(options)>();
-    auto jobs = ExpandSweeps(*overrides, [&](const std::string& g) -> Result<std::vector<std::string>> {
+    auto jobs = SweepJobOverrides(*overrides, [&](const std::string& g) -> Result<std::vector<std::string>> {
       return options[g];
     });
     if (row.contains("error")) {
@@ -250,7 +250,7 @@ TEST(ConfigOverride, PythonFloatRepr) {
 std::vector<Node> Expand(const std::string& s, const std::vector<std::string>& options = {},
                          uint64_t seed = 0) {
   Override o = Parse(s);
-  auto v = ExpandSweep(*o.value, options, seed);
+  auto v = SweepValues(*o.value, options, seed);
   EXPECT_TRUE(v.ok()) << s << ": " << v.status().message();
   return v.ok() ? *v : std::vector<Node>{};
 }
@@ -291,11 +291,11 @@ TEST(ConfigOverrideSweep, Ranges) {
   EXPECT_EQ(Expand("a=sort(range(1,4),reverse=true)"), Ints({3, 2, 1}));
 
   Override zero = Parse("a=range(1,5,0)");
-  auto v = ExpandSweep(*zero.value);
+  auto v = SweepValues(*zero.value);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().message(), "range(): the step must not be zero");
   Override endless = Parse("a=range(0,inf)");
-  EXPECT_EQ(ExpandSweep(*endless.value).status().message(), "a sweep has more than 1000000 values");
+  EXPECT_EQ(SweepValues(*endless.value).status().message(), "a sweep has more than 1000000 values");
 }
 
 TEST(ConfigOverrideSweep, SortAndShuffleWithSeeds) {
@@ -320,10 +320,10 @@ TEST(ConfigOverrideSweep, SortAndShuffleWithSeeds) {
   // A shuffled list value (not a sweep) is shuffled once, at parse time, with a fixed seed.
   EXPECT_EQ(Parse("a=shuffle([1,2,3,4,5,6])").value->node(), Parse("a=[4,1,5,2,6,3]").value->node());
 
-  // ExpandSweeps: one generator for all overrides, seeded.
+  // SweepJobOverrides: one generator for all overrides, seeded.
   auto overrides = ParseOverrides({"a=shuffle(1,2,3)", "b=shuffle(x,y,z)"});
   ASSERT_TRUE(overrides.ok());
-  auto j1 = ExpandSweeps(*overrides, {}, 42), j2 = ExpandSweeps(*overrides, {}, 42);
+  auto j1 = SweepJobOverrides(*overrides, {}, 42), j2 = SweepJobOverrides(*overrides, {}, 42);
   ASSERT_TRUE(j1.ok() && j2.ok());
   ASSERT_EQ(j1->size(), 9u);
   for (size_t i = 0; i < 9; i++)
@@ -348,10 +348,10 @@ TEST(ConfigOverrideSweep, GlobAgainstTheGroupsOptions) {
   EXPECT_EQ(Expand("db=glob(p?stgres*,exclude=[postgres])", options), strings({"postgres-ha"}));
   EXPECT_EQ(Expand("db=glob(nothing)", options), strings({}));
 
-  // Without the options, ExpandSweeps says what it needs.
+  // Without the options, SweepJobOverrides says what it needs.
   auto o = ParseOverrides({"db=glob(*)"});
   ASSERT_TRUE(o.ok());
-  auto jobs = ExpandSweeps(*o);
+  auto jobs = SweepJobOverrides(*o);
   ASSERT_FALSE(jobs.ok());
   EXPECT_EQ(jobs.status().message(), "override 'db=glob(*)': glob() needs the options of config group 'db'");
 }
@@ -380,7 +380,7 @@ TEST(ConfigOverrideSweep, FnMatchIsPythons) {
 
 TEST(ConfigOverrideSweep, IntervalHasNoList) {
   Override o = Parse("a=interval(0,1)");
-  auto v = ExpandSweep(*o.value);
+  auto v = SweepValues(*o.value);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), Code::kUser);
   EXPECT_NE(v.status().message().find("interval() is a continuous range"), std::string::npos);
@@ -389,7 +389,7 @@ TEST(ConfigOverrideSweep, IntervalHasNoList) {
 TEST(ConfigOverrideSweep, JobsInBasicSweeperOrder) {
   auto overrides = ParseOverrides({"a=1,2", "x=9", "b=range(2)", "~c"});
   ASSERT_TRUE(overrides.ok());
-  auto jobs = ExpandSweeps(*overrides);
+  auto jobs = SweepJobOverrides(*overrides);
   ASSERT_TRUE(jobs.ok()) << jobs.status().message();
   std::vector<std::string> got;
   for (const auto& job : *jobs) {

@@ -7,6 +7,7 @@
 #include "forja/cli/cli.h"
 #include "forja/config/compose.h"
 #include "forja/core/fs.h"
+#include "forja/core/json.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/data/workspace.h"
@@ -145,7 +146,7 @@ int DoShow(const ConfigArgs& a, bool as_json, bool resolve, const std::string& p
         const uint32_t* row = sweep->Row(j);
         for (size_t k = 0; k < sweep->width; k++) {
           if (k) out += ", ";
-          config::AppendJsonString(sweep->texts[row[k]], &out);
+          AppendJsonString(&out, sweep->texts[row[k]]);
         }
         out += "]";
       }

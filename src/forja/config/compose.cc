@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "forja/config/py_values.h"
+#include "forja/config/sweep.h"
 #include "forja/core/fs.h"
 #include "forja/core/strings.h"
 
@@ -578,7 +579,7 @@ Result<SweepJobs> ExpandSweepJobs(const std::vector<std::string>& overrides, con
       out.texts.push_back(o.KeyElement() + "=" + (o.value ? FormatValue(*o.value) : std::string("null")));
       continue;
     }
-    ASSIGN_OR_RETURN(auto jobs, ExpandSweeps({unique[i]}, options, seed + i));
+    ASSIGN_OR_RETURN(auto jobs, SweepJobOverrides({unique[i]}, options, seed + i));
     for (auto& job : jobs) {
       values[i].push_back(static_cast<uint32_t>(out.texts.size()));
       out.texts.push_back(std::move(job[0].input));
@@ -610,8 +611,8 @@ Result<SweepJobs> ExpandSweepJobs(const std::vector<std::string>& overrides, con
   return out;
 }
 
-Result<std::vector<std::vector<std::string>>> ExpandSweep(const std::vector<std::string>& overrides,
-                                                          const std::string& config_dir, uint64_t seed) {
+Result<std::vector<std::vector<std::string>>> SweepJobTexts(const std::vector<std::string>& overrides,
+                                                            const std::string& config_dir, uint64_t seed) {
   ASSIGN_OR_RETURN(SweepJobs sweep, ExpandSweepJobs(overrides, config_dir, seed));
   std::vector<std::vector<std::string>> out;
   out.reserve(sweep.count);

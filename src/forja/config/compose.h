@@ -86,8 +86,8 @@ Result<Composed> Compose(const ComposeOptions& opts);
 // the overrides (the cartesian product of the sweeps, the last varying
 // fastest); glob() is expanded against the options of its config group.
 // Each job is its list of override texts, ready for Compose.
-Result<std::vector<std::vector<std::string>>> ExpandSweep(const std::vector<std::string>& overrides,
-                                                          const std::string& config_dir, uint64_t seed = 0);
+Result<std::vector<std::vector<std::string>>> SweepJobTexts(const std::vector<std::string>& overrides,
+                                                            const std::string& config_dir, uint64_t seed = 0);
 
 // The same jobs, compactly: every override text once, and each job as a row
 // of indexes into them (one per override key, in Hydra's order), as Hydra's

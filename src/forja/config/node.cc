@@ -609,11 +609,11 @@ void EmitJson(const Node& n, int indent, int level, std::string* out) {
     case Node::Kind::kInt: *out += std::to_string(n.as_int()); return;
     case Node::Kind::kFloat: {
       double v = n.as_float();
-      if (std::isnan(v) || std::isinf(v)) AppendJsonString(PythonFloatRepr(v), out);
+      if (std::isnan(v) || std::isinf(v)) AppendJsonString(out, PythonFloatRepr(v));
       else *out += PythonFloatRepr(v);
       return;
     }
-    case Node::Kind::kString: AppendJsonString(n.as_string(), out); return;
+    case Node::Kind::kString: AppendJsonString(out, n.as_string()); return;
     case Node::Kind::kList: {
       if (n.items().empty()) {
         *out += "[]";
@@ -636,7 +636,7 @@ void EmitJson(const Node& n, int indent, int level, std::string* out) {
       *out += "{" + nl;
       for (size_t i = 0; i < n.entries().size(); i++) {
         *out += pad;
-        AppendJsonString(n.entries()[i].first, out);
+        AppendJsonString(out, n.entries()[i].first);
         *out += sep;
         EmitJson(n.entries()[i].second, indent, level + 1, out);
         *out += (i + 1 < n.entries().size() ? "," : "") + nl;
@@ -666,8 +666,6 @@ std::string ToJson(const Node& node, int indent) {
 }
 
 std::string PythonFloatRepr(double v) { return PythonFloatImpl(v); }
-
-void AppendJsonString(std::string_view s, std::string* out) { forja::AppendJsonString(out, s); }
 
 std::string ScalarToString(const Node& n) {
   switch (n.kind()) {

@@ -98,8 +98,6 @@ std::string ScalarToString(const Node& node);
 
 // Python's repr() of a float: "1.0", "1e-05", "inf", "nan".
 std::string PythonFloatRepr(double v);
-// Appends `s` as a JSON string, escaped as Python's json.dumps(ensure_ascii=False) does.
-void AppendJsonString(std::string_view s, std::string* out);
 
 // A structural merge: mappings merge key by key, anything else is replaced by
 // `src`. (Composition applies OmegaConf's full rules in compose.cc.)

@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +27,7 @@ namespace forja::config {
 // it back (Override._get_value_element_as_str: quotes kept as typed, special
 // characters of unquoted strings escaped, bools as True/False). Hydra's
 // BasicSweeper builds each job's override from that text and parses it again;
-// ExpandSweeps does the same, so jobs see exactly what Hydra's jobs see.
+// SweepJobOverrides (sweep.h) does the same, so jobs see exactly what Hydra's jobs see.
 struct Element {
   Node node;
   std::string text;
@@ -51,7 +50,7 @@ struct RangeSweep {
 };
 
 // interval(start, end): a continuous range, for sweepers that sample; it has no
-// list of values (Hydra's BasicSweeper refuses it, and so does ExpandSweep).
+// list of values (Hydra's BasicSweeper refuses it, and so does SweepValues).
 struct IntervalSweep {
   Node start, end;  // floats (ints after int())
   std::vector<std::string> tags;
@@ -129,26 +128,5 @@ std::string FormatOverride(const Override& o, Style style = Style::kHydra);
 //   {"key":"a","op":"change","package":null,"value":{"elem":1,"str":"1"}}
 // with_text=false leaves out the "str" texts.
 std::string OverrideToJson(const Override& o, bool with_text = true);
-
-// The options of a config group, for glob(); Hydra passes them sorted.
-using GroupOptionsFn = std::function<Result<std::vector<std::string>>(const std::string& group)>;
-
-// The values a sweep stands for, in order: each is the Node Hydra's job gets
-// (the element's text parsed again). A plain element gives itself. shuffle()
-// uses a generator seeded with `seed`, so the same seed gives the same order.
-// interval() cannot be listed (an error says so); glob() needs the options.
-Result<std::vector<Node>> ExpandSweep(const Value& value,
-                                      const std::vector<std::string>& group_options = {},
-                                      uint64_t seed = 0);
-
-// Hydra's BasicSweeper: one list of overrides per job, the cartesian product
-// of the sweeps in the order given (the last override varies fastest). Like
-// Hydra, an override whose KeyElement() repeats an earlier one replaces it in
-// place. Each job override is parsed from the text Hydra gives the job
-// (Override::input, e.g. "db=mysql", "~a=null"), which is also how
-// `forja config show -m` prints it. At most 1,000,000 jobs.
-Result<std::vector<std::vector<Override>>> ExpandSweeps(const std::vector<Override>& overrides,
-                                                        const GroupOptionsFn& group_options = {},
-                                                        uint64_t seed = 0);
 
 }  // namespace forja::config

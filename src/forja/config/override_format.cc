@@ -6,6 +6,7 @@
 
 #include "forja/config/override.h"
 #include "forja/config/override_lexer.h"
+#include "forja/core/json.h"
 
 namespace forja::config {
 
@@ -179,7 +180,7 @@ void JsonNode(const Node& n, std::string* out) {
     case Node::Kind::kBool: *out += n.as_bool() ? "true" : "false"; break;
     case Node::Kind::kInt: *out += std::to_string(n.as_int()); break;
     case Node::Kind::kFloat: *out += "{\"float\":\"" + PythonFloatRepr(n.as_float()) + "\"}"; break;
-    case Node::Kind::kString: AppendJsonString(n.as_string(), out); break;
+    case Node::Kind::kString: AppendJsonString(out, n.as_string()); break;
     case Node::Kind::kList:
       *out += '[';
       for (size_t k = 0; k < n.items().size(); k++) {
@@ -193,7 +194,7 @@ void JsonNode(const Node& n, std::string* out) {
       for (size_t k = 0; k < n.entries().size(); k++) {
         if (k) *out += ',';
         *out += '[';
-        AppendJsonString(n.entries()[k].first, out);
+        AppendJsonString(out, n.entries()[k].first);
         *out += ',';
         JsonNode(n.entries()[k].second, out);
         *out += ']';
@@ -208,7 +209,7 @@ void JsonElement(const Element& e, bool with_text, std::string* out) {
   JsonNode(e.node, out);
   if (with_text) {
     *out += ",\"str\":";
-    AppendJsonString(e.text, out);
+    AppendJsonString(out, e.text);
   }
   *out += '}';
 }
@@ -217,7 +218,7 @@ void JsonStrings(const std::vector<std::string>& v, std::string* out) {
   *out += '[';
   for (size_t k = 0; k < v.size(); k++) {
     if (k) *out += ',';
-    AppendJsonString(v[k], out);
+    AppendJsonString(out, v[k]);
   }
   *out += ']';
 }
@@ -268,9 +269,9 @@ void JsonValue(const Value& value, bool with_text, std::string* out) {
 std::string OverrideToJson(const Override& o, bool with_text) {
   static const char* kOps[] = {"change", "add", "force_add", "delete"};
   std::string out = "{\"key\":";
-  AppendJsonString(o.key, &out);
+  AppendJsonString(&out, o.key);
   out += ",\"op\":\"" + std::string(kOps[static_cast<int>(o.op)]) + "\",\"package\":";
-  if (o.package) AppendJsonString(*o.package, &out);
+  if (o.package) AppendJsonString(&out, *o.package);
   else out += "null";
   if (o.value) {
     out += ",\"value\":";

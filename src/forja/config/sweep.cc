@@ -7,15 +7,14 @@
 //    gives 0.1, 0.2, 0.3, not 0.30000000000000004) - reproduced here;
 //  - glob: the group's options that match, in the order given;
 //  - the jobs: the cartesian product, last override fastest.
+#include "forja/config/sweep.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
-
-#include "forja/config/override.h"
-#include "forja/config/sweep.h"
 
 namespace forja::config {
 
@@ -287,8 +286,7 @@ Result<Override> Reparse(const std::string& key_element, const std::string& text
 
 }  // namespace
 
-Result<std::vector<Node>> ExpandSweep(const Value& value,
-                                      const std::vector<std::string>& group_options,
+Result<std::vector<Node>> SweepValues(const Value& value, const std::vector<std::string>& group_options,
                                       uint64_t seed) {
   if (!value.is_sweep()) return std::vector<Node>{value.node()};
   uint64_t rng = seed;
@@ -302,9 +300,9 @@ Result<std::vector<Node>> ExpandSweep(const Value& value,
   return out;
 }
 
-Result<std::vector<std::vector<Override>>> ExpandSweeps(const std::vector<Override>& overrides,
-                                                        const GroupOptionsFn& group_options,
-                                                        uint64_t seed) {
+Result<std::vector<std::vector<Override>>> SweepJobOverrides(const std::vector<Override>& overrides,
+                                                             const GroupOptionsFn& group_options,
+                                                             uint64_t seed) {
   uint64_t rng = seed;
   // Hydra's OrderedDict: key element -> the job texts of that override.
   std::vector<std::pair<std::string, std::vector<std::string>>> lists;

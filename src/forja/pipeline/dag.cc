@@ -2,6 +2,7 @@
 // every question — which out is this path, which out contains it (walk up its
 // parent folders), which outs lie inside it (a range from lower_bound) — is a
 // binary search: building the graph of n stages is O(n log n).
+#include "forja/core/json.h"
 #include "forja/core/strings.h"
 #include "forja/pipeline/dag.h"
 
@@ -295,7 +296,7 @@ void AppendJsonList(const std::vector<std::string>& items, std::string* out) {
   *out += '[';
   for (size_t i = 0; i < items.size(); i++) {
     if (i) *out += ", ";
-    config::AppendJsonString(items[i], out);
+    AppendJsonString(out, items[i]);
   }
   *out += ']';
 }
@@ -434,7 +435,7 @@ std::string DagJson(const Dag& dag, const std::vector<int>& sel) {
     for (int u : dag.upstream[sel[k]])
       if (in[u]) up.push_back(dag.stages[u].name);
     out += k ? ",\n    {\"name\": " : "\n    {\"name\": ";
-    config::AppendJsonString(s.name, &out);
+    AppendJsonString(&out, s.name);
     out += ", \"cmd\": ";
     AppendJsonList(s.cmd, &out);
     out += ", \"deps\": ";

@@ -198,7 +198,7 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
     ASSIGN_OR_RETURN(ConfigLocation loc, FindConfig(root, doc.root));
     if (loc.dir.empty())
       return Status::User("a sweep needs a configuration to sweep over; create conf/config.yaml");
-    ASSIGN_OR_RETURN(jobs_overrides, config::ExpandSweep(opts.overrides, loc.dir));
+    ASSIGN_OR_RETURN(jobs_overrides, config::SweepJobTexts(opts.overrides, loc.dir));
   }
   for (const auto& o : jobs_overrides) RETURN_IF_ERROR(LoadProject(root, o).status());
 
