@@ -94,7 +94,7 @@ bool MergeValue(Node& d, Node&& s, std::string& path, MergeState& st) {
   return true;
 }
 
-// ---- Python's equality and str(), for `~key=value` ------------------------------
+// ---- Python's equality, for `~key=value` ---------------------------------------
 
 bool IsNumber(const Node& n) {
   return n.kind() == Node::Kind::kBool || n.kind() == Node::Kind::kInt || n.kind() == Node::Kind::kFloat;
@@ -130,22 +130,6 @@ bool PyEq(const Node& a, const Node& b) {
       return true;
     default: return false;
   }
-}
-
-std::string PyRepr(const Node& n) {
-  if (n.is_string()) {
-    const std::string& s = n.as_string();
-    char q = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
-    std::string out(1, q);
-    for (char c : s) {
-      if (c == q || c == '\\') out += '\\';
-      if (c == '\n') out += "\\n";
-      else if (c == '\t') out += "\\t";
-      else out += c;
-    }
-    return out + q;
-  }
-  return PyStr(n);
 }
 
 // ---- applying overrides ---------------------------------------------------------
@@ -375,26 +359,6 @@ void FindUnresolvable(const Node& root, const Node& n, std::string& path, const 
 }
 
 }  // namespace
-
-std::string PyStr(const Node& n) {
-  switch (n.kind()) {
-    case Node::Kind::kList: {
-      std::string out = "[";
-      for (size_t i = 0; i < n.items().size(); i++) out += (i ? ", " : "") + PyRepr(n.items()[i]);
-      return out + "]";
-    }
-    case Node::Kind::kMap: {
-      std::string out = "{";
-      bool first = true;
-      for (const auto& [k, v] : n.entries()) {
-        out += (first ? "" : ", ") + PyRepr(Node::String(k)) + ": " + PyRepr(v);
-        first = false;
-      }
-      return out + "}";
-    }
-    default: return ScalarToString(n);
-  }
-}
 
 std::string Composed::Origin(std::string_view key) const {
   const Node* n = config.Select(key);

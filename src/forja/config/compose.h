@@ -116,8 +116,4 @@ Result<std::vector<GroupInfo>> ListGroups(const std::string& config_dir);
 // (group -> option). Each file is written atomically; run_dir is created.
 Status WriteRunRecord(const Composed& composed, const std::string& run_dir);
 
-// Python's str() of a value (the form Hydra's messages use): 1, 'a' inside
-// containers, {'a': [1, None]}.
-std::string PyStr(const Node& n);
-
 }  // namespace forja::config

@@ -6,6 +6,7 @@
 
 #include "forja/config/override.h"
 #include "forja/config/override_lexer.h"
+#include "forja/config/py_values.h"
 #include "forja/core/json.h"
 
 namespace forja::config {
@@ -46,40 +47,15 @@ std::string ExactText(const Node& n) {
   switch (n.kind()) {
     case Node::Kind::kNull: return "null";
     case Node::Kind::kBool: return n.as_bool() ? "true" : "false";
-    case Node::Kind::kInt: return std::to_string(n.as_int());
-    case Node::Kind::kFloat: return PythonFloatRepr(n.as_float());
+    case Node::Kind::kInt:
+    case Node::Kind::kFloat: return ScalarToString(n);
     case Node::Kind::kString: return ExactString(n.as_string());
-    case Node::Kind::kList: {
-      std::string out = "[";
-      for (size_t k = 0; k < n.items().size(); k++) {
-        if (k) out += ',';
-        out += ExactText(n.items()[k]);
-      }
-      return out + "]";
-    }
-    case Node::Kind::kMap: {
-      std::string out = "{";
-      for (size_t k = 0; k < n.entries().size(); k++) {
-        if (k) out += ',';
-        out += ExactKey(n.entries()[k].first) + ":" + ExactText(n.entries()[k].second);
-      }
-      return out + "}";
-    }
+    default: return ContainerText(n, ",", ":", ExactKey, ExactText);
   }
-  return "";
 }
 
 std::string ItemText(const Element& e, Style style) {
   return style == Style::kHydra ? e.text : ExactText(e.node);
-}
-
-std::string NumberText(const Node& n) {
-  switch (n.kind()) {
-    case Node::Kind::kBool: return n.as_bool() ? "True" : "False";
-    case Node::Kind::kInt: return std::to_string(n.as_int());
-    case Node::Kind::kFloat: return PythonFloatRepr(n.as_float());
-    default: return "null";
-  }
 }
 
 std::string WithTags(const std::vector<std::string>& tags, std::string sweep) {
@@ -146,12 +122,13 @@ std::string FormatValue(const Value& value, Style style) {
   }
   if (const auto* c = std::get_if<ChoiceSweep>(&value.v)) return ChoiceText(*c, style);
   if (const auto* r = std::get_if<RangeSweep>(&value.v)) {
-    std::string s = "range(" + NumberText(r->start) + "," + NumberText(r->stop) + "," + NumberText(r->step) + ")";
+    std::string s =
+        "range(" + ScalarToString(r->start) + "," + ScalarToString(r->stop) + "," + ScalarToString(r->step) + ")";
     if (r->shuffle) s = "shuffle(" + s + ")";
     return WithTags(r->tags, s);
   }
   if (const auto* iv = std::get_if<IntervalSweep>(&value.v)) {
-    std::string s = "interval(" + NumberText(iv->start) + "," + NumberText(iv->end) + ")";
+    std::string s = "interval(" + ScalarToString(iv->start) + "," + ScalarToString(iv->end) + ")";
     if (iv->start.kind() == Node::Kind::kInt) s = "int(" + s + ")";
     return WithTags(iv->tags, s);
   }

@@ -1,7 +1,9 @@
-// Python's type names, and int() / float() of a string (see py_values.h).
+// Python's type names, repr() and str() of values, and int() / float() of a
+// string (see py_values.h).
 #include "forja/config/py_values.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "forja/core/strings.h"
@@ -40,6 +42,66 @@ bool ToInt64(std::string_view s, int64_t* out) {
   return true;
 }
 
+// Whether repr() leaves a character as it is (Python's str.isprintable()).
+bool PyPrintable(uint32_t cp) {
+  if (cp < 0x20 || cp == 0x7f) return false;
+  if (cp < 0x7f) return true;
+  if (cp <= 0xa0 || cp == 0xad) return false;
+  if ((cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+      (cp >= 0x205f && cp <= 0x206f) || cp == 0x1680 || cp == 0x180e || cp == 0x3000 ||
+      cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || cp == 0xfffe || cp == 0xffff)
+    return false;
+  if ((cp >= 0xd800 && cp <= 0xf8ff) || cp >= 0xf0000) return false;  // surrogates, private use
+  return true;
+}
+
+// Python's repr() of a str.
+std::string PyStrRepr(const std::string& s) {
+  bool single = s.find('\'') != std::string::npos, dbl = s.find('"') != std::string::npos;
+  char q = single && !dbl ? '"' : '\'';
+  std::string out(1, q);
+  size_t i = 0;
+  auto hex = [&](const char* fmt, uint32_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, fmt, v);
+    out += b;
+  };
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == static_cast<unsigned char>(q) || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20 || c == 0x7f) hex("\\x%02x", c);
+      else out += static_cast<char>(c);
+      i++;
+      continue;
+    }
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    uint32_t cp = len == 4 ? c & 0x07u : len == 3 ? c & 0x0fu : c & 0x1fu;
+    bool valid = len > 0 && i + len <= s.size();
+    for (size_t k = 1; valid && k < len; k++) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) valid = false;
+      cp = (cp << 6) | (d & 0x3fu);
+    }
+    if (!valid) {
+      hex("\\x%02x", c);
+      i++;
+      continue;
+    }
+    if (PyPrintable(cp)) out.append(s, i, len);
+    else if (cp < 0x100) hex("\\x%02x", cp);
+    else if (cp < 0x10000) hex("\\u%04x", cp);
+    else hex("\\U%08x", cp);
+    i += len;
+  }
+  return out + q;
+}
+
 }  // namespace
 
 const char* PyTypeName(const Node& n) {
@@ -54,6 +116,14 @@ const char* PyTypeName(const Node& n) {
   }
   return "?";
 }
+
+std::string PyRepr(const Node& n) {
+  if (n.is_string()) return PyStrRepr(n.as_string());
+  if (n.is_scalar()) return ScalarToString(n);
+  return ContainerText(n, ", ", ": ", PyStrRepr, PyRepr);
+}
+
+std::string PyStr(const Node& n) { return n.is_string() ? n.as_string() : PyRepr(n); }
 
 size_t DigitPartEnd(std::string_view s, size_t i) {
   if (i >= s.size() || !IsDigit(s[i])) return std::string_view::npos;

@@ -38,6 +38,38 @@ inline std::vector<std::string> PySplit(std::string_view s, char sep) {
 // NoneType, bool, int, float, str, list, dict.
 const char* PyTypeName(const Node& n);
 
+// Python's repr() and str() of a value, which OmegaConf's string interpolation
+// and Hydra's messages print: repr gives 'a', [1, None], {'k': True}; str
+// is repr except that a string is itself.
+std::string PyRepr(const Node& n);
+std::string PyStr(const Node& n);
+
+// A list or a map written the way Python writes containers, "[a, b]" and
+// "{k: v}", with `sep` between entries and `colon` after each key; each key
+// and value is written by key_text and value_text. Python's repr() uses ", "
+// and ": "; Hydra's override syntax "," and ":".
+template <typename KeyText, typename ValueText>
+std::string ContainerText(const Node& n, std::string_view sep, std::string_view colon, KeyText key_text,
+                          ValueText value_text) {
+  std::string out;
+  if (n.is_list()) {
+    out += '[';
+    for (size_t i = 0; i < n.items().size(); i++) {
+      if (i) out += sep;
+      out += value_text(n.items()[i]);
+    }
+    return out + ']';
+  }
+  out += '{';
+  for (size_t i = 0; i < n.entries().size(); i++) {
+    if (i) out += sep;
+    out += key_text(n.entries()[i].first);
+    out += colon;
+    out += value_text(n.entries()[i].second);
+  }
+  return out + '}';
+}
+
 // Python's digitpart, digit (["_"] digit)*, which is also the grammars'
 // DIGIT (('_')? DIGIT)*: where it ends when it starts at i, or npos when no
 // digit is at i.
