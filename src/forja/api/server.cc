@@ -228,8 +228,8 @@ Status Params::Search(const char* view_param, int64_t default_max, meta::RunQuer
 
 void TrackingServer::Impl::Init() {
   // Each route's role comes from the one table (registry/roles.h); the handlers add its escalations.
-  auto add = [&](const std::string& path, const char* method, Fn fn) {
-    routes[path].push_back({method, registry::RequiredRole(std::string(method) + " " + path), fn});
+  auto add = [&](const std::string& path, const char* method, Fn fn, PlainReader plain = nullptr) {
+    routes[path].push_back({method, registry::RequiredRole(std::string(method) + " " + path), fn, plain});
   };
   add("experiments/create", "POST", &Impl::CreateExperiment);
   add("experiments/get", "GET", &Impl::GetExperiment);
@@ -245,11 +245,11 @@ void TrackingServer::Impl::Init() {
   add("runs/delete", "POST", &Impl::DeleteRun);
   add("runs/restore", "POST", &Impl::RestoreRun);
   add("runs/get", "GET", &Impl::GetRun);
-  add("runs/log-metric", "POST", &Impl::LogMetric);
+  add("runs/log-metric", "POST", &Impl::LogMetric, &ReadPlainLogMetric);
   add("runs/log-parameter", "POST", &Impl::LogParam);
   add("runs/set-tag", "POST", &Impl::SetTag);
   add("runs/delete-tag", "POST", &Impl::DeleteTag);
-  add("runs/log-batch", "POST", &Impl::LogBatch);
+  add("runs/log-batch", "POST", &Impl::LogBatch, &ReadPlainLogBatch);
   add("runs/log-inputs", "POST", &Impl::Accept);
   add("runs/log-model", "POST", &Impl::LogModel);
   add("runs/search", "POST", &Impl::SearchRuns);
@@ -526,8 +526,12 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
   if (has_body && req.body.size() > config.max_json_bytes)
     return ErrorResponse({413, "BAD_REQUEST", "the request body is " + std::to_string(req.body.size()) +
                                                   " bytes; the limit is " + std::to_string(config.max_json_bytes)});
+  // The hot ingest routes read their usual bodies without building a tree; a body their
+  // reader declines goes the general way below, so it gets the answer it always got.
+  LogBatchBody batch;
+  bool plain = has_body && r->plain && r->plain(req.body, &batch);
   Json body = Json::object();
-  if (has_body) {
+  if (has_body && !plain) {
     Result<Json> parsed = ParseJsonText(req.body, "the request body");  // UTF-8 and depth first
     if (!parsed.ok()) return ErrorResponse({400, "BAD_REQUEST", parsed.status().message()});
     body = std::move(*parsed);
@@ -537,7 +541,7 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
   Params params(req, body);
   Result<Json> out = Status::Internal("unset");
   try {
-    out = (this->*(r->fn))(params, *caller);
+    out = plain ? Ingest(batch) : (this->*(r->fn))(params, *caller);
   } catch (const std::exception& e) {
     // A JSON type the handler did not expect is the client's mistake, not ours.
     out = Status::User(std::string("invalid request: ") + e.what());

@@ -1,4 +1,4 @@
-// Internal to forja server's files: what the server core
+// Internal to forja server's files (and tests/api/ingest_test.cc): what the server core
 // (server.cc) and its route files share. server.cc holds the pool, authentication, the
 // route table, reading a request's parameters and the error answers; tracking_routes.cc,
 // registry_routes.cc and artifact_routes.cc hold the handlers, ingest.cc the bodies of
@@ -92,9 +92,16 @@ struct LogBatchBody {
   std::vector<meta::Tag> tags;
 };
 
-// Each body read from its tree, with every check and MLflow's messages.
+// The definition: each body read from its tree, with every check and MLflow's messages.
 Result<LogBatchBody> ReadLogBatch(const Params& p);
 Result<LogBatchBody> ReadLogMetric(const Params& p);
+
+// The same bodies read from their text without building a tree. True when read, exactly as
+// the tree readers would read it; false for any body they are not sure of (malformed, a
+// field of another type, ...), which then goes the tree readers' way.
+using PlainReader = bool (*)(std::string_view body, LogBatchBody* out);
+bool ReadPlainLogBatch(std::string_view body, LogBatchBody* out);
+bool ReadPlainLogMetric(std::string_view body, LogBatchBody* out);
 
 // ---- the server ----------------------------------------------------------------------------
 
@@ -104,6 +111,7 @@ struct TrackingServer::Impl {
     const char* method;
     registry::Role role;
     Fn fn;
+    PlainReader plain;  // the hot ingest routes: their usual bodies read without a tree
   };
 
   ServerConfig config;
