@@ -1,7 +1,7 @@
 // RunPredict, the entry point of forja predict: it checks the options, reads the column names
 // (the CSV header or the first JSONL object's keys) and maps them to the model's inputs, finds
 // this shard's rows, resumes from a checkpoint or starts the output afresh, runs the scoring
-// pipeline, and publishes OUTPUT. The parts live beside it: csv.h reads CSV rows,
+// pipeline, and publishes OUTPUT. The parts live beside it: csv.h and jsonl.h read rows,
 // lines.h reads the file by lines, scorer.h scores a chunk, scoring_pipeline.h runs the
 // threads, checkpoint.h keeps the resume record.
 #include "forja/batch/predict.h"
@@ -15,10 +15,9 @@
 #include <cstring>
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
 #include "forja/batch/checkpoint.h"
 #include "forja/batch/csv.h"
+#include "forja/batch/jsonl.h"
 #include "forja/batch/lines.h"
 #include "forja/batch/scorer.h"
 #include "forja/batch/scoring_pipeline.h"
@@ -47,9 +46,10 @@ Status ColumnNames(const std::string& input, const std::string& head, bool csv_i
     if (!s.ok()) return Status::User(input + ":1: header: " + s.message());
     return Status::Ok();
   }
-  nlohmann::json j = nlohmann::json::parse(head, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::User(input + ":1: not a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) names->push_back(it.key());
+  JsonDoc doc;
+  Status s = ParseJsonlObject(head, &doc);
+  if (!s.ok()) return Status::User(input + ":1: " + s.message());
+  *names = JsonlKeys(doc, doc.root());
   return Status::Ok();
 }
 

@@ -6,15 +6,11 @@
 #include <cstring>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
 #include "forja/batch/csv.h"
-#include "forja/core/utf8.h"
+#include "forja/batch/jsonl.h"
 #include "forja/runtime/model.h"
 
 namespace forja::batch {
-
-using Json = nlohmann::json;
 
 Status MakePlan(const std::vector<std::string>& names, const PredictOptions& o, const runtime::Model& m,
                 const std::string& where, Plan* plan) {
@@ -114,44 +110,36 @@ Status Scorer::ParseCsvRow(std::string_view line, Row* row) {
 }
 
 Status Scorer::ParseJsonlRow(std::string_view line, Row* row) {
-  Json j = Json::parse(line.begin(), line.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::User("not a JSON object");
-  auto number = [&](const Json& v, const std::string& field, double* out) -> Status {
-    if (v.is_number()) {
-      *out = v.get<double>();
-    } else if (v.is_null()) {
-      *out = std::nan("");
-    } else if (!v.is_string() || !ParseNumber(v.get_ref<const std::string&>(), out)) {
-      // A list or object is not dumped: dump() recurses, and a row may nest 100,000 deep.
-      std::string shown = v.is_array() ? "[...]" : v.is_object() ? "{...}" : ValidUtf8(v.dump(), 40);
-      return Status::User("field '" + field + "': " + shown + " is not a number");
-    }
-    return Status::Ok();
-  };
+  RETURN_IF_ERROR(ParseJsonlObject(line, &doc_));
+  const JsonNode& object = doc_.root();
   for (size_t k = 0; k < plan_.inputs.size(); k++) {
     const InputPlan& p = plan_.inputs[k];
     if (p.matrix && p.columns.size() == 1 && plan_.names[p.columns[0]] == p.spec.name) {
-      auto it = j.find(p.spec.name);
-      if (it == j.end() || !it->is_array() || static_cast<int64_t>(it->size()) != p.width)
+      const JsonNode* a = JsonlMember(doc_, object, p.spec.name);
+      if (!a || a->kind != JsonNode::kArray || static_cast<int64_t>(a->count) != p.width)
         return Status::User("field '" + p.spec.name + "': an array of " + std::to_string(p.width) + " numbers is needed");
-      for (const Json& v : *it) {
+      for (const JsonNode* v = doc_.First(*a); v; v = doc_.Next(*v)) {
         double d;
-        RETURN_IF_ERROR(number(v, p.spec.name, &d));
+        RETURN_IF_ERROR(JsonlNumber(doc_, *v, p.spec.name, &d));
         values_[k].push_back(d);
       }
       continue;
     }
     for (size_t col : p.columns) {
       const std::string& name = plan_.names[col];
-      auto it = j.find(name);
+      const JsonNode* v = JsonlMember(doc_, object, name);
       double d = std::nan("");
-      if (it != j.end()) RETURN_IF_ERROR(number(*it, name, &d));
+      if (v) RETURN_IF_ERROR(JsonlNumber(doc_, *v, name, &d));
       values_[k].push_back(d);
     }
   }
   for (size_t col : plan_.keep) {
-    auto it = j.find(plan_.names[col]);
-    row->kept.push_back(it == j.end() ? "null" : it->dump());
+    const JsonNode* v = JsonlMember(doc_, object, plan_.names[col]);
+    std::string& text = row->kept.emplace_back();
+    if (v)
+      AppendJsonlValue(doc_, *v, &text);
+    else
+      text = "null";
   }
   return Status::Ok();
 }
@@ -221,8 +209,8 @@ Status Scorer::Flush(std::vector<Row>* rows, std::string* out) {
   if (!csv_out_) {
     keep_keys_.clear();
     output_keys_.clear();
-    for (size_t k : plan_.keep) keep_keys_.push_back(Json(plan_.names[k]).dump());
-    for (const Tensor& t : outputs) output_keys_.push_back(Json(t.name).dump());
+    for (size_t k : plan_.keep) keep_keys_.push_back(JsonQuote(plan_.names[k]));
+    for (const Tensor& t : outputs) output_keys_.push_back(JsonQuote(t.name));
   }
   for (int64_t r = 0; r < n; r++) {
     const Row& row = (*rows)[static_cast<size_t>(r)];
@@ -306,7 +294,7 @@ void Scorer::AppendJsonlLine(const Row& row, const std::vector<Tensor>& outputs,
       if (!f.empty() && ParseNumber(f, &v) && std::isfinite(v))
         *out += f;
       else
-        *out += Json(std::string(f)).dump();
+        AppendJsonString(out, f);
     } else {
       *out += row.kept[k];
     }

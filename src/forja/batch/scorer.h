@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "forja/batch/predict.h"
+#include "forja/core/json.h"
 #include "forja/core/status.h"
 #include "forja/core/tensor.h"
 
@@ -91,6 +92,7 @@ class Scorer {
   std::vector<std::string_view> raw_;
   std::string scratch_;
   std::vector<size_t> sizes_;  // values_ sizes before the row being parsed
+  JsonDoc doc_;                // JSONL: the row being parsed
   std::vector<std::string> keep_keys_, output_keys_;  // JSONL output: keys quoted once a batch
 };
 
