@@ -94,6 +94,12 @@ c.eq((status, body["run_info"]["status"], body["run_info"]["end_time"]), (200, "
 # ---- bad input: 4xx, never 5xx -------------------------------------------------------------
 c.error(srv.call("POST", "/api/2.0/mlflow/runs/log-batch", raw=b"{not json",
                  headers={"Content-Type": "application/json"}), 400, "BAD_REQUEST", "malformed JSON")
+# A number no double holds: nlohmann throws out_of_range, not parse_error; it is bad input all the same.
+c.error(srv.call("POST", "/api/2.0/mlflow/runs/log-batch",
+                 raw=b'{"run_id": "%s", "metrics": [{"key": "x", "value": 1e400, "timestamp": 1}]}' % run.encode(),
+                 headers={"Content-Type": "application/json"}), 400, "BAD_REQUEST", "a number too large for a double")
+c.error(srv.call("POST", "/api/2.0/mlflow/runs/update", raw=b'{"run_id": "x", "end_time": 1e400}',
+                 headers={"Content-Type": "application/json"}), 400, "BAD_REQUEST", "1e400 in runs/update")
 c.error(srv.api("POST", "runs/log-batch", {"metrics": []}), 400, "INVALID_PARAMETER_VALUE", "missing run_id",
         contains="run_id")
 c.error(srv.api("POST", "runs/log-batch", {"run_id": run, "metrics": [{"key": "x", "value": "high", "timestamp": 1}]}),

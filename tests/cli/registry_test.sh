@@ -195,7 +195,8 @@ expect_contains "$OUT" '"revoked": true'
 # ---- the same commands against forja server --------------------------------------------------------------
 cd "$REPO1"
 # The store has had a token, so --auth auto would require one even though it is revoked: open it explicitly.
-forja server --port 0 --store "$STORE" --auth off >"$TEST_TMP/server.log" 2>&1 &
+# "$FORJA", not the forja() function: $! must be the server itself, or kill leaves it running.
+"$FORJA" server --port 0 --store "$STORE" --auth off >"$TEST_TMP/server.log" 2>&1 &
 SERVER=$!
 at_exit "kill $SERVER 2>/dev/null"
 for _ in $(seq 100); do grep -q 'http://' "$TEST_TMP/server.log" && break; sleep 0.05; done

@@ -56,7 +56,8 @@ Result<Json> ParseJsonText(std::string_view text, std::string_view what) {
   RETURN_IF_ERROR(limits::CheckJsonText(text, what));
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, or out_of_range for a number no double holds (1e400): bad input both.
     // what() quotes the bytes last read, which may end inside a character.
     return Status::User(std::string(what) + " is malformed JSON: " + ValidUtf8(e.what(), 300));
   }
