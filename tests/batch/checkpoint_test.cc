@@ -48,7 +48,8 @@ TEST(CheckpointTest, RefusesATornOrCorruptRecord) {
   for (const std::string& bad : std::vector<std::string>{
            "", good.substr(0, good.size() - 1), good.substr(0, good.size() / 2), with("forja-predict 1", "forja-predict 2"),
            with("skipped 1\n", ""), with("offset 1000", "offset abc"), with("offset 1000", "offset -1"),
-           with("offset 1000", "offset 99999999999999999999999"), with("line 42", "line"), with("rows 40", "rows ")}) {
+           with("offset 1000", "offset 99999999999999999999999"), with("line 42", "line"), with("rows 40", "rows "),
+           with("offset 1000", "offset 1000x"), with("rows 40", "rows 40 1"), with("skipped 1", "skipped +1")}) {
     EXPECT_FALSE(Checkpoint::Parse(bad).has_value()) << bad;
   }
 }
@@ -97,6 +98,13 @@ TEST(CheckpointTest, TheFingerprintCoversTheInputTheModelAndTheOptions) {
     change(&changed);
     EXPECT_NE(Fingerprint(changed, st, "csv", "csv"), base);
   }
+  // Which option names a column counts: --keep id writes it, --exclude id does not.
+  PredictOptions keep = o, exclude = o, keep2 = o;
+  keep.keep = {"id"};
+  exclude.exclude = {"id"};
+  keep2.keep = {"i", "d"};
+  EXPECT_NE(Fingerprint(keep, st, "csv", "csv"), Fingerprint(exclude, st, "csv", "csv"));
+  EXPECT_NE(Fingerprint(keep, st, "csv", "csv"), Fingerprint(keep2, st, "csv", "csv"));
 }
 
 // ---- resuming --------------------------------------------------------------------------

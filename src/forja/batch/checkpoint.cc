@@ -33,9 +33,10 @@ std::optional<Checkpoint> Checkpoint::Parse(const std::string& text) {
   }
   if (kv["forja-predict"] != "1") return std::nullopt;
   c.fingerprint = kv["fingerprint"];
-  auto num = [&](const char* k, uint64_t* v) {
+  auto num = [&](const char* k, uint64_t* v) {  // digits and nothing else: "12x" is not 12
     const std::string& s = kv[k];
-    return std::from_chars(s.data(), s.data() + s.size(), *v).ec == std::errc() && !s.empty();
+    auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
+    return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
   };
   if (!num("offset", &c.offset) || !num("output_bytes", &c.output_bytes) || !num("line", &c.line) ||
       !num("rows", &c.rows) || !num("skipped", &c.skipped))
@@ -49,8 +50,10 @@ std::string Fingerprint(const PredictOptions& o, const struct stat& st, const st
                   std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec) + '\0' + in_fmt +
                   '\0' + out_fmt + '\0' + std::to_string(o.shard) + '/' + std::to_string(o.shards) + '\0' +
                   o.model_id + '\0' + (o.skip_errors ? "skip" : "fail");
-  for (const auto& k : o.keep) s += "\0keep " + k;
-  for (const auto& k : o.exclude) s += "\0exclude " + k;
+  // Each column after a NUL (no command-line argument holds one), so --keep id, --exclude id
+  // and --keep i --keep d differ.
+  for (const auto& k : o.keep) s += std::string("\0keep ", 6) + k;
+  for (const auto& k : o.exclude) s += std::string("\0exclude ", 9) + k;
   return Sha256::Of(s).Hex();
 }
 
