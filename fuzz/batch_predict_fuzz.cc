@@ -1,5 +1,5 @@
 // fuzz-libs: forja_batch
-// Fuzzes forja predict's readers (batch/predict.cc): the CSV (header, quoting, numbers,
+// Fuzzes forja predict's readers (batch/csv.cc, jsonl.cc, lines.cc, checkpoint.cc): the CSV (header, quoting, numbers,
 // field counts) and JSONL rows of any file a user scores, end to end through RunPredict
 // with a small model (y = a + 2b + 3c on FP32 [-1, 3]).
 //
