@@ -1,6 +1,8 @@
 // The value tokens Hydra's and OmegaConf's lexers share (see grammar_tokens.h).
 #include "forja/config/grammar_tokens.h"
 
+#include <cstdio>
+
 #include <algorithm>
 
 #include "forja/config/py_values.h"
@@ -76,6 +78,16 @@ std::string EscText(std::string_view esc) {
   std::string out;
   for (size_t k = 1; k < esc.size(); k += 2) out += esc[k];
   return out;
+}
+
+void AppendPrintable(unsigned char c, std::string* out) {
+  if (c < 0x20 || c == 0x7f) {
+    char b[8];
+    std::snprintf(b, sizeof b, "\\x%02x", c);
+    *out += b;
+  } else {
+    *out += static_cast<char>(c);
+  }
 }
 
 }  // namespace forja::config::tokens

@@ -34,4 +34,8 @@ size_t EscLen(std::string_view s, size_t i);
 // The text an ESC token stands for: its escaped characters, backslashes dropped.
 std::string EscText(std::string_view esc);
 
+// Appends c to a message as itself, or as \xNN when it is a control character
+// (both grammars quote the user's text back in their errors).
+void AppendPrintable(unsigned char c, std::string* out);
+
 }  // namespace forja::config::tokens

@@ -4,7 +4,6 @@
 #include "forja/config/interpolation_parser.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "forja/config/grammar_tokens.h"
 #include "forja/config/py_values.h"
@@ -24,14 +23,7 @@ std::string Show(std::string_view s) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\x%02x", c);
-          out += b;
-        } else {
-          out += static_cast<char>(c);
-        }
+      default: tokens::AppendPrintable(c, &out);
     }
   }
   return out;

@@ -16,7 +16,6 @@
 #include "forja/config/override.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
 #include "forja/config/grammar_functions.h"
@@ -31,15 +30,7 @@ namespace forja::config {
 
 std::string PrintableText(std::string_view s) {
   std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
+  for (unsigned char c : s) tokens::AppendPrintable(c, &out);
   return out;
 }
 
