@@ -1,4 +1,5 @@
 // forja_monitor_drift_tool REFERENCE.csv CURRENT.csv [--binned]
+// forja_monitor_drift_tool --profile REFERENCE.csv
 // Prints the per-column drift verdicts between two CSV files as JSON (drift.h's DriftToJson),
 // for tests/monitor/evidently_parity_test.py. Exact by default (offline reports); --binned
 // goes the way live serving does: the reference's profile, written to JSON and read back, and
@@ -50,39 +51,48 @@ Result<std::vector<ColumnDrift>> Binned(const std::vector<ColumnSample>& referen
   return CompareWindow(even);
 }
 
+// Every column of a CSV file, typed by its own values.
+Result<std::vector<ColumnSample>> ReadSamples(const std::string& path) {
+  ASSIGN_OR_RETURN(CsvColumns csv, ReadCsvFile(path));
+  std::vector<ColumnSample> samples;
+  for (size_t i = 0; i < csv.names.size(); ++i) {
+    ASSIGN_OR_RETURN(ColumnSample s, csv.columns[i].Finish(csv.names[i]));
+    samples.push_back(std::move(s));
+  }
+  return samples;
+}
+
+// Each reference column against the current file's column of that name, read as its kind.
+Result<std::vector<ColumnDrift>> Exact(const std::vector<ColumnSample>& reference, const std::string& current_path) {
+  ASSIGN_OR_RETURN(CsvColumns cur, ReadCsvFile(current_path));
+  std::vector<ColumnDrift> columns;
+  for (const ColumnSample& r : reference) {
+    size_t j = 0;
+    while (j < cur.names.size() && cur.names[j] != r.name) ++j;
+    if (j == cur.names.size()) return Status::User(current_path + ": no column '" + r.name + "'");
+    ASSIGN_OR_RETURN(ColumnSample c, cur.columns[j].Finish(r.name, r.kind));
+    columns.push_back(CompareSamples(r, c));
+  }
+  return columns;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: forja_monitor_drift_tool REFERENCE.csv CURRENT.csv [--binned]\n");
+  bool profile = argc == 3 && std::strcmp(argv[1], "--profile") == 0;
+  if (argc < 3 || (argc > 3 && std::strcmp(argv[3], "--binned") != 0)) {
+    std::fprintf(stderr, "usage: forja_monitor_drift_tool REFERENCE.csv CURRENT.csv [--binned]\n"
+                         "       forja_monitor_drift_tool --profile REFERENCE.csv\n");
     return 2;
   }
-  bool binned = argc > 3 && std::strcmp(argv[3], "--binned") == 0;
-  Result<CsvColumns> ref = ReadCsvFile(argv[1]);
-  if (!ref.ok()) return Fail(ref.status());
-  Result<CsvColumns> cur = ReadCsvFile(argv[2]);
-  if (!cur.ok()) return Fail(cur.status());
-  std::vector<ColumnSample> ref_samples;
-  std::vector<ColumnDrift> columns;
-  for (size_t i = 0; i < ref->names.size(); ++i) {
-    Result<ColumnSample> r = ref->columns[i].Finish(ref->names[i]);
-    if (!r.ok()) return Fail(r.status());
-    ref_samples.push_back(std::move(*r));
+  Result<std::vector<ColumnSample>> reference = ReadSamples(profile ? argv[2] : argv[1]);
+  if (!reference.ok()) return Fail(reference.status());
+  if (profile) {
+    std::fputs(ProfileToJson(MakeProfile(*reference)).c_str(), stdout);
+    return 0;
   }
-  if (binned) {
-    Result<std::vector<ColumnDrift>> drift = Binned(ref_samples, argv[2]);
-    if (!drift.ok()) return Fail(drift.status());
-    columns = std::move(*drift);
-  } else {
-    for (const ColumnSample& r : ref_samples) {
-      size_t j = 0;
-      while (j < cur->names.size() && cur->names[j] != r.name) ++j;
-      if (j == cur->names.size()) return Fail(Status::User(std::string(argv[2]) + ": no column '" + r.name + "'"));
-      Result<ColumnSample> c = cur->columns[j].Finish(r.name, r.kind);
-      if (!c.ok()) return Fail(c.status());
-      columns.push_back(CompareSamples(r, *c));
-    }
-  }
-  std::fputs(DriftToJson(Summarize(std::move(columns))).c_str(), stdout);
+  Result<std::vector<ColumnDrift>> columns = argc > 3 ? Binned(*reference, argv[2]) : Exact(*reference, argv[2]);
+  if (!columns.ok()) return Fail(columns.status());
+  std::fputs(DriftToJson(Summarize(std::move(*columns))).c_str(), stdout);
   return 0;
 }

@@ -65,6 +65,10 @@ TEST(Sample, MissingInfiniteAndNumberKeys) {
   ASSERT_EQ(c.kind, ColumnKind::kCategorical);
   ASSERT_EQ(c.categories.size(), 2u);
   EXPECT_EQ(c.categories[0], (std::pair<std::string, uint64_t>("1", 3)));
+  // Numbers before the first word are counted under their NumberKey once the column is strings.
+  ColumnSample mixed = Sample({"1", "1.0", "x", "x", "1", "2"});
+  ASSERT_EQ(mixed.kind, ColumnKind::kCategorical);  // 3 distinct of 6: not more than half
+  EXPECT_EQ(mixed.categories, (std::vector<std::pair<std::string, uint64_t>>{{"1", 3}, {"2", 1}, {"x", 2}}));
   EXPECT_EQ(NumberKey(1.0), "1");
   EXPECT_EQ(NumberKey(-2.5), "-2.5");
 }
@@ -159,6 +163,17 @@ TEST(ProfileJson, RoundTrip) {
   EXPECT_NEAR(x.moments.Std(), p.columns[0].moments.Std(), 1e-12);
   EXPECT_EQ(back->columns[1].categories[0], "red");
   EXPECT_EQ(back->rows, 22u);
+}
+
+TEST(ProfileJson, OverflowingMomentsAreNull) {
+  // The variance of +-1e308 does not fit a double: std is written null and read back as NaN.
+  Profile p = MakeProfile({Sample({"1e308", "-1e308", "0", "1"})});
+  EXPECT_FALSE(std::isfinite(p.columns[0].moments.Std()));
+  std::string json = ProfileToJson(p);
+  EXPECT_NE(json.find("\"std\": null"), std::string::npos) << json;
+  Result<Profile> back = ParseProfile(json);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(ProfileToJson(*back), json);
 }
 
 void ExpectRefused(const std::string& json, const std::string& message) {

@@ -1,6 +1,7 @@
 #include "forja/monitor/csv.h"
 
 #include "forja/core/fs.h"
+#include "forja/core/utf8.h"
 
 namespace forja::monitor {
 
@@ -60,6 +61,9 @@ Result<CsvColumns> ReadCsvColumns(std::string_view text) {
   out.columns.resize(cells.size());
   for (size_t i = 0; i < out.names.size(); ++i) {
     if (out.names[i].empty()) return Status::User("line 1: column " + std::to_string(i + 1) + " has no name");
+    if (!IsValidUtf8(out.names[i])) {
+      return Status::User("line 1: the name of column " + std::to_string(i + 1) + " is not UTF-8");
+    }
     for (size_t j = 0; j < i; ++j) {
       if (out.names[j] == out.names[i]) return Status::User("line 1: column '" + out.names[i] + "' appears twice");
     }

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "forja/core/json.h"
+#include "forja/core/utf8.h"
 
 namespace forja::monitor {
 
@@ -41,7 +43,11 @@ void Moments::Merge(const Moments& o) {
   max = std::max(max, o.max);
 }
 
-double Moments::Variance() const { return n < 2 ? 0.0 : std::max(0.0, m2 / static_cast<double>(n)); }
+double Moments::Variance() const {
+  if (n < 2) return 0.0;
+  double v = m2 / static_cast<double>(n);
+  return v < 0 ? 0.0 : v;  // NaN or infinity (values beyond ~1e154 overflow) stay what they are
+}
 double Moments::Std() const { return std::sqrt(Variance()); }
 
 int ColumnProfile::NumericBin(double x) const {
@@ -193,6 +199,16 @@ class ColumnReader {
     return Status::Ok();
   }
 
+  // A number, or null for one that overflowed when written (*out = NaN).
+  Status ReadNumberOrNull(std::string_view field, double* out) const {
+    const JsonNode* n = doc_.Find(node_, field);
+    if (n != nullptr && n->kind == JsonNode::kNull) {
+      *out = std::numeric_limits<double>::quiet_NaN();
+      return Status::Ok();
+    }
+    return ReadFinite(field, out);
+  }
+
   Status ReadFinite(std::string_view field, double* out) const {
     Status st;
     const JsonNode* n = Get(field, JsonNode::kNumber, &st);
@@ -206,6 +222,7 @@ class ColumnReader {
     const JsonNode* n = Get(field, JsonNode::kString, &st);
     if (n == nullptr) return st;
     *out = JsonString(*n);
+    if (!IsValidUtf8(*out)) return Fail(field, "not UTF-8");
     return Status::Ok();
   }
 
@@ -259,6 +276,7 @@ class ColumnReader {
         return Fail(std::string(field) + "[" + std::to_string(i) + "]", "not a string");
       }
       out->push_back(JsonString(e));
+      if (!IsValidUtf8(out->back())) return Fail(std::string(field) + "[" + std::to_string(i) + "]", "not UTF-8");
       return Status::Ok();
     });
   }
@@ -284,8 +302,8 @@ Status ReadNumeric(const ColumnReader& r, ColumnProfile* c) {
   if (c->moments.n != c->present()) return r.Fail("n", "is not rows - missing - infinite");
   if (c->moments.n > 0) {
     double std_dev;
-    RETURN_IF_ERROR(r.ReadFinite("mean", &c->moments.mean));
-    RETURN_IF_ERROR(r.ReadFinite("std", &std_dev));
+    RETURN_IF_ERROR(r.ReadNumberOrNull("mean", &c->moments.mean));
+    RETURN_IF_ERROR(r.ReadNumberOrNull("std", &std_dev));
     RETURN_IF_ERROR(r.ReadFinite("min", &c->moments.min));
     RETURN_IF_ERROR(r.ReadFinite("max", &c->moments.max));
     if (std_dev < 0) return r.Fail("std", "negative");

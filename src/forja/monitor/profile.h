@@ -31,7 +31,8 @@ struct Moments {
 
   void Add(double x);
   void Merge(const Moments& other);
-  // Population variance and standard deviation (ddof 0, as numpy's np.std); 0 when n < 2.
+  // Population variance and standard deviation (ddof 0, as numpy's np.std); 0 when n < 2;
+  // infinite or NaN when the values (beyond about 1e154) overflow a double, as in numpy.
   double Variance() const;
   double Std() const;
 };
@@ -88,7 +89,8 @@ struct Profile {
 // The JSON document a profile is stored as:
 //   {"format": "forja-profile", "version": 1, "rows": N, "columns": [
 //     {"name": "x", "kind": "numeric", "rows": N, "missing": 0, "infinite": 0, "distinct": 412,
-//      "n": 1000, "mean": 0.1, "std": 1.0, "min": -3.1, "max": 3.3,
+//      "n": 1000, "mean": 0.1, "std": 1.0, "min": -3.1, "max": 3.3,   (mean, std: null when
+//                                                                      they overflowed)
 //      "quantiles": [...], "discrete": false, "edges": [...], "counts": [...]},
 //     {"name": "c", "kind": "categorical", "rows": N, "missing": 2, "distinct": 3,
 //      "categories": ["a", "b", "c"], "counts": [500, 300, 198], "other": 0}]}

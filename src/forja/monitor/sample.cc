@@ -6,6 +6,7 @@
 #include <map>
 
 #include "forja/core/json.h"
+#include "forja/core/utf8.h"
 
 namespace forja::monitor {
 
@@ -83,27 +84,40 @@ void SampleBuilder::Add(std::string_view cell) {
     if (ParseNumber(cell, &v)) {
       all_int_ = all_int_ && IsInteger(cell);
       if (std::isinf(v)) {
-        ++infinite_;
+        ++(v > 0 ? positive_infinite_ : negative_infinite_);
       } else {
         values_.push_back(v);
       }
-    } else {
-      all_number_ = all_int_ = false;
-      first_non_number_ = std::string(cell.substr(0, 64));
-      first_non_number_row_ = rows_;
+      return;  // strings are counted only once a cell is not a number
     }
+    all_number_ = all_int_ = false;
+    first_non_number_ = std::string(cell.substr(0, 64));
+    first_non_number_row_ = rows_;
+    for (const auto& [key, n] : NumberCounts()) CountString(key, n);
   }
-  if (strings_complete_) {
-    auto it = strings_.find(std::string(cell));
-    if (it != strings_.end()) {
-      ++it->second;
-    } else if (strings_.size() < kMaxTrackedValues) {
-      strings_.emplace(std::string(cell), 1);
-    } else {
-      strings_complete_ = false;
-      strings_.clear();
-    }
+  CountString(cell, 1);
+}
+
+void SampleBuilder::CountString(std::string_view cell, uint64_t n) {
+  if (!strings_complete_) return;
+  if (!IsValidUtf8(cell)) return CountString(ValidUtf8(cell), n);
+  auto it = strings_.find(cell);
+  if (it != strings_.end()) {
+    it->second += n;
+  } else if (strings_.size() < kMaxTrackedValues) {
+    strings_.emplace(std::string(cell), n);
+  } else {
+    strings_complete_ = false;
+    strings_.clear();
   }
+}
+
+std::map<std::string, uint64_t> SampleBuilder::NumberCounts() const {
+  std::map<std::string, uint64_t> counts;
+  for (double v : values_) ++counts[NumberKey(v)];
+  if (positive_infinite_) counts["inf"] += positive_infinite_;
+  if (negative_infinite_) counts["-inf"] += negative_infinite_;
+  return counts;
 }
 
 ColumnKind SampleBuilder::DetectKind() const {
@@ -141,22 +155,14 @@ Result<ColumnSample> SampleBuilder::Finish(std::string name, ColumnKind kind) co
       return Status::User("column '" + s.name + "': more than " + std::to_string(kMaxColumnValues) +
                           " values (profiles hold every value of a numeric column)");
     }
-    s.infinite = infinite_;
+    s.infinite = positive_infinite_ + negative_infinite_;
     s.values = values_;
     std::sort(s.values.begin(), s.values.end());
     return s;
   }
-  std::map<std::string, uint64_t> counts;
-  if (all_number_) {
-    // Numbers as categories: one key per value, as pandas compares values, not spellings.
-    for (double v : values_) ++counts[NumberKey(v)];
-    for (const auto& [cell, n] : strings_) {
-      double v;
-      if (ParseNumber(cell, &v) && std::isinf(v)) counts[cell] += n;
-    }
-  } else {
-    counts.insert(strings_.begin(), strings_.end());
-  }
+  // Numbers as categories: one key per value, as pandas compares values, not spellings.
+  std::map<std::string, uint64_t> counts = all_number_ ? NumberCounts() : std::map<std::string, uint64_t>();
+  if (!all_number_) counts.insert(strings_.begin(), strings_.end());
   s.categories.assign(counts.begin(), counts.end());
   s.categories_complete = strings_complete_ || all_number_;
   return s;
@@ -166,8 +172,11 @@ double Quantile(const std::vector<double>& sorted, double q) {
   double pos = q * static_cast<double>(sorted.size() - 1);
   size_t lo = static_cast<size_t>(std::floor(pos));
   size_t hi = std::min(lo + 1, sorted.size() - 1);
-  double frac = pos - static_cast<double>(lo);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
+  double t = pos - static_cast<double>(lo), a = sorted[lo], b = sorted[hi];
+  if (t == 0) return a;
+  double d = b - a;  // numpy's _lerp, from whichever end is nearer
+  double v = t < 0.5 ? a + d * t : b - d * (1 - t);
+  return std::isfinite(v) ? v : a * (1 - t) + b * t;  // b - a overflowed: +-1e308
 }
 
 namespace {

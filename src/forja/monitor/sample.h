@@ -8,12 +8,16 @@
 //   - every cell True/False and none missing (pandas: bool): categorical;
 //   - otherwise strings (pandas: object): text when more than half the present cells are
 //     distinct (or more than kMaxTrackedValues are), categorical otherwise.
-// Missing cells are pandas' default NA spellings (IsMissingCell). One difference: Evidently
+// Missing cells are pandas' default NA spellings (IsMissingCell). A category's bytes that are
+// not UTF-8 are each read as U+FFFD, as forja's JSON writes them, so a profile reads back as it
+// was written. One difference: Evidently
 // types columns from the *current* data, forja from the reference, because a profile is made
 // before any traffic exists.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +37,12 @@ bool ParseNumber(std::string_view cell, double* out);
 // The category key a number gets: integer text when it is integral, shortest text otherwise,
 // so that "1", "01" and "1.0" are one category as they are one value in pandas.
 std::string NumberKey(double v);
+
+// Lets an unordered_map keyed by std::string be searched with a string_view, no copy.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
 
 // Distinct strings tracked per column before a column counts as text.
 inline constexpr size_t kMaxTrackedValues = 65536;
@@ -65,13 +75,18 @@ class SampleBuilder {
 
  private:
   ColumnKind DetectKind() const;
+  void CountString(std::string_view cell, uint64_t n);
+  // The number cells so far as category keys (NumberKey; "inf", "-inf").
+  std::map<std::string, uint64_t> NumberCounts() const;
 
-  uint64_t rows_ = 0, missing_ = 0, infinite_ = 0;
+  uint64_t rows_ = 0, missing_ = 0, positive_infinite_ = 0, negative_infinite_ = 0;
   bool all_number_ = true, all_int_ = true, all_bool_ = true;
   std::string first_non_number_;  // the first present cell that is not a number
   uint64_t first_non_number_row_ = 0;
   std::vector<double> values_;  // finite values, while every present cell is a number
-  std::unordered_map<std::string, uint64_t> strings_;  // up to kMaxTrackedValues
+  // Cells as strings, up to kMaxTrackedValues of them, kept only once a cell is not a number
+  // (before that, a column's number cells count under their NumberKey).
+  std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> strings_;
   bool strings_complete_ = true;
 };
 

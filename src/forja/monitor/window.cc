@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "forja/core/utf8.h"
+
 #include "forja/monitor/sample.h"
 
 namespace forja::monitor {
@@ -83,9 +85,14 @@ void Window::AddCell(size_t column, std::string_view cell) {
   const auto& index = category_index_[column];
   auto it = index.find(cell);
   if (it == index.end()) {
-    // "01" and "1.0" are the category "1" in a column of numbers (sample.h).
+    // "01" and "1.0" are the category "1" in a column of numbers; bytes that are not UTF-8
+    // were counted as U+FFFD in the reference (sample.h).
     double v;
-    if (ParseNumber(cell, &v)) it = index.find(NumberKey(v));
+    if (ParseNumber(cell, &v)) {
+      it = index.find(NumberKey(v));
+    } else if (!IsValidUtf8(cell)) {
+      it = index.find(ValidUtf8(cell));
+    }
   }
   if (it != index.end()) {
     ++w.counts[it->second];

@@ -15,6 +15,7 @@
 
 #include "forja/core/status.h"
 #include "forja/monitor/profile.h"
+#include "forja/monitor/sample.h"
 
 namespace forja::monitor {
 
@@ -61,11 +62,7 @@ class Window {
   std::vector<ColumnWindow> columns_;
   // Per categorical column: category -> index. Shared read-only between copies would be
   // cheaper; each thread's window holds its own so that no lookup touches shared memory.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::vector<std::unordered_map<std::string, int, Hash, std::equal_to<>>> category_index_;
+  std::vector<std::unordered_map<std::string, int, StringHash, std::equal_to<>>> category_index_;
 };
 
 }  // namespace forja::monitor
