@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "forja/monitor/csv.h"
 #include "forja/monitor/sample.h"
+#include "forja/monitor/window.h"
 
 namespace forja::monitor {
 namespace {
@@ -80,6 +82,33 @@ TEST(Sample, NumericReferenceRefusesWords) {
   Result<ColumnSample> s = b.Finish("age", ColumnKind::kNumeric);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("column 'age', row 2: 'oops' is not a number"), std::string::npos);
+}
+
+TEST(Sample, QuantileIsNumpys) {
+  // np.quantile([3, 1, 4, 1, 5, 9, 2, 6, 5.5, 0.25], q), numpy 2.4.
+  std::vector<double> v = {3, 1, 4, 1, 5, 9, 2, 6, 5.5, 0.25};
+  std::sort(v.begin(), v.end());
+  EXPECT_EQ(Quantile(v, 0.1), 0.925);
+  EXPECT_EQ(Quantile(v, 0.33), 1.9700000000000002);
+  EXPECT_EQ(Quantile(v, 0.5), 3.5);
+  EXPECT_EQ(Quantile(v, 0.77), 5.465);
+  EXPECT_EQ(Quantile(v, 0.9), 6.299999999999999);
+  EXPECT_EQ(Quantile(v, 1.0), 9.0);
+  EXPECT_EQ(Quantile({-1e308, 1e308}, 0.5), 0.0);  // b - a overflows: no NaN
+}
+
+TEST(Sample, BytesThatAreNotUtf8ReadAsReplacement) {
+  // The reference counts "b\xff" as "b\ufffd" (what its JSON holds); a window finds it again.
+  ColumnSample s = Sample({"a", "b\xff", "a", "b\xff", "a", "a"});
+  ASSERT_EQ(s.kind, ColumnKind::kCategorical);
+  EXPECT_EQ(s.categories[1].first, "b\xef\xbf\xbd");
+  Profile p = MakeProfile({s});
+  Result<Profile> back = ParseProfile(ProfileToJson(p));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  Window w(*back);
+  w.AddCell(0, "b\xff");
+  EXPECT_EQ(w.column(0).counts[back->columns[0].CategoryIndex("b\xef\xbf\xbd")], 1u);
+  EXPECT_EQ(w.column(0).other, 0u);
 }
 
 TEST(Profile, NumericBinsFromQuantiles) {
