@@ -65,6 +65,26 @@ TEST(Window, CountsOnReferenceBins) {
   EXPECT_EQ(c.counts[p.columns[1].CategoryIndex("red")], 1u);
 }
 
+TEST(Window, NumbersInACategoricalColumn) {
+  // Integers with few values are categories (pandas int64); a window fed numbers finds them,
+  // and an infinity is the category "inf" on both sides.
+  SampleBuilder b;
+  for (const char* cell : {"1", "2", "inf", "1", "2", "1"}) b.Add(cell);
+  Profile p = MakeProfile({*b.Finish("n", ColumnKind::kCategorical)});
+  Window w(p);
+  w.AddNumber(0, 1.0);
+  w.AddNumber(0, std::numeric_limits<double>::infinity());
+  w.AddCell(0, "02");
+  w.AddNumber(0, 3.0);
+  const ColumnWindow& c = w.column(0);
+  EXPECT_EQ(c.rows, 4u);
+  EXPECT_EQ(c.missing, 0u);
+  EXPECT_EQ(c.counts[p.columns[0].CategoryIndex("1")], 1u);
+  EXPECT_EQ(c.counts[p.columns[0].CategoryIndex("inf")], 1u);
+  EXPECT_EQ(c.counts[p.columns[0].CategoryIndex("2")], 1u);
+  EXPECT_EQ(c.other, 1u);
+}
+
 TEST(Window, MergeEqualsSequentialAdds) {
   Profile p = MakeTestProfile();
   Window all(p), a(p), b(p), c(p);

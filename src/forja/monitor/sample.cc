@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "forja/core/json.h"
@@ -47,6 +48,7 @@ bool ParseNumber(std::string_view cell, double* out) {
 }
 
 std::string NumberKey(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   if (std::trunc(v) == v && std::abs(v) < 9007199254740992.0) {
     return std::to_string(static_cast<int64_t>(v));
   }
@@ -115,8 +117,9 @@ void SampleBuilder::CountString(std::string_view cell, uint64_t n) {
 std::map<std::string, uint64_t> SampleBuilder::NumberCounts() const {
   std::map<std::string, uint64_t> counts;
   for (double v : values_) ++counts[NumberKey(v)];
-  if (positive_infinite_) counts["inf"] += positive_infinite_;
-  if (negative_infinite_) counts["-inf"] += negative_infinite_;
+  double inf = std::numeric_limits<double>::infinity();
+  if (positive_infinite_) counts[NumberKey(inf)] += positive_infinite_;
+  if (negative_infinite_) counts[NumberKey(-inf)] += negative_infinite_;
   return counts;
 }
 

@@ -35,7 +35,7 @@ bool IsMissingCell(std::string_view cell);
 // inf / infinity in any case; surrounding spaces are not allowed.
 bool ParseNumber(std::string_view cell, double* out);
 // The category key a number gets: integer text when it is integral, shortest text otherwise,
-// so that "1", "01" and "1.0" are one category as they are one value in pandas.
+// so that "1", "01" and "1.0" are one category as they are one value in pandas; "inf", "-inf".
 std::string NumberKey(double v);
 
 // Lets an unordered_map keyed by std::string be searched with a string_view, no copy.
