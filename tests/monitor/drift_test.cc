@@ -71,6 +71,34 @@ TEST(Drift, MeanShiftIsFoundBothWays) {
   }
 }
 
+TEST(Drift, UnlistedValuesOfADiscreteProfileCount) {
+  // Ten listed values; live traffic only between them: the binned KS and Wasserstein still see
+  // it (halfway between its neighbours), as the exact comparison does.
+  std::vector<std::string> ref_cells, cur_cells;
+  for (int i = 0; i < 500; ++i) {
+    ref_cells.push_back(std::to_string(i % 10) + ".25");  // floats: numeric, 10 values
+    cur_cells.push_back(std::to_string(i % 9) + ".75");  // halfway between two of them
+  }
+  ColumnSample ref = Column(ref_cells);
+  ColumnSample cur = Column(cur_cells, &ref);
+  ColumnProfile profile = MakeColumnProfile(ref);
+  ASSERT_TRUE(profile.discrete);
+  Profile p;
+  p.columns = {profile};
+  Window w(p);
+  for (double v : cur.values) w.AddNumber(0, v);
+  EXPECT_EQ(w.column(0).other, 500u);
+  EXPECT_EQ(w.column(0).gaps[3], 56u);  // 3.75: i % 9 == 3
+  ColumnDrift live = CompareWindow(profile, w.column(0));
+  ColumnDrift exact = CompareSamples(ref, cur);
+  EXPECT_EQ(live.method, Method::kKs);
+  EXPECT_EQ(exact.method, Method::kKs);
+  EXPECT_EQ(live.verdict, exact.verdict);
+  EXPECT_NEAR(live.ks_statistic, exact.ks_statistic, 1e-12);
+  EXPECT_NEAR(live.wasserstein, exact.wasserstein, 1e-12);
+  EXPECT_EQ(live.out_of_reference_share, 1.0);
+}
+
 TEST(Drift, EmptyWindowIsNoCurrent) {
   ColumnSample ref = Column(Spread(100, 0, 1));
   ColumnProfile profile = MakeColumnProfile(ref);

@@ -31,6 +31,7 @@ void ExpectSame(const ColumnWindow& a, const ColumnWindow& b) {
   EXPECT_EQ(a.above, b.above);
   EXPECT_EQ(a.other, b.other);
   EXPECT_EQ(a.counts, b.counts);
+  EXPECT_EQ(a.gaps, b.gaps);
   EXPECT_EQ(a.moments.n, b.moments.n);
   EXPECT_NEAR(a.moments.mean, b.moments.mean, 1e-9);
   EXPECT_NEAR(a.moments.Std(), b.moments.Std(), 1e-9);

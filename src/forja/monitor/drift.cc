@@ -51,13 +51,21 @@ struct Knot {
   double x, ref, cur;
 };
 
-// The two CDFs of a numeric window on the profile's bins (values the profile does not list
-// left out: their place in the range is unknown).
+uint64_t Sum(const std::vector<uint64_t>& v) {
+  uint64_t s = 0;
+  for (uint64_t x : v) s += x;
+  return s;
+}
+
+// The current values the CDFs place: in bins, listed values, gaps between them, or outside.
+uint64_t Placed(const ColumnWindow& cur) { return cur.below + cur.above + Sum(cur.counts) + Sum(cur.gaps); }
+
+// The two CDFs of a numeric window on the profile's bins. Unlisted values between two listed
+// values of a discrete profile are placed halfway between them.
 std::vector<Knot> BinnedCdfs(const ColumnProfile& ref, const ColumnWindow& cur) {
   std::vector<Knot> knots;
   double nr = static_cast<double>(ref.moments.n);
-  double nc = static_cast<double>(cur.below + cur.above);
-  for (uint64_t c : cur.counts) nc += static_cast<double>(c);
+  double nc = static_cast<double>(Placed(cur));
   if (nr == 0 || nc == 0) return knots;
   double fr = 0, fc = static_cast<double>(cur.below) / nc;
   if (cur.below > 0) knots.push_back({cur.moments.min, 0, ref.discrete ? fc : 0});
@@ -66,6 +74,10 @@ std::vector<Knot> BinnedCdfs(const ColumnProfile& ref, const ColumnWindow& cur) 
       fr += static_cast<double>(ref.counts[i]) / nr;
       fc += static_cast<double>(cur.counts[i]) / nc;
       knots.push_back({ref.edges[i], fr, fc});
+      if (i < cur.gaps.size() && i + 1 < ref.edges.size() && cur.gaps[i] > 0) {
+        fc += static_cast<double>(cur.gaps[i]) / nc;
+        knots.push_back({ref.edges[i] + (ref.edges[i + 1] - ref.edges[i]) / 2, fr, fc});
+      }
     }
   } else {
     knots.push_back({ref.edges[0], 0, fc});
@@ -168,9 +180,8 @@ ColumnDrift Binned(const ColumnProfile& ref, const ColumnWindow& cur) {
   }
   if (ref.kind == ColumnKind::kNumeric) {
     std::vector<Knot> knots = BinnedCdfs(ref, cur);
-    uint64_t compared = cur.present() - cur.other;
     d.ks_statistic = BinnedKs(knots);
-    d.ks_p_value = KsPValue(d.ks_statistic, ref.moments.n, compared);
+    d.ks_p_value = KsPValue(d.ks_statistic, ref.moments.n, Placed(cur));
     d.wasserstein = BinnedWasserstein(knots, ref.discrete) / std::max(ref.moments.Std(), 0.001);
   }
   Decide(distinct, b, &d);
@@ -184,6 +195,7 @@ ColumnWindow BinSample(const ColumnProfile& ref, const ColumnSample& cur) {
   w.missing = cur.missing;
   w.infinite = cur.infinite;
   w.counts.assign(ref.counts.size(), 0);
+  w.gaps.assign(ref.GapCount(), 0);
   if (ref.kind == ColumnKind::kNumeric) {
     for (double v : cur.values) w.AddFinite(ref, v);
     return w;

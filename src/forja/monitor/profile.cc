@@ -66,6 +66,13 @@ int ColumnProfile::NumericBin(double x) const {
   return std::min(bin, static_cast<int>(edges.size()) - 2);  // x == max: the last, closed bin
 }
 
+int ColumnProfile::Gap(double x) const {
+  if (GapCount() == 0 || !(x > edges.front() && x < edges.back())) return -1;
+  auto it = std::lower_bound(edges.begin(), edges.end(), x);
+  if (*it == x) return -1;
+  return static_cast<int>(it - edges.begin()) - 1;
+}
+
 int ColumnProfile::CategoryIndex(std::string_view value) const {
   // Profiles are small (kTopCategories); windows build a hash index over this (window.h).
   for (size_t i = 0; i < categories.size(); ++i) {

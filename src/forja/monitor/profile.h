@@ -74,6 +74,10 @@ struct ColumnProfile {
   // The bin a finite value falls in: a continuous bin, or the discrete value it equals;
   // -1 below the range, -2 above it, -3 a value a discrete profile does not list.
   int NumericBin(double x) const;
+  // Discrete profiles: the open intervals between consecutive listed values ("gaps"), and the
+  // gap an unlisted value inside the range falls in (-1 for any other value).
+  size_t GapCount() const { return discrete && edges.size() > 1 ? edges.size() - 1 : 0; }
+  int Gap(double x) const;
   // The index of a category in `categories`, or -1.
   int CategoryIndex(std::string_view value) const;
 };

@@ -1,5 +1,6 @@
 #include "forja/monitor/window.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "forja/core/utf8.h"
@@ -16,7 +17,10 @@ void ColumnWindow::Merge(const ColumnWindow& o) {
   below += o.below;
   above += o.above;
   other += o.other;
-  for (size_t i = 0; i < counts.size() && i < o.counts.size(); ++i) counts[i] += o.counts[i];
+  if (counts.size() < o.counts.size()) counts.resize(o.counts.size(), 0);
+  for (size_t i = 0; i < o.counts.size(); ++i) counts[i] += o.counts[i];
+  if (gaps.size() < o.gaps.size()) gaps.resize(o.gaps.size(), 0);
+  for (size_t i = 0; i < o.gaps.size(); ++i) gaps[i] += o.gaps[i];
   moments.Merge(o.moments);
 }
 
@@ -31,6 +35,11 @@ void ColumnWindow::AddFinite(const ColumnProfile& reference, double value) {
     ++above;
   } else {
     ++other;
+    int gap = reference.Gap(value);
+    if (gap >= 0) {
+      if (gaps.size() < reference.GapCount()) gaps.resize(reference.GapCount(), 0);
+      ++gaps[gap];
+    }
   }
 }
 
@@ -40,6 +49,7 @@ Window::Window(const Profile& profile) : profile_(&profile) {
   for (size_t i = 0; i < profile.columns.size(); ++i) {
     const ColumnProfile& c = profile.columns[i];
     columns_[i].counts.assign(c.counts.size(), 0);
+    columns_[i].gaps.assign(c.GapCount(), 0);
     for (size_t k = 0; k < c.categories.size(); ++k) category_index_[i].emplace(c.categories[k], static_cast<int>(k));
   }
 }
@@ -124,10 +134,12 @@ Status Window::Merge(const Window& other) {
 
 void Window::Clear() {
   for (ColumnWindow& w : columns_) {
-    std::vector<uint64_t> counts = std::move(w.counts);
-    counts.assign(counts.size(), 0);
+    std::vector<uint64_t> counts = std::move(w.counts), gaps = std::move(w.gaps);
+    std::fill(counts.begin(), counts.end(), 0);
+    std::fill(gaps.begin(), gaps.end(), 0);
     w = ColumnWindow();
     w.counts = std::move(counts);
+    w.gaps = std::move(gaps);
   }
 }
 

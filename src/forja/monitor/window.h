@@ -28,10 +28,14 @@ struct ColumnWindow {
   uint64_t above = 0;     // numeric: finite values over the reference maximum
   uint64_t other = 0;     // a value a discrete or categorical profile does not list
   std::vector<uint64_t> counts;  // per reference bin / category
+  // Discrete numeric profiles: the unlisted values (also in `other`) between listed value i and
+  // i + 1, so the drift statistics know where they lie.
+  std::vector<uint64_t> gaps;
   Moments moments;               // numeric: the finite values
 
   // The values the drift statistics use: finite numbers, or present categories.
   uint64_t present() const { return rows - missing - infinite - invalid; }
+  // Adds o's counts; a window whose counts or gaps are shorter (empty: made by hand) grows.
   void Merge(const ColumnWindow& o);
   // Counts a finite value of a numeric column (rows is the caller's to count).
   void AddFinite(const ColumnProfile& reference, double value);
