@@ -87,13 +87,15 @@ void SampleBuilder::Add(std::string_view cell) {
       all_int_ = all_int_ && IsInteger(cell);
       if (std::isinf(v)) {
         ++(v > 0 ? positive_infinite_ : negative_infinite_);
-      } else {
+      } else if (values_.size() < kMaxColumnValues) {
         values_.push_back(v);
+      } else {
+        too_many_values_ = true;  // Finish says so; memory stays bounded
       }
       return;  // strings are counted only once a cell is not a number
     }
     all_number_ = all_int_ = false;
-    first_non_number_ = std::string(cell.substr(0, 64));
+    first_non_number_ = ValidUtf8(cell, 64);
     first_non_number_row_ = rows_;
     for (const auto& [key, n] : NumberCounts()) CountString(key, n);
   }
@@ -149,14 +151,14 @@ Result<ColumnSample> SampleBuilder::Finish(std::string name, ColumnKind kind) co
   s.kind = kind;
   s.rows = rows_;
   s.missing = missing_;
+  if (too_many_values_) {
+    return Status::User("column '" + s.name + "': more than " + std::to_string(kMaxColumnValues) +
+                        " numbers (forja holds every number of a column to compare it exactly)");
+  }
   if (kind == ColumnKind::kNumeric) {
     if (!all_number_) {
       return Status::User("column '" + s.name + "', row " + std::to_string(first_non_number_row_) + ": '" +
                           first_non_number_ + "' is not a number, and the column is numeric");
-    }
-    if (values_.size() > kMaxColumnValues) {
-      return Status::User("column '" + s.name + "': more than " + std::to_string(kMaxColumnValues) +
-                          " values (profiles hold every value of a numeric column)");
     }
     s.infinite = positive_infinite_ + negative_infinite_;
     s.values = values_;

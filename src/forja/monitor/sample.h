@@ -46,7 +46,8 @@ struct StringHash {
 
 // Distinct strings tracked per column before a column counts as text.
 inline constexpr size_t kMaxTrackedValues = 65536;
-// Finite values one numeric column may hold: the profile's quantiles are exact, over all of them.
+// Numbers one column may hold (8 bytes each): the profile's quantiles and the report's KS and
+// Wasserstein distances are exact, over all of them; beyond, Finish refuses the column.
 inline constexpr size_t kMaxColumnValues = size_t{1} << 26;
 
 struct ColumnSample {
@@ -84,6 +85,7 @@ class SampleBuilder {
   std::string first_non_number_;  // the first present cell that is not a number
   uint64_t first_non_number_row_ = 0;
   std::vector<double> values_;  // finite values, while every present cell is a number
+  bool too_many_values_ = false;  // more than kMaxColumnValues: the rest were not kept
   // Cells as strings, up to kMaxTrackedValues of them, kept only once a cell is not a number
   // (before that, a column's number cells count under their NumberKey).
   std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> strings_;
