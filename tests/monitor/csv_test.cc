@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "forja/core/fs.h"
+
 namespace forja::monitor {
 namespace {
 
@@ -41,6 +43,28 @@ TEST(Csv, ColumnsCollectCells) {
   Result<ColumnSample> n = c->columns[0].Finish("n", ColumnKind::kNumeric);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(n->values, (std::vector<double>{1, 2}));
+}
+
+TEST(Csv, SamplesOfFiles) {
+  std::string dir = ::testing::TempDir();
+  std::string ref = dir + "/monitor_ref.csv", cur = dir + "/monitor_cur.csv";
+  ASSERT_TRUE(WriteFileAtomic(ref, "n,s\n1.5,a\n2.5,b\n3.5,a\n4.5,a\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(cur, "extra,s,n\nx,1,7\ny,2,8\n").ok());
+  Result<std::vector<ColumnSample>> r = ReadCsvSamples(ref);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[1].kind, ColumnKind::kCategorical);
+  // Read as the reference's kinds, in its order: "s" holds numbers but stays categorical.
+  Result<std::vector<ColumnSample>> c = ReadCsvSamples(cur, {{"n", (*r)[0].kind}, {"s", (*r)[1].kind}});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ((*c)[0].values, (std::vector<double>{7, 8}));
+  EXPECT_EQ((*c)[1].kind, ColumnKind::kCategorical);
+  Result<std::vector<ColumnSample>> missing = ReadCsvSamples(cur, {{"gone", ColumnKind::kNumeric}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), cur + ": no column 'gone'");
+  Result<std::vector<ColumnSample>> wrong = ReadCsvSamples(cur, {{"extra", ColumnKind::kNumeric}});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("'x' is not a number"), std::string::npos);
 }
 
 }  // namespace

@@ -51,29 +51,14 @@ Result<std::vector<ColumnDrift>> Binned(const std::vector<ColumnSample>& referen
   return CompareWindow(even);
 }
 
-// Every column of a CSV file, typed by its own values.
-Result<std::vector<ColumnSample>> ReadSamples(const std::string& path) {
-  ASSIGN_OR_RETURN(CsvColumns csv, ReadCsvFile(path));
-  std::vector<ColumnSample> samples;
-  for (size_t i = 0; i < csv.names.size(); ++i) {
-    ASSIGN_OR_RETURN(ColumnSample s, csv.columns[i].Finish(csv.names[i]));
-    samples.push_back(std::move(s));
-  }
-  return samples;
-}
-
 // Each reference column against the current file's column of that name, read as its kind.
 Result<std::vector<ColumnDrift>> Exact(const std::vector<ColumnSample>& reference, const std::string& current_path) {
-  ASSIGN_OR_RETURN(CsvColumns cur, ReadCsvFile(current_path));
-  std::vector<ColumnDrift> columns;
-  for (const ColumnSample& r : reference) {
-    size_t j = 0;
-    while (j < cur.names.size() && cur.names[j] != r.name) ++j;
-    if (j == cur.names.size()) return Status::User(current_path + ": no column '" + r.name + "'");
-    ASSIGN_OR_RETURN(ColumnSample c, cur.columns[j].Finish(r.name, r.kind));
-    columns.push_back(CompareSamples(r, c));
-  }
-  return columns;
+  std::vector<ColumnSpec> columns;
+  for (const ColumnSample& r : reference) columns.push_back({r.name, r.kind});
+  ASSIGN_OR_RETURN(std::vector<ColumnSample> current, ReadCsvSamples(current_path, columns));
+  std::vector<ColumnDrift> drift;
+  for (size_t i = 0; i < reference.size(); ++i) drift.push_back(CompareSamples(reference[i], current[i]));
+  return drift;
 }
 
 }  // namespace
@@ -85,7 +70,7 @@ int main(int argc, char** argv) {
                          "       forja_monitor_drift_tool --profile REFERENCE.csv\n");
     return 2;
   }
-  Result<std::vector<ColumnSample>> reference = ReadSamples(profile ? argv[2] : argv[1]);
+  Result<std::vector<ColumnSample>> reference = ReadCsvSamples(profile ? argv[2] : argv[1]);
   if (!reference.ok()) return Fail(reference.status());
   if (profile) {
     std::fputs(ProfileToJson(MakeProfile(*reference)).c_str(), stdout);

@@ -1,5 +1,7 @@
 #include "forja/monitor/csv.h"
 
+#include <algorithm>
+
 #include "forja/core/fs.h"
 #include "forja/core/utf8.h"
 
@@ -87,6 +89,30 @@ Result<CsvColumns> ReadCsvFile(const std::string& path) {
   Result<CsvColumns> columns = ReadCsvColumns(text);
   if (!columns.ok()) return columns.status().Wrap(path);
   return columns;
+}
+
+Result<std::vector<ColumnSample>> ReadCsvSamples(const std::string& path) {
+  ASSIGN_OR_RETURN(CsvColumns csv, ReadCsvFile(path));
+  std::vector<ColumnSample> samples;
+  for (size_t i = 0; i < csv.names.size(); ++i) {
+    Result<ColumnSample> s = csv.columns[i].Finish(csv.names[i]);
+    if (!s.ok()) return s.status().Wrap(path);
+    samples.push_back(std::move(*s));
+  }
+  return samples;
+}
+
+Result<std::vector<ColumnSample>> ReadCsvSamples(const std::string& path, const std::vector<ColumnSpec>& columns) {
+  ASSIGN_OR_RETURN(CsvColumns csv, ReadCsvFile(path));
+  std::vector<ColumnSample> samples;
+  for (const ColumnSpec& c : columns) {
+    size_t i = std::find(csv.names.begin(), csv.names.end(), c.name) - csv.names.begin();
+    if (i == csv.names.size()) return Status::User(path + ": no column '" + c.name + "'");
+    Result<ColumnSample> s = csv.columns[i].Finish(c.name, c.kind);
+    if (!s.ok()) return s.status().Wrap(path);
+    samples.push_back(std::move(*s));
+  }
+  return samples;
 }
 
 }  // namespace forja::monitor

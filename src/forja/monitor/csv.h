@@ -37,4 +37,14 @@ struct CsvColumns {
 Result<CsvColumns> ReadCsvColumns(std::string_view text);
 Result<CsvColumns> ReadCsvFile(const std::string& path);
 
+// Every column of a CSV file, typed by its own values (a reference).
+Result<std::vector<ColumnSample>> ReadCsvSamples(const std::string& path);
+// The named columns of a CSV file, each read as the kind given: a reference's columns, in the
+// reference's order. Other columns of the file are ignored; one the file lacks is an error.
+struct ColumnSpec {
+  std::string name;
+  ColumnKind kind;
+};
+Result<std::vector<ColumnSample>> ReadCsvSamples(const std::string& path, const std::vector<ColumnSpec>& columns);
+
 }  // namespace forja::monitor
