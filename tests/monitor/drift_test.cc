@@ -65,6 +65,9 @@ TEST(Drift, MeanShiftIsFoundBothWays) {
     for (double v : shifted.values) w.AddNumber(0, v);
     ColumnDrift live = CompareWindow(profile, w.column(0));
     EXPECT_EQ(live.verdict, Verdict::kDrift);
+    ColumnDrift counted = CompareWindow(profile, CountSample(profile, shifted));  // the same counts
+    EXPECT_EQ(counted.wasserstein, live.wasserstein);
+    EXPECT_EQ(counted.ks_statistic, live.ks_statistic);
     EXPECT_NEAR(live.wasserstein, d.wasserstein, 0.02);
     EXPECT_NEAR(live.ks_statistic, d.ks_statistic, 0.03);
     EXPECT_NEAR(live.psi, d.psi, 1e-12);  // both on the profile's bins

@@ -86,6 +86,20 @@ TEST(Window, NumbersInACategoricalColumn) {
   EXPECT_EQ(c.other, 1u);
 }
 
+TEST(Window, CountSampleOfTheWrongKind) {
+  Profile p = MakeTestProfile();
+  SampleBuilder words, numbers;
+  for (const char* cell : {"a", "b", "", "a"}) words.Add(cell);
+  for (const char* cell : {"1", "2", "1"}) numbers.Add(cell);
+  ColumnWindow x = CountSample(p.columns[0], *words.Finish("x"));
+  EXPECT_EQ(x.invalid, 3u);
+  EXPECT_EQ(x.missing, 1u);
+  EXPECT_EQ(x.present(), 0u);  // nothing to compare: a verdict, not a number
+  ColumnWindow color = CountSample(p.columns[1], *numbers.Finish("color", ColumnKind::kNumeric));
+  EXPECT_EQ(color.other, 3u);
+  EXPECT_EQ(color.present(), 3u);
+}
+
 TEST(Window, MergeEqualsSequentialAdds) {
   Profile p = MakeTestProfile();
   Window all(p), a(p), b(p), c(p);

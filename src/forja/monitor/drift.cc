@@ -188,30 +188,6 @@ ColumnDrift Binned(const ColumnProfile& ref, const ColumnWindow& cur) {
   return d;
 }
 
-// The current sample counted on the reference profile's bins.
-ColumnWindow BinSample(const ColumnProfile& ref, const ColumnSample& cur) {
-  ColumnWindow w;
-  w.rows = cur.rows;
-  w.missing = cur.missing;
-  w.infinite = cur.infinite;
-  w.counts.assign(ref.counts.size(), 0);
-  w.gaps.assign(ref.GapCount(), 0);
-  if (ref.kind == ColumnKind::kNumeric) {
-    for (double v : cur.values) w.AddFinite(ref, v);
-    return w;
-  }
-  for (const auto& [value, count] : cur.categories) {
-    int i = ref.CategoryIndex(value);
-    if (i >= 0) {
-      w.counts[i] += count;
-    } else {
-      w.other += count;
-    }
-  }
-  if (!cur.categories_complete) w.other = cur.present();
-  return w;
-}
-
 // Exact counts over the union of the two samples' values (sorted keys, as Evidently's z-test
 // takes the first). Numbers stop after 6 values: past 5 distinct ones only the count matters.
 Buckets ExactBuckets(const ColumnSample& ref, const ColumnSample& cur) {
@@ -294,7 +270,7 @@ std::vector<ColumnDrift> CompareWindow(const Window& window) {
 
 ColumnDrift CompareSamples(const ColumnSample& reference, const ColumnSample& current) {
   ColumnProfile profile = MakeColumnProfile(reference);
-  ColumnDrift d = Binned(profile, BinSample(profile, current));
+  ColumnDrift d = Binned(profile, CountSample(profile, current));
   if (!d.tested()) return d;
   Buckets exact = ExactBuckets(reference, current);
   uint64_t distinct = exact.ref.size();

@@ -85,6 +85,7 @@ struct DatasetDrift {
 };
 
 ColumnDrift CompareSamples(const ColumnSample& reference, const ColumnSample& current);
+// A window's counts, or a file's column counted on the profile's bins (CountSample).
 ColumnDrift CompareWindow(const ColumnProfile& reference, const ColumnWindow& current);
 // Every column of the profile against the window.
 std::vector<ColumnDrift> CompareWindow(const Window& window);

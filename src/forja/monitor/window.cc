@@ -43,6 +43,28 @@ void ColumnWindow::AddFinite(const ColumnProfile& reference, double value) {
   }
 }
 
+ColumnWindow CountSample(const ColumnProfile& ref, const ColumnSample& cur) {
+  ColumnWindow w;
+  w.rows = cur.rows;
+  w.missing = cur.missing;
+  w.infinite = cur.infinite;
+  w.counts.assign(ref.counts.size(), 0);
+  w.gaps.assign(ref.GapCount(), 0);
+  if (ref.kind == ColumnKind::kNumeric) {
+    if (cur.kind != ColumnKind::kNumeric) w.invalid = cur.present();  // words: not numbers
+    for (double v : cur.values) w.AddFinite(ref, v);
+    return w;
+  }
+  auto count = [&](const std::string& value, uint64_t n) {
+    int i = ref.CategoryIndex(value);
+    (i >= 0 ? w.counts[i] : w.other) += n;
+  };
+  for (const auto& [value, n] : cur.categories) count(value, n);
+  for (double v : cur.values) count(NumberKey(v), 1);  // a column read as numbers
+  if (!cur.categories_complete) w.other = cur.present();
+  return w;
+}
+
 Window::Window(const Profile& profile) : profile_(&profile) {
   columns_.resize(profile.columns.size());
   category_index_.resize(profile.columns.size());

@@ -41,6 +41,12 @@ struct ColumnWindow {
   void AddFinite(const ColumnProfile& reference, double value);
 };
 
+// A column's exact values counted as a window would count them (offline: a report against a
+// stored profile). Read the column as the profile's kind (ReadCsvSamples with its columns);
+// otherwise words in a numeric column count as `invalid`, and numbers in a categorical one by
+// their NumberKey. Categories beyond kMaxTrackedValues distinct strings count as `other`.
+ColumnWindow CountSample(const ColumnProfile& reference, const ColumnSample& current);
+
 class Window {
  public:
   // The profile must outlive the window.
