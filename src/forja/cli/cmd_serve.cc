@@ -93,6 +93,7 @@ int DoServe(const ServeArgs& a) {
     if (!doc.ok()) return Fail(doc.status());
     Status st = serve::ServingConfigOf(*doc, &cfg);
     if (!st.ok()) return Fail(st);
+    cfg.monitoring.base_dir = root;  // monitoring profile paths are the workspace's
   }
   // Outside a workspace the log goes to the user's cache folder: a .forja/ made in the
   // current folder would turn it into a workspace root for every later command.

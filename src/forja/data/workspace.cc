@@ -64,6 +64,7 @@ const std::vector<std::string> kSections = {
     "tracking",                            // pipeline/tracking.cc
     "models",                              // registry/gates.cc
     "serving",                             // serve/config.cc
+    "monitoring",                          // serve/config.cc
 };
 
 const std::set<std::string> kGitignoreEntries = {"/.forja/"};

@@ -12,8 +12,10 @@
 //       churn: {max_batch_size: 128, workers: 2}
 //     prediction_log: {sample: 0.1, shadow_sample: 1, rotate_mb: 64}
 //
-// The section's node comes from the one forja.yaml reader (ReadForjaYaml).
+// and the monitoring section (monitoring_config.h says its keys). The sections' nodes come
+// from the one forja.yaml reader (ReadForjaYaml).
 #include <cstdio>
+#include <cstdlib>
 
 #include "forja/core/fs.h"
 #include "forja/data/workspace.h"
@@ -27,9 +29,10 @@ using config::Node;
 
 struct Reader {
   std::string file;
+  std::string section = "serving";
 
   Status Error(const Node& n, const std::string& field, const std::string& what) const {
-    return Status::User((n.origin().empty() ? file : n.origin()) + ": serving." + field + ": " + what);
+    return Status::User((n.origin().empty() ? file : n.origin()) + ": " + section + "." + field + ": " + what);
   }
 
   Status Number(const Node& n, const std::string& field, double lo, double hi, double* out) const {
@@ -52,6 +55,31 @@ struct Reader {
     return Status::Ok();
   }
 
+  // A duration: a number of seconds, or a number with ms, s, m, h or d ("30s", "10m").
+  Status Duration(const Node& n, const std::string& field, double lo, double hi, double* out) const {
+    if (!n.is_string()) return Number(n, field, lo, hi, out);
+    const std::string& text = n.as_string();
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    std::string unit = end ? std::string(end) : "";
+    double scale = unit == "ms" ? 0.001 : unit == "s" || unit.empty() ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (end == text.c_str() || scale == 0)
+      return Error(n, field, "'" + text + "' is not a duration (a number of seconds, or with ms, s, m, h or d: 30s, 10m)");
+    v *= scale;
+    if (!(v >= lo && v <= hi)) return Error(n, field, "must be between " + Fmt(lo) + "s and " + Fmt(hi) + "s");
+    *out = v;
+    return Status::Ok();
+  }
+
+  // A key a model's monitoring settings may hold; false when the key is not one.
+  Result<bool> Monitor(const std::string& key, const Node& v, const std::string& field, MonitorOptions* m) const {
+    if (key == "window") RETURN_IF_ERROR(Duration(v, field, 1, 30 * 86400, &m->window_s));
+    else if (key == "interval") RETURN_IF_ERROR(Duration(v, field, 0.1, 86400, &m->interval_s));
+    else if (key == "max_columns") RETURN_IF_ERROR(Int(v, field, 0, 100000, &m->max_columns));
+    else return false;
+    return true;
+  }
+
   static std::string Fmt(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -72,6 +100,7 @@ struct Reader {
 }  // namespace
 
 Status ServingConfigOf(const ForjaYaml& doc, ServeConfig* cfg) {
+  RETURN_IF_ERROR(MonitoringConfigOf(doc, &cfg->monitoring));
   const Node* section = doc.Section("serving");
   if (!section) return Status::Ok();
   Reader r{doc.file};
@@ -124,6 +153,50 @@ Status ServingConfigOf(const ForjaYaml& doc, ServeConfig* cfg) {
       return r.Error(v, key,
                      "unknown setting (max_batch_size, max_queue_delay_us, max_queue, workers, max_rows, max_body_mb, "
                      "poll_interval, models, prediction_log)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
+  const Node* section = doc.Section("monitoring");
+  if (!section) return Status::Ok();
+  Reader r{doc.file, "monitoring"};
+  if (!section->is_map()) return Status::User(section->origin() + ": monitoring: must be a mapping");
+  // Model entries start from the top-level values, whatever the key order.
+  for (const auto& [key, v] : section->entries()) {
+    ASSIGN_OR_RETURN(bool known, r.Monitor(key, v, key, &cfg->defaults));
+    if (known) continue;
+    if (key == "drift_share") {
+      RETURN_IF_ERROR(r.Number(v, key, 0, 1, &cfg->defaults.drift_share));
+    } else if (key == "alerts") {
+      if (!v.is_map()) return r.Error(v, key, "must be a mapping");
+      for (const auto& [k, fv] : v.entries()) {
+        std::string field = "alerts." + k;
+        if (k == "drift_for") RETURN_IF_ERROR(r.Duration(fv, field, 0, 30 * 86400, &cfg->alerts.drift_for_s));
+        else if (k == "error_rate") RETURN_IF_ERROR(r.Number(fv, field, 0, 1, &cfg->alerts.error_rate));
+        else if (k == "p99_seconds") RETURN_IF_ERROR(r.Number(fv, field, 0, 86400, &cfg->alerts.p99_seconds));
+        else if (k == "no_traffic_for") RETURN_IF_ERROR(r.Duration(fv, field, 0, 30 * 86400, &cfg->alerts.no_traffic_for_s));
+        else return r.Error(fv, field, "unknown setting (drift_for, error_rate, p99_seconds, no_traffic_for)");
+      }
+    } else if (key != "models") {
+      return r.Error(v, key, "unknown setting (window, interval, max_columns, drift_share, alerts, models)");
+    }
+  }
+  if (const Node* models = section->Find("models"); models && !models->is_null()) {
+    if (!models->is_map()) return r.Error(*models, "models", "must map model names to their settings");
+    for (const auto& [name, m] : models->entries()) {
+      MonitorOptions o = cfg->defaults;
+      if (!m.is_map()) return r.Error(m, "models." + name, "must be a mapping");
+      for (const auto& [fk, fv] : m.entries()) {
+        std::string field = "models." + name + "." + fk;
+        ASSIGN_OR_RETURN(bool known, r.Monitor(fk, fv, field, &o));
+        if (known) continue;
+        if (fk != "profile") return r.Error(fv, field, "unknown setting (window, interval, max_columns, profile)");
+        if (!fv.is_string() || fv.as_string().empty()) return r.Error(fv, field, "must be the path of a profile file");
+        o.profile = fv.as_string();
+      }
+      cfg->models[name] = o;
     }
   }
   return Status::Ok();

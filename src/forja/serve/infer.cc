@@ -1,8 +1,8 @@
 // One inference request through the model server: its body parsed (OIP v2 JSON or
 // binary, or MLflow's formats) and checked against the version's signature, a copy
 // for the shadow, queued on the version's batcher (moving to the version that
-// replaced it when that one is draining), answered, and sampled into the
-// prediction log.
+// replaced it when that one is draining), answered, counted into the version's
+// drift window, and sampled into the prediction log.
 #include <cstdio>
 #include <thread>
 
@@ -108,6 +108,8 @@ void ModelServer::Impl::Finish(Call& c, const Status& st, std::vector<Tensor>* o
   Version& v = *c.version;
   v.stats.queue.Observe(c.queue_seconds);
   if (c.batch_leader) v.stats.batch.Observe(c.batch_rows);
+  // Every answered request feeds the version's drift window (monitoring.h): no lock.
+  if (st.ok() && v.monitor) v.monitor->Observe(c.inputs, *outputs);
   if (c.shadow) {  // answers nobody: only its predictions are logged
     v.stats.Count(st.ok() ? 200 : net::HttpStatusFor(st));
     v.stats.latency.Observe(Seconds(c.start, Clock::now()));

@@ -1,5 +1,6 @@
 // GET /metrics: the model server's atomic counts (metrics.h), the loaded versions,
-// reloads and the prediction log, as Prometheus text (exposition format 0.0.4).
+// reloads and the prediction log, then the drift gauges of the monitored versions
+// (monitoring.h), as Prometheus text (exposition format 0.0.4).
 #include <cstdio>
 
 #include "forja/core/prometheus.h"
@@ -30,12 +31,7 @@ std::string ModelServer::Impl::RenderMetrics() {
   std::string o;
   o += "# HELP forja_serve_requests_total Inference requests answered, by model, version and status code.\n";
   o += "# TYPE forja_serve_requests_total counter\n";
-  std::vector<std::shared_ptr<Version>> versions;
-  for (const std::string& n : names) {
-    Served& s = *served[n];
-    for (auto& r : s.routes) versions.push_back(r->Get());
-    if (s.shadow) versions.push_back(s.shadow->Get());
-  }
+  std::vector<std::shared_ptr<Version>> versions = Current();
   auto labels = [](const Version& v) { return Label("model", v.name) + "," + Label("version", v.version); };
   auto counts = [&](const std::string& l, const Stats& st) {
     for (size_t i = 0; i < kNumCodes; i++)
@@ -80,6 +76,10 @@ std::string ModelServer::Impl::RenderMetrics() {
   o += "# TYPE forja_serve_prediction_log_lines_total counter\n";
   o += "forja_serve_prediction_log_lines_total{outcome=\"written\"} " + std::to_string(log.written()) + "\n";
   o += "forja_serve_prediction_log_lines_total{outcome=\"dropped\"} " + std::to_string(log.dropped()) + "\n";
+  std::vector<MonitoredVersion> monitored;
+  for (auto& v : versions)
+    if (v->monitor) monitored.push_back({v->name, v->version, v->monitor->Snapshot()});
+  RenderMonitorMetrics(monitored, &o);
   return o;
 }
 

@@ -19,6 +19,7 @@
 #include "forja/core/status.h"
 #include "forja/runtime/model.h"
 #include "forja/serve/batcher.h"
+#include "forja/serve/monitoring_config.h"
 #include "forja/serve/prediction_log.h"
 
 namespace forja {
@@ -41,6 +42,9 @@ struct Resolved {
   std::string dir;      // the package folder, checked out and verified
   std::string key;      // changes when the reference points elsewhere (the package hash)
   bool moving = false;  // an alias or a stage: worth polling
+  // The reference profile the registry holds for the version (JSON; null: none): live
+  // drift is computed against it (monitoring.h).
+  std::shared_ptr<const std::string> profile;
 };
 
 class Resolver {
@@ -74,10 +78,12 @@ struct ServeConfig {
   PredictionLogOptions log;
   bool access_log = false;
   int drain_ms = 10000;                         // graceful shutdown
+  MonitoringConfig monitoring;                  // live drift (monitoring.h)
 };
 
-// The `serving:` section of forja.yaml (read by the one reader, data/workspace.h)
-// into cfg (absent: nothing changes). Errors name "forja.yaml:<line>: serving.<field>: <what>".
+// The `serving:` and `monitoring:` sections of forja.yaml (read by the one reader,
+// data/workspace.h) into cfg (absent: nothing changes). Errors name
+// "forja.yaml:<line>: serving.<field>: <what>" (or monitoring.<field>).
 Status ServingConfigOf(const ForjaYaml& doc, ServeConfig* cfg);
 // The same from the file at `path` (a missing file: defaults).
 Status LoadServingConfig(const std::string& path, ServeConfig* cfg);

@@ -1,11 +1,14 @@
-// The model server's wiring (serve.h): loading and warming versions, building the
-// served models from the targets, picking a version by weight, starting the HTTP
-// server and the poller, shutting down. The rest of ModelServer::Impl
+// The model server's wiring (serve.h): loading and warming versions with their drift
+// monitors, building the served models from the targets, picking a version by weight,
+// starting the HTTP server, the poller and the monitoring collector, shutting down. The rest of ModelServer::Impl
 // (server_impl.h) is in routes.cc, infer.cc, metrics.cc and reload.cc.
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
+#include "forja/core/fs.h"
 #include "forja/core/log.h"
+#include "forja/monitor/profile.h"
 #include "forja/registry/package.h"
 #include "forja/serve/server_impl.h"
 
@@ -70,7 +73,75 @@ Result<std::shared_ptr<Version>> ModelServer::Impl::Load(const Target& t, const 
     bo.workers = std::max(bo.workers, procs);
   }
   v->batcher = std::make_unique<Batcher>(v->model.get(), bo);
+  RETURN_IF_ERROR(AttachMonitor(*v, r));
   return v;
+}
+
+// The version's drift monitor, against monitoring.models.NAME.profile or else the registry's
+// profile. No profile, or one that does not match the signature, is said in the log and the
+// version is served unmonitored; a configured profile file that cannot be read is an error.
+Status ModelServer::Impl::AttachMonitor(Version& v, const Resolved& r) {
+  const MonitorOptions& o = cfg.monitoring.For(v.name);
+  std::string json, from;
+  if (!o.profile.empty()) {
+    from = o.profile.starts_with('/') || cfg.monitoring.base_dir.empty() ? o.profile : JoinPath(cfg.monitoring.base_dir, o.profile);
+    auto text = ReadFile(from);
+    if (!text.ok()) return text.status().Wrap("monitoring.models." + v.name + ".profile");
+    json = std::move(*text);
+  } else if (r.profile) {
+    json = *r.profile;
+    from = "its registry profile";
+  } else {
+    LogInfo("serve: " + v.label + " has no reference profile: drift is not monitored (attach one to the version, or set "
+            "monitoring.models." + v.name + ".profile in forja.yaml)");
+    return Status::Ok();
+  }
+  auto profile = monitor::ParseProfile(json);
+  if (!profile.ok()) {
+    if (!o.profile.empty()) return profile.status().Wrap(from);
+    LogWarn("serve: " + v.label + " is not monitored: " + profile.status().message());
+    return Status::Ok();
+  }
+  std::vector<std::string> notes;
+  auto m = VersionMonitor::Create(std::move(*profile), v.inputs, v.outputs, o, Clock::now(), &notes);
+  if (!m.ok()) {
+    LogWarn("serve: " + v.label + " is not monitored against " + from + ": " + m.status().message());
+    return Status::Ok();
+  }
+  for (const std::string& n : notes) LogWarn("serve: monitoring " + v.label + ": " + n);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, " (%zu columns; window %gs in %zu buckets of %gs; drift every %gs)",
+                (*m)->profile().columns.size(), o.window_s, (*m)->buckets(), (*m)->bucket_seconds(), o.interval_s);
+  LogInfo("serve: monitoring " + v.label + " against " + from + buf);
+  v.monitor = std::move(*m);
+  return Status::Ok();
+}
+
+std::vector<std::shared_ptr<Version>> ModelServer::Impl::Current() {
+  std::vector<std::shared_ptr<Version>> versions;
+  for (const std::string& n : names) {
+    Served& s = *served[n];
+    for (auto& r : s.routes) versions.push_back(r->Get());
+    if (s.shadow) versions.push_back(s.shadow->Get());
+  }
+  return versions;
+}
+
+// The monitoring collector: wakes at the shortest interval (at most every second) and
+// collects each monitored version whose interval has passed.
+void ModelServer::Impl::Collect() {
+  double tick = std::min(1.0, cfg.monitoring.defaults.interval_s);
+  for (const auto& [name, o] : cfg.monitoring.models) tick = std::min(tick, o.interval_s);
+  std::unique_lock<std::mutex> lock(poll_mu);
+  for (;;) {
+    poll_cv.wait_for(lock, std::chrono::duration<double>(tick), [&] { return stop_poll; });
+    if (stop_poll) return;
+    lock.unlock();
+    auto now = Clock::now();
+    for (auto& v : Current())
+      if (v->monitor && v->monitor->Due(now)) v->monitor->Collect(now);
+    lock.lock();
+  }
 }
 
 Status ModelServer::Impl::Init() {
@@ -134,6 +205,7 @@ void ModelServer::Impl::Shutdown() {
   }
   poll_cv.notify_all();
   if (poller.joinable()) poller.join();
+  if (collector.joinable()) collector.join();
   if (http) http->Shutdown(cfg.drain_ms);
   for (auto& [n, s] : served) {
     for (auto& r : s->routes) r->Get()->batcher->Stop();
@@ -202,6 +274,7 @@ Result<std::unique_ptr<ModelServer>> ModelServer::Start(ServeConfig cfg, std::un
     }
     if (any) impl->poller = std::thread([raw] { raw->Poll(); });
   }
+  impl->collector = std::thread([raw] { raw->Collect(); });
   return std::unique_ptr<ModelServer>(new ModelServer(std::move(impl)));
 }
 

@@ -7,6 +7,7 @@
 //               batcher, answered, sampled into the prediction log
 //   metrics.cc  GET /metrics: the Prometheus text of the atomic counts (metrics.h)
 //   reload.cc   hot reload: the poller that follows moving references and swaps versions
+//   monitoring.cc  (not Impl's) live drift per version; server.cc runs its collector thread
 // Included only by those files.
 #pragma once
 
@@ -23,6 +24,7 @@
 
 #include "forja/net/http_server.h"
 #include "forja/serve/metrics.h"
+#include "forja/serve/monitoring.h"
 #include "forja/serve/protocol.h"
 #include "forja/serve/serve.h"
 
@@ -42,6 +44,7 @@ struct Version {
   std::unique_ptr<Batcher> batcher;
   Stats stats;
   bool shadow = false;
+  std::unique_ptr<VersionMonitor> monitor;  // null: the version has no profile to compare with
 
   ~Version() {
     if (batcher) batcher->Stop();  // before the model it calls goes away
@@ -110,11 +113,16 @@ struct ModelServer::Impl {
   std::condition_variable poll_cv;
   bool stop_poll = false;
   std::thread poller;
+  // The monitoring collector (server.cc), under poll_mu / poll_cv as the poller.
+  std::thread collector;
   bool shut = false;
 
   // server.cc
   BatchOptions OptionsFor(const std::string& name) const;
   Result<std::shared_ptr<Version>> Load(const Target& t, const Resolved& r);
+  Status AttachMonitor(Version& v, const Resolved& r);
+  std::vector<std::shared_ptr<Version>> Current();  // every slot's version now
+  void Collect();
   Status Init();
   std::shared_ptr<Version> Pick(Served& s, const std::string& version);
   void Shutdown();

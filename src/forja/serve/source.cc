@@ -4,16 +4,20 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "forja/cas/cache.h"
 #include "forja/cas/manifest.h"
 #include "forja/core/fs.h"
+#include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
 #include "forja/registry/package.h"
+#include "forja/registry/profile_store.h"
 #include "forja/registry/registry.h"
 
 namespace forja::serve {
@@ -77,6 +81,7 @@ class Registry : public Resolver {
       RETURN_IF_ERROR(Ensure(*manifest, text, r.dir));
       checked_.insert(r.dir);
     }
+    FindProfile(v, text, &r);
     return r;
   }
 
@@ -166,11 +171,37 @@ class Registry : public Resolver {
     return Status::Ok();
   }
 
+  // The version's reference profile (registry/profile_store.h), read once per object. Its hash
+  // joins the key, so attaching a profile to a followed version reloads it, monitored. A profile
+  // that cannot be read is said once; the version is served unmonitored.
+  void FindProfile(const meta::ModelVersion& v, const std::string& text, Resolved* r) {
+    auto object = registry::ProfileObject(v);
+    if (object.ok() && !*object) return;
+    std::string hex = object.ok() ? (*object)->Hex() : "";
+    if (object.ok()) {
+      r->key += "#profile:" + hex;
+      if (auto it = profiles_.find(hex); it != profiles_.end()) {
+        r->profile = it->second;
+        return;
+      }
+    }
+    Result<std::optional<std::string>> json =
+        object.ok() ? registry::LoadProfile(*s_.store, *s_.cache, s_.download, v.name, v.version) : object.status();
+    if (json.ok() && *json) {
+      r->profile = profiles_[hex] = std::make_shared<const std::string>(std::move(**json));
+    } else if (warned_.insert(r->key).second) {
+      LogWarn("serve: the reference profile of " + text + " (version " + r->version + ") cannot be read, so it is not monitored: " +
+              (json.ok() ? std::string("it is gone") : json.status().message()));
+    }
+  }
+
   RegistrySource s_;
   std::unique_ptr<Resolver> folders_;
   std::mutex mu_;
   std::set<Oid> verified_;           // objects rehashed by this process
   std::set<std::string> checked_;    // package folders verified or written by this process
+  std::map<std::string, std::shared_ptr<const std::string>> profiles_;  // by object hex
+  std::set<std::string> warned_;     // keys whose profile could not be read
 };
 
 }  // namespace

@@ -1,0 +1,57 @@
+// forja.yaml's monitoring section: how forja serve watches drift (monitoring.h), and the
+// thresholds the generated alert rules use.
+//
+//   monitoring:
+//     window: 10m            # live statistics cover the last window (a number: seconds; ms, s, m, h, d)
+//     interval: 30s          # drift computed and /metrics refreshed this often
+//     max_columns: 100       # per-column series per version at most
+//     drift_share: 0.5       # the dataset drifts when this share of tested columns does
+//     alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m}
+//     models:                # per model: window, interval, max_columns, and
+//       churn: {window: 1h, profile: monitoring/churn.json}   # a profile file instead of the registry's
+//
+// A relative profile path is relative to the workspace root (`base_dir`).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "forja/core/status.h"
+
+namespace forja {
+struct ForjaYaml;
+}  // namespace forja
+
+namespace forja::serve {
+
+// One model's settings (the section's defaults, then its `models:` entry).
+struct MonitorOptions {
+  double window_s = 600;
+  double interval_s = 30;
+  int max_columns = 100;
+  double drift_share = 0.5;
+  std::string profile;  // a profile file (resolved against base_dir); empty: the registry's
+};
+
+struct MonitoringConfig {
+  MonitorOptions defaults;
+  std::map<std::string, MonitorOptions> models;
+  std::string base_dir;  // where relative profile paths start (the workspace root)
+  struct Alerts {
+    double drift_for_s = 600;
+    double error_rate = 0.05;
+    double p99_seconds = 0.5;
+    double no_traffic_for_s = 1800;
+  } alerts;
+
+  const MonitorOptions& For(const std::string& model) const {
+    auto it = models.find(model);
+    return it == models.end() ? defaults : it->second;
+  }
+};
+
+// The monitoring: section of forja.yaml into cfg (absent: nothing changes). Errors name
+// "forja.yaml:<line>: monitoring.<field>: <what>"; unknown keys are errors.
+Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg);
+
+}  // namespace forja::serve
