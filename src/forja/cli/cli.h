@@ -45,6 +45,9 @@ void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action);
+void RegisterMonitorCommands(CLI::App& app, GlobalOptions& g, Action* action);  // monitor profile, report
+// The `monitor` group every Register*Monitor* function adds to: found, or made (cmd_monitor.cc).
+CLI::App* MonitorGroup(CLI::App& app);
 
 // forja status --pipeline: which stages would run, and why (cmd_pipeline.cc).
 int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, bool as_json);

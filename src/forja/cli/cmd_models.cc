@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <cstdlib>
+#include <optional>
 #include <dirent.h>
 #include <pwd.h>
 #include <cstring>
@@ -11,14 +12,16 @@
 #include "forja/api/rest_store.h"
 #include "forja/cas/cache.h"
 #include "forja/cli/cli.h"
+#include "forja/cli/package_cache.h"
 #include "forja/cli/store.h"
 #include "forja/cli/table.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
-#include "forja/core/user_dirs.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
+#include "forja/monitor/profile.h"
+#include "forja/registry/profile_store.h"
 #include "forja/registry/registry.h"
 #include "forja/registry/roles.h"
 #include "forja/serve/source.h"
@@ -43,35 +46,6 @@ std::string LocalUser() {
   if (const char* u = std::getenv("USER"); u && *u) return u;
   if (struct passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
   return "unknown";
-}
-
-// The cache packages go through: the workspace's, else (for a forja server
-// store) a per-user one.
-struct PackageCache {
-  std::unique_ptr<Workspace> ws;
-  std::unique_ptr<Cache> own;
-  Cache* cache = nullptr;
-};
-
-Result<PackageCache> OpenPackageCache(const StoreContext& ctx, bool remote_store) {
-  PackageCache pc;
-  if (!ctx.root.empty()) {
-    ASSIGN_OR_RETURN(pc.ws, Workspace::Open(ctx.root));
-    pc.cache = &pc.ws->cache();
-    RETURN_IF_ERROR(pc.cache->Prepare());
-    return pc;
-  }
-  if (!remote_store)
-    return Status::User("model packages are kept in a workspace's cache: run inside a forja workspace (forja init), "
-                        "or use a forja server store (--store http://host:port)");
-  // A private folder (this user's, closed to others: UserCacheDir checks it).
-  ASSIGN_OR_RETURN(std::string base, UserCacheDir());
-  std::string dir = base + "/cache";
-  RETURN_IF_ERROR(MakeDirs(dir));
-  pc.own = std::make_unique<Cache>(dir, std::vector<LinkType>{LinkType::kReflink, LinkType::kHardlink, LinkType::kCopy});
-  pc.cache = pc.own.get();
-  RETURN_IF_ERROR(pc.cache->Prepare());
-  return pc;
 }
 
 Result<registry::Policies> WorkspacePolicies(const StoreContext& ctx) {
@@ -248,17 +222,70 @@ Table VersionsTable(const std::vector<meta::ModelVersion>& versions) {
   return t;
 }
 
+// A version's reference profile (forja monitor profile attaches one), as `models show` lists it.
+struct ProfileSummary {
+  std::string hash;   // "" without a profile
+  uint64_t rows = 0, columns = 0;
+  std::string error;  // why it could not be read
+};
+
+// The profiles of `versions`, read through the package cache (opened only if a version has one).
+std::vector<ProfileSummary> ProfileSummaries(meta::MetaStore& store, const StoreContext& ctx,
+                                             const std::vector<meta::ModelVersion>& versions) {
+  std::vector<ProfileSummary> out(versions.size());
+  std::optional<Result<PackageCache>> pc;
+  ObjectTransfers transfers;
+  for (size_t i = 0; i < versions.size(); ++i) {
+    ProfileSummary& p = out[i];
+    auto object = registry::ProfileObject(versions[i]);
+    if (object.ok() && !object->has_value()) continue;
+    if (!object.ok()) {
+      p.hash = "?";
+      p.error = object.status().message();
+      continue;
+    }
+    p.hash = "sha256:" + (*object)->Hex();
+    if (!pc) {
+      pc.emplace(OpenPackageCache(ctx, dynamic_cast<api::RestStore*>(&store) != nullptr));
+      if (pc->ok()) transfers = TransfersFor(store, **pc);
+    }
+    if (!pc->ok()) {
+      p.error = pc->status().message();
+      continue;
+    }
+    auto bytes = registry::LoadProfile(store, *(*pc)->cache, transfers.download, versions[i].name, versions[i].version);
+    Result<monitor::Profile> profile = bytes.status();
+    if (bytes.ok()) profile = monitor::ParseProfile(bytes->value_or(""));
+    if (!profile.ok()) {
+      p.error = profile.status().message();
+      continue;
+    }
+    p.rows = profile->rows;
+    p.columns = profile->columns.size();
+  }
+  return out;
+}
+
 int DoShow(const ListArgs& a) {
-  auto store = OpenStore(a.store);
+  StoreContext ctx;
+  auto store = OpenStore(a.store, &ctx);
   if (!store.ok()) return Fail(store.status());
   auto m = (*store)->GetRegisteredModel(a.name);
   if (!m.ok()) return Fail(m.status());
   auto versions = AllVersions(**store, a.name);
   if (!versions.ok()) return Fail(versions.status());
+  std::vector<ProfileSummary> profiles = ProfileSummaries(**store, ctx, *versions);
   if (a.as_json) {
     Json j = api::ToJson(*m);
     Json vs = Json::array();
-    for (const auto& v : *versions) vs.push_back(api::ToJson(v));
+    for (size_t i = 0; i < versions->size(); ++i) {
+      Json v = api::ToJson((*versions)[i]);
+      const ProfileSummary& p = profiles[i];
+      if (p.hash.empty()) v["profile"] = nullptr;
+      else if (!p.error.empty()) v["profile"] = Json{{"hash", p.hash}, {"error", p.error}};
+      else v["profile"] = Json{{"hash", p.hash}, {"rows", p.rows}, {"columns", p.columns}};
+      vs.push_back(v);
+    }
     j["versions"] = vs;
     OutJson(j);
     return 0;
@@ -271,7 +298,16 @@ int DoShow(const ListArgs& a) {
   for (const auto& t : m->tags) Out("  tag " + t.key + "=" + t.value);
   if (!versions->empty()) {
     Out("");
-    PrintText(VersionsTable(*versions));
+    Table t = VersionsTable(*versions);
+    t.header.push_back("Profile");
+    for (size_t i = 0; i < versions->size(); ++i) {
+      const ProfileSummary& p = profiles[i];
+      t.rows[i].push_back(p.hash.empty()      ? "-"
+                          : !p.error.empty() ? "unreadable"
+                                             : std::to_string(p.rows) + " rows, " + std::to_string(p.columns) + " columns");
+      if (!p.error.empty()) LogWarn("the profile of version " + std::to_string((*versions)[i].version) + ": " + p.error);
+    }
+    PrintText(t);
   }
   return 0;
 }

@@ -113,6 +113,7 @@ int Run(int argc, char** argv) {
   RegisterServerCommands(app, g, &action);
   RegisterServeCommands(app, g, &action);
   RegisterPredictCommand(app, g, &action);
+  RegisterMonitorCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);
