@@ -1,0 +1,144 @@
+// Alert rules and Grafana provisioning as text: durations, thresholds refused with their key,
+// the thresholds in the rules, the files and the dashboards' JSON model. Prometheus itself
+// checks the rules (alerts_test.sh: promtool check rules / test rules) and every dashboard
+// query (grafana_test.sh); Grafana's published schema checks the dashboards there too.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "forja/core/json.h"
+#include "forja/monitor/alert_rules.h"
+#include "forja/monitor/grafana.h"
+
+namespace forja::monitor {
+namespace {
+
+TEST(AlertRules, PrometheusDurations) {
+  EXPECT_EQ(*ParsePromDuration("30s"), 30);
+  EXPECT_EQ(*ParsePromDuration("10m"), 600);
+  EXPECT_EQ(*ParsePromDuration("1h30m"), 5400);
+  EXPECT_EQ(*ParsePromDuration("1d"), 86400);
+  EXPECT_EQ(*ParsePromDuration("2w"), 14 * 86400);
+  EXPECT_EQ(*ParsePromDuration("1y"), 365 * 86400);
+  EXPECT_EQ(*ParsePromDuration("1m500ms"), 60.5);
+  EXPECT_EQ(*ParsePromDuration("0s"), 0);
+  for (const char* bad : {"", "10", "m", "10 m", "10M", "1m1h", "1m1m", "-5m", "1.5h", "10min", "99999999999999m"}) {
+    auto d = ParsePromDuration(bad);
+    EXPECT_FALSE(d.ok()) << bad;
+    if (!d.ok()) {
+      EXPECT_NE(d.status().message().find("is not a duration"), std::string::npos) << bad;
+    }
+  }
+}
+
+TEST(AlertRules, ThresholdsRefusedWithTheirKey) {
+  EXPECT_TRUE(CheckAlertThresholds(AlertThresholds{}).ok());
+  auto message = [](AlertThresholds t) { return CheckAlertThresholds(t).message(); };
+  AlertThresholds t;
+  t.error_rate = 5;
+  EXPECT_EQ(message(t), "monitoring.alerts.error_rate: must be a share above 0 and at most 1 (got 5)");
+  t = {};
+  t.error_rate = 0;
+  EXPECT_NE(message(t).find("error_rate"), std::string::npos);
+  t = {};
+  t.p99_seconds = -1;
+  EXPECT_NE(message(t).find("monitoring.alerts.p99_seconds: must be a number of seconds above 0"), std::string::npos);
+  t = {};
+  t.drift_for = "ten minutes";
+  EXPECT_NE(message(t).find("monitoring.alerts.drift_for: 'ten minutes' is not a duration"), std::string::npos);
+  t = {};
+  t.no_traffic_for = "0s";
+  EXPECT_EQ(message(t), "monitoring.alerts.no_traffic_for: must be longer than 0s");
+}
+
+TEST(AlertRules, ThresholdsInTheRules) {
+  AlertThresholds t;
+  t.drift_for = "15m";
+  t.error_rate = 0.02;
+  t.p99_seconds = 0.25;
+  t.no_traffic_for = "1h";
+  std::string yaml = AlertRulesYaml(t);
+  for (const char* alert : {"ForjaModelDataDrift", "ForjaModelColumnDrift", "ForjaServeErrorRate", "ForjaModelErrorRate",
+                            "ForjaModelLatencyP99", "ForjaModelNoTraffic"})
+    EXPECT_NE(yaml.find(std::string("- alert: ") + alert + "\n"), std::string::npos) << alert;
+  EXPECT_NE(yaml.find("for: 15m\n"), std::string::npos);
+  EXPECT_NE(yaml.find("for: 1h\n"), std::string::npos);
+  EXPECT_NE(yaml.find("> 0.02\n"), std::string::npos);
+  EXPECT_NE(yaml.find("> 0.25\n"), std::string::npos);
+  // Every alert says how bad it is and what to do.
+  size_t alerts = 0, pos = 0;
+  while ((pos = yaml.find("- alert: ", pos)) != std::string::npos) alerts++, pos++;
+  for (const char* key : {"severity: ", "summary: ", "description: ", "runbook: "}) {
+    size_t n = 0;
+    for (pos = yaml.find(key); pos != std::string::npos; pos = yaml.find(key, pos + 1)) n++;
+    EXPECT_EQ(n, alerts) << key;
+  }
+  // No rule over a metric forja does not export yet (quality, staleness).
+  EXPECT_EQ(yaml.find("quality"), std::string::npos);
+  EXPECT_EQ(yaml.find("stale"), std::string::npos);
+}
+
+TEST(Grafana, FilesAndDashboards) {
+  GrafanaOptions o;
+  o.prometheus_url = "http://prometheus:9090";
+  auto files = GrafanaProvisioning(o);
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  std::set<std::string> paths;
+  for (const auto& f : *files) paths.insert(f.path);
+  EXPECT_EQ(paths, (std::set<std::string>{"datasources/forja-prometheus.yaml", "dashboards/provider.yaml",
+                                          "dashboards/forja-serving.json", "dashboards/forja-model-health.json",
+                                          "dashboards/forja-tracking.json"}));
+  for (const auto& f : *files) {
+    if (f.path == "datasources/forja-prometheus.yaml") {
+      EXPECT_NE(f.text.find("url: \"http://prometheus:9090\"\n"), std::string::npos);
+      EXPECT_NE(f.text.find("uid: forja-prometheus\n"), std::string::npos);
+    }
+    if (!f.path.ends_with(".json")) continue;
+    JsonDoc doc;
+    ASSERT_TRUE(doc.Parse(f.text).ok()) << f.path;
+    const JsonNode& root = doc.root();
+    int64_t schema = 0;
+    ASSERT_NE(doc.Find(root, "schemaVersion"), nullptr);
+    EXPECT_TRUE(JsonInt(*doc.Find(root, "schemaVersion"), &schema));
+    EXPECT_EQ(schema, kGrafanaSchemaVersion);
+    // Panel ids unique; every query goes to the provisioned data source.
+    std::set<int64_t> ids;
+    const JsonNode* panels = doc.Find(root, "panels");
+    ASSERT_NE(panels, nullptr);
+    for (const JsonNode* p = doc.First(*panels); p; p = doc.Next(*p)) {
+      int64_t id = 0;
+      ASSERT_TRUE(JsonInt(*doc.Find(*p, "id"), &id));
+      EXPECT_TRUE(ids.insert(id).second) << f.path << " panel " << id;
+      const JsonNode* targets = doc.Find(*p, "targets");
+      ASSERT_NE(targets, nullptr);
+      EXPECT_GT(targets->count, 0u);
+      for (const JsonNode* t = doc.First(*targets); t; t = doc.Next(*t)) {
+        const JsonNode* ds = doc.Find(*t, "datasource");
+        ASSERT_NE(ds, nullptr);
+        EXPECT_EQ(JsonString(*doc.Find(*ds, "uid")), kGrafanaDatasourceUid);
+      }
+    }
+    // Model health and serving filter by model and version; tracking by model.
+    std::string vars;
+    const JsonNode* list = doc.Find(*doc.Find(root, "templating"), "list");
+    for (const JsonNode* v = doc.First(*list); v; v = doc.Next(*v)) vars += JsonString(*doc.Find(*v, "name")) + " ";
+    EXPECT_EQ(vars, f.path == "dashboards/forja-tracking.json" ? "model " : "model version ") << f.path;
+  }
+}
+
+TEST(Grafana, RefusesWhatGrafanaCannotUse) {
+  GrafanaOptions o;
+  o.prometheus_url = "localhost:9090";
+  auto files = GrafanaProvisioning(o);
+  ASSERT_FALSE(files.ok());
+  EXPECT_NE(files.status().message().find("--prometheus-url: must be an http:// or https:// URL"), std::string::npos);
+  o.prometheus_url = "http://x\n  type: evil";
+  EXPECT_FALSE(GrafanaProvisioning(o).ok());
+  o = {};
+  o.dashboards_path = "dashboards";
+  EXPECT_FALSE(GrafanaProvisioning(o).ok());
+}
+
+}  // namespace
+}  // namespace forja::monitor
