@@ -2,8 +2,9 @@
 # forja monitor profile / report and the profiles forja models show lists, as a user types them:
 # a registered linear model profiled with its predictions, reports against the version (by number
 # and alias), a profile file and a reference CSV (no shift: exit 0; a mean shift: exit 1 and the
-# drifted columns named in text, --json, --md and --html), the same through forja server, and
-# every bad input as one error line with its exit code.
+# drifted columns named in text, --json, --md and --html), a second workspace fetching the profile
+# from the default remote, the same through forja server, and every bad input as one error line
+# with its exit code.
 source "$(dirname "$0")/../lib/common.sh"
 
 new_repo mon
@@ -159,6 +160,16 @@ expect_fail 2 forja monitor report --reference churn/1 --current same.csv --md -
 expect_fail 2 forja monitor report --current same.csv
 expect_fail 2 forja monitor frobnicate
 expect_contains "$OUT" "unknown command 'frobnicate' for forja monitor"
+
+# ---- a second workspace reads the store, and the profile from the default remote --------------------------
+forja -q remote add store "$TEST_TMP/remote"
+expect_ok forja monitor profile churn/2 --data ref.csv --exclude color --exclude label   # pushed to the remote
+REPO1=$REPO
+new_repo second
+forja -q remote add store "$TEST_TMP/remote"
+expect_fail 1 forja monitor report --store "sqlite:///$REPO1/.forja/forja.db" --reference churn/2 --current "$REPO1/shifted.csv"
+expect_contains "$OUT" "Dataset drift: 2 of 4 tested columns drifted"
+cd "$REPO1" && REPO=$REPO1
 
 # ---- the same through forja server ----------------------------------------------------------------
 STORE="sqlite:///$REPO/.forja/forja.db"
