@@ -197,6 +197,13 @@ cd "$REPO"
 expect_ok forja models show churn                              # the server kept it in this workspace's cache
 expect_eq "$(grep -c '2000 rows, 5 columns' <<<"$OUT")" "2"
 
+# ---- a version whose model does not load here: profiled without predictions, and said so --------------
+write_test_package badpkg   # an empty forest, which the xgboost runtime refuses
+expect_ok forja models register churn badpkg
+expect_ok forja monitor profile churn/3 --data ref.csv
+expect_contains "$OUT" "forja: warning: the profile has no prediction column: loading churn/3"
+expect_contains "$OUT" "Profiled 2000 rows and 4 columns of ref.csv; attached to churn/3"
+
 # ---- help is complete -------------------------------------------------------------------------------------
 for cmd in "monitor" "monitor profile" "monitor report"; do
   # shellcheck disable=SC2086
