@@ -46,6 +46,7 @@ void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterMonitorCommands(CLI::App& app, GlobalOptions& g, Action* action);  // monitor profile, report
+void RegisterMonitorExportCommands(CLI::App& app, GlobalOptions& g, Action* action);  // monitor alerts, grafana
 // The `monitor` group every Register*Monitor* function adds to: found, or made (cmd_monitor.cc).
 CLI::App* MonitorGroup(CLI::App& app);
 

@@ -114,6 +114,7 @@ int Run(int argc, char** argv) {
   RegisterServeCommands(app, g, &action);
   RegisterPredictCommand(app, g, &action);
   RegisterMonitorCommands(app, g, &action);
+  RegisterMonitorExportCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);

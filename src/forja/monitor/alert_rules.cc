@@ -1,6 +1,7 @@
 #include "forja/monitor/alert_rules.h"
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "forja/core/json.h"
@@ -31,14 +32,15 @@ std::string Number(double v) {
 constexpr const char* kRate = "5m";
 
 std::vector<Rule> DriftRules(const AlertThresholds& t) {
+  const std::string drift_for = PromDuration(t.drift_for_s);
   return {
       {"ForjaModelDataDrift",
        // The share as the value, so that the annotations can say how much drifted.
-       "forja_model_dataset_drift_share\n  and (forja_model_dataset_drifted == 1)", t.drift_for, "warning",
+       "forja_model_dataset_drift_share\n  and (forja_model_dataset_drifted == 1)", drift_for, "warning",
        "{{ $labels.model }} version {{ $labels.version }}: the data it scores has drifted from its reference",
        "{{ $value | humanizePercentage }} of the monitored columns of {{ $labels.model }}/{{ $labels.version }} "
        "drift from the reference profile (the dataset threshold is reached), for " +
-           t.drift_for + " now.",
+           drift_for + " now.",
        "Open the model health dashboard (forja monitor grafana) to see which columns drift and how far; run "
        "`forja monitor report --reference {{ $labels.model }}/{{ $labels.version }} --current RECENT.csv` on "
        "recent inputs for the per-column verdicts. If an upstream change broke the inputs (a unit, an encoding, a missing "
@@ -46,11 +48,11 @@ std::vector<Rule> DriftRules(const AlertThresholds& t) {
        "through the registry's gates."},
       {"ForjaModelColumnDrift",
        // The score as the value and the test as a label (method), from the drift score series.
-       "forja_model_drift_score\n  and ignoring (method) (forja_model_column_drifted == 1)", t.drift_for, "info",
+       "forja_model_drift_score\n  and ignoring (method) (forja_model_column_drifted == 1)", drift_for, "info",
        "{{ $labels.model }} version {{ $labels.version }}: column {{ $labels.column }} drifted",
        "Column {{ $labels.column }} of {{ $labels.model }}/{{ $labels.version }} drifts from the reference "
        "({{ $labels.method }} score {{ $value | printf \"%.3g\" }}), for " +
-           t.drift_for + " now.",
+           drift_for + " now.",
        "Compare the column's live distribution with the reference in the model health dashboard. One "
        "drifting column is often an upstream change to that feature: check the producer of "
        "{{ $labels.column }}. If several columns drift, see ForjaModelDataDrift."},
@@ -58,7 +60,7 @@ std::vector<Rule> DriftRules(const AlertThresholds& t) {
 }
 
 std::vector<Rule> ServingRules(const AlertThresholds& t) {
-  std::string rate = kRate;
+  const std::string rate = kRate, no_traffic_for = PromDuration(t.no_traffic_for_s);
   std::string share = Number(t.error_rate);
   return {
       {"ForjaServeErrorRate",
@@ -95,11 +97,11 @@ std::vector<Rule> ServingRules(const AlertThresholds& t) {
        // Loaded versions (forja_serve_model_info) with no request over the rate window.
        "forja_serve_model_info\n  unless ignoring (ref, platform, role)\n  (sum without (code) (rate(forja_serve_requests_total[" +
            rate + "])) > 0)",
-       t.no_traffic_for, "warning",
-       "{{ $labels.model }} version {{ $labels.version }} has had no request for " + t.no_traffic_for,
+       no_traffic_for, "warning",
+       "{{ $labels.model }} version {{ $labels.version }} has had no request for " + no_traffic_for,
        "forja serve on {{ $labels.instance }} has {{ $labels.model }}/{{ $labels.version }} loaded "
        "({{ $labels.role }}) but answered no request for it in " +
-           t.no_traffic_for + ".",
+           no_traffic_for + ".",
        "Check the clients and whatever routes traffic to forja serve (load balancer, DNS, the model name in "
        "the clients' URLs). If the model was retired on purpose, stop serving it."},
   };
@@ -131,57 +133,28 @@ void AppendGroup(std::string* out, const char* name, const std::vector<Rule>& ru
 
 }  // namespace
 
-Result<double> ParsePromDuration(std::string_view text) {
-  // Prometheus' units, largest first; each may appear once, in this order.
+std::string PromDuration(double seconds) {
   static const struct {
-    std::string_view unit;
-    double seconds;
-  } kUnits[] = {{"y", 365 * 86400.0}, {"w", 7 * 86400.0}, {"d", 86400}, {"h", 3600},
-                {"m", 60},            {"s", 1},           {"ms", 0.001}};
-  auto bad = [&] {
-    return Status::User("'" + std::string(text) + "' is not a duration (a number and a unit: 30s, 10m, 1h30m, 1d)");
-  };
-  if (text.empty()) return bad();
-  double total = 0;
-  size_t next_unit = 0, i = 0;
-  while (i < text.size()) {
-    size_t digits = i, letters;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') i++;
-    for (letters = i; i < text.size() && text[i] >= 'a' && text[i] <= 'z'; i++) {
-    }
-    if (letters == digits || letters - digits > 12) return bad();
-    std::string_view unit = text.substr(letters, i - letters);
-    size_t u = next_unit;
-    while (u < std::size(kUnits) && kUnits[u].unit != unit) u++;
-    if (u == std::size(kUnits)) return bad();
-    total += std::stod(std::string(text.substr(digits, letters - digits))) * kUnits[u].seconds;
-    next_unit = u + 1;
+    const char* unit;
+    int64_t ms;
+  } kUnits[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+  int64_t ms = std::llround(seconds * 1000);
+  if (ms <= 0) return "0s";
+  std::string out;
+  for (const auto& u : kUnits) {
+    if (ms < u.ms) continue;
+    out += std::to_string(ms / u.ms) + u.unit;
+    ms %= u.ms;
   }
-  return total;
-}
-
-Status CheckAlertThresholds(const AlertThresholds& t) {
-  auto field = [](const char* key, const std::string& what) {
-    return Status::User(std::string("monitoring.alerts.") + key + ": " + what);
-  };
-  auto drift_for = ParsePromDuration(t.drift_for);
-  if (!drift_for.ok()) return field("drift_for", drift_for.status().message());
-  auto no_traffic = ParsePromDuration(t.no_traffic_for);
-  if (!no_traffic.ok()) return field("no_traffic_for", no_traffic.status().message());
-  if (*no_traffic <= 0) return field("no_traffic_for", "must be longer than 0s");
-  if (!(t.error_rate > 0 && t.error_rate <= 1))
-    return field("error_rate", "must be a share above 0 and at most 1 (got " + Number(t.error_rate) + ")");
-  if (!(t.p99_seconds > 0 && std::isfinite(t.p99_seconds)))
-    return field("p99_seconds", "must be a number of seconds above 0 (got " + Number(t.p99_seconds) + ")");
-  return Status::Ok();
+  return out;
 }
 
 std::string AlertRulesYaml(const AlertThresholds& t) {
   std::string out =
       "# Prometheus alerting rules for forja serve's metrics, written by `forja monitor alerts`.\n"
       "# Thresholds (forja.yaml monitoring.alerts): drift_for " +
-      t.drift_for + ", error_rate " + Number(t.error_rate) + ", p99_seconds " + Number(t.p99_seconds) +
-      ", no_traffic_for " + t.no_traffic_for +
+      PromDuration(t.drift_for_s) + ", error_rate " + Number(t.error_rate) + ", p99_seconds " + Number(t.p99_seconds) +
+      ", no_traffic_for " + PromDuration(t.no_traffic_for_s) +
       ".\n"
       "# Load it with rule_files: in prometheus.yml; check it with `promtool check rules FILE`.\n"
       "groups:\n";

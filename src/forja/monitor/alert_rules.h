@@ -6,28 +6,21 @@
 #pragma once
 
 #include <string>
-#include <string_view>
-
-#include "forja/core/status.h"
 
 namespace forja::monitor {
 
-// forja.yaml's monitoring.alerts, with its defaults.
+// forja.yaml's monitoring.alerts, with its defaults (serve/config.cc reads the section, for
+// forja serve and for `forja monitor alerts` alike).
 struct AlertThresholds {
-  std::string drift_for = "10m";       // a Prometheus duration: how long drift must last
-  double error_rate = 0.05;            // share of 5xx answers over 5 minutes, in (0, 1]
-  double p99_seconds = 0.5;            // 99th percentile of the time to answer, > 0
-  std::string no_traffic_for = "30m";  // how long a loaded version may go without a request
+  double drift_for_s = 600;        // how long drift must last
+  double error_rate = 0.05;        // share of 5xx answers over 5 minutes
+  double p99_seconds = 0.5;        // 99th percentile of the time to answer
+  double no_traffic_for_s = 1800;  // how long a loaded version may go without a request
 };
 
-// Reads a duration as Prometheus writes one ("90s", "10m", "1h30m", "1d"; units y w d h m s ms,
-// each at most once, largest first) into seconds. A number without a unit is refused: the
-// rules' `for:` would read it otherwise than the user meant.
-Result<double> ParsePromDuration(std::string_view text);
-
-// Refuses thresholds a rule cannot use, naming the key: "monitoring.alerts.error_rate: must be
-// between 0 and 1 (got 5)".
-Status CheckAlertThresholds(const AlertThresholds& t);
+// Seconds as a Prometheus duration, to the millisecond: 600 -> "10m", 5400 -> "1h30m",
+// 0.25 -> "250ms", 0 -> "0s".
+std::string PromDuration(double seconds);
 
 // The rules file (YAML, Prometheus 2.x's rule_files format): groups forja-model-drift and
 // forja-serving. Every alert has labels.severity and annotations summary, description and

@@ -234,8 +234,8 @@ Json ModelHealthDashboard() {
   b.Add(Stat("Dataset drifted", "1 while the drift share is at or above the dataset threshold.",
              {{"max by (model, version) (forja_model_dataset_drifted{" + f + "})", "{{model}}/{{version}}"}}));
   b.Add(Timeseries("Drift score by column",
-                   "The score of each column's drift test (method label: wasserstein, jensenshannon, ks, chisquare, z, "
-                   "psi); distances grow with drift, p-values shrink.",
+                   "The score of each column's drift test (method label: wasserstein, jensenshannon, ks, chisquare, z); "
+                   "distances grow with drift, p-values shrink.",
                    {{"forja_model_drift_score{" + f + "}", "{{column}} ({{method}})"}}, "short"));
   b.Add(Timeseries("Missing share by column", "Share of missing cells per column in the window.",
                    {{"forja_model_missing_share{" + f + "}", "{{column}}"}}, "percentunit"));
