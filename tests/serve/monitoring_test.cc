@@ -44,7 +44,7 @@ MonitorOptions Options(double window_s, double interval_s) {
 
 std::unique_ptr<VersionMonitor> Make(MonitorOptions o, Clock::time_point t0, monitor::Profile profile = TestProfile()) {
   std::vector<std::string> notes;
-  auto m = VersionMonitor::Create(std::move(profile), Inputs(), Outputs(), o, t0, &notes);
+  auto m = VersionMonitor::Create(std::move(profile), Inputs(), Outputs(), o, "", t0, &notes);
   EXPECT_TRUE(m.ok()) << m.status().message();
   EXPECT_TRUE(notes.empty()) << notes[0];
   return std::move(*m);
@@ -166,23 +166,60 @@ TEST(Monitoring, ShiftedColumnDrifts) {
 TEST(Monitoring, MapsByNameAndPosition) {
   // Inputs by name (b, a as one-column tensors), the first output to the prediction.
   std::vector<std::string> notes;
-  auto m = VersionMonitor::Create(TestProfile(), {{"b", "FP32", {-1}}, {"a", "INT64", {-1, 1}}}, Outputs(), Options(10, 1),
+  auto m = VersionMonitor::Create(TestProfile(), {{"b", "FP32", {-1}}, {"a", "INT64", {-1, 1}}}, Outputs(), Options(10, 1), "",
                                   Clock::now(), &notes);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_TRUE(notes.empty());
-  // A wider tensor than the profile: the values past the profile's columns are not watched.
+  // A wider tensor than the profile: the values past the profile's columns are not watched;
+  // an output of two values per row does not feed __prediction__.
   notes.clear();
-  m = VersionMonitor::Create(TestProfile(), {{"x", "FP32", {-1, 3}}}, {{"p", "FP32", {-1, 2}}}, Options(10, 1), Clock::now(),
-                             &notes);
+  m = VersionMonitor::Create(TestProfile(), {{"x", "FP32", {-1, 3}}}, {{"p", "FP32", {-1, 2}}}, Options(10, 1), "",
+                             Clock::now(), &notes);
   ASSERT_TRUE(m.ok());
-  ASSERT_EQ(notes.size(), 3u);
+  ASSERT_EQ(notes.size(), 2u);
   EXPECT_NE(notes[0].find("3 values per row"), std::string::npos) << notes[0];
-  EXPECT_NE(notes[1].find("__prediction__"), std::string::npos) << notes[1];
-  EXPECT_NE(notes[2].find("__prediction__"), std::string::npos) << notes[2];
+  EXPECT_NE(notes[1].find("no tensor feeds (no drift verdict): __prediction__"), std::string::npos) << notes[1];
   // Nothing in common: the profile does not match.
   notes.clear();
-  m = VersionMonitor::Create(TestProfile(), {{"x", "FP32", {-1}}}, {{"p", "FP32", {-1, 2}}}, Options(10, 1), Clock::now(), &notes);
+  m = VersionMonitor::Create(TestProfile(), {{"x", "FP32", {-1}}}, {{"p", "FP32", {-1, 2}}}, Options(10, 1), "", Clock::now(),
+                             &notes);
   EXPECT_FALSE(m.ok());
+}
+
+TEST(Monitoring, TargetAndPredictionColumnsOfForjaMonitorProfile) {
+  // As forja monitor profile writes them: the target first in the file, a two-value output.
+  monitor::SampleBuilder y, a, b, p0, p1;
+  for (int i = 0; i < 100; ++i) {
+    y.Add(i % 2 ? "1" : "0");
+    a.Add(std::to_string(i));
+    b.Add(std::to_string(i * 2));
+    p0.Add(std::to_string(i / 100.0));
+    p1.Add(std::to_string(1 - i / 100.0));
+  }
+  monitor::Profile profile = monitor::MakeProfile(
+      {*y.Finish("y"), *a.Finish("a"), *b.Finish("b"), *p0.Finish("__prediction__.p_0"), *p1.Finish("__prediction__.p_1")});
+  std::vector<std::string> notes;
+  auto t0 = Clock::now();
+  auto m = VersionMonitor::Create(profile, {{"x", "FP64", {-1, 2}}}, {{"p", "FP64", {-1, 2}}}, Options(10, 1), "y", t0, &notes);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_TRUE(notes.empty()) << notes[0];
+  Tensor x{"x", "FP64", {1, 2}, {}}, out{"p", "FP64", {1, 2}, {}};
+  double xv[2] = {5, 1000}, pv[2] = {0.25, 0.75};
+  x.data.assign(reinterpret_cast<const char*>(xv), sizeof xv);
+  out.data.assign(reinterpret_cast<const char*>(pv), sizeof pv);
+  (*m)->Observe({x}, {out});
+  (*m)->Collect(t0 + seconds(1));
+  auto snap = (*m)->Snapshot();
+  const auto& cols = snap->drift.columns;
+  EXPECT_EQ(cols[0].verdict, monitor::Verdict::kNoCurrent);  // the target: no live values
+  EXPECT_EQ(cols[1].current_n, 1u);
+  EXPECT_EQ(cols[2].out_of_reference_share, 1);  // b = 1000 is past the reference's 198
+  EXPECT_EQ(cols[3].current_n, 1u);
+  EXPECT_EQ(cols[4].current_n, 1u);
+  ASSERT_EQ(snap->shown.size(), 4u);  // not the target
+  EXPECT_EQ(snap->shown[0], 3u);       // the prediction columns first
+  EXPECT_EQ(snap->shown[1], 4u);
+  EXPECT_EQ(snap->omitted, 0u);
 }
 
 TEST(Monitoring, SeriesCappedAtMaxColumns) {
@@ -196,7 +233,7 @@ TEST(Monitoring, SeriesCappedAtMaxColumns) {
   o.max_columns = 20;
   std::vector<std::string> notes;
   auto t0 = Clock::now();
-  auto m = VersionMonitor::Create(monitor::MakeProfile(samples), {{"x", "FP64", {-1, 500}}}, {}, o, t0, &notes);
+  auto m = VersionMonitor::Create(monitor::MakeProfile(samples), {{"x", "FP64", {-1, 500}}}, {}, o, "", t0, &notes);
   ASSERT_TRUE(m.ok());
   // Column 300 shifted: it drifts and gets a series although it is far past the first 20.
   Tensor x{"x", "FP64", {100, 500}, {}};

@@ -112,27 +112,40 @@ VersionMonitor::VersionMonitor(monitor::Profile profile, MonitorOptions options,
 
 VersionMonitor::~VersionMonitor() = default;
 
+bool IsPredictionColumn(std::string_view name) {
+  return name.starts_with(kPredictionColumn) &&
+         (name.size() == sizeof kPredictionColumn - 1 || name[sizeof kPredictionColumn - 1] == '.');
+}
+
 Result<std::unique_ptr<VersionMonitor>> VersionMonitor::Create(monitor::Profile profile, const std::vector<TensorSpec>& inputs,
                                                                const std::vector<TensorSpec>& outputs, MonitorOptions options,
-                                                               Clock::time_point now, std::vector<std::string>* notes) {
+                                                               const std::string& target, Clock::time_point now,
+                                                               std::vector<std::string>* notes) {
   std::unique_ptr<VersionMonitor> m(new VersionMonitor(std::move(profile), std::move(options), now));
   const monitor::Profile& p = m->profile_;
+  m->target_ = p.Find(target);
   std::vector<bool> fed(p.columns.size(), false);
   auto one_per_row = [](const TensorSpec& s) { return s.shape.size() <= 1 || RowWidth(s.shape) == 1; };
-  auto by_name = [&](const TensorSpec& s, bool output, size_t index) {
-    int c = p.Find(s.name);
-    if (c < 0 || fed[c] || !one_per_row(s) || s.datatype == "FP16") return false;
-    fed[c] = true;
-    m->feeds_.push_back({s.name, output, index, {c}});
-    return true;
+  auto feed = [&](const TensorSpec& s, bool output, size_t index, std::vector<int> columns) {
+    for (int c : columns)
+      if (c >= 0) fed[c] = true;
+    m->feeds_.push_back({s.name, output, index, std::move(columns)});
+  };
+  auto free_column = [&](const std::string& name) {
+    int c = p.Find(name);
+    return c >= 0 && !fed[c] ? c : -1;
   };
   std::vector<bool> named(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) named[i] = by_name(inputs[i], false, i);
-  // The positional pool: profile columns no name took, in profile order, without the prediction.
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    int c = free_column(inputs[i].name);
+    if (c < 0 || !one_per_row(inputs[i]) || inputs[i].datatype == "FP16") continue;
+    named[i] = true;
+    feed(inputs[i], false, i, {c});
+  }
+  // The positional pool: the profile's features no name took, in profile order.
   std::vector<int> pool;
-  int prediction = p.Find(kPredictionColumn);
   for (size_t c = 0; c < p.columns.size(); ++c)
-    if (!fed[c] && static_cast<int>(c) != prediction) pool.push_back(static_cast<int>(c));
+    if (!fed[c] && !IsPredictionColumn(p.columns[c].name) && p.columns[c].name != target) pool.push_back(static_cast<int>(c));
   size_t next = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorSpec& s = inputs[i];
@@ -147,34 +160,35 @@ Result<std::unique_ptr<VersionMonitor>> VersionMonitor::Create(monitor::Profile 
     if (k > 0 && static_cast<size_t>(k) > take)
       notes->push_back("input '" + s.name + "' has " + std::to_string(k) + " values per row, the profile " +
                        std::to_string(take) + " columns left: values past " + std::to_string(take) + " are not watched");
-    Feed f{s.name, false, i, {}};
-    for (size_t j = 0; j < take; ++j) {
-      f.columns.push_back(pool[next + j]);
-      fed[pool[next + j]] = true;
-    }
+    feed(s, false, i, std::vector<int>(pool.begin() + static_cast<ptrdiff_t>(next), pool.begin() + static_cast<ptrdiff_t>(next + take)));
     next += take;
-    m->feeds_.push_back(std::move(f));
   }
-  bool first_output_named = false;
+  // Outputs: a column of the output's name; else the prediction columns forja monitor profile
+  // writes: __prediction__ for a model of one output column, __prediction__.NAME for an output
+  // of one value per row, __prediction__.NAME_J for value J of a wider one (batch's CSV names).
   for (size_t i = 0; i < outputs.size(); ++i) {
-    bool named_output = by_name(outputs[i], true, i);
-    if (i == 0) first_output_named = named_output;
-  }
-  if (prediction >= 0 && !fed[prediction]) {
-    if (!outputs.empty() && !first_output_named && one_per_row(outputs[0]) && outputs[0].datatype != "FP16") {
-      fed[prediction] = true;
-      m->feeds_.push_back({outputs[0].name, true, 0, {prediction}});
-    } else {
-      notes->push_back(std::string("the profile's ") + kPredictionColumn + " column is not fed (" +
-                       (outputs.empty()        ? "the model has no output"
-                        : first_output_named   ? "the first output feeds the profile column of its name"
-                                               : "the first output has several values per row") +
-                       ")");
+    const TensorSpec& s = outputs[i];
+    if (s.datatype == "FP16") continue;
+    std::string prefixed = std::string(kPredictionColumn) + "." + s.name;
+    if (one_per_row(s)) {
+      int c = free_column(s.name);
+      if (c < 0) c = free_column(prefixed);
+      if (c < 0 && i == 0) c = free_column(kPredictionColumn);
+      if (c >= 0) feed(s, true, i, {c});
+      continue;
     }
+    int64_t k = RowWidth(s.shape);
+    std::vector<int> columns;
+    bool any = false;
+    for (int64_t j = 0; k > 0 && j < k; ++j) {
+      columns.push_back(free_column(prefixed + "_" + std::to_string(j)));
+      any |= columns.back() >= 0;
+    }
+    if (any) feed(s, true, i, std::move(columns));
   }
   std::string unfed;
   for (size_t c = 0; c < p.columns.size(); ++c)
-    if (!fed[c]) unfed += (unfed.empty() ? "" : ", ") + p.columns[c].name;
+    if (!fed[c] && p.columns[c].name != target) unfed += (unfed.empty() ? "" : ", ") + p.columns[c].name;
   if (!unfed.empty()) notes->push_back("profile columns no tensor feeds (no drift verdict): " + unfed);
   if (m->feeds_.empty()) return Status::User("the profile does not match the model's signature: no input or output feeds any of its columns");
   return m;
@@ -300,12 +314,13 @@ void VersionMonitor::Publish(const Columns& sum, uint64_t rows) {
   size_t cap = static_cast<size_t>(std::max(0, options_.max_columns));
   auto take = [&](auto pick) {
     for (size_t i = 0; i < cols.size() && snap->shown.size() < cap; ++i)
-      if (pick(cols[i]) && std::find(snap->shown.begin(), snap->shown.end(), i) == snap->shown.end()) snap->shown.push_back(i);
+      if (static_cast<int>(i) != target_ && pick(cols[i]) && std::find(snap->shown.begin(), snap->shown.end(), i) == snap->shown.end())
+        snap->shown.push_back(i);
   };
-  take([](const monitor::ColumnDrift& c) { return c.name == kPredictionColumn; });
+  take([](const monitor::ColumnDrift& c) { return IsPredictionColumn(c.name); });
   take([](const monitor::ColumnDrift& c) { return c.drifted(); });
   take([](const monitor::ColumnDrift&) { return true; });
-  snap->omitted = cols.size() - snap->shown.size();
+  snap->omitted = cols.size() - snap->shown.size() - (target_ >= 0 ? 1 : 0);
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   snapshot_ = std::move(snap);
 }

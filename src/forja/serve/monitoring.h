@@ -13,10 +13,11 @@
 // Which tensor feeds which profile column (the signature is fixed, so this is decided once):
 //   - an input or output whose name is a profile column, one value per row: that column;
 //   - any other input of several values per row ([n, k], k fixed or -1): its k values map by
-//     position onto the profile's columns not taken by name (profile order, without
-//     __prediction__); a second such input continues where the first stopped;
-//   - the model's first output, one value per row and not named as a profile column: the
-//     profile column "__prediction__".
+//     position onto the profile's feature columns no name took (profile order, without the
+//     prediction columns and the target); a second such input continues where the first stopped;
+//   - outputs, as `forja monitor profile` names the model's predictions: the first output of
+//     one value per row feeds "__prediction__", an output NAME of one value per row
+//     "__prediction__.NAME", value J of a wider output "__prediction__.NAME_J".
 // Profile columns no tensor feeds stay empty (verdict no_current_values: not counted in the
 // dataset share); tensors that feed nothing, and FP16 tensors, are not watched. Both are
 // said once in the log when the version loads.
@@ -28,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "forja/core/status.h"
@@ -39,8 +41,10 @@
 
 namespace forja::serve {
 
-// The profile column the model's first output feeds.
+// The profile column the model's first output feeds; "__prediction__.NAME" columns are
+// further outputs' (forja monitor profile names them so).
 inline constexpr char kPredictionColumn[] = "__prediction__";
+bool IsPredictionColumn(std::string_view name);
 
 // What /metrics shows for a version: the last Collect's verdicts.
 struct MonitorSnapshot {
@@ -54,11 +58,13 @@ class VersionMonitor {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Maps the signature onto the profile (the rules above). `notes` gets what is not watched.
-  // An error when no tensor feeds any profile column: the profile does not match the model.
+  // Maps the signature onto the profile (the rules above); `target` names the profile's target
+  // column (not a feature; may be empty). `notes` gets what is not watched. An error when no
+  // tensor feeds any profile column: the profile does not match the model.
   static Result<std::unique_ptr<VersionMonitor>> Create(monitor::Profile profile, const std::vector<TensorSpec>& inputs,
                                                         const std::vector<TensorSpec>& outputs, MonitorOptions options,
-                                                        Clock::time_point now, std::vector<std::string>* notes);
+                                                        const std::string& target, Clock::time_point now,
+                                                        std::vector<std::string>* notes);
   ~VersionMonitor();
 
   // One answered request (inputs in the signature's order, as CheckInputs left them).
@@ -100,6 +106,7 @@ class VersionMonitor {
   MonitorOptions options_;
   uint64_t id_;  // unique in the process: the thread_local cache's key (never reused)
   std::vector<Feed> feeds_;
+  int target_ = -1;  // the profile's target column: no live values, no series
   Columns empty_;  // an empty window's columns, shaped as the profile's
 
   std::mutex shards_mu_;  // taken when a thread first observes, and by Collect

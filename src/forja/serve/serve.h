@@ -45,6 +45,7 @@ struct Resolved {
   // The reference profile the registry holds for the version (JSON; null: none): live
   // drift is computed against it (monitoring.h).
   std::shared_ptr<const std::string> profile;
+  std::string profile_target;  // the profile's target column (the forja.monitor.target tag), if any
 };
 
 class Resolver {

@@ -103,7 +103,8 @@ Status ModelServer::Impl::AttachMonitor(Version& v, const Resolved& r) {
     return Status::Ok();
   }
   std::vector<std::string> notes;
-  auto m = VersionMonitor::Create(std::move(*profile), v.inputs, v.outputs, o, Clock::now(), &notes);
+  auto m = VersionMonitor::Create(std::move(*profile), v.inputs, v.outputs, o, o.profile.empty() ? r.profile_target : "",
+                                  Clock::now(), &notes);
   if (!m.ok()) {
     LogWarn("serve: " + v.label + " is not monitored against " + from + ": " + m.status().message());
     return Status::Ok();

@@ -57,6 +57,9 @@ Status VerifyCheckout(const std::vector<ManifestEntry>& entries, const std::stri
   return Status::Ok();
 }
 
+// The version tag naming the target column of its profile (forja monitor profile --target sets it).
+constexpr char kProfileTargetTag[] = "forja.monitor.target";
+
 class Registry : public Resolver {
  public:
   explicit Registry(RegistrySource s) : s_(std::move(s)), folders_(FolderResolver()) {}
@@ -177,6 +180,8 @@ class Registry : public Resolver {
   void FindProfile(const meta::ModelVersion& v, const std::string& text, Resolved* r) {
     auto object = registry::ProfileObject(v);
     if (object.ok() && !*object) return;
+    for (const meta::Tag& t : v.tags)
+      if (t.key == kProfileTargetTag) r->profile_target = t.value;
     std::string hex = object.ok() ? (*object)->Hex() : "";
     if (object.ok()) {
       r->key += "#profile:" + hex;
