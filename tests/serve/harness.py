@@ -123,6 +123,16 @@ def promote(ws, name, version, to="production"):
     forja("models", "promote", name, str(version), "--to", to, cwd=ws)
 
 
+# What a test script found wrong; check() adds to it, and the script's exit code says if any.
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
 def metric(text, name, **labels):
     """The value of one series of a Prometheus text page, or None."""
     for line in text.splitlines():

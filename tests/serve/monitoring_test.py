@@ -22,18 +22,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import FEATURES, Serve, metric  # noqa: E402
+from harness import FEATURES, Serve, check, failures, metric  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="forja-serve-monitor-")
 DRIFT_TOOL = os.environ.get("DRIFT_TOOL", "")
 WIDE = 500
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def write_profile(path, columns, rows):

@@ -18,17 +18,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import FEATURES, Serve  # noqa: E402
+from harness import FEATURES, Serve, check, failures  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="forja-serve-py-")
 ROWS = np.random.default_rng(7).normal(size=(50, FEATURES)).astype(np.float32)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def close(got, want, what):
