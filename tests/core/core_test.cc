@@ -10,6 +10,7 @@
 #include "forja/core/parallel.h"
 #include "forja/core/path.h"
 #include "forja/core/sha256.h"
+#include "forja/core/strings.h"
 #include "forja/core/subprocess.h"
 
 namespace forja {
@@ -177,6 +178,19 @@ TEST(Subprocess, CapturesOutputAndExitCode) {
   EXPECT_EQ(r->out, "hello");
   EXPECT_EQ(r->err, "err\n");
   EXPECT_EQ(r->exit_code, 3);
+}
+
+TEST(Strings, HelpersDoWhatTheirNamesSay) {
+  EXPECT_TRUE(EqualsNoCase("Content-Type", "content-TYPE"));
+  EXPECT_FALSE(EqualsNoCase("abc", "abd"));
+  EXPECT_EQ(ToLowerAscii("MiXeD 123 \xc3\x89"), "mixed 123 \xc3\x89");  // bytes >= 0x80 untouched
+  EXPECT_EQ(Trim("  a b \r\n"), "a b");
+  EXPECT_TRUE(IsUnder("data/x.csv", "data"));
+  EXPECT_FALSE(IsUnder("database/x.csv", "data"));
+  EXPECT_EQ(Join({"a", "b", "c"}, ", "), "a, b, c");
+  EXPECT_EQ(PercentEncode("a b/c~", "/"), "a%20b/c~");
+  // Valid in XML (S3's CompleteMultipartUpload) and in HTML (monitor reports) alike.
+  EXPECT_EQ(XmlEscape("\"etag\"&<a href='x'>"), "&quot;etag&quot;&amp;&lt;a href=&#39;x&#39;&gt;");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "forja/cli/cli.h"
+#include "forja/core/strings.h"
 
 namespace forja {
 
@@ -46,21 +47,6 @@ std::string MethodText(const ColumnDrift& c) {
   bool p_value = c.method == monitor::Method::kKs || c.method == monitor::Method::kChiSquare ||
                  c.method == monitor::Method::kZ;
   return std::string(monitor::MethodName(c.method)) + (p_value ? " (p-value)" : "");
-}
-
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // One bar of a histogram: the reference's and the current data's count of a bin or category.
@@ -153,7 +139,7 @@ std::string Histogram(const ColumnProfile& r, const ColumnWindow& w) {
   for (const Bar& b : bars) {
     double rs = share(b.reference, ref_total), cs = share(b.current, cur_total);
     double rh = density(rs, b) / top * plot, ch = density(cs, b) / top * plot, bw = std::max(b.x1 - b.x0 - 1, 0.5);
-    svg += "<g><title>" + HtmlEscape(b.label) + ": reference " + Percent(rs) + ", current " + Percent(cs) + "</title>";
+    svg += "<g><title>" + XmlEscape(b.label) + ": reference " + Percent(rs) + ", current " + Percent(cs) + "</title>";
     std::snprintf(buf, sizeof buf,
                   "<rect class=\"ref\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>"
                   "<rect class=\"cur\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/></g>\n",
@@ -171,9 +157,9 @@ std::string Histogram(const ColumnProfile& r, const ColumnWindow& w) {
       if (b.label == FormatNumber(r.edges.front()) || (!std::isnan(b.lo) && b.lo == r.edges.front())) x0 = b.x0;
       if (b.label == FormatNumber(r.edges.back()) || (!std::isnan(b.hi) && b.hi == r.edges.back())) x1 = b.x1;
     }
-    svg += "<text x=\"" + FormatNumber(x0) + "\" y=\"" + y + "\">" + HtmlEscape(FormatNumber(r.edges.front())) +
+    svg += "<text x=\"" + FormatNumber(x0) + "\" y=\"" + y + "\">" + XmlEscape(FormatNumber(r.edges.front())) +
            "</text><text x=\"" + FormatNumber(x1) + "\" y=\"" + y + "\" text-anchor=\"end\">" +
-           HtmlEscape(FormatNumber(r.edges.back())) + "</text>\n";
+           XmlEscape(FormatNumber(r.edges.back())) + "</text>\n";
   } else {
     svg += "<text x=\"0\" y=\"" + y + "\">" + std::to_string(bars.size()) +
            " categories, most frequent first (hover for names)</text>\n";
@@ -235,26 +221,26 @@ std::string RenderDriftMarkdown(const DriftReport& report) {
 
 std::string RenderDriftHtml(const DriftReport& report, const monitor::Window& current) {
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Drift report: " +
-                     HtmlEscape(report.current) + "</title>\n<style>" + kStyle + "</style></head><body>\n";
+                     XmlEscape(report.current) + "</title>\n<style>" + kStyle + "</style></head><body>\n";
   html += "<h1>Drift report</h1>\n<p class=\"verdict " + std::string(report.drift.drift ? "drift" : "ok") + "\">" +
-          HtmlEscape(DriftVerdict(report)) + "</p>\n";
-  html += "<p>Reference <code>" + HtmlEscape(report.reference) + "</code> (" + std::to_string(report.reference_rows) +
-          " rows), current <code>" + HtmlEscape(report.current) + "</code> (" + std::to_string(report.current_rows) +
+          XmlEscape(DriftVerdict(report)) + "</p>\n";
+  html += "<p>Reference <code>" + XmlEscape(report.reference) + "</code> (" + std::to_string(report.reference_rows) +
+          " rows), current <code>" + XmlEscape(report.current) + "</code> (" + std::to_string(report.current_rows) +
           " rows); " + (report.exact ? "exact values compared" : "compared on the reference profile's bins") +
           ". Methods and thresholds are those of Evidently's DataDriftPreset.</p>\n";
   Table t = DriftTable(report);
   html += "<table><tr>";
-  for (const std::string& h : t.header) html += "<th>" + HtmlEscape(h) + "</th>";
+  for (const std::string& h : t.header) html += "<th>" + XmlEscape(h) + "</th>";
   html += "</tr>\n";
   for (size_t i = 0; i < t.rows.size(); ++i) {
     html += report.drift.columns[i].drifted() ? "<tr class=\"drift\">" : "<tr>";
-    for (const std::string& cell : t.rows[i]) html += "<td>" + HtmlEscape(cell) + "</td>";
+    for (const std::string& cell : t.rows[i]) html += "<td>" + XmlEscape(cell) + "</td>";
     html += "</tr>\n";
   }
   html += "</table>\n";
   if (!report.skipped.empty()) {
     html += "<p>Not compared (the current data has no such column):";
-    for (const std::string& s : report.skipped) html += " <code>" + HtmlEscape(s) + "</code>";
+    for (const std::string& s : report.skipped) html += " <code>" + XmlEscape(s) + "</code>";
     html += "</p>\n";
   }
   html += "<h2>Columns</h2>\n<p class=\"legend\">Share of each side's values per bin:<span class=\"ref\"></span>"
@@ -262,8 +248,8 @@ std::string RenderDriftHtml(const DriftReport& report, const monitor::Window& cu
   const monitor::Profile& profile = current.profile();
   for (size_t i = 0; i < report.drift.columns.size(); ++i) {
     const ColumnDrift& c = report.drift.columns[i];
-    html += "<section><h3>" + HtmlEscape(c.name) + " <span>" + monitor::KindName(c.kind) + " · " +
-            HtmlEscape(MethodText(c)) + " · " + HtmlEscape(VerdictText(c)) + "</span></h3>\n";
+    html += "<section><h3>" + XmlEscape(c.name) + " <span>" + monitor::KindName(c.kind) + " · " +
+            XmlEscape(MethodText(c)) + " · " + XmlEscape(VerdictText(c)) + "</span></h3>\n";
     if (i < current.size() && profile.columns[i].name == c.name) html += Histogram(profile.columns[i], current.column(i));
     html += "</section>\n";
   }

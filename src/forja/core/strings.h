@@ -31,4 +31,8 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep);
 // strings, as AWS SigV4 and libpq want them.
 std::string PercentEncode(std::string_view s, std::string_view keep = "");
 
+// s as XML or HTML text or attribute value: & < > " ' as &amp; &lt; &gt; &quot; &#39;
+// (numeric for the apostrophe, which HTML 4 lacks a name for).
+std::string XmlEscape(std::string_view s);
+
 }  // namespace forja

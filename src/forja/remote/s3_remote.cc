@@ -22,6 +22,7 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/parallel.h"
+#include "forja/core/strings.h"
 #include "forja/net/http_client.h"
 #include "forja/remote/s3_config.h"
 #include "forja/remote/s3_xml.h"

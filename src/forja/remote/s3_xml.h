@@ -19,6 +19,5 @@ bool XmlHas(std::string_view xml, std::string_view tag);
 
 // Decodes &amp; &lt; &gt; &quot; &apos; and numeric references.
 std::string XmlUnescape(std::string_view s);
-std::string XmlEscape(std::string_view s);
 
 }  // namespace forja
