@@ -7,6 +7,8 @@
 #   ... query $PROM_URL (http://127.0.0.1:PORT), e.g. `promtool query instant "$PROM_URL" 'up'` ...
 #   prometheus_stop
 #
+#   prometheus_wait_for QUERY [SECONDS]   # until QUERY has a result (default 10 s); 1 if never
+#
 #   alertmanager_start WEBHOOK_URL   # every alert goes to this webhook, at once
 #   ... $AM_URL ...
 #   alertmanager_stop
@@ -113,6 +115,15 @@ prometheus_stop() {
   _prom_stop "${PROM_PID:-}" "${PROM_DIR:-}" forja-prometheus
   unset PROM_PID PROM_PORT PROM_URL PROM_DIR PROM_LOG
   return 0
+}
+
+prometheus_wait_for() {
+  local query=$1 seconds=${2:-10} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    [[ -n $(promtool query instant "$PROM_URL" "$query" 2>/dev/null) ]] && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 _alertmanager_cmdline() {

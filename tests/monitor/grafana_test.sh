@@ -7,8 +7,7 @@
 # (with a reference profile) under traffic.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/prometheus.sh"
-
-PY=$FORJA_SOURCE/.venv/bin/python
+source "$FORJA_SOURCE/tests/monitor/served_model.sh"
 cd "$TEST_TMP" || exit 1
 
 # --- the files -----------------------------------------------------------------------------------
@@ -40,52 +39,15 @@ echo "$OUT"
 # --- every query against Prometheus scraping a real forja serve ---------------------------------
 # A workspace whose forja.yaml gives the served model a reference profile, so that forja serve
 # exports the drift series too (window 30s, refreshed every second).
-new_repo ws
-# An xgboost package of 8 features (tests/serve/harness.py trains it with the venv's xgboost),
-# and its reference data: columns f0..f7 and the label.
-"$PY" - "$FORJA_SOURCE/tests/serve" "$TEST_TMP/churn" ref.csv <<'PY' || { echo "FAIL: could not make the test model" >&2; exit 1; }
-import csv, sys
-import numpy as np
-sys.path.insert(0, sys.argv[1])
-import harness
-harness.make_package(sys.argv[2])
-x = np.random.default_rng(1).normal(size=(1000, harness.FEATURES))
-with open(sys.argv[3], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow([f"f{j}" for j in range(harness.FEATURES)] + ["label"])
-    w.writerows([list(r) + [int(r[0] > 0)] for r in x])
-PY
-expect_ok forja monitor profile "$TEST_TMP/churn" --data ref.csv --target label --out churn-profile.json
-cat >>forja.yaml <<'YAML'
-monitoring:
-  window: 30s
-  interval: 1s
-  models: {churn: {profile: churn-profile.json}}
-YAML
-# "$FORJA", not the forja() function: $! must be the server itself.
-"$FORJA" serve --port 0 "$TEST_TMP/churn" >serve.log 2>&1 &
-SERVE_PID=$!
-at_exit 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null'
-for _ in $(seq 200); do grep -q 'forja serve on http://' serve.log && break; sleep 0.05; done
-SERVE=$(grep -o 'http://[0-9.]*:[0-9]*' serve.log | head -1)
-[[ -n $SERVE ]] || { cat serve.log; echo "FAIL: forja serve did not start" >&2; exit 1; }
+serve_monitored_model '  window: 30s
+  interval: 1s'
 
 prometheus_start "${SERVE#http://}" || exit 1
 at_exit prometheus_stop
-up=""
-for _ in $(seq 100); do
-  up=$(promtool query instant "$PROM_URL" 'up{job="forja"} == 1' 2>/dev/null)
-  [[ -n $up ]] && break
-  sleep 0.1
-done
-if [[ -n $up ]]; then pass; else fail "Prometheus does not scrape forja serve at $SERVE:"$'\n'"$(cat "$PROM_LOG")"; fi
+if prometheus_wait_for 'up{job="forja"} == 1'; then pass; else fail "Prometheus does not scrape forja serve at $SERVE:"$'\n'"$(cat "$PROM_LOG")"; fi
 
 # Traffic across several scrapes (so that rate() has two points), with one bad request (400).
-infer='{"inputs": [{"name": "features", "datatype": "FP32", "shape": [2, 8], "data": [1, 2, 3, 4, 5, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2, 1]}]}'
-for _ in $(seq 40); do
-  curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d "$infer" "$SERVE/v2/models/churn/infer"
-  sleep 0.1
-done
+send_rows 0 40 || fail "sending traffic failed"
 curl -s -o /dev/null -X POST -d '{"inputs": 1}' "$SERVE/v2/models/churn/infer"
 sleep 3
 

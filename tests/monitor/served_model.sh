@@ -1,0 +1,55 @@
+# A real `forja serve` with a monitored model, for the tests that point Prometheus at it
+# (grafana_test.sh, alert_flow_test.sh). Source after tests/lib/common.sh, then:
+#
+#   serve_monitored_model 'MONITORING YAML'   # in a new workspace (cd's into it)
+#   ... $SERVE is http://127.0.0.1:PORT; send_rows SHIFT N sends N requests of 50 rows ...
+#
+# The model: an xgboost package of 8 features (tests/serve/harness.py trains it with the venv's
+# xgboost) named churn, served from its folder; its reference profile is made by `forja monitor
+# profile` from 2000 rows of N(0, 1) features (columns f0..f7) and a label, and named in
+# forja.yaml's monitoring.models.churn.profile. MONITORING YAML is added under `monitoring:`.
+# The server stops with the test (at_exit).
+
+PY=$FORJA_SOURCE/.venv/bin/python
+
+serve_monitored_model() {
+  new_repo ws
+  "$PY" - "$FORJA_SOURCE/tests/serve" "$TEST_TMP/churn" ref.csv <<'PY' || { echo "FAIL: could not make the test model" >&2; exit 1; }
+import csv, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import harness
+harness.make_package(sys.argv[2])
+x = np.random.default_rng(1).normal(size=(2000, harness.FEATURES))
+with open(sys.argv[3], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow([f"f{j}" for j in range(harness.FEATURES)] + ["label"])
+    w.writerows([list(r) + [int(r[0] > 0)] for r in x])
+PY
+  expect_ok forja monitor profile "$TEST_TMP/churn" --data ref.csv --target label --out churn-profile.json
+  printf 'monitoring:\n%s\n  models: {churn: {profile: churn-profile.json}}\n' "$1" >>forja.yaml
+  # "$FORJA", not the forja() function: $! must be the server itself.
+  "$FORJA" serve --port 0 "$TEST_TMP/churn" >serve.log 2>&1 &
+  SERVE_PID=$!
+  at_exit 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null'
+  for _ in $(seq 200); do grep -q 'forja serve on http://' serve.log && break; sleep 0.05; done
+  SERVE=$(grep -o 'http://[0-9.]*:[0-9]*' serve.log | head -1)
+  [[ -n $SERVE ]] || { cat serve.log; echo "FAIL: forja serve did not start" >&2; exit 1; }
+}
+
+# send_rows SHIFT N: N OIP requests of 50 rows of N(SHIFT, 1) features, 0.1 s apart. In the
+# background, run "$PY" "$SEND_ROWS" "$SERVE" SHIFT N itself, so that $! is the sender.
+SEND_ROWS=$TEST_TMP/send_rows.py
+cat >"$SEND_ROWS" <<'PY'
+import json, sys, time, urllib.request
+import numpy as np
+url, shift, n = sys.argv[1] + "/v2/models/churn/infer", float(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(7)
+for _ in range(n):
+    x = rng.normal(loc=shift, size=(50, 8)).astype(np.float32)
+    body = {"inputs": [{"name": "features", "datatype": "FP32", "shape": [50, 8], "data": x.ravel().tolist()}]}
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+    time.sleep(0.1)
+PY
+send_rows() { "$PY" "$SEND_ROWS" "$SERVE" "$@"; }
