@@ -2,9 +2,8 @@
 # forja monitor grafana: the provisioning folder, its dashboards checked against Grafana's
 # published dashboard model (grafana_check.py says how, and why Grafana itself is not started),
 # and every PromQL expression of every panel and variable evaluated by a real Prometheus
-# (tests/lib/prometheus.sh): each must parse and evaluate. The serving and model health
-# dashboards' queries must also return data, after Prometheus has scraped a real `forja serve`
-# (with a reference profile) under traffic.
+# (tests/lib/prometheus.sh): each must parse and return data, after Prometheus has scraped a
+# real `forja serve` (with a reference profile) and `forja server` under traffic.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/prometheus.sh"
 source "$FORJA_SOURCE/tests/monitor/served_model.sh"
@@ -42,13 +41,34 @@ echo "$OUT"
 serve_monitored_model '  window: 30s
   interval: 1s'
 
-prometheus_start "${SERVE#http://}" || exit 1
-at_exit prometheus_stop
-if prometheus_wait_for 'up{job="forja"} == 1'; then pass; else fail "Prometheus does not scrape forja serve at $SERVE:"$'\n'"$(cat "$PROM_LOG")"; fi
+# And forja server, for the tracking dashboard.
+"$FORJA" server --port 0 --store "sqlite:///$TEST_TMP/server.db" --auth off >"$TEST_TMP/server.log" 2>&1 &
+SERVER_PID=$!
+at_exit 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null'
+for _ in $(seq 200); do grep -q 'http://' "$TEST_TMP/server.log" && break; sleep 0.05; done
+SERVER=$(grep -o 'http://[0-9.]*:[0-9]*' "$TEST_TMP/server.log" | head -1)
+[[ -n $SERVER ]] || { cat "$TEST_TMP/server.log"; echo "FAIL: forja server did not start" >&2; exit 1; }
 
-# Traffic across several scrapes (so that rate() has two points), with one bad request (400).
+prometheus_start "${SERVE#http://}" "${SERVER#http://}" || exit 1
+at_exit prometheus_stop
+if prometheus_wait_for 'count(up{job="forja"} == 1) == 2'; then pass; else
+  fail "Prometheus does not scrape forja serve at $SERVE and forja server at $SERVER:"$'\n'"$(cat "$PROM_LOG")"
+fi
+
+# Traffic across several scrapes (so that rate() has two points): inference, with one bad
+# request (400); a run logging metrics; a model registered and promoted.
 send_rows 0 40 || fail "sending traffic failed"
 curl -s -o /dev/null -X POST -d '{"inputs": 1}' "$SERVE/v2/models/churn/infer"
+run_id=$(curl -s -X POST -d '{"experiment_id": "0"}' "$SERVER/api/2.0/mlflow/runs/create" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["run"]["info"]["run_id"])')
+if [[ -n $run_id ]]; then pass; else fail "no run created on $SERVER"; fi
+for step in $(seq 20); do
+  curl -sf -o /dev/null -X POST -d "{\"run_id\": \"$run_id\", \"key\": \"auc\", \"value\": 0.$step, \"timestamp\": 0, \"step\": $step}" \
+    "$SERVER/api/2.0/mlflow/runs/log-metric" || fail "log-metric refused"
+  sleep 0.1
+done
+expect_ok forja models register --store "$SERVER" churn "$TEST_TMP/churn"
+expect_ok forja models promote --store "$SERVER" churn 1 --to production
 sleep 3
 
 n=0
@@ -60,11 +80,8 @@ while IFS=$'\t' read -r dashboard panel expr; do
     continue
   fi
   pass
-  # Serving and model health: forja serve exports these; after traffic each must return data.
-  # (Tracking's come from forja server, not started here: those must parse and evaluate.)
-  if [[ $dashboard == forja-serving || $dashboard == forja-model-health ]]; then
-    if [[ $OUT != "[]" && -n $OUT ]]; then pass; else fail "$dashboard / $panel: no data for $expr"; fi
-  fi
+  # After the traffic every query returns data.
+  if [[ $OUT != "[]" && -n $OUT ]]; then pass; else fail "$dashboard / $panel: no data for $expr"; fi
 done <"$TEST_TMP/queries.tsv"
 echo "$n queries evaluated"
 if ((n >= 25)); then pass; else fail "only $n queries in the dashboards"; fi
