@@ -44,15 +44,9 @@ namespace {
 
 using nlohmann::json;
 
-// The column a model's prediction is profiled as; a model with several output columns gets
-// one per column, "__prediction__.<column>".
-constexpr char kPredictionColumn[] = "__prediction__";
-// The version tag that names the target column of the version's profile.
-constexpr char kTargetTag[] = "forja.monitor.target";
-
-bool IsPredictionColumn(const std::string& name) {
-  return name == kPredictionColumn || name.starts_with(std::string(kPredictionColumn) + ".");
-}
+using monitor::IsPredictionColumn;
+using monitor::kPredictionColumn;
+using registry::kProfileTargetTag;
 
 Status CheckCsvPath(const std::string& flag, const std::string& path) {
   if (path.ends_with(".jsonl") || path.ends_with(".ndjson"))
@@ -224,10 +218,10 @@ int DoProfile(const ProfileArgs& a, const GlobalOptions& g) {
     ObjectTransfers transfers = TransfersFor(*store, *pc);
     Status st = registry::AttachProfile(*store, *pc->cache, transfers.upload, version.name, version.version, text);
     if (st.ok() && !a.target.empty()) {
-      st = store->SetModelVersionTag(version.name, version.version, {kTargetTag, a.target});
+      st = store->SetModelVersionTag(version.name, version.version, {kProfileTargetTag, a.target});
     } else if (st.ok()) {
       for (const meta::Tag& t : version.tags)
-        if (t.key == kTargetTag) st = store->DeleteModelVersionTag(version.name, version.version, kTargetTag);
+        if (t.key == kProfileTargetTag) st = store->DeleteModelVersionTag(version.name, version.version, kProfileTargetTag);
     }
     if (!st.ok()) return Fail(st);
     hash = "sha256:" + Sha256::Of(text).Hex();
@@ -299,7 +293,7 @@ Result<Reference> RegistryReference(const ReportArgs& a) {
                         " --data FILE makes and attaches one");
   ASSIGN_OR_RETURN(Reference r, ProfileReference(*text, "the profile of " + label));
   for (const meta::Tag& t : v.tags)
-    if (t.key == kTargetTag) r.optional.insert(t.value);
+    if (t.key == kProfileTargetTag) r.optional.insert(t.value);
   return r;
 }
 

@@ -414,4 +414,9 @@ Result<Profile> ParseProfile(std::string_view json) {
   return profile;
 }
 
+bool IsPredictionColumn(std::string_view name) {
+  return name.starts_with(kPredictionColumn) &&
+         (name.size() == sizeof kPredictionColumn - 1 || name[sizeof kPredictionColumn - 1] == '.');
+}
+
 }  // namespace forja::monitor

@@ -82,6 +82,11 @@ struct ColumnProfile {
   int CategoryIndex(std::string_view value) const;
 };
 
+// The column a model's predictions are profiled as: "__prediction__" for its first output,
+// "__prediction__.NAME" for the others (forja monitor profile writes them, forja serve feeds them).
+inline constexpr char kPredictionColumn[] = "__prediction__";
+bool IsPredictionColumn(std::string_view name);
+
 struct Profile {
   uint64_t rows = 0;
   std::vector<ColumnProfile> columns;

@@ -24,6 +24,8 @@
 namespace forja::registry {
 
 inline constexpr char kProfileTag[] = "forja.monitor.profile";
+// The version tag naming the target column of its profile (forja monitor profile --target).
+inline constexpr char kProfileTargetTag[] = "forja.monitor.target";
 
 // forja-profiles/<hex>.json: where the profile `object` appears as an artifact.
 std::string ProfileArtifactPath(const Oid& object);

@@ -112,11 +112,6 @@ VersionMonitor::VersionMonitor(monitor::Profile profile, MonitorOptions options,
 
 VersionMonitor::~VersionMonitor() = default;
 
-bool IsPredictionColumn(std::string_view name) {
-  return name.starts_with(kPredictionColumn) &&
-         (name.size() == sizeof kPredictionColumn - 1 || name[sizeof kPredictionColumn - 1] == '.');
-}
-
 Result<std::unique_ptr<VersionMonitor>> VersionMonitor::Create(monitor::Profile profile, const std::vector<TensorSpec>& inputs,
                                                                const std::vector<TensorSpec>& outputs, MonitorOptions options,
                                                                const std::string& target, Clock::time_point now,

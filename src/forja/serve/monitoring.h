@@ -41,10 +41,8 @@
 
 namespace forja::serve {
 
-// The profile column the model's first output feeds; "__prediction__.NAME" columns are
-// further outputs' (forja monitor profile names them so).
-inline constexpr char kPredictionColumn[] = "__prediction__";
-bool IsPredictionColumn(std::string_view name);
+using monitor::IsPredictionColumn;
+using monitor::kPredictionColumn;
 
 // What /metrics shows for a version: the last Collect's verdicts.
 struct MonitorSnapshot {

@@ -57,9 +57,6 @@ Status VerifyCheckout(const std::vector<ManifestEntry>& entries, const std::stri
   return Status::Ok();
 }
 
-// The version tag naming the target column of its profile (forja monitor profile --target sets it).
-constexpr char kProfileTargetTag[] = "forja.monitor.target";
-
 class Registry : public Resolver {
  public:
   explicit Registry(RegistrySource s) : s_(std::move(s)), folders_(FolderResolver()) {}
@@ -181,7 +178,7 @@ class Registry : public Resolver {
     auto object = registry::ProfileObject(v);
     if (object.ok() && !*object) return;
     for (const meta::Tag& t : v.tags)
-      if (t.key == kProfileTargetTag) r->profile_target = t.value;
+      if (t.key == registry::kProfileTargetTag) r->profile_target = t.value;
     std::string hex = object.ok() ? (*object)->Hex() : "";
     if (object.ok()) {
       r->key += "#profile:" + hex;
