@@ -459,6 +459,45 @@ TEST_P(StoreTest, Tokens) {
   ASSERT_TRUE(store_->CreateToken("ci", "read", "h4").ok());  // the name is free again
 }
 
+TEST_P(StoreTest, Alerts) {
+  ModelAlert a{"fp1", 1000, "ForjaModelDataDrift", "firing", "churn", "3", "warning", 0,
+               R"({"alertname":"ForjaModelDataDrift","model":"churn","version":"3"})", R"({"summary":"drift"})", 2000};
+  ASSERT_TRUE(store_->RecordAlert(a).ok());
+  ModelAlert other = a;
+  other.fingerprint = "fp2";
+  other.version = "2";
+  other.received = 1500;
+  ASSERT_TRUE(store_->RecordAlert(other).ok());
+  ModelAlert server{"fp3", 1000, "ForjaServeErrorRate", "firing", "", "", "critical", 0, "{}", "{}", 1800};
+  ASSERT_TRUE(store_->RecordAlert(server).ok());
+  // The same alert again, resolved: one row, updated.
+  a.status = "resolved";
+  a.ends_at = 5000;
+  a.received = 6000;
+  ASSERT_TRUE(store_->RecordAlert(a).ok());
+  auto v3 = store_->ListAlerts("churn", "3", 100);
+  ASSERT_TRUE(v3.ok()) << v3.status().message();
+  ASSERT_EQ(v3->size(), 1u);
+  EXPECT_EQ((*v3)[0].status, "resolved");
+  EXPECT_EQ((*v3)[0].ends_at, 5000);
+  EXPECT_EQ((*v3)[0].starts_at, 1000);
+  EXPECT_EQ((*v3)[0].labels, a.labels);
+  EXPECT_EQ((*v3)[0].annotations, a.annotations);
+  auto churn = store_->ListAlerts("churn", "", 100);
+  ASSERT_TRUE(churn.ok());
+  ASSERT_EQ(churn->size(), 2u);
+  EXPECT_EQ((*churn)[0].fingerprint, "fp1");  // the latest heard of first
+  auto all = store_->ListAlerts("", "", 2);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);  // the limit
+  // A new start of the same alert is a new row.
+  a.starts_at = 7000;
+  a.status = "firing";
+  a.ends_at = 0;
+  ASSERT_TRUE(store_->RecordAlert(a).ok());
+  EXPECT_EQ(store_->ListAlerts("churn", "3", 100)->size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

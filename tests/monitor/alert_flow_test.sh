@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The drift alert end to end, with the real programs: forja serve watches a model with a
 # reference profile (window 5s), Prometheus scrapes it and evaluates `forja monitor alerts`'
-# rules (drift_for 2s), Alertmanager routes what fires to a webhook. Reference-like traffic
-# raises no drift alert; traffic with every feature shifted makes ForjaModelDataDrift fire in
-# Prometheus and reach the webhook as Alertmanager's payload, with the model and version labels
-# and the annotations. (The webhook is a small recorder here; forja server's own alerts route
-# is a later slice.)
+# rules (drift_for 2s), Alertmanager sends what fires to forja server's webhook (POST
+# /api/2.0/forja/alerts). Malformed payloads are refused (400, a JSON error, nothing recorded);
+# reference-like traffic raises no drift alert; traffic with every feature shifted makes
+# ForjaModelDataDrift fire in Prometheus and forja server record it against churn's version,
+# with the labels and the rule's annotations.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/prometheus.sh"
 source "$FORJA_SOURCE/tests/monitor/served_model.sh"
@@ -16,33 +16,34 @@ serve_monitored_model '  window: 5s
 expect_ok forja monitor alerts --out rules.yml
 expect_contains "$(cat rules.yml)" "for: 2s"
 
-# The webhook: records each POST body as one line.
-python3 - "$PWD/hooks.jsonl" "$PWD/hook.port" <<'PY' &
-import http.server, sys
-out, portfile = sys.argv[1], sys.argv[2]
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(out, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
-with open(portfile + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-import os
-os.rename(portfile + ".tmp", portfile)
-server.serve_forever()
-PY
-HOOK_PID=$!
-at_exit 'kill $HOOK_PID 2>/dev/null'
-touch hooks.jsonl
-for _ in $(seq 100); do [[ -s hook.port ]] && break; sleep 0.05; done
-[[ -s hook.port ]] || { echo "FAIL: the webhook recorder did not start" >&2; exit 1; }
+# forja server takes Alertmanager's webhook (POST /api/2.0/forja/alerts).
+start_forja_server
+alerts() { curl -s "$SERVER/api/2.0/forja/alerts${1-}"; }
 
-alertmanager_start "http://127.0.0.1:$(cat hook.port)/api/2.0/forja/alerts" || exit 1
+# A malformed payload is a 400 with a JSON error, and records nothing.
+bad_payload() {  # BODY, expected message
+  local code
+  code=$(curl -s -o "$TEST_TMP/answer.json" -w '%{http_code}' -X POST -d "$1" "$SERVER/api/2.0/forja/alerts")
+  expect_eq "$code" 400
+  expect_contains "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["message"])' "$TEST_TMP/answer.json")" "$2"
+}
+good='{"status": "firing", "fingerprint": "f1", "startsAt": "2026-01-02T03:04:05.5Z", "labels": {"alertname": "A"}}'
+bad_payload 'not json' "malformed JSON"
+bad_payload '{"version": "3", "alerts": []}' "not an Alertmanager webhook payload"
+bad_payload '{"version": "4", "alerts": {}}' "alerts: must be a list"
+bad_payload '{"version": "4", "alerts": [{"status": "burning"}]}' "alerts[0].status: must be firing or resolved"
+bad_payload '{"version": "4", "alerts": [{"status": "firing", "startsAt": "2026-01-02T03:04:05Z", "labels": {"alertname": "A"}}]}' \
+  "alerts[0].fingerprint: missing"
+bad_payload '{"version": "4", "alerts": [{"status": "firing", "fingerprint": "f", "startsAt": "yesterday", "labels": {"alertname": "A"}}]}' \
+  "alerts[0].startsAt: 'yesterday' is not an RFC 3339 time"
+bad_payload '{"version": "4", "alerts": [{"status": "firing", "fingerprint": "f", "startsAt": "2026-01-02T03:04:05Z", "labels": {"model": "m"}}]}' \
+  "alerts[0].labels.alertname: missing"
+bad_payload '{"version": "4", "alerts": [{"status": "firing", "fingerprint": "f", "startsAt": "2026-01-02T03:04:05Z", "labels": {"alertname": 1}}]}' \
+  "alerts[0].labels.alertname: must be a string"
+bad_payload "{\"version\": \"4\", \"alerts\": [$good, {\"status\": \"firing\"}]}" "alerts[1].fingerprint: missing"
+expect_eq "$(alerts)" '{"alerts":[]}'
+
+alertmanager_start "$SERVER/api/2.0/forja/alerts" || exit 1
 at_exit alertmanager_stop
 prometheus_start --rules rules.yml --alertmanager "$AM_URL" "${SERVE#http://}" || exit 1
 at_exit prometheus_stop
@@ -61,7 +62,7 @@ fi
 if prometheus_wait_for 'forja_model_dataset_drifted{model="churn"} == 0'; then pass; else fail "reference-like traffic drifted"; fi
 run promtool query instant "$PROM_URL" 'ALERTS{alertname=~"ForjaModel(Data|Column)Drift"}'
 expect_eq "$OUT" ""
-expect_not_contains "$(cat hooks.jsonl)" "ForjaModelDataDrift"
+expect_eq "$(alerts '?model=churn')" '{"alerts":[]}'
 
 # --- drifted traffic: every feature shifted by 3 standard deviations ------------------------------
 "$PY" "$SEND_ROWS" "$SERVE" 3 300 &
@@ -73,31 +74,28 @@ fi
 if prometheus_wait_for 'ALERTS{alertname="ForjaModelColumnDrift", alertstate="firing", column="f0"}' 10; then pass; else
   fail "ForjaModelColumnDrift did not fire for f0"
 fi
-for _ in $(seq 200); do grep -q ForjaModelDataDrift hooks.jsonl && break; sleep 0.1; done
+for _ in $(seq 200); do [[ $(alerts '?model=churn') == *ForjaModelDataDrift* ]] && break; sleep 0.1; done
 kill "$SENDER" 2>/dev/null
 wait "$SENDER" 2>/dev/null
 
-# Alertmanager's webhook payload (version 4), as forja server will receive it.
-run python3 - hooks.jsonl <<'PY'
-import json, sys
-seen = []
-for line in open(sys.argv[1]):
-    p = json.loads(line)
-    assert p["version"] == "4" and p["receiver"] == "forja", p
-    seen += [a for a in p["alerts"] if a["labels"]["alertname"] == "ForjaModelDataDrift"]
-assert seen, "no ForjaModelDataDrift notification"
-a = seen[0]
-assert a["status"] == "firing", a
-assert a["labels"]["model"] == "churn" and a["labels"]["version"], a["labels"]
-assert a["labels"]["severity"] == "warning", a["labels"]
-assert "churn version" in a["annotations"]["summary"], a["annotations"]
-assert "of the monitored columns of churn/" in a["annotations"]["description"], a["annotations"]
-assert a["annotations"]["runbook"], a["annotations"]
-assert a["startsAt"] and a["fingerprint"], a
-print("ForjaModelDataDrift reached the webhook:", a["labels"]["model"] + "/" + a["labels"]["version"],
-      "-", a["annotations"]["description"])
+# Recorded against the version, with Alertmanager's labels and the rule's annotations.
+run python3 - "$SERVER" <<'PY'
+import json, sys, urllib.request
+def get(q):
+    return json.load(urllib.request.urlopen(sys.argv[1] + "/api/2.0/forja/alerts" + q))["alerts"]
+drift = [a for a in get("?model=churn") if a["name"] == "ForjaModelDataDrift"]
+assert drift, get("")
+a = drift[0]
+assert a["status"] == "firing" and a["ends_at"] == 0, a
+assert a["model"] == "churn" and a["version"] and a["severity"] == "warning", a
+assert a["labels"]["alertname"] == "ForjaModelDataDrift" and a["labels"]["model"] == "churn", a
+assert "of the monitored columns of churn/" in a["annotations"]["description"], a
+assert a["annotations"]["runbook"] and a["fingerprint"] and a["starts_at"] > 0, a
+assert any(x["name"] == "ForjaModelDataDrift" for x in get("?model=churn&version=" + a["version"])), a
+assert not get("?model=other"), get("?model=other")
+print("forja server recorded", a["name"], "for", a["model"] + "/" + a["version"], "-", a["annotations"]["description"])
 PY
-if [[ $RC -eq 0 ]]; then pass; else fail "Alertmanager's notification:"$'\n'"$OUT"$'\n'"$(cat hooks.jsonl)"; fi
+if [[ $RC -eq 0 ]]; then pass; else fail "the alert recorded by forja server:"$'\n'"$OUT"$'\n'"$(alerts)"; fi
 echo "$OUT"
 
 finish

@@ -42,12 +42,7 @@ serve_monitored_model '  window: 30s
   interval: 1s'
 
 # And forja server, for the tracking dashboard.
-"$FORJA" server --port 0 --store "sqlite:///$TEST_TMP/server.db" --auth off >"$TEST_TMP/server.log" 2>&1 &
-SERVER_PID=$!
-at_exit 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null'
-for _ in $(seq 200); do grep -q 'http://' "$TEST_TMP/server.log" && break; sleep 0.05; done
-SERVER=$(grep -o 'http://[0-9.]*:[0-9]*' "$TEST_TMP/server.log" | head -1)
-[[ -n $SERVER ]] || { cat "$TEST_TMP/server.log"; echo "FAIL: forja server did not start" >&2; exit 1; }
+start_forja_server
 
 prometheus_start "${SERVE#http://}" "${SERVER#http://}" || exit 1
 at_exit prometheus_stop

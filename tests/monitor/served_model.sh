@@ -1,14 +1,16 @@
-# A real `forja serve` with a monitored model, for the tests that point Prometheus at it
-# (grafana_test.sh, alert_flow_test.sh). Source after tests/lib/common.sh, then:
+# A real `forja serve` with a monitored model, and a real `forja server`, for the tests that
+# point Prometheus at them (grafana_test.sh, alert_flow_test.sh). Source after
+# tests/lib/common.sh, then:
 #
 #   serve_monitored_model 'MONITORING YAML'   # in a new workspace (cd's into it)
 #   ... $SERVE is http://127.0.0.1:PORT; send_rows SHIFT N sends N requests of 50 rows ...
+#   start_forja_server                        # $SERVER: forja server, a SQLite store, no auth
 #
 # The model: an xgboost package of 8 features (tests/serve/harness.py trains it with the venv's
 # xgboost) named churn, served from its folder; its reference profile is made by `forja monitor
 # profile` from 2000 rows of N(0, 1) features (columns f0..f7) and a label, and named in
 # forja.yaml's monitoring.models.churn.profile. MONITORING YAML is added under `monitoring:`.
-# The server stops with the test (at_exit).
+# The servers stop with the test (at_exit).
 
 PY=$FORJA_SOURCE/.venv/bin/python
 
@@ -53,3 +55,12 @@ for _ in range(n):
     time.sleep(0.1)
 PY
 send_rows() { "$PY" "$SEND_ROWS" "$SERVE" "$@"; }
+
+start_forja_server() {
+  "$FORJA" server --port 0 --store "sqlite:///$TEST_TMP/server.db" --auth off >"$TEST_TMP/server.log" 2>&1 &
+  SERVER_PID=$!
+  at_exit 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null'
+  for _ in $(seq 200); do grep -q 'http://' "$TEST_TMP/server.log" && break; sleep 0.05; done
+  SERVER=$(grep -o 'http://[0-9.]*:[0-9]*' "$TEST_TMP/server.log" | head -1)
+  [[ -n $SERVER ]] || { cat "$TEST_TMP/server.log"; echo "FAIL: forja server did not start" >&2; exit 1; }
+}

@@ -376,6 +376,16 @@ class Rest : public RestStore {
     return ListOf(j, "transitions", TransitionFromJson);
   }
 
+  // ---- alerts: Alertmanager posts them to the server (POST /api/2.0/forja/alerts) ----
+  static Status AlertsNotHere() {
+    return Status::User("alerts are recorded by the server from Alertmanager's webhook (POST /api/2.0/forja/alerts) "
+                        "and listed by GET /api/2.0/forja/alerts");
+  }
+  Status RecordAlert(const meta::ModelAlert&) override { return AlertsNotHere(); }
+  Result<std::vector<meta::ModelAlert>> ListAlerts(const std::string&, const std::string&, int) override {
+    return AlertsNotHere();
+  }
+
   // ---- tokens live with the server's store ----
   static Status NotHere() {
     return Status::User("tokens are managed where the server's store is: forja server token ... --store <its URI>");

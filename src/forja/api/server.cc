@@ -284,6 +284,8 @@ void TrackingServer::Impl::Init() {
   add("forja/lineage/log", "POST", &Impl::LogLineage);
   add("forja/lineage/get", "GET", &Impl::GetLineage);
   add("forja/lineage/find", "GET", &Impl::FindLineage);
+  add("forja/alerts", "POST", &Impl::RecordAlerts);
+  add("forja/alerts", "GET", &Impl::ListAlerts);
   add("forja/models/promote", "POST", &Impl::Promote);
   add("forja/models/history", "GET", &Impl::History);
   add("forja/artifacts/put", "POST", &Impl::PutArtifactRef);

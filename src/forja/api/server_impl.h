@@ -171,6 +171,10 @@ struct TrackingServer::Impl {
   Result<Json> GetLineage(const Params& p, const Caller&);
   Result<Json> FindLineage(const Params& p, const Caller&);
 
+  // ---- Alertmanager's webhook (alert_routes.cc) ----
+  Result<Json> RecordAlerts(const Params& p, const Caller&);
+  Result<Json> ListAlerts(const Params& p, const Caller&);
+
   // ---- registry (registry_routes.cc) ----
   Result<Json> CreateRegisteredModel(const Params& p, const Caller&);
   Result<Json> GetRegisteredModel(const Params& p, const Caller&);

@@ -661,6 +661,47 @@ Result<std::vector<Transition>> SqlStore::History(const std::string& name, int64
   return out;
 }
 
+// ---- alerts -------------------------------------------------------------------------
+
+Status SqlStore::RecordAlert(const ModelAlert& a) {
+  return Txn(true, [&](SqlConn& c) -> Status {
+    return c.Run(
+        "INSERT INTO model_alerts(fingerprint, starts_at, name, status, model, version, severity, ends_at, labels, "
+        "annotations, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(fingerprint, starts_at) DO UPDATE "
+        "SET status = excluded.status, ends_at = excluded.ends_at, annotations = excluded.annotations, "
+        "received = excluded.received",
+        {a.fingerprint, a.starts_at, a.name, a.status, a.model, a.version, a.severity, a.ends_at, a.labels,
+         a.annotations, a.received});
+  });
+}
+
+Result<std::vector<ModelAlert>> SqlStore::ListAlerts(const std::string& model, const std::string& version, int limit) {
+  std::vector<ModelAlert> out;
+  std::string sql =
+      "SELECT fingerprint, starts_at, name, status, model, version, severity, ends_at, labels, annotations, received "
+      "FROM model_alerts";
+  std::vector<SqlValue> args;
+  if (!model.empty()) {
+    sql += " WHERE model = ?";
+    args.push_back(model);
+    if (!version.empty()) {
+      sql += " AND version = ?";
+      args.push_back(version);
+    }
+  }
+  sql += " ORDER BY received DESC, starts_at DESC LIMIT ?";
+  args.push_back(static_cast<int64_t>(limit));
+  RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {
+    out.clear();
+    ASSIGN_OR_RETURN(SqlRows rows, c.Query(sql, args));
+    for (const SqlRow& r : rows)
+      out.push_back({r[0].Text(), r[1].Int(), r[2].Text(), r[3].Text(), r[4].Text(), r[5].Text(), r[6].Text(),
+                     r[7].Int(), r[8].Text(), r[9].Text(), r[10].Int()});
+    return Status::Ok();
+  }));
+  return out;
+}
+
 // ---- tokens -------------------------------------------------------------------------
 
 Status SqlStore::CreateToken(const std::string& name, const std::string& role, const std::string& hash) {

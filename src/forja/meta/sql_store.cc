@@ -201,6 +201,23 @@ CREATE TABLE tokens(
   revoked INTEGER NOT NULL,
   last_used BIGINT NOT NULL);
 )",
+    // 2: alerts from Alertmanager (forja server's webhook), against model versions.
+    R"(
+CREATE TABLE model_alerts(
+  fingerprint TEXT NOT NULL,
+  starts_at BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  model TEXT NOT NULL,
+  version TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  ends_at BIGINT NOT NULL,
+  labels TEXT NOT NULL,
+  annotations TEXT NOT NULL,
+  received BIGINT NOT NULL,
+  PRIMARY KEY(fingerprint, starts_at));
+CREATE INDEX model_alerts_by_model ON model_alerts(model, version, received);
+)",
 };
 
 std::string ForDialect(std::string sql, Dialect d) {

@@ -118,6 +118,8 @@ class SqlStore : public MetaStore {
                               const HoldingsCheck& check) override;
   Result<std::vector<Transition>> History(const std::string& name, int64_t version) override;
 
+  Status RecordAlert(const ModelAlert& alert) override;
+  Result<std::vector<ModelAlert>> ListAlerts(const std::string& model, const std::string& version, int limit) override;
   Status CreateToken(const std::string& name, const std::string& role, const std::string& hash) override;
   Status RevokeToken(const std::string& name) override;
   Result<std::vector<Token>> ListTokens() override;

@@ -121,6 +121,23 @@ struct Token {
   int64_t last_used = 0;
 };
 
+// An alert Alertmanager sent to forja server (POST /api/2.0/forja/alerts), kept against the
+// model version its labels name. One row per alert (fingerprint) and start: a later
+// notification of the same alert (still firing, or resolved) updates the row.
+struct ModelAlert {
+  std::string fingerprint;  // Alertmanager's identity of the alert (a hash of its labels)
+  int64_t starts_at = 0;    // ms since the epoch
+  std::string name;         // labels.alertname
+  std::string status;       // firing | resolved
+  std::string model;        // labels.model; empty for an alert about a server, not a model
+  std::string version;      // labels.version, as text; empty likewise
+  std::string severity;     // labels.severity
+  int64_t ends_at = 0;      // ms; 0 while firing
+  std::string labels;       // every label, a JSON object
+  std::string annotations;  // summary, description, runbook...: a JSON object
+  int64_t received = 0;     // ms: when forja server last heard of it
+};
+
 struct ArtifactEntry {
   std::string path;  // relative to the listed folder
   bool is_dir = false;
@@ -295,6 +312,13 @@ class MetaStore {
   }
   // The model's history (of one version when version > 0), oldest first.
   virtual Result<std::vector<Transition>> History(const std::string& name, int64_t version) = 0;
+
+  // ---- alerts (Alertmanager's, through forja server's webhook) ------------------
+  virtual Status RecordAlert(const ModelAlert& alert) = 0;
+  // A model's alerts (every model's when empty; one version's when version is set), the
+  // latest heard of first, at most `limit`.
+  virtual Result<std::vector<ModelAlert>> ListAlerts(const std::string& model, const std::string& version,
+                                                     int limit) = 0;
 
   // ---- tokens (the server's; never over HTTP) ----------------------------------
   // Token rows are never deleted (a revoked token stays, marked revoked): a store

@@ -62,6 +62,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"POST runs/log-inputs", W, ""},
       {"POST runs/log-model", W, ""},
       {"POST forja/lineage/log", W, ""},
+      {"POST forja/alerts", W, ""},
       // ---- reading (every GET, and the searches sent as POST) ----
       {"GET experiments/get", R, ""},
       {"GET experiments/get-by-name", R, ""},
@@ -84,6 +85,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"GET model-versions/get-download-uri", R, ""},
       {"GET forja/lineage/get", R, ""},
       {"GET forja/lineage/find", R, ""},
+      {"GET forja/alerts", R, ""},
       {"GET forja/models/history", R, ""},
       {"POST forja/objects/missing", R, ""},
       {"GET mlflow-artifacts", R, ""},
