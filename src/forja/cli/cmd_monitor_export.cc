@@ -71,7 +71,8 @@ void RegisterMonitorExportCommands(CLI::App& app, GlobalOptions& g, Action* acti
                      "defaults outside a workspace):\n\n"
                      "  monitoring:\n"
                      "    alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m}\n\n"
-                     "Check the file with `promtool check rules FILE`.\n\n") +
+                     "Check the file with `promtool check rules FILE`. Alertmanager's webhook to forja server,\n"
+                     "http://HOST:PORT/api/2.0/forja/alerts, records each alert against its model version.\n\n") +
                  kExitCodesHelp);
   alerts->callback([action, alerts_out] { *action = [alerts_out] { return DoAlerts(*alerts_out); }; });
 
