@@ -77,11 +77,17 @@ expect_fail 1 forja serve nosuch/1
 expect_contains "$OUT" "forja.yaml:"
 expect_contains "$OUT" "serving.max_batch: unknown setting"
 expect_one_error_line "$OUT"
-workspace_with $'monitoring:\n  x: 1'
+workspace_with $'monitorng:\n  x: 1'
 expect_fail 1 forja predict nosuch/1 -i in.csv -o out.csv
-expect_contains "$OUT" "monitoring: unknown section"
+expect_contains "$OUT" "monitorng: unknown section"
 expect_fail 1 forja serve nosuch/1
-expect_contains "$OUT" "monitoring: unknown section"
+expect_contains "$OUT" "monitorng: unknown section"
+# monitoring: is a section forja serve reads; a setting it does not know is named with its line.
+workspace_with $'monitoring:\n  x: 1'
+expect_fail 1 forja serve nosuch/1
+expect_contains "$OUT" "forja.yaml:"
+expect_contains "$OUT" "monitoring.x: unknown setting"
+expect_one_error_line "$OUT"
 # Outside any workspace both still work as before (no forja.yaml error).
 mkdir -p "$TEST_TMP/outside" && cd "$TEST_TMP/outside" || exit 1
 run forja predict nosuch/1 -i in.csv -o out.csv
