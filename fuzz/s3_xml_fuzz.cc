@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "forja/core/strings.h"
 #include "forja/remote/s3_xml.h"
 #include "fuzz_check.h"
 
