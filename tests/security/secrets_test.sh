@@ -131,7 +131,8 @@ if PG_URI=$(bash "$FORJA_SOURCE/tests/lib/postgres.sh" start "$pg" 2>"$TEST_TMP/
   at_exit "bash '$FORJA_SOURCE/tests/lib/postgres.sh' stop '$pg'"
   port=$(cat "$pg/port")
   # trust authentication: the password is sent and ignored, so the server starts.
-  forja server --port 0 --auth off --artifacts "$TEST_TMP/art" \
+  # "$FORJA", not the forja() function: $! must be the server itself, or kill leaves it running.
+  "$FORJA" server --port 0 --auth off --artifacts "$TEST_TMP/art" \
     --store "postgresql://forja:$SECRET@127.0.0.1:$port/forja_test" >"$TEST_TMP/pgserver.log" 2>&1 &
   PGSERVER=$!
   at_exit "kill $PGSERVER 2>/dev/null"
@@ -180,7 +181,7 @@ rm "$cache" && mv "$T/elsewhere" "$cache"
 # ---- what is found in that cache is rehashed -------------------------------------------------
 mkdir -p "$TEST_TMP/pkg"
 write_test_package "$TEST_TMP/pkg"
-forja server --port 0 --auth off --artifacts "$TEST_TMP/srv-art" --store "sqlite:///$TEST_TMP/srv.db" \
+"$FORJA" server --port 0 --auth off --artifacts "$TEST_TMP/srv-art" --store "sqlite:///$TEST_TMP/srv.db" \
   >"$TEST_TMP/server.log" 2>&1 &
 SERVER=$!
 at_exit "kill $SERVER 2>/dev/null"
