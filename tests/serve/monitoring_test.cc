@@ -295,6 +295,15 @@ TEST(Monitoring, Config) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("monitoring.interval: 'soon' is not a duration"), std::string::npos)
       << bad.status().message();
+  // forja.yaml may come from a cloned repository: a profile path outside the workspace is refused.
+  for (const char* path : {"/etc/passwd", "../secret.json", "a/../../b.json", ".git/config"}) {
+    bad = ParseMonitoring(std::string("monitoring:\n  models:\n    churn: {profile: '") + path + "'}\n");
+    ASSERT_FALSE(bad.ok()) << path;
+    EXPECT_NE(bad.status().message().find("forja.yaml:3: monitoring.models.churn.profile: "), std::string::npos)
+        << bad.status().message();
+    EXPECT_NE(bad.status().message().find("name a file inside the workspace"), std::string::npos)
+        << bad.status().message();
+  }
   bad = ParseMonitoring("monitoring:\n  models:\n    churn: {drift_share: 0.2}\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("monitoring.models.churn.drift_share: unknown setting"), std::string::npos)

@@ -18,6 +18,7 @@
 #include <cstdlib>
 
 #include "forja/core/fs.h"
+#include "forja/core/path.h"
 #include "forja/data/workspace.h"
 #include "forja/serve/serve.h"
 
@@ -194,6 +195,9 @@ Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
         if (known) continue;
         if (fk != "profile") return r.Error(fv, field, "unknown setting (window, interval, max_columns, profile)");
         if (!fv.is_string() || fv.as_string().empty()) return r.Error(fv, field, "must be the path of a profile file");
+        // forja.yaml may come from a cloned repository: the path is untrusted.
+        if (Status st = CheckUntrustedPath(fv.as_string()); !st.ok())
+          return r.Error(fv, field, st.message() + "; name a file inside the workspace");
         o.profile = fv.as_string();
       }
       cfg->models[name] = o;

@@ -8,6 +8,7 @@
 
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
+#include "forja/core/path.h"
 #include "forja/monitor/profile.h"
 #include "forja/registry/package.h"
 #include "forja/serve/server_impl.h"
@@ -84,7 +85,12 @@ Status ModelServer::Impl::AttachMonitor(Version& v, const Resolved& r) {
   const MonitorOptions& o = cfg.monitoring.For(v.name);
   std::string json, from;
   if (!o.profile.empty()) {
-    from = o.profile.starts_with('/') || cfg.monitoring.base_dir.empty() ? o.profile : JoinPath(cfg.monitoring.base_dir, o.profile);
+    // Checked relative at parse time; here a symlink that leaves the workspace is refused too.
+    const std::string& root = cfg.monitoring.base_dir;
+    if (root.empty()) return Status::User("monitoring.models." + v.name + ".profile: no workspace to read it from");
+    auto rel = ResolveInRepo(root, root, o.profile);
+    if (!rel.ok()) return rel.status().Wrap("monitoring.models." + v.name + ".profile");
+    from = JoinPath(root, *rel);
     auto text = ReadFile(from);
     if (!text.ok()) return text.status().Wrap("monitoring.models." + v.name + ".profile");
     json = std::move(*text);
