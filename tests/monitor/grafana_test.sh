@@ -25,6 +25,10 @@ expect_ok forja monitor grafana --out prov2 --prometheus-url http://prometheus:9
 run diff -r prov prov2
 expect_eq "$RC" 0
 
+# Credentials in the URL go into the data source file (Grafana needs them) but never to the terminal.
+expect_ok forja monitor grafana --out prov3 --prometheus-url http://u:s3cret@prometheus:9090
+expect_not_contains "$OUT" "s3cret"
+expect_contains "$OUT" "http://u:***@prometheus:9090"
 expect_fail 2 forja monitor grafana --out bad --prometheus-url localhost:9090
 expect_contains "$OUT" "--prometheus-url: must be an http:// or https:// URL"
 expect_fail 2 forja monitor grafana

@@ -7,6 +7,7 @@
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
+#include "forja/core/redact.h"
 #include "forja/data/workspace.h"
 #include "forja/monitor/alert_rules.h"
 #include "forja/monitor/grafana.h"
@@ -47,7 +48,7 @@ int DoGrafana(const std::string& out, const monitor::GrafanaOptions& o) {
     if (st.ok()) st = WriteFileAtomic(path, f.text);
     if (!st.ok()) return Fail(st);
   }
-  LogInfo("Wrote Grafana provisioning to " + out + " (a data source for " + o.prometheus_url +
+  LogInfo("Wrote Grafana provisioning to " + out + " (a data source for " + RedactUri(o.prometheus_url) +
           " and 3 dashboards); mount it as /etc/grafana/provisioning");
   return 0;
 }
