@@ -87,6 +87,19 @@ TEST(Quality, MacroCountsANeverPredictedClassAsZero) {
   EXPECT_EQ(m.count("roc_auc"), 0u);
 }
 
+TEST(Quality, ClassesZeroAndOneOnlyAreBinary) {
+  // A classifier by class (k = 64 possible classes) seeing 0 and 1 only: binary precision/recall.
+  int actual[] = {1, 1, 0, 0, 1, 0}, predicted[] = {1, 0, 1, 0, 1, 0};
+  QualityCounts c(Task::kClassification, kMaxClasses, false);
+  for (int i = 0; i < 6; ++i) c.AddClass(actual[i], predicted[i], nullptr);
+  auto m = AsMap(ComputeQuality(c));
+  EXPECT_NEAR(m.at("precision"), 2.0 / 3, 1e-12);  // sklearn: precision_score([1,1,0,0,1,0], [1,0,1,0,1,0])
+  EXPECT_NEAR(m.at("recall"), 2.0 / 3, 1e-12);
+  c.AddClass(2, 2, nullptr);  // a third class: macro over 0, 1, 2
+  m = AsMap(ComputeQuality(c));
+  EXPECT_NEAR(m.at("precision"), (2.0 / 3 + 2.0 / 3 + 1) / 3, 1e-12);
+}
+
 TEST(Quality, RegressorMatchesSklearnAndMapeSkipsZeroLabels) {
   QualityCounts c(Task::kRegression, 0, false);
   for (int i = 0; i < kRows; ++i) {

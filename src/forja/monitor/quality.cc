@@ -135,7 +135,13 @@ QualityValues ComputeQuality(const QualityCounts& c) {
     correct += tp[a];
   }
   out.push_back({"accuracy", correct / n});
-  PrecisionRecall(k, tp, predicted, actual, &out);
+  // A classifier by class whose window holds classes 0 and 1 only is binary (class 1 positive).
+  bool binary = k == 2;
+  if (!c.probs_) {
+    binary = true;
+    for (int x = 2; x < k; ++x) binary &= !(predicted[x] > 0) && !(actual[x] > 0);
+  }
+  PrecisionRecall(binary ? 2 : k, tp, predicted, actual, &out);
   if (!c.pos_hist_.empty()) {
     double auc = BinnedAuc(c.pos_hist_, c.neg_hist_);
     if (!std::isnan(auc)) out.push_back({"roc_auc", auc});

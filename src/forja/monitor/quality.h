@@ -72,7 +72,8 @@ class QualityCounts {
 // MAPE with every label 0) is left out. Classifiers: accuracy, precision, recall (binary:
 // class 1 is the positive one; multiclass: the unweighted mean over the classes that occur as
 // label or prediction, 0 for a class never predicted or never labeled, as scikit-learn's
-// macro average), roc_auc (binary with probabilities), log_loss (with probabilities);
+// macro average; a classifier without probabilities whose labels and predictions are all 0 or
+// 1 is binary), roc_auc (binary with probabilities), log_loss (with probabilities);
 // regressors: mae, rmse, mape (a fraction, not a percentage).
 QualityValues ComputeQuality(const QualityCounts& c);
 

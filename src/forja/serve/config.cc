@@ -77,6 +77,12 @@ struct Reader {
     if (key == "window") RETURN_IF_ERROR(Duration(v, field, 1, 30 * 86400, &m->window_s));
     else if (key == "interval") RETURN_IF_ERROR(Duration(v, field, 0.1, 86400, &m->interval_s));
     else if (key == "max_columns") RETURN_IF_ERROR(Int(v, field, 0, 100000, &m->max_columns));
+    else if (key == "max_predictions") RETURN_IF_ERROR(Int(v, field, 0, 1e8, &m->max_predictions));
+    else if (key == "task") {
+      if (!v.is_string() || (v.as_string() != "classification" && v.as_string() != "regression"))
+        return Error(v, field, "must be classification or regression");
+      m->task = v.as_string();
+    }
     else return false;
     return true;
   }
@@ -181,7 +187,7 @@ Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
         else return r.Error(fv, field, "unknown setting (drift_for, error_rate, p99_seconds, no_traffic_for)");
       }
     } else if (key != "models") {
-      return r.Error(v, key, "unknown setting (window, interval, max_columns, drift_share, alerts, models)");
+      return r.Error(v, key, "unknown setting (window, interval, max_columns, max_predictions, task, drift_share, alerts, models)");
     }
   }
   if (const Node* models = section->Find("models"); models && !models->is_null()) {
@@ -193,7 +199,7 @@ Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
         std::string field = "models." + name + "." + fk;
         ASSIGN_OR_RETURN(bool known, r.Monitor(fk, fv, field, &o));
         if (known) continue;
-        if (fk != "profile") return r.Error(fv, field, "unknown setting (window, interval, max_columns, profile)");
+        if (fk != "profile") return r.Error(fv, field, "unknown setting (window, interval, max_columns, max_predictions, task, profile)");
         if (!fv.is_string() || fv.as_string().empty()) return r.Error(fv, field, "must be the path of a profile file");
         // forja.yaml may come from a cloned repository: the path is untrusted.
         if (Status st = CheckUntrustedPath(fv.as_string()); !st.ok())

@@ -110,6 +110,8 @@ void ModelServer::Impl::Finish(Call& c, const Status& st, std::vector<Tensor>* o
   if (c.batch_leader) v.stats.batch.Observe(c.batch_rows);
   // Every answered request feeds the version's drift window (monitoring.h): no lock.
   if (st.ok() && v.monitor) v.monitor->Observe(c.inputs, *outputs);
+  // ...and is kept under its request id for feedback labels to join (quality.h).
+  if (st.ok() && v.quality) v.quality->Record(c.request_id, *outputs, Clock::now());
   if (c.shadow) {  // answers nobody: only its predictions are logged
     v.stats.Count(st.ok() ? 200 : net::HttpStatusFor(st));
     v.stats.latency.Observe(Seconds(c.start, Clock::now()));

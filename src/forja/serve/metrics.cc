@@ -80,6 +80,12 @@ std::string ModelServer::Impl::RenderMetrics() {
   for (auto& v : versions)
     if (v->monitor) monitored.push_back({v->name, v->version, v->monitor->Snapshot()});
   RenderMonitorMetrics(monitored, &o);
+  std::vector<QualityVersion> quality;
+  for (auto& v : versions)
+    if (v->quality) quality.push_back({v->name, v->version, v->quality.get(), v->quality->Snapshot()});
+  std::vector<std::pair<std::string, uint64_t>> unknown;
+  for (const std::string& n : names) unknown.emplace_back(n, served[n]->feedback_unknown.load(std::memory_order_relaxed));
+  RenderQualityMetrics(quality, unknown, &o);
   return o;
 }
 

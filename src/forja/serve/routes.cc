@@ -170,9 +170,38 @@ void ModelServer::Impl::ModelRoute(net::Request& req, net::Responder res, std::s
   res.Send(std::move(r));
 }
 
-// {"request_id": "...", "label": ...} or a list of them: kept as given, with the time and model.
+namespace {
+
+// A feedback item's label as quality.h takes it: one value, or a list (one per row).
+std::vector<LabelValue> LabelValues(const nlohmann::json& label) {
+  auto one = [](const nlohmann::json& j) {
+    LabelValue v;
+    if (j.is_boolean()) v = {LabelValue::Kind::kBool, j.get<bool>() ? 1.0 : 0.0};
+    else if (j.is_number()) v = {LabelValue::Kind::kNumber, j.get<double>()};
+    return v;
+  };
+  std::vector<LabelValue> out;
+  if (label.is_array())
+    for (const auto& j : label) out.push_back(one(j));
+  else out.push_back(one(label));
+  return out;
+}
+
+}  // namespace
+
+// {"request_id": "...", "label": ...} or a list of them. Each label is joined to the predictions
+// kept under its request id by every version that tracks quality (quality.h), and appended to
+// the prediction log as given when the log is on. 400 when the body is malformed (nothing
+// recorded); else 200 with what happened to each item.
 net::Response ModelServer::Impl::Feedback(Served& s, const net::Request& req) {
-  if (!log.enabled()) return Json(503, ErrorJson("the prediction log is off: feedback has nowhere to go"));
+  std::vector<std::shared_ptr<Version>> versions;
+  for (auto& r : s.routes) versions.push_back(r->Get());
+  if (s.shadow) versions.push_back(s.shadow->Get());
+  bool tracked = false;
+  for (auto& v : versions) tracked |= v->quality != nullptr;
+  if (!log.enabled() && !tracked)
+    return Json(503, ErrorJson("the prediction log is off and no version of " + s.name +
+                               " tracks quality: feedback has nowhere to go"));
   // Depth first: copying or dumping a tree nested 100,000 deep would overflow the stack.
   if (Status st = limits::CheckJsonText(req.body, "the feedback"); !st.ok()) return Json(400, ErrorJson(st.message()));
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
@@ -180,6 +209,7 @@ net::Response ModelServer::Impl::Feedback(Served& s, const net::Request& req) {
   std::vector<nlohmann::json> items;
   if (body.is_array()) items.assign(body.begin(), body.end());
   else items.push_back(body);
+  if (items.empty()) return Json(400, ErrorJson("no feedback: send {\"request_id\": ..., \"label\": ...} or a list of them"));
   for (size_t i = 0; i < items.size(); i++) {
     auto& it = items[i];
     std::string where = items.size() > 1 ? "item " + std::to_string(i) + ": " : "";
@@ -188,13 +218,52 @@ net::Response ModelServer::Impl::Feedback(Served& s, const net::Request& req) {
       return Json(400, ErrorJson(where + "'request_id' (the X-Request-Id of the prediction) is required"));
     if (!it.contains("label")) return Json(400, ErrorJson(where + "'label' (the ground truth) is required"));
   }
-  for (auto& it : items) {
-    nlohmann::json line = {{"model", s.name}, {"feedback_request_id", req.request_id}};
-    for (auto& [k, v] : it.items()) line[k] = v;
-    std::string text = line.dump();
-    log.AddFeedback("{\"time\":" + NowText() + "," + text.substr(1));
+  std::string out = "{\"results\":[";
+  size_t joined = 0;
+  for (size_t i = 0; i < items.size(); i++) {
+    auto& it = items[i];
+    std::string id = it["request_id"].get<std::string>();
+    if (log.enabled()) {
+      nlohmann::json line = {{"model", s.name}, {"feedback_request_id", req.request_id}};
+      for (auto& [k, v] : it.items()) line[k] = v;
+      std::string text = line.dump();
+      log.AddFeedback("{\"time\":" + NowText() + "," + text.substr(1));
+    }
+    // Every version that kept the request's predictions (the primary and its shadow) counts the
+    // label; the answer says the first one's result.
+    const nlohmann::json& label = it["label"];
+    std::vector<LabelValue> values = LabelValues(label);
+    FeedbackResult result = FeedbackResult::kUnknownRequestId;
+    std::string why;
+    for (auto& v : versions) {
+      if (!v->quality) continue;
+      std::string w;
+      FeedbackResult r = v->quality->AddLabels(id, values, label.is_array(), &w);
+      if (r != FeedbackResult::kUnknownRequestId && result == FeedbackResult::kUnknownRequestId) {
+        result = r;
+        why = std::move(w);
+      }
+    }
+    if (result == FeedbackResult::kUnknownRequestId) {
+      if (tracked) s.feedback_unknown.fetch_add(1, std::memory_order_relaxed);
+      why = tracked ? "no prediction is kept under this request id (never answered here, or older than the monitoring window)"
+                    : "no version of " + s.name + " tracks quality";
+    }
+    joined += result == FeedbackResult::kJoined;
+    if (i) out += ',';
+    out += "{\"request_id\":";
+    AppendJsonString(&out, id);
+    out += ",\"result\":\"";
+    out += FeedbackResultName(result);
+    out += '"';
+    if (!why.empty()) {
+      out += ",\"error\":";
+      AppendJsonString(&out, why);
+    }
+    out += '}';
   }
-  return Json(200, "{\"recorded\":" + std::to_string(items.size()) + "}");
+  out += "],\"joined\":" + std::to_string(joined) + ",\"recorded\":" + std::to_string(log.enabled() ? items.size() : 0) + "}";
+  return Json(200, std::move(out));
 }
 
 }  // namespace forja::serve

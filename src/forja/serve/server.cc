@@ -75,6 +75,7 @@ Result<std::shared_ptr<Version>> ModelServer::Impl::Load(const Target& t, const 
   }
   v->batcher = std::make_unique<Batcher>(v->model.get(), bo);
   RETURN_IF_ERROR(AttachMonitor(*v, r));
+  AttachQuality(*v, r);
   return v;
 }
 
@@ -124,6 +125,19 @@ Status ModelServer::Impl::AttachMonitor(Version& v, const Resolved& r) {
   return Status::Ok();
 }
 
+// Quality from feedback (quality.h), with or without a profile (it helps to tell a classifier).
+void ModelServer::Impl::AttachQuality(Version& v, const Resolved& r) {
+  const MonitorOptions& o = cfg.monitoring.For(v.name);
+  std::string note;
+  v.quality = QualityTracker::Create(v.outputs, v.monitor ? &v.monitor->profile() : nullptr,
+                                     o.profile.empty() ? r.profile_target : "", o, Clock::now(), &note);
+  if (!v.quality) {
+    LogInfo("serve: " + v.label + ": quality from feedback is not tracked (" + note + ")");
+    return;
+  }
+  LogInfo("serve: " + v.label + ": quality from feedback as a " + v.quality->kind() + " model");
+}
+
 std::vector<std::shared_ptr<Version>> ModelServer::Impl::Current() {
   std::vector<std::shared_ptr<Version>> versions;
   for (const std::string& n : names) {
@@ -145,8 +159,10 @@ void ModelServer::Impl::Collect() {
     if (stop_poll) return;
     lock.unlock();
     auto now = Clock::now();
-    for (auto& v : Current())
+    for (auto& v : Current()) {
       if (v->monitor && v->monitor->Due(now)) v->monitor->Collect(now);
+      if (v->quality && v->quality->Due(now)) v->quality->Collect(now);
+    }
     lock.lock();
   }
 }

@@ -26,6 +26,7 @@
 #include "forja/serve/metrics.h"
 #include "forja/serve/monitoring.h"
 #include "forja/serve/protocol.h"
+#include "forja/serve/quality.h"
 #include "forja/serve/serve.h"
 
 namespace forja::serve {
@@ -45,6 +46,7 @@ struct Version {
   Stats stats;
   bool shadow = false;
   std::unique_ptr<VersionMonitor> monitor;  // null: the version has no profile to compare with
+  std::unique_ptr<QualityTracker> quality;  // null: quality from feedback is not tracked (quality.h)
 
   ~Version() {
     if (batcher) batcher->Stop();  // before the model it calls goes away
@@ -72,6 +74,7 @@ struct Served {
   std::unique_ptr<Slot> shadow;
   uint64_t total_weight = 0;
   std::atomic<uint64_t> turn{0};
+  std::atomic<uint64_t> feedback_unknown{0};  // feedback items no version knows the request id of
 };
 
 // One inference request on its way through a batcher (infer.cc).
@@ -121,6 +124,7 @@ struct ModelServer::Impl {
   BatchOptions OptionsFor(const std::string& name) const;
   Result<std::shared_ptr<Version>> Load(const Target& t, const Resolved& r);
   Status AttachMonitor(Version& v, const Resolved& r);
+  void AttachQuality(Version& v, const Resolved& r);
   std::vector<std::shared_ptr<Version>> Current();  // every slot's version now
   void Collect();
   Status Init();

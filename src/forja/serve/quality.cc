@@ -1,0 +1,424 @@
+// Quality from feedback per served version (quality.h): the kept predictions, the join, the
+// collector's rings, the Prometheus series.
+#include "forja/serve/quality.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <unordered_map>
+
+#include "forja/core/prometheus.h"
+#include "forja/monitor/profile.h"
+
+namespace forja::serve {
+
+using monitor::Task;
+
+namespace {
+
+constexpr uint64_t kMaxBuckets = 60;  // as VersionMonitor's ring
+
+int64_t RowWidth(const std::vector<int64_t>& shape) {
+  int64_t k = 1;
+  for (size_t i = 1; i < shape.size(); ++i) k *= shape[i];
+  return k;
+}
+
+bool IsFloat(const std::string& dt) { return dt == "FP32" || dt == "FP64"; }
+bool IsInteger(const std::string& dt) {
+  return dt == "BOOL" || dt == "INT8" || dt == "INT16" || dt == "INT32" || dt == "INT64" || dt == "UINT8" || dt == "UINT16" ||
+         dt == "UINT32" || dt == "UINT64";
+}
+
+bool NamesProbability(const std::string& name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("prob") != std::string::npos;
+}
+
+// Element i of a fixed-size tensor as a double (NaN past its data).
+double Element(const Tensor& t, size_t i) {
+  size_t es = DatatypeSize(t.datatype);
+  if (es == 0 || (i + 1) * es > t.data.size()) return NAN;
+  const char* p = t.data.data() + i * es;
+  auto get = [p](auto v) {
+    std::memcpy(&v, p, sizeof v);
+    return static_cast<double>(v);
+  };
+  const std::string& dt = t.datatype;
+  if (dt == "FP32") return get(float{});
+  if (dt == "FP64") return get(double{});
+  if (dt == "INT64") return get(int64_t{});
+  if (dt == "INT32") return get(int32_t{});
+  if (dt == "INT16") return get(int16_t{});
+  if (dt == "INT8") return get(int8_t{});
+  if (dt == "UINT64") return get(uint64_t{});
+  if (dt == "UINT32") return get(uint32_t{});
+  if (dt == "UINT16") return get(uint16_t{});
+  if (dt == "UINT8" || dt == "BOOL") return get(uint8_t{});
+  return NAN;
+}
+
+std::string Number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+}  // namespace
+
+const char* FeedbackResultName(FeedbackResult r) {
+  switch (r) {
+    case FeedbackResult::kJoined: return "joined";
+    case FeedbackResult::kUnknownRequestId: return "unknown_request_id";
+    case FeedbackResult::kWrongType: return "wrong_type";
+    case FeedbackResult::kWrongShape: return "wrong_shape";
+    case FeedbackResult::kDuplicate: return "duplicate";
+  }
+  return "?";
+}
+
+struct QualityTracker::Shard {
+  struct Entry {
+    Clock::time_point time;
+    uint32_t rows = 0;
+    bool labeled = false;
+    std::vector<double> values;  // rows x width
+  };
+  Shard(int classes, bool estimates) : estimate(classes), estimates(estimates) {}
+
+  std::mutex mu;
+  std::unordered_map<std::string, Entry> entries;
+  std::deque<std::pair<Clock::time_point, std::string>> order;  // oldest first; may name replaced entries
+  uint64_t rows = 0;
+  monitor::EstimateCounts estimate;
+  bool estimates;
+};
+
+QualityTracker::QualityTracker(Shape shape, const MonitorOptions& options, Clock::time_point now)
+    : shape_(std::move(shape)), pending_(shape_.task, shape_.classes, shape_.probs), origin_(now) {
+  auto secs = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
+  window_ = secs(options.window_s);
+  interval_ = secs(options.interval_s);
+  bucket_len_ = std::max(interval_, window_ / static_cast<int64_t>(kMaxBuckets));
+  if (bucket_len_ <= Clock::duration::zero()) bucket_len_ = std::chrono::seconds(1);
+  shard_rows_ = std::max<uint64_t>(1, static_cast<uint64_t>(options.max_predictions) / kShards);
+  bool estimates = shape_.task == Task::kClassification && shape_.probs;
+  for (int i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>(shape_.classes, estimates));
+  size_t n = static_cast<size_t>(std::max<int64_t>(1, (window_ + bucket_len_ - Clock::duration(1)) / bucket_len_));
+  ring_.assign(n, monitor::QualityCounts(shape_.task, shape_.classes, shape_.probs));
+  estimate_ring_.assign(estimates ? n : 0, monitor::EstimateCounts(shape_.classes));
+  next_due_ = now + interval_;
+  auto snap = std::make_shared<QualitySnapshot>();
+  snap->task = shape_.task;
+  snap->estimates = estimates;
+  snapshot_ = std::move(snap);
+}
+
+QualityTracker::~QualityTracker() = default;
+
+const char* QualityTracker::kind() const { return shape_.task == Task::kClassification ? "classification" : "regression"; }
+
+std::unique_ptr<QualityTracker> QualityTracker::Create(const std::vector<TensorSpec>& outputs, const monitor::Profile* profile,
+                                                       const std::string& target, const MonitorOptions& options,
+                                                       Clock::time_point now, std::string* note) {
+  if (options.max_predictions <= 0) {
+    *note = "monitoring.max_predictions is 0";
+    return nullptr;
+  }
+  if (outputs.empty()) {
+    *note = "the model has no outputs";
+    return nullptr;
+  }
+  const TensorSpec* out = &outputs[0];
+  for (const TensorSpec& s : outputs)
+    if (NamesProbability(s.name)) {
+      out = &s;
+      break;
+    }
+  Shape shape;
+  shape.output = out->name;
+  int64_t k = out->shape.size() <= 1 ? 1 : RowWidth(out->shape);
+  bool fp = IsFloat(out->datatype);
+  // The profile's word: a categorical prediction column (of this output) or target.
+  auto categorical = [&] {
+    if (!profile) return false;
+    for (const std::string& name : {std::string(monitor::kPredictionColumn) + "." + out->name,
+                                    std::string(monitor::kPredictionColumn), out->name, target}) {
+      int c = name.empty() ? -1 : profile->Find(name);
+      if (c >= 0) return profile->columns[static_cast<size_t>(c)].kind == monitor::ColumnKind::kCategorical;
+    }
+    return false;
+  };
+  const std::string& task = options.task;
+  if (fp && k >= 2) {
+    if (k > monitor::kMaxClasses) {
+      *note = "output '" + out->name + "' has " + std::to_string(k) + " values per row (at most " +
+              std::to_string(monitor::kMaxClasses) + " classes are tracked)";
+      return nullptr;
+    }
+    if (task == "regression") {
+      *note = "output '" + out->name + "' has several values per row: multi-output regression is not tracked";
+      return nullptr;
+    }
+    shape = {Task::kClassification, out->name, static_cast<int>(k), static_cast<int>(k), true};
+  } else if (k == 1 && (fp || IsInteger(out->datatype))) {
+    if (task == "regression") shape = {Task::kRegression, out->name, 0, 1, false};
+    else if (fp && NamesProbability(out->name)) shape = {Task::kClassification, out->name, 2, 1, true};
+    else if (task == "classification" || !fp || categorical())
+      shape = {Task::kClassification, out->name, monitor::kMaxClasses, 1, false};
+    else shape = {Task::kRegression, out->name, 0, 1, false};
+  } else {
+    *note = "output '" + out->name + "' (" + out->datatype + ") is neither classes, class probabilities nor numbers";
+    return nullptr;
+  }
+  return std::unique_ptr<QualityTracker>(new QualityTracker(std::move(shape), options, now));
+}
+
+QualityTracker::Shard& QualityTracker::ShardOf(const std::string& id) {
+  return *shards_[std::hash<std::string>{}(id) % kShards];
+}
+
+// Drops entries older than the window, then the oldest until `room` more rows fit. s.mu held.
+void QualityTracker::Evict(Shard& s, Clock::time_point now, uint64_t room) {
+  while (!s.order.empty()) {
+    auto& [time, id] = s.order.front();
+    bool old = now - time > window_;
+    if (!old && s.rows + room <= shard_rows_) break;
+    auto it = s.entries.find(id);
+    if (it != s.entries.end() && it->second.time == time) {  // else replaced by a newer entry
+      s.rows -= it->second.rows;
+      (old ? evicted_age_ : evicted_capacity_).fetch_add(1, std::memory_order_relaxed);
+      s.entries.erase(it);
+    }
+    s.order.pop_front();
+  }
+}
+
+bool QualityTracker::Probabilities(const double* values, double* probs) const {
+  if (!shape_.probs) return false;
+  if (shape_.width == 1) {
+    probs[0] = 1 - values[0];
+    probs[1] = values[0];
+  } else {
+    std::copy(values, values + shape_.width, probs);
+  }
+  return true;
+}
+
+int QualityTracker::PredictedClass(const double* values) const {
+  if (!shape_.probs) {
+    double v = values[0];
+    return v >= 0 && v < shape_.classes && v == std::floor(v) ? static_cast<int>(v) : -1;
+  }
+  if (shape_.width == 1) return values[0] >= 0.5 ? 1 : 0;
+  if (shape_.classes == 2) return values[1] >= 0.5 ? 1 : 0;
+  return static_cast<int>(std::max_element(values, values + shape_.width) - values);
+}
+
+void QualityTracker::Record(const std::string& request_id, const std::vector<Tensor>& outputs, Clock::time_point now) {
+  const Tensor* t = nullptr;
+  for (const Tensor& o : outputs)
+    if (o.name == shape_.output) t = &o;
+  if (!t || t->shape.empty() || request_id.empty()) return;
+  int64_t n = t->shape[0];
+  size_t width = static_cast<size_t>(shape_.width);
+  if (n <= 0 || (t->shape.size() > 1 && RowWidth(t->shape) != shape_.width)) return;
+  uint64_t rows = static_cast<uint64_t>(n);
+  Shard& s = ShardOf(request_id);
+  if (rows > shard_rows_) {  // never fits: not kept (its feedback will find no prediction)
+    evicted_capacity_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Shard::Entry e;
+  e.time = now;
+  e.rows = static_cast<uint32_t>(rows);
+  e.values.resize(rows * width);
+  for (size_t i = 0; i < e.values.size(); ++i) e.values[i] = Element(*t, i);
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.estimates) {
+    double probs[monitor::kMaxClasses];
+    for (uint64_t r = 0; r < rows; ++r)
+      if (Probabilities(&e.values[r * width], probs)) s.estimate.Add(probs);
+  }
+  auto it = s.entries.find(request_id);
+  if (it != s.entries.end()) {  // a client reused the id: the newer prediction wins
+    s.rows -= it->second.rows;
+    s.entries.erase(it);
+  }
+  Evict(s, now, rows);
+  s.rows += rows;
+  s.order.emplace_back(now, request_id);
+  s.entries.emplace(request_id, std::move(e));
+}
+
+FeedbackResult QualityTracker::AddLabels(const std::string& request_id, const std::vector<LabelValue>& labels, bool list,
+                                         std::string* why) {
+  Shard& s = ShardOf(request_id);
+  std::vector<double> values;
+  uint32_t rows = 0;
+  FeedbackResult result = FeedbackResult::kJoined;
+  auto fail = [&](FeedbackResult r, std::string what) {
+    result = r;
+    *why = std::move(what);
+  };
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.entries.find(request_id);
+    if (it == s.entries.end()) return FeedbackResult::kUnknownRequestId;  // counted by the caller, per model
+    Shard::Entry& e = it->second;
+    rows = e.rows;
+    if (e.labeled) {
+      fail(FeedbackResult::kDuplicate, "this request's predictions have a label already; the first one counts");
+    } else if (labels.size() != rows) {
+      fail(FeedbackResult::kWrongShape, "the request had " + std::to_string(rows) + " row" + (rows == 1 ? "" : "s") +
+                                            ": give " + (rows == 1 ? "one label" : "a list of " + std::to_string(rows) + " labels") +
+                                            ", not " + (list ? "a list of " + std::to_string(labels.size()) : std::string("one")));
+    } else {
+      for (size_t i = 0; i < labels.size() && result == FeedbackResult::kJoined; ++i) {
+        const LabelValue& l = labels[i];
+        std::string where = list ? "label " + std::to_string(i) + ": " : "";
+        if (shape_.task == Task::kRegression) {
+          if (l.kind != LabelValue::Kind::kNumber || !std::isfinite(l.value))
+            fail(FeedbackResult::kWrongType, where + "a regressor's label must be a finite number");
+        } else {
+          bool integral = (l.kind == LabelValue::Kind::kNumber || l.kind == LabelValue::Kind::kBool) &&
+                          l.value == std::floor(l.value) && l.value >= 0 && l.value < shape_.classes;
+          if (!integral)
+            fail(FeedbackResult::kWrongType, where + "a classifier's label must be a class number from 0 to " +
+                                                 std::to_string(shape_.classes - 1) + " (or true/false)");
+        }
+      }
+    }
+    if (result == FeedbackResult::kJoined) {
+      e.labeled = true;
+      values = e.values;
+    }
+  }
+  Count(result);
+  if (result != FeedbackResult::kJoined) return result;
+  size_t width = static_cast<size_t>(shape_.width);
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  for (uint32_t r = 0; r < rows; ++r) {
+    const double* v = &values[r * width];
+    if (shape_.task == Task::kRegression) {
+      pending_.AddValue(labels[r].value, v[0]);
+      continue;
+    }
+    double probs[monitor::kMaxClasses];
+    bool have = Probabilities(v, probs);
+    pending_.AddClass(static_cast<int>(labels[r].value), PredictedClass(v), have ? probs : nullptr);
+  }
+  return result;
+}
+
+void QualityTracker::Collect(Clock::time_point now) {
+  size_t n = ring_.size();
+  uint64_t bucket = now > origin_ ? static_cast<uint64_t>((now - origin_) / bucket_len_) : 0;
+  if (bucket > head_) {  // slide: the buckets passed over are emptied
+    uint64_t steps = std::min<uint64_t>(bucket - head_, n);
+    for (uint64_t i = 1; i <= steps; ++i) {
+      size_t at = static_cast<size_t>((head_ + i) % n);
+      ring_[at].Clear();
+      if (!estimate_ring_.empty()) estimate_ring_[at].Clear();
+    }
+    head_ = bucket;
+  }
+  size_t at = static_cast<size_t>(head_ % n);
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    ring_[at].Merge(pending_);
+    pending_.Clear();
+  }
+  auto snap = std::make_shared<QualitySnapshot>();
+  snap->task = shape_.task;
+  snap->estimates = !estimate_ring_.empty();
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    Evict(*s, now, 0);  // predictions older than the window leave even without traffic
+    snap->kept += s->rows;
+    if (snap->estimates) {
+      estimate_ring_[at].Merge(s->estimate);
+      s->estimate.Clear();
+    }
+  }
+  monitor::QualityCounts sum(shape_.task, shape_.classes, shape_.probs);
+  for (const auto& b : ring_) sum.Merge(b);
+  snap->labels = sum.labels();
+  snap->quality = monitor::ComputeQuality(sum);
+  if (snap->estimates) {
+    monitor::EstimateCounts est(shape_.classes);
+    for (const auto& b : estimate_ring_) est.Merge(b);
+    snap->estimate_rows = est.rows();
+    snap->estimate = monitor::EstimateQuality(est);
+  }
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    snapshot_ = std::move(snap);
+  }
+  next_due_ = now + interval_;
+}
+
+std::shared_ptr<const QualitySnapshot> QualityTracker::Snapshot() const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  return snapshot_;
+}
+
+void RenderQualityMetrics(const std::vector<QualityVersion>& versions,
+                          const std::vector<std::pair<std::string, uint64_t>>& unknown, std::string* out) {
+  if (versions.empty() && unknown.empty()) return;
+  constexpr auto Label = &PromRegistry::Label;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  auto labels = [&](const QualityVersion& v) { return Label("model", v.model) + "," + Label("version", v.version); };
+  family("forja_model_quality", "gauge",
+         "Quality of the model version's predictions from the labels posted to /feedback in the window (metric: "
+         "accuracy, precision, recall, roc_auc, log_loss, mae, rmse, mape).");
+  for (const QualityVersion& v : versions)
+    for (const auto& [m, x] : v.snapshot->quality) *out += "forja_model_quality{" + labels(v) + "," + Label("metric", m) + "} " + Number(x) + "\n";
+  family("forja_model_quality_estimated", "gauge",
+         "Quality estimated from the predicted probabilities alone (CBPE, assumes calibrated scores), over the window's predictions.");
+  for (const QualityVersion& v : versions)
+    for (const auto& [m, x] : v.snapshot->estimate)
+      *out += "forja_model_quality_estimated{" + labels(v) + "," + Label("metric", m) + "} " + Number(x) + "\n";
+  family("forja_model_quality_window_labels", "gauge", "Labeled rows joined to the model version's predictions in the window.");
+  for (const QualityVersion& v : versions)
+    *out += "forja_model_quality_window_labels{" + labels(v) + "} " + std::to_string(v.snapshot->labels) + "\n";
+  family("forja_model_quality_estimated_window_rows", "gauge", "Predicted rows with probabilities behind the estimate, in the window.");
+  for (const QualityVersion& v : versions)
+    if (v.snapshot->estimates)
+      *out += "forja_model_quality_estimated_window_rows{" + labels(v) + "} " + std::to_string(v.snapshot->estimate_rows) + "\n";
+  family("forja_model_feedback_predictions_kept", "gauge", "Rows of predictions kept for joining labels to, now.");
+  for (const QualityVersion& v : versions)
+    *out += "forja_model_feedback_predictions_kept{" + labels(v) + "} " + std::to_string(v.snapshot->kept) + "\n";
+  family("forja_model_feedback_predictions_evicted_total", "counter",
+         "Requests whose predictions were dropped before a label came: older than the window (age) or beyond "
+         "monitoring.max_predictions (capacity).");
+  for (const QualityVersion& v : versions) {
+    *out += "forja_model_feedback_predictions_evicted_total{" + labels(v) + ",reason=\"age\"} " +
+            std::to_string(v.tracker->evicted_age()) + "\n";
+    *out += "forja_model_feedback_predictions_evicted_total{" + labels(v) + ",reason=\"capacity\"} " +
+            std::to_string(v.tracker->evicted_capacity()) + "\n";
+  }
+  family("forja_model_feedback_labels_total", "counter",
+         "Feedback items by result (joined, duplicate, wrong_type, wrong_shape; unknown_request_id with version \"\").");
+  for (const QualityVersion& v : versions)
+    for (int r = 0; r < kFeedbackResults; ++r) {
+      auto res = static_cast<FeedbackResult>(r);
+      if (res == FeedbackResult::kUnknownRequestId) continue;
+      *out += "forja_model_feedback_labels_total{" + labels(v) + "," + Label("result", FeedbackResultName(res)) + "} " +
+              std::to_string(v.tracker->results(res)) + "\n";
+    }
+  for (const auto& [model, n] : unknown)
+    *out += "forja_model_feedback_labels_total{" + Label("model", model) + ",version=\"\",result=\"unknown_request_id\"} " +
+            std::to_string(n) + "\n";
+}
+
+}  // namespace forja::serve
