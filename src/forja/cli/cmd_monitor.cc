@@ -20,6 +20,7 @@
 #include "forja/cli/model_resolver.h"
 #include "forja/cli/model_spec.h"
 #include "forja/cli/monitor_report.h"
+#include "forja/cli/monitor_staleness.h"
 #include "forja/cli/package_cache.h"
 #include "forja/cli/store.h"
 #include "forja/core/fs.h"
@@ -263,6 +264,7 @@ struct Reference {
   std::vector<monitor::ColumnSample> samples;  // a CSV reference
   std::set<std::string> optional;              // columns the current data may lack
   uint64_t rows = 0;
+  std::optional<StalenessReport> staleness;  // a registry version's (monitor_staleness.h)
 };
 
 Result<Reference> ProfileReference(const std::string& text, const std::string& what) {
@@ -294,6 +296,7 @@ Result<Reference> RegistryReference(const ReportArgs& a) {
   ASSIGN_OR_RETURN(Reference r, ProfileReference(*text, "the profile of " + label));
   for (const meta::Tag& t : v.tags)
     if (t.key == kProfileTargetTag) r.optional.insert(t.value);
+  ASSIGN_OR_RETURN(r.staleness, MakeStalenessReport(*store, v, a.reference));
   return r;
 }
 
@@ -425,9 +428,10 @@ int DoReport(const ReportArgs& a) {
     j["current_rows"] = report.current_rows;
     j["skipped"] = report.skipped;
     if (!a.html.empty()) j["html"] = a.html;
+    if (reference->staleness) j["staleness"] = StalenessJson(*reference->staleness);
     OutJson(j);
   } else if (a.md) {
-    Out(RenderDriftMarkdown(report));
+    Out(RenderDriftMarkdown(report) + (reference->staleness ? StalenessMarkdown(*reference->staleness) : ""));
   } else {
     PrintText(DriftTable(report));
     Out("");
@@ -438,8 +442,13 @@ int DoReport(const ReportArgs& a) {
       LogInfo("Not compared (the current data has no such column): " + names);
     }
     if (!a.html.empty()) LogInfo("Wrote " + a.html);
+    if (reference->staleness) {
+      Out("");
+      for (const std::string& line : StalenessText(*reference->staleness)) Out(line);
+    }
   }
-  return report.drift.drift ? 1 : 0;
+  // Stale is found as drift is: cron and CI act on the exit code.
+  return report.drift.drift || (reference->staleness && reference->staleness->verdict.stale) ? 1 : 0;
 }
 
 }  // namespace
@@ -510,7 +519,10 @@ void RegisterMonitorCommands(CLI::App& app, GlobalOptions& g, Action* action) {
                   "Verdicts without a test: text columns are not tested; a column with no values (an empty\n"
                   "current file, all missing) is 'no current values' and does not count; with nothing tested\n"
                   "there is no dataset drift.\n"
-                  "Exit codes of this command: 0 no dataset drift; 1 dataset drift (or a user error);\n"
+                  "A registry reference also gets its staleness: the model's age, its training data's age (from\n"
+                  "lineage) and the time since its promotion against forja.yaml's monitoring.staleness.\n"
+                  "Exit codes of this command: 0 no dataset drift and not stale; 1 dataset drift or stale (or a\n"
+                  "user error);\n"
                   "2 bad usage; 3 the environment failed.\n"
                   "Example:\n"
                   "  forja monitor report --reference churn@production --current today.csv --html drift.html\n\n") +

@@ -83,8 +83,24 @@ struct Reader {
         return Error(v, field, "must be classification or regression");
       m->task = v.as_string();
     }
+    else if (key == "staleness") RETURN_IF_ERROR(Staleness(v, field, &m->staleness));
     else return false;
     return true;
+  }
+
+  // monitoring.staleness (or models.NAME.staleness): durations, 0 turning a check off.
+  Status Staleness(const Node& v, const std::string& field, monitor::StalenessThresholds* t) const {
+    if (!v.is_map()) return Error(v, field, "must be a mapping (max_model_age, max_data_age, max_since_promotion, drifted_for)");
+    constexpr double kMax = 100 * 365 * 86400.0;
+    for (const auto& [k, fv] : v.entries()) {
+      std::string f = field + "." + k;
+      if (k == "max_model_age") RETURN_IF_ERROR(Duration(fv, f, 0, kMax, &t->max_model_age_s));
+      else if (k == "max_data_age") RETURN_IF_ERROR(Duration(fv, f, 0, kMax, &t->max_data_age_s));
+      else if (k == "max_since_promotion") RETURN_IF_ERROR(Duration(fv, f, 0, kMax, &t->max_since_promotion_s));
+      else if (k == "drifted_for") RETURN_IF_ERROR(Duration(fv, f, 0, kMax, &t->drifted_for_s));
+      else return Error(fv, f, "unknown setting (max_model_age, max_data_age, max_since_promotion, drifted_for)");
+    }
+    return Status::Ok();
   }
 
   static std::string Fmt(double v) {
@@ -187,7 +203,7 @@ Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
         else return r.Error(fv, field, "unknown setting (drift_for, error_rate, p99_seconds, no_traffic_for)");
       }
     } else if (key != "models") {
-      return r.Error(v, key, "unknown setting (window, interval, max_columns, max_predictions, task, drift_share, alerts, models)");
+      return r.Error(v, key, "unknown setting (window, interval, max_columns, max_predictions, task, drift_share, staleness, alerts, models)");
     }
   }
   if (const Node* models = section->Find("models"); models && !models->is_null()) {
@@ -199,7 +215,7 @@ Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
         std::string field = "models." + name + "." + fk;
         ASSIGN_OR_RETURN(bool known, r.Monitor(fk, fv, field, &o));
         if (known) continue;
-        if (fk != "profile") return r.Error(fv, field, "unknown setting (window, interval, max_columns, max_predictions, task, profile)");
+        if (fk != "profile") return r.Error(fv, field, "unknown setting (window, interval, max_columns, max_predictions, task, staleness, profile)");
         if (!fv.is_string() || fv.as_string().empty()) return r.Error(fv, field, "must be the path of a profile file");
         // forja.yaml may come from a cloned repository: the path is untrusted.
         if (Status st = CheckUntrustedPath(fv.as_string()); !st.ok())

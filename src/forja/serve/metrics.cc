@@ -4,7 +4,9 @@
 #include <cstdio>
 
 #include "forja/core/prometheus.h"
+#include "forja/meta/store.h"
 #include "forja/serve/server_impl.h"
+#include "forja/serve/staleness.h"
 
 namespace forja::serve {
 
@@ -86,6 +88,12 @@ std::string ModelServer::Impl::RenderMetrics() {
   std::vector<std::pair<std::string, uint64_t>> unknown;
   for (const std::string& n : names) unknown.emplace_back(n, served[n]->feedback_unknown.load(std::memory_order_relaxed));
   RenderQualityMetrics(quality, unknown, &o);
+  std::vector<StaleVersion> stale;
+  for (auto& v : versions)
+    stale.push_back({v->name, v->version, v->staleness, v->monitor ? v->monitor->Snapshot() : nullptr,
+                     std::nullopt,  // quality hook: serve/quality.h's below-threshold verdict when it lands
+                     cfg.monitoring.For(v->name).staleness});
+  RenderStalenessMetrics(stale, meta::NowMs(), Clock::now(), &o);
   return o;
 }
 

@@ -107,7 +107,7 @@ VersionMonitor::VersionMonitor(monitor::Profile profile, MonitorOptions options,
   ring_rows_.assign(n, 0);
   for (Columns& c : ring_) ClearColumns(&c);
   next_due_ = now + interval;
-  Publish(ring_[0], 0);  // an empty window until the first interval: 0 rows, no drift
+  Publish(ring_[0], 0, now);  // an empty window until the first interval: 0 rows, no drift
 }
 
 VersionMonitor::~VersionMonitor() = default;
@@ -292,17 +292,20 @@ void VersionMonitor::Collect(Clock::time_point now) {
     for (size_t i = 0; i < sum.size(); ++i) sum[i].Merge(ring_[k][i]);
     rows += ring_rows_[k];
   }
-  Publish(sum, rows);
+  Publish(sum, rows, now);
   next_due_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.interval_s));
 }
 
-void VersionMonitor::Publish(const Columns& sum, uint64_t rows) {
+void VersionMonitor::Publish(const Columns& sum, uint64_t rows, Clock::time_point now) {
   auto snap = std::make_shared<MonitorSnapshot>();
   snap->rows = rows;
   std::vector<monitor::ColumnDrift> columns;
   columns.reserve(sum.size());
   for (size_t i = 0; i < sum.size(); ++i) columns.push_back(monitor::CompareWindow(profile_.columns[i], sum[i]));
   snap->drift = monitor::Summarize(std::move(columns), options_.drift_share);
+  if (!snap->drift.drift) drifted_since_.reset();
+  else if (!drifted_since_) drifted_since_ = now;
+  snap->drifted_since = drifted_since_;
   // Series go to the prediction first, then the drifted columns, then the rest, each group in
   // profile order: stable while verdicts hold, and a drifted column is never the one left out.
   const auto& cols = snap->drift.columns;

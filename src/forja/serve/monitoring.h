@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,9 @@ struct MonitorSnapshot {
   monitor::DatasetDrift drift;    // every profile column, in profile order
   std::vector<size_t> shown;      // indexes into drift.columns with their own series
   size_t omitted = 0;             // columns beyond max_columns
+  // The first collection of the run of collections, up to this one, that all found dataset
+  // drift (empty when this one found none): how long it has drifted without a break (staleness).
+  std::optional<std::chrono::steady_clock::time_point> drifted_since;
 };
 
 class VersionMonitor {
@@ -98,7 +102,7 @@ class VersionMonitor {
   Shard* ThisThreadShard();
   void Feed1(monitor::Window& w, const Feed& f, const Tensor& t);
   void ClearColumns(Columns* c) const;
-  void Publish(const Columns& sum, uint64_t rows);
+  void Publish(const Columns& sum, uint64_t rows, Clock::time_point now);
 
   monitor::Profile profile_;
   MonitorOptions options_;
@@ -116,6 +120,8 @@ class VersionMonitor {
   uint64_t head_ = 0;                 // the bucket number the head holds
   std::vector<Columns> ring_;
   std::vector<uint64_t> ring_rows_;
+
+  std::optional<Clock::time_point> drifted_since_;  // the collector's: see MonitorSnapshot
 
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const MonitorSnapshot> snapshot_;

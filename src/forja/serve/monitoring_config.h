@@ -9,6 +9,7 @@
 //     task: classification   # or regression: overrides the signature's guess (serve/quality.h)
 //     drift_share: 0.5       # the dataset drifts when this share of tested columns does
 //     alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m}
+//     staleness: {max_model_age: 90d, max_data_age: 180d, max_since_promotion: 0, drifted_for: 1h}   # 0: off
 //     models:                # per model: window, interval, max_columns, and
 //       churn: {window: 1h, profile: monitoring/churn.json}   # a profile file instead of the registry's
 //
@@ -19,6 +20,7 @@
 #include <string>
 
 #include "forja/core/status.h"
+#include "forja/monitor/staleness.h"
 
 namespace forja {
 struct ForjaYaml;
@@ -37,6 +39,7 @@ struct MonitorOptions {
   int max_predictions = 200000;
   std::string task;
   std::string profile;  // a profile file (resolved against base_dir); empty: the registry's
+  monitor::StalenessThresholds staleness;  // staleness: {max_model_age: 90d, ...} (docs/monitoring.md, "Staleness")
 };
 
 struct MonitoringConfig {

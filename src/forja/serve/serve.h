@@ -28,6 +28,7 @@ struct ForjaYaml;
 
 namespace forja::registry {
 struct ModelPackage;
+struct StalenessFacts;
 }
 
 namespace forja::serve {
@@ -52,6 +53,13 @@ class Resolver {
  public:
   virtual ~Resolver() = default;
   virtual Result<Resolved> Resolve(const std::string& ref) = 0;
+  // What the registry knows of the age of the version `r` that `ref` resolved to
+  // (registry/staleness_facts.h; serve/staleness.h shows it); null: nothing (a package folder).
+  virtual std::shared_ptr<const registry::StalenessFacts> Staleness(const std::string& ref, const Resolved& r) {
+    (void)ref;
+    (void)r;
+    return nullptr;
+  }
 };
 
 using Loader = std::function<Result<std::unique_ptr<runtime::Model>>(const runtime::ModelSpec&)>;

@@ -76,6 +76,7 @@ Result<std::shared_ptr<Version>> ModelServer::Impl::Load(const Target& t, const 
   v->batcher = std::make_unique<Batcher>(v->model.get(), bo);
   RETURN_IF_ERROR(AttachMonitor(*v, r));
   AttachQuality(*v, r);
+  v->staleness = resolver->Staleness(t.ref, r);  // taken at each load: a reload takes them anew
   return v;
 }
 

@@ -47,6 +47,7 @@ struct Version {
   bool shadow = false;
   std::unique_ptr<VersionMonitor> monitor;  // null: the version has no profile to compare with
   std::unique_ptr<QualityTracker> quality;  // null: quality from feedback is not tracked (quality.h)
+  std::shared_ptr<const registry::StalenessFacts> staleness;  // null: no registry facts (staleness.h)
 
   ~Version() {
     if (batcher) batcher->Stop();  // before the model it calls goes away

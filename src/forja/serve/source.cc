@@ -19,6 +19,7 @@
 #include "forja/registry/package.h"
 #include "forja/registry/profile_store.h"
 #include "forja/registry/registry.h"
+#include "forja/serve/staleness.h"
 
 namespace forja::serve {
 
@@ -83,6 +84,12 @@ class Registry : public Resolver {
     }
     FindProfile(v, text, &r);
     return r;
+  }
+
+  std::shared_ptr<const registry::StalenessFacts> Staleness(const std::string& text, const Resolved& r) override {
+    if (IsPackageFolder(text) || (text.find('/') == std::string::npos && text.find('@') == std::string::npos)) return nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    return LoadStalenessFacts(*s_.store, text, r.name, std::stoll(r.version));
   }
 
  private:
