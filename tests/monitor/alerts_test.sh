@@ -99,7 +99,8 @@ serving:
           description: "forja serve on a:8080 has churn/2 loaded (shadow) but answered no request for it in 30m."
 YAML
 
-python3 - rules.yml cases.yml >rules_test.yml <<'PY'
+# to_promtool.py RULES CASES: promtool's test file for the cases (also used for the quality rules below).
+cat >"$TEST_TMP/to_promtool.py" <<'PY'
 import re, sys, yaml
 rules = {r["alert"]: r for g in yaml.safe_load(open(sys.argv[1]))["groups"] for r in g["rules"]}
 cases = yaml.safe_load(open(sys.argv[2]))
@@ -116,8 +117,9 @@ for name, case in cases.items():
                 "summary": f["summary"], "description": f["description"], "runbook": runbook}})
         checks.append({"eval_time": c["at"], "alertname": c["alert"], "exp_alerts": exp})
     tests.append({"name": name, "interval": "1m", "input_series": case["input_series"], "alert_rule_test": checks})
-yaml.safe_dump({"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests}, sys.stdout, sort_keys=False)
+yaml.safe_dump({"rule_files": [sys.argv[1]], "evaluation_interval": "1m", "tests": tests}, sys.stdout, sort_keys=False)
 PY
+python3 "$TEST_TMP/to_promtool.py" rules.yml cases.yml >rules_test.yml
 expect_eq "$?" 0
 run promtool test rules rules_test.yml
 if [[ $RC -eq 0 ]]; then pass; else fail "promtool test rules failed:"$'\n'"$OUT"; fi
@@ -163,6 +165,53 @@ bad_threshold '{p99_seconds: fast}' "monitoring.alerts.p99_seconds: 'fast' is no
 bad_threshold '{quality_below: 0.9}' "monitoring.alerts.quality_below: unknown setting"
 bad_threshold '[1, 2]' "monitoring.alerts: must be a mapping"
 expect_contains "$OUT" "forja.yaml:"
+
+# --- quality from feedback against the production gates ----------------------------------------
+# One rule per production gate on a quality metric (either side; gates against another version's
+# run, and metrics that are not quality ones, are left out); it fires with enough labels only.
+sed -i '/^monitoring:/,$d' forja.yaml
+cat >>forja.yaml <<'YAML'
+models:
+  churn: {gates: {production: [metrics.accuracy >= 0.9, metrics.auc >= production.metrics.auc, "params.x == 'y'"]}}
+  "*": {gates: {production: ["0.5 >= metrics.rmse", metrics.f1 >= 0.5]}}
+monitoring:
+  alerts: {quality_for: 10m, quality_min_labels: 20}
+YAML
+expect_ok forja monitor alerts --out quality.yml
+expect_contains "$OUT" "2 quality gates"
+run promtool check rules quality.yml
+expect_eq "$RC" 0
+cat >quality_cases.yml <<'YAML'
+quality:
+  input_series:
+    # churn/3: accuracy 0.8 on 100 labels; churn/2: 0.95; churn/4: 0.5 on 5 labels only (not judged);
+    # fraud/1: RMSE 0.7 (every model's gate); churn/3's recall has no gate.
+    - {series: 'forja_model_quality{model="churn",version="3",metric="accuracy"}', values: '0.8x30'}
+    - {series: 'forja_model_quality{model="churn",version="3",metric="recall"}', values: '0.1x30'}
+    - {series: 'forja_model_quality_window_labels{model="churn",version="3"}', values: '100x30'}
+    - {series: 'forja_model_quality{model="churn",version="2",metric="accuracy"}', values: '0.95x30'}
+    - {series: 'forja_model_quality_window_labels{model="churn",version="2"}', values: '100x30'}
+    - {series: 'forja_model_quality{model="churn",version="4",metric="accuracy"}', values: '0.5x30'}
+    - {series: 'forja_model_quality_window_labels{model="churn",version="4"}', values: '5x30'}
+    - {series: 'forja_model_quality{model="fraud",version="1",metric="rmse"}', values: '0.7x30'}
+    - {series: 'forja_model_quality_window_labels{model="fraud",version="1"}', values: '50x30'}
+  checks:
+    - {alert: ForjaModelQualityBelowGate, at: 5m, fires: []}   # pending, not yet 10m
+    - alert: ForjaModelQualityBelowGate
+      at: 15m
+      fires:
+        - labels: {severity: warning, gate: "metrics.accuracy >= 0.9", model: churn, version: "3", metric: accuracy}
+          summary: "churn version 3: accuracy from feedback fails the production gate"
+          description: "The accuracy of churn/3 from the labels posted to /feedback is 0.8, below 0.9 (the production gate of churn: metrics.accuracy >= 0.9), for 10m now."
+        - labels: {severity: warning, gate: "0.5 >= metrics.rmse", model: fraud, version: "1", metric: rmse}
+          summary: "fraud version 1: rmse from feedback fails the production gate"
+          description: "The rmse of fraud/1 from the labels posted to /feedback is 0.7, above 0.5 (the production gate of every model: 0.5 >= metrics.rmse), for 10m now."
+YAML
+python3 "$TEST_TMP/to_promtool.py" quality.yml quality_cases.yml >quality_test.yml
+expect_eq "$?" 0
+run promtool test rules quality_test.yml
+if [[ $RC -eq 0 ]]; then pass; else fail "promtool test rules (quality) failed:"$'\n'"$OUT"; fi
+# Outside the models section nothing changes: no gates, no quality rules (checked above: the defaults).
 
 # --out is required.
 expect_fail 2 forja monitor alerts

@@ -52,6 +52,28 @@ TEST(AlertRules, ThresholdsInTheRules) {
   EXPECT_EQ(yaml.find("stale"), std::string::npos);
 }
 
+TEST(AlertRules, QualityGatesBecomeRules) {
+  EXPECT_EQ(QualityMetricOfGate("auc"), "roc_auc");
+  EXPECT_EQ(QualityMetricOfGate("logloss"), "log_loss");
+  EXPECT_EQ(QualityMetricOfGate("mape"), "mape");
+  EXPECT_EQ(QualityMetricOfGate("f1"), "");
+  AlertThresholds t;
+  t.quality_min_labels = 30;
+  t.quality_gates = {{"churn", "accuracy", ">=", 0.9, "metrics.accuracy >= 0.9"},
+                     {"*", "rmse", "<=", 2.5, "metrics.rmse <= 2.5"},
+                     {"churn", "recall", "==", 1, "metrics.recall == 1"}};  // no rule: not a threshold
+  std::string yaml = AlertRulesYaml(t);
+  EXPECT_NE(yaml.find("  - name: forja-model-quality\n"), std::string::npos);
+  EXPECT_NE(yaml.find("forja_model_quality{model=\"churn\",metric=\"accuracy\"}\n            < 0.9\n"
+                      "            and on (instance, model, version) (forja_model_quality_window_labels >= 30)\n"
+                      "        for: 15m\n"),
+            std::string::npos)
+      << yaml;
+  EXPECT_NE(yaml.find("forja_model_quality{metric=\"rmse\"}\n            > 2.5\n"), std::string::npos);
+  EXPECT_EQ(yaml.find("recall"), std::string::npos);
+  EXPECT_NE(yaml.find("gate: \"metrics.accuracy >= 0.9\""), std::string::npos);
+}
+
 TEST(Grafana, FilesAndDashboards) {
   GrafanaOptions o;
   o.prometheus_url = "http://prometheus:9090";

@@ -3,6 +3,9 @@
 // `forja monitor` subcommands are in cmd_monitor.cc; both register under MonitorGroup.
 #include <CLI/CLI.hpp>
 
+#include <map>
+#include <vector>
+
 #include "forja/cli/cli.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
@@ -11,11 +14,39 @@
 #include "forja/data/workspace.h"
 #include "forja/monitor/alert_rules.h"
 #include "forja/monitor/grafana.h"
+#include "forja/registry/gates.h"
 #include "forja/serve/monitoring_config.h"
 
 namespace forja {
 
 namespace {
+
+// The production gates on quality metrics (a candidate's metric against a number), as the alert
+// rules take them; gates against another version's run cannot be judged live and are left out.
+std::vector<monitor::QualityGate> QualityGatesOf(const registry::Policies& policies) {
+  using Kind = registry::Operand::Kind;
+  static const std::map<std::string, std::string> kFlip = {{">=", "<="}, {">", "<"}, {"<=", ">="}, {"<", ">"}};
+  std::vector<monitor::QualityGate> out;
+  for (const auto& [model, policy] : policies.models) {
+    auto it = policy.gates.find("Production");
+    if (it == policy.gates.end()) continue;
+    for (const registry::Gate& g : it->second) {
+      const registry::Operand *metric = &g.left, *number = &g.right;
+      std::string op = g.op;
+      if (number->kind == Kind::kRef && metric->kind == Kind::kNumber) {  // 0.9 <= metrics.accuracy
+        std::swap(metric, number);
+        auto f = kFlip.find(op);
+        op = f == kFlip.end() ? op : f->second;
+      }
+      if (metric->kind != Kind::kRef || !metric->holder.empty() || metric->entity != "metrics" || metric->factor != 1 ||
+          number->kind != Kind::kNumber || !kFlip.count(op))
+        continue;
+      std::string name = monitor::QualityMetricOfGate(metric->key);
+      if (!name.empty()) out.push_back({model, name, op, number->number, g.text});
+    }
+  }
+  return out;
+}
 
 int DoAlerts(const std::string& out) {
   // A broken forja.yaml is reported, not mistaken for "outside a workspace".
@@ -24,18 +55,27 @@ int DoAlerts(const std::string& out) {
   // monitoring.alerts is read by forja serve's reader of the section, so that both accept the
   // same file.
   serve::MonitoringConfig cfg;
+  std::vector<monitor::QualityGate> gates;
   if (*ws) {
     auto doc = ReadForjaYaml((*ws)->root());
     if (!doc.ok()) return Fail(doc.status());
     Status st = serve::MonitoringConfigOf(*doc, &cfg);
     if (!st.ok()) return Fail(st);
+    // Quality from feedback is held to the production gates (models.NAME.gates.production).
+    auto policies = registry::ParsePolicies(doc->Section("models"), doc->file);
+    if (!policies.ok()) return Fail(policies.status());
+    gates = QualityGatesOf(*policies);
   }
-  const monitor::AlertThresholds t{cfg.alerts.drift_for_s, cfg.alerts.error_rate, cfg.alerts.p99_seconds,
-                                   cfg.alerts.no_traffic_for_s};
+  monitor::AlertThresholds t{cfg.alerts.drift_for_s, cfg.alerts.error_rate, cfg.alerts.p99_seconds,
+                             cfg.alerts.no_traffic_for_s};
+  t.quality_for_s = cfg.alerts.quality_for_s;
+  t.quality_min_labels = cfg.alerts.quality_min_labels;
+  t.quality_gates = std::move(gates);
   Status st = WriteFileAtomic(out, monitor::AlertRulesYaml(t));
   if (!st.ok()) return Fail(st);
   LogInfo("Wrote Prometheus alerting rules to " + out + " (drift for " + monitor::PromDuration(t.drift_for_s) +
-          ", no traffic for " + monitor::PromDuration(t.no_traffic_for_s) + "); add it to rule_files: in prometheus.yml");
+          ", no traffic for " + monitor::PromDuration(t.no_traffic_for_s) + ", " + std::to_string(t.quality_gates.size()) +
+          " quality gate" + (t.quality_gates.size() == 1 ? "" : "s") + "); add it to rule_files: in prometheus.yml");
   return 0;
 }
 
@@ -71,7 +111,12 @@ void RegisterMonitorExportCommands(CLI::App& app, GlobalOptions& g, Action* acti
                      "forja.yaml, read as forja serve reads it (durations in seconds, or with ms, s, m, h, d;\n"
                      "defaults outside a workspace):\n\n"
                      "  monitoring:\n"
-                     "    alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m}\n\n"
+                     "    alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m,\n"
+                     "             quality_for: 15m, quality_min_labels: 50}\n\n"
+                     "ForjaModelQualityBelowGate: one per production gate on a quality metric in forja.yaml\n"
+                     "(models: {churn: {gates: {production: [metrics.accuracy >= 0.9]}}}; accuracy, precision,\n"
+                     "recall, roc_auc or auc, log_loss, mae, rmse, mape), firing while forja serve's quality from\n"
+                     "feedback fails it for quality_for, once the window holds quality_min_labels labels.\n\n"
                      "Check the file with `promtool check rules FILE`. Alertmanager's webhook to forja server,\n"
                      "http://HOST:PORT/api/2.0/forja/alerts, records each alert against its model version.\n\n") +
                  kExitCodesHelp);

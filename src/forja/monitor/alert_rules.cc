@@ -1,7 +1,9 @@
 #include "forja/monitor/alert_rules.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "forja/core/json.h"
@@ -19,6 +21,7 @@ struct Rule {
   std::string summary;      // one line, with {{ $labels.x }} and {{ $value }} templates
   std::string description;  // what happened, with the numbers
   std::string runbook;      // what to look at and what to do
+  std::string gate;         // a label "gate" (quality rules: one rule per gate, told apart by it)
 };
 
 std::string Number(double v) {
@@ -107,6 +110,39 @@ std::vector<Rule> ServingRules(const AlertThresholds& t) {
   };
 }
 
+// Quality from feedback against each production gate on a quality metric: the alert fires while
+// the version's quality fails the gate, once the window holds quality_min_labels labels.
+std::vector<Rule> QualityRules(const AlertThresholds& t) {
+  static const struct {
+    const char* op;
+    const char* fails;  // the comparison that fails the gate
+    const char* word;   // what a failing value is
+  } kOps[] = {{">=", "<", "below"}, {">", "<=", "not above"}, {"<=", ">", "above"}, {"<", ">=", "not below"}};
+  const std::string quality_for = PromDuration(t.quality_for_s);
+  std::vector<Rule> rules;
+  for (const QualityGate& g : t.quality_gates) {
+    const auto* op = std::find_if(std::begin(kOps), std::end(kOps), [&](const auto& o) { return g.op == o.op; });
+    if (op == std::end(kOps) || g.metric.empty()) continue;
+    std::string matchers = (g.model == "*" ? std::string() : "model=" + JsonQuote(g.model) + ",") + "metric=" + JsonQuote(g.metric);
+    std::string gate = g.model == "*" ? "the production gate of every model" : "the production gate of " + g.model;
+    rules.push_back(
+        {"ForjaModelQualityBelowGate",
+         "forja_model_quality{" + matchers + "}\n  " + op->fails + " " + Number(g.threshold) +
+             "\n  and on (instance, model, version) (forja_model_quality_window_labels >= " + Number(t.quality_min_labels) + ")",
+         quality_for, "warning",
+         "{{ $labels.model }} version {{ $labels.version }}: {{ $labels.metric }} from feedback fails the production gate",
+         "The {{ $labels.metric }} of {{ $labels.model }}/{{ $labels.version }} from the labels posted to /feedback is "
+         "{{ $value | printf \"%.4g\" }}, " + std::string(op->word) + " " + Number(g.threshold) + " (" + gate + ": " + g.text + "), for " +
+             quality_for + " now.",
+         "Open the model health dashboard: compare the quality from feedback with its estimate from the predicted "
+         "probabilities (a gap means the scores are no longer calibrated) and with the data drift of the same window. "
+         "If the labels are right and drift explains it, retrain on recent data and promote through the gates; if a "
+         "new version brought it, roll back with `forja models promote` to the previous version.",
+         g.text});
+  }
+  return rules;
+}
+
 void AppendRule(std::string* out, const Rule& r) {
   *out += "      - alert: ";
   *out += r.name;
@@ -118,6 +154,7 @@ void AppendRule(std::string* out, const Rule& r) {
   *out += "\n        for: " + r.for_ + "\n";
   *out += "        labels:\n          severity: ";
   *out += r.severity;
+  if (!r.gate.empty()) *out += "\n          gate: " + JsonQuote(r.gate);
   *out += "\n        annotations:\n";
   *out += "          summary: " + JsonQuote(r.summary) + "\n";
   *out += "          description: " + JsonQuote(r.description) + "\n";
@@ -132,6 +169,18 @@ void AppendGroup(std::string* out, const char* name, const std::vector<Rule>& ru
 }
 
 }  // namespace
+
+std::string QualityMetricOfGate(const std::string& key) {
+  static const struct {
+    const char* key;
+    const char* metric;
+  } kNames[] = {{"accuracy", "accuracy"}, {"precision", "precision"}, {"recall", "recall"}, {"roc_auc", "roc_auc"},
+                {"auc", "roc_auc"},       {"log_loss", "log_loss"},   {"logloss", "log_loss"}, {"mae", "mae"},
+                {"rmse", "rmse"},         {"mape", "mape"}};
+  for (const auto& n : kNames)
+    if (key == n.key) return n.metric;
+  return "";
+}
 
 std::string PromDuration(double seconds) {
   static const struct {
@@ -160,6 +209,7 @@ std::string AlertRulesYaml(const AlertThresholds& t) {
       "groups:\n";
   AppendGroup(&out, "forja-model-drift", DriftRules(t));
   AppendGroup(&out, "forja-serving", ServingRules(t));
+  if (std::vector<Rule> quality = QualityRules(t); !quality.empty()) AppendGroup(&out, "forja-model-quality", quality);
   return out;
 }
 

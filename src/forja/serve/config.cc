@@ -200,7 +200,9 @@ Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
         else if (k == "error_rate") RETURN_IF_ERROR(r.Number(fv, field, 0, 1, &cfg->alerts.error_rate));
         else if (k == "p99_seconds") RETURN_IF_ERROR(r.Number(fv, field, 0, 86400, &cfg->alerts.p99_seconds));
         else if (k == "no_traffic_for") RETURN_IF_ERROR(r.Duration(fv, field, 0, 30 * 86400, &cfg->alerts.no_traffic_for_s));
-        else return r.Error(fv, field, "unknown setting (drift_for, error_rate, p99_seconds, no_traffic_for)");
+        else if (k == "quality_for") RETURN_IF_ERROR(r.Duration(fv, field, 0, 30 * 86400, &cfg->alerts.quality_for_s));
+        else if (k == "quality_min_labels") RETURN_IF_ERROR(r.Int(fv, field, 0, 1e9, &cfg->alerts.quality_min_labels));
+        else return r.Error(fv, field, "unknown setting (drift_for, error_rate, p99_seconds, no_traffic_for, quality_for, quality_min_labels)");
       }
     } else if (key != "models") {
       return r.Error(v, key, "unknown setting (window, interval, max_columns, max_predictions, task, drift_share, staleness, alerts, models)");

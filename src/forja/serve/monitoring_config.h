@@ -8,7 +8,8 @@
 //     max_predictions: 200000  # rows of predictions kept for feedback labels to join (0: no quality)
 //     task: classification   # or regression: overrides the signature's guess (serve/quality.h)
 //     drift_share: 0.5       # the dataset drifts when this share of tested columns does
-//     alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m}
+//     alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m,
+//              quality_for: 15m, quality_min_labels: 50}
 //     staleness: {max_model_age: 90d, max_data_age: 180d, max_since_promotion: 0, drifted_for: 1h}   # 0: off
 //     models:                # per model: window, interval, max_columns, and
 //       churn: {window: 1h, profile: monitoring/churn.json}   # a profile file instead of the registry's
@@ -51,6 +52,8 @@ struct MonitoringConfig {
     double error_rate = 0.05;
     double p99_seconds = 0.5;
     double no_traffic_for_s = 1800;
+    double quality_for_s = 900;      // quality from feedback failing a production gate this long
+    double quality_min_labels = 50;  // labels in the window before quality is judged
   } alerts;
 
   const MonitorOptions& For(const std::string& model) const {
