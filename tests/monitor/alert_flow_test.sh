@@ -98,4 +98,39 @@ PY
 if [[ $RC -eq 0 ]]; then pass; else fail "the alert recorded by forja server:"$'\n'"$OUT"$'\n'"$(alerts)"; fi
 echo "$OUT"
 
+# forja models alerts lists them, from the server and from its SQL store alike.
+expect_ok forja models alerts churn --store "$SERVER"
+expect_contains "$(grep ForjaModelDataDrift <<<"$OUT")" "firing"
+expect_contains "$(grep ForjaModelDataDrift <<<"$OUT")" "churn/"
+expect_ok forja models alerts churn --store "sqlite:///$TEST_TMP/server.db" --json
+expect_contains "$OUT" '"name": "ForjaModelDataDrift"'
+expect_ok forja models alerts other --store "$SERVER" --json
+expect_eq "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["alerts"])' <<<"$OUT")" "[]"
+expect_fail 2 forja models alerts --version 1 --store "$SERVER"
+expect_contains "$OUT" "--version needs the model's NAME"
+
+# --- with auth on: the webhook needs a write token, the list a read token ---------------------------
+expect_ok forja server token create --store "sqlite:///$TEST_TMP/auth.db" --name am --role write
+WRITE=$(tail -1 <<<"$OUT")
+expect_ok forja server token create --store "sqlite:///$TEST_TMP/auth.db" --name viewer --role read
+READ=$(tail -1 <<<"$OUT")
+"$FORJA" server --port 0 --store "sqlite:///$TEST_TMP/auth.db" >"$TEST_TMP/auth-server.log" 2>&1 &
+AUTH_PID=$!
+at_exit 'kill $AUTH_PID 2>/dev/null; wait $AUTH_PID 2>/dev/null'
+for _ in $(seq 200); do grep -q 'http://' "$TEST_TMP/auth-server.log" && break; sleep 0.05; done
+AUTH=$(grep -o 'http://[0-9.]*:[0-9]*' "$TEST_TMP/auth-server.log" | head -1)
+post_alert() {  # TOKEN -> the HTTP code
+  curl -s -o /dev/null -w '%{http_code}' -X POST ${1:+-H "Authorization: Bearer $1"} \
+    -d "{\"version\": \"4\", \"alerts\": [$good]}" "$AUTH/api/2.0/forja/alerts"
+}
+expect_eq "$(post_alert "")" 401
+expect_eq "$(post_alert "$READ")" 403
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$AUTH/api/2.0/forja/alerts")" 401
+run env FORJA_TRACKING_TOKEN=$READ "$FORJA" models alerts --store "$AUTH" --json
+expect_eq "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["alerts"])' <<<"$OUT")" "[]"
+expect_eq "$(post_alert "$WRITE")" 200
+run env FORJA_TRACKING_TOKEN=$READ "$FORJA" models alerts --store "$AUTH"
+expect_contains "$OUT" "firing"
+expect_contains "$OUT" " A "
+
 finish

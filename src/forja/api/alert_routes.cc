@@ -102,19 +102,6 @@ Result<meta::ModelAlert> AlertFromJson(const Json& a, const std::string& field, 
   return out;
 }
 
-Json ToJson(const meta::ModelAlert& a) {
-  return Json{{"fingerprint", a.fingerprint},
-              {"name", a.name},
-              {"status", a.status},
-              {"model", a.model},
-              {"version", a.version},
-              {"severity", a.severity},
-              {"starts_at", a.starts_at},
-              {"ends_at", a.ends_at},
-              {"received", a.received},
-              {"labels", Json::parse(a.labels, nullptr, false)},
-              {"annotations", Json::parse(a.annotations, nullptr, false)}};
-}
 
 }  // namespace
 

@@ -127,6 +127,7 @@ template Status ListFromJson(const Json&, Result<meta::ModelVersion> (*)(const J
                              std::vector<meta::ModelVersion>*);
 template Status ListFromJson(const Json&, Result<meta::Transition> (*)(const Json&), std::vector<meta::Transition>*);
 template Status ListFromJson(const Json&, Result<meta::LineageItem> (*)(const Json&), std::vector<meta::LineageItem>*);
+template Status ListFromJson(const Json&, Result<meta::ModelAlert> (*)(const Json&), std::vector<meta::ModelAlert>*);
 
 Json ToJson(const std::vector<meta::Tag>& tags) {
   Json a = Json::array();
@@ -344,6 +345,40 @@ Result<meta::Transition> TransitionFromJson(const Json& j) {
   t.forced = j.value("forced", false);
   ASSIGN_OR_RETURN(t.gates, Str(j, "gates"));
   return t;
+}
+
+Json ToJson(const meta::ModelAlert& a) {
+  return Json{{"fingerprint", a.fingerprint},
+              {"name", a.name},
+              {"status", a.status},
+              {"model", a.model},
+              {"version", a.version},
+              {"severity", a.severity},
+              {"starts_at", a.starts_at},
+              {"ends_at", a.ends_at},
+              {"received", a.received},
+              {"labels", Json::parse(a.labels, nullptr, false)},
+              {"annotations", Json::parse(a.annotations, nullptr, false)}};
+}
+
+Result<meta::ModelAlert> AlertFromJson(const Json& j) {
+  meta::ModelAlert a;
+  if (!j.is_object()) return Bad("alerts", "expected objects");
+  ASSIGN_OR_RETURN(a.fingerprint, Str(j, "fingerprint"));
+  ASSIGN_OR_RETURN(a.name, Str(j, "name"));
+  ASSIGN_OR_RETURN(a.status, Str(j, "status"));
+  ASSIGN_OR_RETURN(a.model, Str(j, "model"));
+  ASSIGN_OR_RETURN(a.version, Str(j, "version"));
+  ASSIGN_OR_RETURN(a.severity, Str(j, "severity"));
+  ASSIGN_OR_RETURN(a.starts_at, Int(j, "starts_at"));
+  ASSIGN_OR_RETURN(a.ends_at, Int(j, "ends_at"));
+  ASSIGN_OR_RETURN(a.received, Int(j, "received"));
+  for (auto [key, out] : {std::pair{"labels", &a.labels}, std::pair{"annotations", &a.annotations}}) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_object()) return Bad(key, "expected an object");
+    *out = it->dump();
+  }
+  return a;
 }
 
 Json ToJson(const meta::LineageItem& l) {

@@ -22,6 +22,7 @@ Json ToJson(const meta::RegisteredModel& m);
 Json ToJson(const meta::ModelVersion& v);
 Json ToJson(const meta::Transition& t);
 Json ToJson(const meta::LineageItem& l);
+Json ToJson(const meta::ModelAlert& a);
 Json ToJson(const std::vector<meta::Tag>& tags);
 // A JSON list of each item's ToJson (for the types above).
 template <typename T>
@@ -36,6 +37,7 @@ Result<meta::RegisteredModel> RegisteredModelFromJson(const Json& j);
 Result<meta::ModelVersion> ModelVersionFromJson(const Json& j);
 Result<meta::Transition> TransitionFromJson(const Json& j);
 Result<meta::LineageItem> LineageFromJson(const Json& j);
+Result<meta::ModelAlert> AlertFromJson(const Json& j);
 Result<std::vector<meta::Tag>> TagsFromJson(const Json& j, const char* field);
 
 // Reads each item of `list` with `from` (one of the above) onto `out`: MLflow's lists of

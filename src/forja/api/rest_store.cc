@@ -377,13 +377,16 @@ class Rest : public RestStore {
   }
 
   // ---- alerts: Alertmanager posts them to the server (POST /api/2.0/forja/alerts) ----
-  static Status AlertsNotHere() {
-    return Status::User("alerts are recorded by the server from Alertmanager's webhook (POST /api/2.0/forja/alerts) "
-                        "and listed by GET /api/2.0/forja/alerts");
+  Status RecordAlert(const meta::ModelAlert&) override {
+    return Status::User("alerts are recorded by the server from Alertmanager's webhook (POST /api/2.0/forja/alerts)");
   }
-  Status RecordAlert(const meta::ModelAlert&) override { return AlertsNotHere(); }
-  Result<std::vector<meta::ModelAlert>> ListAlerts(const std::string&, const std::string&, int) override {
-    return AlertsNotHere();
+  Result<std::vector<meta::ModelAlert>> ListAlerts(const std::string& model, const std::string& version,
+                                                   int limit) override {
+    std::vector<std::pair<std::string, std::string>> q{{"max_results", std::to_string(limit)}};
+    if (!model.empty()) q.push_back({"model", model});
+    if (!version.empty()) q.push_back({"version", version});
+    ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/forja/alerts", {}, q));
+    return ListOf(j, "alerts", AlertFromJson);
   }
 
   // ---- tokens live with the server's store ----

@@ -13,6 +13,7 @@
 #include "forja/cas/cache.h"
 #include "forja/cli/cli.h"
 #include "forja/cli/package_cache.h"
+#include "forja/cli/reference_data.h"
 #include "forja/cli/store.h"
 #include "forja/cli/table.h"
 #include "forja/core/fs.h"
@@ -24,6 +25,7 @@
 #include "forja/registry/profile_store.h"
 #include "forja/registry/registry.h"
 #include "forja/registry/roles.h"
+#include "forja/serve/monitoring_config.h"
 #include "forja/serve/source.h"
 
 namespace forja {
@@ -71,9 +73,37 @@ std::string Aliases(const std::vector<std::string>& aliases) {
 struct RegisterArgs {
   std::string store, name, dir, path, run, description;
   std::vector<std::string> tags;
-  bool no_push = false;
+  bool no_push = false, no_profile = false, quiet = false;
   bool as_json = false;
 };
+
+// The new version's reference profile (reference_data.h), when its data can be found: what
+// was done, "" when nothing asked for one. Data named in forja.yaml that cannot be profiled is
+// an error; data found through lineage that cannot be is a warning (the version stands).
+Result<std::string> ProfileAtRegister(const RegisterArgs& a, const StoreContext& ctx, meta::MetaStore& store,
+                                      Cache& cache, const meta::ModelVersion& v) {
+  if (a.no_profile) return std::string();
+  serve::MonitoringConfig cfg;
+  if (!ctx.root.empty()) {
+    ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(ctx.root));
+    RETURN_IF_ERROR(serve::MonitoringConfigOf(doc, &cfg));
+  }
+  const std::string label = v.name + "/" + std::to_string(v.version);
+  std::string why;
+  auto data = FindReferenceData(ctx.root, cfg, store, cache, v.name, a.run, v.package_hash, &why);
+  if (!data.ok()) return data.status().Wrap("registered " + label + ", but its reference profile");
+  if (!*data) {
+    if (!why.empty()) LogWarn(label + " has no reference profile: " + why);
+    return std::string();
+  }
+  auto done = ProfileRegisteredVersion(a.store, label, **data, a.quiet);
+  if (done.ok()) return done;
+  const std::string what = "registered " + label + ", but profiling " + (*data)->shown + " failed: " +
+                           done.status().message() + " (forja monitor profile " + label + " --data FILE retries)";
+  if ((*data)->configured) return Status::User(what);
+  LogWarn(what);
+  return std::string();
+}
 
 int DoRegister(const RegisterArgs& a) {
   std::string dir = !a.path.empty() ? a.path : a.dir;
@@ -118,15 +148,19 @@ int DoRegister(const RegisterArgs& a) {
                                              ", but pushing its package failed (forja models register --no-push skips it)"));
     pushed = r->remote;
   }
+  auto profiled = ProfileAtRegister(a, ctx, **store, *pc->cache, *v);
+  if (!profiled.ok()) return Fail(profiled.status());
   if (a.as_json) {
     Json j = api::ToJson(*v);
     if (!pushed.empty()) j["pushed_to"] = pushed;
+    j["profile"] = profiled->empty() ? Json(nullptr) : Json(*profiled);
     OutJson(j);
     return 0;
   }
   LogInfo("Registered " + a.name + " version " + std::to_string(v->version) + " (package " +
           v->package_hash.substr(0, 19) + "…" + (a.run.empty() ? "" : ", from run " + a.run) + ")" +
           (pushed.empty() ? "" : "; package pushed to remote '" + pushed + "'"));
+  if (!profiled->empty()) LogInfo(*profiled);
   Out(a.name + "/" + std::to_string(v->version));
   return 0;
 }
@@ -372,6 +406,44 @@ int DoHistory(const ListArgs& a) {
   return 0;
 }
 
+// ---- alerts ----
+
+struct AlertsArgs {
+  std::string store, name;
+  int64_t version = 0;
+  int max = 50;
+  bool as_json = false;
+};
+
+// The alerts forja server recorded from Alertmanager (POST /api/2.0/forja/alerts).
+int DoAlerts(const AlertsArgs& a) {
+  if (a.max < 1 || a.max > 10000) return Fail(Status::Usage("--max must be between 1 and 10000"));
+  if (a.version && a.name.empty()) return Fail(Status::Usage("--version needs the model's NAME"));
+  auto store = OpenStore(a.store);
+  if (!store.ok()) return Fail(store.status());
+  auto alerts = (*store)->ListAlerts(a.name, a.version ? std::to_string(a.version) : "", a.max);
+  if (!alerts.ok()) return Fail(alerts.status());
+  if (a.as_json) {
+    Json list = Json::array();
+    for (const auto& x : *alerts) list.push_back(api::ToJson(x));
+    OutJson(Json{{"alerts", list}});
+    return 0;
+  }
+  Table t;
+  t.header = {"Started", "Status", "Alert", "Model", "Severity", "Summary"};
+  for (const auto& x : *alerts) {
+    Json ann = Json::parse(x.annotations, nullptr, false);
+    std::string summary = ann.is_object() && ann.contains("summary") && ann["summary"].is_string()
+                              ? ann["summary"].get<std::string>() : "-";
+    std::string status = x.status == "resolved" && x.ends_at ? "resolved " + FormatTime(x.ends_at) : x.status;
+    t.rows.push_back({FormatTime(x.starts_at), status, x.name,
+                      x.model.empty() ? "-" : x.model + (x.version.empty() ? "" : "/" + x.version),
+                      x.severity.empty() ? "-" : x.severity, summary});
+  }
+  PrintText(t);
+  return 0;
+}
+
 // ---- promote ----
 
 struct PromoteArgs {
@@ -520,9 +592,15 @@ void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action) {
     c->add_option("--description", a->description, "The version's description")->type_name("TEXT");
     c->add_option("--tag", a->tags, "A tag of the version (repeatable)")->type_name("KEY=VALUE");
     c->add_flag("--no-push", a->no_push, "Do not push the package to the workspace's default remote");
+    c->add_flag("--no-profile", a->no_profile,
+                "Do not profile its reference data (forja.yaml's monitoring.models.NAME.reference, else the CSV "
+                "training data the --run's lineage names)");
     c->add_flag("--json", a->as_json, "Print the version as JSON");
     c->footer(footer);
-    c->callback([a, action] { *action = [a] { return DoRegister(*a); }; });
+    c->callback([a, &g, action] {
+      a->quiet = g.quiet;
+      *action = [a] { return DoRegister(*a); };
+    });
   }
   {
     auto* c = models->add_subcommand("list", "Registered models, their latest version, stages and aliases");
@@ -560,6 +638,21 @@ void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action) {
     c->add_flag("--json", a->as_json, "Print JSON (with each gate's result)");
     c->footer(footer);
     c->callback([a, action] { *action = [a] { return DoHistory(*a); }; });
+  }
+  {
+    auto* c = models->add_subcommand("alerts", "The alerts forja server recorded from Alertmanager, latest first");
+    auto a = std::make_shared<AlertsArgs>();
+    AddStoreOption(c, &a->store);
+    c->add_option("name", a->name, "Only this model's (default: every alert)")->type_name("NAME");
+    c->add_option("--version", a->version, "Only this version's")->type_name("N");
+    c->add_option("--max", a->max, "At most N alerts (default 50)")->type_name("N");
+    c->add_flag("--json", a->as_json, "Print JSON (with every label and annotation)");
+    c->footer("\nAlertmanager's webhook posts to forja server's /api/2.0/forja/alerts (docs/monitoring.md);\n"
+              "each alert is kept against the model version its labels name, updated while it fires and\n"
+              "when it resolves. Read from the store: --store http://SERVER, or the server's SQL store.\n"
+              "Example:\n  forja models alerts churn --version 3 --store http://localhost:5000\n\n" +
+              footer);
+    c->callback([a, action] { *action = [a] { return DoAlerts(*a); }; });
   }
   {
     auto* c = models->add_subcommand("promote", "Move a version to a stage or an alias, through the model's gates");

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <optional>
@@ -22,11 +23,17 @@
 #include "forja/cli/monitor_report.h"
 #include "forja/cli/monitor_staleness.h"
 #include "forja/cli/package_cache.h"
+#include "forja/cli/prediction_log_reader.h"
+#include "forja/cli/profile_window.h"
+#include "forja/cli/reference_data.h"
+#include "forja/cli/scored_profile.h"
 #include "forja/cli/store.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
+#include "forja/core/path.h"
 #include "forja/core/parallel.h"
 #include "forja/core/progress.h"
+#include "forja/core/user_dirs.h"
 #include "forja/data/workspace.h"
 #include "forja/monitor/csv.h"
 #include "forja/monitor/drift.h"
@@ -103,6 +110,7 @@ Result<std::string> MakeTempDir(TempDir* dir) {
 
 struct ProfileArgs {
   std::string ref, data, target, store, out;
+  std::string shown;  // how messages name the data (default: data)
   std::vector<std::string> exclude;
   bool as_json = false;
 };
@@ -155,98 +163,112 @@ Status LoadScoringModel(const std::string& store_flag, const std::string& root, 
   return Status::Ok();
 }
 
-int DoProfile(const ProfileArgs& a, const GlobalOptions& g) {
-  if (Status st = CheckCsvPath("--data", a.data); !st.ok()) return Fail(st);
-  const bool registry = !serve::IsPackageFolder(a.ref);
-  if (!registry && a.out.empty())
-    return Fail(Status::Usage(a.ref + " is a package folder, which has no registry to keep a profile in: "
-                              "write it to a file with --out FILE, or name a registered version (NAME/VERSION)"));
+// What BuildProfile made and where it went.
+struct ProfileOutcome {
+  bool registry = false;
+  std::string label, name, version, hash, no_predictions;
+  uint64_t rows = 0;
+  size_t columns = 0, prediction_columns = 0;
+};
+
+// Profiles a.data (and the model's predictions on it, when the model loads here), writes it
+// to a.out and attaches it to the registry version a.ref names.
+Result<ProfileOutcome> BuildProfile(const ProfileArgs& a, bool quiet) {
+  RETURN_IF_ERROR(CheckCsvPath("--data", a.data));
+  const std::string shown = a.shown.empty() ? a.data : a.shown;
+  ProfileOutcome o;
+  o.registry = !serve::IsPackageFolder(a.ref);
+  if (!o.registry && a.out.empty())
+    return Status::Usage(a.ref + " is a package folder, which has no registry to keep a profile in: "
+                         "write it to a file with --out FILE, or name a registered version (NAME/VERSION)");
   // The version first: a mistyped reference fails before the data is read.
   StoreContext ctx;
   std::unique_ptr<meta::MetaStore> store;
   meta::ModelVersion version;
-  std::string pinned = a.ref, label = a.ref;
-  if (registry) {
-    auto ref = registry::ParseModelRef(a.ref);
-    if (!ref.ok()) return Fail(ref.status());
-    auto opened = OpenStore(a.store, &ctx);
-    if (!opened.ok()) return Fail(opened.status());
-    store = std::move(*opened);
-    auto v = registry::ResolveRef(*store, *ref);
-    if (!v.ok()) return Fail(v.status());
-    version = *v;
-    pinned = label = version.name + "/" + std::to_string(version.version);
+  std::string pinned = a.ref;
+  o.label = a.ref;
+  if (o.registry) {
+    ASSIGN_OR_RETURN(registry::ModelRef ref, registry::ParseModelRef(a.ref));
+    ASSIGN_OR_RETURN(store, OpenStore(a.store, &ctx));
+    ASSIGN_OR_RETURN(version, registry::ResolveRef(*store, ref));
+    pinned = o.label = version.name + "/" + std::to_string(version.version);
+    o.name = version.name;
+    o.version = std::to_string(version.version);
   }
   auto samples = ReadSamples(a.data);
-  if (!samples.ok()) return Fail(samples.status());
-  uint64_t rows = samples->empty() ? 0 : samples->front().rows;
-  if (rows == 0) return Fail(Status::User(a.data + " has no rows: a profile describes reference data"));
+  if (!samples.ok()) return samples.status().Wrap(shown);
+  o.rows = samples->empty() ? 0 : samples->front().rows;
+  if (o.rows == 0) return Status::User(shown + " has no rows: a profile describes reference data");
   if (!a.target.empty()) {
     bool found = false;
     for (const auto& s : *samples) found |= s.name == a.target;
-    if (!found) return Fail(Status::User("--target " + a.target + ": " + a.data + " has no such column"));
+    if (!found) return Status::User("--target " + a.target + ": " + shown + " has no such column");
   }
   for (const auto& s : *samples)
     if (IsPredictionColumn(s.name))
-      return Fail(Status::User(a.data + ": the column name " + s.name + " is the one forja gives the model's predictions"));
+      return Status::User(shown + ": the column name " + s.name + " is the one forja gives the model's predictions");
 
   // The predictions, when the model can be loaded here.
-  size_t prediction_columns = 0;
-  std::string no_predictions;
   LoadedModel model;
-  if (Status st = LoadScoringModel(a.store, ctx.root, pinned, registry, &model); !st.ok()) {
+  if (Status st = LoadScoringModel(a.store, ctx.root, pinned, o.registry, &model); !st.ok()) {
     // A package folder was named for its model; a registry version may have none that loads here.
-    if (!registry) return Fail(st);
-    no_predictions = st.message();
-    LogWarn("the profile has no prediction column: " + no_predictions);
+    if (!o.registry) return st;
+    o.no_predictions = st.message();
+    LogWarn("the profile has no prediction column: " + o.no_predictions);
   } else {
-    auto predictions = PredictionSamples(a, *model.model, model.id, rows, g.quiet);
-    if (!predictions.ok()) return Fail(predictions.status().Wrap(label));
-    prediction_columns = predictions->size();
-    for (auto& p : *predictions) samples->push_back(std::move(p));
+    ASSIGN_OR_RETURN(auto predictions, PredictionSamples(a, *model.model, model.id, o.rows, quiet));
+    o.prediction_columns = predictions.size();
+    for (auto& p : predictions) samples->push_back(std::move(p));
   }
+  o.columns = samples->size();
 
   std::string text = monitor::ProfileToJson(monitor::MakeProfile(*samples));
   // What is stored must read back: the reader the server and the reports use checks it.
   if (auto check = monitor::ParseProfile(text); !check.ok())
-    return Fail(Status::Internal("the profile of " + a.data + " does not read back: " + check.status().message()));
-  if (!a.out.empty())
-    if (Status st = WriteFileAtomic(a.out, text); !st.ok()) return Fail(st);
-  std::string hash;
-  if (registry) {
-    auto pc = OpenPackageCache(ctx, dynamic_cast<api::RestStore*>(store.get()) != nullptr);
-    if (!pc.ok()) return Fail(pc.status());
-    ObjectTransfers transfers = TransfersFor(*store, *pc);
-    Status st = registry::AttachProfile(*store, *pc->cache, transfers.upload, version.name, version.version, text);
-    if (st.ok() && !a.target.empty()) {
-      st = store->SetModelVersionTag(version.name, version.version, {kProfileTargetTag, a.target});
-    } else if (st.ok()) {
-      for (const meta::Tag& t : version.tags)
-        if (t.key == kProfileTargetTag) st = store->DeleteModelVersionTag(version.name, version.version, kProfileTargetTag);
-    }
-    if (!st.ok()) return Fail(st);
-    hash = "sha256:" + Sha256::Of(text).Hex();
+    return Status::Internal("the profile of " + shown + " does not read back: " + check.status().message());
+  if (!a.out.empty()) RETURN_IF_ERROR(WriteFileAtomic(a.out, text));
+  if (!o.registry) return o;
+  ASSIGN_OR_RETURN(PackageCache pc, OpenPackageCache(ctx, dynamic_cast<api::RestStore*>(store.get()) != nullptr));
+  ObjectTransfers transfers = TransfersFor(*store, pc);
+  RETURN_IF_ERROR(registry::AttachProfile(*store, *pc.cache, transfers.upload, version.name, version.version, text));
+  if (!a.target.empty()) {
+    RETURN_IF_ERROR(store->SetModelVersionTag(version.name, version.version, {kProfileTargetTag, a.target}));
+  } else {
+    for (const meta::Tag& t : version.tags)
+      if (t.key == kProfileTargetTag)
+        RETURN_IF_ERROR(store->DeleteModelVersionTag(version.name, version.version, kProfileTargetTag));
   }
+  o.hash = "sha256:" + Sha256::Of(text).Hex();
+  return o;
+}
+
+std::string ProfileSentence(const ProfileArgs& a, const ProfileOutcome& o) {
+  std::string what = "Profiled " + std::to_string(o.rows) + " rows and " + std::to_string(o.columns) +
+                     " columns of " + (a.shown.empty() ? a.data : a.shown) +
+                     (o.prediction_columns ? " (with the predictions of " + o.label + ")" : "");
+  if (o.registry) what += "; attached to " + o.label + " (" + o.hash.substr(0, 19) + "…)";
+  if (!a.out.empty()) what += "; written to " + a.out;
+  return what;
+}
+
+int DoProfile(const ProfileArgs& a, const GlobalOptions& g) {
+  auto o = BuildProfile(a, g.quiet);
+  if (!o.ok()) return Fail(o.status());
   if (a.as_json) {
-    json j{{"rows", rows}, {"columns", samples->size()}, {"prediction_columns", prediction_columns},
+    json j{{"rows", o->rows}, {"columns", o->columns}, {"prediction_columns", o->prediction_columns},
            {"target", a.target.empty() ? json(nullptr) : json(a.target)}, {"data", a.data}};
-    if (registry) {
-      j["name"] = version.name;
-      j["version"] = std::to_string(version.version);
-      j["hash"] = hash;
+    if (o->registry) {
+      j["name"] = o->name;
+      j["version"] = o->version;
+      j["hash"] = o->hash;
     }
     if (!a.out.empty()) j["out"] = a.out;
-    if (!no_predictions.empty()) j["no_predictions"] = no_predictions;
+    if (!o->no_predictions.empty()) j["no_predictions"] = o->no_predictions;
     OutJson(j);
     return 0;
   }
-  std::string what = "Profiled " + std::to_string(rows) + " rows and " + std::to_string(samples->size()) +
-                     " columns of " + a.data +
-                     (prediction_columns ? " (with the predictions of " + label + ")" : "");
-  if (registry) what += "; attached to " + label + " (" + hash.substr(0, 19) + "…)";
-  if (!a.out.empty()) what += "; written to " + a.out;
-  LogInfo(what);
-  if (registry) Out(label);
+  LogInfo(ProfileSentence(a, *o));
+  if (o->registry) Out(o->label);
   return 0;
 }
 
@@ -254,6 +276,7 @@ int DoProfile(const ProfileArgs& a, const GlobalOptions& g) {
 
 struct ReportArgs {
   std::string reference, current, store, html;
+  std::string since, log_dir;  // --current predictions: the prediction log
   bool md = false, as_json = false;
 };
 
@@ -264,7 +287,8 @@ struct Reference {
   std::vector<monitor::ColumnSample> samples;  // a CSV reference
   std::set<std::string> optional;              // columns the current data may lack
   uint64_t rows = 0;
-  std::optional<StalenessReport> staleness;  // a registry version's (monitor_staleness.h)
+  std::string model, version, target;          // a registry version's
+  std::optional<StalenessReport> staleness;    // a registry version's (monitor_staleness.h)
 };
 
 Result<Reference> ProfileReference(const std::string& text, const std::string& what) {
@@ -295,7 +319,12 @@ Result<Reference> RegistryReference(const ReportArgs& a) {
                         " --data FILE makes and attaches one");
   ASSIGN_OR_RETURN(Reference r, ProfileReference(*text, "the profile of " + label));
   for (const meta::Tag& t : v.tags)
-    if (t.key == kProfileTargetTag) r.optional.insert(t.value);
+    if (t.key == kProfileTargetTag) {
+      r.optional.insert(t.value);
+      r.target = t.value;
+    }
+  r.model = v.name;
+  r.version = std::to_string(v.version);
   ASSIGN_OR_RETURN(r.staleness, MakeStalenessReport(*store, v, a.reference));
   return r;
 }
@@ -382,47 +411,120 @@ monitor::Window CountOnBins(const monitor::Profile& profile, const std::vector<m
   return w;
 }
 
+// The current CSV file (or the log's) against the reference: exact values against a CSV
+// reference, the profile's bins against a profile. Sets report's verdicts; writes --html.
+Status CompareFile(const ReportArgs& a, const Reference& r, const std::string& current_path, DriftReport* report) {
+  auto current = CurrentSamples(r, current_path, &report->skipped);
+  if (!current.ok()) return current.status();
+  report->current_rows = current->empty() ? 0 : current->front().rows;
+  // The profile the current data is counted on: the reference's, less the skipped columns.
+  monitor::Profile profile;
+  std::vector<monitor::ColumnDrift> columns;
+  if (r.profile) {
+    profile.rows = r.profile->rows;
+    for (auto& c : r.profile->columns)
+      if (std::find(report->skipped.begin(), report->skipped.end(), c.name) == report->skipped.end())
+        profile.columns.push_back(c);
+    columns = monitor::CompareWindow(CountOnBins(profile, *current));
+  } else {
+    report->exact = true;
+    columns.resize(current->size());
+    Status st = ParallelFor(current->size(), DefaultJobs(), [&](size_t i) {
+      columns[i] = monitor::CompareSamples(r.samples[i], (*current)[i]);
+      return Status::Ok();
+    });
+    RETURN_IF_ERROR(st);
+    if (!a.html.empty()) profile = monitor::MakeProfile(r.samples);
+  }
+  report->drift = monitor::Summarize(std::move(columns));
+  if (!a.html.empty()) {
+    std::string html = RenderDriftHtml(*report, CountOnBins(profile, *current));
+    RETURN_IF_ERROR(WriteFileAtomic(a.html, html));
+  }
+  return Status::Ok();
+}
+
+// A current profile (.json) against the reference, on the reference's bins (profile_window.h).
+Status CompareProfile(const ReportArgs& a, const Reference& r, DriftReport* report) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(a.current));
+  auto current = monitor::ParseProfile(text);
+  if (!current.ok()) return current.status().Wrap(a.current);
+  monitor::Profile base = r.profile ? *r.profile : monitor::MakeProfile(r.samples);
+  monitor::Profile profile;
+  profile.rows = base.rows;
+  for (auto& c : base.columns) {
+    if (current->Find(c.name) < 0 && r.optional.count(c.name)) report->skipped.push_back(c.name);
+    else profile.columns.push_back(std::move(c));
+  }
+  auto window = WindowOfProfile(profile, *current);
+  if (!window.ok()) return window.status().Wrap(a.current);
+  report->current_rows = current->rows;
+  report->drift = monitor::Summarize(monitor::CompareWindow(*window));
+  if (!a.html.empty()) RETURN_IF_ERROR(WriteFileAtomic(a.html, RenderDriftHtml(*report, *window)));
+  return Status::Ok();
+}
+
+// The prediction log of the reference's version as a CSV file in `tmp` (prediction_log_reader.h).
+Result<std::string> PredictionLogCurrent(const ReportArgs& a, const Reference& r, TempDir* tmp, std::string* shown) {
+  if (!r.profile || r.model.empty())
+    return Status::Usage("--current predictions compares a served version's logged traffic with its profile: "
+                         "--reference NAME/VERSION or NAME@ALIAS");
+  LogSelection sel;
+  sel.dir = a.log_dir;
+  if (sel.dir.empty()) {
+    ASSIGN_OR_RETURN(auto ws, Workspace::OpenIfAny(CurrentDir()));
+    if (ws) {
+      sel.dir = ws->root() + "/.forja/predictions";
+    } else {
+      ASSIGN_OR_RETURN(std::string cache, UserCacheDir());
+      sel.dir = cache + "/predictions";
+    }
+  }
+  sel.model = r.model;
+  sel.version = r.version;
+  sel.target = r.target;
+  if (!a.since.empty()) {
+    ASSIGN_OR_RETURN(sel.since_s, ParseSince(a.since));
+  }
+  sel.now_s = static_cast<double>(std::time(nullptr));
+  ASSIGN_OR_RETURN(std::string dir, MakeTempDir(tmp));
+  std::string csv = dir + "/predictions.csv";
+  ASSIGN_OR_RETURN(LogExtract x, PredictionLogToCsv(sel, *r.profile, csv));
+  *shown = "the prediction log of " + r.model + "/" + r.version + (a.since.empty() ? "" : " (last " + a.since + ")");
+  LogInfo("Read " + std::to_string(x.lines) + " logged requests (" + std::to_string(x.rows) + " rows) of " + r.model +
+          "/" + r.version + " from " + sel.dir);
+  return csv;
+}
+
 int DoReport(const ReportArgs& a) {
   if (a.md && a.as_json) return Fail(Status::Usage("--md and --json: choose one"));
-  if (Status st = CheckCsvPath("--current", a.current); !st.ok()) return Fail(st);
-  if (!IsFile(a.current)) return Fail(Status::User("--current " + a.current + ": no such file"));
+  const bool from_log = a.current == "predictions" && !IsFile(a.current);
+  if (!from_log) {
+    if (!a.since.empty() || !a.log_dir.empty())
+      return Fail(Status::Usage("--since and --log-dir read the prediction log: --current predictions"));
+    if (Status st = CheckCsvPath("--current", a.current); !st.ok()) return Fail(st);
+    if (!IsFile(a.current)) return Fail(Status::User("--current " + a.current + ": no such file"));
+  }
   auto reference = OpenReference(a);
   if (!reference.ok()) return Fail(reference.status());
   DriftReport report;
   report.reference = a.reference;
   report.current = a.current;
   report.reference_rows = reference->rows;
-  auto current = CurrentSamples(*reference, a.current, &report.skipped);
-  if (!current.ok()) return Fail(current.status());
-  report.current_rows = current->empty() ? 0 : current->front().rows;
-  // The profile the current data is counted on: the reference's, less the skipped columns.
-  monitor::Profile profile;
-  std::vector<monitor::ColumnDrift> columns;
-  if (reference->profile) {
-    profile.rows = reference->profile->rows;
-    for (auto& c : reference->profile->columns)
-      if (std::find(report.skipped.begin(), report.skipped.end(), c.name) == report.skipped.end())
-        profile.columns.push_back(c);
-    columns = monitor::CompareWindow(CountOnBins(profile, *current));
-  } else {
-    report.exact = true;
-    columns.resize(current->size());
-    Status st = ParallelFor(current->size(), DefaultJobs(), [&](size_t i) {
-      columns[i] = monitor::CompareSamples(reference->samples[i], (*current)[i]);
-      return Status::Ok();
-    });
-    if (!st.ok()) return Fail(st);
-    if (!a.html.empty()) profile = monitor::MakeProfile(reference->samples);
+  TempDir log_tmp;
+  std::string current_path = a.current;
+  if (from_log) {
+    auto csv = PredictionLogCurrent(a, *reference, &log_tmp, &report.current);
+    if (!csv.ok()) return Fail(csv.status());
+    current_path = *csv;
   }
-  report.drift = monitor::Summarize(std::move(columns));
-  if (!a.html.empty()) {
-    std::string html = RenderDriftHtml(report, CountOnBins(profile, *current));
-    if (Status st = WriteFileAtomic(a.html, html); !st.ok()) return Fail(st);
-  }
+  Status compared = !from_log && a.current.ends_with(".json") ? CompareProfile(a, *reference, &report)
+                                                              : CompareFile(a, *reference, current_path, &report);
+  if (!compared.ok()) return Fail(compared);
   if (a.as_json) {
     json j = json::parse(monitor::DriftToJson(report.drift));
     j["reference"] = a.reference;
-    j["current"] = a.current;
+    j["current"] = report.current;
     j["exact"] = report.exact;
     j["reference_rows"] = report.reference_rows;
     j["current_rows"] = report.current_rows;
@@ -452,6 +554,36 @@ int DoReport(const ReportArgs& a) {
 }
 
 }  // namespace
+
+Result<std::string> ProfileScoredFile(const std::string& input, const std::string& output,
+                                      const std::vector<std::string>& keep) {
+  ASSIGN_OR_RETURN(std::vector<monitor::ColumnSample> samples, ReadSamples(input));
+  ASSIGN_OR_RETURN(std::vector<monitor::ColumnSample> scored, ReadSamples(output));
+  std::vector<monitor::ColumnSample*> predictions;
+  for (monitor::ColumnSample& s : scored)
+    if (std::find(keep.begin(), keep.end(), s.name) == keep.end()) predictions.push_back(&s);
+  for (monitor::ColumnSample* p : predictions) {
+    p->name = predictions.size() == 1 ? kPredictionColumn : std::string(kPredictionColumn) + "." + p->name;
+    samples.push_back(std::move(*p));
+  }
+  std::string text = monitor::ProfileToJson(monitor::MakeProfile(samples));
+  if (auto check = monitor::ParseProfile(text); !check.ok())
+    return Status::Internal("the profile of " + input + " does not read back: " + check.status().message());
+  return text;
+}
+
+Result<std::string> ProfileRegisteredVersion(const std::string& store_flag, const std::string& label,
+                                             const ReferenceData& data, bool quiet) {
+  ProfileArgs a;
+  a.ref = label;
+  a.store = store_flag;
+  a.data = data.path;
+  a.shown = data.shown;
+  a.target = data.target;
+  a.exclude = data.exclude;
+  ASSIGN_OR_RETURN(ProfileOutcome o, BuildProfile(a, quiet));
+  return ProfileSentence(a, o);
+}
 
 CLI::App* MonitorGroup(CLI::App& app) {
   auto found = app.get_subcommands([](CLI::App* s) { return s->check_name("monitor"); });
@@ -501,9 +633,16 @@ void RegisterMonitorCommands(CLI::App& app, GlobalOptions& g, Action* action) {
                   "NAME/VERSION or NAME@ALIAS (its attached profile), a profile file (.json), or a CSV file")
         ->required()
         ->type_name("REF|FILE");
-    c->add_option("--current", a->current, "The current data: CSV with the reference's columns")
+    c->add_option("--current", a->current,
+                  "The current data: CSV with the reference's columns, or `predictions`: forja serve's prediction "
+                  "log of the reference's version")
         ->required()
-        ->type_name("FILE");
+        ->type_name("FILE|predictions");
+    c->add_option("--since", a->since, "With --current predictions: only the last DURATION (90s, 30m, 24h, 7d)")
+        ->type_name("DURATION");
+    c->add_option("--log-dir", a->log_dir,
+                  "With --current predictions: the log's folder (default: the workspace's .forja/predictions)")
+        ->type_name("DIR");
     c->add_flag("--md", a->md, "Print Markdown (a pull-request comment)");
     c->add_flag("--json", a->as_json, "Print JSON");
     c->add_option("--html", a->html, "Also write one self-contained HTML page: verdicts and histograms")
@@ -516,6 +655,8 @@ void RegisterMonitorCommands(CLI::App& app, GlobalOptions& g, Action* action) {
                   "outside the reference. The dataset drifts when at least half the tested columns do.\n"
                   "A CSV reference compares exact values; a profile compares on the profile's bins. The current\n"
                   "file must have the reference's columns (its prediction and target columns may be missing).\n"
+                  "--current predictions reads what forja serve logged (serving.prediction_log, --log-sample) for\n"
+                  "the reference's version, its tensors mapped onto the profile's columns as forja serve maps them.\n"
                   "Verdicts without a test: text columns are not tested; a column with no values (an empty\n"
                   "current file, all missing) is 'no current values' and does not count; with nothing tested\n"
                   "there is no dataset drift.\n"

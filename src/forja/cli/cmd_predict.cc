@@ -6,7 +6,9 @@
 #include "forja/cli/cli.h"
 #include "forja/cli/model_resolver.h"
 #include "forja/cli/model_spec.h"
+#include "forja/cli/scored_profile.h"
 #include "forja/cli/store.h"
+#include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/core/progress.h"
@@ -21,6 +23,7 @@ namespace {
 
 struct PredictArgs {
   std::string ref, store, shard, on_error = "fail";
+  std::string profile;  // --profile OUT
   batch::PredictOptions opts;
 };
 
@@ -41,6 +44,15 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
     return Fail(Status::Usage("--on-error takes skip or fail, not '" + a.on_error + "'"));
   a.opts.skip_errors = a.on_error == "skip";
   if (a.opts.batch_size == 0) return Fail(Status::Usage("--batch-size must be at least 1"));
+  if (!a.profile.empty()) {
+    // The profile reads both files as CSV, and describes the whole input.
+    auto csv = [](const std::string& path, const std::string& format) {
+      return format.empty() ? !path.ends_with(".jsonl") && !path.ends_with(".ndjson") : format == "csv";
+    };
+    if (!csv(a.opts.input, a.opts.input_format) || !csv(a.opts.output, a.opts.output_format))
+      return Fail(Status::Usage("--profile reads the input and the predictions as CSV: give CSV files"));
+    if (!a.shard.empty()) return Fail(Status::Usage("--profile describes the whole input: not with --shard"));
+  }
   // A broken forja.yaml is reported, not mistaken for "outside a workspace".
   auto ws = Workspace::OpenIfAny(CurrentDir());
   if (!ws.ok()) return Fail(ws.status());
@@ -68,6 +80,14 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
     msg += " (resumed at line " + std::to_string(report->resumed_line) + ", " + std::to_string(report->resumed_rows) +
            " rows were done)";
   if (report->skipped) msg += "; " + std::to_string(report->skipped) + " bad rows skipped";
+  if (!a.profile.empty()) {
+    if (report->skipped)
+      return Fail(Status::User(msg + "; --profile needs every row scored (the predictions must line up with the rows)"));
+    auto text = ProfileScoredFile(a.opts.input, a.opts.output, a.opts.keep);
+    if (!text.ok()) return Fail(text.status().Wrap("--profile"));
+    if (Status st = WriteFileAtomic(a.profile, *text); !st.ok()) return Fail(st);
+    msg += "; profiled into " + a.profile;
+  }
   LogInfo(msg);
   return 0;
 }
@@ -102,6 +122,10 @@ void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_option("--exclude", a->opts.exclude,
                 "An input column that is not a feature (repeatable; e.g. an id or the label)")
       ->type_name("COLUMN");
+  c->add_option("--profile", a->profile,
+                "Also write the profile of the scored rows and their predictions (CSV input and output), to "
+                "compare with the version's: forja monitor report --reference REF --current OUT")
+      ->type_name("OUT.json");
   AddStoreOption(c, &a->store);
   c->footer(std::string(
                 "\nFeatures: a model with one [-1, N] input takes every column that is not --exclude'd, in file\n"

@@ -65,6 +65,9 @@ class Window {
 
   const Profile& profile() const { return *profile_; }
   const ColumnWindow& column(size_t i) const { return columns_[i]; }
+  // For counts made another way (a current profile counted on these bins): the caller keeps
+  // counts and gaps the size the profile gives them.
+  ColumnWindow& mutable_column(size_t i) { return columns_[i]; }
   size_t size() const { return columns_.size(); }
 
  private:

@@ -217,12 +217,27 @@ Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
         std::string field = "models." + name + "." + fk;
         ASSIGN_OR_RETURN(bool known, r.Monitor(fk, fv, field, &o));
         if (known) continue;
-        if (fk != "profile") return r.Error(fv, field, "unknown setting (window, interval, max_columns, max_predictions, task, staleness, profile)");
-        if (!fv.is_string() || fv.as_string().empty()) return r.Error(fv, field, "must be the path of a profile file");
+        if (fk == "target") {
+          if (!fv.is_string() || fv.as_string().empty()) return r.Error(fv, field, "must be a column name");
+          o.target = fv.as_string();
+          continue;
+        }
+        if (fk == "exclude") {
+          if (!fv.is_list()) return r.Error(fv, field, "must be a list of column names");
+          for (const Node& c : fv.items()) {
+            if (!c.is_string() || c.as_string().empty()) return r.Error(c, field, "must be a list of column names");
+            o.exclude.push_back(c.as_string());
+          }
+          continue;
+        }
+        if (fk != "profile" && fk != "reference")
+          return r.Error(fv, field, "unknown setting (window, interval, max_columns, max_predictions, task, staleness, profile, reference, target, exclude)");
+        if (!fv.is_string() || fv.as_string().empty())
+          return r.Error(fv, field, fk == "profile" ? "must be the path of a profile file" : "must be the path of a CSV file");
         // forja.yaml may come from a cloned repository: the path is untrusted.
         if (Status st = CheckUntrustedPath(fv.as_string()); !st.ok())
           return r.Error(fv, field, st.message() + "; name a file inside the workspace");
-        o.profile = fv.as_string();
+        (fk == "profile" ? o.profile : o.reference) = fv.as_string();
       }
       cfg->models[name] = o;
     }

@@ -13,12 +13,14 @@
 //     staleness: {max_model_age: 90d, max_data_age: 180d, max_since_promotion: 0, drifted_for: 1h}   # 0: off
 //     models:                # per model: window, interval, max_columns, and
 //       churn: {window: 1h, profile: monitoring/churn.json}   # a profile file instead of the registry's
+//       fraud: {reference: data/train.csv, target: label, exclude: [id]}   # profiled at register
 //
 // A relative profile path is relative to the workspace root (`base_dir`).
 #pragma once
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "forja/core/status.h"
 #include "forja/monitor/staleness.h"
@@ -41,6 +43,11 @@ struct MonitorOptions {
   std::string task;
   std::string profile;  // a profile file (resolved against base_dir); empty: the registry's
   monitor::StalenessThresholds staleness;  // staleness: {max_model_age: 90d, ...} (docs/monitoring.md, "Staleness")
+  // The reference data `forja models register` profiles (models.NAME only): a CSV file in the
+  // workspace (empty: found through the run's lineage), its target column and the columns that
+  // are not features.
+  std::string reference, target;
+  std::vector<std::string> exclude;
 };
 
 struct MonitoringConfig {
