@@ -67,5 +67,65 @@ TEST(Csv, SamplesOfFiles) {
   EXPECT_NE(wrong.status().message().find("'x' is not a number"), std::string::npos);
 }
 
+// Small blocks cut the file at many row ends (inside quoted cells' line ends too); on several
+// threads the columns must come out as one pass reads them, and failures name the same line.
+TEST(Csv, ParallelBlocksReadAsOnePass) {
+  std::string dir = ::testing::TempDir();
+  std::string path = dir + "/monitor_blocks.csv";
+  std::string text = "x,word,\"mixed\",n\r\n";
+  for (int i = 0; i < 3000; ++i) {
+    text += std::to_string(i % 97) + "." + std::to_string(i % 7) + ",";
+    text += i % 5 == 0 ? "\"two\nlines, \"\"quoted\"\"\"," : "w" + std::to_string(i % 13) + ",";
+    text += i == 2500 ? "text," : std::to_string(i % 4) + ".0,";  // numbers, then text late
+    text += i % 11 == 0 ? "NA" : std::to_string(i % 3);
+    text += i % 9 == 0 ? "\n\n" : "\r\n";
+  }
+  ASSERT_TRUE(WriteFileAtomic(path, text).ok());
+  auto read = [&](int jobs, size_t block) {
+    CsvReadOptions options;
+    options.jobs = jobs;
+    options.block_bytes = block;
+    return ReadCsv(path, options);
+  };
+  Result<std::vector<ColumnSample>> one = read(1, 1 << 20);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  for (size_t block : {64, 100, 4096}) {
+    Result<std::vector<ColumnSample>> many = read(3, block);
+    ASSERT_TRUE(many.ok()) << many.status().message();
+    ASSERT_EQ(many->size(), one->size());
+    for (size_t i = 0; i < one->size(); ++i) {
+      const ColumnSample &a = (*one)[i], &b = (*many)[i];
+      EXPECT_EQ(a.name, b.name);
+      EXPECT_EQ(a.kind, b.kind) << a.name;
+      EXPECT_EQ(a.rows, 3000u) << a.name;
+      EXPECT_EQ(a.rows, b.rows) << a.name;
+      EXPECT_EQ(a.missing, b.missing) << a.name;
+      EXPECT_EQ(a.values, b.values) << a.name;
+      EXPECT_EQ(a.categories, b.categories) << a.name;
+    }
+  }
+  EXPECT_EQ((*one)[1].kind, ColumnKind::kCategorical);
+  EXPECT_EQ((*one)[1].categories.front().first, "two\nlines, \"quoted\"");
+  // Read as numeric, "mixed" fails at its one word, on any number of threads.
+  CsvReadOptions numeric;
+  numeric.kinds["mixed"] = ColumnKind::kNumeric;
+  numeric.block_bytes = 64;
+  for (int jobs : {1, 3}) {
+    numeric.jobs = jobs;
+    Result<std::vector<ColumnSample>> r = ReadCsv(path, numeric);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), path + ": column 'mixed', row 2501: 'text' is not a number, and the column is numeric");
+  }
+  std::string bad = text + "1,2,3\n";
+  ASSERT_TRUE(WriteFileAtomic(path, bad).ok());
+  Result<CsvColumns> serial = ReadCsvColumns(bad);
+  ASSERT_FALSE(serial.ok());
+  for (int jobs : {1, 3}) {
+    Result<std::vector<ColumnSample>> r = read(jobs, 64);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), path + ": " + serial.status().message());
+  }
+}
+
 }  // namespace
 }  // namespace forja::monitor

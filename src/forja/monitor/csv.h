@@ -4,6 +4,9 @@
 // in the module table.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +37,31 @@ struct CsvColumns {
   std::vector<SampleBuilder> columns;
   uint64_t rows = 0;
 };
+// In one pass, on the calling thread.
 Result<CsvColumns> ReadCsvColumns(std::string_view text);
 Result<CsvColumns> ReadCsvFile(const std::string& path);
+
+// How ReadCsv reads a file. It streams: the file is read in blocks of `block_bytes` (a block
+// grows only to hold one row longer than that), each cut after its last complete row; `jobs`
+// threads parse blocks into column builders of their own, merged at the end, and then finish
+// (sort) the columns in parallel. Memory is the columns' values (8 bytes a number of a column
+// with more than kMaxCountedNumbers distinct values; the counts of distinct values otherwise;
+// at most kMaxTrackedValues strings a column), plus about 2 x jobs + 2 blocks and, while a
+// column is sorted, two more arrays of its size per thread. Errors are those of a one-pass
+// read: a file that fails in parallel (or whose category counts would depend on the order of
+// its cells) is read again in one pass, which says where.
+struct CsvReadOptions {
+  // Columns read as the kind given (a current file read as the reference's kinds); the others
+  // are typed by their own values.
+  std::map<std::string, ColumnKind> kinds;
+  // Read only these columns (others are skipped unparsed); empty: every column.
+  std::vector<std::string> only;
+  int jobs = 0;  // 0: one a core
+  size_t block_bytes = size_t{4} << 20;
+  std::function<void(uint64_t bytes)> on_bytes;  // called as blocks are parsed, for a meter
+};
+// Every column of the file (or options.only's), in file order.
+Result<std::vector<ColumnSample>> ReadCsv(const std::string& path, const CsvReadOptions& options);
 
 // Every column of a CSV file, typed by its own values (a reference).
 Result<std::vector<ColumnSample>> ReadCsvSamples(const std::string& path);
@@ -46,5 +72,8 @@ struct ColumnSpec {
   ColumnKind kind;
 };
 Result<std::vector<ColumnSample>> ReadCsvSamples(const std::string& path, const std::vector<ColumnSpec>& columns);
+
+// Whether a file holds nothing but spaces, tabs and line ends (read in blocks).
+Result<bool> IsBlankFile(const std::string& path);
 
 }  // namespace forja::monitor

@@ -1,8 +1,10 @@
 #include "forja/monitor/sample.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 
@@ -12,6 +14,12 @@
 namespace forja::monitor {
 
 bool IsMissingCell(std::string_view cell) {
+  if (cell.empty()) return true;
+  if (cell.size() > 8) return false;
+  switch (cell[0]) {  // the first characters of the spellings below
+    case '#': case '-': case '1': case '<': case 'N': case 'n': break;
+    default: return false;
+  }
   static const std::string_view kNa[] = {"",      "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN",
                                          "-NaN",  "-nan", "1.#IND",   "1.#QNAN", "<NA>", "N/A",
                                          "NA",    "NULL", "NaN",      "None", "n/a",     "nan",
@@ -73,8 +81,82 @@ bool IsBool(std::string_view cell) {
 
 }  // namespace
 
+namespace {
+
+// MurmurHash3's finalizer: bit patterns of numbers of a few decimals differ in structured ways.
+inline size_t Mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return static_cast<size_t>(h ^ (h >> 33));
+}
+
+}  // namespace
+
+bool SampleBuilder::NumberTable::Add(double v, uint64_t n) {
+  if (keys.empty()) keys.assign(64, 0), counts.assign(64, 0);
+  const uint64_t key = std::bit_cast<uint64_t>(v) + 1;  // NaN never gets here: no pattern is ~0
+  const size_t mask = keys.size() - 1;
+  for (size_t i = Mix(key) & mask;; i = (i + 1) & mask) {
+    if (keys[i] == key) {
+      counts[i] += n;
+      return true;
+    }
+    if (keys[i] == 0) break;
+  }
+  if (size == kMaxCountedNumbers) return false;
+  if (2 * (size + 1) > keys.size()) {  // at most half full: twice the slots
+    NumberTable bigger;
+    bigger.keys.assign(2 * keys.size(), 0);
+    bigger.counts.assign(2 * keys.size(), 0);
+    ForEach([&](double x, uint64_t c) { bigger.Add(x, c); });
+    *this = std::move(bigger);
+  }
+  const size_t mask2 = keys.size() - 1;
+  size_t i = Mix(key) & mask2;
+  while (keys[i] != 0) i = (i + 1) & mask2;
+  keys[i] = key, counts[i] = n, ++size;
+  return true;
+}
+
+void SampleBuilder::SpillTable() {
+  spilled_ = true;
+  table_.ForEach([&](double v, uint64_t n) { values_.insert(values_.end(), n, v); });
+  table_ = NumberTable();
+}
+
+void SampleBuilder::AddNumber(double v, uint64_t n) {
+  finite_ += n;
+  if (!spilled_) {
+    if (table_.Add(v, n)) return;
+    SpillTable();
+  }
+  if (n == 1) {
+    values_.push_back(v);
+  } else {
+    values_.insert(values_.end(), n, v);
+  }
+}
+
 void SampleBuilder::Add(std::string_view cell) {
   ++rows_;
+  double v;
+  // A number first: no NA spelling reads as one (the NaN spellings parse as NaN, refused).
+  if (all_number_ && ParseNumber(cell, &v)) {
+    if (!hinted_) {
+      all_bool_ = false;
+      all_int_ = all_int_ && IsInteger(cell);
+    }
+    if (std::isinf(v)) {
+      ++(v > 0 ? positive_infinite_ : negative_infinite_);
+    } else if (finite_ >= kMaxColumnValues) {
+      too_many_values_ = true;  // Finish says so; memory stays bounded
+    } else {
+      AddNumber(v, 1);
+    }
+    return;  // strings are counted only once a cell is not a number
+  }
   if (IsMissingCell(cell)) {
     ++missing_;
     all_int_ = all_bool_ = false;  // pandas: a column with NA is neither int64 nor bool
@@ -82,43 +164,119 @@ void SampleBuilder::Add(std::string_view cell) {
   }
   all_bool_ = all_bool_ && IsBool(cell);
   if (all_number_) {
-    double v;
-    if (ParseNumber(cell, &v)) {
-      all_int_ = all_int_ && IsInteger(cell);
-      if (std::isinf(v)) {
-        ++(v > 0 ? positive_infinite_ : negative_infinite_);
-      } else if (values_.size() < kMaxColumnValues) {
-        values_.push_back(v);
-      } else {
-        too_many_values_ = true;  // Finish says so; memory stays bounded
-      }
-      return;  // strings are counted only once a cell is not a number
-    }
     all_number_ = all_int_ = false;
     first_non_number_ = ValidUtf8(cell, 64);
     first_non_number_row_ = rows_;
-    for (const auto& [key, n] : NumberCounts()) CountString(key, n);
+    NumbersToStrings();
   }
+  if (hinted_ && hint_ == ColumnKind::kNumeric) return;  // Finish refuses the column anyway
   CountString(cell, 1);
 }
 
-void SampleBuilder::CountString(std::string_view cell, uint64_t n) {
-  if (!strings_complete_) return;
-  if (!IsValidUtf8(cell)) return CountString(ValidUtf8(cell), n);
-  auto it = strings_.find(cell);
-  if (it != strings_.end()) {
-    it->second += n;
-  } else if (strings_.size() < kMaxTrackedValues) {
-    strings_.emplace(std::string(cell), n);
-  } else {
+void SampleBuilder::NumbersToStrings() {
+  if (hinted_ && hint_ == ColumnKind::kNumeric) return;
+  for (const auto& [key, n] : NumberCounts()) CountString(key, n);
+}
+
+void SampleBuilder::Merge(SampleBuilder&& other) {
+  if (other.rows_ == 0) return;
+  if (rows_ == 0) {
+    *this = std::move(other);
+    return;
+  }
+  auto has_numbers = [](const SampleBuilder& b) {
+    return b.all_number_ && (b.positive_infinite_ + b.negative_infinite_ > 0 || b.finite_ > 0);
+  };
+  // Numbers counted as category keys on one side and as text on the other would depend on the
+  // order of the cells: ReadCsv reads such a file again in one pass.
+  if ((has_numbers(*this) && !other.all_number_) || (has_numbers(other) && !all_number_)) order_dependent_ = true;
+  order_dependent_ = order_dependent_ || other.order_dependent_;
+  if (all_number_ && !other.all_number_) {
+    first_non_number_ = std::move(other.first_non_number_);
+    first_non_number_row_ = rows_ + other.first_non_number_row_;
+  }
+  rows_ += other.rows_;
+  missing_ += other.missing_;
+  positive_infinite_ += other.positive_infinite_;
+  negative_infinite_ += other.negative_infinite_;
+  too_many_values_ = too_many_values_ || other.too_many_values_;
+  all_int_ = all_int_ && other.all_int_;
+  all_bool_ = all_bool_ && other.all_bool_;
+  if (all_number_ && other.all_number_) {
+    if (other.spilled_) {
+      if (!spilled_) SpillTable();
+      values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+      finite_ += other.finite_;
+    } else {
+      other.table_.ForEach([&](double v, uint64_t n) { AddNumber(v, n); });
+    }
+    if (finite_ > kMaxColumnValues) too_many_values_ = true;
+    return;
+  }
+  if (all_number_) {
+    all_number_ = false;
+    NumbersToStrings();
+  }
+  if (other.all_number_) other.NumbersToStrings();
+  all_number_ = false;
+  if (!other.strings_complete_) {
     strings_complete_ = false;
     strings_.clear();
+    recent_.entries.clear();
   }
+  for (const auto& [key, n] : other.strings_) CountString(key, n);
+}
+
+namespace {
+
+// A cheap hash of a cell: its length, first and last 8 bytes.
+size_t QuickHash(std::string_view s) {
+  uint64_t a = 0, b = 0;
+  if (s.size() >= 8) {
+    std::memcpy(&a, s.data(), 8);
+    std::memcpy(&b, s.data() + s.size() - 8, 8);
+  } else if (!s.empty()) {
+    std::memcpy(&a, s.data(), s.size());
+  }
+  uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (s.size() * 0x165667B19E3779F9ull);
+  return static_cast<size_t>(h >> 56);  // 0..255
+}
+
+}  // namespace
+
+void SampleBuilder::CountString(std::string_view cell, uint64_t n) {
+  if (!strings_complete_) return;
+  const size_t slot = QuickHash(cell);
+  if (!recent_.entries.empty()) {
+    RecentStrings::Entry& e = recent_.entries[slot];
+    if (e.count && e.key == cell) {  // a key of strings_: valid UTF-8
+      *e.count += n;
+      return;
+    }
+  }
+  if (!IsValidUtf8(cell)) return CountString(ValidUtf8(cell), n);
+  auto it = strings_.find(cell);
+  if (it == strings_.end()) {
+    if (strings_.size() >= kMaxTrackedValues) {
+      strings_complete_ = false;
+      strings_.clear();
+      recent_.entries.clear();
+      return;
+    }
+    it = strings_.emplace(std::string(cell), 0).first;
+  }
+  it->second += n;
+  if (recent_.entries.empty()) recent_.entries.resize(256);
+  recent_.entries[slot] = {it->first, &it->second};
 }
 
 std::map<std::string, uint64_t> SampleBuilder::NumberCounts() const {
   std::map<std::string, uint64_t> counts;
-  for (double v : values_) ++counts[NumberKey(v)];
+  if (spilled_) {
+    for (double v : values_) ++counts[NumberKey(v)];
+  } else {
+    table_.ForEach([&](double v, uint64_t n) { counts[NumberKey(v)] += n; });
+  }
   double inf = std::numeric_limits<double>::infinity();
   if (positive_infinite_) counts[NumberKey(inf)] += positive_infinite_;
   if (negative_infinite_) counts[NumberKey(-inf)] += negative_infinite_;
@@ -128,9 +286,13 @@ std::map<std::string, uint64_t> SampleBuilder::NumberCounts() const {
 ColumnKind SampleBuilder::DetectKind() const {
   if (all_number_) {
     if (all_int_ && missing_ == 0 && rows_ > 0) {
-      std::vector<double> sorted = values_;
-      std::sort(sorted.begin(), sorted.end());
-      size_t distinct = std::unique(sorted.begin(), sorted.end()) - sorted.begin();
+      if (spilled_) return ColumnKind::kNumeric;  // more than kMaxCountedNumbers values
+      size_t distinct = table_.size;
+      bool zero = false, negative_zero = false;  // one value, two bit patterns
+      table_.ForEach([&](double v, uint64_t) {
+        if (v == 0) (std::signbit(v) ? negative_zero : zero) = true;
+      });
+      if (zero && negative_zero) --distinct;
       return distinct <= 10 ? ColumnKind::kCategorical : ColumnKind::kNumeric;
     }
     return ColumnKind::kNumeric;
@@ -143,9 +305,21 @@ ColumnKind SampleBuilder::DetectKind() const {
   return ColumnKind::kCategorical;
 }
 
-Result<ColumnSample> SampleBuilder::Finish(std::string name) const { return Finish(std::move(name), DetectKind()); }
+Result<ColumnSample> SampleBuilder::Finish(std::string name) const& {
+  return SampleBuilder(*this).Build(std::move(name), DetectKind());
+}
+Result<ColumnSample> SampleBuilder::Finish(std::string name, ColumnKind kind) const& {
+  return SampleBuilder(*this).Build(std::move(name), kind);
+}
+Result<ColumnSample> SampleBuilder::Finish(std::string name) && {
+  ColumnKind kind = DetectKind();
+  return Build(std::move(name), kind);
+}
+Result<ColumnSample> SampleBuilder::Finish(std::string name, ColumnKind kind) && {
+  return Build(std::move(name), kind);
+}
 
-Result<ColumnSample> SampleBuilder::Finish(std::string name, ColumnKind kind) const {
+Result<ColumnSample> SampleBuilder::Build(std::string name, ColumnKind kind) {
   ColumnSample s;
   s.name = std::move(name);
   s.kind = kind;
@@ -161,8 +335,19 @@ Result<ColumnSample> SampleBuilder::Finish(std::string name, ColumnKind kind) co
                           first_non_number_ + "' is not a number, and the column is numeric");
     }
     s.infinite = positive_infinite_ + negative_infinite_;
-    s.values = values_;
-    std::sort(s.values.begin(), s.values.end());
+    if (spilled_) {
+      s.values = std::move(values_);
+      SortValues(&s.values);
+    } else {
+      std::vector<std::pair<double, uint64_t>> distinct;
+      distinct.reserve(table_.size);
+      table_.ForEach([&](double v, uint64_t n) { distinct.emplace_back(v, n); });
+      std::sort(distinct.begin(), distinct.end());
+      uint64_t total = 0;
+      for (const auto& d : distinct) total += d.second;
+      s.values.reserve(total);
+      for (const auto& [v, n] : distinct) s.values.insert(s.values.end(), n, v);
+    }
     return s;
   }
   // Numbers as categories: one key per value, as pandas compares values, not spellings.
@@ -171,6 +356,48 @@ Result<ColumnSample> SampleBuilder::Finish(std::string name, ColumnKind kind) co
   s.categories.assign(counts.begin(), counts.end());
   s.categories_complete = strings_complete_ || all_number_;
   return s;
+}
+
+namespace {
+
+// Doubles as unsigned keys in the same order: negatives have every bit flipped, the others the
+// sign bit set.
+inline uint64_t OrderKey(double v) {
+  uint64_t b = std::bit_cast<uint64_t>(v);
+  return b & (uint64_t{1} << 63) ? ~b : b | (uint64_t{1} << 63);
+}
+inline double FromOrderKey(uint64_t k) {
+  return std::bit_cast<double>(k & (uint64_t{1} << 63) ? k & ~(uint64_t{1} << 63) : ~k);
+}
+
+}  // namespace
+
+void SortValues(std::vector<double>* values) {
+  const size_t n = values->size();
+  if (n < 4096) {
+    std::sort(values->begin(), values->end());
+    return;
+  }
+  // Least significant digit first, 16 bits a pass; a pass whose digit is the same in every key
+  // (the high bits of values of one sign and magnitude) is skipped.
+  std::vector<uint64_t> a(n), b(n);
+  for (size_t i = 0; i < n; ++i) a[i] = OrderKey((*values)[i]);
+  std::vector<uint64_t> count(4 << 16, 0);
+  for (uint64_t k : a)
+    for (int d = 0; d < 4; ++d) ++count[(d << 16) + ((k >> (16 * d)) & 0xffff)];
+  for (int d = 0; d < 4; ++d) {
+    uint64_t* c = count.data() + (d << 16);
+    if (c[(a[0] >> (16 * d)) & 0xffff] == n) continue;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < (1 << 16); ++i) {
+      uint64_t x = c[i];
+      c[i] = sum;
+      sum += x;
+    }
+    for (uint64_t k : a) b[c[(k >> (16 * d)) & 0xffff]++] = k;
+    a.swap(b);
+  }
+  for (size_t i = 0; i < n; ++i) (*values)[i] = FromOrderKey(a[i]);
 }
 
 double Quantile(const std::vector<double>& sorted, double q) {
@@ -191,18 +418,30 @@ void NumericProfile(const ColumnSample& s, ColumnProfile* c) {
   for (double x : v) c->moments.Add(x);
   if (v.empty()) return;
   for (int i = 0; i <= kQuantiles; ++i) c->quantiles.push_back(Quantile(v, static_cast<double>(i) / kQuantiles));
-  std::vector<double> distinct = v;
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  c->distinct = distinct.size();
-  if (distinct.size() <= static_cast<size_t>(kMaxDiscreteValues)) {
+  // Distinct values of the sorted column, without copying it; the first few kept.
+  std::vector<double> first_distinct;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0 && v[i] == v[i - 1]) continue;
+    ++c->distinct;
+    if (first_distinct.size() <= static_cast<size_t>(kMaxDiscreteValues)) first_distinct.push_back(v[i]);
+  }
+  if (c->distinct <= static_cast<uint64_t>(kMaxDiscreteValues)) {
     c->discrete = true;
-    c->edges = distinct;
+    c->edges = first_distinct;
   } else {
     for (int i = 0; i <= kNumericBins; ++i) c->edges.push_back(Quantile(v, static_cast<double>(i) / kNumericBins));
     c->edges.erase(std::unique(c->edges.begin(), c->edges.end()), c->edges.end());
   }
-  c->counts.assign(c->discrete ? c->edges.size() : c->edges.size() - 1, 0);
-  for (double x : v) ++c->counts[c->NumericBin(x)];
+  // Every value is in a bin (the edges come from the values): bin by bin, with binary searches.
+  const std::vector<double>& e = c->edges;
+  auto lower = [&](double x) { return static_cast<uint64_t>(std::lower_bound(v.begin(), v.end(), x) - v.begin()); };
+  if (c->discrete) {
+    for (size_t i = 0; i < e.size(); ++i)
+      c->counts.push_back((i + 1 < e.size() ? lower(e[i + 1]) : v.size()) - lower(e[i]));
+  } else {
+    for (size_t i = 0; i + 1 < e.size(); ++i)
+      c->counts.push_back((i + 2 == e.size() ? v.size() : lower(e[i + 1])) - lower(e[i]));
+  }
 }
 
 void CategoricalProfile(const ColumnSample& s, ColumnProfile* c) {

@@ -15,6 +15,7 @@
 // before any traffic exists.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -64,33 +65,105 @@ struct ColumnSample {
   uint64_t present() const { return rows - missing - infinite; }
 };
 
-// Collects one column's cells, then decides its kind (or takes the reference's).
+// Distinct numbers a column keeps as (value, count) before it keeps each number on its own:
+// low-cardinality columns (integers, levels, flags, values of a few decimals) stay this small
+// whatever their length, and need no sorting.
+inline constexpr size_t kMaxCountedNumbers = 4096;
+
+// Collects one column's cells, then decides its kind (or takes the reference's). Builders fed
+// parts of one column (threads reading blocks of a file) merge into one that holds the column.
 class SampleBuilder {
  public:
+  SampleBuilder() = default;
+  // A builder whose Finish will be given `kind` (a current file read as the reference's
+  // kinds): it leaves out the checks only the typing of an unknown column needs.
+  explicit SampleBuilder(ColumnKind kind) : hint_(kind), hinted_(true) {}
+
   void Add(std::string_view cell);
+  // Adds other's cells, as if they came after this one's (the first non-number's row then
+  // counts from this one's rows).
+  void Merge(SampleBuilder&& other);
+  uint64_t rows() const { return rows_; }
+  // A merge met number cells on one side and text on the other: the category counts then
+  // depend on the order of the cells (numbers before the first text count under their
+  // NumberKey, later ones as written), so the column must be read again in one pass.
+  bool order_dependent() const { return order_dependent_; }
   // The column as the kind the header comment's rules give.
-  Result<ColumnSample> Finish(std::string name) const;
+  Result<ColumnSample> Finish(std::string name) const&;
   // The column read as `kind` (the reference column's): an error when a present cell of a
   // numeric column is not a number.
-  Result<ColumnSample> Finish(std::string name, ColumnKind kind) const;
+  Result<ColumnSample> Finish(std::string name, ColumnKind kind) const&;
+  // The same, handing over the builder's values instead of copying them.
+  Result<ColumnSample> Finish(std::string name) &&;
+  Result<ColumnSample> Finish(std::string name, ColumnKind kind) &&;
 
  private:
+  // Distinct numbers and their counts, by bit pattern, in an open-addressing table (at most
+  // half full, grown by doubling from 64 slots); past
+  // kMaxCountedNumbers values the builder keeps the numbers one by one in values_ instead.
+  struct NumberTable {
+    std::vector<uint64_t> keys, counts;  // keys: bit patterns + 1, 0 marks an empty slot
+    size_t size = 0;
+    bool Add(double v, uint64_t n);  // false when full (then nothing was added)
+    template <class Fn>
+    void ForEach(Fn fn) const {
+      for (size_t i = 0; i < keys.size(); ++i)
+        if (keys[i]) fn(std::bit_cast<double>(keys[i] - 1), counts[i]);
+    }
+  };
+
   ColumnKind DetectKind() const;
+  void AddNumber(double v, uint64_t n);
+  void SpillTable();  // the table's numbers into values_
   void CountString(std::string_view cell, uint64_t n);
+  void NumbersToStrings();  // a first non-number: the numbers so far become category keys
   // The number cells so far as category keys (NumberKey; "inf", "-inf").
   std::map<std::string, uint64_t> NumberCounts() const;
+  Result<ColumnSample> Build(std::string name, ColumnKind kind);
 
+  ColumnKind hint_ = ColumnKind::kNumeric;
+  bool hinted_ = false;
   uint64_t rows_ = 0, missing_ = 0, positive_infinite_ = 0, negative_infinite_ = 0;
   bool all_number_ = true, all_int_ = true, all_bool_ = true;
   std::string first_non_number_;  // the first present cell that is not a number
   uint64_t first_non_number_row_ = 0;
-  std::vector<double> values_;  // finite values, while every present cell is a number
+  // The finite values, while every present cell is a number: in table_ while it holds them,
+  // then in values_ (spilled_).
+  NumberTable table_;
+  bool spilled_ = false;
+  uint64_t finite_ = 0;  // numbers added to table_ or values_
+  std::vector<double> values_;
   bool too_many_values_ = false;  // more than kMaxColumnValues: the rest were not kept
   // Cells as strings, up to kMaxTrackedValues of them, kept only once a cell is not a number
   // (before that, a column's number cells count under their NumberKey).
   std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> strings_;
   bool strings_complete_ = true;
+  // The counts of recently seen strings, by a cheap hash of the cell: most cells of a
+  // categorical column are found here without hashing the whole cell or walking the map.
+  // Entries point into strings_'s nodes, which stay put when the map grows or is moved; a copy
+  // starts empty (its map has nodes of its own).
+  struct RecentStrings {
+    struct Entry {
+      std::string_view key;
+      uint64_t* count = nullptr;
+    };
+    std::vector<Entry> entries;  // 256 once used
+    RecentStrings() = default;
+    RecentStrings(const RecentStrings&) {}
+    RecentStrings& operator=(const RecentStrings&) {
+      entries.clear();
+      return *this;
+    }
+    RecentStrings(RecentStrings&&) = default;
+    RecentStrings& operator=(RecentStrings&&) = default;
+  };
+  RecentStrings recent_;
+  bool order_dependent_ = false;
 };
+
+// Sorts finite doubles ascending (a radix sort on large inputs: sorting is most of a report's
+// work after parsing).
+void SortValues(std::vector<double>* values);
 
 // The profile of a column from its exact values (profile.h says how bins are chosen).
 ColumnProfile MakeColumnProfile(const ColumnSample& sample);
