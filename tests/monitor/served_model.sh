@@ -39,19 +39,25 @@ PY
   [[ -n $SERVE ]] || { cat serve.log; echo "FAIL: forja serve did not start" >&2; exit 1; }
 }
 
-# send_rows SHIFT N: N OIP requests of 50 rows of N(SHIFT, 1) features, 0.1 s apart. In the
+# send_rows SHIFT N: N OIP requests of 50 rows of N(SHIFT, 1) features, 0.1 s apart, each followed
+# by feedback with the rows' labels (quality from feedback). In the
 # background, run "$PY" "$SEND_ROWS" "$SERVE" SHIFT N itself, so that $! is the sender.
 SEND_ROWS=$TEST_TMP/send_rows.py
 cat >"$SEND_ROWS" <<'PY'
 import json, sys, time, urllib.request
 import numpy as np
-url, shift, n = sys.argv[1] + "/v2/models/churn/infer", float(sys.argv[2]), int(sys.argv[3])
+url, shift, n = sys.argv[1] + "/v2/models/churn/", float(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(7)
+def post(route, body):
+    req = urllib.request.Request(url + route, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.headers.get("X-Request-Id")
 for _ in range(n):
     x = rng.normal(loc=shift, size=(50, 8)).astype(np.float32)
     body = {"inputs": [{"name": "features", "datatype": "FP32", "shape": [50, 8], "data": x.ravel().tolist()}]}
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=10).read()
+    rid = post("infer", body)
+    # The ground truth of the 50 rows, for the quality from feedback (labels as the training's).
+    post("feedback", {"request_id": rid, "label": (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int).tolist()})
     time.sleep(0.1)
 PY
 send_rows() { "$PY" "$SEND_ROWS" "$SERVE" "$@"; }

@@ -248,8 +248,34 @@ Json ModelHealthDashboard() {
              "Columns with their own series, and columns beyond monitoring.max_columns (counted in the dataset share only).",
              {{"sum by (model, version) (forja_model_monitored_columns{" + f + "})", "monitored {{model}}/{{version}}"},
               {"sum by (model, version) (forja_model_monitor_columns_omitted{" + f + "})", "omitted {{model}}/{{version}}"}}));
+  // Quality from feedback (docs/monitoring.md, "Quality from feedback"): the numbers from labels,
+  // their estimate from the predicted probabilities before labels come, and the join's health.
+  b.Add(Timeseries("Quality from feedback",
+                   "Quality of the predictions from the labels posted to /v2/models/NAME/feedback, over the monitoring "
+                   "window: accuracy, precision, recall, roc_auc, log_loss (classifiers); mae, rmse, mape (regressors).",
+                   {{"forja_model_quality{" + f + "}", "{{metric}} {{model}}/{{version}}"}}, "short"));
+  b.Add(Timeseries("Estimated quality (CBPE)",
+                   "Quality estimated from the predicted probabilities alone (confidence-based performance estimation, "
+                   "assuming calibrated scores), over every prediction of the window: an early sign before labels "
+                   "arrive. A gap to the quality from feedback means the scores are no longer calibrated.",
+                   {{"forja_model_quality_estimated{" + f + "}", "estimated {{metric}} {{model}}/{{version}}"}}, "short"));
+  b.Add(Timeseries("Labels and kept predictions",
+                   "Labeled rows in the window, and rows of predictions kept for labels to join (at most "
+                   "monitoring.max_predictions, none older than the window).",
+                   {{"forja_model_quality_window_labels{" + f + "}", "labels {{model}}/{{version}}"},
+                    {"forja_model_feedback_predictions_kept{" + f + "}", "kept {{model}}/{{version}}"}},
+                   "short"));
+  b.Add(Timeseries("Feedback by result",
+                   "Feedback items per second: joined, duplicate, wrong_type, wrong_shape, and unknown_request_id (no "
+                   "kept prediction: version empty); and predictions evicted before a label came, by reason.",
+                   {{"sum by (model, version, result) (rate(forja_model_feedback_labels_total{" + f + "}[5m]))",
+                     "{{result}} {{model}}/{{version}}"},
+                    {"sum by (model, version, reason) (rate(forja_model_feedback_predictions_evicted_total{" + f + "}[5m]))",
+                     "evicted ({{reason}}) {{model}}/{{version}}"}},
+                   "reqps"));
   return Dashboard("forja-model-health", "forja: model health",
-                   "Live drift of the served versions against their reference profiles. Written by forja monitor grafana.",
+                   "Live drift of the served versions against their reference profiles, and their quality from feedback. "
+                   "Written by forja monitor grafana.",
                    ModelVersionVariables("forja_model_window_rows"), b);
 }
 
