@@ -7,7 +7,9 @@
 //  - a success writes JSON that reads back to the same JSON;
 //  - a profile the reader accepts is safe to count traffic on and compare: windows fed numbers,
 //    words, missing and non-finite cells, merged, compared, give a drift document that parses,
-//    with a dataset share in [0, 1].
+//    with a dataset share in [0, 1];
+//  - the profile as current data against itself (profile_window.h) accounts for every present
+//    value of every column exactly once (bins, below, above, other), and compares.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include "forja/core/json.h"
 #include "forja/monitor/drift.h"
+#include "forja/monitor/profile_window.h"
 #include "fuzz_check.h"
 
 using namespace forja::monitor;
@@ -52,5 +55,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   forja::JsonDoc doc;
   std::string json = DriftToJson(drift);
   FUZZ_CHECK(doc.Parse(json).ok(), json);
+
+  auto self = WindowOfProfile(*profile, *profile);
+  FUZZ_CHECK(self.ok(), self.status().message());
+  for (size_t i = 0; i < profile->columns.size(); ++i) {
+    const ColumnWindow& w = self->column(i);
+    uint64_t counted = w.below + w.above + w.other;
+    for (uint64_t n : w.counts) counted += n;
+    FUZZ_CHECK(counted == profile->columns[i].present(),
+               profile->columns[i].name + ": " + std::to_string(counted) + " of " +
+                   std::to_string(profile->columns[i].present()));
+  }
+  FUZZ_CHECK(CompareWindow(*self).size() == profile->columns.size(), "");
   return 0;
 }

@@ -23,8 +23,6 @@
 #include "forja/cli/monitor_report.h"
 #include "forja/cli/monitor_staleness.h"
 #include "forja/cli/package_cache.h"
-#include "forja/cli/prediction_log_reader.h"
-#include "forja/cli/profile_window.h"
 #include "forja/cli/reference_data.h"
 #include "forja/cli/scored_profile.h"
 #include "forja/cli/store.h"
@@ -37,7 +35,9 @@
 #include "forja/data/workspace.h"
 #include "forja/monitor/csv.h"
 #include "forja/monitor/drift.h"
+#include "forja/monitor/log_reader.h"
 #include "forja/monitor/profile.h"
+#include "forja/monitor/profile_window.h"
 #include "forja/monitor/sample.h"
 #include "forja/monitor/window.h"
 #include "forja/registry/profile_store.h"
@@ -456,7 +456,7 @@ Status CompareProfile(const ReportArgs& a, const Reference& r, DriftReport* repo
     if (current->Find(c.name) < 0 && r.optional.count(c.name)) report->skipped.push_back(c.name);
     else profile.columns.push_back(std::move(c));
   }
-  auto window = WindowOfProfile(profile, *current);
+  auto window = monitor::WindowOfProfile(profile, *current);
   if (!window.ok()) return window.status().Wrap(a.current);
   report->current_rows = current->rows;
   report->drift = monitor::Summarize(monitor::CompareWindow(*window));
@@ -469,30 +469,30 @@ Result<std::string> PredictionLogCurrent(const ReportArgs& a, const Reference& r
   if (!r.profile || r.model.empty())
     return Status::Usage("--current predictions compares a served version's logged traffic with its profile: "
                          "--reference NAME/VERSION or NAME@ALIAS");
-  LogSelection sel;
-  sel.dir = a.log_dir;
-  if (sel.dir.empty()) {
+  monitor::LogSelection sel;
+  std::string log_dir = a.log_dir;
+  if (log_dir.empty()) {
     ASSIGN_OR_RETURN(auto ws, Workspace::OpenIfAny(CurrentDir()));
     if (ws) {
-      sel.dir = ws->root() + "/.forja/predictions";
+      log_dir = ws->root() + "/.forja/predictions";
     } else {
       ASSIGN_OR_RETURN(std::string cache, UserCacheDir());
-      sel.dir = cache + "/predictions";
+      log_dir = cache + "/predictions";
     }
   }
   sel.model = r.model;
   sel.version = r.version;
   sel.target = r.target;
   if (!a.since.empty()) {
-    ASSIGN_OR_RETURN(sel.since_s, ParseSince(a.since));
+    ASSIGN_OR_RETURN(sel.since_s, monitor::ParseSince(a.since));
   }
   sel.now_s = static_cast<double>(std::time(nullptr));
   ASSIGN_OR_RETURN(std::string dir, MakeTempDir(tmp));
   std::string csv = dir + "/predictions.csv";
-  ASSIGN_OR_RETURN(LogExtract x, PredictionLogToCsv(sel, *r.profile, csv));
+  ASSIGN_OR_RETURN(monitor::LogExtract x, monitor::PredictionLogToCsv(log_dir, sel, *r.profile, csv));
   *shown = "the prediction log of " + r.model + "/" + r.version + (a.since.empty() ? "" : " (last " + a.since + ")");
   LogInfo("Read " + std::to_string(x.lines) + " logged requests (" + std::to_string(x.rows) + " rows) of " + r.model +
-          "/" + r.version + " from " + sel.dir);
+          "/" + r.version + " from " + log_dir);
   return csv;
 }
 

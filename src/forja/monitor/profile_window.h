@@ -10,10 +10,10 @@
 #include "forja/core/status.h"
 #include "forja/monitor/window.h"
 
-namespace forja {
+namespace forja::monitor {
 
 // `reference` must outlive the window; each of its columns must be in `current`, of the same
 // kind (the caller leaves out the columns the current profile may lack).
-Result<monitor::Window> WindowOfProfile(const monitor::Profile& reference, const monitor::Profile& current);
+Result<Window> WindowOfProfile(const Profile& reference, const Profile& current);
 
-}  // namespace forja
+}  // namespace forja::monitor

@@ -1,16 +1,12 @@
 // Counting a current profile on a reference profile's bins (profile_window.h).
-#include "forja/cli/profile_window.h"
+#include "forja/monitor/profile_window.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace forja {
+namespace forja::monitor {
 
 namespace {
-
-using monitor::ColumnKind;
-using monitor::ColumnProfile;
-using monitor::ColumnWindow;
 
 // The share of the current values at or below x, linear between the profile's quantiles.
 double Cdf(const ColumnProfile& c, double x) {
@@ -95,16 +91,16 @@ void CountCategories(const ColumnProfile& ref, const ColumnProfile& cur, ColumnW
 
 }  // namespace
 
-Result<monitor::Window> WindowOfProfile(const monitor::Profile& reference, const monitor::Profile& current) {
-  monitor::Window window(reference);
+Result<Window> WindowOfProfile(const Profile& reference, const Profile& current) {
+  Window window(reference);
   for (size_t i = 0; i < reference.columns.size(); ++i) {
     const ColumnProfile& ref = reference.columns[i];
     int found = current.Find(ref.name);
     if (found < 0) return Status::User("the current profile has no column '" + ref.name + "'");
     const ColumnProfile& cur = current.columns[static_cast<size_t>(found)];
     if (cur.kind != ref.kind)
-      return Status::User("column '" + ref.name + "' is " + monitor::KindName(ref.kind) + " in the reference and " +
-                          monitor::KindName(cur.kind) + " in the current profile");
+      return Status::User("column '" + ref.name + "' is " + KindName(ref.kind) + " in the reference and " +
+                          KindName(cur.kind) + " in the current profile");
     ColumnWindow& w = window.mutable_column(i);
     w.rows = cur.rows;
     w.missing = cur.missing;
@@ -120,4 +116,4 @@ Result<monitor::Window> WindowOfProfile(const monitor::Profile& reference, const
   return window;
 }
 
-}  // namespace forja
+}  // namespace forja::monitor

@@ -1,7 +1,7 @@
-// The prediction log as CSV for forja monitor report (prediction_log_reader.h). The log is
+// The prediction log as CSV for forja monitor report (log_reader.h). The log is
 // forja serve's, but a folder anyone can write into: every line is checked (UTF-8, depth,
 // shapes) and a bad one is an error naming its file and line, never a silently wrong row.
-#include "forja/cli/prediction_log_reader.h"
+#include "forja/monitor/log_reader.h"
 
 #include <dirent.h>
 
@@ -17,14 +17,12 @@
 
 #include "forja/core/fs.h"
 #include "forja/core/limits.h"
-#include "forja/monitor/profile.h"
 
-namespace forja {
+namespace forja::monitor {
 
 namespace {
 
 using nlohmann::json;
-using monitor::kPredictionColumn;
 
 // The log's files, oldest first (their names start with the time they were opened).
 Result<std::vector<std::string>> LogFiles(const std::string& dir) {
@@ -144,58 +142,63 @@ Result<double> ParseSince(const std::string& text) {
   return v * scale;
 }
 
-Result<LogExtract> PredictionLogToCsv(const LogSelection& sel, const monitor::Profile& profile, const std::string& out) {
-  std::vector<std::string> columns;
-  std::vector<size_t> features;
+LogCsvWriter::LogCsvWriter(const LogSelection& sel, const Profile& profile) : sel_(sel) {
   for (const auto& c : profile.columns) {
     if (c.name == sel.target) continue;
-    if (!monitor::IsPredictionColumn(c.name)) features.push_back(columns.size());
-    columns.push_back(c.name);
+    if (!IsPredictionColumn(c.name)) features_.push_back(columns_.size());
+    columns_.push_back(c.name);
   }
-  std::string csv;
-  for (size_t i = 0; i < columns.size(); ++i) csv += (i ? "," : "") + CsvName(columns[i]);
-  csv += '\n';
-  // Inputs named like a profile column are not positional features: drop them from the list
-  // once, from the first line that names them (the signature does not change).
-  LogExtract x;
-  ASSIGN_OR_RETURN(std::vector<std::string> files, LogFiles(sel.dir));
-  const double cutoff = sel.since_s > 0 ? sel.now_s - sel.since_s : -INFINITY;
-  bool pruned = false;
-  for (const std::string& f : files) {
-    const std::string path = JoinPath(sel.dir, f);
-    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    size_t start = 0, lineno = 0;
-    while (start < text.size()) {
-      size_t nl = text.find('\n', start);
-      std::string_view line(text.data() + start, (nl == std::string::npos ? text.size() : nl) - start);
-      start = nl == std::string::npos ? text.size() : nl + 1;
-      ++lineno;
-      if (line.empty()) continue;
-      const std::string where = path + ":" + std::to_string(lineno);
-      RETURN_IF_ERROR(limits::CheckJsonText(line, where));
-      json j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) return Status::User(where + ": not a JSON object");
-      auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
-      if (str("model") != sel.model || str("version") != sel.version) {
-        ++x.skipped;
-        continue;
-      }
-      if (!j.contains("time") || !j["time"].is_number()) return Status::User(where + ": no 'time'");
-      if (j["time"].get<double>() < cutoff) continue;
-      if (!pruned && j.contains("inputs") && j["inputs"].is_object()) {
-        std::vector<size_t> kept;
-        for (size_t fi : features)
-          if (!j["inputs"].contains(columns[fi])) kept.push_back(fi);
-        features = kept;
-        pruned = true;
-      }
-      ++x.lines;
-      if (Status st = AppendRows(j, columns, features, &csv, &x.rows); !st.ok())
-        return Status::User(where + ": " + st.message());
-    }
-  }
-  RETURN_IF_ERROR(WriteFileAtomic(out, csv));
-  return x;
+  for (size_t i = 0; i < columns_.size(); ++i) csv_ += (i ? "," : "") + CsvName(columns_[i]);
+  csv_ += '\n';
 }
 
-}  // namespace forja
+Status LogCsvWriter::AddText(std::string_view text, const std::string& name) {
+  const double cutoff = sel_.since_s > 0 ? sel_.now_s - sel_.since_s : -INFINITY;
+  size_t start = 0, lineno = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string_view line = text.substr(start, (nl == std::string_view::npos ? text.size() : nl) - start);
+    start = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++lineno;
+    if (line.empty()) continue;
+    const std::string where = name + ":" + std::to_string(lineno);
+    RETURN_IF_ERROR(limits::CheckJsonText(line, where));
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return Status::User(where + ": not a JSON object");
+    auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
+    if (str("model") != sel_.model || str("version") != sel_.version) {
+      ++extract_.skipped;
+      continue;
+    }
+    if (!j.contains("time") || !j["time"].is_number()) return Status::User(where + ": no 'time'");
+    if (j["time"].get<double>() < cutoff) continue;
+    // Inputs named like a profile column are not positional features: the signature does not
+    // change, so the first line decides.
+    if (!pruned_ && j.contains("inputs") && j["inputs"].is_object()) {
+      std::vector<size_t> kept;
+      for (size_t fi : features_)
+        if (!j["inputs"].contains(columns_[fi])) kept.push_back(fi);
+      features_ = kept;
+      pruned_ = true;
+    }
+    ++extract_.lines;
+    if (Status st = AppendRows(j, columns_, features_, &csv_, &extract_.rows); !st.ok())
+      return Status::User(where + ": " + st.message());
+  }
+  return Status::Ok();
+}
+
+Result<LogExtract> PredictionLogToCsv(const std::string& dir, const LogSelection& sel, const Profile& profile,
+                                      const std::string& out) {
+  LogCsvWriter writer(sel, profile);
+  ASSIGN_OR_RETURN(std::vector<std::string> files, LogFiles(dir));
+  for (const std::string& f : files) {
+    const std::string path = JoinPath(dir, f);
+    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    RETURN_IF_ERROR(writer.AddText(text, path));
+  }
+  RETURN_IF_ERROR(WriteFileAtomic(out, writer.csv()));
+  return writer.extract();
+}
+
+}  // namespace forja::monitor
