@@ -17,7 +17,7 @@ expect_ok forja monitor alerts --out rules.yml
 expect_contains "$OUT" "Wrote Prometheus alerting rules to rules.yml"
 run promtool check rules rules.yml
 expect_eq "$RC" 0
-expect_contains "$OUT" "SUCCESS: 6 rules found"
+expect_contains "$OUT" "SUCCESS: 7 rules found"
 
 # --- promtool test rules: each alert fires on the bad series, not on the good one -------------
 # The summaries and descriptions are written out here (what an on-call person reads); the
@@ -97,6 +97,21 @@ serving:
         - labels: {severity: warning, instance: "a:8080", job: forja, model: churn, version: "2", ref: churn/2, platform: xgboost, role: shadow}
           summary: "churn version 2 has had no request for 30m"
           description: "forja serve on a:8080 has churn/2 loaded (shadow) but answered no request for it in 30m."
+staleness:
+  input_series:
+    # churn/3 is stale for its age from the start; churn/2 never; fraud/1 for its data's age, 2 minutes only.
+    - {series: 'forja_model_stale_reason{model="churn",version="3",reason="model_age"}', values: '1x30'}
+    - {series: 'forja_model_stale_reason{model="churn",version="3",reason="drift"}', values: '0x30'}
+    - {series: 'forja_model_stale_reason{model="churn",version="2",reason="model_age"}', values: '0x30'}
+    - {series: 'forja_model_stale_reason{model="fraud",version="1",reason="data_age"}', values: '0 1 1 0x27'}
+  checks:
+    - {alert: ForjaModelStale, at: 3m, fires: []}   # pending, not yet 5m
+    - alert: ForjaModelStale
+      at: 10m
+      fires:
+        - labels: {severity: warning, model: churn, version: "3", reason: model_age}
+          summary: "churn version 3 is stale: model_age"
+          description: "forja serve finds churn/3 stale for the reason model_age (forja.yaml's monitoring.staleness thresholds), for 5m now."
 YAML
 
 # to_promtool.py RULES CASES: promtool's test file for the cases (also used for the quality rules below).

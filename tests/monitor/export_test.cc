@@ -47,9 +47,11 @@ TEST(AlertRules, ThresholdsInTheRules) {
     for (pos = yaml.find(key); pos != std::string::npos; pos = yaml.find(key, pos + 1)) n++;
     EXPECT_EQ(n, alerts) << key;
   }
-  // No rule over a metric forja does not export yet (quality, staleness).
-  EXPECT_EQ(yaml.find("quality"), std::string::npos);
-  EXPECT_EQ(yaml.find("stale"), std::string::npos);
+  // No rule over a metric forja does not export yet (quality from feedback).
+  EXPECT_EQ(yaml.find("forja_model_quality"), std::string::npos);
+  // Staleness: one alert per version and reason, over the reason series.
+  EXPECT_NE(yaml.find("- alert: ForjaModelStale\n        expr: |-\n          forja_model_stale_reason == 1\n"),
+            std::string::npos);
 }
 
 TEST(AlertRules, QualityGatesBecomeRules) {

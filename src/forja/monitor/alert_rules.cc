@@ -110,6 +110,24 @@ std::vector<Rule> ServingRules(const AlertThresholds& t) {
   };
 }
 
+// One alert per version and reason (the reason a label): the runbook says what each one asks for.
+std::vector<Rule> StalenessRules() {
+  return {
+      {"ForjaModelStale", "forja_model_stale_reason == 1", "5m", "warning",
+       "{{ $labels.model }} version {{ $labels.version }} is stale: {{ $labels.reason }}",
+       "forja serve finds {{ $labels.model }}/{{ $labels.version }} stale for the reason {{ $labels.reason }} "
+       "(forja.yaml's monitoring.staleness thresholds), for 5m now.",
+       "Run `forja monitor report --reference {{ $labels.model }}/{{ $labels.version }} --current RECENT.csv` for the "
+       "ages and where they come from. model_age: the model was trained longer ago than max_model_age; "
+       "data_age: its training data (from the run's lineage) is older than max_data_age; retrain on fresh data "
+       "and promote the new version through the registry's gates. since_promotion: nobody has promoted it for "
+       "max_since_promotion; review it and promote again, or retire it. drift: its inputs have drifted for longer "
+       "than drifted_for (see ForjaModelDataDrift and the model health dashboard); retrain on recent data. "
+       "quality: the quality from feedback is below its threshold; compare with the previous version and roll "
+       "back (`forja models promote`) or retrain."},
+  };
+}
+
 // Quality from feedback against each production gate on a quality metric: the alert fires while
 // the version's quality fails the gate, once the window holds quality_min_labels labels.
 std::vector<Rule> QualityRules(const AlertThresholds& t) {
@@ -209,6 +227,7 @@ std::string AlertRulesYaml(const AlertThresholds& t) {
       "groups:\n";
   AppendGroup(&out, "forja-model-drift", DriftRules(t));
   AppendGroup(&out, "forja-serving", ServingRules(t));
+  AppendGroup(&out, "forja-model-staleness", StalenessRules());
   if (std::vector<Rule> quality = QualityRules(t); !quality.empty()) AppendGroup(&out, "forja-model-quality", quality);
   return out;
 }

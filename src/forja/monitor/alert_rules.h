@@ -1,6 +1,7 @@
 // Prometheus alerting rules over the metrics `forja serve` exports (docs/monitoring.md, "Grafana
 // and alerts"): a model version's data drifting, a column drifting, answers failing, slow
-// answers, and a loaded version getting no traffic. `forja monitor alerts` writes them; the
+// answers, a loaded version getting no traffic, and a version gone stale (forja_model_stale_reason,
+// whose thresholds are forja serve's monitoring.staleness). `forja monitor alerts` writes them; the
 // thresholds come from forja.yaml's monitoring.alerts, and quality from feedback failing a
 // production gate (forja_model_quality against the gates in forja.yaml's models:).
 #pragma once
@@ -41,7 +42,7 @@ struct AlertThresholds {
 std::string PromDuration(double seconds);
 
 // The rules file (YAML, Prometheus 2.x's rule_files format): groups forja-model-drift,
-// forja-serving and, with quality gates, forja-model-quality. Every alert has labels.severity and annotations summary, description and
+// forja-serving, forja-model-staleness and, with quality gates, forja-model-quality. Every alert has labels.severity and annotations summary, description and
 // runbook (what to look at, what to do).
 std::string AlertRulesYaml(const AlertThresholds& t);
 

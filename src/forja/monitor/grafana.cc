@@ -248,6 +248,24 @@ Json ModelHealthDashboard() {
              "Columns with their own series, and columns beyond monitoring.max_columns (counted in the dataset share only).",
              {{"sum by (model, version) (forja_model_monitored_columns{" + f + "})", "monitored {{model}}/{{version}}"},
               {"sum by (model, version) (forja_model_monitor_columns_omitted{" + f + "})", "omitted {{model}}/{{version}}"}}));
+  // Staleness (docs/monitoring.md, "Staleness"): the verdict, why, and the ages behind it.
+  b.Add(Stat("Stale", "1 when the version is stale for any reason: too old, trained on old data, promoted too long ago, "
+                      "drifting too long or (with feedback) of low quality. Thresholds: monitoring.staleness.",
+             {{"max by (model, version) (forja_model_stale{" + f + "})", "{{model}}/{{version}}"}}));
+  b.Add(Timeseries("Stale reasons", "1 for each reason that makes the version stale: model_age, data_age, since_promotion, "
+                                    "drift, quality.",
+                   {{"max by (model, version, reason) (forja_model_stale_reason{" + f + "})", "{{model}}/{{version}} {{reason}}"}},
+                   "short"));
+  b.Add(Timeseries("Model and data age",
+                   "Time since the version was trained (its run's end), since its oldest training input was made (from "
+                   "lineage) and since it was promoted to where it is served. Registry versions only.",
+                   {{"forja_model_age_seconds{" + f + "}", "trained {{model}}/{{version}}"},
+                    {"forja_model_training_data_age_seconds{" + f + "}", "data {{model}}/{{version}}"},
+                    {"forja_model_since_promotion_seconds{" + f + "}", "promoted {{model}}/{{version}}"}},
+                   "s"));
+  b.Add(Timeseries("Drifting for", "How long the dataset has drifted without a break (0 while it does not); stale beyond "
+                                   "monitoring.staleness.drifted_for.",
+                   {{"forja_model_dataset_drifted_seconds{" + f + "}", "{{model}}/{{version}}"}}, "s"));
   // Quality from feedback (docs/monitoring.md, "Quality from feedback"): the numbers from labels,
   // their estimate from the predicted probabilities before labels come, and the join's health.
   b.Add(Timeseries("Quality from feedback",
