@@ -6,8 +6,9 @@ folder beside it) then shows on /metrics the model's age (10 days), its training
 (40 days, from lineage) and the time since the promotion, each to the millisecond between the
 scrape's bounds; not stale under forja.yaml's thresholds. With max_model_age 5d and
 max_data_age 30d (the data check off for churn by its own entry) forja serve says stale for the
-reason model_age alone, and `forja monitor report --reference churn@champion` prints the ages
-and exits 1 (0 before, on the same reference-like data).
+reason model_age alone, and `forja monitor report --reference` prints the ages
+and exits 1 for churn/1 (0 before, on the same reference-like data). A version 2 registered without a run
+and moved to @champion is loaded by the poller with facts of its own: fresh, no data age.
 """
 import csv
 import json
@@ -156,7 +157,7 @@ def main():
     # --- stale: the model is older than max_model_age ---------------------------------------
     write_yaml(ws, "  interval: 1s\n  staleness: {max_model_age: 5d, max_data_age: 30d}\n"
                    "  models:\n    churn: {staleness: {max_data_age: 0}}\n")
-    serve = Serve("churn@champion", cwd=ws)
+    serve = Serve("churn@champion", "--poll-interval", "0.2", cwd=ws)
     try:
         text, _, _ = scrape(serve)
         check(metric(text, "forja_model_stale", **v) == 1, "churn/1 is stale:\n" + text)
@@ -164,9 +165,28 @@ def main():
         check(metric(text, "forja_model_stale_reason", reason="data_age", **v) == 0,
               "its own entry turned the data check off")
         check(metric(text, "forja_model_stale_reason", reason="since_promotion", **v) == 0, "promotion check off")
+
+        # A new version, registered without a run, moves @champion: the poller loads it with facts
+        # of its own (trained at its registration, no data age), fresh.
+        before_register = time.time() * 1000
+        harness.forja("models", "register", "churn", os.path.join(TMP, "plain"), "--no-push", cwd=ws)
+        harness.promote(ws, "churn", 2, "@champion")
+        v2 = {"model": "churn", "version": "2"}
+        for _ in range(300):
+            text, _, after = scrape(serve)
+            if metric(text, "forja_model_stale", **v2) is not None:
+                break
+            time.sleep(0.1)
+        age = metric(text, "forja_model_age_seconds", **v2)
+        within(age, 0, after - before_register, "churn/2's age (its registration)")
+        within(metric(text, "forja_model_since_promotion_seconds", **v2), 0, after - before_register,
+               "churn/2's time since the @champion move")
+        check(metric(text, "forja_model_training_data_age_seconds", **v2) is None, "churn/2 has no run: no data age")
+        check(metric(text, "forja_model_stale", **v2) == 0, "churn/2 is not stale:\n" + text)
+        check(metric(text, "forja_model_stale", **v) is None, "churn/1's series left with it")
     finally:
         serve.stop()
-    report = harness.forja("monitor", "report", "--reference", "churn@champion", "--current", ref, cwd=ws, check=False)
+    report = harness.forja("monitor", "report", "--reference", "churn/1", "--current", ref, cwd=ws, check=False)
     check(report.returncode == 1, f"report of a stale version: exit {report.returncode}\n{report.stdout}{report.stderr}")
     check("Stale: model_age" in report.stdout, "the verdict and its reason:\n" + report.stdout)
     check("No dataset drift" in report.stdout, "stale, not drifted:\n" + report.stdout)
