@@ -4,7 +4,8 @@ prediction log at its default (nothing sampled), window 1h, interval 1s. Predict
 with our own X-Request-Ids (one-row and four-row requests, OIP and MLflow), labels posted to
 /v2/models/{name}/feedback; /metrics must then show exactly scikit-learn's accuracy, precision,
 recall, ROC AUC (on the scores binned as forja bins them), log-loss, MAE, RMSE and MAPE (zero
-labels skipped) of the joined labels, and the CBPE estimate over every prediction. Labels for
+labels skipped) of the joined labels, and the CBPE estimate over every prediction; a version whose quality fails its production gate is
+stale for the reason "quality". Labels for
 unknown ids, of the wrong type or shape, and repeated labels are answered per item, counted by
 result, and never in the numbers; malformed bodies are 400s.
 """
@@ -235,7 +236,10 @@ def main():
     harness.make_package(clf)
     reg_package(reg)
     with open(os.path.join(ws, "forja.yaml"), "a") as f:
-        f.write("\nmonitoring:\n  window: 1h\n  interval: 1s\n")
+        # Production gates on quality metrics: clf's accuracy (about 0.75 here) fails its own, reg's RMSE passes.
+        f.write("\nmodels:\n  clf: {gates: {production: [metrics.accuracy >= 0.99]}}\n"
+                "  reg: {gates: {production: [metrics.rmse <= 100]}}\n"
+                "monitoring:\n  window: 1h\n  interval: 1s\n  alerts: {quality_min_labels: 10}\n")
     rng = np.random.default_rng(7)
     s = Serve(clf, reg, cwd=ws)
     try:
@@ -249,6 +253,11 @@ def main():
         test_classifier(s, rng)
         text = test_regressor(s, rng)
         promtool_check(text)
+        # The stale reason "quality": the window's quality against the production gates.
+        check(metric(text, "forja_model_stale_reason", model="clf", version="1", reason="quality") == 1,
+              "clf is stale for its quality (accuracy below its production gate)")
+        check(metric(text, "forja_model_stale_reason", model="reg", version="1", reason="quality") == 0,
+              "reg is not stale for its quality (RMSE within its gate)")
     finally:
         s.stop()
     # With max_predictions 0 quality is off, and without the log feedback has nowhere to go.

@@ -3,9 +3,6 @@
 // `forja monitor` subcommands are in cmd_monitor.cc; both register under MonitorGroup.
 #include <CLI/CLI.hpp>
 
-#include <map>
-#include <vector>
-
 #include "forja/cli/cli.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
@@ -14,39 +11,11 @@
 #include "forja/data/workspace.h"
 #include "forja/monitor/alert_rules.h"
 #include "forja/monitor/grafana.h"
-#include "forja/registry/gates.h"
 #include "forja/serve/monitoring_config.h"
 
 namespace forja {
 
 namespace {
-
-// The production gates on quality metrics (a candidate's metric against a number), as the alert
-// rules take them; gates against another version's run cannot be judged live and are left out.
-std::vector<monitor::QualityGate> QualityGatesOf(const registry::Policies& policies) {
-  using Kind = registry::Operand::Kind;
-  static const std::map<std::string, std::string> kFlip = {{">=", "<="}, {">", "<"}, {"<=", ">="}, {"<", ">"}};
-  std::vector<monitor::QualityGate> out;
-  for (const auto& [model, policy] : policies.models) {
-    auto it = policy.gates.find("Production");
-    if (it == policy.gates.end()) continue;
-    for (const registry::Gate& g : it->second) {
-      const registry::Operand *metric = &g.left, *number = &g.right;
-      std::string op = g.op;
-      if (number->kind == Kind::kRef && metric->kind == Kind::kNumber) {  // 0.9 <= metrics.accuracy
-        std::swap(metric, number);
-        auto f = kFlip.find(op);
-        op = f == kFlip.end() ? op : f->second;
-      }
-      if (metric->kind != Kind::kRef || !metric->holder.empty() || metric->entity != "metrics" || metric->factor != 1 ||
-          number->kind != Kind::kNumber || !kFlip.count(op))
-        continue;
-      std::string name = monitor::QualityMetricOfGate(metric->key);
-      if (!name.empty()) out.push_back({model, name, op, number->number, g.text});
-    }
-  }
-  return out;
-}
 
 int DoAlerts(const std::string& out) {
   // A broken forja.yaml is reported, not mistaken for "outside a workspace".
@@ -55,22 +24,17 @@ int DoAlerts(const std::string& out) {
   // monitoring.alerts is read by forja serve's reader of the section, so that both accept the
   // same file.
   serve::MonitoringConfig cfg;
-  std::vector<monitor::QualityGate> gates;
   if (*ws) {
     auto doc = ReadForjaYaml((*ws)->root());
     if (!doc.ok()) return Fail(doc.status());
-    Status st = serve::MonitoringConfigOf(*doc, &cfg);
+    Status st = serve::MonitoringConfigOf(*doc, &cfg);  // with the production gates on quality metrics
     if (!st.ok()) return Fail(st);
-    // Quality from feedback is held to the production gates (models.NAME.gates.production).
-    auto policies = registry::ParsePolicies(doc->Section("models"), doc->file);
-    if (!policies.ok()) return Fail(policies.status());
-    gates = QualityGatesOf(*policies);
   }
   monitor::AlertThresholds t{cfg.alerts.drift_for_s, cfg.alerts.error_rate, cfg.alerts.p99_seconds,
                              cfg.alerts.no_traffic_for_s};
   t.quality_for_s = cfg.alerts.quality_for_s;
   t.quality_min_labels = cfg.alerts.quality_min_labels;
-  t.quality_gates = std::move(gates);
+  t.quality_gates = cfg.quality_gates;
   Status st = WriteFileAtomic(out, monitor::AlertRulesYaml(t));
   if (!st.ok()) return Fail(st);
   LogInfo("Wrote Prometheus alerting rules to " + out + " (drift for " + monitor::PromDuration(t.drift_for_s) +

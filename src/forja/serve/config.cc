@@ -16,10 +16,12 @@
 // from the one forja.yaml reader (ReadForjaYaml).
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "forja/core/fs.h"
 #include "forja/core/path.h"
 #include "forja/data/workspace.h"
+#include "forja/registry/gates.h"
 #include "forja/serve/serve.h"
 
 namespace forja::serve {
@@ -181,7 +183,43 @@ Status ServingConfigOf(const ForjaYaml& doc, ServeConfig* cfg) {
   return Status::Ok();
 }
 
+namespace {
+
+// The production gates on quality metrics (a candidate's metric against a number), as the alert
+// rules and the stale reason "quality" take them; gates against another version's run cannot be
+// judged live and are left out.
+std::vector<monitor::QualityGate> QualityGatesOf(const registry::Policies& policies) {
+  using Kind = registry::Operand::Kind;
+  static const std::map<std::string, std::string> kFlip = {{">=", "<="}, {">", "<"}, {"<=", ">="}, {"<", ">"}};
+  std::vector<monitor::QualityGate> out;
+  for (const auto& [model, policy] : policies.models) {
+    auto it = policy.gates.find("Production");
+    if (it == policy.gates.end()) continue;
+    for (const registry::Gate& g : it->second) {
+      const registry::Operand *metric = &g.left, *number = &g.right;
+      std::string op = g.op;
+      if (number->kind == Kind::kRef && metric->kind == Kind::kNumber) {  // 0.9 <= metrics.accuracy
+        std::swap(metric, number);
+        auto f = kFlip.find(op);
+        op = f == kFlip.end() ? op : f->second;
+      }
+      if (metric->kind != Kind::kRef || !metric->holder.empty() || metric->entity != "metrics" || metric->factor != 1 ||
+          number->kind != Kind::kNumber || !kFlip.count(op))
+        continue;
+      std::string name = monitor::QualityMetricOfGate(metric->key);
+      if (!name.empty()) out.push_back({model, name, op, number->number, g.text});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Status MonitoringConfigOf(const ForjaYaml& doc, MonitoringConfig* cfg) {
+  // Quality from feedback is held to the production gates (models.NAME.gates.production); the
+  // registry's reader, so that a gate means the same at promotion and here.
+  ASSIGN_OR_RETURN(registry::Policies policies, registry::ParsePolicies(doc.Section("models"), doc.file));
+  cfg->quality_gates = QualityGatesOf(policies);
   const Node* section = doc.Section("monitoring");
   if (!section) return Status::Ok();
   Reader r{doc.file, "monitoring"};

@@ -91,7 +91,9 @@ std::string ModelServer::Impl::RenderMetrics() {
   std::vector<StaleVersion> stale;
   for (auto& v : versions)
     stale.push_back({v->name, v->version, v->staleness, v->monitor ? v->monitor->Snapshot() : nullptr,
-                     std::nullopt,  // quality hook: serve/quality.h's below-threshold verdict when it lands
+                     v->quality ? QualityBelowGates(*v->quality->Snapshot(), v->name, cfg.monitoring.quality_gates,
+                                                    cfg.monitoring.alerts.quality_min_labels)
+                                : std::nullopt,  // the quality hook: the production gates on quality metrics
                      cfg.monitoring.For(v->name).staleness});
   RenderStalenessMetrics(stale, meta::NowMs(), Clock::now(), &o);
   return o;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "forja/core/status.h"
+#include "forja/monitor/alert_rules.h"
 #include "forja/monitor/staleness.h"
 
 namespace forja {
@@ -54,6 +55,9 @@ struct MonitoringConfig {
   MonitorOptions defaults;
   std::map<std::string, MonitorOptions> models;
   std::string base_dir;  // where relative profile paths start (the workspace root)
+  // The production gates on quality metrics (forja.yaml's models.NAME.gates.production): the
+  // quality from feedback is held to them (the stale reason "quality", ForjaModelQualityBelowGate).
+  std::vector<monitor::QualityGate> quality_gates;
   struct Alerts {
     double drift_for_s = 600;
     double error_rate = 0.05;

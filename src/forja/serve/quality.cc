@@ -370,6 +370,22 @@ std::shared_ptr<const QualitySnapshot> QualityTracker::Snapshot() const {
   return snapshot_;
 }
 
+std::optional<bool> QualityBelowGates(const QualitySnapshot& s, const std::string& model,
+                                      const std::vector<monitor::QualityGate>& gates, double min_labels) {
+  if (static_cast<double>(s.labels) < min_labels || s.labels == 0) return std::nullopt;
+  std::optional<bool> below;
+  for (const monitor::QualityGate& g : gates) {
+    if (g.model != model && g.model != "*") continue;
+    for (const auto& [name, value] : s.quality) {
+      if (g.metric != name) continue;
+      bool pass = g.op == ">=" ? value >= g.threshold : g.op == ">" ? value > g.threshold
+                : g.op == "<=" ? value <= g.threshold : g.op == "<" ? value < g.threshold : true;
+      below = below.value_or(false) || !pass;
+    }
+  }
+  return below;
+}
+
 void RenderQualityMetrics(const std::vector<QualityVersion>& versions,
                           const std::vector<std::pair<std::string, uint64_t>>& unknown, std::string* out) {
   if (versions.empty() && unknown.empty()) return;

@@ -31,10 +31,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "forja/core/tensor.h"
+#include "forja/monitor/alert_rules.h"
 #include "forja/monitor/quality.h"
 #include "forja/serve/monitoring_config.h"
 
@@ -132,6 +134,13 @@ class QualityTracker {
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const QualitySnapshot> snapshot_;
 };
+
+// Whether the window's quality fails a production gate of `model` (its own gates and "*"'s on a
+// quality metric: monitor::QualityGate), judged once the window holds `min_labels` labels, as
+// ForjaModelQualityBelowGate judges it; empty when no gate names a metric the snapshot has, or
+// too few labels came (the stale reason "quality", serve/staleness.h).
+std::optional<bool> QualityBelowGates(const QualitySnapshot& s, const std::string& model,
+                                      const std::vector<monitor::QualityGate>& gates, double min_labels);
 
 // The quality series of these versions, as Prometheus text (docs/monitoring.md). `unknown`:
 // per model, feedback items whose request id no version of it knows (version="").
