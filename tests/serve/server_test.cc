@@ -359,6 +359,46 @@ TEST_F(ServerTest, RouteSplitShadowAndPredictionLog) {
   EXPECT_NE(feedback.find(R"("label":1)"), std::string::npos);
 }
 
+// Quality from feedback with the prediction log off (serve/quality.h): y = 1 + 2 + 3 = 6 for
+// the first request, labeled 7; the second (y = 1) labeled 1; unknown ids and wrong labels are
+// answered per item and counted, never in the numbers.
+TEST_F(ServerTest, FeedbackJoinsWithTheLogOff) {
+  ServeConfig cfg;
+  cfg.monitoring.defaults.interval_s = 0.1;
+  Start(cfg);
+  Conn c(server_->port());
+  auto a = c.Do("POST", "/v2/models/m/infer", OneRow(1, 1, 1), "X-Request-Id: fb-1\r\n");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.Header("x-request-id"), "fb-1");
+  ASSERT_EQ(c.Do("POST", "/v2/models/m/infer", OneRow(1), "X-Request-Id: fb-2\r\n").status, 200);
+  auto f = c.Do("POST", "/v2/models/m/feedback",
+                R"([{"request_id": "fb-1", "label": 7}, {"request_id": "fb-2", "label": [1]}, {"request_id": "nope", "label": 1},)"
+                R"( {"request_id": "fb-1", "label": 9}])");
+  EXPECT_EQ(f.status, 200) << f.body;
+  EXPECT_NE(f.body.find(R"({"request_id":"fb-1","result":"joined"},{"request_id":"fb-2","result":"joined"},)"
+                        R"({"request_id":"nope","result":"unknown_request_id")"),
+            std::string::npos)
+      << f.body;
+  EXPECT_NE(f.body.find(R"("joined":2,"recorded":0})"), std::string::npos) << f.body;
+  EXPECT_NE(f.body.find(R"({"request_id":"fb-1","result":"duplicate")"), std::string::npos) << f.body;
+  EXPECT_EQ(c.Do("POST", "/v2/models/m/feedback", R"({"request_id": "fb-1"})").status, 400);
+  EXPECT_EQ(c.Do("POST", "/v2/models/m/feedback", R"([])").status, 400);
+  // The collector publishes within a few intervals; no timing is asserted, only the numbers.
+  std::string metrics;
+  for (int i = 0; i < 200 && metrics.find("forja_model_quality_window_labels{model=\"m\",version=\"1\"} 2\n") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    metrics = c.Do("GET", "/metrics").body;
+  }
+  EXPECT_NE(metrics.find("forja_model_quality{model=\"m\",version=\"1\",metric=\"mae\"} 0.5\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("forja_model_quality{model=\"m\",version=\"1\",metric=\"rmse\"} 0.7071067812\n"), std::string::npos);
+  EXPECT_NE(metrics.find("forja_model_quality{model=\"m\",version=\"1\",metric=\"mape\"} 0.07142857143\n"), std::string::npos);
+  EXPECT_NE(metrics.find("forja_model_feedback_labels_total{model=\"m\",version=\"1\",result=\"joined\"} 2\n"), std::string::npos);
+  EXPECT_NE(metrics.find("forja_model_feedback_labels_total{model=\"m\",version=\"1\",result=\"duplicate\"} 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("forja_model_feedback_labels_total{model=\"m\",version=\"\",result=\"unknown_request_id\"} 1\n"),
+            std::string::npos);
+  EXPECT_EQ(metrics.find("forja_model_quality_estimated{"), std::string::npos);  // a regressor: no estimate
+}
+
 TEST_F(ServerTest, ConfigFromForjaYaml) {
   std::string path = (root_ / "forja.yaml").string();
   std::ofstream(path) << "stages: {}\nserving:\n  max_batch_size: 8\n  models:\n    m: {workers: 2}\n"
