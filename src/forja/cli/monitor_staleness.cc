@@ -1,5 +1,7 @@
 #include "forja/cli/monitor_staleness.h"
 
+#include <nlohmann/json.hpp>
+
 #include "forja/core/path.h"
 #include "forja/data/workspace.h"
 #include "forja/meta/store.h"

@@ -4,7 +4,7 @@
 // offline report has no live drift trend nor feedback: those two reasons are forja serve's.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
