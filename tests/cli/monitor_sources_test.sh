@@ -4,14 +4,10 @@
 # predictions [--since]). Each must find drift where the CSV file finds it and none where it
 # finds none; hostile log lines and mismatched profiles are one error line.
 source "$(dirname "$0")/../lib/common.sh"
+source "$FORJA_SOURCE/tests/lib/linear_model.sh"
 
 new_repo src
-# A linear model on two features (xgboost's gblinear JSON, by hand): 0.5 + x + 2 z.
-mkdir -p pkg
-cat >pkg/model.json <<'EOF'
-{"learner":{"attributes":{},"feature_names":[],"feature_types":[],"gradient_booster":{"model":{"boosted_rounds":1,"weights":[1.0,2.0,0.0]},"name":"gblinear"},"learner_model_param":{"base_score":"5E-1","boost_from_average":"1","num_class":"0","num_feature":"2","num_target":"1"},"objective":{"name":"reg:squarederror","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[2,1,4]}
-EOF
-printf 'format: 1\nflavor: xgboost\nmodel: model.json\nsignature:\n  inputs:\n    - {name: features, datatype: FP32, shape: [-1, 2]}\n  outputs:\n    - {name: score, datatype: FP32, shape: [-1]}\n' >pkg/model.yaml
+make_linear_package pkg   # 0.5 + x + 2 z
 gen() {  # gen FILE SEED SHIFT
   python3 - "$@" <<'EOF'
 import random, sys

@@ -6,23 +6,10 @@
 # from the default remote, the same through forja server, and every bad input as one error line
 # with its exit code.
 source "$(dirname "$0")/../lib/common.sh"
+source "$FORJA_SOURCE/tests/lib/linear_model.sh"
 
 new_repo mon
-# A linear model on two features (xgboost's gblinear JSON, written by hand): 0.5 + x + 2 z.
-mkdir -p pkg
-cat >pkg/model.json <<'EOF'
-{"learner":{"attributes":{},"feature_names":[],"feature_types":[],"gradient_booster":{"model":{"boosted_rounds":1,"weights":[1.0,2.0,0.0]},"name":"gblinear"},"learner_model_param":{"base_score":"5E-1","boost_from_average":"1","num_class":"0","num_feature":"2","num_target":"1"},"objective":{"name":"reg:squarederror","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[2,1,4]}
-EOF
-cat >pkg/model.yaml <<'EOF'
-format: 1
-flavor: xgboost
-model: model.json
-signature:
-  inputs:
-    - {name: features, datatype: FP32, shape: [-1, 2]}
-  outputs:
-    - {name: score, datatype: FP32, shape: [-1]}
-EOF
+make_linear_package pkg   # 0.5 + x + 2 z
 # 2000 rows each: x ~ N(0, 1), a category, z ~ N(5, 2), a 0/1 label; shifted.csv moves x and z.
 gen() {  # gen FILE SEED SHIFT
   python3 - "$@" <<'EOF'

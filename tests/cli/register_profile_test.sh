@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib/common.sh"
 
 new_repo reg
 # prepare writes data/prepared/{train,test}.csv (x, z, label); train writes a linear model
-# (xgboost's gblinear JSON by hand: 0.5 + x + 2 z) as a package.
+# (tests/lib/linear_model.sh: 0.5 + x + 2 z) as a package.
 cat >prepare.py <<'EOF'
 import os, random
 os.makedirs("data/prepared", exist_ok=True)
@@ -19,12 +19,9 @@ for name, seed, n in (("train", 1, 1500), ("test", 2, 500)):
         for _ in range(n):
             f.write("%.6f,%.6f,%d\n" % (r.gauss(0, 1), r.gauss(5, 2), r.random() < 0.3))
 EOF
-cat >train.sh <<'EOF'
-mkdir -p pkg
-cat >pkg/model.json <<'JSON'
-{"learner":{"attributes":{},"feature_names":[],"feature_types":[],"gradient_booster":{"model":{"boosted_rounds":1,"weights":[1.0,2.0,0.0]},"name":"gblinear"},"learner_model_param":{"base_score":"5E-1","boost_from_average":"1","num_class":"0","num_feature":"2","num_target":"1"},"objective":{"name":"reg:squarederror","reg_loss_param":{"scale_pos_weight":"1"}}},"version":[2,1,4]}
-JSON
-printf 'format: 1\nflavor: xgboost\nmodel: model.json\nsignature:\n  inputs:\n    - {name: features, datatype: FP32, shape: [-1, 2]}\n  outputs:\n    - {name: score, datatype: FP32, shape: [-1]}\n' >pkg/model.yaml
+cat >train.sh <<EOF
+. "$FORJA_SOURCE/tests/lib/linear_model.sh"
+make_linear_package pkg
 EOF
 cat >>forja.yaml <<'EOF'
 stages:
