@@ -110,7 +110,7 @@ TEST(QualityTracker, MulticlassJoinWindowAndEstimate) {
 
 TEST(QualityTracker, KeptPredictionsAreBoundedByAgeAndRows) {
   auto t0 = Clock::now();
-  auto q = Create({{"y", "FP64", {-1}}}, Options(10, 16), t0);  // 2 rows a shard
+  auto q = Create({{"y", "FP64", {-1}}}, Options(10, 16), t0);  // 2 values (rows of one value) a shard
   q->Record("old", {Make<double>("y", "FP64", {1}, {1.0})}, t0);
   q->Collect(t0 + seconds(11));
   EXPECT_EQ(q->evicted_age(), 1u);
@@ -133,6 +133,26 @@ TEST(QualityTracker, KeptPredictionsAreBoundedByAgeAndRows) {
   auto m = AsMap(q->Snapshot()->quality);
   EXPECT_EQ(m.at("mae"), 1.0);    // |1 - 1| and |4 - 2|
   EXPECT_EQ(m.at("mape"), 0.25);  // (0 + 0.5) / 2
+}
+
+TEST(QualityTracker, AReusedRequestIdKeepsTheNewerPrediction) {
+  auto t0 = Clock::now();
+  auto q = Create({{"y", "FP32", {-1}}}, Options(10), t0);
+  q->Record("x", {Make<float>("y", "FP32", {2}, {1, 2})}, t0);
+  q->Record("x", {Make<float>("y", "FP32", {1}, {5})}, t0 + seconds(5));
+  q->Collect(t0 + seconds(6));
+  EXPECT_EQ(q->Snapshot()->kept, 1u);
+  std::string why;
+  EXPECT_EQ(q->AddLabels("x", Numbers({1, 2}), true, &why), FeedbackResult::kWrongShape);  // the older one's shape
+  EXPECT_EQ(q->AddLabels("x", Numbers({6}), false, &why), FeedbackResult::kJoined);
+  // The older prediction's turn to leave passes without a trace; the newer one leaves at its own.
+  q->Collect(t0 + seconds(11));
+  EXPECT_EQ(q->Snapshot()->kept, 1u);
+  EXPECT_EQ(q->evicted_age(), 0u);
+  q->Collect(t0 + seconds(16));
+  EXPECT_EQ(q->Snapshot()->kept, 0u);
+  EXPECT_EQ(q->evicted_age(), 1u);
+  EXPECT_EQ(AsMap(q->Snapshot()->quality).at("mae"), 1.0);
 }
 
 TEST(QualityTracker, BelowTheProductionGates) {

@@ -5,7 +5,7 @@
 //     window: 10m            # live statistics cover the last window (a number: seconds; ms, s, m, h, d)
 //     interval: 30s          # drift computed and /metrics refreshed this often
 //     max_columns: 100       # per-column series per version at most
-//     max_predictions: 200000  # rows of predictions kept for feedback labels to join (0: no quality)
+//     max_predictions: 200000  # predicted values kept for feedback labels to join (0: no quality)
 //     task: classification   # or regression: overrides the signature's guess (serve/quality.h)
 //     drift_share: 0.5       # the dataset drifts when this share of tested columns does
 //     alerts: {drift_for: 10m, error_rate: 0.05, p99_seconds: 0.5, no_traffic_for: 30m,
@@ -38,8 +38,8 @@ struct MonitorOptions {
   double interval_s = 30;
   int max_columns = 100;
   double drift_share = 0.5;
-  // Quality from feedback (serve/quality.h): rows of predictions kept for labels to join (0:
-  // quality not tracked), and classification | regression when the signature is not enough.
+  // Quality from feedback (serve/quality.h): predicted values (rows x values per row) kept for
+  // labels to join (0: quality not tracked), and classification | regression when the signature is not enough.
   int max_predictions = 200000;
   std::string task;
   std::string profile;  // a profile file (resolved against base_dir); empty: the registry's

@@ -40,27 +40,29 @@ bool NamesProbability(const std::string& name) {
   return lower.find("prob") != std::string::npos;
 }
 
-// Element i of a fixed-size tensor as a double (NaN past its data).
-double Element(const Tensor& t, size_t i) {
-  size_t es = DatatypeSize(t.datatype);
-  if (es == 0 || (i + 1) * es > t.data.size()) return NAN;
-  const char* p = t.data.data() + i * es;
-  auto get = [p](auto v) {
-    std::memcpy(&v, p, sizeof v);
-    return static_cast<double>(v);
+// The first n elements of a fixed-size tensor as doubles (NaN past its data, or for BYTES).
+void Elements(const Tensor& t, double* out, size_t n) {
+  auto read = [&](auto zero) {
+    using T = decltype(zero);
+    size_t have = t.data.size() / sizeof(T);
+    for (size_t i = 0; i < n; ++i) {
+      T v = zero;
+      if (i < have) std::memcpy(&v, t.data.data() + i * sizeof(T), sizeof(T));
+      out[i] = i < have ? static_cast<double>(v) : NAN;
+    }
   };
   const std::string& dt = t.datatype;
-  if (dt == "FP32") return get(float{});
-  if (dt == "FP64") return get(double{});
-  if (dt == "INT64") return get(int64_t{});
-  if (dt == "INT32") return get(int32_t{});
-  if (dt == "INT16") return get(int16_t{});
-  if (dt == "INT8") return get(int8_t{});
-  if (dt == "UINT64") return get(uint64_t{});
-  if (dt == "UINT32") return get(uint32_t{});
-  if (dt == "UINT16") return get(uint16_t{});
-  if (dt == "UINT8" || dt == "BOOL") return get(uint8_t{});
-  return NAN;
+  if (dt == "FP32") read(float{});
+  else if (dt == "FP64") read(double{});
+  else if (dt == "INT64") read(int64_t{});
+  else if (dt == "INT32") read(int32_t{});
+  else if (dt == "INT16") read(int16_t{});
+  else if (dt == "INT8") read(int8_t{});
+  else if (dt == "UINT64") read(uint64_t{});
+  else if (dt == "UINT32") read(uint32_t{});
+  else if (dt == "UINT16") read(uint16_t{});
+  else if (dt == "UINT8" || dt == "BOOL") read(uint8_t{});
+  else std::fill(out, out + n, NAN);
 }
 
 std::string Number(double v) {
@@ -86,17 +88,25 @@ const char* FeedbackResultName(FeedbackResult r) {
 
 struct QualityTracker::Shard {
   struct Entry {
-    Clock::time_point time;
+    uint64_t seq = 0;  // of the order item that evicts it (a reused id gets a new one)
     uint32_t rows = 0;
     bool labeled = false;
     std::vector<double> values;  // rows x width
+  };
+  // The order of arrival. `id` points at the map's key: a node is erased only when the item of
+  // its current seq leaves, after every older item of the same id, so the key outlives them.
+  struct Item {
+    Clock::time_point time;
+    uint64_t seq;
+    const std::string* id;
   };
   Shard(int classes, bool estimates) : estimate(classes), estimates(estimates) {}
 
   std::mutex mu;
   std::unordered_map<std::string, Entry> entries;
-  std::deque<std::pair<Clock::time_point, std::string>> order;  // oldest first; may name replaced entries
-  uint64_t rows = 0;
+  std::deque<Item> order;  // oldest first; items of replaced predictions are skipped
+  uint64_t next_seq = 0;
+  uint64_t rows = 0, values = 0;  // kept, in rows and in predicted values
   monitor::EstimateCounts estimate;
   bool estimates;
 };
@@ -108,7 +118,7 @@ QualityTracker::QualityTracker(Shape shape, const MonitorOptions& options, Clock
   interval_ = secs(options.interval_s);
   bucket_len_ = std::max(interval_, window_ / static_cast<int64_t>(kMaxBuckets));
   if (bucket_len_ <= Clock::duration::zero()) bucket_len_ = std::chrono::seconds(1);
-  shard_rows_ = std::max<uint64_t>(1, static_cast<uint64_t>(options.max_predictions) / kShards);
+  shard_values_ = std::max<uint64_t>(1, static_cast<uint64_t>(options.max_predictions) / kShards);
   bool estimates = shape_.task == Task::kClassification && shape_.probs;
   for (int i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>(shape_.classes, estimates));
   size_t n = static_cast<size_t>(std::max<int64_t>(1, (window_ + bucket_len_ - Clock::duration(1)) / bucket_len_));
@@ -185,15 +195,16 @@ QualityTracker::Shard& QualityTracker::ShardOf(const std::string& id) {
   return *shards_[std::hash<std::string>{}(id) % kShards];
 }
 
-// Drops entries older than the window, then the oldest until `room` more rows fit. s.mu held.
+// Drops entries older than the window, then the oldest until `room` more values fit. s.mu held.
 void QualityTracker::Evict(Shard& s, Clock::time_point now, uint64_t room) {
   while (!s.order.empty()) {
-    auto& [time, id] = s.order.front();
-    bool old = now - time > window_;
-    if (!old && s.rows + room <= shard_rows_) break;
-    auto it = s.entries.find(id);
-    if (it != s.entries.end() && it->second.time == time) {  // else replaced by a newer entry
+    const Shard::Item& item = s.order.front();
+    bool old = now - item.time > window_;
+    if (!old && s.values + room <= shard_values_) break;
+    auto it = s.entries.find(*item.id);
+    if (it != s.entries.end() && it->second.seq == item.seq) {  // else replaced by a newer prediction
       s.rows -= it->second.rows;
+      s.values -= it->second.values.size();
       (old ? evicted_age_ : evicted_capacity_).fetch_add(1, std::memory_order_relaxed);
       s.entries.erase(it);
     }
@@ -232,30 +243,32 @@ void QualityTracker::Record(const std::string& request_id, const std::vector<Ten
   if (n <= 0 || (t->shape.size() > 1 && RowWidth(t->shape) != shape_.width)) return;
   uint64_t rows = static_cast<uint64_t>(n);
   Shard& s = ShardOf(request_id);
-  if (rows > shard_rows_) {  // never fits: not kept (its feedback will find no prediction)
+  if (rows * width > shard_values_) {  // never fits: not kept (its feedback will find no prediction)
     evicted_capacity_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  Shard::Entry e;
-  e.time = now;
-  e.rows = static_cast<uint32_t>(rows);
-  e.values.resize(rows * width);
-  for (size_t i = 0; i < e.values.size(); ++i) e.values[i] = Element(*t, i);
+  std::vector<double> values(rows * width);
+  Elements(*t, values.data(), values.size());
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.estimates) {
     double probs[monitor::kMaxClasses];
     for (uint64_t r = 0; r < rows; ++r)
-      if (Probabilities(&e.values[r * width], probs)) s.estimate.Add(probs);
+      if (Probabilities(&values[r * width], probs)) s.estimate.Add(probs);
   }
-  auto it = s.entries.find(request_id);
-  if (it != s.entries.end()) {  // a client reused the id: the newer prediction wins
-    s.rows -= it->second.rows;
-    s.entries.erase(it);
+  Evict(s, now, rows * width);
+  auto [it, fresh] = s.entries.try_emplace(request_id);
+  Shard::Entry& e = it->second;
+  if (!fresh) {  // a client reused the id: the newer prediction wins (its old item is skipped)
+    s.rows -= e.rows;
+    s.values -= e.values.size();
   }
-  Evict(s, now, rows);
+  e.seq = ++s.next_seq;
+  e.rows = static_cast<uint32_t>(rows);
+  e.labeled = false;
+  e.values = std::move(values);
   s.rows += rows;
-  s.order.emplace_back(now, request_id);
-  s.entries.emplace(request_id, std::move(e));
+  s.values += rows * width;
+  s.order.push_back({now, e.seq, &it->first});
 }
 
 FeedbackResult QualityTracker::AddLabels(const std::string& request_id, const std::vector<LabelValue>& labels, bool list,

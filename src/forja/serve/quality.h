@@ -3,8 +3,9 @@
 // The request path: every answered request's predictions are kept under its request id (the
 // X-Request-Id forja serve answers with) in a bounded map: Record, on the thread that finished
 // the request, takes one of kShards mutexes (chosen by the id's hash), so requests on other
-// shards do not wait. The map is bounded in rows (max_predictions) and in age (the window):
-// older predictions are evicted, and the evictions counted. Rows with class probabilities also
+// shards do not wait. The map is bounded in predicted values (max_predictions: rows times the
+// values kept per row, 1 or the k class probabilities) and in age (the window): older
+// predictions are evicted, and the evictions counted. Rows with class probabilities also
 // feed the shard's CBPE estimate counts (monitor/quality.h).
 //
 // Feedback (POST /v2/models/{name}/feedback) joins labels to the kept predictions by request
@@ -116,7 +117,7 @@ class QualityTracker {
 
   Shape shape_;
   Clock::duration window_, interval_, bucket_len_;
-  uint64_t shard_rows_;  // max_predictions / kShards
+  uint64_t shard_values_;  // max_predictions / kShards
   std::vector<std::unique_ptr<Shard>> shards_;
 
   std::mutex pending_mu_;  // feedback threads add, the collector takes
