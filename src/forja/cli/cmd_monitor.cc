@@ -3,6 +3,7 @@
 // version's profile, a profile file or a reference CSV file. The statistics are monitor's
 // (docs/monitoring.md); how a report is shown is monitor_report.h's.
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cerrno>
@@ -62,33 +63,21 @@ Status CheckCsvPath(const std::string& flag, const std::string& path) {
   return Status::Ok();
 }
 
-// Every column of the CSV text of file `path` as monitor reads it: typed by its own values, or
-// as `kinds` says (name -> kind) for the columns it names. A meter counts the columns on a terminal.
-Result<std::vector<monitor::ColumnSample>> SamplesOf(std::string_view text, const std::string& path,
+// Every column of CSV file `path` as monitor reads it (streamed, parsed and sorted on every
+// core: monitor/csv.h): typed by its own values, or as `kinds` says (name -> kind) for the
+// columns it names. A meter counts the bytes on a terminal.
+Result<std::vector<monitor::ColumnSample>> SamplesOf(const std::string& path,
                                                     const std::map<std::string, monitor::ColumnKind>& kinds) {
-  Progress progress("Reading " + Basename(path), 0);
-  Result<monitor::CsvColumns> read = monitor::ReadCsvColumns(text);
-  if (!read.ok()) return read.status().Wrap(path);
-  monitor::CsvColumns& csv = *read;
-  progress.AddTotal(csv.names.size());
-  // Columns are independent, and sorting each one's values is most of the work: on every core.
-  std::vector<monitor::ColumnSample> samples(csv.names.size());
-  RETURN_IF_ERROR(ParallelFor(csv.names.size(), DefaultJobs(), [&](size_t i) -> Status {
-    auto kind = kinds.find(csv.names[i]);
-    Result<monitor::ColumnSample> s = kind == kinds.end() ? csv.columns[i].Finish(csv.names[i])
-                                                          : csv.columns[i].Finish(csv.names[i], kind->second);
-    if (!s.ok()) return s.status().Wrap(path + ": column '" + csv.names[i] + "'");
-    samples[i] = std::move(*s);
-    progress.Add(1);
-    return Status::Ok();
-  }));
-  return samples;
+  struct stat st;
+  uint64_t size = ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  Progress progress("Reading " + Basename(path), 0, size);
+  monitor::CsvReadOptions options;
+  options.kinds = kinds;
+  options.on_bytes = [&](uint64_t bytes) { progress.Add(0, bytes); };
+  return monitor::ReadCsv(path, options);
 }
 
-Result<std::vector<monitor::ColumnSample>> ReadSamples(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  return SamplesOf(text, path, {});
-}
+Result<std::vector<monitor::ColumnSample>> ReadSamples(const std::string& path) { return SamplesOf(path, {}); }
 
 // A temporary folder, removed with everything in it.
 struct TempDir {
@@ -365,16 +354,16 @@ Result<std::vector<monitor::ColumnSample>> CurrentSamples(const Reference& r, co
   } else {
     for (const auto& s : r.samples) kinds[s.name] = s.kind;
   }
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   std::vector<monitor::ColumnSample> current;
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+  ASSIGN_OR_RETURN(bool blank, monitor::IsBlankFile(path));
+  if (blank) {
     for (const std::string& n : names) {
       ASSIGN_OR_RETURN(monitor::ColumnSample s, monitor::SampleBuilder().Finish(n, kinds[n]));
       current.push_back(std::move(s));
     }
     return current;
   }
-  ASSIGN_OR_RETURN(std::vector<monitor::ColumnSample> read, SamplesOf(text, path, kinds));
+  ASSIGN_OR_RETURN(std::vector<monitor::ColumnSample> read, SamplesOf(path, kinds));
   std::map<std::string, monitor::ColumnSample*> by_name;
   for (auto& s : read) by_name[s.name] = &s;
   std::string missing, extra;
