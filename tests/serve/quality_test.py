@@ -1,5 +1,5 @@
 """Quality from feedback in the real `forja serve`: an xgboost binary classifier (output
-"probability") and an xgboost regressor (output "y"), served without profiles and with the
+"probability"), a 3-class one (output "probabilities" [n, 3]) and an xgboost regressor (output "y"), served without profiles and with the
 prediction log at its default (nothing sampled), window 1h, interval 1s. Predictions are made
 with our own X-Request-Ids (one-row and four-row requests, OIP and MLflow), labels posted to
 /v2/models/{name}/feedback; /metrics must then show exactly scikit-learn's accuracy, precision,
@@ -39,6 +39,21 @@ def reg_package(folder):
         f.write("format: 1\nflavor: xgboost\nmodel: model.json\nsignature:\n"
                 "  inputs: [{name: x, datatype: FP32, shape: [-1, 3]}]\n"
                 "  outputs: [{name: y, datatype: FP32, shape: [-1]}]\n")
+
+
+def multi_package(folder):
+    """An xgboost 3-class classifier on 3 inputs (multi:softprob), output probabilities [n, 3]."""
+    import xgboost as xgb
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(600, 3)).astype(np.float32)
+    y = np.digitize(x[:, 0] + 0.5 * x[:, 1], [-0.5, 0.5])
+    booster = xgb.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 3}, xgb.DMatrix(x, label=y), 10)
+    os.makedirs(folder, exist_ok=True)
+    booster.save_model(os.path.join(folder, "model.json"))
+    with open(os.path.join(folder, "model.yaml"), "w") as f:
+        f.write("format: 1\nflavor: xgboost\nmodel: model.json\nsignature:\n"
+                "  inputs: [{name: x, datatype: FP32, shape: [-1, 3]}]\n"
+                "  outputs: [{name: probabilities, datatype: FP32, shape: [-1, 3]}]\n")
 
 
 def oip(rows, name):
@@ -218,6 +233,39 @@ def test_regressor(s, rng):
     return text
 
 
+def test_multiclass(s, rng):
+    # 12 requests of 3 rows; labels for the first 10 (the last two only feed the estimate).
+    x = rng.normal(size=(36, 3)).astype(np.float32)
+    probs = [predict(s, "multi", x[3 * i:3 * i + 3], f"m-{i}", "x").reshape(3, 3) for i in range(12)]
+    truth = [[int(v) for v in rng.integers(0, 3, size=3)] for _ in range(12)]
+    st, doc = feedback(s, "multi", [{"request_id": f"m-{i}", "label": truth[i]} for i in range(10)])
+    check(st == 200 and doc.get("joined") == 10, f"10 multiclass labels joined: {st} {doc}")
+    st, doc = feedback(s, "multi", {"request_id": "m-10", "label": [0, 1, 3]})
+    check(results(doc) == ["wrong_type"], f"class 3 of a 3-class model: {doc}")
+    text = wait_for(s, "multi: 30 labeled rows",
+                    lambda t: metric(t, "forja_model_quality_window_labels", model="multi", version="1") == 30)
+    y = np.array(truth[:10]).ravel()
+    p = np.concatenate(probs[:10])
+    pred = p.argmax(axis=1)
+    q = lambda m: metric(text, "forja_model_quality", model="multi", version="1", metric=m)  # noqa: E731
+    near(q("accuracy"), skm.accuracy_score(y, pred), "multiclass accuracy")
+    near(q("precision"), skm.precision_score(y, pred, average="macro", zero_division=0), "macro precision")
+    near(q("recall"), skm.recall_score(y, pred, average="macro", zero_division=0), "macro recall")
+    near(q("log_loss"), skm.log_loss(y, p / p.sum(axis=1, keepdims=True), labels=[0, 1, 2]), "multiclass log-loss", tol=1e-5)
+    check(q("roc_auc") is None, "no ROC AUC for a multiclass model")
+    pa = np.concatenate(probs)
+    text = wait_for(s, "multi: the estimate covers 36 rows",
+                    lambda t: metric(t, "forja_model_quality_estimated_window_rows", model="multi", version="1") == 36)
+    e = lambda m: metric(text, "forja_model_quality_estimated", model="multi", version="1", metric=m)  # noqa: E731
+    top = pa.argmax(axis=1)
+    near(e("accuracy"), pa.max(axis=1).mean(), "estimated multiclass accuracy")
+    present = [c for c in range(3) if (top == c).any() or pa[:, c].sum() > 0]
+    prec = np.mean([pa[top == c, c].sum() / (top == c).sum() if (top == c).any() else 0 for c in present])
+    rec = np.mean([pa[top == c, c].sum() / pa[:, c].sum() for c in present])
+    near(e("precision"), prec, "estimated macro precision")
+    near(e("recall"), rec, "estimated macro recall")
+
+
 def promtool_check(text):
     promtool = shutil.which("promtool")
     if not promtool:
@@ -232,16 +280,17 @@ def main():
         print("SKIP: no forja binary at", harness.FORJA)
         return 77
     ws = harness.workspace(os.path.join(TMP, "ws"))
-    clf, reg = (os.path.join(ws, "models", n) for n in ("clf", "reg"))
+    clf, reg, multi = (os.path.join(ws, "models", n) for n in ("clf", "reg", "multi"))
     harness.make_package(clf)
     reg_package(reg)
+    multi_package(multi)
     with open(os.path.join(ws, "forja.yaml"), "a") as f:
         # Production gates on quality metrics: clf's accuracy (about 0.75 here) fails its own, reg's RMSE passes.
         f.write("\nmodels:\n  clf: {gates: {production: [metrics.accuracy >= 0.99]}}\n"
                 "  reg: {gates: {production: [metrics.rmse <= 100]}}\n"
                 "monitoring:\n  window: 1h\n  interval: 1s\n  alerts: {quality_min_labels: 10}\n")
     rng = np.random.default_rng(7)
-    s = Serve(clf, reg, cwd=ws)
+    s = Serve(clf, reg, multi, cwd=ws)
     try:
         log = s.output()
         check("clf/1: quality from feedback as a classification model" in log, "the log says clf is a classifier: " + log)
@@ -251,6 +300,7 @@ def main():
         check(metric(text, "forja_model_quality", model="clf", version="1", metric="accuracy") is None,
               "no accuracy before any label")
         test_classifier(s, rng)
+        test_multiclass(s, rng)
         text = test_regressor(s, rng)
         promtool_check(text)
         # The stale reason "quality": the window's quality against the production gates.
