@@ -7,7 +7,8 @@ folder beside it) then shows on /metrics the model's age (10 days), its training
 scrape's bounds; not stale under forja.yaml's thresholds. With max_model_age 5d and
 max_data_age 30d (the data check off for churn by its own entry) forja serve says stale for the
 reason model_age alone, and `forja monitor report --reference` prints the ages
-and exits 1 for churn/1 (0 before, on the same reference-like data). A version 2 registered without a run
+and exits 1 for churn/1 (0 before, on the same reference-like data). Promoted to @champion
+again, churn/1's time since promotion restarts (the facts are read again every poll). A version 2 registered without a run
 and moved to @champion is loaded by the poller with facts of its own: fresh, no data age.
 """
 import csv
@@ -165,6 +166,20 @@ def main():
         check(metric(text, "forja_model_stale_reason", reason="data_age", **v) == 0,
               "its own entry turned the data check off")
         check(metric(text, "forja_model_stale_reason", reason="since_promotion", **v) == 0, "promotion check off")
+
+        # churn/1 promoted to @champion again (re-approved): the served version does not change, the
+        # facts read again every poll interval show the new promotion.
+        harness.promote(ws, "churn", 1, "@champion")
+        history = json.loads(harness.forja("models", "history", "churn", "--json", cwd=ws).stdout)["transitions"]
+        again = [t["time"] for t in history if t["kind"] == "alias" and t["to"] == "@champion"][-1]
+        check(again > promoted, "a second @champion move in the history")
+        for _ in range(300):
+            text, before, after = scrape(serve)
+            since = metric(text, "forja_model_since_promotion_seconds", **v)
+            if since is not None and since <= (after - again) / 1000 + 0.001:
+                break
+            time.sleep(0.1)
+        within(since, before - again, after - again, "time since the second @champion move")
 
         # A new version, registered without a run, moves @champion: the poller loads it with facts
         # of its own (trained at its registration, no data age), fresh.

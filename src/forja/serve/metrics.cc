@@ -90,7 +90,7 @@ std::string ModelServer::Impl::RenderMetrics() {
   RenderQualityMetrics(quality, unknown, &o);
   std::vector<StaleVersion> stale;
   for (auto& v : versions)
-    stale.push_back({v->name, v->version, v->staleness, v->monitor ? v->monitor->Snapshot() : nullptr,
+    stale.push_back({v->name, v->version, v->staleness.load(), v->monitor ? v->monitor->Snapshot() : nullptr,
                      v->quality ? QualityBelowGates(*v->quality->Snapshot(), v->name, cfg.monitoring.quality_gates,
                                                     cfg.monitoring.alerts.quality_min_labels)
                                 : std::nullopt,  // the quality hook: the production gates on quality metrics

@@ -76,7 +76,7 @@ Result<std::shared_ptr<Version>> ModelServer::Impl::Load(const Target& t, const 
   v->batcher = std::make_unique<Batcher>(v->model.get(), bo);
   RETURN_IF_ERROR(AttachMonitor(*v, r));
   AttachQuality(*v, r);
-  v->staleness = resolver->Staleness(t.ref, r);  // taken at each load: a reload takes them anew
+  v->staleness.store(resolver->Staleness(t.ref, r));  // taken at each load: a reload takes them anew
   return v;
 }
 
@@ -154,6 +154,10 @@ std::vector<std::shared_ptr<Version>> ModelServer::Impl::Current() {
 void ModelServer::Impl::Collect() {
   double tick = std::min(1.0, cfg.monitoring.defaults.interval_s);
   for (const auto& [name, o] : cfg.monitoring.models) tick = std::min(tick, o.interval_s);
+  // The registry is read again every poll_interval (at least 1 s; 0: never) for staleness facts.
+  const auto facts_every = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(1.0, cfg.poll_interval_s)));
+  auto facts_due = Clock::now() + facts_every;
   std::unique_lock<std::mutex> lock(poll_mu);
   for (;;) {
     poll_cv.wait_for(lock, std::chrono::duration<double>(tick), [&] { return stop_poll; });
@@ -164,7 +168,24 @@ void ModelServer::Impl::Collect() {
       if (v->monitor && v->monitor->Due(now)) v->monitor->Collect(now);
       if (v->quality && v->quality->Due(now)) v->quality->Collect(now);
     }
+    if (cfg.poll_interval_s > 0 && now >= facts_due) {
+      RefreshStaleness();
+      facts_due = Clock::now() + facts_every;
+    }
     lock.lock();
+  }
+}
+
+// The staleness facts of the loaded registry versions, read again: a run that ended since it
+// loaded, a promotion that did not change the served version (the same version promoted again,
+// or an alias moved away and back between two polls). Facts that cannot be read keep the old.
+void ModelServer::Impl::RefreshStaleness() {
+  for (auto& v : Current()) {
+    if (!v->staleness.load()) continue;  // a package folder, or none could be read at load
+    Resolved r;
+    r.name = v->name;
+    r.version = v->version;
+    if (auto facts = resolver->Staleness(v->ref, r)) v->staleness.store(std::move(facts));
   }
 }
 

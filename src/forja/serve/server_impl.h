@@ -47,7 +47,8 @@ struct Version {
   bool shadow = false;
   std::unique_ptr<VersionMonitor> monitor;  // null: the version has no profile to compare with
   std::unique_ptr<QualityTracker> quality;  // null: quality from feedback is not tracked (quality.h)
-  std::shared_ptr<const registry::StalenessFacts> staleness;  // null: no registry facts (staleness.h)
+  // The registry's facts (staleness.h), taken at load and refreshed by the collector; null: none.
+  std::atomic<std::shared_ptr<const registry::StalenessFacts>> staleness;
 
   ~Version() {
     if (batcher) batcher->Stop();  // before the model it calls goes away
@@ -128,6 +129,7 @@ struct ModelServer::Impl {
   void AttachQuality(Version& v, const Resolved& r);
   std::vector<std::shared_ptr<Version>> Current();  // every slot's version now
   void Collect();
+  void RefreshStaleness();
   Status Init();
   std::shared_ptr<Version> Pick(Served& s, const std::string& version);
   void Shutdown();

@@ -89,7 +89,7 @@ class Registry : public Resolver {
   std::shared_ptr<const registry::StalenessFacts> Staleness(const std::string& text, const Resolved& r) override {
     if (IsPackageFolder(text) || (text.find('/') == std::string::npos && text.find('@') == std::string::npos)) return nullptr;
     std::lock_guard<std::mutex> lock(mu_);
-    return LoadStalenessFacts(*s_.store, text, r.name, std::stoll(r.version));
+    return LoadStalenessFacts(*s_.store, text, r.name, std::stoll(r.version), &said_);
   }
 
  private:
@@ -211,6 +211,7 @@ class Registry : public Resolver {
   std::set<std::string> checked_;    // package folders verified or written by this process
   std::map<std::string, std::shared_ptr<const std::string>> profiles_;  // by object hex
   std::set<std::string> warned_;     // keys whose profile could not be read
+  std::set<std::string> said_;       // staleness notes logged (LoadStalenessFacts)
 };
 
 }  // namespace

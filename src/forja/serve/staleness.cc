@@ -79,18 +79,22 @@ void RenderStalenessMetrics(const std::vector<StaleVersion>& versions, int64_t n
 }
 
 std::shared_ptr<const registry::StalenessFacts> LoadStalenessFacts(meta::MetaStore& store, const std::string& ref,
-                                                                   const std::string& name, int64_t version) {
+                                                                   const std::string& name, int64_t version,
+                                                                   std::set<std::string>* said) {
   const std::string label = name + "/" + std::to_string(version);
   auto parsed = registry::ParseModelRef(ref);
   if (!parsed.ok()) return nullptr;
   // The version resolved (not the reference again: it may have moved since).
   auto v = store.GetModelVersion(name, version);
   Result<registry::StalenessFacts> facts = v.ok() ? registry::GatherStalenessFacts(store, *v, *parsed) : v.status();
+  auto once = [&](const std::string& line) { return said->insert(line).second; };
   if (!facts.ok()) {
-    LogWarn("serve: the age of " + label + " is not known (no staleness ages on /metrics): " + facts.status().message());
+    std::string line = "serve: the age of " + label + " is not known: " + facts.status().message();
+    if (once(line)) LogWarn(line);
     return nullptr;
   }
-  for (const std::string& note : facts->notes) LogInfo("serve: staleness of " + label + ": " + note);
+  for (const std::string& note : facts->notes)
+    if (std::string line = "serve: staleness of " + label + ": " + note; once(line)) LogInfo(line);
   return std::make_shared<const registry::StalenessFacts>(std::move(*facts));
 }
 

@@ -1,7 +1,8 @@
 // Staleness of the versions forja serve has loaded (docs/monitoring.md, "Staleness"): the
 // registry's facts about a version (registry/staleness_facts.h) are taken when it loads (and
-// when the poller loads another), the ages and the verdict (monitor/staleness.h) are computed
-// at each scrape of /metrics, with the drift trend from the version's monitor snapshot.
+// when the poller loads another) and read again every poll_interval by the collector
+// (ModelServer::Impl::RefreshStaleness); the ages and the verdict (monitor/staleness.h) are
+// computed at each scrape of /metrics, with the drift trend from the version's monitor snapshot.
 // A package folder served directly has no facts: only its drift (and quality) can make it stale.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,9 +47,11 @@ void RenderStalenessMetrics(const std::vector<StaleVersion>& versions, int64_t n
                             std::chrono::steady_clock::time_point now, std::string* out);
 
 // The facts of version `version` of `name`, served through `ref` (NAME/VERSION, NAME@ALIAS,
-// NAME@production), from the store; what was missing is logged once. Null (and a warning)
-// when the store fails: the version is served with no ages.
+// NAME@production), from the store; what was missing is logged, once: lines already in `said`
+// are not logged again (the facts are read again every poll). Null (and a warning) when the
+// store fails: the version is served with no ages.
 std::shared_ptr<const registry::StalenessFacts> LoadStalenessFacts(meta::MetaStore& store, const std::string& ref,
-                                                                   const std::string& name, int64_t version);
+                                                                   const std::string& name, int64_t version,
+                                                                   std::set<std::string>* said);
 
 }  // namespace forja::serve
