@@ -294,7 +294,8 @@ Json ModelHealthDashboard() {
   return Dashboard("forja-model-health", "forja: model health",
                    "Live drift of the served versions against their reference profiles, and their quality from feedback. "
                    "Written by forja monitor grafana.",
-                   ModelVersionVariables("forja_model_window_rows"), b);
+                   // Every loaded version: quality and staleness need no reference profile.
+                   ModelVersionVariables("forja_serve_model_info"), b);
 }
 
 Json TrackingDashboard() {
