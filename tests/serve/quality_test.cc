@@ -81,6 +81,11 @@ TEST(QualityTracker, MulticlassJoinWindowAndEstimate) {
   EXPECT_NE(why.find("label 1: a classifier's label must be a class number from 0 to 2"), std::string::npos) << why;
   EXPECT_EQ(q->AddLabels("a", Numbers({0, 0.5}), true, &why), FeedbackResult::kWrongType);
   EXPECT_EQ(q->AddLabels("a", {{Kind::kOther, 0}, {Kind::kNumber, 1}}, true, &why), FeedbackResult::kWrongType);
+  // Hostile values: huge numbers, negative classes, a list far longer than the request.
+  EXPECT_EQ(q->AddLabels("a", Numbers({1e308, 0}), true, &why), FeedbackResult::kWrongType);
+  EXPECT_EQ(q->AddLabels("a", Numbers({-1, 0}), true, &why), FeedbackResult::kWrongType);
+  EXPECT_EQ(q->AddLabels("a", Numbers(std::vector<double>(100000, 1)), true, &why), FeedbackResult::kWrongShape);
+  EXPECT_EQ(q->AddLabels(std::string(10000, 'a'), Numbers({1}), false, &why), FeedbackResult::kUnknownRequestId);
   EXPECT_EQ(q->AddLabels("a", Numbers({0, 1}), true, &why), FeedbackResult::kJoined);
   EXPECT_EQ(q->AddLabels("a", Numbers({0, 2}), true, &why), FeedbackResult::kDuplicate);
   EXPECT_EQ(q->AddLabels("b", {{Kind::kBool, 1}}, false, &why), FeedbackResult::kJoined);
@@ -96,8 +101,8 @@ TEST(QualityTracker, MulticlassJoinWindowAndEstimate) {
   EXPECT_EQ(s->estimate_rows, 3u);
   EXPECT_NEAR(AsMap(s->estimate).at("accuracy"), (0.7 + 0.6 + 0.5) / 3, 1e-6);
   EXPECT_EQ(q->results(FeedbackResult::kJoined), 2u);
-  EXPECT_EQ(q->results(FeedbackResult::kWrongType), 3u);
-  EXPECT_EQ(q->results(FeedbackResult::kWrongShape), 1u);
+  EXPECT_EQ(q->results(FeedbackResult::kWrongType), 5u);
+  EXPECT_EQ(q->results(FeedbackResult::kWrongShape), 2u);
   EXPECT_EQ(q->results(FeedbackResult::kDuplicate), 1u);
   EXPECT_EQ(q->results(FeedbackResult::kUnknownRequestId), 0u);  // the route counts those per model
   // The window slides: a minute later the labels and the estimate are gone.
