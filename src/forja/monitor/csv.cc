@@ -243,10 +243,15 @@ class BlockReader {
       if (eof_) return b;  // everything left (empty at the end)
       size_t cut = LastRowEnd(b.data.get(), b.size);
       if (cut == 0) {  // one row longer than the block: read on with a larger one
+        if (capacity >= kMaxRowBytes) {
+          return Status::User("a row of more than " + std::to_string(kMaxRowBytes >> 20) + " MiB after byte " +
+                              std::to_string(offset_) + " (a quoted cell never closed?)");
+        }
         carry_.assign(b.data.get(), b.size);
         capacity *= 2;
         continue;
       }
+      offset_ += cut;
       carry_.assign(b.data.get() + cut, b.size - cut);
       b.size = cut;
       return b;
@@ -273,8 +278,12 @@ class BlockReader {
     return b;
   }
 
+  // A longer row is refused rather than held (an unclosed quote would make the rest of the
+  // file one row).
+  static constexpr size_t kMaxRowBytes = size_t{1} << 30;
   int fd_;
   size_t block_bytes_;
+  uint64_t offset_ = 0;  // of the first byte not yet handed out in a block
   std::string carry_;
   bool eof_ = false;
   std::mutex mu_;
