@@ -227,7 +227,53 @@ Json ToJson(const meta::Run& r) {
     data["params"] = std::move(ps);
   }
   if (!r.tags.empty()) data["tags"] = ToJson(r.tags);
-  return {{"info", ToJson(r.info)}, {"data", std::move(data)}, {"inputs", Json::object()}};
+  Json inputs = Json::object();
+  if (!r.inputs.empty()) inputs["dataset_inputs"] = ListToJson(r.inputs);
+  return {{"info", ToJson(r.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+}
+
+Json ToJson(const meta::DatasetInput& d) {
+  Json ds{{"name", d.dataset.name},
+          {"digest", d.dataset.digest},
+          {"source_type", d.dataset.source_type},
+          {"source", d.dataset.source}};
+  if (d.dataset.schema) ds["schema"] = *d.dataset.schema;
+  if (d.dataset.profile) ds["profile"] = *d.dataset.profile;
+  Json j{{"dataset", std::move(ds)}};
+  if (!d.tags.empty()) j["tags"] = ToJson(d.tags);
+  return j;
+}
+
+Result<meta::DatasetInput> DatasetInputFromJson(const Json& j) {
+  if (!j.is_object()) return Bad("datasets", "expected a list of {dataset, tags}");
+  auto it = j.find("dataset");
+  if (it == j.end() || it->is_null()) return Status::User("missing value for required parameter 'dataset'");
+  if (!it->is_object()) return Bad("dataset", "expected {name, digest, source_type, source, schema, profile}");
+  meta::DatasetInput d;
+  const Json& ds = *it;
+  auto field = [&](const char* name, std::string* out) -> Status {
+    auto f = ds.find(name);
+    if (f == ds.end() || f->is_null())
+      return Status::User(std::string("missing value for required parameter 'dataset.") + name + "'");
+    if (!f->is_string()) return Bad(std::string("dataset.") + name, "expected a string");
+    *out = f->get<std::string>();
+    return Status::Ok();
+  };
+  auto optional = [&](const char* name, std::optional<std::string>* out) -> Status {
+    auto f = ds.find(name);
+    if (f == ds.end() || f->is_null()) return Status::Ok();
+    if (!f->is_string()) return Bad(std::string("dataset.") + name, "expected a string");
+    *out = f->get<std::string>();
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(field("name", &d.dataset.name));
+  RETURN_IF_ERROR(field("digest", &d.dataset.digest));
+  RETURN_IF_ERROR(field("source_type", &d.dataset.source_type));
+  RETURN_IF_ERROR(field("source", &d.dataset.source));
+  RETURN_IF_ERROR(optional("schema", &d.dataset.schema));
+  RETURN_IF_ERROR(optional("profile", &d.dataset.profile));
+  ASSIGN_OR_RETURN(d.tags, TagsFromJson(j, "tags"));
+  return d;
 }
 
 Result<meta::Run> RunFromJson(const Json& j) {
@@ -244,6 +290,12 @@ Result<meta::Run> RunFromJson(const Json& j) {
         r.params.push_back({k, v});
       }
     ASSIGN_OR_RETURN(r.tags, TagsFromJson(*d, "tags"));
+  }
+  auto in = j.find("inputs");
+  if (in != j.end() && in->is_object() && in->contains("dataset_inputs")) {
+    const Json& list = (*in)["dataset_inputs"];
+    if (!list.is_array()) return Bad("inputs.dataset_inputs", "expected a list");
+    RETURN_IF_ERROR(ListFromJson(list, DatasetInputFromJson, &r.inputs));
   }
   return r;
 }

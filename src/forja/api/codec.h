@@ -23,6 +23,7 @@ Json ToJson(const meta::ModelVersion& v);
 Json ToJson(const meta::Transition& t);
 Json ToJson(const meta::LineageItem& l);
 Json ToJson(const meta::ModelAlert& a);
+Json ToJson(const meta::DatasetInput& d);
 Json ToJson(const std::vector<meta::Tag>& tags);
 // A JSON list of each item's ToJson (for the types above).
 template <typename T>
@@ -38,6 +39,9 @@ Result<meta::ModelVersion> ModelVersionFromJson(const Json& j);
 Result<meta::Transition> TransitionFromJson(const Json& j);
 Result<meta::LineageItem> LineageFromJson(const Json& j);
 Result<meta::ModelAlert> AlertFromJson(const Json& j);
+// One of runs/log-inputs' "datasets" ({dataset: {name, digest, ...}, tags}); errors name
+// the field ("dataset.digest").
+Result<meta::DatasetInput> DatasetInputFromJson(const Json& j);
 Result<std::vector<meta::Tag>> TagsFromJson(const Json& j, const char* field);
 
 // Reads each item of `list` with `from` (one of the above) onto `out`: MLflow's lists of

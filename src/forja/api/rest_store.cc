@@ -204,6 +204,11 @@ class Rest : public RestStore {
   Status DeleteRunTag(const std::string& id, const std::string& key) override {
     return Call("POST", "/api/2.0/mlflow/runs/delete-tag", {{"run_id", id}, {"key", key}}).status();
   }
+  Status LogInputs(const std::string& id, const std::vector<meta::DatasetInput>& inputs) override {
+    Json list = Json::array();
+    for (const auto& d : inputs) list.push_back(ToJson(d));
+    return Call("POST", "/api/2.0/mlflow/runs/log-inputs", {{"run_id", id}, {"datasets", list}}).status();
+  }
   Result<meta::Paged<meta::Metric>> GetMetricHistory(const std::string& id, const std::string& key,
                                                      const meta::Page& page) override {
     std::vector<std::pair<std::string, std::string>> q{{"run_id", id}, {"metric_key", key}};

@@ -226,6 +226,18 @@ Status Params::Search(const char* view_param, int64_t default_max, meta::RunQuer
 
 // ---- the route table -------------------------------------------------------------------------
 
+// MLflow routes forja does not implement yet: a 501 that says so (never a success that
+// drops the data, never a 404 that reads as a wrong URL). MLflow 3's LoggedModels: every
+// logged-models route but the search (see SearchLoggedModels), and runs/outputs
+// (log_outputs links a run to a LoggedModel).
+namespace {
+bool NotImplemented(const std::string& key) {
+  if (key == "logged-models/search") return false;
+  return key == "logged-models" || key.starts_with("logged-models/") || key == "runs/outputs";
+}
+}  // namespace
+
+
 void TrackingServer::Impl::Init() {
   // Each route's role comes from the one table (registry/roles.h); the handlers add its escalations.
   auto add = [&](const std::string& path, const char* method, Fn fn, PlainReader plain = nullptr) {
@@ -250,12 +262,12 @@ void TrackingServer::Impl::Init() {
   add("runs/set-tag", "POST", &Impl::SetTag);
   add("runs/delete-tag", "POST", &Impl::DeleteTag);
   add("runs/log-batch", "POST", &Impl::LogBatch, &ReadPlainLogBatch);
-  add("runs/log-inputs", "POST", &Impl::Accept);
+  add("runs/log-inputs", "POST", &Impl::LogInputs);
   add("runs/log-model", "POST", &Impl::LogModel);
   add("runs/search", "POST", &Impl::SearchRuns);
+  add("logged-models/search", "POST", &Impl::SearchLoggedModels);
   add("metrics/get-history", "GET", &Impl::GetMetricHistory);
   add("artifacts/list", "GET", &Impl::ListRunArtifacts);
-  add("logged-models/search", "POST", &Impl::Accept);
   add("registered-models/create", "POST", &Impl::CreateRegisteredModel);
   add("registered-models/get", "GET", &Impl::GetRegisteredModel);
   add("registered-models/update", "PATCH", &Impl::UpdateRegisteredModel);
@@ -505,6 +517,12 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
   // the same 401 whether or not its body came with the head (and learns no routes).
   auto caller = Authenticate(req);
   if (!caller.ok()) return AuthError(caller.status());
+  if (NotImplemented(key)) {
+    *route = "not-implemented";
+    return ErrorResponse({501, "NOT_IMPLEMENTED",
+                          req.method + " " + path + " is not implemented by forja server: MLflow 3's LoggedModels "
+                          "are not supported yet; nothing was stored"});
+  }
   auto it = routes.find(key);
   if (key.empty() || it == routes.end()) {
     *route = "unknown";

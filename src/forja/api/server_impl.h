@@ -163,8 +163,9 @@ struct TrackingServer::Impl {
   // Writes a read log-batch or log-metric body.
   Result<Json> Ingest(const LogBatchBody& b);
   Result<Json> LogModel(const Params& p, const Caller&);
-  Result<Json> Accept(const Params&, const Caller&);
+  Result<Json> LogInputs(const Params& p, const Caller&);  // dataset_routes.cc
   Result<Json> SearchRuns(const Params& p, const Caller&);
+  Result<Json> SearchLoggedModels(const Params& p, const Caller&);
   Result<Json> GetMetricHistory(const Params& p, const Caller&);
   Result<Json> ListRunArtifacts(const Params& p, const Caller&);
   Result<Json> LogLineage(const Params& p, const Caller&);

@@ -1,6 +1,6 @@
 // The tracking routes: experiments, runs, their metrics, params and tags, searches,
 // metric history, a run's artifact listing, and forja's lineage of runs. The bodies of
-// runs/log-batch and runs/log-metric are read in ingest.cc.
+// runs/log-batch and runs/log-metric are read in ingest.cc, runs/log-inputs in dataset_routes.cc.
 #include <nlohmann/json.hpp>
 
 #include "forja/api/server_impl.h"
@@ -157,10 +157,6 @@ Result<Json> Impl::LogModel(const Params& p, const Caller&) {
   return Json::object();
 }
 
-// Routes MLflow's clients call that forja has nothing to do for (runs/log-inputs; a
-// logged-models search, which finds none).
-Result<Json> Impl::Accept(const Params&, const Caller&) { return Json::object(); }
-
 // ---- reading runs back ----------------------------------------------------------------------------
 
 Result<Json> Impl::SearchRuns(const Params& p, const Caller&) {
@@ -168,6 +164,21 @@ Result<Json> Impl::SearchRuns(const Params& p, const Caller&) {
   RETURN_IF_ERROR(p.Search("run_view_type", 1000, &q));
   ASSIGN_OR_RETURN(auto page, store->SearchRuns(q));
   return SearchAnswer("runs", ListToJson(page.items), page.next_page_token);
+}
+
+// forja has no LoggedModels yet: creating one is a 501 (server.cc, NotImplemented), so
+// none exists and the true answer to any search is none. The search itself stays a
+// success because MLflow's client runs it inside other calls: MlflowClient.list_artifacts
+// and runs:/ downloads look for a LoggedModel of the run's artifact path
+// (mlflow/store/artifact/runs_artifact_repo.py), and a 501 there would break them.
+Result<Json> Impl::SearchLoggedModels(const Params& p, const Caller&) {
+  ASSIGN_OR_RETURN(auto experiments, p.List("experiment_ids"));
+  ASSIGN_OR_RETURN(std::string filter, p.Str("filter"));
+  ASSIGN_OR_RETURN(int64_t max_results, p.Int("max_results", 100));
+  ASSIGN_OR_RETURN(std::string token, p.Str("page_token"));
+  if (max_results < 0) return Status::User("invalid value for 'max_results': must not be negative");
+  (void)experiments, (void)filter, (void)token;
+  return Json::object();  // MLflow's JSON leaves an empty "models" out
 }
 
 Result<Json> Impl::GetMetricHistory(const Params& p, const Caller&) {

@@ -218,6 +218,28 @@ CREATE TABLE model_alerts(
   PRIMARY KEY(fingerprint, starts_at));
 CREATE INDEX model_alerts_by_model ON model_alerts(model, version, received);
 )",
+    // 3: datasets runs used (MLflow's runs/log-inputs): one row per experiment, name and
+    // digest; a run's inputs of them, each with its tags.
+    R"(
+CREATE TABLE datasets(
+  id {serial},
+  experiment_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  dataset_schema TEXT,
+  dataset_profile TEXT,
+  UNIQUE(experiment_id, name, digest));
+CREATE TABLE run_inputs(
+  id {serial},
+  run_uuid TEXT NOT NULL,
+  dataset_id BIGINT NOT NULL,
+  UNIQUE(run_uuid, dataset_id));
+CREATE TABLE input_tags(
+  input_id BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(input_id, key));
+)",
 };
 
 std::string ForDialect(std::string sql, Dialect d) {

@@ -73,6 +73,7 @@ class SqlStore : public MetaStore {
   Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics, const std::vector<Param>& params,
                   const std::vector<Tag>& tags) override;
   Status DeleteRunTag(const std::string& run_id, const std::string& key) override;
+  Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) override;
   Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                          const Page& page) override;
   Result<Paged<Run>> SearchRuns(const RunQuery& q) override;
@@ -183,6 +184,9 @@ Result<SqlRows> QueryPage(SqlConn& c, const std::string& sql, std::vector<SqlVal
 Result<RunInfo> LoadRunInfo(SqlConn& c, const std::string& run_id);
 // Latest metrics, params and tags of runs (in bulk).
 Status LoadRunData(SqlConn& c, std::vector<Run>* runs);
+// The runs' dataset inputs (sql_datasets.cc), `in` an IN list of `ids` (padded).
+Status LoadRunInputs(SqlConn& c, const std::string& in, const std::vector<SqlValue>& ids,
+                     std::map<std::string, Run*>& by_id);
 Result<ModelVersion> LoadVersion(SqlConn& c, const std::string& name, int64_t version);
 Status LoadVersionExtras(SqlConn& c, std::vector<ModelVersion>* versions);
 

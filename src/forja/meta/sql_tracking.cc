@@ -291,6 +291,7 @@ Status LoadRunData(SqlConn& c, std::vector<Run>* runs) {
                                          " ORDER BY run_uuid, key",
                                          ids));
     for (const SqlRow& r : ts) by_id[r[0].Text()]->tags.push_back({r[1].Text(), r[2].Text()});
+    RETURN_IF_ERROR(LoadRunInputs(c, in, ids, by_id));
   }
   return Status::Ok();
 }

@@ -64,11 +64,29 @@ struct LineageItem {
   int64_t size = 0;
 };
 
+// A dataset a run used (MLflow's log_input): one per experiment, name and digest; logging
+// the same again reuses it. schema and profile are JSON text, absent when not given.
+struct Dataset {
+  std::string name;
+  std::string digest;
+  std::string source_type;  // "local", "http", "s3", "code", ...
+  std::string source;       // JSON text naming where the data came from
+  std::optional<std::string> schema;
+  std::optional<std::string> profile;
+};
+
+// A dataset as input of a run, with the input's tags (mlflow.data.context: "training", ...).
+struct DatasetInput {
+  Dataset dataset;
+  std::vector<Tag> tags;
+};
+
 struct Run {
   RunInfo info;
   std::vector<Metric> metrics;  // the latest value of each key
   std::vector<Param> params;
   std::vector<Tag> tags;
+  std::vector<DatasetInput> inputs;  // in the order first logged
 };
 
 struct ModelVersion {
@@ -244,6 +262,9 @@ class MetaStore {
   virtual Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                           const std::vector<Param>& params, const std::vector<Tag>& tags) = 0;
   virtual Status DeleteRunTag(const std::string& run_id, const std::string& key) = 0;
+  // runs/log-inputs, all-or-nothing: a dataset already in the run's experiment (same name and
+  // digest) is reused as it was stored, and an input the run already has keeps its tags.
+  virtual Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) = 0;
   virtual Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                  const Page& page) = 0;
   virtual Result<Paged<Run>> SearchRuns(const RunQuery& q) = 0;
