@@ -1,5 +1,6 @@
 #include "forja/monitor/csv.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -359,10 +360,16 @@ struct Plan {
   std::vector<int> read;  // per file column: 1 to read it, 0 to skip it
   std::vector<std::optional<ColumnKind>> kinds;
 
-  std::vector<SampleBuilder> NewBuilders() const {
+  uint64_t expected_rows = 0;  // of the whole file, estimated from its first block
+
+  // Builders for one of `readers` threads that share the file's rows.
+  std::vector<SampleBuilder> NewBuilders(int readers = 1) const {
     std::vector<SampleBuilder> b;
     b.reserve(names.size());
-    for (const auto& k : kinds) b.push_back(k ? SampleBuilder(*k) : SampleBuilder());
+    for (const auto& k : kinds) {
+      b.push_back(k ? SampleBuilder(*k) : SampleBuilder());
+      b.back().set_expected_rows(expected_rows / static_cast<uint64_t>(readers) * 11 / 10);
+    }
     return b;
   }
   BlockSink SinkFor(std::vector<SampleBuilder>* builders) const {
@@ -411,7 +418,7 @@ Result<bool> ReadParallel(BlockReader* reader, Block first, size_t first_pos, co
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
   for (int t = 0; t < jobs; ++t) {
-    local[t] = plan.NewBuilders();
+    local[t] = plan.NewBuilders(jobs);
     threads.emplace_back([&, t] {
       RowParser parser;
       BlockSink sink = plan.SinkFor(&local[t]);
@@ -459,6 +466,16 @@ Result<bool> ReadParallel(BlockReader* reader, Block first, size_t first_pos, co
   return !order_dependent;
 }
 
+// The file's rows, guessed from the line ends in its first block (after the header) and its
+// size; 0 when there is nothing to go by.
+uint64_t ExpectedRows(int fd, std::string_view sample) {
+  struct stat st;
+  if (sample.empty() || ::fstat(fd, &st) != 0 || st.st_size <= 0) return 0;
+  uint64_t lines = static_cast<uint64_t>(std::count(sample.begin(), sample.end(), '\n'));
+  double per_byte = static_cast<double>(std::max<uint64_t>(lines, 1)) / static_cast<double>(sample.size());
+  return static_cast<uint64_t>(per_byte * static_cast<double>(st.st_size));
+}
+
 // Reads the file into one builder a column (plan.read's); *plan gets the header.
 Status ReadColumns(const std::string& path, const CsvReadOptions& options, int jobs, Plan* plan,
                    std::vector<SampleBuilder>* builders) {
@@ -469,6 +486,7 @@ Status ReadColumns(const std::string& path, const CsvReadOptions& options, int j
   uint64_t line = 0;
   ASSIGN_OR_RETURN(std::vector<std::string> names, ParseHeader(first.text(), &pos, &line));
   ASSIGN_OR_RETURN(*plan, MakePlan(std::move(names), options));
+  plan->expected_rows = ExpectedRows(fd.get(), first.text().substr(pos));
   for (const std::string& n : options.only) {
     if (std::find(plan->names.begin(), plan->names.end(), n) == plan->names.end())
       return Status::User("no column '" + n + "'");

@@ -1,7 +1,8 @@
-// A small CSV reader for reference and current data files (RFC 4180: a header row, commas,
-// double quotes around cells that hold commas, quotes or line breaks, "" for a quote, LF or
-// CRLF line ends). It is monitor's own because batch, which also reads CSV, sits above monitor
-// in the module table.
+// The CSV reader of reference and current data files (RFC 4180: a header row, commas, double
+// quotes around cells that hold commas, quotes or line breaks, "" for a quote, LF, CRLF or CR
+// line ends): ReadCsv streams a file in blocks parsed on every core; CsvReader and
+// ReadCsvColumns read text in memory, row by row with the same rules and messages. It is
+// monitor's own because batch, which also reads CSV, sits above monitor in the module table.
 #pragma once
 
 #include <cstdint>

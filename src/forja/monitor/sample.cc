@@ -31,6 +31,37 @@ bool IsMissingCell(std::string_view cell) {
   return false;
 }
 
+namespace {
+
+// Plain decimals ("-12.375": digits, at most one point) of at most 15 digits and 22 decimals,
+// the usual cells of a data file: the digits are an exact double and so is the power of ten,
+// so one division rounds correctly (Clinger's fast path, which from_chars also takes, with
+// more checks on the way). False for anything else.
+bool ParsePlainDecimal(const char* p, const char* end, double* out) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  uint64_t m = 0;
+  int digits = 0, decimals = 0;
+  bool point = false;
+  for (; p < end; ++p) {
+    unsigned d = static_cast<unsigned char>(*p) - '0';
+    if (d <= 9) {
+      if (++digits > 15) return false;
+      m = m * 10 + d;
+      decimals += point;
+    } else if (*p == '.' && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || decimals > 22) return false;
+  *out = static_cast<double>(m) / kPow10[decimals];
+  return true;
+}
+
+}  // namespace
+
 bool ParseNumber(std::string_view cell, double* out) {
   if (cell.empty()) return false;
   const char* begin = cell.data();
@@ -40,6 +71,10 @@ bool ParseNumber(std::string_view cell, double* out) {
     negative = *begin == '-';
     ++begin;
     if (begin == end || *begin == '+' || *begin == '-') return false;
+  }
+  if (double v; ParsePlainDecimal(begin, end, &v)) {
+    *out = negative ? -v : v;
+    return true;
   }
   double v = 0;
   auto [ptr, ec] = std::from_chars(begin, end, v);
@@ -122,6 +157,7 @@ bool SampleBuilder::NumberTable::Add(double v, uint64_t n) {
 
 void SampleBuilder::SpillTable() {
   spilled_ = true;
+  values_.reserve(std::min<uint64_t>(expected_rows_, kMaxColumnValues));
   table_.ForEach([&](double v, uint64_t n) { values_.insert(values_.end(), n, v); });
   table_ = NumberTable();
 }
@@ -205,6 +241,7 @@ void SampleBuilder::Merge(SampleBuilder&& other) {
   if (all_number_ && other.all_number_) {
     if (other.spilled_) {
       if (!spilled_) SpillTable();
+      values_.reserve(values_.size() + other.values_.size());  // exactly: no doubling
       values_.insert(values_.end(), other.values_.begin(), other.values_.end());
       finite_ += other.finite_;
     } else {
@@ -378,26 +415,33 @@ void SortValues(std::vector<double>* values) {
     std::sort(values->begin(), values->end());
     return;
   }
-  // Least significant digit first, 16 bits a pass; a pass whose digit is the same in every key
-  // (the high bits of values of one sign and magnitude) is skipped.
-  std::vector<uint64_t> a(n), b(n);
+  // Least significant digit first, 11 bits a pass (2,048 buckets stay in cache); a pass whose
+  // digit is the same in every key (high bits of values of one sign and magnitude) is skipped.
+  constexpr int kBits = 11, kPasses = 6;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  // The thread's scratch arrays, kept for its next column: fresh pages would each be faulted in.
+  thread_local std::vector<uint64_t> a, b;
+  a.resize(n);
+  b.resize(n);
   for (size_t i = 0; i < n; ++i) a[i] = OrderKey((*values)[i]);
-  std::vector<uint64_t> count(4 << 16, 0);
+  std::vector<uint64_t> count(kPasses * kBuckets, 0);
   for (uint64_t k : a)
-    for (int d = 0; d < 4; ++d) ++count[(d << 16) + ((k >> (16 * d)) & 0xffff)];
-  for (int d = 0; d < 4; ++d) {
-    uint64_t* c = count.data() + (d << 16);
-    if (c[(a[0] >> (16 * d)) & 0xffff] == n) continue;
+    for (int d = 0; d < kPasses; ++d) ++count[d * kBuckets + ((k >> (kBits * d)) & (kBuckets - 1))];
+  for (int d = 0; d < kPasses; ++d) {
+    uint64_t* c = count.data() + d * kBuckets;
+    const int shift = kBits * d;
+    if (c[(a[0] >> shift) & (kBuckets - 1)] == n) continue;
     uint64_t sum = 0;
-    for (size_t i = 0; i < (1 << 16); ++i) {
+    for (size_t i = 0; i < kBuckets; ++i) {
       uint64_t x = c[i];
       c[i] = sum;
       sum += x;
     }
-    for (uint64_t k : a) b[c[(k >> (16 * d)) & 0xffff]++] = k;
+    for (uint64_t k : a) b[c[(k >> shift) & (kBuckets - 1)]++] = k;
     a.swap(b);
   }
   for (size_t i = 0; i < n; ++i) (*values)[i] = FromOrderKey(a[i]);
+  if (a.capacity() > (size_t{8} << 20)) a = {}, b = {};  // at most 2 x 64 MiB kept
 }
 
 double Quantile(const std::vector<double>& sorted, double q) {

@@ -84,6 +84,9 @@ class SampleBuilder {
   // counts from this one's rows).
   void Merge(SampleBuilder&& other);
   uint64_t rows() const { return rows_; }
+  // How many rows this builder will likely see (a reader's estimate): a column that outgrows
+  // the counted numbers reserves room for that many values at once, not by repeated doubling.
+  void set_expected_rows(uint64_t rows) { expected_rows_ = rows; }
   // A merge met number cells on one side and text on the other: the category counts then
   // depend on the order of the cells (numbers before the first text count under their
   // NumberKey, later ones as written), so the column must be read again in one pass.
@@ -132,6 +135,7 @@ class SampleBuilder {
   NumberTable table_;
   bool spilled_ = false;
   uint64_t finite_ = 0;  // numbers added to table_ or values_
+  uint64_t expected_rows_ = 0;
   std::vector<double> values_;
   bool too_many_values_ = false;  // more than kMaxColumnValues: the rest were not kept
   // Cells as strings, up to kMaxTrackedValues of them, kept only once a cell is not a number
