@@ -80,6 +80,10 @@ with mlflow.start_run(experiment_id=eid) as second:
     mlflow.log_input(train, context="retraining")
 tags2 = {t.key: t.value for t in by_name(client.get_run(second.info.run_id))["train"].tags}
 c.eq(tags2, {"mlflow.data.context": "retraining"}, "the second run's input has its own context")
+ids = lambda f: sorted(r.info.run_id for r in client.search_runs([eid], f))  # noqa: E731
+c.eq(ids("datasets.name = 'eval'"), [rid], "search_runs by datasets.name")
+c.eq(ids("datasets.context = 'retraining'"), [second.info.run_id], "search_runs by datasets.context")
+c.eq(ids(f"datasets.digest = '{train.digest}'"), sorted([rid, second.info.run_id]), "search_runs by datasets.digest")
 if store.startswith("sqlite:///"):
     db = sqlite3.connect(store[len("sqlite:///"):])
     c.eq(db.execute("SELECT count(*) FROM datasets WHERE name = 'train'").fetchone()[0], 1,

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "forja/meta/store.h"
 
@@ -164,6 +165,44 @@ TEST_P(DatasetStoreTest, MlflowsLimitsAreEnforcedAndNameTheField) {
   EXPECT_EQ(got[0].dataset.name, name);
   std::vector<DatasetInput> many(1001, Input("x", "1", "training"));
   EXPECT_EQ(store_->LogInputs(run, many).code(), Code::kUser);
+}
+
+TEST_P(DatasetStoreTest, RunsAreSearchedByTheirDatasets) {
+  std::string a = NewRun(), b = NewRun(), none = NewRun();
+  ASSERT_TRUE(store_->LogInputs(a, {Input("train", "abc", "training"), Input("eval", "e1", "eval")}).ok());
+  ASSERT_TRUE(store_->LogInputs(b, {Input("train", "abd", "retraining")}).ok());
+  auto found = [&](const std::string& filter) {
+    RunQuery q;
+    q.experiment_ids = {exp_};
+    q.filter = filter;
+    auto page = store_->SearchRuns(q);
+    EXPECT_TRUE(page.ok()) << filter << ": " << page.status().message();
+    std::set<std::string> ids;
+    if (page.ok())
+      for (const auto& r : page->items) ids.insert(r.info.run_id);
+    return ids;
+  };
+  using Ids = std::set<std::string>;
+  EXPECT_EQ(found("datasets.name = 'train'"), (Ids{a, b}));
+  EXPECT_EQ(found("datasets.name = 'eval'"), (Ids{a}));
+  EXPECT_EQ(found("dataset.digest IN ('abd', 'zzz')"), (Ids{b}));
+  EXPECT_EQ(found("datasets.context = 'retraining'"), (Ids{b}));
+  EXPECT_EQ(found("datasets.context LIKE '%train%'"), (Ids{a, b}));
+  EXPECT_EQ(found("datasets.name ILIKE 'TRA%' and datasets.context = 'training'"), (Ids{a}));
+  EXPECT_EQ(found("datasets.name != 'train'"), (Ids{a})) << "a run matches when one of its datasets does";
+  EXPECT_EQ(found("datasets.name = 'nothing'"), Ids{});
+  RunQuery q;
+  q.experiment_ids = {exp_};
+  q.filter = "datasets.size = 'x'";
+  auto bad = store_->SearchRuns(q);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("datasets.name"), std::string::npos) << bad.status().message();
+  q.filter = "datasets.name > 'a'";
+  EXPECT_EQ(store_->SearchRuns(q).status().code(), Code::kUser);
+  q.filter = "";
+  q.order_by = {"datasets.name"};
+  EXPECT_EQ(store_->SearchRuns(q).status().code(), Code::kUser);
+  (void)none;
 }
 
 TEST_P(DatasetStoreTest, InputsSurviveAReopen) {

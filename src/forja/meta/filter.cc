@@ -16,6 +16,7 @@ const char* EntityName(Entity e) {
     case Entity::kMetric: return "metrics";
     case Entity::kParam: return "params";
     case Entity::kTag: return "tags";
+    case Entity::kDataset: return "datasets";
   }
   return "?";
 }
@@ -28,6 +29,7 @@ bool EntityFromPrefix(std::string_view p, Entity* e) {
   if (s == "metric" || s == "metrics") return *e = Entity::kMetric, true;
   if (s == "param" || s == "params" || s == "parameter" || s == "parameters") return *e = Entity::kParam, true;
   if (s == "tag" || s == "tags") return *e = Entity::kTag, true;
+  if (s == "dataset" || s == "datasets") return *e = Entity::kDataset, true;
   if (s == "attribute" || s == "attributes" || s == "attr" || s == "run") return *e = Entity::kAttribute, true;
   return false;
 }

@@ -13,7 +13,8 @@
 
 namespace forja::meta {
 
-enum class Entity { kAttribute, kMetric, kParam, kTag };
+// kDataset: the datasets a run used (datasets.name, .digest, .context), in run searches only.
+enum class Entity { kAttribute, kMetric, kParam, kTag, kDataset };
 
 const char* EntityName(Entity e);  // "attributes", "metrics", ...
 

@@ -541,9 +541,26 @@ const char* TableOf(Entity e) {
     case Entity::kMetric: return "latest_metrics";
     case Entity::kParam: return "params";
     case Entity::kTag: return "tags";
-    case Entity::kAttribute: break;
+    case Entity::kAttribute:
+    case Entity::kDataset: break;
   }
   return "";
+}
+
+// A clause on the run's datasets (MLflow's datasets.name, .digest, .context) as an EXISTS
+// over its inputs: the run matches when one of its datasets does.
+Result<std::string> DatasetCondition(const Clause& cl, const std::string& compare) {
+  std::string col;
+  if (cl.key == "name") col = "d.name";
+  else if (cl.key == "digest") col = "d.digest";
+  else if (cl.key == "context") col = "t.value";
+  else return Status::User("invalid filter: unknown dataset field '" + cl.key + "' (datasets.name, datasets.digest, "
+                           "datasets.context)");
+  std::string from = "run_inputs i JOIN datasets d ON d.id = i.dataset_id";
+  if (cl.key == "context") from += " JOIN input_tags t ON t.input_id = i.id AND t.key = 'mlflow.data.context'";
+  std::string cond = compare;
+  cond.replace(cond.find("{}"), 2, col);
+  return " AND EXISTS (SELECT 1 FROM " + from + " WHERE i.run_uuid = r.run_uuid AND " + cond + ")";
 }
 
 }  // namespace
@@ -575,6 +592,19 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
     return a;
   };
   for (const Clause& cl : f.clauses) {
+    if (cl.entity == Entity::kDataset) {
+      if (cl.numeric) return Status::User("invalid filter: datasets." + cl.key + " must be compared to a quoted string");
+      std::string cmp;
+      if (cl.op == "LIKE" || cl.op == "ILIKE") cmp = Like("{}", cl.op == "ILIKE");
+      else if (cl.op == "=" || cl.op == "!=") cmp = "{} " + cl.op + " ?";
+      else if (cl.op == "IN" || cl.op == "NOT IN") cmp = "{} " + cl.op + " (" + Marks(cl.values.size()) + ")";
+      else return Status::User("invalid filter: '" + cl.op + "' cannot compare datasets." + cl.key +
+                               " (strings take =, !=, LIKE, ILIKE, IN and NOT IN)");
+      ASSIGN_OR_RETURN(std::string cond, DatasetCondition(cl, cmp));
+      s.where += cond;
+      for (const auto& v : cl.values) s.where_args.push_back(v);
+      continue;
+    }
     std::string col;
     bool numeric_col = false;
     if (cl.entity == Entity::kAttribute) {
@@ -621,6 +651,8 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
   RETURN_IF_ERROR(CheckOrderByCount(q.order_by.size()));
   for (const std::string& ob : q.order_by) {
     ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(ob));
+    if (o.entity == Entity::kDataset)
+      return Status::User("invalid order_by '" + ob + "': runs are ordered by attributes, metrics, params or tags");
     std::string dir = o.ascending ? " ASC" : " DESC";
     if (o.entity == Entity::kAttribute) {
       const RunAttr* a = FindRunAttr(o.key);
