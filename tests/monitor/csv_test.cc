@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -125,6 +129,39 @@ TEST(Csv, ParallelBlocksReadAsOnePass) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().message(), path + ": " + serial.status().message());
   }
+}
+
+// SortValues takes short decimals as scaled integers and anything else as doubles: the same
+// order and the same bits as std::sort either way.
+TEST(Csv, SortValuesSortsAsStdSort) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal(0, 3);
+  auto check = [](std::vector<double> v) {
+    std::vector<double> want = v;  // -0 before 0, which std::sort leaves in any order
+    std::sort(want.begin(), want.end(), [](double a, double b) { return a < b || (a == b && std::signbit(a) > std::signbit(b)); });
+    SortValues(&v);
+    ASSERT_EQ(v.size(), want.size());
+    for (size_t i = 0; i < v.size(); ++i)
+      ASSERT_EQ(std::bit_cast<uint64_t>(v[i]), std::bit_cast<uint64_t>(want[i])) << i << ": " << v[i] << " " << want[i];
+  };
+  for (int decimals : {0, 1, 3, 4, 6}) {
+    std::vector<double> v;
+    for (int i = 0; i < 20000; ++i) {
+      std::string text = std::to_string(normal(rng));  // 6 decimals, then cut
+      text.resize(text.find('.') + 1 + static_cast<size_t>(decimals));
+      double x;
+      ASSERT_TRUE(ParseNumber(text, &x)) << text;
+      v.push_back(x);
+    }
+    check(v);
+    v[123] = 1e-300;  // one value that is no short decimal: sorted as doubles
+    check(v);
+    v[77] = -0.0;  // its bits do not come back from 0
+    check(v);
+  }
+  std::vector<double> wide;
+  for (int i = 0; i < 10000; ++i) wide.push_back(normal(rng) * 1e15);
+  check(wide);
 }
 
 }  // namespace
