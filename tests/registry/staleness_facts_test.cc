@@ -129,6 +129,16 @@ TEST_F(StalenessFactsTest, DataNoRunMadeIsAsOldAsTheTrainingRun) {
   EXPECT_EQ(f.data_from, "raw.csv, as old as the training run");
 }
 
+TEST_F(StalenessFactsTest, OfEquallyOldInputsTheDataIsNamedNotTheCode) {
+  const int64_t t0 = 1'700'000'000'000;
+  // A pipeline run's inputs: its stages' code (sorted first) and its raw data, all as old as it.
+  std::string train = Run(t0, t0 + kH, {In("src/evaluate.py", kCode), In("src/train.py", kCode), In("z/raw.csv", kLabels)});
+  StalenessFacts f = Facts(Version(train), "churn/1");
+  ASSERT_TRUE(f.data_ms);
+  EXPECT_EQ(*f.data_ms, t0);
+  EXPECT_EQ(f.data_from, "z/raw.csv, as old as the training run");
+}
+
 TEST_F(StalenessFactsTest, MissingLineageLeavesTheDataAgeUnknown) {
   const int64_t t0 = 1'700'000'000'000;
   // Outputs only (the package registered from it), no input.

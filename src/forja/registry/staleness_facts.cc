@@ -1,5 +1,7 @@
 #include "forja/registry/staleness_facts.h"
 
+#include "forja/core/strings.h"
+
 #include <map>
 
 #include "forja/meta/store.h"
@@ -29,6 +31,17 @@ std::optional<int64_t> RunTime(const meta::RunInfo& r, std::string* which) {
   return std::nullopt;
 }
 
+// Lineage cannot tell a stage's code from its data; a file name can, often enough to pick which
+// of several equally old inputs to name.
+bool LooksLikeCode(const std::string& path) {
+  static const char* const kCode[] = {".py", ".sh", ".r", ".jl", ".ipynb", ".js", ".ts", ".go", ".rs", ".c",
+                                      ".cc", ".cpp", ".h", ".hpp", ".java", ".scala", ".rb", ".pl", ".lua"};
+  std::string lower = ToLowerAscii(path);
+  for (const char* ext : kCode)
+    if (lower.ends_with(ext)) return true;
+  return false;
+}
+
 // The run's lineage inputs into facts->data_ms / data_from (the header's rule). `start` is the
 // training run's start, the time of inputs no earlier run produced.
 Status GatherData(meta::MetaStore& store, const meta::RunInfo& run, StalenessFacts* facts) {
@@ -36,6 +49,7 @@ Status GatherData(meta::MetaStore& store, const meta::RunInfo& run, StalenessFac
   std::optional<int64_t> start = run.start_time > 0 ? std::optional<int64_t>(run.start_time) : RunTime(run, nullptr);
   size_t inputs = 0;
   std::map<std::string, std::optional<int64_t>> producer_times;  // run id -> its end (else start), read once
+  bool data_is_code = false;  // facts->data_from names source code
   for (const meta::LineageItem& in : lineage) {
     if (in.direction != "input") continue;
     if (++inputs > kMaxInputs) {
@@ -66,9 +80,13 @@ Status GatherData(meta::MetaStore& store, const meta::RunInfo& run, StalenessFac
       }
     }
     std::optional<int64_t> t = made ? made : start;
-    if (t && (!facts->data_ms || *t < *facts->data_ms)) {
+    // Of inputs equally old, the one named is data rather than the stage's code when there is one.
+    bool better = t && (!facts->data_ms || *t < *facts->data_ms ||
+                        (*t == *facts->data_ms && data_is_code && !LooksLikeCode(in.path)));
+    if (better) {
       facts->data_ms = t;
       facts->data_from = in.path + (made ? ", made by run " + Short(made_by) : ", as old as the training run");
+      data_is_code = LooksLikeCode(in.path);
     }
   }
   if (inputs == 0) facts->notes.push_back("run " + Short(run.run_id) + " has no lineage input: the training data's age is unknown");
