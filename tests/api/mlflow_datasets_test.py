@@ -1,6 +1,7 @@
 """Datasets through the real MLflow client (pinned in .venv): mlflow.log_input stores what
 MLflow's own server would, get_run and search_runs give it back, the same dataset is one
-dataset, an unknown run is RESOURCE_DOES_NOT_EXIST; and MLflow 3's LoggedModel routes,
+dataset, an unknown run is RESOURCE_DOES_NOT_EXIST; runs/log-model appends to the run's
+list of models rather than replacing it; and MLflow 3's LoggedModel routes,
 which forja does not implement yet, answer 501 rather than a success that loses data (the
 search excepted: none can exist, and the client's list_artifacts runs it).
 
@@ -106,6 +107,20 @@ c.error(srv.api("POST", "runs/log-inputs", {"run_id": rid, "datasets": {"dataset
 c.error(srv.api("POST", "runs/log-inputs", {"run_id": rid, "models": [{"model_id": "m-1"}]}), 400,
         "INVALID_PARAMETER_VALUE", "model inputs are refused, not dropped", contains="'models'")
 c.eq(sorted(by_name(client.get_run(rid))), ["eval", "train"], "refused requests stored nothing")
+
+# ---- runs/log-model (MLflow 2's record_logged_model): each model appended, none replaced -------
+import json  # noqa: E402
+from mlflow.models import Model  # noqa: E402
+
+mrun = client.create_run(eid).info.run_id
+client._record_logged_model(mrun, Model(artifact_path="model", run_id=mrun, flavors={"python_function": {}}))
+client._record_logged_model(mrun, Model(artifact_path="model2", run_id=mrun, flavors={"python_function": {}}))
+history = json.loads(client.get_run(mrun).data.tags.get("mlflow.log-model.history", "[]"))
+c.eq([m.get("artifact_path") for m in history], ["model", "model2"], "log-model history keeps both models")
+c.error(srv.api("POST", "runs/log-model", {"run_id": mrun, "model_json": '{"artifact_path": "m"}'}), 400,
+        "INVALID_PARAMETER_VALUE", "an MLmodel without its mandatory fields", contains="flavors")
+c.error(srv.api("POST", "runs/log-model", {"run_id": mrun, "model_json": "not json"}), 400,
+        "INVALID_PARAMETER_VALUE", "model_json that is not JSON", contains="model_json")
 
 # ---- LoggedModels: 501, never a fake success --------------------------------------------------
 # Creating one is refused, so no model is lost; the search answers the truth (there are none),

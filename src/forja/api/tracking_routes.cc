@@ -150,10 +150,31 @@ Result<Json> Impl::DeleteTag(const Params& p, const Caller&) {
   return Json::object();
 }
 
+// MLflow 2's record_logged_model: the MLmodel appended to the run's list of logged models
+// (the tag mlflow.log-model.history), as MLflow's server checks and keeps it; a second
+// model of the run adds to the list rather than replacing it.
 Result<Json> Impl::LogModel(const Params& p, const Caller&) {
+  constexpr const char* kHistory = "mlflow.log-model.history";
   ASSIGN_OR_RETURN(std::string id, p.RunId());
-  ASSIGN_OR_RETURN(std::string model, p.Str("model_json"));
-  RETURN_IF_ERROR(store->LogBatch(id, {}, {}, {{"mlflow.log-model.history", "[" + model + "]"}}));
+  ASSIGN_OR_RETURN(std::string text, p.Str("model_json", true));
+  Result<Json> model = ParseJsonText(text, "model_json");
+  if (!model.ok()) return Status::User("invalid value for 'model_json': " + model.status().message());
+  if (!model->is_object()) return Status::User("invalid value for 'model_json': expected a JSON object (an MLmodel)");
+  std::string missing;
+  for (const char* f : {"artifact_path", "flavors", "utc_time_created", "run_id"})
+    if (!model->contains(f)) missing += (missing.empty() ? "" : ", ") + std::string(f);
+  if (!missing.empty()) return Status::User("invalid value for 'model_json': missing mandatory fields " + missing);
+  ASSIGN_OR_RETURN(meta::Run run, store->GetRun(id));
+  Json history = Json::array();
+  for (const meta::Tag& t : run.tags) {
+    if (t.key != kHistory) continue;
+    Result<Json> h = ParseJsonText(t.value, kHistory);
+    if (!h.ok() || !h->is_array())
+      return Status::Conflict("the run's tag " + std::string(kHistory) + " is not a JSON list; fix or delete it first");
+    history = std::move(*h);
+  }
+  history.push_back(std::move(*model));
+  RETURN_IF_ERROR(store->LogBatch(id, {}, {}, {{kHistory, history.dump()}}));
   return Json::object();
 }
 
