@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "forja/meta/sql.h"
 #include "forja/meta/store.h"
 
 namespace forja::meta {
@@ -215,6 +216,25 @@ TEST_P(DatasetStoreTest, InputsSurviveAReopen) {
   auto got = InputsOf(run);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].dataset.name, "train");
+}
+
+// A store made before datasets (schema version 2, as forja wrote it then) gets migration 3
+// on open: its runs stay, and they take inputs.
+TEST_P(DatasetStoreTest, AStoreOfVersionTwoIsMigrated) {
+  std::string run = NewRun();
+  store_.reset();
+  {
+    auto c = GetParam() == "sqlite" ? OpenSqlite(uri_.substr(std::string("sqlite:///").size()), {}) : OpenPostgres(uri_);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    ASSERT_TRUE((*c)->Exec("DROP TABLE input_tags; DROP TABLE run_inputs; DROP TABLE datasets; "
+                           "UPDATE forja_schema SET version = 2").ok());
+  }
+  auto s = OpenSqlStore(uri_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(*s);
+  EXPECT_TRUE(InputsOf(run).empty());
+  ASSERT_TRUE(store_->LogInputs(run, {Input("train", "abc", "training")}).ok());
+  EXPECT_EQ(InputsOf(run).size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DatasetStoreTest, ::testing::Values("sqlite", "postgres"),
