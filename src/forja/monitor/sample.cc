@@ -40,22 +40,18 @@ namespace {
 bool ParsePlainDecimal(const char* p, const char* end, double* out) {
   static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  uint64_t m = 0;
-  int digits = 0, decimals = 0;
-  bool point = false;
-  for (; p < end; ++p) {
-    unsigned d = static_cast<unsigned char>(*p) - '0';
-    if (d <= 9) {
-      if (++digits > 15) return false;
-      m = m * 10 + d;
-      decimals += point;
-    } else if (*p == '.' && !point) {
-      point = true;
-    } else {
-      return false;
-    }
+  uint64_t m = 0;  // wraps past 19 digits, which the count below refuses
+  unsigned d;
+  const char* start = p;
+  while (p < end && (d = static_cast<unsigned char>(*p) - '0') <= 9) m = m * 10 + d, ++p;
+  ptrdiff_t digits = p - start, decimals = 0;
+  if (p < end && *p == '.') {
+    const char* fraction = ++p;
+    while (p < end && (d = static_cast<unsigned char>(*p) - '0') <= 9) m = m * 10 + d, ++p;
+    decimals = p - fraction;
+    digits += decimals;
   }
-  if (digits == 0 || decimals > 22) return false;
+  if (p != end || digits == 0 || digits > 15) return false;
   *out = static_cast<double>(m) / kPow10[decimals];
   return true;
 }
