@@ -10,6 +10,8 @@
 #include <deque>
 #include <functional>
 #include <unordered_map>
+#include <string_view>
+#include <random>
 
 #include "forja/core/prometheus.h"
 #include "forja/monitor/profile.h"
@@ -86,24 +88,77 @@ const char* FeedbackResultName(FeedbackResult r) {
   return "?";
 }
 
+namespace {
+
+// A request id's key in the map: 64 bits of a hash seeded at random per process, so that ids a
+// client chooses cannot be made to collide on purpose. Keys instead of the ids themselves keep
+// the request path to one allocation (the map's node); two ids in one window sharing a key
+// (odds about n^2 / 2^65 for n kept ids) would join a label to the other's prediction.
+uint64_t IdKey(std::string_view id) {
+  static const uint64_t seed = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }();
+  auto mix = [](uint64_t h) {  // splitmix64's finalizer
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+  };
+  uint64_t h = mix(seed ^ id.size());
+  size_t i = 0;
+  for (; i + 8 <= id.size(); i += 8) {
+    uint64_t chunk;
+    std::memcpy(&chunk, id.data() + i, 8);
+    h = mix(h ^ chunk);
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, id.data() + i, id.size() - i);
+  return mix(h ^ tail ^ 0x9e3779b97f4a7c15ull);
+}
+
+}  // namespace
+
 struct QualityTracker::Shard {
+  // Predicted values, rows x width: a one-row prediction of one or two values (most requests)
+  // is kept inline, without an allocation of its own.
+  class Values {
+   public:
+    void Assign(const double* v, size_t n) {
+      n_ = n;
+      if (n <= kInline) {
+        std::copy(v, v + n, inline_);
+        heap_.clear();
+      } else {
+        heap_.assign(v, v + n);
+      }
+    }
+    const double* data() const { return n_ <= kInline ? inline_ : heap_.data(); }
+    size_t size() const { return n_; }
+
+   private:
+    static constexpr size_t kInline = 2;
+    size_t n_ = 0;
+    double inline_[kInline] = {};
+    std::vector<double> heap_;
+  };
   struct Entry {
     uint64_t seq = 0;  // of the order item that evicts it (a reused id gets a new one)
     uint32_t rows = 0;
     bool labeled = false;
-    std::vector<double> values;  // rows x width
+    Values values;
   };
-  // The order of arrival. `id` points at the map's key: a node is erased only when the item of
-  // its current seq leaves, after every older item of the same id, so the key outlives them.
+  // The order of arrival; an item whose seq is not its entry's any more was replaced (skipped).
   struct Item {
     Clock::time_point time;
     uint64_t seq;
-    const std::string* id;
+    uint64_t key;
   };
   Shard(int classes, bool estimates) : estimate(classes), estimates(estimates) {}
 
   std::mutex mu;
-  std::unordered_map<std::string, Entry> entries;
+  std::unordered_map<uint64_t, Entry> entries;  // by IdKey
   std::deque<Item> order;  // oldest first; items of replaced predictions are skipped
   uint64_t next_seq = 0;
   uint64_t rows = 0, values = 0;  // kept, in rows and in predicted values
@@ -191,9 +246,7 @@ std::unique_ptr<QualityTracker> QualityTracker::Create(const std::vector<TensorS
   return std::unique_ptr<QualityTracker>(new QualityTracker(std::move(shape), options, now));
 }
 
-QualityTracker::Shard& QualityTracker::ShardOf(const std::string& id) {
-  return *shards_[std::hash<std::string>{}(id) % kShards];
-}
+QualityTracker::Shard& QualityTracker::ShardOf(uint64_t key) { return *shards_[(key >> 32) % kShards]; }
 
 // Drops entries older than the window, then the oldest until `room` more values fit. s.mu held.
 void QualityTracker::Evict(Shard& s, Clock::time_point now, uint64_t room) {
@@ -201,7 +254,7 @@ void QualityTracker::Evict(Shard& s, Clock::time_point now, uint64_t room) {
     const Shard::Item& item = s.order.front();
     bool old = now - item.time > window_;
     if (!old && s.values + room <= shard_values_) break;
-    auto it = s.entries.find(*item.id);
+    auto it = s.entries.find(item.key);
     if (it != s.entries.end() && it->second.seq == item.seq) {  // else replaced by a newer prediction
       s.rows -= it->second.rows;
       s.values -= it->second.values.size();
@@ -242,13 +295,21 @@ void QualityTracker::Record(const std::string& request_id, const std::vector<Ten
   size_t width = static_cast<size_t>(shape_.width);
   if (n <= 0 || (t->shape.size() > 1 && RowWidth(t->shape) != shape_.width)) return;
   uint64_t rows = static_cast<uint64_t>(n);
-  Shard& s = ShardOf(request_id);
+  const uint64_t key = IdKey(request_id);
+  Shard& s = ShardOf(key);
   if (rows * width > shard_values_) {  // never fits: not kept (its feedback will find no prediction)
     evicted_capacity_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  std::vector<double> values(rows * width);
-  Elements(*t, values.data(), values.size());
+  // Read outside the lock; small predictions (most) on the stack.
+  double small[64];
+  std::vector<double> large;
+  double* values = small;
+  if (rows * width > 64) {
+    large.resize(rows * width);
+    values = large.data();
+  }
+  Elements(*t, values, rows * width);
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.estimates) {
     double probs[monitor::kMaxClasses];
@@ -256,7 +317,7 @@ void QualityTracker::Record(const std::string& request_id, const std::vector<Ten
       if (Probabilities(&values[r * width], probs)) s.estimate.Add(probs);
   }
   Evict(s, now, rows * width);
-  auto [it, fresh] = s.entries.try_emplace(request_id);
+  auto [it, fresh] = s.entries.try_emplace(key);
   Shard::Entry& e = it->second;
   if (!fresh) {  // a client reused the id: the newer prediction wins (its old item is skipped)
     s.rows -= e.rows;
@@ -265,15 +326,16 @@ void QualityTracker::Record(const std::string& request_id, const std::vector<Ten
   e.seq = ++s.next_seq;
   e.rows = static_cast<uint32_t>(rows);
   e.labeled = false;
-  e.values = std::move(values);
+  e.values.Assign(values, rows * width);
   s.rows += rows;
   s.values += rows * width;
-  s.order.push_back({now, e.seq, &it->first});
+  s.order.push_back({now, e.seq, key});
 }
 
 FeedbackResult QualityTracker::AddLabels(const std::string& request_id, const std::vector<LabelValue>& labels, bool list,
                                          std::string* why) {
-  Shard& s = ShardOf(request_id);
+  const uint64_t key = IdKey(request_id);
+  Shard& s = ShardOf(key);
   std::vector<double> values;
   uint32_t rows = 0;
   FeedbackResult result = FeedbackResult::kJoined;
@@ -283,7 +345,7 @@ FeedbackResult QualityTracker::AddLabels(const std::string& request_id, const st
   };
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.entries.find(request_id);
+    auto it = s.entries.find(key);
     if (it == s.entries.end()) return FeedbackResult::kUnknownRequestId;  // counted by the caller, per model
     Shard::Entry& e = it->second;
     rows = e.rows;
@@ -311,7 +373,7 @@ FeedbackResult QualityTracker::AddLabels(const std::string& request_id, const st
     }
     if (result == FeedbackResult::kJoined) {
       e.labeled = true;
-      values = e.values;
+      values.assign(e.values.data(), e.values.data() + e.values.size());
     }
   }
   Count(result);

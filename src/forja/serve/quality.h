@@ -2,7 +2,7 @@
 //
 // The request path: every answered request's predictions are kept under its request id (the
 // X-Request-Id forja serve answers with) in a bounded map: Record, on the thread that finished
-// the request, takes one of kShards mutexes (chosen by the id's hash), so requests on other
+// the request, takes one of kShards mutexes (chosen by the id's seeded 64-bit hash, which is also its key), so requests on other
 // shards do not wait. The map is bounded in predicted values (max_predictions: rows times the
 // values kept per row, 1 or the k class probabilities) and in age (the window): older
 // predictions are evicted, and the evictions counted. Rows with class probabilities also
@@ -109,7 +109,7 @@ class QualityTracker {
     bool probs = false;  // the values are class probabilities (width k), or class 1's (width 1)
   };
   QualityTracker(Shape shape, const MonitorOptions& options, Clock::time_point now);
-  Shard& ShardOf(const std::string& id);
+  Shard& ShardOf(uint64_t key);  // key: IdKey (quality.cc) of the request id
   void Evict(Shard& s, Clock::time_point now, uint64_t room);
   // Row r's class probabilities (k of them) from kept values; false without probabilities.
   bool Probabilities(const double* values, double* probs) const;
