@@ -139,6 +139,16 @@ TEST_F(StalenessFactsTest, OfEquallyOldInputsTheDataIsNamedNotTheCode) {
   EXPECT_EQ(f.data_from, "z/raw.csv, as old as the training run");
 }
 
+TEST_F(StalenessFactsTest, OnlyCodeInputsSayTheDataIsTheRunsOwn) {
+  const int64_t t0 = 1'700'000'000'000;
+  // A pipeline whose first stage makes its data: only the stages' code comes in.
+  std::string train = Run(t0, t0 + kH, {In("src/prepare.py", kCode), In("src/train.py", kCode)});
+  StalenessFacts f = Facts(Version(train), "churn/1");
+  ASSERT_TRUE(f.data_ms);
+  EXPECT_EQ(*f.data_ms, t0);
+  EXPECT_EQ(f.data_from, "as old as the training run, whose lineage inputs are all code (src/prepare.py, ...)");
+}
+
 TEST_F(StalenessFactsTest, MissingLineageLeavesTheDataAgeUnknown) {
   const int64_t t0 = 1'700'000'000'000;
   // Outputs only (the package registered from it), no input.

@@ -89,6 +89,10 @@ Status GatherData(meta::MetaStore& store, const meta::RunInfo& run, StalenessFac
       data_is_code = LooksLikeCode(in.path);
     }
   }
+  // Only code came in (a pipeline whose first stage makes its data): the data is the run's own.
+  if (data_is_code && facts->data_ms == start)
+    facts->data_from = "as old as the training run, whose lineage inputs are all code (" +
+                       facts->data_from.substr(0, facts->data_from.find(',')) + ", ...)";
   if (inputs == 0) facts->notes.push_back("run " + Short(run.run_id) + " has no lineage input: the training data's age is unknown");
   else if (!facts->data_ms) facts->notes.push_back("run " + Short(run.run_id) + " has no start time: the training data's age is unknown");
   return Status::Ok();
