@@ -60,11 +60,10 @@ std::string Cell(const json& v) {
 
 std::string CsvName(const std::string& name) { return Cell(json(name)); }
 
-// One line's tensors onto the columns (the header comment's rules); rows appended to `out`.
-Status AppendRows(const json& line, const std::vector<std::string>& columns, const std::vector<size_t>& features,
-                  std::string* out, uint64_t* rows_out) {
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < columns.size(); ++i) index[columns[i]] = i;
+// One line's tensors onto the columns (the header comment's rules; `index`: column name ->
+// position, made once); rows appended to `out`.
+Status AppendRows(const json& line, const std::vector<std::string>& columns, const std::map<std::string, size_t>& index,
+                  const std::vector<size_t>& features, std::string* out, uint64_t* rows_out) {
   const json* inputs = line.contains("inputs") ? &line["inputs"] : nullptr;
   const json* outputs = line.contains("outputs") ? &line["outputs"] : nullptr;
   if (!inputs || !inputs->is_object() || !outputs || !outputs->is_object())
@@ -146,6 +145,7 @@ LogCsvWriter::LogCsvWriter(const LogSelection& sel, const Profile& profile) : se
   for (const auto& c : profile.columns) {
     if (c.name == sel.target) continue;
     if (!IsPredictionColumn(c.name)) features_.push_back(columns_.size());
+    index_[c.name] = columns_.size();
     columns_.push_back(c.name);
   }
   for (size_t i = 0; i < columns_.size(); ++i) csv_ += (i ? "," : "") + CsvName(columns_[i]);
@@ -182,7 +182,7 @@ Status LogCsvWriter::AddText(std::string_view text, const std::string& name) {
       pruned_ = true;
     }
     ++extract_.lines;
-    if (Status st = AppendRows(j, columns_, features_, &csv_, &extract_.rows); !st.ok())
+    if (Status st = AppendRows(j, columns_, index_, features_, &csv_, &extract_.rows); !st.ok())
       return Status::User(where + ": " + st.message());
   }
   return Status::Ok();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,7 @@ class LogCsvWriter {
  private:
   LogSelection sel_;
   std::vector<std::string> columns_;
+  std::map<std::string, size_t> index_;  // column name -> its position in columns_
   std::vector<size_t> features_;  // columns_ indexes the positional inputs fill, in order
   bool pruned_ = false;           // features_ less the columns an input names (first line)
   std::string csv_;
