@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "forja/api/server_impl.h"
+#include "forja/api/unimplemented_routes.h"
 #include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
@@ -463,6 +464,20 @@ void TrackingServer::Impl::Handle(net::Request& req, net::Responder res) {
   res.Send(std::move(r));
 }
 
+namespace {
+
+// Why a known MLflow route (the client calls it under /api/2.0, 3.0 or 4.0) is not served, or "".
+std::string UnimplementedRoute(const std::string& path, const std::string& key) {
+  if (!key.empty()) return UnimplementedMlflowRoute(key);
+  for (std::string_view prefix : {"/api/3.0/mlflow/", "/api/4.0/mlflow/"})
+    if (path.starts_with(prefix)) return UnimplementedMlflowRoute(std::string_view(path).substr(prefix.size()));
+  if (path.starts_with("/api/2.0/mlflow-artifacts/"))
+    return UnimplementedArtifactRoute(std::string_view(path).substr(std::strlen("/api/2.0/mlflow-artifacts/")));
+  return "";
+}
+
+}  // namespace
+
 net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* route) {
   const std::string& path = req.path;
   if (Status st = CheckRequestUtf8(req); !st.ok()) {
@@ -525,6 +540,11 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
   }
   auto it = routes.find(key);
   if (key.empty() || it == routes.end()) {
+    if (std::string why = UnimplementedRoute(path, key); !why.empty()) {
+      *route = "not-implemented";
+      return ErrorResponse({501, "NOT_IMPLEMENTED", req.method + " " + path + " is not implemented by forja server: " +
+                                                        why + "; nothing was stored"});
+    }
     *route = "unknown";
     return ErrorResponse({404, "ENDPOINT_NOT_FOUND", "no endpoint " + req.method + " " + path});
   }

@@ -1,6 +1,8 @@
 // forja server (MLflow's tracking and registry REST API), and its tokens.
 #include <signal.h>
 
+#include <cstdlib>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "forja/core/path.h"
 #include "forja/core/redact.h"
 #include "forja/data/workspace.h"
+#include "forja/pipeline/project.h"
 #include "forja/registry/gates.h"
 #include "forja/registry/roles.h"
 
@@ -29,7 +32,21 @@ struct ServerArgs {
   int64_t max_upload_mb = 1024;
 };
 
-int DoServer(const ServerArgs& a) {
+// Outside a workspace, with no --store and no FORJA_TRACKING_URI, forja server starts as
+// `mlflow server` does: a SQLite file and an artifact folder in the current directory.
+constexpr const char* kDefaultDb = "forja.db";
+constexpr const char* kDefaultArtifacts = "forja-artifacts";
+
+bool OutsideWorkspace() { return !pipeline::FindWorkspaceRoot(CurrentDir()).ok(); }
+
+int DoServer(ServerArgs a) {
+  if (a.store.empty() && OutsideWorkspace()) {
+    const char* env = std::getenv("FORJA_TRACKING_URI");
+    if (!env || !*env) {
+      a.store = CurrentDir() + "/" + kDefaultDb;
+      LogInfo("no workspace here and no --store: the store is " + a.store + " (made if missing)");
+    }
+  }
   StoreContext ctx;
   auto store = OpenStore(a.store, &ctx);
   if (!store.ok()) return Fail(store.status());
@@ -48,7 +65,8 @@ int DoServer(const ServerArgs& a) {
   } else if (!ctx.root.empty()) {
     cfg.artifacts_dir = ctx.root + "/.forja/cache";  // one object store: gc knows what the server holds
   } else {
-    return Fail(Status::User("outside a workspace, name the folder artifacts go to: --artifacts DIR"));
+    cfg.artifacts_dir = CurrentDir() + "/" + kDefaultArtifacts;
+    LogInfo("no workspace here and no --artifacts: artifacts go to " + cfg.artifacts_dir + "/ (made if missing)");
   }
   if (!ctx.root.empty()) {
     auto doc = ReadForjaYaml(ctx.root);
@@ -152,7 +170,7 @@ void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   AddStoreOption(c, &a->store);
   c->add_option("--artifacts", a->artifacts,
                 "Folder of the object store artifacts and model packages live in (default: the workspace's "
-                ".forja/cache)")
+                ".forja/cache; outside a workspace ./forja-artifacts)")
       ->type_name("DIR");
   c->add_option("--auth", a->auth,
                 "auto: tokens are required once the store has had one (revoking them all does not turn this "
@@ -164,6 +182,10 @@ void RegisterServerCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_option("--max-upload-mb", a->max_upload_mb, "Largest artifact upload (default 1024)")->type_name("MB");
   c->add_flag("--access-log", a->access_log, "One line per request on standard error");
   c->footer(std::string(
+      "\nDefaults: inside a workspace, its store (forja.yaml's tracking.uri, else .forja/forja.db) and its\n"
+      "object store .forja/cache. Outside a workspace, like `mlflow server`: --store defaults to\n"
+      "FORJA_TRACKING_URI, else ./forja.db (SQLite, made if missing), and --artifacts to ./forja-artifacts;\n"
+      "one line on standard error says where each is.\n"
       "\nEndpoints: MLflow's /api/2.0/mlflow/... (experiments, runs, log-batch, search with MLflow's\n"
       "filter grammar, metrics history, registered models, versions, stages, aliases), the artifact\n"
       "proxy /api/2.0/mlflow-artifacts/artifacts/..., forja's /api/2.0/forja/... (lineage,\n"
