@@ -139,7 +139,9 @@ bad "conf/config.yaml:2: Multiple values for db: mysql here and postgresql from 
 bad "ambiguous value" config show app.workers=1,2
 bad "a sweep requires -m" config show 'app.workers=range(1,3)'
 bad "override '~db=sqlite': Could not delete 'db=sqlite': no match in the defaults list" config show '~db=sqlite'
-bad "override 'hydra.run.dir=x': forja has no Hydra runtime config" config show hydra.run.dir=x
+bad "override 'hydra.launcher.n_jobs=2': forja does not implement 'hydra.launcher.n_jobs'; the hydra settings it honours are hydra.run.dir" config show hydra.launcher.n_jobs=2
+expect_ok forja config show --hydra -p hydra.run hydra.run.dir=x  # docs/hydra-compat.md
+expect_eq "$OUT" "$(printf '# @package hydra.run\ndir: x')"
 bad "override 'db=[': column" config show 'db=['
 bad "override 'db=oracle': Could not find 'db/oracle'" config show -m db=mysql,oracle
 expect_ok forja config show -m db=mysql,oracle --no-check

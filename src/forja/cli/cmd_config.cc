@@ -114,11 +114,23 @@ auto Timed(int repeat, const std::string& what, F f) -> decltype(f()) {
   return r;
 }
 
+// What `forja config show` says about the run (the hydra node, --hydra).
+struct HydraShowArgs {
+  bool show = false;      // --hydra: print the hydra node too, as Hydra's --cfg all
+  std::string job_name;   // --job-name
+  int64_t job_num = -1;   // --job-num: a multirun's job
+};
+
 int DoShow(const ConfigArgs& a, bool as_json, bool resolve, const std::string& package, bool multirun,
-           bool check, int repeat) {
+           bool check, int repeat, const HydraShowArgs& h) {
   ComposeOptions opts;
   if (Status st = ResolveConfigLocation(a, &opts); !st.ok()) return Fail(st);
   opts.resolve = resolve;
+  opts.hydra_run.job_name = h.job_name;
+  if (h.job_num >= 0) {
+    opts.hydra_run.multirun = true;
+    opts.hydra_run.job_num = h.job_num;
+  }
   if (multirun) {
     // Compose the base (sweeps left out) first, as a multirun does: a bad group
     // or key fails here instead of in every job.
@@ -167,6 +179,11 @@ int DoShow(const ConfigArgs& a, bool as_json, bool resolve, const std::string& p
   }
   auto composed = Timed(repeat, "compose", [&] { return config::Compose(opts); });
   if (!composed.ok()) return Fail(composed.status());
+  if (h.show) {  // the hydra node first, as Hydra's --cfg all prints it
+    Node all = Node::Map({{"hydra", composed->hydra}});
+    for (auto& [k, v] : composed->config.entries()) all.Set(k, v);
+    composed->config = std::move(all);
+  }
   const Node* n = &composed->config;
   bool header = false;
   if (!package.empty() && package != "_global_") {
@@ -251,7 +268,7 @@ int DoExplain(const ConfigArgs& a, const std::string& key, bool as_json) {
   const Node* raw = composed->config.Select(key);
   if (!raw)
     return Fail(Status::User("'" + key + "' is not in the composed config; forja config show lists the keys"));
-  auto value = config::ResolveValue(composed->config, key);
+  auto value = config::ResolveValue(composed->config, key, composed->HydraResolveOptions());
   if (!value.ok()) return Fail(Status::User((raw->origin().empty() ? key : raw->origin()) + ": " +
                                             value.status().message()));
   bool interpolated = !(*raw == *value);
@@ -308,6 +325,7 @@ void RegisterConfigCommands(CLI::App& app, GlobalOptions& g, Action* action) {
     auto multirun = std::make_shared<bool>(false);
     auto check = std::make_shared<bool>(true);
     auto repeat = std::make_shared<int>(0);
+    auto hydra = std::make_shared<HydraShowArgs>();
     c->add_option("overrides", a->overrides, "Overrides, e.g. db=postgresql db.port=5433 +extra.key=1")
         ->type_name("OVERRIDE");
     c->add_flag("-m,--multirun", *multirun,
@@ -318,13 +336,24 @@ void RegisterConfigCommands(CLI::App& app, GlobalOptions& g, Action* action) {
     c->add_flag("--resolve,!--no-resolve", *resolve,
                 "Resolve interpolations (default), or print them as written with --no-resolve");
     c->add_option("-p,--package", *package, "Print only the config at this key (e.g. db)")->type_name("KEY");
+    c->add_flag("--hydra", hydra->show,
+                "Print Hydra's runtime config too, under the key hydra (what ${hydra:KEY} reads), as "
+                "Hydra's --cfg all does");
+    c->add_option("--job-name", hydra->job_name,
+                  "hydra.job.name (default: the config's hydra.job.name, else the config name)")
+        ->type_name("NAME");
+    c->add_option("--job-num", hydra->job_num,
+                  "Compose job N of a multirun: hydra.mode=MULTIRUN, hydra.job.num=N, the output folder "
+                  "hydra.sweep.dir/hydra.sweep.subdir")
+        ->type_name("N")
+        ->check(CLI::NonNegativeNumber);
     AddLocationOptions(c, *a);
     c->add_option("--repeat", *repeat, "Compose N times and print timings to stderr (benchmarks)")->group("");
     c->footer(std::string(kOverridesHelp) +
               "Keys keep the order Hydra gives them; values are typed as OmegaConf types them.\n\n" +
               kExitCodesHelp);
     c->callback([=] {
-      *action = [=] { return DoShow(*a, *as_json, *resolve, *package, *multirun, *check, *repeat); };
+      *action = [=] { return DoShow(*a, *as_json, *resolve, *package, *multirun, *check, *repeat, *hydra); };
     });
   }
   {

@@ -1,6 +1,7 @@
 #include "forja/config/compose.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <unordered_map>
 
@@ -358,6 +359,59 @@ void FindUnresolvable(const Node& root, const Node& n, std::string& path, const 
   }
 }
 
+bool MentionsHydraResolver(const Node& n) {
+  if (n.is_map()) {
+    for (const auto& e : n.entries())
+      if (MentionsHydraResolver(e.second)) return true;
+  } else if (n.is_list()) {
+    for (const Node& x : n.items())
+      if (MentionsHydraResolver(x)) return true;
+  } else if (n.is_string()) {
+    return n.as_string().find("hydra:") != std::string::npos && n.has_interpolation();
+  }
+  return false;
+}
+
+// Takes the configs' `hydra:` section out of cfg and builds the hydra node
+// from it, the hydra overrides and what the composition chose.
+Status MakeHydraNode(const ComposeOptions& opts, Composed& c, const DefaultsList& dl,
+                     const std::vector<Override>& hydra_overrides, const ResolveOptions& ro, Node& cfg) {
+  Node user_hydra;
+  if (Node* h = cfg.Find("hydra")) user_hydra = std::move(*h);
+  cfg.Erase("hydra");
+  c.uses_hydra = !hydra_overrides.empty() || !dl.hydra_choices.empty() ||
+                 (user_hydra.is_map() && !user_hydra.entries().empty()) || MentionsHydraResolver(cfg);
+  HydraInputs in;
+  in.user_hydra = &user_hydra;
+  in.task_overrides = c.OverrideTexts();
+  for (const Override& o : c.overrides) in.override_keys.push_back(o.key);
+  in.user_choices = &dl.choices;
+  in.hydra_choices = dl.hydra_choices;
+  in.config_name = opts.config_name;
+  std::vector<std::string> ignored = IgnoredHydraSections(&user_hydra);
+  for (const auto& [group, option] : dl.hydra_choices) ignored.push_back(group + ": " + option);
+  for (const Override& o : hydra_overrides) {
+    if (o.key.starts_with("hydra/")) {
+      std::string option = o.value && o.value->node().is_string() ? o.value->node().as_string() : "null";
+      in.hydra_choices.emplace_back(o.key, option);
+      ignored.push_back(o.input);
+    } else {
+      in.hydra_overrides.push_back(&o);
+    }
+  }
+  HydraRunInfo run = opts.hydra_run;
+  if (opts.multirun) run.multirun = true;
+  ASSIGN_OR_RETURN(Node hydra, BuildHydraNode(in, run));
+  // Resolved beside the config, as Hydra has it; then kept apart.
+  cfg.Set("hydra", std::move(hydra));
+  Status st = FinishHydraNode(cfg, ro);
+  c.hydra = std::move(*cfg.Find("hydra"));
+  cfg.Erase("hydra");
+  RETURN_IF_ERROR(st);
+  NoteIgnoredHydra(ignored);
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string Composed::Origin(std::string_view key) const {
@@ -380,7 +434,7 @@ Result<Node> Composed::Get(std::string_view key) const {
     return Status::User(where + ": " + std::string(key) + " is missing (\?\?\?); set it with an override such as " +
                         std::string(key) + "=VALUE");
   if (resolved || (!n->has_interpolation() && n->is_scalar())) return *n;
-  auto v = ResolveValue(config, key);
+  auto v = ResolveValue(config, key, HydraResolveOptions());
   if (!v.ok()) return Status::User(where + ": " + v.status().message());
   return std::move(*v);
 }
@@ -420,12 +474,17 @@ Result<std::string> Composed::GetString(std::string_view key) const {
 
 Result<Composed> Compose(const ComposeOptions& opts) {
   Composed c;
-  ASSIGN_OR_RETURN(c.overrides, ParseOverrides(opts.overrides));
-  for (const Override& o : c.overrides) {
-    if (o.is_hydra_override()) {
-      return Status::User(Quoted(o) + ": forja has no Hydra runtime config ('hydra' settings such as "
-                          "hydra.run.dir or hydra/launcher); remove this override");
+  ASSIGN_OR_RETURN(std::vector<Override> parsed, ParseOverrides(opts.overrides));
+  std::vector<Override> hydra_overrides;  // Hydra's own settings, apart from the app's (Hydra's overrides.hydra)
+  for (Override& o : parsed) {
+    if (!o.is_hydra_override()) {
+      c.overrides.push_back(std::move(o));
+      continue;
     }
+    RETURN_IF_ERROR(CheckHydraOverride(o));
+    hydra_overrides.push_back(std::move(o));
+  }
+  for (const Override& o : c.overrides) {
     if (o.is_sweep() && !opts.multirun) {
       std::string eq = o.KeyElement();
       if (std::holds_alternative<ChoiceSweep>(o.value->v) && std::get<ChoiceSweep>(o.value->v).simple_form) {
@@ -488,14 +547,18 @@ Result<Composed> Compose(const ComposeOptions& opts) {
       c.history.push_back(std::move(s));
     }
   }
-  // Hydra's own settings: compose() leaves them out, and so does forja.
-  cfg.Erase("hydra");
+  // Hydra's own settings: compose() leaves them out of the config, and so does
+  // forja; they make the hydra node, resolved against the config.
+  ResolveOptions ro = opts.resolve_options;
+  if (!ro.now) ro.now = std::chrono::system_clock::now();  // one time for run.dir and the config's ${now:}
+  RETURN_IF_ERROR(MakeHydraNode(opts, c, dl, hydra_overrides, ro, cfg));
+  ro.hydra = &c.hydra;
 
   if (opts.resolve) {
-    Status st = ResolveAll(cfg, opts.resolve_options);
+    Status st = ResolveAll(cfg, ro);
     if (!st.ok()) {
       std::string origin, p;
-      FindUnresolvable(cfg, cfg, p, opts.resolve_options, &origin);
+      FindUnresolvable(cfg, cfg, p, ro, &origin);
       return Status(st.code(), (origin.empty() ? tree.FileName(opts.config_name) : origin) + ": " + st.message());
     }
     c.resolved = true;
@@ -521,8 +584,7 @@ Result<SweepJobs> ExpandSweepJobs(const std::vector<std::string>& overrides, con
   std::vector<Override> unique;
   std::unordered_map<std::string, size_t> index;
   for (Override& o : parsed) {
-    if (o.is_hydra_override())
-      return Status::User(Quoted(o) + ": forja has no Hydra runtime config to sweep over; remove this override");
+    if (o.is_hydra_override()) RETURN_IF_ERROR(CheckHydraOverride(o));  // a job keeps it, as Hydra's do
     auto [it, fresh] = index.emplace(o.KeyElement(), unique.size());
     if (fresh) unique.push_back(std::move(o));
     else unique[it->second] = std::move(o);
@@ -596,7 +658,7 @@ Result<std::vector<GroupInfo>> ListGroups(const std::string& config_dir) {
 
 Status WriteRunRecord(const Composed& composed, const std::string& run_dir) {
   Node config = composed.config;
-  if (!composed.resolved) RETURN_IF_ERROR(ResolveAll(config));
+  if (!composed.resolved) RETURN_IF_ERROR(ResolveAll(config, composed.HydraResolveOptions()));
   Node overrides = Node::List();
   for (const auto& o : composed.overrides) overrides.items().push_back(Node::String(o.input));
   Node choices = Node::Map();

@@ -1,9 +1,12 @@
 // Composition: a config folder, a primary config, and command-line overrides
 // in; one config out, exactly as Hydra 1.3's compose API gives it
-// (version_base="1.3", without the `hydra` node).
+// (version_base="1.3", without the `hydra` node, which is kept apart in
+// Composed::hydra for the ${hydra:...} resolver).
 //
 //   1. Overrides are parsed (override.h). Sweeps are refused unless this is a
-//      multirun's base composition.
+//      multirun's base composition. `hydra.*` overrides go to the hydra node
+//      (only the keys forja honours; hydra_runtime.h), `hydra/GROUP=X` ones are
+//      recorded and ignored.
 //   2. The defaults list is built with the group overrides applied
 //      (defaults_list.h).
 //   3. Its configs are merged in order, each at its package, as
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "forja/config/defaults_list.h"
+#include "forja/config/hydra_runtime.h"
 #include "forja/config/interpolation.h"
 #include "forja/config/node.h"
 #include "forja/config/override.h"
@@ -42,6 +46,8 @@ struct ComposeOptions {
   // When not empty, Composed::history lists every step that set this key.
   std::string explain_key;
   ResolveOptions resolve_options;
+  // The run the config is for: Hydra's runtime values (${hydra:...}).
+  HydraRunInfo hydra_run;
 };
 
 // One step in the history of a key (`forja config explain`).
@@ -62,6 +68,19 @@ struct Composed {
   std::vector<ResultDefault> defaults;
   // With ComposeOptions::explain_key: what set that key, in order.
   std::vector<Step> history;
+  // Hydra's runtime config (hydra_runtime.h), resolved: what ${hydra:KEY}
+  // reads; hydra.runtime.output_dir is the run's output folder.
+  Node hydra;
+  // The config reads Hydra's runtime (a ${hydra:...} value, a `hydra:`
+  // section, a hydra override): a run then makes the output folder.
+  bool uses_hydra = false;
+
+  // ResolveOptions that know the hydra node (for resolving this config later).
+  ResolveOptions HydraResolveOptions() const {
+    ResolveOptions ro;
+    ro.hydra = &hydra;
+    return ro;
+  }
 
   // Where the value at a dotted key was last set: a file:line or
   // "override '<text>'"; empty when there is no such key.

@@ -347,8 +347,16 @@ class OverrideState {
     return Status::Ok();
   }
 
+  // Hydra's own groups (hydra_runtime.h); the first met wins, as in AddOverride.
+  void AddHydraChoice(const std::string& group, const std::string& option) {
+    for (const auto& c : hydra_choices)
+      if (c.first == group) return;
+    hydra_choices.emplace_back(group, option);
+  }
+
   std::vector<Default> appends;
   std::vector<const Override*> config_overrides;
+  std::vector<std::pair<std::string, std::string>> hydra_choices;
   std::vector<Choice> known;
 
  private:
@@ -679,7 +687,10 @@ class Builder {
                               "group (override " + d.OverrideKey() + "=" + d.NameText() + ")");
         // `override hydra/launcher: joblib` and the like configure Hydra's own
         // runtime, which forja does not have: nothing to do.
-        if (d.GroupPath().starts_with("hydra/")) continue;
+        if (d.GroupPath().starts_with("hydra/")) {
+          st_.AddHydraChoice(d.GroupPath(), d.NameText() == "None" ? "null" : d.NameText());
+          continue;
+        }
         st_.AddOverride(node.ConfigPath(), d);
       }
     }
@@ -770,6 +781,7 @@ Result<DefaultsList> BuildDefaultsList(ConfigTree& tree, const std::string& conf
   for (ResultDefault& r : out.defaults) r.file = tree.FileName(r.config_path);
   out.choices = std::move(st.known);
   out.config_overrides = std::move(st.config_overrides);
+  out.hydra_choices = std::move(st.hydra_choices);
   return out;
 }
 

@@ -47,6 +47,9 @@ struct DefaultsList {
   std::vector<Choice> choices;
   // The overrides that set values (not groups), in the order given.
   std::vector<const Override*> config_overrides;
+  // `override hydra/GROUP: OPTION` entries: Hydra's own groups, which forja
+  // records (hydra.runtime.choices) and otherwise ignores. The first met wins.
+  std::vector<std::pair<std::string, std::string>> hydra_choices;
 };
 
 // Builds the defaults list of `config_name` under `tree` with the parsed

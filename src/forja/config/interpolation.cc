@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "forja/config/hydra_runtime.h"
 #include "forja/config/interpolation_parser.h"
 #include "forja/config/py_values.h"
 #include "forja/core/log.h"
@@ -688,6 +689,13 @@ class Resolver {
       auto s = PyStrftime(pattern, now_);
       if (!s.ok()) return Err(Where(in, at) + ": now: " + s.status().message());
       return RV::Val(Node::String(std::move(*s)));
+    }
+    if (name == "hydra" && opts_.hydra) {
+      RETURN_IF_ERROR(Arity(in, at, name, n, 1, 1));
+      ASSIGN_OR_RETURN(std::string key, StringArg(in, at, name, args[0], "the key"));
+      Node v = HydraSelect(*opts_.hydra, key);
+      if (v.is_map() || v.is_list()) return RV::Ref(Make(std::move(v), at));
+      return RV::Val(std::move(v));
     }
     if (name == "oc.create") {
       RETURN_IF_ERROR(Arity(in, at, name, n, 1, 1));

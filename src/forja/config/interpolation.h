@@ -2,7 +2,7 @@
 // list indexes "${a.0}" / "${a[0]}", string interpolation ("${a}/${b}.csv"),
 // nested interpolation ("${oc.env:${x}}"), escapes ("\${...}"), and the
 // resolvers oc.env, oc.select, oc.decode, oc.create, oc.deprecated,
-// oc.dict.keys, oc.dict.values and Hydra's now.
+// oc.dict.keys, oc.dict.values and Hydra's now and hydra.
 //
 // The grammar is OmegaConf's (omegaconf/grammar/OmegaConfGrammar{Lexer,Parser}.g4),
 // parsed by hand; resolver arguments are typed as OmegaConf types them
@@ -39,6 +39,9 @@ struct ResolveOptions {
   // The time ${now:...} formats (local time); unset means the clock when the
   // resolution starts. One resolution uses one time for every ${now:...}.
   std::optional<std::chrono::system_clock::time_point> now;
+  // Hydra's runtime config, resolved, for ${hydra:KEY} (hydra_runtime.h);
+  // null means the hydra resolver is unknown.
+  const Node* hydra = nullptr;
 };
 
 // Resolves every interpolation in the tree in place, as OmegaConf.resolve()

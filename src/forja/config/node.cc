@@ -486,6 +486,7 @@ bool NeedsQuotes(const std::string& s) {
   Node typed = TypePlainScalar(s);
   if (typed.kind() != Node::Kind::kString) return true;
   if (s == "y" || s == "Y" || s == "n" || s == "N" || PythonParsesAsNumber(s)) return true;
+  if (s == "=") return true;  // PyYAML reads a plain = as its tag:yaml.org,2002:value (Hydra's kv_sep)
   if (s.front() == ' ' || s.back() == ' ') return true;
   static const std::string kStart = "-?:,[]{}#&*!|>'\"%@`";
   if (kStart.find(s.front()) != std::string::npos) {
