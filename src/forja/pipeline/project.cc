@@ -65,6 +65,7 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
     opts.config_dir = p.config_location.dir;
     opts.config_name = p.config_location.name;
     opts.overrides = overrides;
+    opts.hydra_run.cwd = root;  // ${hydra:runtime.cwd}: where stages run
     ASSIGN_OR_RETURN(p.composed, config::Compose(opts));
     p.has_config = true;
   } else if (!overrides.empty()) {

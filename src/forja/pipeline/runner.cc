@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "forja/config/compose.h"
+#include "forja/config/hydra_output.h"
 #include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
 #include "forja/core/log.h"
@@ -167,6 +168,7 @@ class Runner {
   ParamReader params_;
   std::vector<std::string> ignore_;  // outs to add to .gitignore at the end
   std::string run_id_, run_dir_;
+  config::HydraOutput hydra_out_;  // the config uses ${hydra:...}: its output folder
   std::thread prepare_;
   std::atomic<bool> prepare_cancel_{false};
   bool batching_ = false;  // state.db writes are in a transaction
@@ -352,7 +354,10 @@ Status Runner::EnsureRunDir() {
   run_id_ = NewRunId();
   run_dir_ = ws_.ForjaDir() + "/runs/" + run_id_;
   RETURN_IF_ERROR(MakeDirs(run_dir_));
-  if (proj_.has_config) return config::WriteRunRecord(proj_.composed, run_dir_);
+  if (proj_.has_config) {
+    ASSIGN_OR_RETURN(hydra_out_, config::PrepareHydraOutput(proj_.composed, run_dir_));
+    return config::WriteRunRecord(proj_.composed, run_dir_);
+  }
   return WriteFileAtomic(run_dir_ + "/config.yaml", "{}\n");
 }
 
@@ -398,6 +403,13 @@ Status Runner::Start(int s) {
   spec.env.push_back({"FORJA_PARAMS", run_dir_ + "/config.yaml"});
   spec.env.push_back({"FORJA_STAGE", stage.name});
   spec.env.push_back({"FORJA_RUN_ID", run_id_});
+  // hydra.runtime.output_dir, and the hydra node for a stage's @forja.main,
+  // which moves into the folder with hydra.job.chdir=true as Hydra does (the
+  // command itself starts here, so its relative paths hold).
+  if (!hydra_out_.dir.empty()) {
+    spec.env.push_back({"FORJA_OUTPUT_DIR", hydra_out_.dir});
+    spec.env.push_back({"FORJA_HYDRA", run_dir_ + "/hydra.yaml"});
+  }
   spec.log_path = run_dir_ + "/" + stage.name + ".log";
   spec.prefix = "[" + stage.name + "] ";
   spec.timeout_s = stage.timeout_s;
