@@ -101,6 +101,48 @@ c.eq([(m.step, m.timestamp, m.value) for m in hist],
      [(s, 1_700_000_000_000 + s, 1.0 / (s + 1)) for s in range(4)], "get_metric_history: steps, timestamps, values")
 c.eq(got.data.metrics, {"loss": 0.25, "acc": 0.5 + 3 * 0.1}, "latest metrics are the last step's")
 
+# ---- resuming a run, notes, odd metric values, async logging, experiments ----------------------
+with mlflow.start_run(run_name="misc", description="baseline, **markdown** note") as r:
+    mid = r.info.run_id
+    mlflow.log_metrics({"nan": float("nan"), "inf": float("inf"), "ninf": float("-inf")})
+    mlflow.log_param("long", "x" * 6000)  # MLflow 3's limit for a param value
+    mlflow.log_metric("async", 2.5, step=1, synchronous=False)
+    mlflow.flush_async_logging()
+    with mlflow.start_run(run_name="misc-child", nested=True) as ch:
+        pass
+with mlflow.start_run(run_id=mid) as r:  # resumed: RUNNING again, then FINISHED
+    c.eq(client.get_run(mid).info.status, "RUNNING", "start_run(run_id=...) resumes the run")
+    mlflow.log_metric("after-resume", 1.0)
+got = client.get_run(mid)
+c.eq(got.info.status, "FINISHED", "the resumed run ends FINISHED")
+c.eq(got.data.tags.get("mlflow.note.content"), "baseline, **markdown** note", "start_run(description=...)")
+c.true(np.isnan(got.data.metrics["nan"]), "a NaN metric reads back NaN")
+c.eq((got.data.metrics["inf"], got.data.metrics["ninf"]), (float("inf"), float("-inf")), "infinite metrics")
+c.eq(len(got.data.params["long"]), 6000, "a 6000-character param")
+c.eq([(m.step, m.value) for m in client.get_metric_history(mid, "async")], [(1, 2.5)], "log_metric(synchronous=False)")
+c.eq(got.data.metrics.get("after-resume"), 1.0, "logging to the resumed run")
+c.eq(mlflow.get_parent_run(ch.info.run_id).info.run_id, mid, "mlflow.get_parent_run")
+client.update_run(mid, name="misc-renamed")
+c.eq((client.get_run(mid).info.run_name, client.get_run(mid).data.tags.get("mlflow.runName")),
+     ("misc-renamed", "misc-renamed"), "update_run(name=...) renames, tag too")
+c.eq(mlflow.last_active_run().info.run_id, mid, "mlflow.last_active_run")
+other = mlflow.create_experiment("client3-other", tags={"team": "ml"})
+c.eq([e.name for e in mlflow.search_experiments(filter_string="name LIKE 'client3%'", order_by=["name DESC"])],
+     ["client3-other", "client3"], "search_experiments with a filter and order_by")
+client.rename_experiment(other, "client3-renamed")
+c.eq(mlflow.get_experiment(other).name, "client3-renamed", "rename_experiment")
+client.delete_experiment(other)
+c.eq(client.get_experiment_by_name("client3-renamed").lifecycle_stage, "deleted", "delete_experiment")
+client.restore_experiment(other)
+c.eq(client.get_experiment(other).lifecycle_stage, "active", "restore_experiment")
+try:
+    client.delete_experiment_tag(other, "team")
+    c.true(False, "delete_experiment_tag: no error")
+except mlflow.exceptions.MlflowException as e:  # docs/mlflow-compat.md: not supported, says so
+    c.eq(e.error_code, "NOT_IMPLEMENTED", "delete_experiment_tag is refused as not implemented")
+c.eq(client.get_experiment(other).tags.get("team"), "ml", "the tag is still there")
+mlflow.set_experiment("client3")
+
 # ---- artifacts: table, image, figure, dict, text ------------------------------------------------
 table = pd.DataFrame({"question": ["a?", "b?", "c?"], "score": [0.1, 0.5, 0.9], "n": [1, 2, 3]})
 img = rng.integers(0, 256, size=(16, 24, 3), dtype=np.uint8)
@@ -110,6 +152,8 @@ with mlflow.start_run(run_name="artifacts") as r:
     mlflow.log_table(data={"question": ["d?"], "score": [0.3], "n": [4]}, artifact_file="eval/results.json")
     mlflow.log_image(img, artifact_file="images/noise.png")
     mlflow.log_image(Image.fromarray(img[:, :, 0], mode="L"), artifact_file="images/gray.png")
+    for step in range(2):  # MLflow 3's image series: key and step
+        mlflow.log_image(img // (step + 1), key="sample", step=step)
     fig, ax = plt.subplots(figsize=(2, 2), dpi=50)
     ax.plot([0, 1, 2], [2, 1, 3])
     mlflow.log_figure(fig, "plots/curve.png")
@@ -117,6 +161,12 @@ with mlflow.start_run(run_name="artifacts") as r:
     mlflow.log_dict({"model": {"depth": 6, "features": ["a", "b"]}}, "config/params.yaml")
     mlflow.log_dict({"seed": 7}, "config/seed.json")
     mlflow.log_text("trained on 3 rows\n", "notes/readme.txt")
+    folder = tempfile.mkdtemp(dir=tmp)
+    os.makedirs(os.path.join(folder, "sub"))
+    for rel, text in (("a.txt", "a"), ("sub/b.txt", "b")):
+        with open(os.path.join(folder, rel), "w") as f:
+            f.write(text)
+    mlflow.log_artifacts(folder, artifact_path="bundle")
 loaded = mlflow.load_table("eval/results.json", run_ids=[aid])
 c.eq(loaded["question"].tolist(), ["a?", "b?", "c?", "d?"], "load_table: log_table appends to the same file")
 c.eq([round(v, 9) for v in loaded["score"]], [0.1, 0.5, 0.9, 0.3], "load_table: values")
@@ -138,10 +188,20 @@ c.eq(yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{aid}/config/params.yaml"
      {"model": {"depth": 6, "features": ["a", "b"]}}, "log_dict (YAML) reads back")
 c.eq(mlflow.artifacts.load_dict(f"runs:/{aid}/config/seed.json"), {"seed": 7}, "log_dict (JSON) and load_dict")
 c.eq(mlflow.artifacts.load_text(f"runs:/{aid}/notes/readme.txt"), "trained on 3 rows\n", "log_text and load_text")
-c.eq(sorted(a.path for a in client.list_artifacts(aid)), ["config", "eval", "images", "notes", "plots"],
+c.eq(sorted(a.path for a in client.list_artifacts(aid)), ["bundle", "config", "eval", "images", "notes", "plots"],
      "list_artifacts at the root")
-c.eq(sorted(a.path for a in client.list_artifacts(aid, "images")), ["images/gray.png", "images/noise.png"],
-     "list_artifacts in a folder")
+bundle = download(aid, "bundle")
+c.eq(sorted(os.path.relpath(os.path.join(dp, f), bundle) for dp, _, fs in os.walk(bundle) for f in fs),
+     ["a.txt", "sub/b.txt"], "log_artifacts: a folder downloads whole")
+c.eq(open(os.path.join(bundle, "sub/b.txt")).read(), "b", "log_artifacts: contents")
+listed = sorted(a.path for a in client.list_artifacts(aid, "images"))
+c.eq(listed[:2], ["images/gray.png", "images/noise.png"], "list_artifacts in a folder")
+series = sorted(p for p in listed if p.startswith("images/sample+step+") and p.endswith(".png"))
+c.eq([p.split("+")[2] for p in series], ["0", "1"], "log_image(key, step): one PNG a step")
+c.eq(client.get_run(aid).data.tags.get("mlflow.loggedImages"), "True", "log_image(key, step) tags the run")
+for step, path in enumerate(series):
+    c.true(np.array_equal(np.asarray(Image.open(download(aid, path))), img // (step + 1)),
+           f"log_image(key, step={step}): the pixels come back")
 
 # ---- log_input with a pandas dataset ----------------------------------------------------------
 frame = pd.DataFrame({"x1": rng.normal(size=20), "x2": rng.normal(size=20), "y": rng.integers(0, 2, 20)})
