@@ -47,6 +47,9 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterMonitorCommands(CLI::App& app, GlobalOptions& g, Action* action);  // monitor profile, report
 void RegisterMonitorExportCommands(CLI::App& app, GlobalOptions& g, Action* action);  // monitor alerts, grafana
+void RegisterImportCommands(CLI::App& app, GlobalOptions& g, Action* action);  // import dvc (cmd_import.cc)
+// The nearest folder at or above `start` with a .dvc/ folder, or "" (cmd_import.cc).
+std::string FindDvcRoot(const std::string& start);
 // The `monitor` group every Register*Monitor* function adds to: found, or made (cmd_monitor.cc).
 CLI::App* MonitorGroup(CLI::App& app);
 

@@ -41,6 +41,12 @@ void OutJson(const nlohmann::json& j) { Out(j.dump(2, ' ', false, nlohmann::json
 std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code) {
   auto ws = Workspace::Open(CurrentDir());
   if (!ws.ok()) {
+    // A DVC repository forja has not taken over yet: say how, instead of only "forja init".
+    if (ws.status().code() == Code::kUser && !FindDvcRoot(CurrentDir()).empty()) {
+      *exit_code = Fail(Status::User(ws.status().message() + "; this is a DVC repository: run forja import dvc "
+                                     "to take over its .dvc files, dvc.lock and remotes"));
+      return nullptr;
+    }
     *exit_code = Fail(ws.status());
     return nullptr;
   }
@@ -115,6 +121,7 @@ int Run(int argc, char** argv) {
   RegisterPredictCommand(app, g, &action);
   RegisterMonitorCommands(app, g, &action);
   RegisterMonitorExportCommands(app, g, &action);
+  RegisterImportCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);

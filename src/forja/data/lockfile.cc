@@ -44,6 +44,7 @@ Pointer PointerOf(const LockFile& f) {
   p.oid = f.oid;
   p.size = f.size;
   p.files = f.files;
+  p.dvc_md5 = f.dvc_md5;
   return p;
 }
 
@@ -138,6 +139,7 @@ void AppendFile(const LockFile& f, bool is_out, std::string* out) {
   out->push_back('\n');
   if (f.is_dir) out->append("        kind: dir\n");
   out->append("        hash: sha256:").append(f.oid.Hex()).push_back('\n');
+  if (!f.dvc_md5.empty()) out->append("        dvc-md5: ").append(f.dvc_md5).push_back('\n');
   out->append("        size: ").append(std::to_string(f.size)).push_back('\n');
   if (f.is_dir) out->append("        files: ").append(std::to_string(f.files)).push_back('\n');
   if (is_out && !f.cache) out->append("        cache: false\n");
@@ -313,6 +315,9 @@ class LockParser {
             if (!oid) return Err("hash must be sha256: and 64 hex digits");
             f.oid = *oid;
             seen_hash = true;
+          } else if (line_.key == "dvc-md5") {
+            if (!IsMd5Hex(v)) return Err("dvc-md5 must be 32 lowercase hex digits");
+            f.dvc_md5 = std::string(v);
           } else if (line_.key == "size" || line_.key == "files") {
             uint64_t n = 0;
             auto r = std::from_chars(v.data(), v.data() + v.size(), n);

@@ -56,6 +56,7 @@ struct LockFile {
   Oid oid;
   uint64_t size = 0;
   uint64_t files = 1;
+  std::string dvc_md5;  // DVC's md5 when taken over from dvc.lock (forja import dvc), else empty
   // Outs only:
   bool cache = true;    // false: versioned in git, not pushed or checked out
   bool metric = false;  // declared under metrics:

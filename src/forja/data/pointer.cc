@@ -10,7 +10,8 @@ std::string Pointer::Serialize() const {
       "# forja: this file is versioned in git; the data is in the forja cache and remotes.\n";
   out += "path: " + path + "\n";
   out += std::string("kind: ") + (is_dir ? "dir" : "file") + "\n";
-  out += "hash: sha256:" + oid.Hex() + "\n";
+  if (has_oid) out += "hash: sha256:" + oid.Hex() + "\n";
+  if (!dvc_md5.empty()) out += "dvc-md5: " + dvc_md5 + "\n";
   out += "size: " + std::to_string(size) + "\n";
   out += "files: " + std::to_string(files) + "\n";
   return out;
@@ -26,8 +27,15 @@ bool ParseU64(std::string_view s, uint64_t* v) {
 
 }  // namespace
 
+bool IsMd5Hex(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
-                             const std::string& expected_path) {
+                             const std::string& expected_path, bool allow_unfetched) {
   Pointer p;
   bool seen_path = false, seen_kind = false, seen_hash = false, seen_size = false,
        seen_files = false;
@@ -69,6 +77,10 @@ Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
       auto oid = Oid::FromHex(value.substr(7));
       if (!oid) return err("field 'hash' is not 64 hex digits after 'sha256:'");
       p.oid = *oid;
+    } else if (key == "dvc-md5") {
+      if (!p.dvc_md5.empty()) return err("field 'dvc-md5' appears twice");
+      if (!IsMd5Hex(value)) return err("field 'dvc-md5' must be 32 lowercase hex digits (DVC's md5)");
+      p.dvc_md5 = std::string(value);
     } else if (key == "size") {
       if (dup(&seen_size)) return err("field 'size' appears twice");
       if (!ParseU64(value, &p.size)) return err("field 'size' must be a whole number of bytes");
@@ -81,7 +93,11 @@ Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
   }
   line_no = 0;
   if (!seen_path) return Status::User(name + ": missing field 'path'");
-  if (!seen_hash) return Status::User(name + ": missing field 'hash'");
+  if (!seen_hash && !p.dvc_md5.empty() && allow_unfetched) p.has_oid = false;
+  else if (!seen_hash && !p.dvc_md5.empty())
+    return Status::User(name + ": missing field 'hash': taken over from DVC (dvc-md5 " + p.dvc_md5 +
+                        ") and not fetched yet; run forja pull");
+  else if (!seen_hash) return Status::User(name + ": missing field 'hash'");
   if (!seen_kind) return Status::User(name + ": missing field 'kind'");
   if (!seen_size) return Status::User(name + ": missing field 'size'");
   if (!seen_files) p.files = p.is_dir ? 0 : 1;

@@ -7,6 +7,13 @@
 //   hash: sha256:4f1c...
 //   size: 123456789
 //   files: 100000
+//
+// A pointer taken over from DVC (forja import dvc) also keeps DVC's md5 —
+// `dvc-md5: <32 hex>`, for a folder the md5 of DVC's .dir listing — so that pull
+// can fetch its bytes from the DVC remote (files/md5/ab/cdef...) while the forja
+// remote lacks them. Until those bytes were fetched once, the pointer has no
+// `hash:` (its SHA-256 is not known yet); such an "unfetched" pointer is read
+// only by pull (allow_unfetched), every other command says to run forja pull.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +33,8 @@ struct Pointer {
   Oid oid;
   uint64_t size = 0;   // bytes of data (all files of a folder)
   uint64_t files = 1;  // number of files
+  std::string dvc_md5;  // DVC's md5 (32 lowercase hex; a folder's: of its .dir listing), or empty
+  bool has_oid = true;  // false: imported from DVC, not fetched yet (dvc_md5 is set)
 
   std::string Serialize() const;
 };
@@ -33,6 +42,9 @@ struct Pointer {
 // Parses a pointer file's text. `name` is the file's path for messages
 // ("data.csv.forja:3: ..."); `expected_path` is the name it must track.
 Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
-                             const std::string& expected_path);
+                             const std::string& expected_path, bool allow_unfetched = false);
+
+// True for 32 lowercase hex digits (DVC's md5 as its files write it).
+bool IsMd5Hex(std::string_view s);
 
 }  // namespace forja

@@ -12,6 +12,7 @@
 #include "forja/core/parallel.h"
 #include "forja/core/progress.h"
 #include "forja/data/data.h"
+#include "forja/data/dvc_sync.h"
 
 namespace forja {
 
@@ -134,6 +135,8 @@ Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tr
 
 Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels,
                              const std::string& remote_name, int jobs) {
+  // Data taken over from DVC that the remote has only in DVC's layout (by md5) first.
+  RETURN_IF_ERROR(FetchFromDvcLayout(ws, rels, remote_name, jobs).status());
   ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
   return FetchTracked(ws, tracked, remote_name, jobs);
 }

@@ -52,11 +52,14 @@ class LocalRemote : public Remote {
     return tmp.Publish(/*durable=*/false);
   }
 
-  Status Get(const Oid& oid, int fd) override {
-    std::string src_path = PathOf(oid);
+  Status Get(const Oid& oid, int fd) override { return GetPath(PathOf(oid), ObjectKey(oid), fd); }
+
+  Status GetKey(const std::string& key, int fd) override { return GetPath(JoinPath(root_, key), key, fd); }
+
+  Status GetPath(const std::string& src_path, const std::string& key, int fd) {
     int src = ::open(src_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (src < 0) {
-      if (errno == ENOENT) return Status::NotFound(ObjectKey(oid) + " is not on remote " + root_);
+      if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(key + " is not on remote " + root_);
       return Status::FromErrno("cannot open " + src_path, errno);
     }
     Fd guard(src);

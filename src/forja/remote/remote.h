@@ -61,6 +61,11 @@ class Remote {
   // try wrote). NotFound when the remote lacks it. The caller verifies the hash.
   virtual Status Get(const Oid& oid, int fd) = 0;
 
+  // The same for any key under the remote's root or prefix that is not a forja object:
+  // DVC's objects (files/md5/ab/cdef...) when a DVC remote is taken over. `key` is
+  // relative, '/'-separated and built by the caller from validated parts.
+  virtual Status GetKey(const std::string& key, int fd) = 0;
+
   // Every object on the remote (names that are not object keys are skipped).
   virtual Result<std::vector<Oid>> List() = 0;
 

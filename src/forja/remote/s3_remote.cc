@@ -174,6 +174,12 @@ class S3Remote : public Remote {
     return Check(c);
   }
 
+  Status GetKey(const std::string& key, int fd) override {
+    S3Call c{"GET", Under(key)};
+    c.sink_fd = fd;
+    return Check(c);
+  }
+
   Result<std::vector<Oid>> List() override {
     std::vector<Oid> out;
     RETURN_IF_ERROR(ListOids(Under("sha256/"), [&](const Oid& o) { out.push_back(o); }));

@@ -1,0 +1,467 @@
+#include "forja/data/dvc_import.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "forja/cas/walk.h"
+#include "forja/config/node.h"
+#include "forja/core/fs.h"
+#include "forja/core/path.h"
+#include "forja/core/strings.h"
+#include "forja/data/data.h"
+#include "forja/data/dvc_formats.h"
+#include "forja/data/dvc_sync.h"
+#include "forja/data/lockfile.h"
+#include "forja/remote/local_remote.h"
+
+namespace forja {
+
+namespace {
+
+// Every "*.dvc" file of the repository (not in .git, .dvc or .forja), sorted.
+Status FindDvcFiles(const std::string& root, const std::string& rel, std::vector<std::string>* out) {
+  std::string abs = rel.empty() ? root : root + "/" + rel;
+  DIR* d = ::opendir(abs.c_str());
+  if (!d) return Status::FromErrno("cannot read folder " + abs, errno);
+  std::vector<std::string> dirs;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (rel.empty() && (n == ".git" || n == ".dvc" || n == ".forja")) continue;
+    struct stat st;
+    if (::lstat((abs + "/" + n).c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) dirs.push_back(n);
+    else if (S_ISREG(st.st_mode) && n.size() > 4 && n.ends_with(".dvc")) out->push_back(JoinPath(rel, n));
+  }
+  ::closedir(d);
+  for (const auto& n : dirs) RETURN_IF_ERROR(FindDvcFiles(root, JoinPath(rel, n), out));
+  return Status::Ok();
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// A DVC remote as a forja remote; `skipped` says why not when it cannot be one.
+RemoteConfig ConvertRemote(const DvcRemote& r, DvcImportedRemote* info, std::vector<std::string>* warnings) {
+  RemoteConfig rc;
+  rc.name = r.name;
+  info->name = r.name;
+  const std::string& url = r.url;
+  if (url.empty()) {
+    info->skipped = "it has no url";
+    return rc;
+  }
+  if (url.starts_with("s3://")) {
+    rc.url = url;
+    for (const auto& [k, v] : r.options) {
+      if (k == "endpointurl") rc.options["endpoint"] = v;
+      else if (k == "region" || k == "profile") rc.options[k] = v;
+      else if (k == "access_key_id" || k == "secret_access_key" || k == "session_token") {
+        rc.local_options[k] = v;
+        info->local_keys.push_back(k);
+      } else {
+        warnings->push_back(r.origin + ": remote '" + r.name + "': option '" + k + "' has no forja equivalent; ignored");
+      }
+    }
+  } else if (url.find("://") != std::string::npos || url.starts_with("remote:")) {
+    info->skipped = "forja reads only folder and s3:// remotes, not '" + url.substr(0, url.find(':')) + ":'";
+    return rc;
+  } else {
+    // DVC resolves a relative path against the config file's folder, .dvc/; forja
+    // against the repository root.
+    if (url[0] == '/') rc.url = url;
+    else rc.url = url.starts_with("../") ? url.substr(3) : ".dvc/" + url;
+    if (rc.url.empty()) rc.url = ".";
+    for (const auto& [k, v] : r.options)
+      warnings->push_back(r.origin + ": remote '" + r.name + "': option '" + k + "' has no forja equivalent; ignored");
+  }
+  info->url = rc.url;
+  return rc;
+}
+
+std::string AbsUrl(const std::string& root, const RemoteConfig& rc) {
+  if (rc.url.find("://") == std::string::npos && !rc.url.empty() && rc.url[0] != '/')
+    return NormalizeAbsolute(root + "/" + rc.url);
+  return rc.url;
+}
+
+// dvc.yaml's flags for a stage's out: cache, metric, plot (defaults when not found).
+struct OutFlags {
+  bool cache = true, metric = false, plot = false;
+};
+OutFlags FlagsOf(const config::Node* dvc_yaml, const std::string& stage, const std::string& path) {
+  OutFlags f;
+  if (!dvc_yaml) return f;
+  const config::Node* stages = dvc_yaml->Find("stages");
+  const config::Node* s = stages && stages->is_map() ? stages->Find(stage) : nullptr;
+  if (!s || !s->is_map()) return f;
+  for (const char* kind : {"outs", "metrics", "plots"}) {
+    const config::Node* list = s->Find(kind);
+    if (!list || !list->is_list()) continue;
+    for (const auto& item : list->items()) {
+      const config::Node* opts = nullptr;
+      if (item.is_string() && item.as_string() == path) {
+      } else if (item.is_map() && item.entries().size() == 1 && item.entries()[0].first == path) {
+        opts = &item.entries()[0].second;
+      } else {
+        continue;
+      }
+      f.metric = std::string(kind) == "metrics";
+      f.plot = std::string(kind) == "plots";
+      if (opts && opts->is_map())
+        if (const config::Node* c = opts->Find("cache"); c && c->kind() == config::Node::Kind::kBool) f.cache = c->as_bool();
+      return f;
+    }
+  }
+  return f;
+}
+
+// The repository path of a .dvc file's out, checked.
+Result<std::string> OutRel(const std::string& dvc_file, const DvcOut& o) {
+  std::string dir = Dirname(dvc_file);
+  std::string rel = JoinPath(dir == "." ? "" : dir, o.path);
+  if (Status bad = CheckUntrustedPath(rel); !bad.ok())
+    return Status::User(dvc_file + ":" + std::to_string(o.line) + ": outs: path '" + o.path + "': " + bad.message());
+  return rel;
+}
+
+}  // namespace
+
+Status CheckDvcRepository(const std::string& root) {
+  struct stat st;
+  if (::stat((root + "/.dvc").c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Status::User(root + " has no .dvc folder: it is not a DVC repository (run forja import dvc at its top)");
+  DvcConfig cfg;
+  for (const char* f : {"/.dvc/config", "/.dvc/config.local"}) {
+    if (!Exists(root + f)) continue;
+    ASSIGN_OR_RETURN(std::string text, ReadFile(root + f));
+    RETURN_IF_ERROR(ParseDvcConfig(text, std::string(f).substr(1), &cfg));
+  }
+  std::vector<std::string> files;
+  RETURN_IF_ERROR(FindDvcFiles(root, "", &files));
+  for (const auto& f : files) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/" + f));
+    ASSIGN_OR_RETURN(auto outs, ParseDvcFile(text, f));
+    for (const auto& o : outs) RETURN_IF_ERROR(OutRel(f, o).status());
+  }
+  if (Exists(root + "/dvc.lock")) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/dvc.lock"));
+    RETURN_IF_ERROR(ParseDvcLock(text, "dvc.lock").status());
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+class Importer {
+ public:
+  Importer(std::string root, Workspace* ws, const DvcImportOptions& opts)
+      : root_(std::move(root)), ws_(ws), opts_(opts) {}
+
+  Result<DvcImportResult> Run() {
+    RETURN_IF_ERROR(CheckDvcRepository(root_));
+    RETURN_IF_ERROR(ImportRemotes());
+    {
+      std::string cache_dir = root_ + "/.dvc/cache";
+      RemoteConfig rc{"dvc-cache", cache_dir, {}, {}};
+      if (Exists(cache_dir)) {
+        ASSIGN_OR_RETURN(dvc_cache_, OpenLocalRemote(rc, cache_dir));
+      }
+    }
+    RETURN_IF_ERROR(ImportDvcFiles());
+    RETURN_IF_ERROR(ImportLock());
+    return std::move(res_);
+  }
+
+ private:
+  Status ImportRemotes() {
+    DvcConfig cfg;
+    for (const char* f : {"/.dvc/config", "/.dvc/config.local"}) {
+      std::string path = root_ + f;
+      if (!Exists(path)) continue;
+      ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+      RETURN_IF_ERROR(ParseDvcConfig(text, std::string(f).substr(1), &cfg));
+    }
+    std::vector<RemoteConfig> remotes = ws_ ? ws_->config().remotes : std::vector<RemoteConfig>{};
+    std::string def = ws_ ? ws_->config().default_remote : "";
+    std::vector<RemoteConfig> added;
+    for (const auto& r : cfg.remotes) {
+      DvcImportedRemote info;
+      RemoteConfig rc = ConvertRemote(r, &info, &res_.warnings);
+      info.is_default = r.name == cfg.default_remote && info.skipped.empty();
+      if (info.skipped.empty()) {
+        RemoteConfig check = rc;
+        check.url = AbsUrl(root_, rc);
+        if (Status v = ValidateRemoteConfig(check); !v.ok()) info.skipped = v.message();
+      }
+      if (info.skipped.empty()) {
+        auto it = std::find_if(remotes.begin(), remotes.end(), [&](const RemoteConfig& x) { return x.name == rc.name; });
+        if (it != remotes.end() && (it->url != rc.url || it->options != rc.options))
+          return Status::User(r.origin + ": remote '" + rc.name + "' is in forja.yaml already with another url or "
+                              "options; remove or rename one (forja remote remove " + rc.name + ") and import again");
+        if (it == remotes.end()) remotes.push_back(rc);
+        added.push_back(rc);
+        if (info.is_default) {
+          def = rc.name;
+          dvc_default_ = rc;
+        }
+      } else {
+        res_.warnings.push_back(r.origin + ": remote '" + r.name + "' not taken over: " + info.skipped);
+      }
+      res_.remotes.push_back(std::move(info));
+    }
+    if (!dvc_default_ && added.size() == 1) dvc_default_ = added[0];
+    if (def.empty() && !added.empty()) def = added[0].name;
+    if (opts_.dry_run || added.empty()) return Status::Ok();
+    RETURN_IF_ERROR(ws_->SaveRemotes(remotes, def));
+    for (const auto& rc : added)
+      for (const auto& [k, v] : rc.local_options) RETURN_IF_ERROR(ws_->SetLocalOption(rc.name, k, v));
+    return Status::Ok();
+  }
+
+  // The DVC default remote, opened once (for dvc.lock outs missing locally).
+  Result<Remote*> OpenDvcRemote() {
+    if (!dvc_default_) return static_cast<Remote*>(nullptr);
+    if (!dvc_remote_) {
+      RemoteConfig rc = *dvc_default_;
+      rc.url = AbsUrl(root_, rc);
+      ASSIGN_OR_RETURN(dvc_remote_, OpenRemote(rc));
+    }
+    return dvc_remote_.get();
+  }
+
+  // Whether the workspace copy of `rel` is exactly DVC's version `md5`.
+  Result<bool> WorkspaceMatches(const std::string& rel, const std::string& md5, bool is_dir) {
+    std::string abs = root_ + "/" + rel;
+    if (!is_dir) {
+      if (!IsRegularFile(abs)) return false;
+      ASSIGN_OR_RETURN(std::string got, Md5OfFile(abs));
+      return got == md5;
+    }
+    if (!IsDir(abs) || !dvc_cache_) return false;
+    // The folder's listing must be in DVC's cache to compare with.
+    std::string listing_path = root_ + "/.dvc/cache/" + DvcObjectKey(md5, true);
+    if (!IsRegularFile(listing_path)) listing_path = root_ + "/.dvc/cache/" + DvcLegacyKey(md5, true);
+    if (!IsRegularFile(listing_path)) return false;
+    ASSIGN_OR_RETURN(std::string listing, ReadFile(listing_path));
+    if (Md5Of(listing) != md5) return false;
+    ASSIGN_OR_RETURN(auto entries, ParseDvcDir(listing, DvcObjectKey(md5, true)));
+    ASSIGN_OR_RETURN(auto walked, WalkTree(abs));
+    if (walked.size() != entries.size()) return false;
+    std::map<std::string, std::string> want;
+    for (const auto& e : entries) want[e.relpath] = e.md5;
+    for (const auto& w : walked) {
+      auto it = want.find(w.path);
+      if (it == want.end() || w.symlink) return false;
+      ASSIGN_OR_RETURN(std::string got, Md5OfFile(abs + "/" + w.path));
+      if (got != it->second) return false;
+    }
+    return true;
+  }
+
+  // The forja version of DVC's `md5` at `rel`: from the workspace, DVC's cache or (with
+  // `remote`) the DVC remote. nullopt when none has it. `store`: keep the bytes in the cache.
+  Result<std::optional<Pointer>> Resolve(const std::string& rel, const std::string& md5, bool is_dir, bool store,
+                                         Remote* remote, std::string* source) {
+    ASSIGN_OR_RETURN(bool here, WorkspaceMatches(rel, md5, is_dir));
+    if (here) {
+      *source = "workspace";
+      if (opts_.dry_run) return std::optional<Pointer>(Pointer{});
+      Pointer p;
+      if (store) {
+        ASSIGN_OR_RETURN(p, StorePath(*ws_, rel, opts_.jobs));
+      } else {
+        ASSIGN_OR_RETURN(auto h, HashPath(*ws_, rel, opts_.jobs));
+        if (!h) return std::optional<Pointer>();
+        p = *h;
+      }
+      p.dvc_md5 = md5;
+      return std::optional<Pointer>(p);
+    }
+    for (Remote* from : {dvc_cache_.get(), remote}) {
+      if (!from) continue;
+      std::string name = from == dvc_cache_.get() ? "DVC cache" : dvc_default_->name;
+      if (opts_.dry_run) {
+        // A dry run reads nothing from remotes: only DVC's cache is looked at.
+        if (from != dvc_cache_.get()) {
+          *source = "dvc remote";
+          return std::optional<Pointer>(Pointer{});
+        }
+        if (IsRegularFile(root_ + "/.dvc/cache/" + DvcObjectKey(md5, is_dir))) {
+          *source = "dvc cache";
+          return std::optional<Pointer>(Pointer{});
+        }
+        continue;
+      }
+      auto got = FetchDvcObject(ws_->cache(), *from, name, md5, is_dir, rel, opts_.jobs);
+      if (got.ok()) {
+        *source = from == dvc_cache_.get() ? "dvc cache" : "dvc remote";
+        return std::optional<Pointer>(*got);
+      }
+      if (got.status().code() != Code::kNotFound) return got.status();
+    }
+    return std::optional<Pointer>();
+  }
+
+  Status ImportDvcFiles() {
+    std::vector<std::string> files;
+    RETURN_IF_ERROR(FindDvcFiles(root_, "", &files));
+    std::sort(files.begin(), files.end());
+    std::vector<DvcImportedPath> done;
+    for (const auto& f : files) {
+      ASSIGN_OR_RETURN(std::string text, ReadFile(root_ + "/" + f));
+      ASSIGN_OR_RETURN(auto outs, ParseDvcFile(text, f));
+      for (const auto& o : outs) {
+        ASSIGN_OR_RETURN(std::string rel, OutRel(f, o));
+        if (!o.cache) {
+          res_.warnings.push_back(f + ": '" + rel + "' has cache: false (git versions it); nothing to take over");
+          continue;
+        }
+        DvcImportedPath ip{rel, f, o.is_dir, o.md5, "", {}};
+        ASSIGN_OR_RETURN(auto v, Resolve(rel, o.md5, o.is_dir, /*store=*/true, nullptr, &ip.source));
+        if (v) {
+          ip.pointer = *v;
+        } else {
+          ip.source = "not fetched";
+          ip.pointer.has_oid = false;
+          ip.pointer.size = o.size;
+          ip.pointer.files = o.is_dir ? o.nfiles : 1;
+        }
+        ip.pointer.path = Basename(rel);
+        ip.pointer.is_dir = o.is_dir;
+        ip.pointer.dvc_md5 = o.md5;
+        if (ip.pointer.has_oid && o.has_size && !opts_.dry_run && ip.pointer.size != o.size)
+          return Status::User(f + ":" + std::to_string(o.line) + ": '" + rel + "' has md5 " + o.md5 + " but size " +
+                              std::to_string(o.size) + ", while its bytes (md5 verified) are " +
+                              std::to_string(ip.pointer.size) + "; fix the .dvc file");
+        imported_[rel] = ip.pointer;
+        done.push_back(std::move(ip));
+      }
+    }
+    if (opts_.dry_run || done.empty()) {
+      for (auto& d : done) res_.paths.push_back(std::move(d));
+      return Status::Ok();
+    }
+    // Objects durable before the pointers that name them.
+    RETURN_IF_ERROR(ws_->cache().Sync());
+    std::vector<std::string> rels;
+    for (auto& d : done) {
+      RETURN_IF_ERROR(WriteFileAtomic(ws_->Abs(d.rel) + std::string(kPointerSuffix), d.pointer.Serialize()));
+      rels.push_back(d.rel);
+      res_.paths.push_back(std::move(d));
+    }
+    return ws_->IgnoreInGit(rels);
+  }
+
+  // One dep or out of dvc.lock as a forja.lock entry; `why` says why not.
+  Result<std::optional<LockFile>> LockEntry(const DvcOut& o, bool is_out, const OutFlags& flags, std::string* why) {
+    LockFile lf;
+    lf.path = o.path;
+    lf.is_dir = o.is_dir;
+    lf.dvc_md5 = o.md5;
+    if (is_out) {
+      lf.cache = flags.cache;
+      lf.metric = flags.metric;
+      lf.plot = flags.plot;
+    }
+    // A path just taken over from a .dvc file: the same version.
+    if (auto it = imported_.find(o.path); it != imported_.end() && it->second.dvc_md5 == o.md5 && it->second.has_oid) {
+      lf.oid = it->second.oid;
+      lf.size = it->second.size;
+      lf.files = it->second.files;
+      return std::optional<LockFile>(lf);
+    }
+    ASSIGN_OR_RETURN(Remote* remote, OpenDvcRemote());
+    std::string source;
+    ASSIGN_OR_RETURN(auto v, Resolve(o.path, o.md5, o.is_dir, /*store=*/is_out && lf.cache, remote, &source));
+    if (!v) {
+      *why = std::string(is_out ? "out" : "dep") + " '" + o.path + "' (md5 " + o.md5 +
+             ") is neither in the workspace nor in DVC's cache or remote";
+      return std::optional<LockFile>();
+    }
+    lf.oid = v->oid;
+    lf.size = v->size;
+    lf.files = v->is_dir ? v->files : 1;
+    return std::optional<LockFile>(lf);
+  }
+
+  Status ImportLock() {
+    std::string path = root_ + "/dvc.lock";
+    if (!Exists(path)) return Status::Ok();
+    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    ASSIGN_OR_RETURN(auto stages, ParseDvcLock(text, "dvc.lock"));
+    std::optional<config::Node> dvc_yaml;
+    if (Exists(root_ + "/dvc.yaml")) {
+      ASSIGN_OR_RETURN(std::string y, ReadFile(root_ + "/dvc.yaml"));
+      auto node = config::ParseYaml(y, "dvc.yaml");
+      if (node.ok()) dvc_yaml = std::move(*node);
+      else res_.warnings.push_back(node.status().message() + " (outs taken as cached)");
+    }
+    forja::Lock lock;
+    if (ws_) {
+      ASSIGN_OR_RETURN(lock, ReadLock(root_));
+    }
+    bool changed = false;
+    for (const auto& s : stages) {
+      DvcImportedStage info{s.name, false, ""};
+      LockStage ls;
+      ls.name = s.name;
+      ls.cmd = s.cmd;
+      ls.params = s.params;
+      std::string why;
+      for (const auto& d : s.deps) {
+        if (!why.empty()) break;
+        ASSIGN_OR_RETURN(auto e, LockEntry(d, false, {}, &why));
+        if (e) ls.deps.push_back(*e);
+      }
+      for (const auto& o : s.outs) {
+        if (!why.empty()) break;
+        ASSIGN_OR_RETURN(auto e, LockEntry(o, true, FlagsOf(dvc_yaml ? &*dvc_yaml : nullptr, s.name, o.path), &why));
+        if (e) {
+          ls.outs.push_back(*e);
+          if (e->cache) res_.paths.push_back({o.path, "dvc.lock", o.is_dir, o.md5, "", PointerOf(*e)});
+        }
+      }
+      if (!why.empty()) {
+        info.reason = why + "; forja run will run the stage again";
+        res_.warnings.push_back("dvc.lock: stage '" + s.name + "' not taken over: " + info.reason);
+      } else {
+        info.imported = true;
+        lock.Put(std::move(ls));
+        changed = true;
+      }
+      res_.stages.push_back(std::move(info));
+    }
+    if (opts_.dry_run || !changed) return Status::Ok();
+    RETURN_IF_ERROR(ws_->cache().Sync());
+    return WriteLock(root_, lock, /*durable=*/true);
+  }
+
+  std::string root_;
+  Workspace* ws_;
+  DvcImportOptions opts_;
+  DvcImportResult res_;
+  std::unique_ptr<Remote> dvc_cache_;
+  std::optional<RemoteConfig> dvc_default_;
+  std::unique_ptr<Remote> dvc_remote_;
+  std::map<std::string, Pointer> imported_;
+};
+
+}  // namespace
+
+Result<DvcImportResult> ImportDvc(const std::string& root, Workspace* ws, const DvcImportOptions& opts) {
+  if (!ws && !opts.dry_run) return Status::Internal("forja import dvc needs a workspace");
+  Importer imp(root, ws, opts);
+  return imp.Run();
+}
+
+}  // namespace forja

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# forja import dvc against the real DVC (3.67, pinned in .venv): a repository made with
+# dvc add, dvc stage add, dvc repro and dvc push is taken over by forja in a fresh clone
+# (no DVC cache), and forja pull brings every file back byte-identical from the DVC
+# remote (a folder, then S3 on s3rver), verifying md5s. Bad input: a tampered object on
+# the remote, .dvc files with an escaping path, an unknown hash or a DVC 2 output, and a
+# hostile .dir listing are refused with one clear line and nothing written.
+source "$(dirname "$0")/../lib/common.sh"
+DVC=$FORJA_SOURCE/.venv/bin/dvc
+[[ -x $DVC ]] || { echo "skip: $DVC is missing (run scripts/setup)"; exit 77; }
+dvc() { "$DVC" "$@"; }
+export DVC_NO_ANALYTICS=1 DVC_NO_UPDATER=1 DVC_SITE_CACHE_DIR=$TEST_TMP/dvc-site
+
+# --- a DVC repository, made by DVC ------------------------------------------------------
+ORIG=$TEST_TMP/orig
+STORE=$TEST_TMP/dvc-store
+mkdir -p "$ORIG" && cd "$ORIG" && git init -q
+dvc init -q || { fail "dvc init failed"; finish; }
+head -c 300000 /dev/urandom >data.bin
+make_files images 20
+mkdir -p images/nested && printf 'deep\r\nwindows line ends\r\n' >images/nested/crlf.txt
+printf 'train:\n  n: 3\n' >params.yaml
+dvc add -q data.bin images || fail "dvc add failed"
+dvc stage add -q -n train -p train.n -d data.bin -d images -o model.out \
+  "cat data.bin images/f1.txt > model.out" || fail "dvc stage add failed"
+dvc repro -q || fail "dvc repro failed"
+dvc remote add -q -d store ../dvc-store || fail "dvc remote add failed"
+dvc push -q || fail "dvc push failed"
+git add -A && git commit -qm "dvc data"
+[[ -d $STORE/files/md5 ]] && pass || fail "dvc push wrote no files/md5 layout"
+
+# --- before the take-over: a clear message, not silence ---------------------------------
+git clone -q "$ORIG" "$TEST_TMP/clone" && cd "$TEST_TMP/clone"
+expect_fail 1 forja status
+expect_contains "$OUT" "this is a DVC repository: run forja import dvc"
+expect_one_error_line "$OUT"
+
+# --- dry run writes nothing ------------------------------------------------------------
+expect_ok forja import dvc --dry-run
+expect_contains "$OUT" "would take over data.bin (data.bin.dvc): only on the DVC remote"
+expect_contains "$OUT" "would take over stage train (dvc.lock) into forja.lock"
+[[ ! -e forja.yaml && ! -e .forja && ! -e data.bin.forja ]] && pass || fail "--dry-run wrote files"
+
+# --- take-over in a fresh clone: nothing local, everything on the DVC remote -----------
+expect_ok forja import dvc --json
+expect_contains "$OUT" '"source": "not fetched"'
+expect_contains "$OUT" "remote store: ../dvc-store (default)"
+expect_contains "$OUT" "stage train (dvc.lock) into forja.lock"
+expect_eq "$(sed -n 's/^dvc-md5: //p' data.bin.forja)" "$(md5sum <"$ORIG/data.bin" | cut -c1-32)"
+grep -q '^hash:' data.bin.forja && fail "an unfetched pointer has a hash" || pass
+grep -q 'dvc-md5: ' forja.lock && pass || fail "forja.lock keeps no md5"
+expect_contains "$(cat forja.yaml)" 'url: "../dvc-store"'
+# Until pulled, other commands say what to do.
+expect_fail 1 forja status
+expect_contains "$OUT" "not fetched yet; run forja pull"
+expect_ok forja pull
+cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after pull"
+diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs after pull"
+cmp -s "$ORIG/model.out" model.out && pass || fail "model.out (a dvc.lock out) differs after pull"
+expect_eq "$(sed -n 's/^hash: sha256://p' data.bin.forja)" "$(sha256sum <"$ORIG/data.bin" | cut -c1-64)"
+grep -q '^hash: sha256:' images.forja && pass || fail "images.forja got no hash from pull"
+expect_ok forja status
+expect_contains "$OUT" "up to date"
+CLONE_IMAGES_HASH=$(sed -n 's/^hash: //p' images.forja)
+
+# --- take-over where the data is: workspace and DVC cache -------------------------------
+cd "$ORIG"
+expect_ok forja import dvc
+expect_contains "$OUT" "data.bin (data.bin.dvc): sha256:"
+expect_contains "$OUT" "(from the workspace)"
+# The same version whichever way it came: a folder rebuilt from DVC's .dir listing hashes
+# as the workspace folder does.
+expect_eq "$(sed -n 's/^hash: //p' images.forja)" "$CLONE_IMAGES_HASH"
+expect_ok forja status
+git add -A && git commit -qm "taken over by forja"
+
+# --- a clone of the taken-over repository: pointers know sha256, the remote has only md5s
+git clone -q "$ORIG" "$TEST_TMP/clone2" && cd "$TEST_TMP/clone2"
+[[ ! -d $STORE/sha256 ]] && pass || fail "the remote should hold DVC's layout only so far"
+expect_ok forja pull
+cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs (pulled by md5 for a known sha256)"
+diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs (pulled by md5)"
+cmp -s "$ORIG/model.out" model.out && pass || fail "model.out differs (pulled by md5)"
+git diff --quiet && pass || fail "pull changed versioned files of a taken-over clone"
+# forja push copies the objects to forja's layout on the same remote; then pull uses it.
+expect_ok forja push
+[[ -d $STORE/sha256 && -d $STORE/files/md5 ]] && pass || fail "the remote should hold both layouts"
+git clone -q "$ORIG" "$TEST_TMP/clone3" && cd "$TEST_TMP/clone3"
+expect_ok forja pull
+expect_contains "$OUT" "Fetched "
+diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs (pulled by sha256)"
+
+# --- a tampered object on the DVC remote: refused, nothing half-written ----------------
+git clone -q "$ORIG" "$TEST_TMP/tamper" && cd "$TEST_TMP/tamper"
+git checkout -q HEAD~1  # the DVC-only commit
+expect_ok forja import dvc
+md5=$(sed -n 's/^dvc-md5: //p' data.bin.forja)
+obj=$STORE/files/md5/${md5:0:2}/${md5:2}
+cp -p "$obj" "$TEST_TMP/good-object" && chmod u+w "$obj" && echo tampered >"$obj"
+expect_fail 3 forja pull
+expect_contains "$OUT" "data.bin: remote 'store' returned bytes for files/md5/${md5:0:2}/${md5:2} whose md5 is"
+expect_contains "$OUT" "refused (nothing written)"
+expect_one_error_line "$OUT"
+[[ ! -e data.bin ]] && pass || fail "a tampered object reached the workspace"
+grep -q '^hash:' data.bin.forja && fail "a refused object's hash was recorded" || pass
+[[ -z $(find . -name '*.tmp-*' -not -path './.git/*') ]] && pass || fail "temp files left behind"
+cp -p "$TEST_TMP/good-object" "$obj"
+expect_ok forja pull
+cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after the remote was repaired"
+
+# --- hostile or unverifiable .dvc files: refused with the reason ------------------------
+bad_dvc() {  # NAME CONTENT EXPECTED-MESSAGE
+  local dir=$TEST_TMP/bad-$1
+  rm -rf "$dir" && git clone -q "$ORIG" "$dir" && cd "$dir" && git checkout -q HEAD~1
+  printf '%s\n' "$2" >"$1.dvc"
+  expect_fail 1 forja import dvc
+  expect_contains "$OUT" "$3"
+  expect_one_error_line "$OUT"
+  [[ -z $(find . -type f -name '*?.forja' -not -path './.git/*') && ! -e forja.yaml ]] && pass || fail "$1: files written"
+}
+bad_dvc escape $'outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: ../../escape' \
+  "escape.dvc:5: outs: path '../../escape'"
+bad_dvc gitdir $'outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  hash: md5\n  path: .git/hooks/post-checkout' \
+  "outs: path '.git/hooks/post-checkout'"
+bad_dvc sha1 $'outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  hash: sha1\n  path: x' \
+  "has hash 'sha1'; forja verifies only DVC 3's 'md5'"
+bad_dvc badmd5 $'outs:\n- md5: b1946ac92492d2347c6235b4d26111zz\n  hash: md5\n  path: x' \
+  "is not 32 lowercase hex digits"
+bad_dvc dvc2 $'outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  path: x' \
+  "has no 'hash: md5': it was written by DVC 2"
+
+# A .dir listing on the remote that names a path outside its folder.
+cd "$TEST_TMP/bad-dvc2" && rm -f dvc2.dvc
+listing='[{"md5": "b1946ac92492d2347c6235b4d2611184", "relpath": "../../outside"}]'
+lmd5=$(printf '%s' "$listing" | md5sum | cut -c1-32)
+mkdir -p "$STORE/files/md5/${lmd5:0:2}" && printf '%s' "$listing" >"$STORE/files/md5/${lmd5:0:2}/${lmd5:2}.dir"
+printf 'outs:\n- md5: %s.dir\n  nfiles: 1\n  hash: md5\n  path: evil\n' "$lmd5" >evil.dvc
+expect_ok forja import dvc
+expect_fail 1 forja pull evil
+expect_contains "$OUT" "relpath '../../outside'"
+expect_one_error_line "$OUT"
+[[ ! -e evil && ! -e ../outside && ! -e ../../outside ]] && pass || fail "a hostile .dir listing wrote files"
+
+# --- S3: DVC 3's layout on s3rver, DVC's remote config with endpointurl and keys --------
+source "$FORJA_SOURCE/tests/lib/s3rver.sh"
+if [[ -x /usr/bin/aws ]] && s3rver_start dvc-data; then
+  at_exit s3rver_stop
+  /usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 cp --quiet --recursive "$STORE/files" s3://dvc-data/team/dvc/files \
+    || fail "copying DVC's layout to s3rver failed"
+  rm -rf "$TEST_TMP/s3clone" && git clone -q "$ORIG" "$TEST_TMP/s3clone" && cd "$TEST_TMP/s3clone"
+  git checkout -q HEAD~1
+  dvc remote add -q -d s3store s3://dvc-data/team/dvc || fail "dvc remote add s3 failed"
+  dvc remote modify -q s3store endpointurl "$S3_ENDPOINT"
+  dvc remote modify -q s3store region us-east-1
+  dvc remote modify -q --local s3store access_key_id S3RVER
+  dvc remote modify -q --local s3store secret_access_key S3RVER
+  noenv=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$FORJA")  # the keys must come from DVC's config.local
+  expect_ok "${noenv[@]}" import dvc
+  expect_contains "$OUT" "remote s3store: s3://dvc-data/team/dvc (default) (credentials in .forja/config.local)"
+  grep -q S3RVER forja.yaml && fail "credentials went to forja.yaml" || pass
+  grep -q 'secret_access_key' .forja/config.local && pass || fail "credentials not in .forja/config.local"
+  expect_ok "${noenv[@]}" pull -r s3store
+  cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after pull from S3"
+  diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs after pull from S3"
+  cmp -s "$ORIG/model.out" model.out && pass || fail "model.out differs after pull from S3"
+else
+  echo "note: s3rver or awscli unavailable; the S3 case was not run"
+fi
+
+finish
