@@ -1,9 +1,8 @@
 """Datasets through the real MLflow client (pinned in .venv): mlflow.log_input stores what
 MLflow's own server would, get_run and search_runs give it back, the same dataset is one
 dataset, an unknown run is RESOURCE_DOES_NOT_EXIST; runs/log-model appends to the run's
-list of models rather than replacing it; and MLflow 3's LoggedModel routes,
-which forja does not implement yet, answer 501 rather than a success that loses data (the
-search excepted: none can exist, and the client's list_artifacts runs it).
+list of models rather than replacing it. A model input naming no LoggedModel is refused;
+LoggedModels themselves are tested in mlflow_logged_models_test.py.
 
     python tests/api/mlflow_datasets_test.py --store sqlite|postgres
 """
@@ -104,8 +103,8 @@ c.error(srv.api("POST", "runs/log-inputs", bad), 400, "INVALID_PARAMETER_VALUE",
         contains="'digest'")
 c.error(srv.api("POST", "runs/log-inputs", {"run_id": rid, "datasets": {"dataset": {}}}), 400,
         "INVALID_PARAMETER_VALUE", "datasets that are not a list", contains="'datasets'")
-c.error(srv.api("POST", "runs/log-inputs", {"run_id": rid, "models": [{"model_id": "m-1"}]}), 400,
-        "INVALID_PARAMETER_VALUE", "model inputs are refused, not dropped", contains="'models'")
+c.error(srv.api("POST", "runs/log-inputs", {"run_id": rid, "models": [{"model_id": "m-1"}]}), 404,
+        "RESOURCE_DOES_NOT_EXIST", "a model input naming no LoggedModel is refused, not dropped", contains="m-1")
 c.eq(sorted(by_name(client.get_run(rid))), ["eval", "train"], "refused requests stored nothing")
 
 # ---- runs/log-model (MLflow 2's record_logged_model): each model appended, none replaced -------
@@ -122,23 +121,10 @@ c.error(srv.api("POST", "runs/log-model", {"run_id": mrun, "model_json": '{"arti
 c.error(srv.api("POST", "runs/log-model", {"run_id": mrun, "model_json": "not json"}), 400,
         "INVALID_PARAMETER_VALUE", "model_json that is not JSON", contains="model_json")
 
-# ---- LoggedModels: 501, never a fake success --------------------------------------------------
-# Creating one is refused, so no model is lost; the search answers the truth (there are none),
-# which MlflowClient.list_artifacts needs: it searches LoggedModels for the run's artifact path.
-e = raises(lambda: client.create_logged_model(eid, name="model"), "NOT_IMPLEMENTED",
-           "create_logged_model is not implemented")
-if e is not None:
-    c.eq(e.get_http_status_code(), 501, "create_logged_model: a 501")
-    c.true("nothing was stored" in e.message, "the 501 says nothing was stored: " + e.message)
-c.eq(mlflow.search_logged_models(experiment_ids=[eid], output_format="list"), [],
-     "search_logged_models: none, as none can be created")
+# ---- LoggedModels: none yet, and list_artifacts of a path still works -----------------------
+# MlflowClient.list_artifacts searches LoggedModels for the run's artifact path.
+c.eq(mlflow.search_logged_models(experiment_ids=[eid], output_format="list"), [], "search_logged_models: none")
 c.eq(client.list_artifacts(rid, "model"), [], "list_artifacts of a path works (it searches LoggedModels)")
-for method, path in [("POST", "logged-models"), ("GET", "logged-models/m-1"), ("PATCH", "logged-models/m-1"),
-                     ("DELETE", "logged-models/m-1"), ("PATCH", "logged-models/m-1/tags"),
-                     ("DELETE", "logged-models/m-1/tags/k"), ("POST", "logged-models/m-1/params"),
-                     ("GET", "logged-models/m-1/artifacts/directories"), ("POST", "runs/outputs")]:
-    c.error(srv.api(method, path, {"run_id": rid}), 501, "NOT_IMPLEMENTED", f"{method} {path}",
-            contains="not implemented")
 
 srv.stop()
 c.finish()

@@ -33,6 +33,14 @@ std::string FreshUri(const std::string& kind) {
   return Sh(std::string(FORJA_SOURCE_DIR) + "/tests/lib/postgres.sh uri " + state);
 }
 
+// What migration 4 (LoggedModels) added, undone: a store of version 3.
+const char* const kUndoMigration4 =
+    "DROP TABLE logged_models; DROP TABLE logged_model_tags; DROP TABLE logged_model_params; "
+    "DROP TABLE logged_model_metrics; DROP TABLE run_model_io; ALTER TABLE metrics DROP COLUMN model_id; "
+    "ALTER TABLE metrics DROP COLUMN dataset_name; ALTER TABLE metrics DROP COLUMN dataset_digest; "
+    "ALTER TABLE model_versions DROP COLUMN model_id; ALTER TABLE model_versions DROP COLUMN storage_location; "
+    "UPDATE forja_schema SET version = 3";
+
 DatasetInput Input(const std::string& name, const std::string& digest, const std::string& context) {
   DatasetInput in;
   in.dataset = {name, digest, "local", R"({"uri": "/data/)" + name + R"(.csv"})", std::string(R"({"mlflow_colspec": []})"),
@@ -226,6 +234,7 @@ TEST_P(DatasetStoreTest, AStoreOfVersionTwoIsMigrated) {
   {
     auto c = GetParam() == "sqlite" ? OpenSqlite(uri_.substr(std::string("sqlite:///").size()), {}) : OpenPostgres(uri_);
     ASSERT_TRUE(c.ok()) << c.status().message();
+    ASSERT_TRUE((*c)->Exec(kUndoMigration4).ok());  // logged_model_store_test.cc
     ASSERT_TRUE((*c)->Exec("DROP TABLE input_tags; DROP TABLE run_inputs; DROP TABLE datasets; "
                            "UPDATE forja_schema SET version = 2").ok());
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "forja/core/limits.h"
@@ -114,6 +115,7 @@ Status ListFromJson(const Json& list, Result<T> (*from)(const Json&), std::vecto
 template Json ListToJson(const std::vector<meta::Experiment>&);
 template Json ListToJson(const std::vector<meta::Run>&);
 template Json ListToJson(const std::vector<meta::Metric>&);
+template Json ListToJson(const std::vector<meta::LoggedModel>&);
 template Json ListToJson(const std::vector<meta::RegisteredModel>&);
 template Json ListToJson(const std::vector<meta::ModelVersion>&);
 template Json ListToJson(const std::vector<meta::Transition>&);
@@ -203,7 +205,12 @@ Result<meta::RunInfo> RunInfoFromJson(const Json& j) {
 }
 
 Json ToJson(const meta::Metric& m) {
-  return {{"key", m.key}, {"value", DoubleJson(m.value)}, {"timestamp", m.timestamp}, {"step", m.step}};
+  Json j{{"key", m.key}, {"value", DoubleJson(m.value)}, {"timestamp", m.timestamp}, {"step", m.step}};
+  PutIf(j, "model_id", m.model_id);
+  PutIf(j, "dataset_name", m.dataset_name);
+  PutIf(j, "dataset_digest", m.dataset_digest);
+  PutIf(j, "run_id", m.run_id);
+  return j;
 }
 
 Result<meta::Metric> MetricFromJson(const Json& j) {
@@ -215,7 +222,36 @@ Result<meta::Metric> MetricFromJson(const Json& j) {
   ASSIGN_OR_RETURN(m.value, DoubleFromJson(*v, "value"));
   ASSIGN_OR_RETURN(m.timestamp, Int(j, "timestamp"));
   ASSIGN_OR_RETURN(m.step, Int(j, "step"));
+  ASSIGN_OR_RETURN(m.model_id, Str(j, "model_id"));
+  ASSIGN_OR_RETURN(m.dataset_name, Str(j, "dataset_name"));
+  ASSIGN_OR_RETURN(m.dataset_digest, Str(j, "dataset_digest"));
+  ASSIGN_OR_RETURN(m.run_id, Str(j, "run_id"));
   return m;
+}
+
+Json ToJson(const meta::LoggedModel& m) {
+  static const std::map<std::string, std::string> kStatus = {
+      {"PENDING", "LOGGED_MODEL_PENDING"}, {"READY", "LOGGED_MODEL_READY"}, {"FAILED", "LOGGED_MODEL_UPLOAD_FAILED"}};
+  auto st = kStatus.find(m.status);
+  Json info{{"model_id", m.model_id},
+            {"experiment_id", m.experiment_id},
+            {"name", m.name},
+            {"creation_timestamp_ms", m.creation_timestamp},
+            {"last_updated_timestamp_ms", m.last_updated_timestamp},
+            {"artifact_uri", m.artifact_location},
+            {"status", st == kStatus.end() ? "LOGGED_MODEL_STATUS_UNSPECIFIED" : st->second}};
+  PutIf(info, "model_type", m.model_type);
+  PutIf(info, "source_run_id", m.source_run_id);
+  PutIf(info, "status_message", m.status_message);
+  if (!m.tags.empty()) info["tags"] = ToJson(m.tags);
+  Json data = Json::object();
+  if (!m.params.empty()) {
+    Json ps = Json::array();
+    for (const auto& p : m.params) ps.push_back({{"key", p.key}, {"value", p.value}});
+    data["params"] = std::move(ps);
+  }
+  if (!m.metrics.empty()) data["metrics"] = ListToJson(m.metrics);
+  return {{"info", std::move(info)}, {"data", std::move(data)}};
 }
 
 Json ToJson(const meta::Run& r) {
@@ -229,7 +265,20 @@ Json ToJson(const meta::Run& r) {
   if (!r.tags.empty()) data["tags"] = ToJson(r.tags);
   Json inputs = Json::object();
   if (!r.inputs.empty()) inputs["dataset_inputs"] = ListToJson(r.inputs);
-  return {{"info", ToJson(r.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+  if (!r.model_inputs.empty()) {
+    Json ms = Json::array();
+    for (const auto& m : r.model_inputs) ms.push_back({{"model_id", m.model_id}});
+    inputs["model_inputs"] = std::move(ms);
+  }
+  Json outputs = Json::object();
+  if (!r.model_outputs.empty()) {
+    Json ms = Json::array();
+    for (const auto& m : r.model_outputs) ms.push_back({{"model_id", m.model_id}, {"step", m.step}});
+    outputs["model_outputs"] = std::move(ms);
+  }
+  Json j{{"info", ToJson(r.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+  if (!outputs.empty()) j["outputs"] = std::move(outputs);
+  return j;
 }
 
 Json ToJson(const meta::DatasetInput& d) {
@@ -315,6 +364,7 @@ Json ToJson(const meta::ModelVersion& v) {
   if (!v.tags.empty()) j["tags"] = ToJson(v.tags);
   if (!v.aliases.empty()) j["aliases"] = v.aliases;
   PutIf(j, "forja_package_hash", v.package_hash);
+  PutIf(j, "model_id", v.model_id);
   return j;
 }
 
@@ -333,6 +383,7 @@ Result<meta::ModelVersion> ModelVersionFromJson(const Json& j) {
   ASSIGN_OR_RETURN(v.run_link, Str(j, "run_link"));
   ASSIGN_OR_RETURN(v.status, Str(j, "status"));
   ASSIGN_OR_RETURN(v.package_hash, Str(j, "forja_package_hash"));
+  ASSIGN_OR_RETURN(v.model_id, Str(j, "model_id"));
   ASSIGN_OR_RETURN(v.tags, TagsFromJson(j, "tags"));
   if (j.contains("aliases") && j["aliases"].is_array())
     for (const Json& a : j["aliases"])

@@ -24,6 +24,7 @@ Json ToJson(const meta::Transition& t);
 Json ToJson(const meta::LineageItem& l);
 Json ToJson(const meta::ModelAlert& a);
 Json ToJson(const meta::DatasetInput& d);
+Json ToJson(const meta::LoggedModel& m);  // MLflow's LoggedModel {info, data}
 Json ToJson(const std::vector<meta::Tag>& tags);
 // A JSON list of each item's ToJson (for the types above).
 template <typename T>

@@ -1,7 +1,7 @@
 // runs/log-inputs: the datasets a run used (MLflow's mlflow.log_input), read from MLflow's
 // LogInputs message and stored by the metadata store (meta/sql_datasets.cc), which checks
-// MLflow's limits and deduplicates. runs/get and runs/search return them as
-// inputs.dataset_inputs (codec.cc).
+// MLflow's limits and deduplicates, and the LoggedModels it used (meta/sql_logged_models.cc).
+// runs/get and runs/search return them as inputs.dataset_inputs and inputs.model_inputs (codec.cc).
 #include <nlohmann/json.hpp>
 
 #include "forja/api/server_impl.h"
@@ -13,10 +13,20 @@ using Impl = TrackingServer::Impl;
 Result<Json> Impl::LogInputs(const Params& p, const Caller&) {
   ASSIGN_OR_RETURN(std::string id, p.RunId());
   const Json& body = p.body();
-  // Inputs of LoggedModels need LoggedModels, which forja does not have yet: refused, not dropped.
-  if (auto m = body.find("models"); m != body.end() && !m->is_null() && !(m->is_array() && m->empty()))
-    return Status::User("invalid value for 'models': model inputs (MLflow 3 LoggedModels) are not implemented by "
-                        "forja server; send datasets only");
+  // MLflow 3: the LoggedModels the run used, each {model_id} (meta/sql_logged_models.cc).
+  std::vector<meta::ModelIo> models;
+  if (auto m = body.find("models"); m != body.end() && !m->is_null()) {
+    if (!m->is_array()) return Status::User("invalid value for 'models': expected a list of {model_id}");
+    for (size_t i = 0; i < m->size(); i++) {
+      const Json& x = (*m)[i];
+      std::string at = "models[" + std::to_string(i) + "].model_id";
+      auto id = x.is_object() ? x.find("model_id") : x.end();
+      if (!x.is_object() || id == x.end() || id->is_null())
+        return Status::User("missing value for required parameter '" + at + "'");
+      if (!id->is_string()) return Status::User("invalid value for '" + at + "': expected a string");
+      models.push_back({id->get<std::string>(), 0});
+    }
+  }
   std::vector<meta::DatasetInput> inputs;
   if (auto it = body.find("datasets"); it != body.end() && !it->is_null()) {
     if (!it->is_array()) return Status::User("invalid value for 'datasets': expected a list of {dataset, tags}");
@@ -26,7 +36,9 @@ Result<Json> Impl::LogInputs(const Params& p, const Caller&) {
       inputs.push_back(std::move(*d));
     }
   }
-  RETURN_IF_ERROR(store->LogInputs(id, inputs));
+  // Models first: each must exist, so a request naming an unknown one stores nothing.
+  if (!models.empty()) RETURN_IF_ERROR(store->LogModelIo(id, false, models));
+  if (!inputs.empty() || models.empty()) RETURN_IF_ERROR(store->LogInputs(id, inputs));
   return Json::object();
 }
 

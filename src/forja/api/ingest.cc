@@ -178,15 +178,18 @@ bool PlainRunId(const Node* run_id, const Node* run_uuid, std::string* out) {
   return !out->empty();
 }
 
-constexpr std::string_view kMetricFields[] = {"key", "value", "timestamp", "step"};
+// MLflow 3's model_id, dataset_name and dataset_digest are read too: never dropped.
+constexpr std::string_view kMetricFields[] = {"key",      "value",        "timestamp",     "step",
+                                              "model_id", "dataset_name", "dataset_digest"};
 
-bool PlainMetric(const Node* const (&f)[4], meta::Metric* m) {
+bool PlainMetric(const Node* const (&f)[7], meta::Metric* m) {
   return PlainRequiredStr(f[0], &m->key) && PlainDouble(f[1], &m->value) && PlainInt(f[2], &m->timestamp) &&
-         PlainInt(f[3], &m->step);
+         PlainInt(f[3], &m->step) && PlainStr(f[4], &m->model_id) && PlainStr(f[5], &m->dataset_name) &&
+         PlainStr(f[6], &m->dataset_digest);
 }
 
 bool ReadMetric(const JsonDoc& doc, const Node& n, meta::Metric* m) {
-  const Node* f[4];
+  const Node* f[7];
   return n.kind == Node::kObject && Members(doc, n, kMetricFields, f) && PlainMetric(f, m);
 }
 
@@ -247,11 +250,12 @@ bool ReadPlainLogBatch(std::string_view body, LogBatchBody* out) {
 bool ReadPlainLogMetric(std::string_view body, LogBatchBody* out) {
   JsonDoc& doc = ThreadDoc();
   const Node* root = PlainRoot(body, doc);
-  static constexpr std::string_view kFields[] = {"run_id", "run_uuid", "key", "value", "timestamp", "step"};
-  const Node* f[6];
+  static constexpr std::string_view kFields[] = {"run_id",   "run_uuid",     "key",           "value", "timestamp",
+                                                 "step",     "model_id",     "dataset_name",  "dataset_digest"};
+  const Node* f[9];
   if (!root || !Members(doc, *root, kFields, f) || !PlainRunId(f[0], f[1], &out->run_id)) return false;
   out->metrics.resize(1);
-  return PlainMetric({f[2], f[3], f[4], f[5]}, &out->metrics[0]);
+  return PlainMetric({f[2], f[3], f[4], f[5], f[6], f[7], f[8]}, &out->metrics[0]);
 }
 
 }  // namespace forja::api

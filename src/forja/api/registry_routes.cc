@@ -167,6 +167,7 @@ Result<Json> Impl::CreateModelVersion(const Params& p, const Caller& c) {
   ASSIGN_OR_RETURN(v.run_link, p.Str("run_link"));
   ASSIGN_OR_RETURN(v.description, p.Str("description"));
   ASSIGN_OR_RETURN(v.package_hash, p.Str("forja_package_hash"));
+  ASSIGN_OR_RETURN(v.model_id, p.Str("model_id"));  // MLflow 3: the LoggedModel registered (the store checks it)
   ASSIGN_OR_RETURN(v.tags, TagsFromJson(p.body(), "tags"));
   v.user_id = c.user == "anonymous" ? "" : c.user;
   ASSIGN_OR_RETURN(meta::ModelVersion made, store->CreateModelVersion(v));
@@ -209,7 +210,8 @@ Result<Json> Impl::GetDownloadUri(const Params& p, const Caller&) {
   ASSIGN_OR_RETURN(std::string name, p.Str("name", true));
   ASSIGN_OR_RETURN(int64_t version, p.Version());
   ASSIGN_OR_RETURN(meta::ModelVersion v, store->GetModelVersion(name, version));
-  return Json{{"artifact_uri", v.source}};
+  // A version of a LoggedModel (source models:/m-<id>): the model's files.
+  return Json{{"artifact_uri", v.storage_location.empty() ? v.source : v.storage_location}};
 }
 
 Result<Json> Impl::SetModelVersionTag(const Params& p, const Caller&) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "forja/api/server_impl.h"
@@ -228,13 +229,27 @@ Status Params::Search(const char* view_param, int64_t default_max, meta::RunQuer
 // ---- the route table -------------------------------------------------------------------------
 
 // MLflow routes forja does not implement yet: a 501 that says so (never a success that
-// drops the data, never a 404 that reads as a wrong URL). MLflow 3's LoggedModels: every
-// logged-models route but the search (see SearchLoggedModels), and runs/outputs
-// (log_outputs links a run to a LoggedModel).
+// drops the data, never a 404 that reads as a wrong URL). Of MLflow 3's LoggedModels, the
+// listing of a model's artifacts by the tracking API (clients list them through the
+// artifact proxy, under the model's artifact_uri).
 namespace {
-bool NotImplemented(const std::string& key) {
-  if (key == "logged-models/search") return false;
-  return key == "logged-models" || key.starts_with("logged-models/") || key == "runs/outputs";
+bool NotImplemented(const std::string& key) { return key == "logged-models/{model_id}/artifacts/directories"; }
+
+// MLflow's routes with parameters in the path (logged-models/{model_id}/tags/{tag_key}): the
+// route table's key for `key`, the parameters onto `path_params`. Other keys are themselves.
+std::string RouteKey(const std::string& key, std::map<std::string, std::string>* path_params) {
+  static const std::string kModels = "logged-models/";
+  if (!key.starts_with(kModels) || key == "logged-models/search") return key;
+  std::string rest = key.substr(kModels.size());
+  size_t slash = rest.find('/');
+  (*path_params)["model_id"] = rest.substr(0, slash);
+  if (slash == std::string::npos) return "logged-models/{model_id}";
+  std::string tail = rest.substr(slash + 1);
+  if (tail.starts_with("tags/") && tail.size() > 5) {
+    (*path_params)["tag_key"] = tail.substr(5);
+    return "logged-models/{model_id}/tags/{tag_key}";
+  }
+  return "logged-models/{model_id}/" + tail;  // tags, params, artifacts/directories; else no route
 }
 }  // namespace
 
@@ -266,7 +281,15 @@ void TrackingServer::Impl::Init() {
   add("runs/log-inputs", "POST", &Impl::LogInputs);
   add("runs/log-model", "POST", &Impl::LogModel);
   add("runs/search", "POST", &Impl::SearchRuns);
+  add("logged-models", "POST", &Impl::CreateLoggedModel);  // logged_model_routes.cc
   add("logged-models/search", "POST", &Impl::SearchLoggedModels);
+  add("logged-models/{model_id}", "GET", &Impl::GetLoggedModel);
+  add("logged-models/{model_id}", "PATCH", &Impl::FinalizeLoggedModel);
+  add("logged-models/{model_id}", "DELETE", &Impl::DeleteLoggedModel);
+  add("logged-models/{model_id}/tags", "PATCH", &Impl::SetLoggedModelTags);
+  add("logged-models/{model_id}/tags/{tag_key}", "DELETE", &Impl::DeleteLoggedModelTag);
+  add("logged-models/{model_id}/params", "POST", &Impl::LogLoggedModelParams);
+  add("runs/outputs", "POST", &Impl::LogOutputs);
   add("metrics/get-history", "GET", &Impl::GetMetricHistory);
   add("artifacts/list", "GET", &Impl::ListRunArtifacts);
   add("registered-models/create", "POST", &Impl::CreateRegisteredModel);
@@ -532,11 +555,13 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
   // the same 401 whether or not its body came with the head (and learns no routes).
   auto caller = Authenticate(req);
   if (!caller.ok()) return AuthError(caller.status());
+  std::map<std::string, std::string> path_params;
+  key = RouteKey(key, &path_params);
   if (NotImplemented(key)) {
     *route = "not-implemented";
     return ErrorResponse({501, "NOT_IMPLEMENTED",
-                          req.method + " " + path + " is not implemented by forja server: MLflow 3's LoggedModels "
-                          "are not supported yet; nothing was stored"});
+                          req.method + " " + path + " is not implemented by forja server: list a LoggedModel's "
+                          "files through the artifact proxy (mlflow-artifacts) under its artifact_uri"});
   }
   auto it = routes.find(key);
   if (key.empty() || it == routes.end()) {
@@ -578,7 +603,7 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
     if (!body.is_object()) return ErrorResponse({400, "BAD_REQUEST", "the request body must be a JSON object"});
   }
   if (r->role == Role::kWrite) CrashPoint("api.before_write");  // received and authorized, nothing committed
-  Params params(req, body);
+  Params params(req, body, &path_params);
   Result<Json> out = Status::Internal("unset");
   try {
     out = plain ? Ingest(batch) : (this->*(r->fn))(params, *caller);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,7 +45,15 @@ struct Caller {
 class Params {
  public:
   // `body` is the request's parsed body (an empty object without one); both outlive the Params.
-  Params(const net::Request& req, const Json& body) : req_(req), body_(body), get_(req.method == "GET") {}
+  Params(const net::Request& req, const Json& body, const std::map<std::string, std::string>* path = nullptr)
+      : req_(req), body_(body), path_(path), get_(req.method == "GET") {}
+
+  // A parameter of the route's path (logged-models/{model_id}): "" when absent.
+  std::string Path(const std::string& name) const {
+    if (!path_) return "";
+    auto it = path_->find(name);
+    return it == path_->end() ? "" : it->second;
+  }
 
   Result<std::string> Str(const char* name, bool required = false) const;
   Result<int64_t> Int(const char* name, int64_t def, bool required = false) const;
@@ -65,6 +74,7 @@ class Params {
  private:
   const net::Request& req_;
   const Json& body_;
+  const std::map<std::string, std::string>* path_;
   bool get_;
 };
 
@@ -165,7 +175,16 @@ struct TrackingServer::Impl {
   Result<Json> LogModel(const Params& p, const Caller&);
   Result<Json> LogInputs(const Params& p, const Caller&);  // dataset_routes.cc
   Result<Json> SearchRuns(const Params& p, const Caller&);
+  // MLflow 3's LoggedModels (logged_model_routes.cc).
+  Result<Json> CreateLoggedModel(const Params& p, const Caller&);
   Result<Json> SearchLoggedModels(const Params& p, const Caller&);
+  Result<Json> GetLoggedModel(const Params& p, const Caller&);
+  Result<Json> FinalizeLoggedModel(const Params& p, const Caller&);
+  Result<Json> DeleteLoggedModel(const Params& p, const Caller&);
+  Result<Json> SetLoggedModelTags(const Params& p, const Caller&);
+  Result<Json> DeleteLoggedModelTag(const Params& p, const Caller&);
+  Result<Json> LogLoggedModelParams(const Params& p, const Caller&);
+  Result<Json> LogOutputs(const Params& p, const Caller&);
   Result<Json> GetMetricHistory(const Params& p, const Caller&);
   Result<Json> ListRunArtifacts(const Params& p, const Caller&);
   Result<Json> LogLineage(const Params& p, const Caller&);

@@ -187,21 +187,6 @@ Result<Json> Impl::SearchRuns(const Params& p, const Caller&) {
   return SearchAnswer("runs", ListToJson(page.items), page.next_page_token);
 }
 
-// forja has no LoggedModels yet: creating one is a 501 (server.cc, NotImplemented), so
-// none exists and the true answer to any search is none. The search itself stays a
-// success because MLflow's client runs it inside other calls: MlflowClient.list_artifacts
-// and runs:/ downloads look for a LoggedModel of the run's artifact path
-// (mlflow/store/artifact/runs_artifact_repo.py), and a 501 there would break them.
-Result<Json> Impl::SearchLoggedModels(const Params& p, const Caller&) {
-  ASSIGN_OR_RETURN(auto experiments, p.List("experiment_ids"));
-  ASSIGN_OR_RETURN(std::string filter, p.Str("filter"));
-  ASSIGN_OR_RETURN(int64_t max_results, p.Int("max_results", 100));
-  ASSIGN_OR_RETURN(std::string token, p.Str("page_token"));
-  if (max_results < 0) return Status::User("invalid value for 'max_results': must not be negative");
-  (void)experiments, (void)filter, (void)token;
-  return Json::object();  // MLflow's JSON leaves an empty "models" out
-}
-
 Result<Json> Impl::GetMetricHistory(const Params& p, const Caller&) {
   ASSIGN_OR_RETURN(std::string id, p.RunId());
   ASSIGN_OR_RETURN(std::string key, p.Str("metric_key", true));

@@ -16,7 +16,7 @@ constexpr int64_t kSearchLimit = 50000;
 
 const char* const kVersionCols =
     "name, version, creation_time, last_updated_time, user_id, current_stage, description, source, run_id, "
-    "run_link, status, package_hash";
+    "run_link, status, package_hash, model_id, storage_location";
 
 // "a, b" with prefix "v." -> "v.a, v.b".
 std::string Qualified(const std::string& cols, const std::string& prefix) {
@@ -42,6 +42,8 @@ ModelVersion VersionFromRow(const SqlRow& r) {
   v.run_link = r[9].Text();
   v.status = r[10].Text();
   v.package_hash = r[11].Text();
+  v.model_id = r[12].Text();
+  v.storage_location = r[13].Text();
   return v;
 }
 
@@ -366,6 +368,7 @@ Result<ModelVersion> SqlStore::CreateModelVersion(const ModelVersion& in) {
   ModelVersion v = in;
   RETURN_IF_ERROR(Txn(true, [&](SqlConn& c) -> Status {
     int64_t now = NowMs();
+    RETURN_IF_ERROR(LinkLoggedModel(c, &v));  // models:/m-<id>: its files, its run
     if (!v.run_id.empty()) {
       RETURN_IF_ERROR(CheckRunId(v.run_id));
       ASSIGN_OR_RETURN(SqlRows run, c.Query("SELECT 1 FROM runs WHERE run_uuid = ?", {v.run_id}));
@@ -382,9 +385,9 @@ Result<ModelVersion> SqlStore::CreateModelVersion(const ModelVersion& in) {
     v.current_stage = "None";
     v.status = "READY";
     RETURN_IF_ERROR(c.Run(std::string("INSERT INTO model_versions(") + kVersionCols +
-                              ") VALUES (?, ?, ?, ?, ?, 'None', ?, ?, ?, ?, 'READY', ?)",
+                              ") VALUES (?, ?, ?, ?, ?, 'None', ?, ?, ?, ?, 'READY', ?, ?, ?)",
                           {v.name, v.version, now, now, v.user_id, v.description, v.source, v.run_id, v.run_link,
-                           v.package_hash}));
+                           v.package_hash, v.model_id, v.storage_location}));
     for (const Tag& t : v.tags)
       RETURN_IF_ERROR(c.Run("INSERT INTO model_version_tags(name, version, key, value) VALUES (?, ?, ?, ?) "
                             "ON CONFLICT(name, version, key) DO UPDATE SET value = excluded.value",

@@ -240,6 +240,44 @@ CREATE TABLE input_tags(
   input_id BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(input_id, key));
 )",
+    // 4: MLflow 3's LoggedModels (sql_logged_models.cc): the models, their tags, params and
+    // metric points; the models runs used and produced; metrics' model and dataset; the
+    // LoggedModel a model version registers and where its files are.
+    R"(
+CREATE TABLE logged_models(
+  model_id TEXT PRIMARY KEY,
+  experiment_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  artifact_location TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL,
+  model_type TEXT NOT NULL,
+  source_run_id TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL);
+CREATE INDEX logged_models_by_experiment ON logged_models(experiment_id, creation_time);
+CREATE TABLE logged_model_tags(
+  model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(model_id, key));
+CREATE TABLE logged_model_params(
+  model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(model_id, key));
+CREATE TABLE logged_model_metrics(
+  id {serial},
+  model_id TEXT NOT NULL, key TEXT NOT NULL, value DOUBLE PRECISION, is_nan INTEGER NOT NULL,
+  timestamp BIGINT NOT NULL, step BIGINT NOT NULL, run_uuid TEXT NOT NULL,
+  dataset_name TEXT NOT NULL, dataset_digest TEXT NOT NULL);
+CREATE INDEX logged_model_metrics_by_model ON logged_model_metrics(model_id, key);
+CREATE TABLE run_model_io(
+  run_uuid TEXT NOT NULL, direction TEXT NOT NULL, model_id TEXT NOT NULL, step BIGINT NOT NULL,
+  PRIMARY KEY(run_uuid, direction, model_id));
+ALTER TABLE metrics ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE metrics ADD COLUMN dataset_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE metrics ADD COLUMN dataset_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN storage_location TEXT NOT NULL DEFAULT '';
+)",
 };
 
 std::string ForDialect(std::string sql, Dialect d) {

@@ -78,6 +78,16 @@ class SqlStore : public MetaStore {
                                          const Page& page) override;
   Result<Paged<Run>> SearchRuns(const RunQuery& q) override;
 
+  Result<LoggedModel> CreateLoggedModel(const LoggedModel& m) override;
+  Result<LoggedModel> GetLoggedModel(const std::string& id, bool allow_deleted) override;
+  Result<LoggedModel> FinalizeLoggedModel(const std::string& id, const std::string& status) override;
+  Status DeleteLoggedModel(const std::string& id) override;
+  Status SetLoggedModelTags(const std::string& id, const std::vector<Tag>& tags) override;
+  Status DeleteLoggedModelTag(const std::string& id, const std::string& key) override;
+  Status LogLoggedModelParams(const std::string& id, const std::vector<Param>& params) override;
+  Result<Paged<LoggedModel>> SearchLoggedModels(const LoggedModelQuery& q) override;
+  Status LogModelIo(const std::string& run_id, bool output, const std::vector<ModelIo>& models) override;
+
   Status LogLineage(const std::string& run_id, const std::vector<LineageItem>& items) override;
   Result<std::vector<LineageItem>> GetLineage(const std::string& run_id) override;
   Result<std::vector<std::pair<std::string, LineageItem>>> FindLineage(const std::string& hash) override;
@@ -187,6 +197,15 @@ Status LoadRunData(SqlConn& c, std::vector<Run>* runs);
 // The runs' dataset inputs (sql_datasets.cc), `in` an IN list of `ids` (padded).
 Status LoadRunInputs(SqlConn& c, const std::string& in, const std::vector<SqlValue>& ids,
                      std::map<std::string, Run*>& by_id);
+// The runs' LoggedModel inputs and outputs (sql_logged_models.cc), as LoadRunInputs.
+Status LoadRunModelIo(SqlConn& c, const std::string& in, const std::vector<SqlValue>& ids,
+                      std::map<std::string, Run*>& by_id);
+// The points of `metrics` that name a LoggedModel, onto its metrics, in the caller's
+// transaction (LogBatch); a model_id that names no model is NotFound.
+Status LogModelMetrics(SqlConn& c, const std::string& run_id, const std::vector<Metric>& metrics);
+// A new version's LoggedModel (v->model_id, or a source models:/m-<id>): checks it exists,
+// sets model_id, storage_location (its artifact location) and, when empty, run_id.
+Status LinkLoggedModel(SqlConn& c, ModelVersion* v);
 Result<ModelVersion> LoadVersion(SqlConn& c, const std::string& name, int64_t version);
 Status LoadVersionExtras(SqlConn& c, std::vector<ModelVersion>* versions);
 

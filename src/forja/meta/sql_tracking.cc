@@ -292,6 +292,7 @@ Status LoadRunData(SqlConn& c, std::vector<Run>* runs) {
                                          ids));
     for (const SqlRow& r : ts) by_id[r[0].Text()]->tags.push_back({r[1].Text(), r[2].Text()});
     RETURN_IF_ERROR(LoadRunInputs(c, in, ids, by_id));
+    RETURN_IF_ERROR(LoadRunModelIo(c, in, ids, by_id));
   }
   return Status::Ok();
 }
@@ -442,14 +443,15 @@ Status SqlStore::LogBatch(const std::string& run_id, const std::vector<Metric>& 
     }
     if (!metrics.empty()) {
       std::vector<SqlValue> flat;
-      flat.reserve(metrics.size() * 6);
+      flat.reserve(metrics.size() * 9);
       for (const Metric& m : metrics) {
         bool nan = std::isnan(m.value);
         flat.insert(flat.end(), {run_id, m.key, nan ? SqlValue() : SqlValue(m.value), int64_t{nan}, m.timestamp,
-                                 m.step});
+                                 m.step, m.model_id, m.dataset_name, m.dataset_digest});
       }
-      RETURN_IF_ERROR(InsertRows(c, "INSERT INTO metrics(run_uuid, key, value, is_nan, timestamp, step) VALUES", 6,
-                                 "", flat));
+      RETURN_IF_ERROR(InsertRows(c, "INSERT INTO metrics(run_uuid, key, value, is_nan, timestamp, step, model_id, "
+                                 "dataset_name, dataset_digest) VALUES", 9, "", flat));
+      RETURN_IF_ERROR(LogModelMetrics(c, run_id, metrics));  // MLflow 3: the points about a LoggedModel
       flat.clear();
       for (const auto& [k, m] : newest) {
         bool nan = std::isnan(m->value);
@@ -503,10 +505,14 @@ Result<Paged<Metric>> SqlStore::GetMetricHistory(const std::string& run_id, cons
     ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(c, run_id));
     (void)info;
     ASSIGN_OR_RETURN(SqlRows rows,
-                     QueryPage(c, "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
-                               "ORDER BY step, timestamp LIMIT ? OFFSET ?",
+                     QueryPage(c, "SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest "
+                               "FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp LIMIT ? OFFSET ?",
                                {run_id, key}, limit, offset, &out.next_page_token));
-    for (const SqlRow& r : rows) out.items.push_back(MetricFromRow(r, 0));
+    for (const SqlRow& r : rows) {
+      Metric m = MetricFromRow(r, 0);
+      m.model_id = r[5].Text(), m.dataset_name = r[6].Text(), m.dataset_digest = r[7].Text();
+      out.items.push_back(std::move(m));
+    }
     return Status::Ok();
   }));
   return out;

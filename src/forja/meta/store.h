@@ -37,6 +37,12 @@ struct Metric {
   double value = 0;
   int64_t timestamp = 0;
   int64_t step = 0;
+  // MLflow 3: the LoggedModel and the dataset the value is about (all optional); run_id
+  // is filled where a metric is read without its run (a LoggedModel's metrics).
+  std::string model_id;
+  std::string dataset_name;
+  std::string dataset_digest;
+  std::string run_id;
 };
 
 struct Param {
@@ -81,13 +87,41 @@ struct DatasetInput {
   std::vector<Tag> tags;
 };
 
+// A LoggedModel a run used (runs/log-inputs' models) or produced (runs/outputs, at a step).
+struct ModelIo {
+  std::string model_id;
+  int64_t step = 0;  // outputs only
+};
+
 struct Run {
   RunInfo info;
   std::vector<Metric> metrics;  // the latest value of each key
   std::vector<Param> params;
   std::vector<Tag> tags;
   std::vector<DatasetInput> inputs;  // in the order first logged
+  std::vector<ModelIo> model_inputs, model_outputs;
 };
+
+// MLflow 3's LoggedModel: a model of an experiment with its own artifact folder
+// (<experiment artifact location>/models/<model_id>/artifacts), tags, params and metrics.
+// ids are "m-" and 32 hex digits. status: PENDING until finalized READY or FAILED.
+struct LoggedModel {
+  std::string model_id;
+  std::string experiment_id;
+  std::string name;
+  std::string artifact_location;
+  int64_t creation_timestamp = 0;
+  int64_t last_updated_timestamp = 0;
+  std::string status = "PENDING";  // PENDING, READY, FAILED
+  std::string status_message;
+  std::string model_type;
+  std::string source_run_id;
+  std::string lifecycle_stage = "active";
+  std::vector<Tag> tags;
+  std::vector<Param> params;
+  std::vector<Metric> metrics;  // every point logged with this model_id, with its run_id
+};
+
 
 struct ModelVersion {
   std::string name;
@@ -102,6 +136,8 @@ struct ModelVersion {
   std::string run_link;
   std::string status = "READY";
   std::string package_hash;  // sha256:<hex> of the model package's manifest, if forja stored it
+  std::string model_id;          // the MLflow 3 LoggedModel registered, if any
+  std::string storage_location;  // where the files are when source is not (models:/m-...): get-download-uri
   std::vector<Tag> tags;
   std::vector<std::string> aliases;
 };
@@ -191,6 +227,23 @@ struct Query {
   Page page;
 };
 
+// logged-models/search: MLflow's SearchLoggedModels.
+struct LoggedModelQuery {
+  struct Dataset {
+    std::string name, digest;  // digest optional
+  };
+  struct Order {
+    std::string field;  // an attribute ("creation_timestamp") or "metrics.<key>"
+    bool ascending = true;
+    std::string dataset_name, dataset_digest;  // metrics only
+  };
+  std::vector<std::string> experiment_ids;
+  std::string filter;              // attributes, metrics., params., tags. joined by AND
+  std::vector<Dataset> datasets;   // metric clauses (or, alone, any metric) on these datasets
+  std::vector<Order> order_by;
+  Page page;
+};
+
 // What promotion gates read: a version and its source run's latest metrics,
 // params and tags.
 struct VersionFacts {
@@ -236,6 +289,14 @@ class MetaStore {
  public:
   virtual ~MetaStore() = default;
 
+ protected:
+  Result<LoggedModel> NoLoggedModels(const std::string& what) const {
+    return Status::User("this store (" + uri() + ") does not keep MLflow 3 LoggedModels: '" + what +
+                        "' was not read or stored; use a SQL store or forja server");
+  }
+
+ public:
+
   // "sqlite:///path", "postgresql://...", "http://host:port".
   virtual std::string uri() const = 0;
   // A remote store checks gates and permissions itself (on the server).
@@ -268,6 +329,43 @@ class MetaStore {
   virtual Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                  const Page& page) = 0;
   virtual Result<Paged<Run>> SearchRuns(const RunQuery& q) = 0;
+
+  // ---- MLflow 3's LoggedModels (sql_logged_models.cc) ------------------------
+  // A forja server store (RestStore) does not carry them: the defaults say so.
+  virtual Result<LoggedModel> CreateLoggedModel(const LoggedModel& m) { return NoLoggedModels(m.name); }
+  // A deleted model is NotFound unless allow_deleted.
+  virtual Result<LoggedModel> GetLoggedModel(const std::string& id, bool allow_deleted = false) {
+    (void)allow_deleted;
+    return NoLoggedModels(id);
+  }
+  // status: READY or FAILED.
+  virtual Result<LoggedModel> FinalizeLoggedModel(const std::string& id, const std::string& status) {
+    (void)status;
+    return NoLoggedModels(id);
+  }
+  virtual Status DeleteLoggedModel(const std::string& id) { return NoLoggedModels(id).status(); }
+  virtual Status SetLoggedModelTags(const std::string& id, const std::vector<Tag>& tags) {
+    (void)tags;
+    return NoLoggedModels(id).status();
+  }
+  virtual Status DeleteLoggedModelTag(const std::string& id, const std::string& key) {
+    (void)key;
+    return NoLoggedModels(id).status();
+  }
+  // A param logged again with another value is refused, as for runs.
+  virtual Status LogLoggedModelParams(const std::string& id, const std::vector<Param>& params) {
+    (void)params;
+    return NoLoggedModels(id).status();
+  }
+  virtual Result<Paged<LoggedModel>> SearchLoggedModels(const LoggedModelQuery& q) {
+    (void)q;
+    return NoLoggedModels("").status();
+  }
+  // runs/log-inputs' models and runs/outputs: each model must exist; logging one again is a no-op.
+  virtual Status LogModelIo(const std::string& run_id, bool output, const std::vector<ModelIo>& models) {
+    (void)output, (void)models;
+    return NoLoggedModels(run_id).status();
+  }
 
   virtual Status LogLineage(const std::string& run_id, const std::vector<LineageItem>& items) = 0;
   virtual Result<std::vector<LineageItem>> GetLineage(const std::string& run_id) = 0;
