@@ -82,6 +82,7 @@ int DoRun(GlobalOptions& g, RunArgs a) {
   }
   auto project = pipeline::LoadProject(ws->root(), overrides);
   if (!project.ok()) return Fail(project.status());
+  for (const auto& n : project->notices) LogInfo(n);
   if (project->dag.stages.empty()) {
     LogInfo("No stages in forja.yaml; add a stages: section (see forja run --help)");
     if (a.as_json) OutJson(SummaryJson(RunSummary{}));
@@ -143,6 +144,7 @@ int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, boo
   opts.quiet = true;
   auto project = pipeline::LoadProject(ws->root(), overrides);
   if (!project.ok()) return Fail(project.status());
+  for (const auto& n : project->notices) LogInfo(n);
   auto summary = pipeline::RunPipeline(*ws, *project, opts);
   if (!summary.ok()) return Fail(summary.status());
   (void)g;
@@ -153,7 +155,7 @@ int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, boo
   }
   for (const auto& r : summary->stages) {
     if (r.outcome == Outcome::kUpToDate) {
-      Out(r.name + ": up to date");
+      Out(r.name + ": up to date" + (r.reasons.empty() ? "" : " (" + r.reasons[0] + ")"));  // (frozen)
       continue;
     }
     std::string why;

@@ -140,6 +140,9 @@ Result<std::vector<MetricOut>> WorkspaceMetricOuts(const std::string& root, std:
         m.cache = o.cache;
         out.push_back(std::move(m));
       }
+    for (const std::string& p : project->dvc_metrics)  // dvc.yaml's top-level metrics:
+      if (std::none_of(out.begin(), out.end(), [&](const MetricOut& m) { return m.path == p; }))
+        out.push_back(MetricOut{p, false, false, {}});
     return out;
   }
   auto lock = forja::ReadLock(root);
@@ -381,6 +384,13 @@ Result<std::vector<LockParams>> CurrentParams(const Project& project) {
   std::vector<std::vector<LockParams>> per_stage;
   for (const Stage& s : project.dag.stages) {
     ASSIGN_OR_RETURN(auto values, reader.Values(s));
+    per_stage.push_back(std::move(values));
+  }
+  if (!project.dvc_params.empty()) {  // dvc.yaml's top-level params: files, read whole
+    Stage top;
+    top.name = "(dvc.yaml params)";
+    top.params = project.dvc_params;
+    ASSIGN_OR_RETURN(auto values, reader.Values(top));
     per_stage.push_back(std::move(values));
   }
   return MergeParams(per_stage);

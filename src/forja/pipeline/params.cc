@@ -8,6 +8,19 @@
 
 namespace forja::pipeline {
 
+Result<const config::Node*> ParamReader::File(const Param& p, const Stage& stage) {
+  auto it = files_.find(p.file);
+  if (it == files_.end()) {
+    auto text = ReadFile(proj_.root + "/" + p.file);
+    if (!text.ok())
+      return Status::User(p.origin + ": stages." + stage.name + ".params: cannot read params file '" + p.file +
+                          "': " + text.status().message());
+    ASSIGN_OR_RETURN(config::Node doc, config::ParseConfigYaml(*text, p.file));
+    it = files_.emplace(p.file, std::move(doc)).first;
+  }
+  return &it->second;
+}
+
 Result<std::string> ParamReader::Value(const Param& p, const Stage& stage) {
   const config::Node* root = nullptr;
   std::string where;
@@ -19,16 +32,7 @@ Result<std::string> ParamReader::Value(const Param& p, const Stage& stage) {
     root = &proj_.composed.config;
     where = "the configuration";
   } else {
-    auto it = files_.find(p.file);
-    if (it == files_.end()) {
-      auto text = ReadFile(proj_.root + "/" + p.file);
-      if (!text.ok())
-        return Status::User(p.origin + ": stages." + stage.name + ".params: cannot read params file '" + p.file +
-                            "': " + text.status().message());
-      ASSIGN_OR_RETURN(config::Node doc, config::ParseConfigYaml(*text, p.file));
-      it = files_.emplace(p.file, std::move(doc)).first;
-    }
-    root = &it->second;
+    ASSIGN_OR_RETURN(root, File(p, stage));
     where = p.file;
   }
   const config::Node* n = root->Select(p.key);
@@ -40,15 +44,26 @@ Result<std::string> ParamReader::Value(const Param& p, const Stage& stage) {
 
 Result<std::vector<LockParams>> ParamReader::Values(const Stage& stage) {
   std::vector<LockParams> out;
-  for (const Param& p : stage.params) {
-    std::string source = p.file.empty() ? std::string(kComposedParams) : p.file;
-    ASSIGN_OR_RETURN(std::string value, Value(p, stage));
+  auto add = [&](const std::string& source, const std::string& key, std::string value) {
     auto it = std::find_if(out.begin(), out.end(), [&](const LockParams& lp) { return lp.source == source; });
     if (it == out.end()) {
       out.push_back({source, {}});
       it = out.end() - 1;
     }
-    it->values.push_back({p.key, std::move(value)});
+    it->values.push_back({key, std::move(value)});
+  };
+  for (const Param& p : stage.params) {
+    std::string source = p.file.empty() ? std::string(kComposedParams) : p.file;
+    if (p.key.empty() && !p.file.empty()) {  // dvc.yaml's `- file.yaml:`: every top-level key, as it is now
+      ASSIGN_OR_RETURN(const config::Node* doc, File(p, stage));
+      if (!doc->is_map())
+        return Status::User(p.origin + ": stages." + stage.name + ".params: '" + p.file +
+                            "' is not a mapping of params; write key: value lines");
+      for (const auto& [k, v] : doc->entries()) add(source, k, config::ToJson(v, 0));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string value, Value(p, stage));
+    add(source, p.key, std::move(value));
   }
   return out;
 }

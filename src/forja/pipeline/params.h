@@ -27,6 +27,8 @@ class ParamReader {
   Result<std::vector<LockParams>> Values(const Stage& stage);
 
  private:
+  Result<const config::Node*> File(const Param& p, const Stage& stage);  // parsed once
+
   const Project& proj_;
   std::map<std::string, config::Node> files_;  // params files read so far
 };

@@ -9,6 +9,7 @@
 #include "forja/core/fs.h"
 #include "forja/core/path.h"
 #include "forja/data/workspace.h"
+#include "forja/pipeline/dvc_yaml.h"
 
 namespace forja::pipeline {
 
@@ -71,7 +72,20 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
   } else if (!overrides.empty()) {
     return Status::User("no configuration to override: create conf/config.yaml or set config.root in forja.yaml");
   }
-  ASSIGN_OR_RETURN(std::vector<Stage> stages, ParseStages(p.forja_yaml, p.has_config ? p.composed.config : no_config));
+  std::vector<Stage> stages;
+  const Node* own = p.forja_yaml.is_map() ? p.forja_yaml.Find("stages") : nullptr;
+  bool has_dvc_yaml = IsFile(root + "/dvc.yaml");
+  if ((!own || own->is_null()) && has_dvc_yaml) {
+    ASSIGN_OR_RETURN(DvcYaml dvc, ReadDvcYaml(root));
+    stages = std::move(dvc.stages);
+    p.from_dvc_yaml = true;
+    p.dvc_metrics = std::move(dvc.metrics);
+    p.dvc_params = std::move(dvc.params);
+    p.notices = std::move(dvc.notices);
+  } else {
+    ASSIGN_OR_RETURN(stages, ParseStages(p.forja_yaml, p.has_config ? p.composed.config : no_config));
+    if (has_dvc_yaml) p.notices.push_back("dvc.yaml is not read: forja.yaml has a stages: section of its own");
+  }
   ASSIGN_OR_RETURN(p.dag, BuildDag(std::move(stages), root));
   return p;
 }

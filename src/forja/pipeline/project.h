@@ -30,6 +30,11 @@ struct Project {
   bool has_config = false;
   config::Composed composed;
   Dag dag;
+  // The stages come from dvc.yaml (dvc_yaml.h) when forja.yaml has no stages:.
+  bool from_dvc_yaml = false;
+  std::vector<std::string> dvc_metrics;  // dvc.yaml's top-level metrics: files
+  std::vector<Param> dvc_params;         // dvc.yaml's top-level params: files (key "": all of it)
+  std::vector<std::string> notices;      // read but ignored, one line each (forja run and status print them)
 };
 
 // The workspace around `start`: the nearest folder upward with forja.yaml or
@@ -38,7 +43,8 @@ struct Project {
 Result<std::string> FindWorkspaceRoot(const std::string& start);
 
 // Reads <root>/forja.yaml, composes the config with `overrides`, parses the
-// stages and builds the DAG. Errors are the one-line messages of ParseStages,
+// stages and builds the DAG. When forja.yaml has no stages: section (or no
+// forja.yaml at all) and <root>/dvc.yaml exists, the stages are dvc.yaml's. Errors are the one-line messages of ParseStages,
 // BuildDag and Compose.
 Result<Project> LoadProject(const std::string& root, const std::vector<std::string>& overrides);
 

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "forja/config/compose.h"
@@ -132,6 +133,7 @@ class Runner {
   Status Finish(int s);
   Result<bool> Restore(int s, const LockStage& hit);
   void Record(int s, std::vector<LockFile> outs);
+  Status IgnoreInReadFolders(int s);
   void Done(int s, Outcome o);
   void Fail(int s, const std::string& error);
   Status MaybeWriteLock(bool final);
@@ -167,6 +169,8 @@ class Runner {
   std::map<std::string, std::optional<Pointer>> versions_;  // this run's view of paths
   ParamReader params_;
   std::vector<std::string> ignore_;  // outs to add to .gitignore at the end
+  std::set<std::string> dep_paths_;  // every stage's deps (IgnoreInReadFolders)
+  bool dep_paths_known_ = false;
   std::string run_id_, run_dir_;
   config::HydraOutput hydra_out_;  // the config uses ${hydra:...}: its output folder
   std::thread prepare_;
@@ -271,6 +275,11 @@ Status Runner::Examine(int s, bool* changed) {
 Status Runner::Decide(int s) {
   const Stage& stage = dag_.stages[s];
   State& x = st_[s];
+  if (stage.frozen) {  // dvc.yaml's frozen: true: never run (even forced), never reported changed
+    x.result.reasons.push_back("frozen");
+    Done(s, Outcome::kUpToDate);
+    return Status::Ok();
+  }
   if (opts_.dry) {
     for (int u : dag_.upstream[s])
       if (st_[u].selected && st_[u].result.outcome == Outcome::kWouldRun) {
@@ -338,6 +347,7 @@ Result<bool> Runner::Restore(int s, const LockStage& hit) {
   LogInfo(restored ? "Restored stage '" + stage.name + "' from the run cache"
                    : "Stage '" + stage.name + "' is already up to date in the workspace (recorded from the run cache)");
   Record(s, std::move(outs));
+  RETURN_IF_ERROR(IgnoreInReadFolders(s));
   Done(s, Outcome::kRestored);
   return true;
 }
@@ -501,6 +511,7 @@ Status Runner::Finish(int s) {
     lock_urgent_ = true;
   }
   Record(s, std::move(outs));
+  RETURN_IF_ERROR(IgnoreInReadFolders(s));
   Done(s, Outcome::kRan);
   CrashPoint("run.stage_done");  // outs stored, forja.lock not yet written
   return MaybeWriteLock(false);
@@ -541,6 +552,31 @@ void Runner::Fail(int s, const std::string& error) {
   LogError(error);
   Done(s, Outcome::kFailed);
   if (!opts_.keep_going) stop_ = true;
+}
+
+// A cached out inside a folder that a stage reads (models/a.bin, and a dep on
+// models) gets its .gitignore entry now rather than at the end: the folder the
+// next stage hashes is then the folder the next run hashes, .gitignore included.
+Status Runner::IgnoreInReadFolders(int s) {
+  if (!dep_paths_known_) {
+    for (const Stage& st : dag_.stages)
+      for (const Dep& d : st.deps) dep_paths_.insert(d.path);
+    dep_paths_known_ = true;
+  }
+  std::vector<std::string> now;
+  for (const Out& o : dag_.stages[s].outs) {
+    if (!o.cache) continue;
+    for (std::string d = Dirname(o.path); d != "." && !d.empty(); d = Dirname(d))
+      if (dep_paths_.count(d)) {
+        now.push_back(o.path);
+        break;
+      }
+  }
+  if (now.empty()) return Status::Ok();
+  RETURN_IF_ERROR(ws_.IgnoreInGit(now));
+  for (const auto& p : now)
+    for (std::string d = Dirname(p); d != "." && !d.empty(); d = Dirname(d)) versions_.erase(d);
+  return Status::Ok();
 }
 
 Status Runner::MaybeWriteLock(bool final) {

@@ -19,6 +19,7 @@
 
 #include "forja/config/interpolation.h"
 #include "forja/core/path.h"
+#include "forja/pipeline/dvc_yaml.h"
 
 namespace forja::pipeline {
 
@@ -32,6 +33,8 @@ constexpr std::string_view kSlot = "__forja_stage_value__";
 
 constexpr const char* kStageKeys =
     "cmd, wdir, deps, params, outs, metrics, plots, env, retries, timeout, always_changed, desc, meta";
+constexpr const char* kDvcStageKeys =
+    "cmd, wdir, deps, params, outs, metrics, plots, vars, frozen, always_changed, desc, meta";
 
 // A matrix or foreach that would make more stages than this is surely a mistake.
 constexpr size_t kMaxExpansion = 100000;
@@ -110,9 +113,17 @@ class Interpolator {
     if (built_) ApplyBinding();
   }
 
-  // `value` with every interpolation in it resolved. Errors read
+  // dvc.yaml: DVC's ${...} (dvc_yaml.h) against `ctx` instead of the config
+  // module's resolver against the configuration.
+  void UseDvc(const Node* ctx) { dvc_ctx_ = ctx; }
+  const Node* dvc_context() const { return dvc_ctx_; }
+
+  // `value` with every interpolation in it resolved; `field` is the stage's
+  // field (cmd, outs, foreach ...), which DVC's rules depend on. Errors read
   //   ${train.lrr}: key 'train.lrr' not found in the configuration
-  Result<Node> Resolve(const Node& value) {
+  Result<Node> Resolve(const Node& value, std::string_view field) {
+    if (dvc_ctx_) return DvcResolve(value, DvcScope{dvc_ctx_, bound_ ? &item_ : nullptr,
+                                                    bound_ && has_key_ ? &key_ : nullptr}, field);
     if (value.is_string()) {
       if (auto quick = Quick(value.as_string())) return std::move(*quick);
     }
@@ -219,6 +230,7 @@ class Interpolator {
   std::optional<Node> cfg_item_, cfg_key_;
   bool bound_ = false, has_key_ = false;
   Node item_, key_;
+  const Node* dvc_ctx_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------
@@ -296,6 +308,11 @@ Result<double> ParseDurationText(std::string_view s) {
 class StageParser {
  public:
   explicit StageParser(const Node& cfg) : cfg_(cfg), in_(cfg) {}
+  // dvc.yaml's stages: DVC's ${...}, params, vars and frozen (dvc_yaml.h).
+  StageParser(const DvcContext& ctx, const std::string& root, std::vector<std::string>* notices)
+      : cfg_(ctx.values), in_(ctx.values), dvc_(&ctx), root_(root), notices_(notices) {
+    in_.UseDvc(&ctx.values);
+  }
 
   Status ParseAll(const Node& stages, std::vector<Stage>* out) {
     out->reserve(stages.entries().size());
@@ -368,12 +385,15 @@ class StageParser {
                  std::string("expected a list or a mapping, got ") + KindPhrase(*items) + hint);
     size_t n = items->is_list() ? items->items().size() : items->entries().size();
     if (n == 0) return Bad(foreach_node, field + ".foreach", std::string("is empty") + hint);
+    // DVC names the stages of a list by index as soon as one value is a list or a mapping.
+    bool by_index = dvc_ && items->is_list() &&
+                    std::any_of(items->items().begin(), items->items().end(), [](const Node& v) { return !v.is_scalar(); });
     for (size_t i = 0; i < n; i++) {
       Stage s;
       s.origin = Origin(body);
       if (items->is_list()) {
         const Node& item = items->items()[i];
-        s.name = name + "@" + Suffix(item, i);
+        s.name = name + "@" + (by_index ? std::to_string(i) : Suffix(item, i));
         in_.Bind(item, nullptr);
       } else {
         const auto& [k, item] = items->entries()[i];
@@ -421,12 +441,14 @@ class StageParser {
         const Node& v = list.items()[idx[k]];
         item.entries().emplace_back(key, v);
         if (k) suffix += '-';
-        suffix += Suffix(v, idx[k]);
+        // DVC: a list or mapping value is named by its key and index (model0).
+        suffix += dvc_ && !v.is_scalar() ? key + std::to_string(idx[k]) : Suffix(v, idx[k]);
       }
       Stage s;
       s.name = name + "@" + suffix;
       s.origin = Origin(body);
-      in_.Bind(item, nullptr);
+      Node key_node = Node::String(suffix);  // DVC binds key to the name's suffix in a matrix
+      in_.Bind(item, dvc_ ? &key_node : nullptr);
       Status st = ParseBody(body, true, &s);
       in_.Unbind();
       RETURN_IF_ERROR(st);
@@ -449,9 +471,9 @@ class StageParser {
 
   // A foreach / matrix value in a stage name: its text when it is a scalar,
   // else its index.
-  static std::string Suffix(const Node& v, size_t index) {
+  std::string Suffix(const Node& v, size_t index) const {
     if (v.is_scalar()) {
-      std::string t = *ScalarText(v);
+      std::string t = dvc_ && v.is_null() ? "None" : *ScalarText(v);  // DVC's to_str is Python's str()
       if (NameSafe(t)) return t;
     }
     return std::to_string(index);
@@ -463,7 +485,7 @@ class StageParser {
   // a literal "${").
   Result<const Node*> Resolved(const Node& n, const std::string& field, Node* storage) {
     if (!HasInterpolation(n)) return &n;
-    auto r = in_.Resolve(n);
+    auto r = in_.Resolve(n, std::string_view(field).substr(field.rfind('.') + 1));
     if (!r.ok()) return Bad(n, field, r.status().message());
     *storage = std::move(*r);
     Reorigin(*storage, n);
@@ -530,12 +552,30 @@ class StageParser {
       if (!p.ok()) return Bad(*w, field + "wdir", p.status().message());
       s->wdir = std::move(*p);
     }
+    // dvc.yaml: a stage's own vars, loaded relative to its wdir on top of the
+    // document's (EntryDefinition.resolve_stage), for this stage only.
+    std::optional<DvcContext> stage_ctx;
+    const Node* outer = in_.dvc_context();
+    struct Restore {
+      Interpolator& in;
+      const Node* ctx;
+      ~Restore() { in.UseDvc(ctx); }
+    } restore{in_, outer};
+    if (const Node* vars = dvc_ ? body.Find("vars") : nullptr) {
+      stage_ctx.emplace(*dvc_);
+      stage_ctx->values = *outer;
+      RETURN_IF_ERROR(LoadDvcVars(*vars, root_, s->wdir, field + "vars", &*stage_ctx));
+      in_.UseDvc(&stage_ctx->values);
+    }
     bool has_cmd = false;
     std::vector<Out> metrics, plots;
     for (const auto& [key, raw] : body.entries()) {
       std::string f = field + Key(key);
       // meta is free-form, for people (as in DVC); wdir is done; matrix is the caller's.
-      if (key == "meta" || key == "wdir" || (matrix && key == "matrix")) continue;
+      if (key == "meta" || key == "wdir" || (matrix && key == "matrix") || (dvc_ && key == "vars")) continue;
+      if (dvc_ && (key == "env" || key == "retries" || key == "timeout"))
+        return Bad(raw, f, "is a field of forja.yaml's stages, not of dvc.yaml (dvc repro would refuse it); "
+                           "declare the stage in forja.yaml to use it");
       ASSIGN_OR_RETURN(const Node* v, Resolved(raw, f, &storage));
       if (key == "cmd") {
         has_cmd = true;
@@ -553,7 +593,7 @@ class StageParser {
       } else if (key == "plots") {
         RETURN_IF_ERROR(ParseOuts(*v, raw, f, OutKind::kPlots, s->wdir, &plots));
       } else if (key == "params") {
-        RETURN_IF_ERROR(ParseParams(*v, raw, f, s));
+        RETURN_IF_ERROR(dvc_ ? ParseDvcParams(*v, raw, f, s) : ParseParams(*v, raw, f, s));
       } else if (key == "env") {
         RETURN_IF_ERROR(ParseEnv(*v, raw, f, s));
       } else if (key == "retries") {
@@ -562,9 +602,11 @@ class StageParser {
         ASSIGN_OR_RETURN(s->timeout_s, Duration(*v, raw, f, "timeout: 10m"));
       } else if (key == "always_changed") {
         ASSIGN_OR_RETURN(s->always_changed, Bool(*v, raw, f, "always_changed: true"));
+      } else if (dvc_ && key == "frozen") {
+        ASSIGN_OR_RETURN(s->frozen, Bool(*v, raw, f, "frozen: true"));
       } else {
-        return Bad(raw, f, std::string("unknown key; a stage has ") + kStageKeys +
-                               " (and foreach with do, or matrix)");
+        return Bad(raw, f, std::string("unknown key; a ") + (dvc_ ? "dvc.yaml " : "") + "stage has " +
+                               (dvc_ ? kDvcStageKeys : kStageKeys) + " (and foreach with do, or matrix)");
       }
     }
     if (!has_cmd) return Bad(body, field + "cmd", "missing; every stage needs cmd: <the command to run>");
@@ -645,9 +687,81 @@ class StageParser {
         ASSIGN_OR_RETURN(o->cache, Bool(v, v, f + ".cache", "cache: false"));
       } else if (k == "persist") {
         ASSIGN_OR_RETURN(o->persist, Bool(v, v, f + ".persist", "persist: true"));
+      } else if (dvc_ && DvcOutOption(k, v, o)) {
+        // read (and ignored, with a notice when it changes what DVC would do)
       } else {
         return Bad(v, f + "." + Key(k), "unknown option; an output has cache and persist");
       }
+    }
+    return Status::Ok();
+  }
+
+  // dvc.yaml's output options besides cache and persist (schema.py's
+  // OUT_PSTAGE_DETAILED_SCHEMA and PLOT_PROPS): true when `k` is one of them.
+  bool DvcOutOption(const std::string& k, const Node& v, Out* o) {
+    static const std::unordered_set<std::string_view> kSilent = {
+        "desc", "type", "labels", "meta",                                    // annotations, for people
+        "template", "x", "y", "x_label", "y_label", "title", "header"};  // plots: forja draws none
+    if (kSilent.count(k)) return true;
+    if (k == "push") {
+      if (v.kind() == Node::Kind::kBool) o->push = v.as_bool();
+      if (!o->push && notices_)
+        notices_->push_back(Origin(v) + ": push: false is not honoured: forja push sends every cached out");
+      return true;
+    }
+    if (k == "remote" || k == "checkpoint") {
+      if (notices_) notices_->push_back(Origin(v) + ": " + k + ": ignored (forja has no per-output " + k + ")");
+      return true;
+    }
+    return false;
+  }
+
+  // dvc.yaml's params (dvc/dependency/__init__.py, _merge_params): a key of
+  // <wdir>/params.yaml, or {file: [keys]}; {file: } or {file: []} tracks the
+  // whole file, and then its keys listed elsewhere are dropped.
+  Status ParseDvcParams(const Node& v, const Node& raw, const std::string& f, Stage* s) {
+    const std::string hint = "write params: [train.lr, {other.yaml: [seed]}, {all.yaml: }]";
+    ASSIGN_OR_RETURN(auto entries, Entries(v, raw, f, hint));
+    std::unordered_set<std::string> whole, added;
+    for (const Node* e : entries)
+      if (e->is_map())
+        for (const auto& [file, keys] : e->entries())
+          if (keys.is_null() || (keys.is_list() && keys.items().empty())) whole.insert(file);
+    auto add_file = [&](const Node& at, const std::string& file) -> Result<std::string> {
+      std::string lower = file;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower.ends_with(".toml") || lower.ends_with(".py"))
+        return Bad(at, f, Quote(file) + " is a " + (lower.ends_with(".py") ? "Python" : "TOML") +
+                              " params file; forja reads YAML and JSON ones: convert it to YAML");
+      ASSIGN_OR_RETURN(std::string rel, Path(at, f, s->wdir, file, "reads"));
+      if (whole.count(file) && added.insert(rel).second) s->params.push_back(Param{rel, "", Origin(at)});
+      return rel;
+    };
+    for (const Node* e : entries) {
+      if (e->is_map()) {
+        for (const auto& [file_key, keys] : e->entries()) {
+          ASSIGN_OR_RETURN(std::string file, ResolvedKey(file_key, *e, f));
+          ASSIGN_OR_RETURN(std::string rel, add_file(*e, file));
+          if (whole.count(file)) continue;
+          std::string fk = f + "." + Key(file_key);
+          if (!keys.is_list())
+            return Bad(keys, fk, std::string("expected a list of keys, got ") + KindPhrase(keys) + "; " + hint);
+          for (const Node& k : keys.items()) {
+            ASSIGN_OR_RETURN(std::string key, Text(k, fk, "a key", hint));
+            RETURN_IF_ERROR(CheckKey(k, f, key, hint));
+            s->params.push_back(Param{rel, std::move(key), Origin(k)});
+          }
+        }
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string key, Text(*e, f, "a key", hint));
+      if (key.find(':') != std::string::npos)
+        return Bad(*e, f, Quote(key) + ": in dvc.yaml a string is a key of params.yaml; for a key of another file write - " +
+                              key.substr(0, key.find(':')) + ": [" + key.substr(key.find(':') + 1) + "]");
+      RETURN_IF_ERROR(CheckKey(*e, f, key, hint));
+      ASSIGN_OR_RETURN(std::string rel, add_file(*e, "params.yaml"));
+      if (whole.count("params.yaml")) continue;
+      s->params.push_back(Param{rel, std::move(key), Origin(*e)});
     }
     return Status::Ok();
   }
@@ -797,6 +911,9 @@ class StageParser {
   const Node& cfg_;
   Interpolator in_;
   std::unordered_set<std::string> names_;
+  const DvcContext* dvc_ = nullptr;  // dvc.yaml's stages (the document's context)
+  std::string root_;
+  std::vector<std::string>* notices_ = nullptr;
 };
 
 // Words a shell gives a meaning to when they come first: exec'ing them
@@ -853,6 +970,14 @@ Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::No
                    "; write stages: {train: {cmd: python train.py}}");
   StageParser parser(cfg);
   RETURN_IF_ERROR(parser.ParseAll(*stages, &out));
+  return out;
+}
+
+Result<std::vector<Stage>> ParseDvcStages(const config::Node& stages, const DvcContext& context,
+                                          const std::string& root, std::vector<std::string>* notices) {
+  std::vector<Stage> out;
+  StageParser parser(context, root, notices);
+  RETURN_IF_ERROR(parser.ParseAll(stages, &out));
   return out;
 }
 

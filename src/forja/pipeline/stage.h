@@ -41,6 +41,8 @@
 
 namespace forja::pipeline {
 
+struct DvcContext;  // dvc_yaml.h
+
 struct Retries {
   int count = 0;           // extra attempts after the first
   double delay_s = 0;      // before the first retry
@@ -56,6 +58,7 @@ struct Out {
   OutKind kind = OutKind::kOut;
   bool cache = true;     // false: versioned in git, not pushed; still run-cached
   bool persist = false;  // true: not removed before the stage runs
+  bool push = true;      // dvc.yaml's push: false (recorded; forja push does not read it yet)
   std::string origin;    // "forja.yaml:12"
 };
 
@@ -65,7 +68,8 @@ struct Dep {
 };
 
 // A param: a dotted key of the composed config (file == ""), or of a plain
-// YAML/JSON file (repository-relative path).
+// YAML/JSON file (repository-relative path); key "" (dvc.yaml's `- file.yaml:`)
+// is every top-level key of the file.
 struct Param {
   std::string file;
   std::string key;
@@ -84,6 +88,7 @@ struct Stage {
   Retries retries;
   double timeout_s = 0;  // 0 = none
   bool always_changed = false;
+  bool frozen = false;  // dvc.yaml's frozen: true: never run, never reported changed
 
   // The command as one shell script: the commands joined by " && ".
   std::string Script() const;
@@ -96,6 +101,13 @@ struct Stage {
 //   forja.yaml:14: stages.train.retries: expected a count or a mapping, got a list
 // A document without `stages:` gives no stages.
 Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg);
+
+// The stages of dvc.yaml (dvc_yaml.h reads the file): the same fields, with DVC 3's
+// rules where they differ. `context` holds the names ${...} may use (params.yaml
+// and vars:); `root` is the workspace (a stage's vars: files are read relative to it).
+// Unsupported options that are harmless are appended to *notices.
+Result<std::vector<Stage>> ParseDvcStages(const config::Node& stages, const DvcContext& context,
+                                          const std::string& root, std::vector<std::string>* notices);
 
 // Whether `cmd` needs a shell (has quotes, $, |, &, ;, <, >, *, ?, [, ~, (, ), `,
 // #, \, a tab or a newline, or its first word is a shell keyword or builtin
