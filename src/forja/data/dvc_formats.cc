@@ -50,8 +50,7 @@ Result<DvcOut> ParseOut(const Node& n, const std::string& name, const std::strin
     return Bad(n, name, what + ": an entry has no 'path'");
   o.path = path->as_string();
   if (Status bad = CheckUntrustedPath(o.path); !bad.ok())
-    return Bad(*path, name, what + ": path '" + o.path + "': " + bad.message() +
-                                 "; forja refuses it (a path must stay inside the repository)");
+    return Bad(*path, name, what + ": path '" + o.path + "': " + bad.message() + "; forja refuses it");
   for (const char* cloud : {"etag", "version_id", "files", "checksum"})
     if (n.Find(cloud))
       return Bad(n, name, what + ": '" + o.path + "' has '" + cloud +
