@@ -103,7 +103,10 @@ std::string StringAt(const Node& n, const char* key, const std::string& fallback
 Status ResolveStrings(Node& n, const std::string& path, const Node& root, const ResolveOptions& ro,
                       std::vector<std::pair<Node*, Node>>* out) {
   if (n.is_map()) {
-    for (auto& [k, v] : n.entries()) RETURN_IF_ERROR(ResolveStrings(v, path + "." + k, root, ro, out));
+    for (auto& [k, v] : n.entries()) {
+      if (path == "hydra" && k == "overrides") continue;  // the texts as typed, as Hydra records them
+      RETURN_IF_ERROR(ResolveStrings(v, path + "." + k, root, ro, out));
+    }
   } else if (n.is_list()) {
     for (size_t i = 0; i < n.items().size(); i++)
       RETURN_IF_ERROR(ResolveStrings(n.items()[i], path + "." + std::to_string(i), root, ro, out));
