@@ -254,11 +254,13 @@ c.eq(client.get_run(victim).info.lifecycle_stage, "active", "restore_run")
 c.eq(len(mlflow.search_runs([eid], "tags.sweep = 's1'")), 3, "a restored run is searched again")
 
 # ---- scikit-learn autolog --------------------------------------------------------------------
+# With the model logged (MLflow 3's LoggedModels: logged-models routes, runs/outputs).
+LOG_MODELS = True
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 X = rng.normal(size=(80, 3))
 y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
-mlflow.sklearn.autolog(log_models=False, log_datasets=True)
+mlflow.sklearn.autolog(log_models=LOG_MODELS, log_datasets=True)
 with mlflow.start_run(run_name="sk") as r:
     est = LogisticRegression(C=0.5, max_iter=200).fit(X, y)
 skid = r.info.run_id
@@ -275,12 +277,18 @@ c.eq(sk.data.tags.get("estimator_name"), "LogisticRegression", "sklearn autolog:
 c.eq(sk.data.tags.get("estimator_class"), "sklearn.linear_model._logistic.LogisticRegression",
      "sklearn autolog: estimator_class tag")
 c.eq([i.dataset.source_type for i in sk.inputs.dataset_inputs], ["code"], "sklearn autolog: the training data input")
+if LOG_MODELS:
+    lm = mlflow.last_logged_model()
+    c.eq((lm.source_run_id, lm.name, str(lm.status)), (skid, "model", "READY"),
+         "sklearn autolog: the LoggedModel of the run")
+    c.true(np.array_equal(mlflow.pyfunc.load_model(lm.model_uri).predict(X), est.predict(X)),
+           "sklearn autolog: the logged model loads and predicts as the estimator")
 
 # ---- xgboost autolog --------------------------------------------------------------------------
 import xgboost as xgb  # noqa: E402
 
 dtrain = xgb.DMatrix(X, label=y, feature_names=["f0", "f1", "f2"])
-mlflow.xgboost.autolog(log_models=False)
+mlflow.xgboost.autolog(log_models=LOG_MODELS)
 evals = {}
 with mlflow.start_run(run_name="xgb") as r:
     booster = xgb.train({"objective": "binary:logistic", "max_depth": 2, "eta": 0.3}, dtrain, num_boost_round=5,
@@ -301,6 +309,11 @@ if "feature_importance_weight.json" in imp:
     c.eq(mlflow.artifacts.load_dict(f"runs:/{xid}/feature_importance_weight.json"),
          {k: float(v) for k, v in booster.get_score(importance_type="weight").items()},
          "xgboost autolog: the importances")
+if LOG_MODELS:
+    lm = mlflow.last_logged_model()
+    c.eq(lm.source_run_id, xid, "xgboost autolog: the LoggedModel of the run")
+    c.true(np.allclose(mlflow.xgboost.load_model(lm.model_uri).predict(dtrain), booster.predict(dtrain)),
+           "xgboost autolog: the logged booster loads and predicts as the trained one")
 srv.stop()
 
 # ---- forja server with no flags outside a workspace (like `mlflow server`) ----------------------
