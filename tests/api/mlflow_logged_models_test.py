@@ -24,6 +24,7 @@ import mlflow  # noqa: E402
 import mlflow.pyfunc  # noqa: E402
 import mlflow.sklearn  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import LoggedModelInput, LoggedModelStatus  # noqa: E402
 from mlflow.exceptions import MlflowException, RestException  # noqa: E402
@@ -113,6 +114,14 @@ c.eq(body.get("model_version", {}).get("model_id") if status == 200 else body, m
 loaded = mlflow.pyfunc.load_model("models:/iris-direct/1")
 c.true(np.array_equal(loaded.predict(X), want), "load_model(models:/iris-direct/1)")
 
+# mlflow.log_metric(..., dataset=...): the dataset's name and digest kept with the point.
+evalset = mlflow.data.from_pandas(pd.DataFrame(X[:5], columns=list("abcd")), name="iris-eval")
+with mlflow.start_run(run_id=rid):
+    mlflow.log_metric("prec", 0.9, model_id=mid, dataset=evalset)
+prec = [m for m in client.get_logged_model(mid).metrics if m.key == "prec"]
+c.eq([(m.value, m.dataset_name, m.dataset_digest) for m in prec], [(0.9, "iris-eval", evalset.digest)],
+     "log_metric(dataset=...): the model's metric names the dataset")
+
 # ---- search_logged_models ----------------------------------------------------------------------
 other = client.create_logged_model(eid, name="other", tags={"team": "b"}, model_type="baseline")
 with mlflow.start_run():
@@ -138,6 +147,9 @@ c.eq(names(order_by=[{"field_name": "metrics.acc", "ascending": True}]), ["other
 c.eq(names(order_by=[{"field_name": "metrics.acc", "ascending": False}]), ["model", "other"],
      "order_by metrics.acc descending")
 c.eq(names(order_by=[{"field_name": "name", "ascending": True}]), ["model", "other"], "order_by name")
+c.eq(names(filter_string="metrics.acc > 0.9 AND params.x = 'y'",
+           order_by=[{"field_name": "metrics.acc", "ascending": False}]), ["model"],
+     "search: the example of docs/mlflow-compat.md")
 page = client.search_logged_models(experiment_ids=[eid], max_results=1)
 c.eq(len(page), 1, "max_results=1: one model")
 c.true(page.token, "a next page token")
@@ -205,8 +217,7 @@ c.error(srv.api("POST", "runs/log-metric", {"run_id": rid, "key": "k", "value": 
 c.error(srv.api("POST", "runs/log-batch", {"run_id": rid, "metrics": [
     {"key": "k", "value": 1, "timestamp": 1, "model_id": "m-" + "3" * 32}]}), 404, "RESOURCE_DOES_NOT_EXIST",
     "log-batch: the same")
-c.eq([m.key for m in client.get_run(rid).data.metrics.values()] if False else
-     sorted(client.get_run(rid).data.metrics), ["acc"], "the refused metrics stored nothing")
+c.eq(sorted(client.get_run(rid).data.metrics), ["acc", "prec"], "the refused metrics stored nothing")
 c.error(srv.api("GET", "logged-models/m-1/artifacts/directories"), 501, "NOT_IMPLEMENTED",
         "listing through the tracking API is a 501 that says so", contains="not implemented")
 
