@@ -253,6 +253,21 @@ client.restore_run(victim)
 c.eq(client.get_run(victim).info.lifecycle_stage, "active", "restore_run")
 c.eq(len(mlflow.search_runs([eid], "tags.sweep = 's1'")), 3, "a restored run is searched again")
 
+# ---- prompts (stored as registered models, as MLflow does) and tracing (not supported) -----------
+pv = mlflow.genai.register_prompt(name="greeting", template="Hello {{name}}, welcome to {{place}}.",
+                                  commit_message="first")
+c.eq((pv.name, pv.version), ("greeting", 1), "genai.register_prompt")
+mlflow.genai.register_prompt(name="greeting", template="Hi {{name}}!")
+c.eq(mlflow.genai.load_prompt("prompts:/greeting/1").format(name="Ada", place="forja"),
+     "Hello Ada, welcome to forja.", "genai.load_prompt by version, format")
+c.eq(mlflow.genai.load_prompt("prompts:/greeting/2").template, "Hi {{name}}!", "genai.load_prompt: version 2")
+c.eq([p.name for p in mlflow.genai.search_prompts()], ["greeting"], "genai.search_prompts")
+try:
+    mlflow.search_traces(locations=[eid])
+    c.true(False, "search_traces: no error")
+except mlflow.exceptions.MlflowException as e:  # docs/mlflow-compat.md: tracing is not supported, says so
+    c.eq(e.error_code, "NOT_IMPLEMENTED", "search_traces is refused as not implemented")
+
 # ---- scikit-learn autolog --------------------------------------------------------------------
 # With the model logged (MLflow 3's LoggedModels: logged-models routes, runs/outputs).
 LOG_MODELS = True
