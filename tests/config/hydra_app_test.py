@@ -88,6 +88,7 @@ def compare_runs(tmp, py, forja_bin):
         ["trainer=fast", "hydra.run.dir=runs/${model.name}", "+extra=1", "hydra.job.name=train"],
         ["hydra.job.chdir=true", "hydra.run.dir=chdir_out", "model=cnn"],
         ["-m", "model=cnn,mlp", "seed=1", "hydra.sweep.dir=sweep"],
+        ["-m", "data=mnist,cifar", "trainer=fast"],
         ["--cfg", "job", "model=cnn"],
     ]
     for i, args in enumerate(cases):
@@ -105,6 +106,9 @@ def compare_runs(tmp, py, forja_bin):
         made_h = sorted(normalized(p, h_dir) for p in glob.glob(h_dir + "/**/result.json", recursive=True))
         made_f = sorted(normalized(p, f_dir) for p in glob.glob(f_dir + "/**/result.json", recursive=True))
         check(made_h == made_f and made_h, "%s: outputs %s, Hydra's %s" % (shown, made_f, made_h))
+        if "-m" in args:  # a multirun's jobs share one sweep folder
+            sweeps = {os.path.dirname(os.path.dirname(p)) for p in glob.glob(f_dir + "/**/result.json", recursive=True)}
+            check(len(sweeps) == 1, "%s: the jobs in one sweep folder, not %s" % (shown, sorted(sweeps)))
         for r in made_f:
             rec = os.path.join(os.path.dirname(r.replace("<cwd>", f_dir)), ".hydra")
             for name in ("config.yaml", "hydra.yaml", "overrides.yaml"):

@@ -91,10 +91,16 @@ def _hydra_resolver(path: str) -> Any:
     return OmegaConf.select(HydraConfig.get(), path)
 
 
+# The time of this process's ${now:...}: Hydra caches each pattern for the
+# process; forja composes with the same time (--now), so hydra.run.dir and the
+# config's own ${now:...} agree.
+_NOW = datetime.now().replace(microsecond=0)
+
+
 def _register_resolvers() -> None:
     OmegaConf.register_new_resolver("hydra", _hydra_resolver, replace=True)
     if not OmegaConf.has_resolver("now"):
-        OmegaConf.register_new_resolver("now", lambda pattern: datetime.now().strftime(pattern), use_cache=True)
+        OmegaConf.register_new_resolver("now", lambda pattern: _NOW.strftime(pattern), use_cache=True)
 
 
 # ---- the command line ---------------------------------------------------------------------
@@ -168,7 +174,7 @@ def _parse(argv: List[str]) -> _Args:
 def _compose(conf_dir: str, config_name: str, job_name: str, overrides: List[str],
              job_num: Optional[int] = None) -> Any:
     args = ["config", "show", "--json", "--no-resolve", "--hydra", "--config-dir", conf_dir,
-            "--config-name", config_name, "--job-name", job_name]
+            "--config-name", config_name, "--job-name", job_name, "--now", str(int(_NOW.timestamp()))]
     if job_num is not None:
         args += ["--job-num", str(job_num)]
     return _run_forja(args + ["--"] + overrides)
@@ -286,21 +292,13 @@ def _job_name(task: Callable[..., Any]) -> str:
         return "app"
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _multirun(task: Callable[[DictConfig], Any], conf_dir: str, config_name: str, job_name: str,
               overrides: List[str]) -> None:
     jobs = _run_forja(["config", "show", "-m", "--json", "--config-dir", conf_dir, "--config-name",
                        config_name, "--"] + overrides)
-    sweep_dir: Optional[str] = None
     print("forja.main: launching %d jobs" % len(jobs), file=sys.stderr)
-    for num, job in enumerate(jobs):
-        extra = [] if sweep_dir is None else ["hydra.sweep.dir=" + _quote(sweep_dir)]
-        data = _compose(conf_dir, config_name, job_name, job + extra, job_num=num)
-        if sweep_dir is None:  # every job in the same sweep folder, as Hydra's
-            sweep_dir = data["hydra"]["sweep"]["dir"]
+    for num, job in enumerate(jobs):  # one time (--now) for all: one sweep folder, as Hydra's
+        data = _compose(conf_dir, config_name, job_name, job, job_num=num)
         print("forja.main: #%d : %s" % (num, " ".join(job)), file=sys.stderr)
         _run_job(task, data)
 

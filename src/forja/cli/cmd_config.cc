@@ -119,6 +119,7 @@ struct HydraShowArgs {
   bool show = false;      // --hydra: print the hydra node too, as Hydra's --cfg all
   std::string job_name;   // --job-name
   int64_t job_num = -1;   // --job-num: a multirun's job
+  int64_t now = -1;       // --now: the time ${now:...} formats (a multirun's jobs share one)
 };
 
 int DoShow(const ConfigArgs& a, bool as_json, bool resolve, const std::string& package, bool multirun,
@@ -131,6 +132,7 @@ int DoShow(const ConfigArgs& a, bool as_json, bool resolve, const std::string& p
     opts.hydra_run.multirun = true;
     opts.hydra_run.job_num = h.job_num;
   }
+  if (h.now >= 0) opts.resolve_options.now = std::chrono::system_clock::from_time_t(static_cast<time_t>(h.now));
   if (multirun) {
     // Compose the base (sweeps left out) first, as a multirun does: a bad group
     // or key fails here instead of in every job.
@@ -346,6 +348,11 @@ void RegisterConfigCommands(CLI::App& app, GlobalOptions& g, Action* action) {
                   "Compose job N of a multirun: hydra.mode=MULTIRUN, hydra.job.num=N, the output folder "
                   "hydra.sweep.dir/hydra.sweep.subdir")
         ->type_name("N")
+        ->check(CLI::NonNegativeNumber);
+    c->add_option("--now", hydra->now,
+                  "The time ${now:...} formats, in seconds since 1970 (default: now); the jobs of a "
+                  "multirun pass the same, so they share hydra.sweep.dir")
+        ->type_name("SECONDS")
         ->check(CLI::NonNegativeNumber);
     AddLocationOptions(c, *a);
     c->add_option("--repeat", *repeat, "Compose N times and print timings to stderr (benchmarks)")->group("");

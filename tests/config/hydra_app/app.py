@@ -16,7 +16,12 @@ from omegaconf import OmegaConf
 
 @hydra.main(config_path="conf", config_name="config", version_base=None)
 def main(cfg):
-    out = {"cfg": OmegaConf.to_container(cfg, resolve=True), "cwd": os.getcwd()}
+    # More of Hydra's runtime, read the way apps read it: through ${hydra:...}.
+    keys = ["job.id", "job.num", "job.config_name", "job.chdir", "run.dir", "sweep.dir",
+            "overrides.task", "output_subdir", "runtime.version_base", "verbose"]
+    probe = OmegaConf.create({k: "${hydra:%s}" % k for k in keys})
+    out = {"cfg": OmegaConf.to_container(cfg, resolve=True), "cwd": os.getcwd(),
+           "hydra": OmegaConf.to_container(probe, resolve=True)}
     text = json.dumps(out, sort_keys=True, default=str)
     with open(os.path.join(cfg.paths.output_dir, "result.json"), "w") as f:
         f.write(text + "\n")
