@@ -54,6 +54,7 @@ expect_contains "$(cat forja.yaml)" 'url: "../dvc-store"'
 expect_fail 1 forja status
 expect_contains "$OUT" "not fetched yet; run forja pull"
 expect_ok forja pull
+expect_contains "$OUT" "Fetched 23 objects"  # data.bin, images' 21 files and its .dir listing
 cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after pull"
 diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs after pull"
 cmp -s "$ORIG/model.out" model.out && pass || fail "model.out (a dvc.lock out) differs after pull"
@@ -73,6 +74,16 @@ expect_contains "$OUT" "(from the workspace)"
 expect_eq "$(sed -n 's/^hash: //p' images.forja)" "$CLONE_IMAGES_HASH"
 expect_ok forja status
 git add -A && git commit -qm "taken over by forja"
+# Again: nothing changes; a pointer forja made itself is never overwritten.
+expect_ok forja import dvc
+expect_contains "$OUT" "data.bin (data.bin.dvc): already taken over"
+git diff --quiet && pass || fail "a second import changed versioned files"
+printf 'mine\n' >mine.txt && expect_ok forja add mine.txt
+printf 'outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: mine.txt\n' >mine.txt.dvc
+expect_ok forja import dvc
+expect_contains "$OUT" "mine.txt.forja exists and is not mine.txt.dvc's version"
+grep -q dvc-md5 mine.txt.forja && fail "forja's own pointer was overwritten" || pass
+chmod u+w mine.txt; rm -f mine.txt mine.txt.dvc mine.txt.forja && git checkout -q -- .gitignore
 
 # --- a clone of the taken-over repository: pointers know sha256, the remote has only md5s
 git clone -q "$ORIG" "$TEST_TMP/clone2" && cd "$TEST_TMP/clone2"

@@ -69,8 +69,9 @@ int DoImportDvc(GlobalOptions& g, bool dry_run, bool as_json) {
     jp.push_back(j);
     if (!p.pointer.has_oid) unfetched++;
     if (p.dvc_file == "dvc.lock") continue;  // reported with its stage
-    std::string what = !p.pointer.has_oid ? "only on the DVC remote: forja pull fetches it"
-                       : dry_run          ? "from the " + p.source
+    std::string what = !p.pointer.has_oid               ? "only on the DVC remote: forja pull fetches it"
+                       : p.source == "already taken over" ? "already taken over (sha256:" + Short(p.pointer.oid) + ")"
+                       : dry_run                          ? "from the " + p.source
                                           : "sha256:" + Short(p.pointer.oid) + " (from the " + p.source + ")";
     LogInfo(std::string(would) + p.rel + " (" + p.dvc_file + "): " + what);
   }

@@ -327,6 +327,24 @@ class Importer {
           continue;
         }
         DvcImportedPath ip{rel, f, o.is_dir, o.md5, "", {}};
+        // A pointer already there: this version taken over before (kept, unless it still
+        // waits for its bytes), or forja's own (never overwritten).
+        if (std::string ptr = root_ + "/" + rel + std::string(kPointerSuffix); Exists(ptr)) {
+          ASSIGN_OR_RETURN(std::string t, ReadFile(ptr));
+          auto existing = ParsePointer(t, rel + std::string(kPointerSuffix), Basename(rel), /*allow_unfetched=*/true);
+          if (existing.ok() && existing->dvc_md5 == o.md5 && existing->is_dir == o.is_dir && existing->has_oid) {
+            imported_[rel] = *existing;
+            ip.source = "already taken over";
+            ip.pointer = *existing;
+            res_.paths.push_back(std::move(ip));
+            continue;
+          }
+          if (!existing.ok() || existing->dvc_md5 != o.md5) {
+            res_.warnings.push_back(rel + std::string(kPointerSuffix) + " exists and is not " + f + "'s version (md5 " +
+                                    o.md5 + "); kept it (delete it to take " + f + " over again)");
+            continue;
+          }
+        }
         ASSIGN_OR_RETURN(auto v, Resolve(rel, o.md5, o.is_dir, /*store=*/true, nullptr, &ip.source));
         if (v) {
           ip.pointer = *v;
@@ -413,6 +431,18 @@ class Importer {
     bool changed = false;
     for (const auto& s : stages) {
       DvcImportedStage info{s.name, false, ""};
+      // A stage forja has run itself (an entry without dvc-md5) is forja's now: kept.
+      if (const LockStage* had = lock.Find(s.name)) {
+        bool own = false;
+        for (const auto* list : {&had->deps, &had->outs})
+          for (const auto& e : *list) own = own || e.dvc_md5.empty();
+        if (own) {
+          info.reason = "forja.lock has it from a forja run; kept";
+          res_.warnings.push_back("dvc.lock: stage '" + s.name + "' not taken over: " + info.reason);
+          res_.stages.push_back(std::move(info));
+          continue;
+        }
+      }
       LockStage ls;
       ls.name = s.name;
       ls.cmd = s.cmd;

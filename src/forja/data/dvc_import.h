@@ -29,7 +29,8 @@ struct DvcImportedPath {
   bool is_dir = false;
   std::string md5;
   // Where its bytes were found: "workspace", "dvc cache", "dvc remote" (fetched now), or
-  // "not fetched" (only on the DVC remote: an unfetched pointer; forja pull fetches it).
+  // "not fetched" (only on the DVC remote: an unfetched pointer; forja pull fetches it), or
+  // "already taken over" (its pointer has this md5 already; kept as it is).
   std::string source;
   Pointer pointer;  // the version written (has_oid false when not fetched)
 };

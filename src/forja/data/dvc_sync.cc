@@ -143,7 +143,7 @@ Result<std::vector<Tracked>> FindPointersAllowUnfetched(const Workspace& ws, con
   return out;
 }
 
-Result<uint64_t> FetchFromDvcLayout(Workspace& ws, const std::vector<std::string>& rels,
+Result<DvcFetched> FetchFromDvcLayout(Workspace& ws, const std::vector<std::string>& rels,
                                     const std::string& remote_name, int jobs) {
   // Candidates: pointers and lock outs that carry DVC's md5.
   std::vector<Tracked> cands;
@@ -164,7 +164,8 @@ Result<uint64_t> FetchFromDvcLayout(Workspace& ws, const std::vector<std::string
     if (!t.pointer.has_oid) need.push_back(&t);
     else if (!cache.Has(t.pointer.oid)) probe.push_back(t.pointer.oid);
   }
-  if (need.empty() && probe.empty()) return uint64_t{0};
+  DvcFetched out;
+  if (need.empty() && probe.empty()) return out;
   std::string chosen;
   ASSIGN_OR_RETURN(auto remote, ws.OpenRemote(remote_name, &chosen));
   if (!probe.empty()) {
@@ -213,7 +214,12 @@ Result<uint64_t> FetchFromDvcLayout(Workspace& ws, const std::vector<std::string
     LogInfo(t->rel + ": fetched from DVC's layout on '" + chosen + "' (md5 verified); " + t->rel +
             std::string(kPointerSuffix) + " now records sha256:" + p.oid.Hex().substr(0, 12) + " (commit it)");
   }
-  return static_cast<uint64_t>(need.size());
+  out.paths = need.size();
+  for (const auto& v : got) {
+    out.objects += v.files + (v.is_dir ? 1 : 0);  // a folder's files and its .dir listing
+    out.bytes += v.size;
+  }
+  return out;
 }
 
 }  // namespace forja

@@ -27,8 +27,11 @@ Result<Pointer> FetchDvcObject(Cache& cache, Remote& remote, const std::string& 
 // dvc-md5 whose bytes neither the cache nor the remote holds under SHA-256 is fetched
 // from the remote's DVC layout. A pointer not fetched before gets its `hash:` written
 // (atomically); a known SHA-256 must match what the DVC bytes hash to. Returns the
-// number of paths fetched this way.
-Result<uint64_t> FetchFromDvcLayout(Workspace& ws, const std::vector<std::string>& rels,
+// paths, objects and bytes fetched this way.
+struct DvcFetched {
+  uint64_t paths = 0, objects = 0, bytes = 0;
+};
+Result<DvcFetched> FetchFromDvcLayout(Workspace& ws, const std::vector<std::string>& rels,
                                     const std::string& remote_name, int jobs);
 
 // Pointer files under `rel` ("" = all), parsed with unfetched ones allowed.

@@ -136,9 +136,14 @@ Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tr
 Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels,
                              const std::string& remote_name, int jobs) {
   // Data taken over from DVC that the remote has only in DVC's layout (by md5) first.
-  RETURN_IF_ERROR(FetchFromDvcLayout(ws, rels, remote_name, jobs).status());
+  ASSIGN_OR_RETURN(DvcFetched dvc, FetchFromDvcLayout(ws, rels, remote_name, jobs));
   ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
-  return FetchTracked(ws, tracked, remote_name, jobs);
+  ASSIGN_OR_RETURN(TransferResult res, FetchTracked(ws, tracked, remote_name, jobs));
+  // What came from the DVC layout was cached by the time FetchTracked looked.
+  res.transferred += dvc.objects;
+  res.bytes += dvc.bytes;
+  res.present -= std::min(res.present, dvc.objects);
+  return res;
 }
 
 Result<TransferResult> FetchTracked(Workspace& ws, const std::vector<Tracked>& tracked,
