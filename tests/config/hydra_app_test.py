@@ -90,6 +90,8 @@ def compare_runs(tmp, py, forja_bin):
         ["-m", "model=cnn,mlp", "seed=1", "hydra.sweep.dir=sweep"],
         ["-m", "data=mnist,cifar", "trainer=fast"],
         ["--cfg", "job", "model=cnn"],
+        ["--cfg", "job", "--resolve", "model=cnn"],
+        ["-cn", "config", "--config-path=conf", "data=cifar"],
     ]
     for i, args in enumerate(cases):
         h_dir, f_dir = workdir(tmp, "hydra_%d" % i), workdir(tmp, "forja_%d" % i)
@@ -124,6 +126,12 @@ def check_errors(tmp, py, forja_bin):
     check(p.returncode != 0 and len(lines) == 1 and
           "override 'hydra.launcher.n_jobs=2': forja does not implement 'hydra.launcher.n_jobs'" in lines[0],
           "an unsupported hydra override: one line, not:\n" + p.stderr)
+    p = app_run(py, d, ["--info"], True, forja_bin, ok=False)
+    check(p.returncode != 0 and "--info is a Hydra option forja.main does not support" in p.stderr,
+          "--info: refused, not:\n" + p.stderr)
+    p = app_run(py, d, ["--help"], True, forja_bin)
+    check("== Configuration groups ==" in p.stdout and "model: cnn, mlp" in p.stdout and "seed: 42" in p.stdout,
+          "--help: the groups and the config, not:\n" + p.stdout)
     env = dict(os.environ, FORJA_HYDRA_APP_IMPORT="forja", FORJA="", PATH=os.path.dirname(py))
     p = run([py, "app.py"], d, env, ok=False)
     check(p.returncode != 0 and "the forja binary was not found; set FORJA=" in p.stderr,
@@ -137,7 +145,8 @@ def check_stage(tmp, py, forja_bin):
     h = json.loads(app_run(sys.executable, h_dir, overrides, False, forja_bin).stdout)
     ws = workdir(tmp, "ws")
     with open(os.path.join(ws, "forja.yaml"), "w") as f:
-        f.write("stages:\n  train:\n    cmd: python app.py\n    deps: [app.py]\n    params: [model, data]\n")
+        f.write("stages:\n  train:\n    cmd: python app.py && printenv FORJA_OUTPUT_DIR > outdir.txt\n"
+                "    deps: [app.py]\n    params: [model, data]\n")
     env = dict(os.environ, FORJA_HYDRA_APP_IMPORT="forja", FORJA=forja_bin,
                PATH=os.path.dirname(py) + os.pathsep + os.environ.get("PATH", ""))
     run([forja_bin, "init", "--no-scm"], ws, env)
@@ -150,11 +159,17 @@ def check_stage(tmp, py, forja_bin):
     with open(results[0]) as f:
         s = json.load(f)
     check(s["cfg"]["paths"]["output_dir"] == os.path.dirname(results[0]), "stage: output_dir is the folder made")
+    with open(os.path.join(ws, "outdir.txt")) as f:
+        check(f.read().strip() == os.path.dirname(results[0]), "stage: FORJA_OUTPUT_DIR is the output folder")
     check(s["cfg"]["job"]["name"] == "config" and s["cfg"]["job"]["mode"] == "RUN",
           "stage: job.name config, mode RUN, not %s" % s["cfg"]["job"])
     s["cfg"]["job"]["name"], s["cfg"]["job"]["mode"] = "app", "RunMode.RUN"
     a, b = normalized(json.dumps(h, sort_keys=True), h_dir), normalized(json.dumps(s, sort_keys=True), ws)
     check(a == b, "stage: the config\n%s\nbut Hydra's\n%s" % (b, a))
+    # hydra.job.chdir=true: the command starts in the workspace, @forja.main moves into the folder.
+    run([forja_bin, "run", "model=mlp", "hydra.job.chdir=true", "hydra.run.dir=chdir_out"], ws, env)
+    with open(os.path.join(ws, "chdir_out", "result.json")) as f:
+        check(json.load(f)["cwd"] == os.path.join(ws, "chdir_out"), "stage with hydra.job.chdir=true: runs there")
 
 
 def main():

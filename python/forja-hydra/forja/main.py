@@ -218,6 +218,9 @@ def _run_job(task: Callable[[DictConfig], Any], data: Any) -> Any:
 
 
 def _print_cfg(data: Any, which: str, resolve: bool, package: Optional[str]) -> None:
+    # No job runs: as Hydra, no output folder and no mode yet.
+    data["hydra"]["runtime"]["output_dir"] = None
+    data["hydra"]["mode"] = None
     cfg, hydra_cfg = _to_configs(data)
     HydraConfig._cfg = hydra_cfg
     if which == "all":
