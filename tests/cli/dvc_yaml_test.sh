@@ -232,9 +232,12 @@ expect_contains "$OUT" "eval/summary.json"
 expect_contains "$OUT" "models"
 git add -A && git commit -qm run
 sed -i 's/0.25]/0.5]/' hp.json
-expect_ok forja params diff
-expect_contains "$OUT" "hp.json"
-expect_contains "$OUT" "weights"
+expect_ok forja params diff  # the revision's hp.json read from git: a change, not an addition
+expect_line "$OUT" "hp.json  weights  [0.5,0.25]  [0.5,0.5]"
+sed -i 's/threshold: 0.75/threshold: 0.25/' eval/params.yaml
+expect_ok forja run
+expect_ok forja metrics diff  # the top-level metrics file too, both sides
+expect_line "$OUT" "eval/summary.json  best              0.5   0.4        -0.1"
 
 # ---- refused, one line each (file:line, field, what to do) -------------------------
 errors() {  # DVC_YAML EXPECTED-LINE

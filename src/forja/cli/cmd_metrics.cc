@@ -125,6 +125,9 @@ int DoMetricsDiff(const DiffArgs& a) {
   auto cache = OpenCache(*root);
   auto old_files = pipeline::ReadRevisionMetrics(*rev, rev_outs, cache.get());
   if (!old_files.ok()) return Fail(old_files.status());
+  auto dvc_files = pipeline::ReadRevisionDvcMetrics(*rev, *root, rev_outs);  // dvc.yaml's top-level metrics:
+  if (!dvc_files.ok()) return Fail(dvc_files.status());
+  for (auto& f : *dvc_files) old_files->push_back(std::move(f));
 
   auto diffs = pipeline::DiffMetrics(*old_files, *new_files, a.all);
   if (a.format() == Format::kJson) {
@@ -173,6 +176,9 @@ int DoParamsDiff(const ParamsArgs& a) {
   auto current = pipeline::CurrentParams(*project);
   if (!current.ok()) return Fail(current.status());
   auto old_params = pipeline::LockParamsOf(*lock);
+  auto dvc_params = pipeline::ReadRevisionDvcParams(*rev, *project);  // dvc.yaml's top-level params:
+  if (!dvc_params.ok()) return Fail(dvc_params.status());
+  old_params = pipeline::MergeParams({old_params, *dvc_params});
 
   auto diffs = pipeline::DiffParams(old_params, *current, a.all);
   if (a.format() == Format::kJson) {

@@ -313,7 +313,7 @@ Status MergeFile(const Node& at, const std::string& field, const std::string& it
   auto text = ReadFile(abs);
   if (!text.ok()) return Bad(at, field, "cannot read " + Quote(norm) + ": " + text.status().message());
   auto doc = config::ParseConfigYaml(*text, norm);
-  if (!doc.ok()) return Status::User(doc.status().message());
+  if (!doc.ok()) return Bad(at, field, doc.status().message());
   if (!doc->is_map())
     return Bad(at, field, "expected a mapping in " + Quote(norm) + ", got a " + doc->KindName());
   Node data = Node::Map();

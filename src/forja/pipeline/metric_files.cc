@@ -373,6 +373,39 @@ std::vector<LockParams> MergeParams(const std::vector<std::vector<LockParams>>& 
   return out;
 }
 
+Result<std::vector<MetricsFile>> ReadRevisionDvcMetrics(const GitRevision& rev, const std::string& root,
+                                                        const std::vector<MetricOut>& known) {
+  auto project = LoadProject(root, {});
+  std::vector<std::string> paths;
+  if (project.ok())
+    for (const std::string& p : project->dvc_metrics)
+      if (std::none_of(known.begin(), known.end(), [&](const MetricOut& m) { return m.path == p; })) paths.push_back(p);
+  ASSIGN_OR_RETURN(auto texts, rev.ReadFiles(paths));
+  std::vector<MetricsFile> out;
+  for (size_t i = 0; i < paths.size(); i++) {
+    if (!texts[i]) continue;
+    ASSIGN_OR_RETURN(auto metrics, ParseMetrics(*texts[i], rev.name() + ":" + paths[i]));
+    out.push_back({paths[i], std::move(metrics), false});
+  }
+  return out;
+}
+
+Result<std::vector<LockParams>> ReadRevisionDvcParams(const GitRevision& rev, const Project& project) {
+  std::vector<std::string> paths;
+  for (const Param& p : project.dvc_params) paths.push_back(p.file);
+  ASSIGN_OR_RETURN(auto texts, rev.ReadFiles(paths));
+  std::vector<LockParams> out;
+  for (size_t i = 0; i < paths.size(); i++) {
+    if (!texts[i]) continue;
+    ASSIGN_OR_RETURN(config::Node doc, config::ParseConfigYaml(*texts[i], rev.name() + ":" + paths[i]));
+    if (!doc.is_map()) continue;
+    LockParams lp{paths[i], {}};
+    for (const auto& [k, v] : doc.entries()) lp.values.push_back({k, config::ToJson(v, 0)});
+    out.push_back(std::move(lp));
+  }
+  return out;
+}
+
 std::vector<LockParams> LockParamsOf(const Lock& lock) {
   std::vector<std::vector<LockParams>> per_stage;
   for (const LockStage& s : lock.stages) per_stage.push_back(s.params);

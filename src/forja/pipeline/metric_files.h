@@ -112,6 +112,14 @@ class GitRevision {
 Result<std::vector<MetricsFile>> ReadRevisionMetrics(const GitRevision& rev, const std::vector<MetricOut>& outs,
                                                      const Cache* cache);
 
+// dvc.yaml's top-level metrics: files (the workspace's dvc.yaml names them) as
+// they are in `rev`, read from git; those `rev` lacks, or `known` already
+// lists, are left out. Empty when the workspace's stages are not dvc.yaml's.
+Result<std::vector<MetricsFile>> ReadRevisionDvcMetrics(const GitRevision& rev, const std::string& root,
+                                                        const std::vector<MetricOut>& known);
+// dvc.yaml's top-level params: files as they are in `rev` (every top-level key).
+Result<std::vector<LockParams>> ReadRevisionDvcParams(const GitRevision& rev, const Project& project);
+
 // --- diffs -------------------------------------------------------------------
 
 struct MetricDiff {
