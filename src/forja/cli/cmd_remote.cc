@@ -316,7 +316,9 @@ void RegisterRemoteCommands(CLI::App& app, GlobalOptions& g, Action* action) {
        "differs from its name. An interrupted fetch resumes by skipping what arrived.\n\n"},
       {Verb::kPull, "pull", "fetch, then checkout",
        "Downloads what the cache lacks (verifying every object's hash), then makes the workspace\n"
-       "match the pointer files as forja checkout does.\n\n"},
+       "match the pointer files as forja checkout does. Data taken over from DVC (forja import dvc)\n"
+       "that the remote holds only in DVC's layout (files/md5/ab/cdef...) is fetched by its md5,\n"
+       "checked against it, and its SHA-256 written into a pointer that lacked one.\n\n"},
   };
   for (const auto& v : verbs) {
     auto* c = app.add_subcommand(v.name, v.help);
