@@ -287,6 +287,43 @@ if [[ -x $DVC ]]; then
   if [[ $(sort "$TEST_TMP/fresh-forja/counter") == $(sort "$TEST_TMP/dvc/counter") ]]; then pass; else
     fail "forja and dvc ran different stages: $(sort "$TEST_TMP/fresh-forja/counter" | tr '\n' ' ') vs $(sort "$TEST_TMP/dvc/counter" | tr '\n' ' ')"
   fi
+
+  # dvc repro's dvc.lock, taken over by forja import dvc, matches forja's reading of
+  # dvc.yaml: nothing to run, until a param changes. (forja import dvc refuses
+  # stages with wdir, so this project has none.)
+  mkdir -p "$TEST_TMP/taken" && cd "$TEST_TMP/taken" || exit 1
+  git init -q . && "$DVC" init -q >/dev/null 2>&1 || fail "dvc init failed"
+  printf 'train:\n  n: 3\n  opts: {a: 1}\nother: 2\n' >params.yaml
+  printf 'x: 1\n' >hp.yaml
+  printf 'import json; json.dump({"acc": 1}, open("m.json", "w"))\n' >m.py
+  cat >dvc.yaml <<'YAML'
+stages:
+  prep:
+    foreach: [a, b]
+    do:
+      cmd: echo ${item} ${train.n} > out-${item}.txt
+      params: [train.n]
+      outs: ['out-${item}.txt']
+  train:
+    cmd:
+      - cat out-a.txt out-b.txt > model.txt
+      - python3 m.py
+    deps: [out-a.txt, out-b.txt, m.py]
+    params: [train, {hp.yaml: }]
+    outs: [model.txt]
+    metrics: [{m.json: {cache: false}}]
+YAML
+  run "$DVC" repro
+  if [[ $RC -eq 0 ]]; then pass; else fail "dvc repro failed:"$'\n'"$OUT"; fi
+  git add -A && git commit -qm "dvc repro"
+  expect_ok forja import dvc
+  expect_ok forja status --pipeline
+  expect_line "$OUT" "train: up to date"
+  expect_line "$OUT" "prep@b: up to date"
+  sed -i 's/x: 1/x: 2/' hp.yaml
+  expect_fail 1 forja status --pipeline
+  expect_line "$OUT" "prep@a: up to date"
+  expect_line "$OUT" "train: changed: param x changed (1 -> 2)"
 else
   echo "note: $DVC not found; the comparison with dvc repro is skipped"
 fi
