@@ -133,6 +133,14 @@ TEST(HydraResolver, UnknownKeyIsNullAndUnsupportedOverridesAreRefused) {
   EXPECT_NE(c.status().message().find("sweeping over Hydra settings"), std::string::npos);
   o.overrides = {"~hydra.run.dir"};
   EXPECT_FALSE(Compose(o).ok());
+  o.overrides = {"hydra.mode=FAST"};
+  c = Compose(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "override 'hydra.mode=FAST': hydra.mode must be RUN or MULTIRUN, not \"FAST\"");
+  // Without a composition there is no hydra node to read.
+  auto v = ResolveValue(Node::Map({{"a", Node::String("${hydra:job.name}")}}), "a");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("only a composed config has"), std::string::npos);
 }
 
 TEST(HydraResolver, AConfigThatDoesNotUseHydraMakesNoOutputFolder) {

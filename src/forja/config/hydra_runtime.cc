@@ -169,12 +169,20 @@ Result<Node> BuildHydraNode(const HydraInputs& in, const HydraRunInfo& run) {
   Node hydra_texts = Node::List();
   for (const Override* o : in.hydra_overrides) {
     if (!o->key.starts_with("hydra.")) continue;
-    SetPath(h, o->key.substr(6), o->value ? o->value->node() : Node::Null());
+    Node v = o->value ? o->value->node() : Node::Null();
+    v.SetOriginDeep("override '" + o->input + "'");
+    SetPath(h, o->key.substr(6), std::move(v));
     hydra_texts.items().push_back(Node::String(o->input));
   }
   std::string mode = run.multirun ? "MULTIRUN" : "RUN";
-  if (const Node* m = h.Find("mode"); m && m->is_string() && !m->as_string().empty()) mode = m->as_string();
-  else h.Set("mode", Node::String(mode));
+  if (const Node* m = h.Find("mode"); m && !m->is_null()) {
+    if (!m->is_string() || (m->as_string() != "RUN" && m->as_string() != "MULTIRUN"))
+      return Status::User((m->origin().empty() ? std::string("hydra.mode") : m->origin()) +
+                          ": hydra.mode must be RUN or MULTIRUN, not " + ToJson(*m, 0));
+    mode = m->as_string();
+  } else {
+    h.Set("mode", Node::String(mode));
+  }
   hydra_texts.items().push_back(Node::String("hydra.mode=" + mode));
   Node task = Node::List();
   for (const auto& t : in.task_overrides) task.items().push_back(Node::String(t));

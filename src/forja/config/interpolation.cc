@@ -690,7 +690,10 @@ class Resolver {
       if (!s.ok()) return Err(Where(in, at) + ": now: " + s.status().message());
       return RV::Val(Node::String(std::move(*s)));
     }
-    if (name == "hydra" && opts_.hydra) {
+    if (name == "hydra" && !opts_.hydra)
+      return Err(Where(in, at) + ": ${hydra:...} reads Hydra's runtime config, which only a composed config has "
+                 "(conf/ through forja config show, forja run, @forja.main); here there is none");
+    if (name == "hydra") {
       RETURN_IF_ERROR(Arity(in, at, name, n, 1, 1));
       ASSIGN_OR_RETURN(std::string key, StringArg(in, at, name, args[0], "the key"));
       Node v = HydraSelect(*opts_.hydra, key);
