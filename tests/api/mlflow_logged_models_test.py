@@ -218,8 +218,15 @@ c.error(srv.api("POST", "runs/log-batch", {"run_id": rid, "metrics": [
     {"key": "k", "value": 1, "timestamp": 1, "model_id": "m-" + "3" * 32}]}), 404, "RESOURCE_DOES_NOT_EXIST",
     "log-batch: the same")
 c.eq(sorted(client.get_run(rid).data.metrics), ["acc", "prec"], "the refused metrics stored nothing")
-c.error(srv.api("GET", "logged-models/m-1/artifacts/directories"), 501, "NOT_IMPLEMENTED",
-        "listing through the tracking API is a 501 that says so", contains="not implemented")
+# ListLoggedModelArtifacts (MLflow's UI lists a model's files this way).
+status, body = srv.call("GET", f"/api/2.0/mlflow/logged-models/{mid}/artifacts/directories")
+c.eq((status, body.get("root_uri")), (200, lm.artifact_location), "artifacts/directories: the model's root")
+c.true("MLmodel" in [f["path"] for f in body.get("files", [])], f"artifacts/directories lists MLmodel: {body}")
+c.error(srv.call("GET", f"/api/2.0/mlflow/logged-models/{mid}/artifacts/directories",
+                 query={"artifact_directory_path": "../../x"}), 400, "INVALID_PARAMETER_VALUE",
+        "a listing outside the model's folder", contains="artifact_directory_path")
+c.error(srv.api("GET", "logged-models/m-1/artifacts/directories"), 404, "RESOURCE_DOES_NOT_EXIST",
+        "listing the files of no model")
 
 # Raw log-metric and log-batch with dataset fields: stored, read back (never dropped).
 status, _ = srv.api("POST", "runs/log-metric", {"run_id": rid, "key": "f1", "value": 0.5, "timestamp": 5,

@@ -1,5 +1,5 @@
 // MLflow 3's LoggedModels: logged-models (create), logged-models/{model_id} (get,
-// finalize, delete), its tags and params, logged-models/search, and runs/outputs. The
+// finalize, delete), its tags, params and files, logged-models/search, and runs/outputs. The
 // messages are MLflow's (CreateLoggedModel, FinalizeLoggedModel, SearchLoggedModels, ...,
 // mlflow/protos/service.proto); the store (meta/sql_logged_models.cc) checks the limits.
 // A model's files go through the artifact proxy under its artifact_uri
@@ -186,6 +186,31 @@ Result<Json> Impl::SearchLoggedModels(const Params& p, const Caller&) {
   }
   ASSIGN_OR_RETURN(auto page, store->SearchLoggedModels(q));
   return SearchAnswer("models", ListToJson(page.items), page.next_page_token);
+}
+
+// The model's files under its artifact_uri, as the artifact proxy lists them (MLflow's UI
+// browses a LoggedModel's files this way).
+Result<Json> Impl::ListLoggedModelArtifacts(const Params& p, const Caller&) {
+  ASSIGN_OR_RETURN(std::string id, ModelId(p));
+  ASSIGN_OR_RETURN(std::string sub, p.Str("artifact_directory_path"));
+  ASSIGN_OR_RETURN(meta::LoggedModel m, store->GetLoggedModel(id, false));
+  if (!m.artifact_location.starts_with("mlflow-artifacts:"))
+    return Status::User("the files of logged model " + id + " are at " + m.artifact_location +
+                        ", not behind this server's artifact proxy: list them there");
+  while (!sub.empty() && sub.back() == '/') sub.pop_back();
+  if (!sub.empty()) {
+    Status st = CheckArtifactPath(sub);
+    if (!st.ok()) return Status::User("invalid value for 'artifact_directory_path': " + st.message());
+  }
+  std::string root = ArtifactPathOf(m.artifact_location);
+  std::string folder = sub.empty() ? root : root + "/" + sub;
+  RETURN_IF_ERROR(CheckArtifactPath(folder));
+  ASSIGN_OR_RETURN(auto list, store->ListArtifacts(folder));
+  Json files = Json::array();
+  for (const auto& e : list) files.push_back(FileInfoJson(sub.empty() ? e.path : sub + "/" + e.path, e));
+  Json out{{"root_uri", m.artifact_location}};
+  if (!files.empty()) out["files"] = std::move(files);
+  return out;
 }
 
 Result<Json> Impl::LogOutputs(const Params& p, const Caller&) {

@@ -228,12 +228,7 @@ Status Params::Search(const char* view_param, int64_t default_max, meta::RunQuer
 
 // ---- the route table -------------------------------------------------------------------------
 
-// MLflow routes forja does not implement yet: a 501 that says so (never a success that
-// drops the data, never a 404 that reads as a wrong URL). Of MLflow 3's LoggedModels, the
-// listing of a model's artifacts by the tracking API (clients list them through the
-// artifact proxy, under the model's artifact_uri).
 namespace {
-bool NotImplemented(const std::string& key) { return key == "logged-models/{model_id}/artifacts/directories"; }
 
 // MLflow's routes with parameters in the path (logged-models/{model_id}/tags/{tag_key}): the
 // route table's key for `key`, the parameters onto `path_params`. Other keys are themselves.
@@ -289,6 +284,7 @@ void TrackingServer::Impl::Init() {
   add("logged-models/{model_id}/tags", "PATCH", &Impl::SetLoggedModelTags);
   add("logged-models/{model_id}/tags/{tag_key}", "DELETE", &Impl::DeleteLoggedModelTag);
   add("logged-models/{model_id}/params", "POST", &Impl::LogLoggedModelParams);
+  add("logged-models/{model_id}/artifacts/directories", "GET", &Impl::ListLoggedModelArtifacts);
   add("runs/outputs", "POST", &Impl::LogOutputs);
   add("metrics/get-history", "GET", &Impl::GetMetricHistory);
   add("artifacts/list", "GET", &Impl::ListRunArtifacts);
@@ -557,12 +553,6 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
   if (!caller.ok()) return AuthError(caller.status());
   std::map<std::string, std::string> path_params;
   key = RouteKey(key, &path_params);
-  if (NotImplemented(key)) {
-    *route = "not-implemented";
-    return ErrorResponse({501, "NOT_IMPLEMENTED",
-                          req.method + " " + path + " is not implemented by forja server: list a LoggedModel's "
-                          "files through the artifact proxy (mlflow-artifacts) under its artifact_uri"});
-  }
   auto it = routes.find(key);
   if (key.empty() || it == routes.end()) {
     if (std::string why = UnimplementedRoute(path, key); !why.empty()) {

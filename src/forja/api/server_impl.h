@@ -184,6 +184,7 @@ struct TrackingServer::Impl {
   Result<Json> SetLoggedModelTags(const Params& p, const Caller&);
   Result<Json> DeleteLoggedModelTag(const Params& p, const Caller&);
   Result<Json> LogLoggedModelParams(const Params& p, const Caller&);
+  Result<Json> ListLoggedModelArtifacts(const Params& p, const Caller&);
   Result<Json> LogOutputs(const Params& p, const Caller&);
   Result<Json> GetMetricHistory(const Params& p, const Caller&);
   Result<Json> ListRunArtifacts(const Params& p, const Caller&);

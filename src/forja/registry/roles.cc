@@ -81,6 +81,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"GET artifacts/list", R, ""},
       {"POST logged-models/search", R, ""},
       {"GET logged-models/{model_id}", R, ""},
+      {"GET logged-models/{model_id}/artifacts/directories", R, ""},
       {"GET registered-models/get", R, ""},
       {"GET registered-models/search", R, ""},
       {"POST registered-models/search", R, ""},
