@@ -23,6 +23,8 @@ printf 'train:\n  n: 3\n' >params.yaml
 dvc add -q data.bin images || fail "dvc add failed"
 dvc stage add -q -n train -p train.n -d data.bin -d images -o model.out \
   "cat data.bin images/f1.txt > model.out" || fail "dvc stage add failed"
+dvc stage add -q -n evaluate -d model.out -M metrics.json \
+  "wc -c < model.out | sed 's/.*/{\"bytes\": &}/' > metrics.json" || fail "dvc stage add (metrics) failed"
 dvc repro -q || fail "dvc repro failed"
 dvc remote add -q -d store ../dvc-store || fail "dvc remote add failed"
 dvc push -q || fail "dvc push failed"
@@ -62,6 +64,15 @@ expect_eq "$(sed -n 's/^hash: sha256://p' data.bin.forja)" "$(sha256sum <"$ORIG/
 grep -q '^hash: sha256:' images.forja && pass || fail "images.forja got no hash from pull"
 expect_ok forja status
 expect_contains "$OUT" "up to date"
+# What DVC ran is what forja.lock says ran: dvc.yaml's stage is up to date, nothing reruns.
+expect_ok forja status --pipeline
+expect_contains "$OUT" "train: up to date"
+expect_contains "$OUT" "evaluate: up to date"
+expect_ok forja run
+expect_contains "$OUT" "0 stages ran, 2 up to date"
+# dvc.yaml's `metrics:` with cache: false: versioned by git, not cached by forja either.
+expect_contains "$(grep -A6 '"metrics.json"' forja.lock)" "cache: false"
+expect_contains "$(grep -A6 '"metrics.json"' forja.lock)" "metric: true"
 CLONE_IMAGES_HASH=$(sed -n 's/^hash: //p' images.forja)
 
 # --- take-over where the data is: workspace and DVC cache -------------------------------
