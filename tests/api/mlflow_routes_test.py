@@ -3,7 +3,8 @@ forja server either for real (a 2xx, or a 4xx in MLflow's error format for the p
 request) or 501 NOT_IMPLEMENTED saying why: never ENDPOINT_NOT_FOUND, never a 200 to a write
 that carried no data. The routes come from the client's own endpoint tables (the proto
 services its RestStores are built from, kept to the request classes the RestStores' methods
-use), so the list cannot go stale; docs/mlflow-compat.md's "Routes" table must list exactly
+use, the scorers' few literal paths and the MCP server registry's routes recorded from its
+methods), so the list cannot go stale; docs/mlflow-compat.md's "Routes" table must list exactly
 these routes with the status the server gives.
 
     python tests/api/mlflow_routes_test.py --store sqlite|postgres
@@ -34,6 +35,55 @@ def names_used_in_functions(module):
     return used
 
 
+def direct_http_routes(module):
+    """(method, path) of the module's functions that send a literal /api/N.0/mlflow/ path with
+    http_request themselves (the scorers' online configs), not through an endpoint table."""
+    routes = set()
+    for fn in ast.walk(ast.parse(inspect.getsource(module))):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        paths = {n.value for n in ast.walk(fn) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                 and re.match(r"^/api/\d\.0/mlflow/", n.value)}
+        for call in ast.walk(fn):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "http_request" and len(paths) == 1:
+                for k in call.keywords:
+                    if k.arg == "method" and isinstance(k.value, ast.Constant):
+                        routes.add((k.value.value, next(iter(paths))))
+    return routes
+
+
+class _Sent(Exception):
+    pass
+
+
+def mcp_routes():
+    """The MCP server registry's routes, recorded by calling each of the client's methods with
+    "{parameter}" for every argument (its paths are built in code, not from a proto table)."""
+    from urllib.parse import unquote
+
+    from mlflow.store.tracking.mcp_server_registry import rest_mixin
+
+    class Recorder(rest_mixin.RestMCPServerRegistryMixin):
+        seen = set()
+
+        def _mcp_request(self, method, path, json=None, params=None):
+            self.seen.add((method, rest_mixin._MCP_API_PREFIX + unquote(path)))
+            raise _Sent()
+
+    rec = Recorder()
+    for name, fn in inspect.getmembers(rest_mixin.RestMCPServerRegistryMixin, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        args = ["{%s}" % p.name for p in params if p.default is inspect.Parameter.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        try:
+            getattr(rec, name)(*args)
+        except Exception:  # _Sent, or a method that checks its arguments first
+            pass
+    return Recorder.seen
+
+
 def client_routes():
     """{(method, path template)} of every route the client's RestStores and artifact repo call."""
     routes = set()
@@ -55,7 +105,7 @@ def client_routes():
             routes.add((method, path))
     for endpoints in extract_all_api_info_for_service(MlflowArtifactsService, "/api/2.0").values():
         routes |= {(m, p) for p, m in endpoints}
-    return routes
+    return routes | direct_http_routes(tracking_rest) | mcp_routes()
 
 
 def concrete(path):
@@ -70,7 +120,7 @@ EMPTY_WRITES_OK = {("POST", "/api/2.0/mlflow/runs/create"),
                    ("DELETE", "/api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>"),
                    ("PUT", "/api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>")}
 # Families the client sends under /api/3.0 (rest_store.py's _V3_*_REST_API_PATH_PREFIX, scorers).
-V3_FAMILIES = ("traces", "issues", "label-schemas", "review-queues", "scorers")
+V3_FAMILIES = ("traces", "issues", "label-schemas", "review-queues", "scorers", "datasets")
 
 
 def is_write(method, path):

@@ -10,7 +10,8 @@ struct Family {
 };
 
 // The families of the MLflow 3.x service tables (mlflow/protos/service_pb2.py,
-// webhooks_pb2.py) whose routes the client's RestStore calls and forja does not serve.
+// webhooks_pb2.py) and of the MCP server registry (its REST mixin) whose routes the client's
+// RestStores call and forja does not serve.
 constexpr Family kFamilies[] = {
     {"traces", "MLflow tracing (traces, trace tags, assessments) is not supported"},
     {"unified-traces", "MLflow tracing is not supported"},
@@ -22,6 +23,7 @@ constexpr Family kFamilies[] = {
     {"review-queues", "GenAI review queues are not supported"},
     {"prompt-optimization", "prompt optimization jobs are not supported"},
     {"gateway", "the MLflow AI gateway is not supported"},
+    {"mcp-servers", "the MCP server registry is not supported"},
     {"webhooks", "registry webhooks are not supported"},
     {"workspaces", "MLflow workspaces are not supported (one store is one workspace)"},
     {"experiments/delete-experiment-tag", "deleting an experiment tag is not supported yet; set it to \"\" instead"},
