@@ -395,9 +395,8 @@ Status MakeHydraNode(const ComposeOptions& opts, Composed& c, const DefaultsList
       std::string option = o.value && o.value->node().is_string() ? o.value->node().as_string() : "null";
       in.hydra_choices.emplace_back(o.key, option);
       ignored.push_back(o.input);
-    } else {
-      in.hydra_overrides.push_back(&o);
     }
+    in.hydra_overrides.push_back(&o);
   }
   HydraRunInfo run = opts.hydra_run;
   if (opts.multirun) run.multirun = true;

@@ -168,11 +168,11 @@ Result<Node> BuildHydraNode(const HydraInputs& in, const HydraRunInfo& run) {
   if (in.user_hydra && in.user_hydra->is_map()) MergeInto(h, *in.user_hydra);
   Node hydra_texts = Node::List();
   for (const Override* o : in.hydra_overrides) {
-    if (!o->key.starts_with("hydra.")) continue;
+    hydra_texts.items().push_back(Node::String(o->input));
+    if (!o->key.starts_with("hydra.")) continue;  // hydra/GROUP=X: a choice (hydra_choices)
     Node v = o->value ? o->value->node() : Node::Null();
     v.SetOriginDeep("override '" + o->input + "'");
     SetPath(h, o->key.substr(6), std::move(v));
-    hydra_texts.items().push_back(Node::String(o->input));
   }
   std::string mode = run.multirun ? "MULTIRUN" : "RUN";
   if (const Node* m = h.Find("mode"); m && !m->is_null()) {

@@ -49,7 +49,7 @@ Status CheckHydraOverride(const Override& o);
 // The pieces of a composition the hydra node is made from.
 struct HydraInputs {
   const Node* user_hydra = nullptr;                 // the merged `hydra:` section of the configs, if any
-  std::vector<const Override*> hydra_overrides;     // hydra.KEY=VALUE overrides, in order
+  std::vector<const Override*> hydra_overrides;     // hydra.KEY=VALUE and hydra/GROUP=X overrides, in order
   std::vector<std::string> task_overrides;          // the app's override texts (Hydra's overrides.task)
   std::vector<std::string> override_keys;           // each task override's key or group (for exclude_keys)
   const std::vector<Choice>* user_choices = nullptr;
