@@ -186,6 +186,17 @@ with mlflow.start_run() as evalrun:
 c.eq([m.model_id for m in client.get_run(evalrun.info.run_id).inputs.model_inputs], [mid],
      "log_inputs(models=...) is stored and read back by get_run")
 
+c.error(srv.api("POST", "runs/log-inputs", {"run_id": evalrun.info.run_id, "models": [{"model_id": mid}],
+                                            "datasets": [{"dataset": {"name": "d"}}]}), 400,
+        "INVALID_PARAMETER_VALUE", "a bad dataset beside a model", contains="dataset.digest")
+c.error(srv.api("POST", "runs/log-inputs", {"run_id": evalrun.info.run_id, "models": [{"model_id": "m-" + "4" * 32}],
+                                            "datasets": [{"dataset": {"name": "d", "digest": "x", "source_type": "local",
+                                                                      "source": "{}"}}]}), 404,
+        "RESOURCE_DOES_NOT_EXIST", "an unknown model beside a good dataset")
+got_run = client.get_run(evalrun.info.run_id)
+c.eq(([m.model_id for m in got_run.inputs.model_inputs], got_run.inputs.dataset_inputs), ([mid], []),
+     "refused log-inputs stored neither models nor datasets")
+
 # ---- malformed payloads: 400 naming the field; unknown ids: 404; nothing stored -----------------------
 c.error(srv.api("POST", "logged-models", {"name": "x"}), 400, "INVALID_PARAMETER_VALUE", "no experiment_id",
         contains="experiment_id")

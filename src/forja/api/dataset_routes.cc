@@ -36,9 +36,11 @@ Result<Json> Impl::LogInputs(const Params& p, const Caller&) {
       inputs.push_back(std::move(*d));
     }
   }
-  // Models first: each must exist, so a request naming an unknown one stores nothing.
-  if (!models.empty()) RETURN_IF_ERROR(store->LogModelIo(id, false, models));
+  // Each model must exist: checked before the datasets are written, so a request naming an
+  // unknown one stores nothing (and a refused dataset stores no model).
+  for (const meta::ModelIo& m : models) RETURN_IF_ERROR(store->GetLoggedModel(m.model_id, false).status());
   if (!inputs.empty() || models.empty()) RETURN_IF_ERROR(store->LogInputs(id, inputs));
+  if (!models.empty()) RETURN_IF_ERROR(store->LogModelIo(id, false, models));
   return Json::object();
 }
 
