@@ -222,8 +222,7 @@ Result<LoggedModel> SqlStore::FinalizeLoggedModel(const std::string& id, const s
     return Status::User("invalid value for 'status': '" + status.substr(0, 40) +
                         "' (a model is finalized LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED)");
   RETURN_IF_ERROR(Txn(true, [&](SqlConn& c) -> Status {
-    ASSIGN_OR_RETURN(LoggedModel m, LoadModel(c, id, false));
-    (void)m;
+    RETURN_IF_ERROR(LoadModel(c, id, false).status());
     return c.Run("UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?",
                  {status, NowMs(), id});
   }));
@@ -233,8 +232,7 @@ Result<LoggedModel> SqlStore::FinalizeLoggedModel(const std::string& id, const s
 Status SqlStore::DeleteLoggedModel(const std::string& id) {
   RETURN_IF_ERROR(CheckModelId(id));
   return Txn(true, [&](SqlConn& c) -> Status {
-    ASSIGN_OR_RETURN(LoggedModel m, LoadModel(c, id, false));
-    (void)m;
+    RETURN_IF_ERROR(LoadModel(c, id, false).status());
     return c.Run("UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?",
                  {NowMs(), id});
   });
@@ -244,8 +242,7 @@ Status SqlStore::SetLoggedModelTags(const std::string& id, const std::vector<Tag
   RETURN_IF_ERROR(CheckModelId(id));
   RETURN_IF_ERROR(CheckTags(tags));
   return Txn(true, [&](SqlConn& c) -> Status {
-    ASSIGN_OR_RETURN(LoggedModel m, LoadModel(c, id, false));
-    (void)m;
+    RETURN_IF_ERROR(LoadModel(c, id, false).status());
     for (const Tag& t : tags)
       RETURN_IF_ERROR(c.Run("INSERT INTO logged_model_tags(model_id, key, value) VALUES (?, ?, ?) "
                             "ON CONFLICT(model_id, key) DO UPDATE SET value = excluded.value",
@@ -257,8 +254,7 @@ Status SqlStore::SetLoggedModelTags(const std::string& id, const std::vector<Tag
 Status SqlStore::DeleteLoggedModelTag(const std::string& id, const std::string& key) {
   RETURN_IF_ERROR(CheckModelId(id));
   return Txn(true, [&](SqlConn& c) -> Status {
-    ASSIGN_OR_RETURN(LoggedModel m, LoadModel(c, id, false));
-    (void)m;
+    RETURN_IF_ERROR(LoadModel(c, id, false).status());
     ASSIGN_OR_RETURN(SqlRows rows, c.Query("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ? RETURNING key",
                                            {id, key}));
     if (rows.empty()) return Status::NotFound("No tag with key '" + key.substr(0, 250) + "' on logged model " + id);
@@ -270,8 +266,7 @@ Status SqlStore::LogLoggedModelParams(const std::string& id, const std::vector<P
   RETURN_IF_ERROR(CheckModelId(id));
   RETURN_IF_ERROR(CheckParams(params));
   return Txn(true, [&](SqlConn& c) -> Status {
-    ASSIGN_OR_RETURN(LoggedModel m, LoadModel(c, id, false));
-    (void)m;
+    RETURN_IF_ERROR(LoadModel(c, id, false).status());
     for (const Param& p : params) {
       ASSIGN_OR_RETURN(SqlRows have, c.Query("SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?",
                                              {id, p.key}));
@@ -509,8 +504,7 @@ Status SqlStore::LogModelIo(const std::string& run_id, bool output, const std::v
                           run[0][0].Text() + ".");
     for (const ModelIo& m : models) {
       RETURN_IF_ERROR(CheckModelId(m.model_id));
-      ASSIGN_OR_RETURN(LoggedModel lm, LoadModel(c, m.model_id, false));
-      (void)lm;
+      RETURN_IF_ERROR(LoadModel(c, m.model_id, false).status());
       RETURN_IF_ERROR(c.Run("INSERT INTO run_model_io(run_uuid, direction, model_id, step) VALUES (?, ?, ?, ?) "
                             "ON CONFLICT(run_uuid, direction, model_id) DO NOTHING",
                             {run_id, output ? "output" : "input", m.model_id, output ? m.step : int64_t{0}}));
@@ -541,8 +535,7 @@ Status LogModelMetrics(SqlConn& c, const std::string& run_id, const std::vector<
                           "]': dataset_name is at most 500 characters and dataset_digest 36");
     if (checked.insert(m.model_id).second) {
       if (!IsModelId(m.model_id)) return Status::NotFound(Missing(m.model_id.substr(0, 64)));
-      ASSIGN_OR_RETURN(LoggedModel lm, LoadModel(c, m.model_id, false));
-      (void)lm;
+      RETURN_IF_ERROR(LoadModel(c, m.model_id, false).status());
     }
     bool nan = std::isnan(m.value);
     RETURN_IF_ERROR(c.Run("INSERT INTO logged_model_metrics(model_id, key, value, is_nan, timestamp, step, run_uuid, "
