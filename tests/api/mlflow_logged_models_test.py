@@ -114,6 +114,12 @@ c.eq(body.get("model_version", {}).get("model_id") if status == 200 else body, m
 loaded = mlflow.pyfunc.load_model("models:/iris-direct/1")
 c.true(np.array_equal(loaded.predict(X), want), "load_model(models:/iris-direct/1)")
 
+# register_model of runs:/RUN/model: the client finds the run's LoggedModel by name and run.
+mv3 = mlflow.register_model(f"runs:/{rid}/model", "iris-from-run")
+c.eq(mv3.source, f"models:/{mid}", "register_model(runs:/RUN/model) registers the run's LoggedModel")
+loaded = mlflow.pyfunc.load_model("models:/iris-from-run/1")
+c.true(np.array_equal(loaded.predict(X), want), "load_model(models:/iris-from-run/1)")
+
 # mlflow.log_metric(..., dataset=...): the dataset's name and digest kept with the point.
 evalset = mlflow.data.from_pandas(pd.DataFrame(X[:5], columns=list("abcd")), name="iris-eval")
 with mlflow.start_run(run_id=rid):
