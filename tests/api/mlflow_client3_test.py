@@ -363,6 +363,18 @@ again = MlflowClient().get_run(bid)
 c.eq((again.info.run_name, again.data.metrics), ("kept", {"m": 1.5}), "after a restart the run is there")
 c.true(filecmp.cmp(download(bid, "note.txt"), note, shallow=False), "after a restart the artifact downloads")
 bs.stop()
+# --store alone outside a workspace (it used to refuse to start without --artifacts).
+named = tempfile.mkdtemp(dir=tmp)
+ns = Server("sqlite:///" + os.path.join(named, "runs.db"), workspace=named)
+c.true(f"{named}/forja-artifacts" in open(ns.log.name).read(), "--store alone: artifacts default to ./forja-artifacts")
+os.environ["MLFLOW_TRACKING_URI"] = ns.url
+mlflow.set_experiment("named")
+with mlflow.start_run() as r:
+    mlflow.log_text("x", "x.txt")
+c.eq(mlflow.artifacts.load_text(f"runs:/{r.info.run_id}/x.txt"), "x", "--store alone: an artifact round-trips")
+ns.stop()
+c.true(os.path.isfile(os.path.join(named, "runs.db")) and not os.path.exists(os.path.join(named, "forja.db")),
+       "--store alone: the named file is the store")
 if env_keep is not None:
     os.environ["FORJA_TRACKING_URI"] = env_keep
 c.finish()
