@@ -37,6 +37,11 @@ expect_fail 1 forja status
 expect_contains "$OUT" "this is a DVC repository: run forja import dvc"
 expect_one_error_line "$OUT"
 
+# forja set up by hand in a DVC repository: a note says what is missing.
+git clone -q "$ORIG" "$TEST_TMP/inited" && (cd "$TEST_TMP/inited" && forja -q init) || fail "forja init failed"
+(cd "$TEST_TMP/inited" && "$FORJA" status) >"$TEST_TMP/inited.out" 2>&1 && pass || fail "forja status failed"
+expect_contains "$(cat "$TEST_TMP/inited.out")" "note: data.bin.dvc is not taken over by forja yet; forja import dvc"
+
 # --- dry run writes nothing ------------------------------------------------------------
 expect_ok forja import dvc --dry-run
 expect_contains "$OUT" "would take over data.bin (data.bin.dvc): only on the DVC remote"

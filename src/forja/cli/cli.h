@@ -50,6 +50,9 @@ void RegisterMonitorExportCommands(CLI::App& app, GlobalOptions& g, Action* acti
 void RegisterImportCommands(CLI::App& app, GlobalOptions& g, Action* action);  // import dvc (cmd_import.cc)
 // The nearest folder at or above `start` with a .dvc/ folder, or "" (cmd_import.cc).
 std::string FindDvcRoot(const std::string& start);
+// Prints a note (hidden by -q) when the workspace at `root` is a DVC repository with a .dvc
+// file at its top that has no pointer file yet: forja import dvc was not run (cmd_import.cc).
+void NoteDvcNotTakenOver(const std::string& root);
 // The `monitor` group every Register*Monitor* function adds to: found, or made (cmd_monitor.cc).
 CLI::App* MonitorGroup(CLI::App& app);
 

@@ -1,4 +1,5 @@
 // forja import dvc: take a DVC repository over (data/dvc_import.h does the work).
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -100,6 +101,25 @@ std::string FindDvcRoot(const std::string& start) {
     if (dir == "/" || dir.empty()) return "";
     dir = Dirname(dir);
   }
+}
+
+void NoteDvcNotTakenOver(const std::string& root) {
+  if (!IsDir(root + "/.dvc")) return;
+  DIR* d = ::opendir(root.c_str());
+  if (!d) return;
+  std::string found;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() <= 4 || !n.ends_with(".dvc")) continue;
+    std::string data = n.substr(0, n.size() - 4);
+    if ((found.empty() || n < found) && !Exists(root + "/" + data + std::string(kPointerSuffix)) &&
+        IsFile(root + "/" + n))
+      found = n;  // the first by name, so the note is the same on every run
+  }
+  ::closedir(d);
+  if (!found.empty())
+    LogInfo("note: " + found + " is not taken over by forja yet; forja import dvc makes the DVC files of this "
+            "repository forja's (pointer files, forja.lock, remotes)");
 }
 
 void RegisterImportCommands(CLI::App& app, GlobalOptions& g, Action* action) {

@@ -50,6 +50,7 @@ std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code) {
     *exit_code = Fail(ws.status());
     return nullptr;
   }
+  NoteDvcNotTakenOver((*ws)->root());
   return std::move(*ws);
 }
 
