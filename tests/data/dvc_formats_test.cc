@@ -105,6 +105,9 @@ TEST(DvcLock, Schema2) {
   EXPECT_EQ(s.params[0].values[0].value_json, "3");
   EXPECT_EQ(s.outs[0].path, "out.txt");
 
+  auto odd = ParseDvcLock("schema: '2.0'\nstages:\n  \"a\\nb\": {cmd: x}\n", "dvc.lock");
+  ASSERT_FALSE(odd.ok());
+  EXPECT_EQ(odd.status().message(), "dvc.lock:3: a stage name must be 1 to 250 printable characters");
   auto old = ParseDvcLock("schema: '1.0'\n", "dvc.lock");
   ASSERT_FALSE(old.ok());
   EXPECT_EQ(old.status().message(), "dvc.lock: only dvc.lock schema '2.0' (DVC 2 and 3) is supported");

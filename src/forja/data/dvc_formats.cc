@@ -165,6 +165,9 @@ Result<std::vector<DvcLockStage>> ParseDvcLock(std::string_view text, const std:
   if (!stages->is_map()) return Bad(*stages, name, "stages must be a mapping");
   for (const auto& [sname, s] : stages->entries()) {
     if (!s.is_map()) return Bad(s, name, "stage '" + sname + "' must be a mapping");
+    bool printable = !sname.empty() && sname.size() <= 250;
+    for (unsigned char c : sname) printable = printable && c >= 0x20 && c != 0x7f;
+    if (!printable) return Bad(s, name, "a stage name must be 1 to 250 printable characters");
     DvcLockStage st;
     st.name = sname;
     if (const Node* cmd = s.Find("cmd")) {
