@@ -91,6 +91,8 @@ def compare_runs(tmp, py, forja_bin):
         ["-m", "data=mnist,cifar", "trainer=fast"],
         ["--cfg", "job", "model=cnn"],
         ["--cfg", "job", "--resolve", "model=cnn"],
+        ["--cfg", "hydra", "-p", "hydra.job", "model=cnn", "seed=2"],
+        ["--cfg", "all", "-p", "hydra.runtime.choices", "hydra/launcher=basic"],
         ["-cn", "config", "--config-path=conf", "data=cifar"],
     ]
     for i, args in enumerate(cases):

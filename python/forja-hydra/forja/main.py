@@ -209,12 +209,20 @@ def _run_job(task: Callable[[DictConfig], Any], data: Any) -> Any:
     os.makedirs(output_dir, exist_ok=True)
     _write_record(cfg, hydra_cfg, output_dir)
     old = os.getcwd()
+    env_set = OmegaConf.to_container(hydra_cfg.job.get("env_set") or {}, resolve=True)
+    saved = {k: os.environ.get(k) for k in env_set}
+    os.environ.update({k: str(v) for k, v in env_set.items()})  # hydra.job.env_set, for the job only
     if hydra_cfg.job.get("chdir") is True:
         os.chdir(output_dir)
     try:
         return task(cfg)
     finally:
         os.chdir(old)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _print_cfg(data: Any, which: str, resolve: bool, package: Optional[str]) -> None:

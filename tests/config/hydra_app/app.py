@@ -20,7 +20,7 @@ def main(cfg):
     keys = ["job.id", "job.num", "job.config_name", "job.chdir", "run.dir", "sweep.dir",
             "overrides.task", "output_subdir", "runtime.version_base", "verbose"]
     probe = OmegaConf.create({k: "${hydra:%s}" % k for k in keys})
-    out = {"cfg": OmegaConf.to_container(cfg, resolve=True), "cwd": os.getcwd(),
+    out = {"cfg": OmegaConf.to_container(cfg, resolve=True), "cwd": os.getcwd(), "env": os.environ.get("APP_ENV"),
            "hydra": OmegaConf.to_container(probe, resolve=True)}
     text = json.dumps(out, sort_keys=True, default=str)
     with open(os.path.join(cfg.paths.output_dir, "result.json"), "w") as f:
