@@ -17,10 +17,11 @@ STORE=$TEST_TMP/dvc-store
 mkdir -p "$ORIG" && cd "$ORIG" && git init -q
 dvc init -q || { fail "dvc init failed"; finish; }
 head -c 300000 /dev/urandom >data.bin
+head -c 5000 /dev/urandom >extra.bin  # used by no stage
 make_files images 20
 mkdir -p images/nested && printf 'deep\r\nwindows line ends\r\n' >images/nested/crlf.txt
 printf 'train:\n  n: 3\n' >params.yaml
-dvc add -q data.bin images || fail "dvc add failed"
+dvc add -q data.bin images extra.bin || fail "dvc add failed"
 dvc stage add -q -n train -p train.n -d data.bin -d images -o model.out \
   "cat data.bin images/f1.txt > model.out" || fail "dvc stage add failed"
 dvc stage add -q -n evaluate -d model.out -M metrics.json \
@@ -50,18 +51,26 @@ expect_contains "$OUT" "would take over stage train (dvc.lock) into forja.lock"
 
 # --- take-over in a fresh clone: nothing local, everything on the DVC remote -----------
 expect_ok forja import dvc --json
-expect_contains "$OUT" '"source": "not fetched"'
 expect_contains "$OUT" "remote store: ../dvc-store (default)"
 expect_contains "$OUT" "stage train (dvc.lock) into forja.lock"
-expect_eq "$(sed -n 's/^dvc-md5: //p' data.bin.forja)" "$(md5sum <"$ORIG/data.bin" | cut -c1-32)"
-grep -q '^hash:' data.bin.forja && fail "an unfetched pointer has a hash" || pass
+# As docs/dvc-compat.md shows it: DVC's order of stages, data a stage used fetched now.
+expect_contains "$OUT" $'stage train (dvc.lock) into forja.lock\nstage evaluate (dvc.lock) into forja.lock'
+expect_contains "$OUT" "data.bin (data.bin.dvc): sha256:$(sha256sum <"$ORIG/data.bin" | cut -c1-12) (from the dvc remote)"
+expect_contains "$OUT" "extra.bin (extra.bin.dvc): only on the DVC remote: forja pull fetches it"
+expect_eq "$(sed -n 's/^dvc-md5: //p' extra.bin.forja)" "$(md5sum <"$ORIG/extra.bin" | cut -c1-32)"
+grep -q '^hash:' extra.bin.forja && fail "an unfetched pointer has a hash" || pass
+expect_contains "$OUT" '"source": "not fetched"'
+# dvc.lock's deps and outs were fetched (forja.lock has no "not fetched" state); the
+# pointers of the same data got their hash then, so pull does not fetch them again.
+expect_eq "$(sed -n 's/^hash: sha256://p' data.bin.forja)" "$(sha256sum <"$ORIG/data.bin" | cut -c1-64)"
 grep -q 'dvc-md5: ' forja.lock && pass || fail "forja.lock keeps no md5"
 expect_contains "$(cat forja.yaml)" 'url: "../dvc-store"'
 # Until pulled, other commands say what to do.
 expect_fail 1 forja status
 expect_contains "$OUT" "not fetched yet; run forja pull"
 expect_ok forja pull
-expect_contains "$OUT" "Fetched 23 objects"  # data.bin, images' 21 files and its .dir listing
+expect_contains "$OUT" "Fetched 1 object"  # extra.bin: the rest came with dvc.lock's stages
+cmp -s "$ORIG/extra.bin" extra.bin && pass || fail "extra.bin differs after pull"
 cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after pull"
 diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs after pull"
 cmp -s "$ORIG/model.out" model.out && pass || fail "model.out (a dvc.lock out) differs after pull"
@@ -121,19 +130,32 @@ diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs (pulle
 git clone -q "$ORIG" "$TEST_TMP/tamper" && cd "$TEST_TMP/tamper"
 git checkout -q HEAD~1  # the DVC-only commit
 expect_ok forja import dvc
-md5=$(sed -n 's/^dvc-md5: //p' data.bin.forja)
+md5=$(sed -n 's/^dvc-md5: //p' extra.bin.forja)
 obj=$STORE/files/md5/${md5:0:2}/${md5:2}
 cp -p "$obj" "$TEST_TMP/good-object" && chmod u+w "$obj" && echo tampered >"$obj"
 expect_fail 3 forja pull
-expect_contains "$OUT" "data.bin: remote 'store' returned bytes for files/md5/${md5:0:2}/${md5:2} whose md5 is"
+expect_contains "$OUT" "extra.bin: remote 'store' returned bytes for files/md5/${md5:0:2}/${md5:2} whose md5 is"
 expect_contains "$OUT" "refused (nothing written)"
 expect_one_error_line "$OUT"
-[[ ! -e data.bin ]] && pass || fail "a tampered object reached the workspace"
-grep -q '^hash:' data.bin.forja && fail "a refused object's hash was recorded" || pass
+[[ ! -e extra.bin && ! -e data.bin ]] && pass || fail "a pull refused for a tampered object wrote files"
+grep -q '^hash:' extra.bin.forja && fail "a refused object's hash was recorded" || pass
 [[ -z $(find . -name '*.tmp-*' -not -path './.git/*') ]] && pass || fail "temp files left behind"
 cp -p "$TEST_TMP/good-object" "$obj"
 expect_ok forja pull
-cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after the remote was repaired"
+cmp -s "$ORIG/extra.bin" extra.bin && pass || fail "extra.bin differs after the remote was repaired"
+# Tampered data a dvc.lock stage needs is refused by the import itself.
+git clone -q "$ORIG" "$TEST_TMP/tamper2" && cd "$TEST_TMP/tamper2" && git checkout -q HEAD~1
+md5=$(md5sum <"$ORIG/data.bin" | cut -c1-32)
+obj=$STORE/files/md5/${md5:0:2}/${md5:2}
+cp -p "$obj" "$TEST_TMP/good-object" && chmod u+w "$obj" && echo tampered >"$obj"
+expect_fail 3 forja import dvc
+expect_contains "$OUT" "data.bin: remote 'store' returned bytes for files/md5/${md5:0:2}/${md5:2} whose md5 is"
+expect_one_error_line "$OUT"
+[[ ! -e forja.lock && ! -e data.bin ]] && pass || fail "an import refused for a tampered object wrote forja.lock or data"
+cp -p "$TEST_TMP/good-object" "$obj"
+expect_ok forja import dvc
+expect_ok forja pull
+cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after the repaired import"
 
 # --- hostile or unverifiable .dvc files: refused with the reason ------------------------
 bad_dvc() {  # NAME CONTENT EXPECTED-MESSAGE
@@ -188,6 +210,7 @@ if [[ -x /usr/bin/aws ]] && s3rver_start dvc-data; then
   grep -q 'secret_access_key' .forja/config.local && pass || fail "credentials not in .forja/config.local"
   expect_ok "${noenv[@]}" pull -r s3store
   cmp -s "$ORIG/data.bin" data.bin && pass || fail "data.bin differs after pull from S3"
+  cmp -s "$ORIG/extra.bin" extra.bin && pass || fail "extra.bin differs after pull from S3"
   diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs after pull from S3"
   cmp -s "$ORIG/model.out" model.out && pass || fail "model.out differs after pull from S3"
 else

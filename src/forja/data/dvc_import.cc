@@ -400,7 +400,21 @@ class Importer {
     }
     ASSIGN_OR_RETURN(Remote* remote, OpenDvcRemote());
     std::string source;
-    ASSIGN_OR_RETURN(auto v, Resolve(o.path, o.md5, o.is_dir, /*store=*/is_out && lf.cache, remote, &source));
+    // The bytes of an unfetched pointer come along now: store them, so that the pointer gets
+    // its hash below and pull does not fetch them a second time.
+    auto unfetched = imported_.find(o.path);
+    bool complete = unfetched != imported_.end() && unfetched->second.dvc_md5 == o.md5 &&
+                    unfetched->second.is_dir == o.is_dir && !unfetched->second.has_oid;
+    ASSIGN_OR_RETURN(auto v, Resolve(o.path, o.md5, o.is_dir, /*store=*/(is_out && lf.cache) || complete, remote,
+                                     &source));
+    if (v && complete && !opts_.dry_run) {
+      Pointer& p = unfetched->second;
+      p.oid = v->oid;
+      p.size = v->size;
+      p.files = v->is_dir ? v->files : 1;
+      p.has_oid = true;
+      completed_.push_back(o.path);
+    }
     if (!v) {
       *why = std::string(is_out ? "out" : "dep") + " '" + o.path + "' (md5 " + o.md5 +
              ") is neither in the workspace nor in DVC's cache or remote";
@@ -471,8 +485,18 @@ class Importer {
       }
       res_.stages.push_back(std::move(info));
     }
-    if (opts_.dry_run || !changed) return Status::Ok();
+    if (opts_.dry_run || (!changed && completed_.empty())) return Status::Ok();
     RETURN_IF_ERROR(ws_->cache().Sync());
+    for (const auto& rel : completed_) {
+      const Pointer& p = imported_[rel];
+      RETURN_IF_ERROR(WriteFileAtomic(ws_->Abs(rel) + std::string(kPointerSuffix), p.Serialize()));
+      for (auto& ip : res_.paths)
+        if (ip.rel == rel && ip.dvc_file != "dvc.lock") {
+          ip.pointer = p;
+          ip.source = "dvc remote";
+        }
+    }
+    if (!changed) return Status::Ok();
     return WriteLock(root_, lock, /*durable=*/true);
   }
 
@@ -484,6 +508,7 @@ class Importer {
   std::optional<RemoteConfig> dvc_default_;
   std::unique_ptr<Remote> dvc_remote_;
   std::map<std::string, Pointer> imported_;
+  std::vector<std::string> completed_;  // unfetched pointers whose bytes dvc.lock's import fetched
 };
 
 }  // namespace
