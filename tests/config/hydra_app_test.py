@@ -147,7 +147,8 @@ def check_stage(tmp, py, forja_bin):
     h = json.loads(app_run(sys.executable, h_dir, overrides, False, forja_bin).stdout)
     ws = workdir(tmp, "ws")
     with open(os.path.join(ws, "forja.yaml"), "w") as f:
-        f.write("stages:\n  train:\n    cmd: python app.py && printenv FORJA_OUTPUT_DIR > outdir.txt\n"
+        f.write("stages:\n  train:\n    cmd: python app.py && printenv FORJA_OUTPUT_DIR > outdir.txt"
+                " && printenv APP_ENV > env.txt\n"
                 "    deps: [app.py]\n    params: [model, data]\n")
     env = dict(os.environ, FORJA_HYDRA_APP_IMPORT="forja", FORJA=forja_bin,
                PATH=os.path.dirname(py) + os.pathsep + os.environ.get("PATH", ""))
@@ -163,6 +164,8 @@ def check_stage(tmp, py, forja_bin):
     check(s["cfg"]["paths"]["output_dir"] == os.path.dirname(results[0]), "stage: output_dir is the folder made")
     with open(os.path.join(ws, "outdir.txt")) as f:
         check(f.read().strip() == os.path.dirname(results[0]), "stage: FORJA_OUTPUT_DIR is the output folder")
+    with open(os.path.join(ws, "env.txt")) as f:
+        check(f.read().strip() == "from-hydra", "stage: hydra.job.env_set is in the stage's environment")
     check(s["cfg"]["job"]["name"] == "config" and s["cfg"]["job"]["mode"] == "RUN",
           "stage: job.name config, mode RUN, not %s" % s["cfg"]["job"])
     s["cfg"]["job"]["name"], s["cfg"]["job"]["mode"] = "app", "RunMode.RUN"

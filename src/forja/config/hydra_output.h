@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "forja/core/status.h"
 
@@ -14,6 +16,7 @@ struct Composed;
 struct HydraOutput {
   std::string dir;     // hydra.runtime.output_dir, absolute; "" when the config does not use Hydra
   bool chdir = false;  // hydra.job.chdir: the job (a stage's @forja.main) runs in dir
+  std::vector<std::pair<std::string, std::string>> env;  // hydra.job.env_set, for the stages
 };
 
 // Creates hydra.runtime.output_dir and, unless hydra.output_subdir is null,

@@ -419,6 +419,7 @@ Status Runner::Start(int s) {
   if (!hydra_out_.dir.empty()) {
     spec.env.push_back({"FORJA_OUTPUT_DIR", hydra_out_.dir});
     spec.env.push_back({"FORJA_HYDRA", run_dir_ + "/hydra.yaml"});
+    spec.env.insert(spec.env.begin(), hydra_out_.env.begin(), hydra_out_.env.end());  // the stage's env wins
   }
   spec.log_path = run_dir_ + "/" + stage.name + ".log";
   spec.prefix = "[" + stage.name + "] ";
