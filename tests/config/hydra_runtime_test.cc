@@ -167,6 +167,30 @@ TEST(HydraResolver, AConfigThatDoesNotUseHydraMakesNoOutputFolder) {
   (void)RemoveTree(dir);
 }
 
+TEST(HydraResolver, HydrasOwnSectionsAreNotResolvedAndABadShapeIsOneLine) {
+  std::string dir = ::testing::TempDir() + "forja_hydra_sections_" + std::to_string(::getpid());
+  ASSERT_TRUE(MakeDirs(dir + "/conf").ok());
+  // A launcher's settings may name what only the launcher provides (SLURM's variables).
+  ASSERT_TRUE(WriteFileAtomic(dir + "/conf/config.yaml",
+                              "a: ${hydra:runtime.output_dir}\n"
+                              "hydra:\n"
+                              "  run: {dir: out}\n"
+                              "  launcher: {folder: '${oc.env:FORJA_TEST_NO_SUCH_VAR}/x'}\n").ok());
+  HydraRunInfo run;
+  run.cwd = "/w";
+  Composed c = MustCompose({}, run, dir + "/conf");
+  EXPECT_EQ(Str(c, "a"), "/w/out");
+  EXPECT_EQ(c.hydra.Select("launcher.folder")->as_string(), "${oc.env:FORJA_TEST_NO_SUCH_VAR}/x");
+  ASSERT_TRUE(WriteFileAtomic(dir + "/conf/config.yaml", "a: 1\nhydra:\n  job: 5\n").ok());
+  ComposeOptions o;
+  o.config_dir = dir + "/conf";
+  auto bad = Compose(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("config.yaml:3: hydra.job must be a mapping"), std::string::npos)
+      << bad.status().message();
+  (void)RemoveTree(dir);
+}
+
 TEST(HydraResolver, EqualsSignIsQuotedInYaml) {
   // PyYAML reads a plain = as a tag; Hydra's kv_sep is "=".
   EXPECT_EQ(ToYaml(Node::Map({{"kv_sep", Node::String("=")}})), "kv_sep: '='\n");

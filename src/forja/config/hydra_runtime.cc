@@ -34,6 +34,9 @@ constexpr std::pair<const char*, const char*> kHydraGroups[] = {
 constexpr const char* kIgnoredSections[] = {"launcher", "sweeper", "job_logging", "hydra_logging",
                                             "callbacks", "searchpath", "help", "hydra_help", "env"};
 
+// The parts of the hydra node forja resolves (and reads).
+constexpr const char* kResolvedSections[] = {"run", "sweep", "job", "runtime", "mode", "output_subdir", "verbose"};
+
 const char* const kDefaultsYaml =
     "run:\n"
     "  dir: outputs/${now:%Y-%m-%d}/${now:%H-%M-%S}\n"
@@ -104,7 +107,12 @@ Status ResolveStrings(Node& n, const std::string& path, const Node& root, const 
                       std::vector<std::pair<Node*, Node>>* out) {
   if (n.is_map()) {
     for (auto& [k, v] : n.entries()) {
-      if (path == "hydra" && k == "overrides") continue;  // the texts as typed, as Hydra records them
+      // Only what forja reads is resolved: the override texts stay as typed (as Hydra records
+      // them), and the sections of Hydra's machinery (launcher, sweeper, logging, ...), which
+      // may name what only those plugins provide, stay as written.
+      if (path == "hydra" && !std::any_of(std::begin(kResolvedSections), std::end(kResolvedSections),
+                                          [&](const char* r) { return k == r; }))
+        continue;
       RETURN_IF_ERROR(ResolveStrings(v, path + "." + k, root, ro, out));
     }
   } else if (n.is_list()) {
@@ -166,6 +174,12 @@ Result<Node> BuildHydraNode(const HydraInputs& in, const HydraRunInfo& run) {
   if (!defaults.ok()) return defaults.status();
   Node h = *defaults;
   if (in.user_hydra && in.user_hydra->is_map()) MergeInto(h, *in.user_hydra);
+  for (const char* k : {"run", "sweep", "job", "runtime"}) {
+    const Node* n = h.Find(k);
+    if (!n->is_map())
+      return Status::User((n->origin().empty() ? std::string("hydra.") + k : n->origin()) + ": hydra." + k +
+                          " must be a mapping, as in Hydra's config (e.g. hydra: {run: {dir: outputs/x}})");
+  }
   Node hydra_texts = Node::List();
   for (const Override* o : in.hydra_overrides) {
     hydra_texts.items().push_back(Node::String(o->input));
