@@ -13,12 +13,30 @@ NAME = "forja"
 
 
 def _project():
+    path = os.path.join(HERE, "pyproject.toml")
     try:
         import tomllib  # Python 3.11+
-    except ImportError:  # pragma: no cover - older Pythons
-        import tomli as tomllib
-    with open(os.path.join(HERE, "pyproject.toml"), "rb") as f:
+    except ImportError:  # older Pythons: this file's [project] table is simple enough to read
+        return _project_by_hand(path)
+    with open(path, "rb") as f:
         return tomllib.load(f)["project"]
+
+
+def _project_by_hand(path):
+    import ast
+    import re
+
+    project, in_project = {}, False
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("["):
+                in_project = line == "[project]"
+                continue
+            m = re.match(r'^([A-Za-z0-9_-]+)\s*=\s*(.+)$', line)
+            if in_project and m:
+                project[m.group(1)] = ast.literal_eval(m.group(2))
+    return project
 
 
 def _metadata():
