@@ -205,9 +205,9 @@ Result<Node> BuildHydraNode(const HydraInputs& in, const HydraRunInfo& run) {
   Node& job = *h.Find("job");
   if (!job.Find("name") || job.Find("name")->is_missing())
     job.Set("name", Node::String(run.job_name.empty() ? in.config_name : run.job_name));
-  if (run.job_num) {
-    if (!job.Find("num") || job.Find("num")->is_missing()) job.Set("num", Node::Int(*run.job_num));
-    if (!job.Find("id") || job.Find("id")->is_missing()) job.Set("id", Node::String(std::to_string(*run.job_num)));
+  if (run.job_num) {  // a multirun's job: its index, whatever the config says (as Hydra's launcher sets it)
+    job.Set("num", Node::Int(*run.job_num));
+    job.Set("id", Node::String(std::to_string(*run.job_num)));
   }
   job.Set("config_name", Node::String(in.config_name));
   const Node* od = job.Select("config.override_dirname");
