@@ -59,12 +59,18 @@ std::string NormalizeRelative(std::string_view p) {
 // ---------------------------------------------------------------------------
 // ${...}: interpolate.py
 
+// Text from dvc.yaml in a message: control characters escaped (one line).
+std::string Shown(std::string_view s) {
+  std::string q = Quote(s);
+  return q.substr(1, q.size() - 2);
+}
+
 // The parts of a key: a.b[0].c gives a, b, 0, c (KEYCRE's inner text, parsed
 // as `word (.word | [word])*` where a word has no '.', '[' or ']').
 Result<std::vector<std::string>> KeyParts(std::string_view inner) {
   std::vector<std::string> parts;
   auto bad = [&] {
-    return Status::User("${" + std::string(inner) + "}: not a key; write ${name}, ${a.b} or ${a[0]}");
+    return Status::User("${" + Shown(inner) + "}: not a key; write ${name}, ${a.b} or ${a[0]}");
   };
   size_t i = 0;
   auto word = [&](std::string* w) {
@@ -118,9 +124,9 @@ Result<const Node*> Select(std::string_view inner, const DvcScope& scope) {
       if (idx < in.items().size()) next = &in.items()[idx];
     }
     if (!next) {
-      std::string key = std::string(inner);
+      std::string key = Shown(inner);
       if (i > 0 && in.is_scalar())
-        return Status::User("${" + key + "}: '" + parts[i - 1] + "' is a value, it has no '" + p + "'");
+        return Status::User("${" + key + "}: '" + Shown(parts[i - 1]) + "' is a value, it has no '" + Shown(p) + "'");
       return Status::User("${" + key + "}: '" + key +
                           "' is not defined; the names come from params.yaml, vars: and item / key in foreach "
                           "and matrix stages");
@@ -177,7 +183,8 @@ Result<std::string> DictStr(const Node& n, const std::string& expr) {
     } else if (v->is_list()) {
       for (size_t i = 0; i < v->items().size(); i++) {
         const Node& e = v->items()[i];
-        if (!e.is_scalar()) return Status::User("${" + expr + "}: cannot unpack the nested list in '" + k + "'");
+        if (!e.is_scalar())
+          return Status::User("${" + Shown(expr) + "}: cannot unpack the nested list in '" + Shown(k) + "'");
         std::string t = e.is_string() ? ShellQuote(e.as_string()) : ScalarStr(e);
         out += i ? t + " " : "--" + k + " " + t + " ";
       }
@@ -197,7 +204,7 @@ Status CheckType(const Node& v, const std::string& expr, std::string_view field)
   if (v.is_scalar()) return Status::Ok();
   if (field == "foreach" || field == "matrix") return Status::Ok();
   if (v.is_map() && field == "cmd") return Status::Ok();
-  return Status::User("${" + expr + "}: cannot interpolate a " + std::string(v.is_map() ? "mapping" : "list") +
+  return Status::User("${" + Shown(expr) + "}: cannot interpolate a " + std::string(v.is_map() ? "mapping" : "list") +
                       " here (only in cmd, where a mapping becomes --key value, and in foreach and matrix)");
 }
 
@@ -236,8 +243,8 @@ Result<Node> ResolveString(const std::string& s, const DvcScope& scope, std::str
       ASSIGN_OR_RETURN(std::string d, DictStr(*v, m.inner));
       out += d;
     } else if (v->is_list()) {
-      return Status::User("${" + m.inner + "}: cannot put a list inside a string; use it alone (foreach: ${" +
-                          m.inner + "})");
+      return Status::User("${" + Shown(m.inner) + "}: cannot put a list inside a string; use it alone (foreach: ${" +
+                          Shown(m.inner) + "})");
     } else {
       out += ScalarStr(*v);
     }
@@ -259,7 +266,7 @@ Status CheckLoadable(const Node& at, const std::string& field, const std::string
   if (!kind) return Status::Ok();
   return Bad(at, field,
              Quote(path) + " is a " + kind + " " + what + " file; forja reads YAML and JSON ones: convert it to " +
-                 path.substr(0, path.rfind('.')) + ".yaml");
+                 Shown(path.substr(0, path.rfind('.'))) + ".yaml");
 }
 
 // _merge: mappings merge key by key; any other name defined twice is an error.
@@ -311,9 +318,9 @@ Status MergeFile(const Node& at, const std::string& field, const std::string& it
   std::string abs = root + "/" + norm;
   if (IsDir(abs)) return Bad(at, field, Quote(norm) + " is a folder; vars: names files");
   auto text = ReadFile(abs);
-  if (!text.ok()) return Bad(at, field, "cannot read " + Quote(norm) + ": " + text.status().message());
+  if (!text.ok()) return Bad(at, field, "cannot read " + Quote(norm) + ": " + Shown(text.status().message()));
   auto doc = config::ParseConfigYaml(*text, norm);
-  if (!doc.ok()) return Bad(at, field, doc.status().message());
+  if (!doc.ok()) return Bad(at, field, Shown(doc.status().message()));
   if (!doc->is_map())
     return Bad(at, field, "expected a mapping in " + Quote(norm) + ", got a " + doc->KindName());
   Node data = Node::Map();

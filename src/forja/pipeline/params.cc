@@ -94,14 +94,17 @@ std::vector<std::string> DescribeParamChange(const std::string& key, const std::
                                              const std::string& new_json) {
   auto before = FlattenParam(key, old_json), after = FlattenParam(key, new_json);
   std::vector<std::string> out;
-  for (const auto& [k, v] : after) {
+  // (No structured bindings: clang before 16 cannot capture them in the lambdas.)
+  for (const auto& leaf : after) {
+    const std::string& k = leaf.first;
+    const std::string& v = leaf.second;
     auto it = std::find_if(before.begin(), before.end(), [&](const auto& b) { return b.first == k; });
     if (it == before.end()) out.push_back("param " + k + " added (" + Short(v) + ")");
     else if (it->second != v) out.push_back("param " + k + " changed (" + Short(it->second) + " -> " + Short(v) + ")");
   }
-  for (const auto& [k, v] : before)
-    if (std::none_of(after.begin(), after.end(), [&](const auto& a) { return a.first == k; }))
-      out.push_back("param " + k + " removed");
+  for (const auto& leaf : before)
+    if (std::none_of(after.begin(), after.end(), [&](const auto& a) { return a.first == leaf.first; }))
+      out.push_back("param " + leaf.first + " removed");
   if (out.empty()) out.push_back("param " + key + " changed");  // e.g. 1 became 1.0
   return out;
 }

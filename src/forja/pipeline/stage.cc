@@ -269,7 +269,7 @@ Result<std::string> RepoPath(const std::string& wdir, std::string_view p) {
     out += c;
   }
   if (IsReservedPath(out) && !out.starts_with(".git") && !out.starts_with(".forja"))
-    return Status::User(Quote(p) + ": " + CheckUntrustedPath(out).message() + "; write a path elsewhere");
+    return Status::User(Quote(p) + ": " + Key(CheckUntrustedPath(out).message()) + "; write a path elsewhere");
   if (IsReservedPath(out))
     return Status::User(Quote(p) + " is inside " + (out.starts_with(".git") ? ".git" : ".forja") +
                         ", which belongs to " + (out.starts_with(".git") ? "git" : "forja") +
@@ -757,7 +757,7 @@ class StageParser {
       ASSIGN_OR_RETURN(std::string key, Text(*e, f, "a key", hint));
       if (key.find(':') != std::string::npos)
         return Bad(*e, f, Quote(key) + ": in dvc.yaml a string is a key of params.yaml; for a key of another file write - " +
-                              key.substr(0, key.find(':')) + ": [" + key.substr(key.find(':') + 1) + "]");
+                              Key(key.substr(0, key.find(':'))) + ": [" + Key(key.substr(key.find(':') + 1)) + "]");
       RETURN_IF_ERROR(CheckKey(*e, f, key, hint));
       ASSIGN_OR_RETURN(std::string rel, add_file(*e, "params.yaml"));
       if (whole.count("params.yaml")) continue;
