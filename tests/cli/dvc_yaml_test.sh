@@ -263,6 +263,12 @@ expect_fail 1 forja status --pipeline  # t never ran
 expect_line "$OUT" "dvc.yaml:5: artifacts: ignored; forja's model registry does not read them (forja models register)"
 git checkout -q dvc.yaml
 
+# A dvc.yaml in a subfolder (DVC reads every one): refused rather than half a pipeline run.
+mkdir -p sub && printf 'stages:\n  s:\n    cmd: echo sub\n' >sub/dvc.yaml && git add sub/dvc.yaml
+expect_fail 1 forja status --pipeline
+expect_line "$OUT" "forja: error: sub/dvc.yaml: forja reads only the dvc.yaml at the workspace root (DVC reads every one); move its stages into dvc.yaml with wdir: sub (and paths relative to it)"
+git rm -q --cached sub/dvc.yaml && rm -r sub
+
 # forja.yaml's own stages: win, and say that dvc.yaml is not read.
 printf 'stages:\n  mine:\n    cmd: echo mine\n' >>forja.yaml
 expect_fail 1 forja status --pipeline  # mine never ran

@@ -10,6 +10,7 @@
 
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
+#include "forja/core/git.h"
 #include "forja/core/path.h"
 
 namespace forja::pipeline {
@@ -476,7 +477,31 @@ Result<DvcYaml> ParseDvcYaml(const Node& doc, const std::string& root) {
   return out;
 }
 
+namespace {
+
+// DVC reads every dvc.yaml of the repository; forja reads the root one only.
+// Rather than run part of a pipeline, a dvc.yaml elsewhere that git tracks is
+// refused (git's index answers in milliseconds; a folder outside git is not asked).
+Status RefuseOtherDvcYaml(const std::string& root) {
+  auto r = RunGit(root, {"ls-files", "-z", "--cached", "--", ":(glob)**/dvc.yaml"});
+  if (!r.ok() || r->exit_code != 0) return Status::Ok();
+  for (size_t i = 0; i < r->out.size();) {
+    size_t j = std::min(r->out.find('\0', i), r->out.size());
+    std::string path = r->out.substr(i, j - i);
+    i = j + 1;
+    if (path.empty() || path == "dvc.yaml") continue;
+    std::string dir = path.substr(0, path.size() - std::string_view("/dvc.yaml").size());
+    return Status::User(Quote(path).substr(1, Quote(path).size() - 2) +
+                        ": forja reads only the dvc.yaml at the workspace root (DVC reads every one); move its "
+                        "stages into dvc.yaml with wdir: " + Shown(dir) + " (and paths relative to it)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<DvcYaml> ReadDvcYaml(const std::string& root) {
+  RETURN_IF_ERROR(RefuseOtherDvcYaml(root));
   ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/dvc.yaml"));
   ASSIGN_OR_RETURN(Node doc, config::ParseConfigYaml(text, "dvc.yaml"));
   return ParseDvcYaml(doc, root);
