@@ -68,6 +68,7 @@ expect_contains "$(cat forja.yaml)" 'url: "../dvc-store"'
 # Until pulled, other commands say what to do.
 expect_fail 1 forja status
 expect_contains "$OUT" "not fetched yet; run forja pull"
+git add -A && git commit -qm "taken over, not pulled yet"
 expect_ok forja pull
 expect_contains "$OUT" "Fetched 1 object"  # extra.bin: the rest came with dvc.lock's stages
 cmp -s "$ORIG/extra.bin" extra.bin && pass || fail "extra.bin differs after pull"
@@ -87,6 +88,10 @@ expect_contains "$OUT" "0 stages ran, 2 up to date"
 # dvc.yaml's `metrics:` with cache: false: versioned by git, not cached by forja either.
 expect_contains "$(grep -A6 '"metrics.json"' forja.lock)" "cache: false"
 expect_contains "$(grep -A6 '"metrics.json"' forja.lock)" "metric: true"
+# gc over the history: a commit with an unfetched pointer names no object and is no warning.
+expect_ok forja gc --all-commits
+expect_not_contains "$OUT" "missing field"
+expect_contains "$OUT" "Nothing to remove"
 CLONE_IMAGES_HASH=$(sed -n 's/^hash: //p' images.forja)
 
 # --- take-over where the data is: workspace and DVC cache -------------------------------

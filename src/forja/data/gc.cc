@@ -67,11 +67,13 @@ Status AddCommitRoots(Workspace& ws, Roots* roots, std::vector<std::string>* war
       continue;
     }
     std::string stem = Basename(name.substr(0, name.size() - kPointerSuffix.size()));
-    auto p = ParsePointer(body, name + " (in git history)", stem);
+    // A pointer taken over from DVC and not fetched then names no forja object: nothing to keep.
+    auto p = ParsePointer(body, name + " (in git history)", stem, /*allow_unfetched=*/true);
     if (!p.ok()) {
       warnings->push_back(p.status().message() + "; its data is not protected from gc");
       continue;
     }
+    if (!p->has_oid) continue;
     (p->is_dir ? roots->dirs : roots->files).insert(p->oid);
   }
   return Status::Ok();
