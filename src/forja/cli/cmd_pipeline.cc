@@ -185,7 +185,8 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_flag("--no-track", a->no_track, "Do not record this run in the tracking store");
   c->footer(std::string(
       "Stages are declared under stages: in forja.yaml (cmd, wdir, deps, params, outs, metrics,\n"
-      "plots, env, retries, timeout, foreach/matrix; see the README). A stage runs when its command,\n"
+      "plots, env, retries, timeout, foreach/matrix; see the README); without them, a DVC repository's\n"
+      "dvc.yaml is read with DVC's rules (docs/dvc-compat.md). A stage runs when its command,\n"
       "a dep's content, a param's value or an out differs from forja.lock, or when it never ran;\n"
       "when the same command, deps and params ran before (on any branch), its outputs are restored\n"
       "from the run cache instead. Outputs are stored in the cache (forja push/pull move them) and\n"
