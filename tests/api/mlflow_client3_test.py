@@ -31,6 +31,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import mlflow  # noqa: E402
+import requests  # noqa: E402
 import mlflow.sklearn  # noqa: E402
 import mlflow.xgboost  # noqa: E402
 import numpy as np  # noqa: E402
@@ -135,12 +136,13 @@ client.delete_experiment(other)
 c.eq(client.get_experiment_by_name("client3-renamed").lifecycle_stage, "deleted", "delete_experiment")
 client.restore_experiment(other)
 c.eq(client.get_experiment(other).lifecycle_stage, "active", "restore_experiment")
+client.delete_experiment_tag(other, "team")
+c.eq(client.get_experiment(other).tags.get("team"), None, "delete_experiment_tag: the tag is gone")
 try:
     client.delete_experiment_tag(other, "team")
-    c.true(False, "delete_experiment_tag: no error")
-except mlflow.exceptions.MlflowException as e:  # docs/mlflow-compat.md: not supported, says so
-    c.eq(e.error_code, "NOT_IMPLEMENTED", "delete_experiment_tag is refused as not implemented")
-c.eq(client.get_experiment(other).tags.get("team"), "ml", "the tag is still there")
+    c.true(False, "delete_experiment_tag of a missing tag: no error")
+except mlflow.exceptions.MlflowException as e:
+    c.eq(e.error_code, "RESOURCE_DOES_NOT_EXIST", "delete_experiment_tag of a missing tag is a 404")
 mlflow.set_experiment("client3")
 
 # ---- artifacts: table, image, figure, dict, text ------------------------------------------------
@@ -217,6 +219,32 @@ if inputs:
     c.eq({t.key: t.value for t in inputs[0].tags}, {"mlflow.data.context": "training", "split": "train"},
          "log_input: context and tags")
     c.eq(mlflow.data.get_source(inputs[0]).to_dict(), ds.source.to_dict(), "log_input: the source reads back")
+
+# experiments/search-datasets, as MLflow's UI lists an experiment's datasets (no client method).
+with mlflow.start_run(run_name="inputs-eval"):
+    mlflow.log_input(ds, context="eval")
+    mlflow.log_input(mlflow.data.from_pandas(frame.head(5), name="holdout"))
+exp_id = client.get_run(iid).info.experiment_id
+ans = requests.post(srv.url + "/api/2.0/mlflow/experiments/search-datasets", json={"experiment_ids": [exp_id]}).json()
+c.eq(sorted((d["name"], d.get("context", "")) for d in ans.get("dataset_summaries", [])),
+     [("holdout", ""), ("train-frame", "eval"), ("train-frame", "training")],
+     "experiments/search-datasets: each dataset with each context it was used in")
+bad = requests.post(srv.url + "/api/2.0/mlflow/experiments/search-datasets", json={"experiment_ids": []})
+c.eq((bad.status_code, bad.json().get("error_code")), (400, "INVALID_PARAMETER_VALUE"),
+     "experiments/search-datasets without an experiment is a 400")
+
+# Keys in any script, as MLflow's \w allows; symbols and unnormalized paths refused as MLflow does.
+with mlflow.start_run(run_name="unicode") as r:
+    mlflow.log_metric("précision/ü_验证", 0.5)
+    mlflow.log_param("größe", "3")
+    for bad_key in ("loss€", "a//b", "a/"):
+        try:
+            mlflow.log_metric(bad_key, 1.0)
+            c.true(False, f"log_metric({bad_key!r}): no error")
+        except mlflow.exceptions.MlflowException as e:
+            c.eq(e.error_code, "INVALID_PARAMETER_VALUE", f"log_metric({bad_key!r}) refused")
+got_u = client.get_run(r.info.run_id).data
+c.eq((got_u.metrics, got_u.params), ({"précision/ü_验证": 0.5}, {"größe": "3"}), "non-ASCII keys read back")
 
 # ---- search_runs to pandas and to a list -------------------------------------------------------
 for i, (model, auc) in enumerate([("rf", 0.81), ("xgb", 0.93), ("rf", 0.77)]):

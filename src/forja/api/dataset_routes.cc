@@ -44,4 +44,17 @@ Result<Json> Impl::LogInputs(const Params& p, const Caller&) {
   return Json::object();
 }
 
+// experiments/search-datasets (MLflow's UI lists an experiment's datasets with it).
+Result<Json> Impl::SearchDatasets(const Params& p, const Caller&) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, p.List("experiment_ids"));
+  ASSIGN_OR_RETURN(std::vector<meta::DatasetSummary> found, store->SearchDatasets(ids));
+  Json list = Json::array();
+  for (const meta::DatasetSummary& d : found) {
+    Json j = {{"experiment_id", d.experiment_id}, {"name", d.name}, {"digest", d.digest}};
+    if (!d.context.empty()) j["context"] = d.context;
+    list.push_back(std::move(j));
+  }
+  return SearchAnswer("dataset_summaries", std::move(list), "");
+}
+
 }  // namespace forja::api

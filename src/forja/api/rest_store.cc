@@ -166,6 +166,10 @@ class Rest : public RestStore {
                 {{"experiment_id", id}, {"key", t.key}, {"value", t.value}})
         .status();
   }
+  Status DeleteExperimentTag(const std::string& id, const std::string& key) override {
+    return Call("POST", "/api/2.0/mlflow/experiments/delete-experiment-tag", {{"experiment_id", id}, {"key", key}})
+        .status();
+  }
   Result<meta::Run> CreateRun(const std::string& exp, const std::string& user, const std::string& name, int64_t start,
                               const std::vector<meta::Tag>& tags) override {
     Json b{{"experiment_id", exp}, {"user_id", user}, {"start_time", start ? start : meta::NowMs()}, {"tags", ToJson(tags)}};
@@ -208,6 +212,13 @@ class Rest : public RestStore {
     Json list = Json::array();
     for (const auto& d : inputs) list.push_back(ToJson(d));
     return Call("POST", "/api/2.0/mlflow/runs/log-inputs", {{"run_id", id}, {"datasets", list}}).status();
+  }
+  Result<std::vector<meta::DatasetSummary>> SearchDatasets(const std::vector<std::string>& ids) override {
+    ASSIGN_OR_RETURN(Json j, Call("POST", "/api/2.0/mlflow/experiments/search-datasets", {{"experiment_ids", ids}}));
+    std::vector<meta::DatasetSummary> out;
+    for (const Json& d : j.value("dataset_summaries", Json::array()))
+      out.push_back({d.value("experiment_id", ""), d.value("name", ""), d.value("digest", ""), d.value("context", "")});
+    return out;
   }
   Result<meta::Paged<meta::Metric>> GetMetricHistory(const std::string& id, const std::string& key,
                                                      const meta::Page& page) override {

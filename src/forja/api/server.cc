@@ -263,6 +263,8 @@ void TrackingServer::Impl::Init() {
   add("experiments/delete", "POST", &Impl::DeleteExperiment);
   add("experiments/restore", "POST", &Impl::RestoreExperiment);
   add("experiments/set-experiment-tag", "POST", &Impl::SetExperimentTag);
+  add("experiments/delete-experiment-tag", "POST", &Impl::DeleteExperimentTag);
+  add("experiments/search-datasets", "POST", &Impl::SearchDatasets);
   add("runs/create", "POST", &Impl::CreateRun);
   add("runs/update", "POST", &Impl::UpdateRun);
   add("runs/delete", "POST", &Impl::DeleteRun);

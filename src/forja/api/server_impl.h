@@ -160,6 +160,8 @@ struct TrackingServer::Impl {
   Result<Json> DeleteExperiment(const Params& p, const Caller&);
   Result<Json> RestoreExperiment(const Params& p, const Caller&);
   Result<Json> SetExperimentTag(const Params& p, const Caller&);
+  Result<Json> DeleteExperimentTag(const Params& p, const Caller&);
+  Result<Json> SearchDatasets(const Params& p, const Caller&);
   Result<Json> CreateRun(const Params& p, const Caller& c);
   Result<Json> UpdateRun(const Params& p, const Caller&);
   Result<Json> DeleteRun(const Params& p, const Caller&);

@@ -65,6 +65,13 @@ Result<Json> Impl::SetExperimentTag(const Params& p, const Caller&) {
   return Json::object();
 }
 
+Result<Json> Impl::DeleteExperimentTag(const Params& p, const Caller&) {
+  ASSIGN_OR_RETURN(std::string id, p.Str("experiment_id", true));
+  ASSIGN_OR_RETURN(std::string key, p.Str("key", true));
+  RETURN_IF_ERROR(store->DeleteExperimentTag(id, key));
+  return Json::object();
+}
+
 // ---- runs ------------------------------------------------------------------------------------
 
 Result<Json> Impl::CreateRun(const Params& p, const Caller& c) {

@@ -26,8 +26,6 @@ constexpr Family kFamilies[] = {
     {"mcp-servers", "the MCP server registry is not supported"},
     {"webhooks", "registry webhooks are not supported"},
     {"workspaces", "MLflow workspaces are not supported (one store is one workspace)"},
-    {"experiments/delete-experiment-tag", "deleting an experiment tag is not supported yet; set it to \"\" instead"},
-    {"experiments/search-datasets", "listing an experiment's datasets is not supported yet; runs/get returns a run's"},
     {"metrics/get-history-bulk-interval", "sampled metric history is not supported; use metrics/get-history"},
     {"artifacts/presigned-download-url", "presigned URLs are not supported; artifacts go through the proxy"},
     {"artifacts/presigned-upload-url", "presigned URLs are not supported; artifacts go through the proxy"},

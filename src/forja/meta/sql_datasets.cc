@@ -108,6 +108,37 @@ Status SqlStore::LogInputs(const std::string& run_id, const std::vector<DatasetI
   });
 }
 
+Result<std::vector<DatasetSummary>> SqlStore::SearchDatasets(const std::vector<std::string>& experiment_ids) {
+  constexpr size_t kMaxExperiments = 20, kMaxSummaries = 1000;  // MLflow's handler and SQL store
+  if (experiment_ids.empty()) return Status::User("experiments/search-datasets needs at least one experiment_id");
+  if (experiment_ids.size() > kMaxExperiments)
+    return Status::User("experiments/search-datasets takes at most " + std::to_string(kMaxExperiments) +
+                        " experiment_ids; got " + std::to_string(experiment_ids.size()));
+  std::string in = "(";
+  std::vector<SqlValue> args;
+  for (const std::string& id : experiment_ids) {
+    if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
+      return Status::User("invalid experiment_id '" + id.substr(0, 64) + "': expected a number");
+    in += args.empty() ? "?" : ", ?";
+    args.push_back(static_cast<int64_t>(std::stoll(id)));
+  }
+  in += ")";
+  // Context is the input's tag, absent for inputs logged without one (a left join, as MLflow's).
+  std::vector<DatasetSummary> out;
+  RETURN_IF_ERROR(Txn(false, [&](SqlConn& c) -> Status {
+    ASSIGN_OR_RETURN(SqlRows rows,
+                     c.Query("SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
+                             "JOIN run_inputs i ON i.dataset_id = d.id "
+                             "LEFT JOIN input_tags t ON t.input_id = i.id AND t.key = 'mlflow.data.context' "
+                             "WHERE d.experiment_id IN " + in + " ORDER BY 1, 2, 3, 4 LIMIT " +
+                             std::to_string(kMaxSummaries), args));
+    for (const SqlRow& r : rows)
+      out.push_back({std::to_string(r[0].Int()), r[1].Text(), r[2].Text(), r[3].null() ? "" : r[3].Text()});
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status LoadRunInputs(SqlConn& c, const std::string& in, const std::vector<SqlValue>& ids,
                      std::map<std::string, Run*>& by_id) {
   ASSIGN_OR_RETURN(SqlRows rows,

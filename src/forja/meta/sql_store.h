@@ -63,6 +63,7 @@ class SqlStore : public MetaStore {
   Status RenameExperiment(const std::string& id, const std::string& new_name) override;
   Status SetExperimentLifecycle(const std::string& id, bool deleted) override;
   Status SetExperimentTag(const std::string& id, const Tag& tag) override;
+  Status DeleteExperimentTag(const std::string& id, const std::string& key) override;
 
   Result<Run> CreateRun(const std::string& experiment_id, const std::string& user_id, const std::string& run_name,
                         int64_t start_time, const std::vector<Tag>& tags) override;
@@ -74,6 +75,7 @@ class SqlStore : public MetaStore {
                   const std::vector<Tag>& tags) override;
   Status DeleteRunTag(const std::string& run_id, const std::string& key) override;
   Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) override;
+  Result<std::vector<DatasetSummary>> SearchDatasets(const std::vector<std::string>& experiment_ids) override;
   Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                          const Page& page) override;
   Result<Paged<Run>> SearchRuns(const RunQuery& q) override;

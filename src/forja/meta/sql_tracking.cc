@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "forja/core/limits.h"
+#include "forja/core/utf8.h"
 #include "forja/meta/sql_store.h"
 
 namespace forja::meta {
@@ -49,19 +50,53 @@ Status InsertRows(SqlConn& c, const std::string& head, size_t cols, const std::s
   return Status::Ok();
 }
 
+// Python's \w outside ASCII (MLflow's key check is the regex ^[/\w.\- :]*$): letters and digits
+// of every script. Without Unicode's tables this refuses what is surely not a letter or digit:
+// Latin-1's symbols, combining marks, punctuation, symbol and emoji blocks, private use.
+bool IsWordBeyondAscii(char32_t c) {
+  if (c < 0xC0) return c == 0xAA || c == 0xB2 || c == 0xB3 || c == 0xB5 || c == 0xB9 || c == 0xBA ||
+                       (c >= 0xBC && c <= 0xBE);
+  if (c == 0xD7 || c == 0xF7) return false;  // × ÷
+  static constexpr std::pair<char32_t, char32_t> kNotWord[] = {
+      {0x0300, 0x036F}, {0x2000, 0x206F}, {0x20A0, 0x20FF}, {0x2190, 0x23FF}, {0x2500, 0x27BF},
+      {0x2900, 0x2BFF}, {0x3000, 0x3004}, {0x3008, 0x3020}, {0xE000, 0xF8FF}, {0xFE00, 0xFE6F},
+      {0xFF00, 0xFF0F}, {0xFF1A, 0xFF20}, {0xFF3B, 0xFF40}, {0xFF5B, 0xFF65}, {0xFFF0, 0xFFFF},
+      {0x1F000, 0x1FAFF}, {0xF0000, 0x10FFFF}};
+  for (auto [lo, hi] : kNotWord)
+    if (c >= lo && c <= hi) return false;
+  return true;
+}
+
+// The code point of the valid UTF-8 character of `n` bytes at s[i].
+char32_t DecodeUtf8(const std::string& s, size_t i, size_t n) {
+  static constexpr unsigned char kLeadMask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  char32_t c = static_cast<unsigned char>(s[i]) & kLeadMask[n];
+  for (size_t k = 1; k < n; k++) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return c;
+}
+
 Status CheckKey(const char* what, const std::string& key) {
   if (key.empty()) return Status::User(std::string(what) + " key must not be empty");
   if (key.size() > kMaxKey)
-    return Status::User(std::string(what) + " key '" + key.substr(0, 40) + "...' is longer than " +
+    return Status::User(std::string(what) + " key '" + ValidUtf8(key, 40) + "' is longer than " +
                         std::to_string(kMaxKey) + " characters");
-  for (unsigned char c : key)
-    if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != ' ' && c != '/' && c != ':')
-      return Status::User(std::string("invalid ") + what + " key '" + key.substr(0, 80) +
-                          "': names may only contain alphanumerics, underscores (_), dashes (-), periods (.), "
+  for (size_t i = 0; i < key.size();) {
+    unsigned char c = static_cast<unsigned char>(key[i]);
+    size_t n = c < 0x80 ? 1 : Utf8CharLength(key, i);
+    bool ok = n == 1 ? std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == ' ' || c == '/' || c == ':'
+                     : n > 1 && IsWordBeyondAscii(DecodeUtf8(key, i, n));
+    if (!ok)
+      return Status::User(std::string("invalid ") + what + " key '" + ValidUtf8(key, 80) +
+                          "': names may only contain letters, digits, underscores (_), dashes (-), periods (.), "
                           "spaces ( ), colons (:) and slashes (/)");
-  if (key.find("..") != std::string::npos || key[0] == '/')
-    return Status::User(std::string("invalid ") + what + " key '" + key.substr(0, 80) +
-                        "': it must not start with '/' or contain '..'");
+    i += n == 0 ? 1 : n;
+  }
+  // MLflow refuses a name that a path normalization would change (it may become a file name).
+  bool not_normal = key == "." || key.starts_with("./") || key.ends_with("/.") || key.ends_with("/") ||
+                    key.find("//") != std::string::npos || key.find("/./") != std::string::npos;
+  if (key.find("..") != std::string::npos || key[0] == '/' || not_normal)
+    return Status::User(std::string("invalid ") + what + " key '" + ValidUtf8(key, 80) +
+                        "': it must not start with '/', contain '..', '//' or '/./', or end with '/'");
   return Status::Ok();
 }
 
@@ -258,6 +293,18 @@ Status SqlStore::SetExperimentTag(const std::string& id, const Tag& tag) {
     return c.Run("INSERT INTO experiment_tags(experiment_id, key, value) VALUES (?, ?, ?) "
                  "ON CONFLICT(experiment_id, key) DO UPDATE SET value = excluded.value",
                  {n, tag.key, tag.value});
+  });
+}
+
+Status SqlStore::DeleteExperimentTag(const std::string& id, const std::string& key) {
+  ASSIGN_OR_RETURN(int64_t n, ExperimentNumber(id));
+  return Txn(true, [&](SqlConn& c) -> Status {
+    ASSIGN_OR_RETURN(SqlRows rows, c.Query("SELECT 1 FROM experiments WHERE experiment_id = ?", {n}));
+    if (rows.empty()) return Status::NotFound("No Experiment with id=" + id + " exists");
+    ASSIGN_OR_RETURN(SqlRows gone, c.Query("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ? "
+                                           "RETURNING key", {n, key}));
+    if (gone.empty()) return Status::NotFound("No tag with name: " + key + " in experiment with id " + id);
+    return Status::Ok();
   });
 }
 

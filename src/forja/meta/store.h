@@ -81,6 +81,11 @@ struct Dataset {
   std::optional<std::string> profile;
 };
 
+// One line of experiments/search-datasets; context is the input's mlflow.data.context tag.
+struct DatasetSummary {
+  std::string experiment_id, name, digest, context;
+};
+
 // A dataset as input of a run, with the input's tags (mlflow.data.context: "training", ...).
 struct DatasetInput {
   Dataset dataset;
@@ -311,6 +316,8 @@ class MetaStore {
   virtual Status RenameExperiment(const std::string& id, const std::string& new_name) = 0;
   virtual Status SetExperimentLifecycle(const std::string& id, bool deleted) = 0;
   virtual Status SetExperimentTag(const std::string& id, const Tag& tag) = 0;
+  // NotFound when the experiment or the tag does not exist (as MLflow's SQL store).
+  virtual Status DeleteExperimentTag(const std::string& id, const std::string& key) = 0;
 
   virtual Result<Run> CreateRun(const std::string& experiment_id, const std::string& user_id,
                                 const std::string& run_name, int64_t start_time, const std::vector<Tag>& tags) = 0;
@@ -326,6 +333,9 @@ class MetaStore {
   // runs/log-inputs, all-or-nothing: a dataset already in the run's experiment (same name and
   // digest) is reused as it was stored, and an input the run already has keeps its tags.
   virtual Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) = 0;
+  // experiments/search-datasets: the distinct (experiment, name, digest, context) of the datasets
+  // runs of these experiments used, at most 1000, as MLflow's SQL store answers it.
+  virtual Result<std::vector<DatasetSummary>> SearchDatasets(const std::vector<std::string>& experiment_ids) = 0;
   virtual Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                  const Page& page) = 0;
   virtual Result<Paged<Run>> SearchRuns(const RunQuery& q) = 0;
