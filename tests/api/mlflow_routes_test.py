@@ -4,7 +4,7 @@ request) or 501 NOT_IMPLEMENTED saying why: never ENDPOINT_NOT_FOUND, never a 20
 that carried no data. The routes come from the client's own endpoint tables (the proto
 services its RestStores are built from, kept to the request classes the RestStores' methods
 use, the scorers' few literal paths and the MCP server registry's routes recorded from its
-methods), so the list cannot go stale; docs/mlflow-compat.md's "Routes" table must list exactly
+methods), so the list cannot go stale; the README's "MLflow routes" table must list exactly
 these routes with the status the server gives.
 
     python tests/api/mlflow_routes_test.py --store sqlite|postgres
@@ -129,9 +129,9 @@ def is_write(method, path):
 
 
 def docs_table(path):
-    """{(method, route): status} from the Routes section of docs/mlflow-compat.md."""
+    """{(method, route): status} from the README's "MLflow routes" table."""
     text = open(path).read()
-    m = re.search(r"^## Routes\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    m = re.search(r"^#### MLflow routes\n(.*?)(?=^#{1,4} |\Z)", text, re.S | re.M)
     rows = {}
     if not m:
         return rows
@@ -198,13 +198,13 @@ def main():
             print(f"| {method} | `{path}` | {table[(method, path)]} |")
         srv.stop()
         return
-    docs = docs_table(os.path.join(SOURCE, "docs/mlflow-compat.md"))
-    c.eq(sorted(set(docs) - set(table)), [], "docs/mlflow-compat.md lists no route the client does not call")
-    c.eq(sorted(set(table) - set(docs)), [], "docs/mlflow-compat.md lists every route the client calls")
+    docs = docs_table(os.path.join(SOURCE, "README.md"))
+    c.eq(sorted(set(docs) - set(table)), [], "README's MLflow routes table lists no route the client does not call")
+    c.eq(sorted(set(table) - set(docs)), [], "README's MLflow routes table lists every route the client calls")
     for key, status in sorted(table.items()):
         if key in docs:
             want = "supported" if status == "supported" else "501"
-            c.eq(docs[key].split(":")[0], want, f"docs/mlflow-compat.md's status of {key[0]} {key[1]}")
+            c.eq(docs[key].split(":")[0], want, f"README's status of {key[0]} {key[1]}")
     srv.stop()
     c.finish()
 
