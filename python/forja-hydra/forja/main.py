@@ -209,7 +209,8 @@ def _run_job(task: Callable[[DictConfig], Any], data: Any) -> Any:
     os.makedirs(output_dir, exist_ok=True)
     _write_record(cfg, hydra_cfg, output_dir)
     old = os.getcwd()
-    env_set = OmegaConf.to_container(hydra_cfg.job.get("env_set") or {}, resolve=True)
+    env_node = hydra_cfg.job.get("env_set")  # an empty DictConfig is falsy: no env_set at all
+    env_set = OmegaConf.to_container(env_node, resolve=True) if env_node else {}
     saved = {k: os.environ.get(k) for k in env_set}
     os.environ.update({k: str(v) for k, v in env_set.items()})  # hydra.job.env_set, for the job only
     if hydra_cfg.job.get("chdir") is True:
