@@ -4,35 +4,16 @@
 // softly; runs' model inputs and outputs; a model version's link to the model; refusals.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
 #include <set>
 
 #include "forja/meta/sql.h"
 #include "forja/meta/store.h"
+#include "fresh_store.h"
 
 namespace forja::meta {
 namespace {
 
-std::string Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string FreshUri(const std::string& kind) {
-  static std::atomic<int> n{0};
-  if (kind == "sqlite") return "sqlite:///" + Sh("mktemp -d /tmp/forja-lm-XXXXXX") + "/f" + std::to_string(n++) + ".db";
-  const char* state = std::getenv("FORJA_TEST_PG_STATE");
-  if (!state) return "";
-  return Sh(std::string(FORJA_SOURCE_DIR) + "/tests/lib/postgres.sh uri " + state);
-}
+std::string FreshUri(const std::string& kind) { return test_support::FreshUri(kind, "lm"); }
 
 class LoggedModelStoreTest : public ::testing::TestWithParam<std::string> {
  protected:

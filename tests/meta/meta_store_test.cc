@@ -5,38 +5,17 @@
 
 #include <atomic>
 #include <cmath>
-#include <cstdio>
 #include <set>
 #include <thread>
 
 #include "forja/meta/filter.h"
 #include "forja/meta/store.h"
+#include "fresh_store.h"
 
 namespace forja::meta {
 namespace {
 
-std::string Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-// A fresh store URI of the kind under test.
-std::string FreshUri(const std::string& kind) {
-  static std::atomic<int> n{0};
-  if (kind == "sqlite") {
-    std::string dir = Sh("mktemp -d /tmp/forja-meta-XXXXXX");
-    return "sqlite:///" + dir + "/forja" + std::to_string(n++) + ".db";
-  }
-  const char* state = std::getenv("FORJA_TEST_PG_STATE");
-  if (!state) return "";
-  return Sh(std::string(FORJA_SOURCE_DIR) + "/tests/lib/postgres.sh uri " + state);
-}
+std::string FreshUri(const std::string& kind) { return test_support::FreshUri(kind, "meta"); }
 
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
