@@ -20,6 +20,14 @@ FORJA = os.path.abspath(os.environ.get("FORJA", "build/src/forja/cli/forja"))
 SOURCE = os.environ.get("FORJA_SOURCE", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
+def quiet_mlflow_client():
+    """Environment for the real MLflow client under test, set before `import mlflow`."""
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a 5xx must show, not be retried for a minute
+    os.environ["MLFLOW_ENABLE_ASYNC_LOGGING"] = "false"
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    os.environ["DO_NOT_TRACK"] = "1"
+
+
 def store_kind():
     for i, a in enumerate(sys.argv):
         if a == "--store" and i + 1 < len(sys.argv):

@@ -16,12 +16,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import FORJA, Checks, Server, fresh_store, new_workspace, store_kind, tempdir  # noqa: E402
+from harness import Checks, FORJA, Server, fresh_store, new_workspace, quiet_mlflow_client, store_kind, tempdir  # noqa: E402
 
-os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a 5xx must show, not be retried for a minute
-os.environ["MLFLOW_ENABLE_ASYNC_LOGGING"] = "false"
-os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
-os.environ["DO_NOT_TRACK"] = "1"
+quiet_mlflow_client()
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
 os.environ.pop("MLFLOW_TRACKING_USERNAME", None)  # mlflow.user is then the login name

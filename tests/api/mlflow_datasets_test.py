@@ -11,12 +11,9 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Server, fresh_store, new_workspace, store_kind, tempdir  # noqa: E402
+from harness import Checks, Server, fresh_store, new_workspace, quiet_mlflow_client, store_kind, tempdir  # noqa: E402
 
-os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a 5xx must show, not be retried for a minute
-os.environ["MLFLOW_ENABLE_ASYNC_LOGGING"] = "false"
-os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
-os.environ["DO_NOT_TRACK"] = "1"
+quiet_mlflow_client()
 
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
