@@ -65,6 +65,7 @@ const std::vector<std::string> kSections = {
     "models",                              // registry/gates.cc
     "serving",                             // serve/config.cc
     "monitoring",                          // serve/config.cc
+    "triggers", "agent",                   // agent/triggers.cc (forja agent)
 };
 
 const std::set<std::string> kGitignoreEntries = {"/.forja/"};

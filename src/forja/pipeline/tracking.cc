@@ -125,6 +125,8 @@ Result<RecordedRun> RecordRun(meta::MetaStore& store, const TrackingSettings& se
   if (!restored.empty()) tags.push_back({"forja.stages.restored", restored.substr(0, 8000)});
   for (const auto& t : extra_tags) tags.push_back(t);
   if (const char* exp_id = std::getenv("FORJA_EXP_ID"); exp_id && *exp_id) tags.push_back({"forja.exp", exp_id});
+  // Set by `forja agent` for the runs it starts: the trigger that started this one.
+  if (const char* trig = std::getenv("FORJA_AGENT_TRIGGER"); trig && *trig) tags.push_back({"forja.agent.trigger", trig});
   ASSIGN_OR_RETURN(meta::Run run, store.CreateRun(out.experiment_id, user, summary.run_id, start_ms, tags));
   out.run_id = run.info.run_id;
 
