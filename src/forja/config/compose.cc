@@ -403,7 +403,7 @@ Status MakeHydraNode(const ComposeOptions& opts, Composed& c, const DefaultsList
   ASSIGN_OR_RETURN(Node hydra, BuildHydraNode(in, run));
   // Resolved beside the config, as Hydra has it; then kept apart.
   cfg.Set("hydra", std::move(hydra));
-  Status st = FinishHydraNode(cfg, ro);
+  Status st = FinishHydraNode(cfg, ro, run.output_base);
   c.hydra = std::move(*cfg.Find("hydra"));
   cfg.Erase("hydra");
   RETURN_IF_ERROR(st);

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <cstdlib>
 
 #include "forja/config/defaults_list.h"
 #include "forja/config/override.h"
 #include "forja/core/log.h"
 #include "forja/core/fs.h"
+#include "forja/core/json.h"
 #include "forja/core/path.h"
 #include "forja/core/strings.h"
 
@@ -236,7 +239,7 @@ Result<Node> BuildHydraNode(const HydraInputs& in, const HydraRunInfo& run) {
   return h;
 }
 
-Status FinishHydraNode(Node& root, const ResolveOptions& ro) {
+Status FinishHydraNode(Node& root, const ResolveOptions& ro, const std::string& output_base) {
   Node* h = root.Find("hydra");
   if (!h || !h->is_map()) return Status::Internal("no hydra node to finish");
   std::vector<std::pair<Node*, Node>> values;
@@ -255,8 +258,8 @@ Status FinishHydraNode(Node& root, const ResolveOptions& ro) {
     return Status::User(std::string("hydra.") + (multirun ? "sweep.dir" : "run.dir") +
                         " is empty; set it in the config's hydra: section or with hydra." +
                         (multirun ? "sweep.dir" : "run.dir") + "=DIR");
-  std::string cwd = StringAt(*h, "runtime.cwd", CurrentDir());
-  h->Find("runtime")->Set("output_dir", Node::String(NormalizeAbsolute(dir[0] == '/' ? dir : cwd + "/" + dir)));
+  std::string base = output_base.empty() ? StringAt(*h, "runtime.cwd", CurrentDir()) : output_base;
+  h->Find("runtime")->Set("output_dir", Node::String(NormalizeAbsolute(dir[0] == '/' ? dir : base + "/" + dir)));
   return Status::Ok();
 }
 
@@ -264,6 +267,74 @@ Node HydraSelect(const Node& hydra, const std::string& key) {
   const Node* n = key.empty() ? &hydra : hydra.Select(key);
   if (!n || n->is_missing()) return Node::Null();
   return *n;
+}
+
+namespace {
+
+// A whole number in an environment variable, or nothing.
+std::optional<int64_t> EnvInt(const char* text) {
+  std::string_view t(text);
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < 0) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+}  // namespace
+
+Status HydraRunFromEnvironment(HydraRunInfo* run, std::optional<std::chrono::system_clock::time_point>* now) {
+  if (const char* base = std::getenv("FORJA_HYDRA_OUTPUT_BASE"); base && *base) {
+    if (base[0] != '/')
+      return Status::User("FORJA_HYDRA_OUTPUT_BASE must be an absolute folder, not " + JsonQuote(base) +
+                          " (forja exp run sets it; unset it)");
+    run->output_base = base;
+  }
+  if (const char* num = std::getenv("FORJA_HYDRA_JOB_NUM"); num && *num) {
+    auto v = EnvInt(num);
+    if (!v) return Status::User("FORJA_HYDRA_JOB_NUM must be a job number (0, 1, ...), not " + JsonQuote(num) +
+                                " (forja exp run -m sets it; unset it)");
+    run->multirun = true;
+    run->job_num = *v;
+  }
+  if (const char* t = std::getenv("FORJA_HYDRA_NOW"); t && *t) {
+    auto v = EnvInt(t);
+    if (!v || *v > (int64_t{1} << 40))
+      return Status::User("FORJA_HYDRA_NOW must be seconds since 1970, not " + JsonQuote(t) +
+                          " (forja exp run sets it; unset it)");
+    *now = std::chrono::system_clock::time_point(std::chrono::seconds(*v));
+  }
+  return Status::Ok();
+}
+
+bool MentionsHydra(const Node& n) {
+  if (n.is_string()) return n.has_interpolation() && n.as_string().find("hydra:") != std::string::npos;
+  for (const Node& c : n.items())
+    if (MentionsHydra(c)) return true;
+  for (const auto& e : n.entries())
+    if (MentionsHydra(e.second)) return true;
+  return false;
+}
+
+Node HydraLockView(const Node& hydra) {
+  Node v = hydra;
+  if (!v.is_map()) return v;
+  auto text = [](const std::string& key) { return Node::String("${hydra:" + key + "}"); };
+  // Each leaf of run and sweep by its own key, so ${hydra:run.dir} reads as written.
+  for (const char* group : {"run", "sweep"}) {
+    Node* g = v.Find(group);
+    if (!g || !g->is_map()) continue;
+    for (auto& [k, leaf] : g->entries())
+      if (leaf.is_scalar()) leaf = text(std::string(group) + "." + k);
+  }
+  if (Node* rt = v.Find("runtime"); rt && rt->is_map())
+    for (const char* k : {"output_dir", "cwd"})
+      if (rt->Find(k)) rt->Set(k, text(std::string("runtime.") + k));
+  if (Node* job = v.Find("job"); job && job->is_map())
+    for (const char* k : {"num", "id"})
+      if (job->Find(k)) job->Set(k, text(std::string("job.") + k));
+  return v;
 }
 
 std::vector<std::string> IgnoredHydraSections(const Node* user_hydra) {

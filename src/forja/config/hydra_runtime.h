@@ -16,6 +16,7 @@
 // and otherwise ignored, with one notice a process (NoteIgnoredHydra).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,7 +37,26 @@ struct HydraRunInfo {
   std::optional<int64_t> job_num;   // a multirun's job index (job.num and job.id)
   std::string job_name;             // hydra.job.name unless the config sets it; "" = the config name
   std::string cwd;                  // hydra.runtime.cwd; "" = the current folder
+  // Where a relative hydra.run.dir / sweep.dir lands; "" = cwd. `forja exp
+  // run` sets the main workspace, so a job's output folder outlives its worktree.
+  std::string output_base;
 };
+
+// The run a `forja exp run` job is (the environment its `forja run` gets):
+// FORJA_HYDRA_OUTPUT_BASE (output_base), FORJA_HYDRA_JOB_NUM (a multirun's job:
+// multirun, job_num) and FORJA_HYDRA_NOW (seconds since the epoch: one
+// ${now:} for every job, so a sweep's jobs share hydra.sweep.dir).
+Status HydraRunFromEnvironment(HydraRunInfo* run,
+                               std::optional<std::chrono::system_clock::time_point>* now);
+
+// Whether a value (a tree) holds a ${hydra:...} interpolation.
+bool MentionsHydra(const Node& n);
+
+// The hydra node with the values that differ from run to run of the same
+// job (runtime.output_dir, runtime.cwd, run, sweep, job.num, job.id) replaced
+// by their own text "${hydra:KEY}": a stage command resolved against it is
+// what forja.lock records, so a new output folder does not rerun the stage.
+Node HydraLockView(const Node& hydra);
 
 // The `hydra.*` keys a command-line override may set (hydra.run.dir, ...).
 bool IsSupportedHydraKey(const std::string& key);
@@ -63,8 +83,9 @@ Result<Node> BuildHydraNode(const HydraInputs& in, const HydraRunInfo& run);
 // Resolves root["hydra"] in place against the whole of `root` (the user's
 // config with the hydra node beside it, as Hydra has it) and fills
 // hydra.runtime.output_dir. A value that needs a ??? stays ??? (job.num
-// outside a multirun).
-Status FinishHydraNode(Node& root, const ResolveOptions& ro);
+// outside a multirun). A relative output folder is under output_base
+// (HydraRunInfo), else runtime.cwd.
+Status FinishHydraNode(Node& root, const ResolveOptions& ro, const std::string& output_base = "");
 
 // Hydra's `hydra.job.override_dirname`: the task overrides whose key is not
 // excluded, sorted, joined with item_sep, every '=' replaced by kv_sep.

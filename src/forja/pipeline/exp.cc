@@ -210,6 +210,8 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
     e.overrides = jobs_overrides[i];
     jobs[i].dir = ExpsDir(root) + "/" + e.id + "/ws";
   }
+  int64_t started_s = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return Status::Internal("cannot find the forja executable (/proc/self/exe)");
@@ -242,6 +244,11 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
       spec.argv.insert(spec.argv.end(), opts.targets.begin(), opts.targets.end());
       spec.argv.insert(spec.argv.end(), job.exp.overrides.begin(), job.exp.overrides.end());
       spec.env = {{"FORJA_PROGRESS", "0"}, {"FORJA_EXP_ID", job.exp.id}};
+      // Hydra's output folder in the main workspace (the worktree goes), one
+      // time for all jobs; with -m each job is a multirun's: sweep.dir/subdir.
+      spec.env.push_back({"FORJA_HYDRA_OUTPUT_BASE", root});
+      spec.env.push_back({"FORJA_HYDRA_NOW", std::to_string(started_s)});
+      if (opts.multirun) spec.env.push_back({"FORJA_HYDRA_JOB_NUM", std::to_string(&job - jobs.data())});
       if (!opts.tracking_uri.empty()) spec.env.push_back({"FORJA_TRACKING_URI", opts.tracking_uri});
       if (!opts.tracking_experiment.empty())
         spec.env.push_back({"FORJA_TRACKING_EXPERIMENT", opts.tracking_experiment});

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "forja/config/hydra_runtime.h"
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
 #include "forja/core/path.h"
@@ -67,6 +68,8 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
     opts.config_name = p.config_location.name;
     opts.overrides = overrides;
     opts.hydra_run.cwd = root;  // ${hydra:runtime.cwd}: where stages run
+    // A `forja exp run` job: its output folder in the main workspace, its job number.
+    RETURN_IF_ERROR(config::HydraRunFromEnvironment(&opts.hydra_run, &opts.resolve_options.now));
     ASSIGN_OR_RETURN(p.composed, config::Compose(opts));
     p.has_config = true;
   } else if (!overrides.empty()) {
@@ -83,7 +86,10 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
     p.dvc_params = std::move(dvc.params);
     p.notices = std::move(dvc.notices);
   } else {
-    ASSIGN_OR_RETURN(stages, ParseStages(p.forja_yaml, p.has_config ? p.composed.config : no_config));
+    ASSIGN_OR_RETURN(stages, ParseStages(p.forja_yaml, p.has_config ? p.composed.config : no_config,
+                                         p.has_config ? &p.composed.hydra : nullptr));
+    // ${hydra:...} in a stage: the run makes the output folder, as for the config's.
+    if (p.has_config && own && config::MentionsHydra(*own)) p.composed.uses_hydra = true;
     if (has_dvc_yaml) p.notices.push_back("dvc.yaml is not read: forja.yaml has a stages: section of its own");
   }
   ASSIGN_OR_RETURN(p.dag, BuildDag(std::move(stages), root));

@@ -208,7 +208,7 @@ Status Runner::Examine(int s, bool* changed) {
   auto& why = x.result.reasons;
   x.now = LockStage{};
   x.now.name = stage.name;
-  x.now.cmd = stage.cmd;
+  x.now.cmd = stage.lock_cmd.empty() ? stage.cmd : stage.lock_cmd;  // a new output folder is no change
   for (const Dep& d : stage.deps) {
     ASSIGN_OR_RETURN(auto v, Version(d.path));
     if (!v) {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "forja/config/hydra_runtime.h"
 #include "forja/config/interpolation.h"
 #include "forja/core/path.h"
 #include "forja/pipeline/dvc_yaml.h"
@@ -121,7 +122,8 @@ class Interpolator {
   // `value` with every interpolation in it resolved; `field` is the stage's
   // field (cmd, outs, foreach ...), which DVC's rules depend on. Errors read
   //   ${train.lrr}: key 'train.lrr' not found in the configuration
-  Result<Node> Resolve(const Node& value, std::string_view field) {
+  // `lock`: ${hydra:...} per-run values as their own text (HydraLockView).
+  Result<Node> Resolve(const Node& value, std::string_view field, bool lock = false) {
     if (dvc_ctx_) return DvcResolve(value, DvcScope{dvc_ctx_, bound_ ? &item_ : nullptr,
                                                     bound_ && has_key_ ? &key_ : nullptr}, field);
     if (value.is_string()) {
@@ -129,10 +131,27 @@ class Interpolator {
     }
     Build();
     root_.Set(std::string(kSlot), value);
-    auto r = config::ResolveValue(root_, kSlot);
+    // ${hydra:...} is the run's (its output folder, new every run): fine in a
+    // command or the environment, never in what forja caches or compares.
+    bool hydra_ok = hydra_ && (field == "cmd" || field == "env");
+    config::ResolveOptions ro;
+    ro.hydra = hydra_ok ? (lock ? &hydra_lock_ : hydra_) : nullptr;
+    auto r = config::ResolveValue(root_, kSlot, ro);
+    if (!r.ok() && hydra_ && !hydra_ok && r.status().message().find("${hydra:...} reads") != std::string::npos)
+      return Status::User("${hydra:...} cannot be used in " + std::string(field) +
+                          ": Hydra's output folder is new every run, so forja could never find this stage "
+                          "up to date; use ${hydra:...} in cmd or env, and give " + std::string(field) +
+                          " a fixed path");
     if (!r.ok()) return Status::User(Clean(r.status().message()));
     return r;
   }
+
+  // The run's hydra node for ${hydra:...} in cmd and env (null: none).
+  void UseHydra(const Node* hydra) {
+    hydra_ = hydra;
+    if (hydra) hydra_lock_ = config::HydraLockView(*hydra);
+  }
+  bool has_hydra() const { return hydra_ != nullptr; }
 
  private:
   // The common case without the resolver (which parses the string and copies
@@ -231,6 +250,8 @@ class Interpolator {
   bool bound_ = false, has_key_ = false;
   Node item_, key_;
   const Node* dvc_ctx_ = nullptr;
+  const Node* hydra_ = nullptr;
+  Node hydra_lock_;
 };
 
 // ---------------------------------------------------------------------------
@@ -307,7 +328,7 @@ Result<double> ParseDurationText(std::string_view s) {
 
 class StageParser {
  public:
-  explicit StageParser(const Node& cfg) : cfg_(cfg), in_(cfg) {}
+  StageParser(const Node& cfg, const Node* hydra) : cfg_(cfg), in_(cfg) { in_.UseHydra(hydra); }
   // dvc.yaml's stages: DVC's ${...}, params, vars and frozen (dvc_yaml.h).
   StageParser(const DvcContext& ctx, const std::string& root, std::vector<std::string>* notices)
       : cfg_(ctx.values), in_(ctx.values), dvc_(&ctx), root_(root), notices_(notices) {
@@ -580,6 +601,7 @@ class StageParser {
       if (key == "cmd") {
         has_cmd = true;
         RETURN_IF_ERROR(ParseCmd(*v, raw, f, s));
+        RETURN_IF_ERROR(LockCmd(raw, f, s));
       } else if (key == "desc") {
         if (!v->is_string() && !v->is_null())
           return Bad(raw, f, std::string("expected a description (a string), got ") + KindPhrase(*v) +
@@ -631,6 +653,18 @@ class StageParser {
     if (!v.is_list()) return one(v, raw, "a command (a string) or a list of commands");
     if (v.items().empty()) return Bad(raw, f, std::string("the list is empty; ") + hint);
     for (const Node& e : v.items()) RETURN_IF_ERROR(one(e, e, "a command (a string)"));
+    return Status::Ok();
+  }
+
+  // The command as forja.lock records it, when ${hydra:...} put a per-run
+  // value (the output folder) in it: that value as written.
+  Status LockCmd(const Node& raw, const std::string& f, Stage* s) {
+    if (!in_.has_hydra() || dvc_ || !HasInterpolation(raw)) return Status::Ok();
+    auto r = in_.Resolve(raw, "cmd", /*lock=*/true);
+    if (!r.ok()) return Bad(raw, f, r.status().message());
+    Stage view;
+    RETURN_IF_ERROR(ParseCmd(*r, raw, f, &view));
+    if (view.cmd != s->cmd) s->lock_cmd = std::move(view.cmd);
     return Status::Ok();
   }
 
@@ -956,7 +990,7 @@ std::string Stage::Script() const {
   return s;
 }
 
-Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg) {
+Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg, const config::Node* hydra) {
   std::vector<Stage> out;
   if (doc.is_null()) return out;
   if (!doc.is_map())
@@ -968,7 +1002,7 @@ Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::No
     return Bad(*stages, "stages",
                std::string("expected a mapping of stage names to stages, got ") + KindPhrase(*stages) +
                    "; write stages: {train: {cmd: python train.py}}");
-  StageParser parser(cfg);
+  StageParser parser(cfg, hydra);
   RETURN_IF_ERROR(parser.ParseAll(*stages, &out));
   return out;
 }

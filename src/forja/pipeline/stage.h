@@ -80,6 +80,7 @@ struct Stage {
   std::string name;    // "train"; foreach: "train@small"; matrix: "sweep@a-0.1"
   std::string origin;  // "forja.yaml:12": where the stage (or its foreach/matrix) is declared
   std::vector<std::string> cmd;  // interpolated; run in order, each by /bin/sh -c
+  std::vector<std::string> lock_cmd;  // cmd as forja.lock keeps it when ${hydra:...} put a per-run value in it
   std::string wdir;              // repository-relative, "" = the root
   std::vector<Dep> deps;
   std::vector<Param> params;
@@ -100,7 +101,10 @@ struct Stage {
 // empty when the project has no config). Errors are one line:
 //   forja.yaml:14: stages.train.retries: expected a count or a mapping, got a list
 // A document without `stages:` gives no stages.
-Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg);
+// `hydra` is the run's hydra node (config::Composed::hydra), for ${hydra:...}
+// in cmd and env; elsewhere it is refused (a per-run path is never cached).
+Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg,
+                                       const config::Node* hydra = nullptr);
 
 // The stages of dvc.yaml (dvc_yaml.h reads the file): the same fields, with DVC 3's
 // rules where they differ. `context` holds the names ${...} may use (params.yaml
