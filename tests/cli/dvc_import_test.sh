@@ -57,7 +57,7 @@ expect_contains "$OUT" "stage train (dvc.lock) into forja.lock"
 expect_contains "$OUT" $'stage train (dvc.lock) into forja.lock\nstage evaluate (dvc.lock) into forja.lock'
 expect_contains "$OUT" "data.bin (data.bin.dvc): sha256:$(sha256sum <"$ORIG/data.bin" | cut -c1-12) (from the dvc remote)"
 expect_contains "$OUT" "extra.bin (extra.bin.dvc): only on the DVC remote: forja pull fetches it"
-expect_eq "$(sed -n 's/^dvc-md5: //p' extra.bin.forja)" "$(md5sum <"$ORIG/extra.bin" | cut -c1-32)"
+expect_eq "$(sed -n 's/^dvc-md5: "\(.*\)"$/\1/p' extra.bin.forja)" "$(md5sum <"$ORIG/extra.bin" | cut -c1-32)"
 grep -q '^hash:' extra.bin.forja && fail "an unfetched pointer has a hash" || pass
 expect_contains "$OUT" '"source": "not fetched"'
 # dvc.lock's deps and outs were fetched (forja.lock has no "not fetched" state); the
@@ -135,7 +135,7 @@ diff -r "$ORIG/images" images >/dev/null && pass || fail "images/ differs (pulle
 git clone -q "$ORIG" "$TEST_TMP/tamper" && cd "$TEST_TMP/tamper"
 git checkout -q HEAD~1  # the DVC-only commit
 expect_ok forja import dvc
-md5=$(sed -n 's/^dvc-md5: //p' extra.bin.forja)
+md5=$(sed -n 's/^dvc-md5: "\(.*\)"$/\1/p' extra.bin.forja)
 obj=$STORE/files/md5/${md5:0:2}/${md5:2}
 cp -p "$obj" "$TEST_TMP/good-object" && chmod u+w "$obj" && echo tampered >"$obj"
 expect_fail 3 forja pull
@@ -194,6 +194,50 @@ expect_fail 1 forja pull evil
 expect_contains "$OUT" "relpath '../../outside'"
 expect_one_error_line "$OUT"
 [[ ! -e evil && ! -e ../outside && ! -e ../../outside ]] && pass || fail "a hostile .dir listing wrote files"
+
+# --- stages with wdir: dvc.lock's paths are relative to the stage's wdir -----------------
+WD=$TEST_TMP/wdir
+mkdir -p "$WD/data" "$WD/eval" && cd "$WD" && git init -q && dvc init -q
+printf 'a\nb\nc\n' >data/in.txt
+printf 'evaluate:\n  threshold: 0.5\n' >eval/params.yaml
+printf 'n: 2\n' >params.yaml
+cat >dvc.yaml <<'YAML'
+stages:
+  prep:
+    cmd: head -n ${n} data/in.txt > data/prep.txt
+    deps: [data/in.txt]
+    params: [n]
+    outs: [data/prep.txt]
+  evaluate:
+    wdir: eval
+    cmd: cat ../data/prep.txt > report.txt && echo '{}' > scores.json
+    deps: [../data/prep.txt]
+    params: [evaluate.threshold]
+    outs: [report.txt]
+    metrics: [{scores.json: {cache: false}}]
+YAML
+dvc repro -q || fail "dvc repro (wdir) failed"
+git add -A && git commit -qm "dvc repro with wdir"
+expect_ok forja import dvc
+expect_contains "$OUT" "stage evaluate (dvc.lock) into forja.lock"
+expect_contains "$(cat forja.lock)" '"eval/report.txt"'
+expect_contains "$(cat forja.lock)" '      eval/params.yaml:'
+expect_contains "$(grep -A6 '"eval/scores.json"' forja.lock)" "metric: true"
+expect_ok forja status --pipeline
+expect_contains "$OUT" "evaluate: up to date"
+expect_contains "$OUT" "prep: up to date"
+sed -i 's/0.5/0.7/' eval/params.yaml
+expect_fail 1 forja status --pipeline
+expect_contains "$OUT" "evaluate: changed: param evaluate.threshold changed (0.5 -> 0.7)"
+git checkout -q -- eval/params.yaml
+# A dvc.lock path that leaves the repository through the wdir: one line, nothing written.
+rm -rf "$TEST_TMP/wdir-bad" && git clone -q "$WD" "$TEST_TMP/wdir-bad" && cd "$TEST_TMP/wdir-bad"
+sed -i 's#path: ../data/prep.txt#path: ../../../etc/passwd#' dvc.lock
+expect_fail 1 forja import dvc
+expect_contains "$OUT" "stage 'evaluate': deps: path '../../../etc/passwd' (in wdir 'eval')"
+expect_contains "$OUT" "dvc.lock:"
+expect_one_error_line "$OUT"
+[[ ! -e forja.yaml && ! -e forja.lock ]] && pass || fail "a refused wdir import wrote files"
 
 # --- S3: DVC 3's layout on s3rver, DVC's remote config with endpointurl and keys --------
 source "$FORJA_SOURCE/tests/lib/s3rver.sh"

@@ -6,7 +6,9 @@
 
 #include <string>
 
+#include "forja/config/node.h"
 #include "forja/data/dvc_formats.h"
+#include "forja/data/lockfile.h"
 #include "forja/data/pointer.h"
 #include "lib/bad_case.h"
 
@@ -143,6 +145,65 @@ TEST(Pointer, DvcMd5AndUnfetched) {
   auto again = ParsePointer(p->Serialize(), "a.txt.forja", "a.txt", true);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->dvc_md5, kMd5);
+}
+
+// An md5 made only of digits (or of digits and one e) is a number to YAML when plain:
+// pointers and forja.lock write it quoted, and read the plain form of older files too.
+const std::string kDigitsMd5 = "12345678901234567890123456789012";
+const std::string kExpMd5 = "1234567890123456789012345678e901";
+
+TEST(Pointer, AllDigitMd5IsWrittenQuotedAndReadBothWays) {
+  for (const std::string& md5 : {kDigitsMd5, kExpMd5}) {
+    Pointer p;
+    p.path = "a.txt";
+    p.has_oid = false;
+    p.dvc_md5 = md5;
+    p.size = 6;
+    std::string text = p.Serialize();
+    EXPECT_NE(text.find("dvc-md5: \"" + md5 + "\"\n"), std::string::npos) << text;
+    auto yaml = config::ParseYaml(text, "a.txt.forja");
+    ASSERT_TRUE(yaml.ok()) << yaml.status().message();
+    ASSERT_TRUE(yaml->Find("dvc-md5")->is_string()) << md5;
+    EXPECT_EQ(yaml->Find("dvc-md5")->as_string(), md5);
+    auto back = ParsePointer(text, "a.txt.forja", "a.txt", /*allow_unfetched=*/true);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->dvc_md5, md5);
+    auto plain = ParsePointer("path: a.txt\nkind: file\ndvc-md5: " + md5 + "\nsize: 6\n", "a.txt.forja", "a.txt", true);
+    ASSERT_TRUE(plain.ok()) << plain.status().message();
+    EXPECT_EQ(plain->dvc_md5, md5);
+  }
+}
+
+TEST(Lock, AllDigitMd5IsWrittenQuotedAndReadBothWays) {
+  Lock lock;
+  LockStage st;
+  st.name = "train";
+  st.cmd = {"python train.py"};
+  LockFile f;
+  f.path = "model.bin";
+  f.dvc_md5 = kDigitsMd5;
+  st.outs.push_back(f);
+  lock.Put(st);
+  std::string text = SerializeLock(lock);
+  EXPECT_NE(text.find("dvc-md5: \"" + kDigitsMd5 + "\"\n"), std::string::npos) << text;
+  auto back = ParseLock(text, "forja.lock");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->stages[0].outs[0].dvc_md5, kDigitsMd5);
+  std::string plain = text;
+  plain.replace(plain.find("\"" + kDigitsMd5 + "\""), kDigitsMd5.size() + 2, kDigitsMd5);
+  auto old = ParseLock(plain, "forja.lock");
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->stages[0].outs[0].dvc_md5, kDigitsMd5);
+}
+
+TEST(DvcFile, AllDigitMd5) {
+  // DVC quotes it; a plain one that YAML types as a number is refused with the fix.
+  auto r = ParseDvcFile("outs:\n- md5: '" + kDigitsMd5 + "'\n  size: 6\n  hash: md5\n  path: a.txt\n", "a.txt.dvc");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].md5, kDigitsMd5);
+  auto f = ParseDvcFile("outs:\n- md5: " + kExpMd5 + "\n  hash: md5\n  path: a.txt\n", "a.txt.dvc");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "a.txt.dvc:2: outs: 'a.txt': md5 is a number to YAML; write it quoted (md5: '...')");
 }
 
 TEST(Md5, KnownAnswer) { EXPECT_EQ(Md5Of("hello\n"), kMd5); }

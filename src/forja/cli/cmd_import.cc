@@ -10,6 +10,7 @@
 #include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/data/dvc_import.h"
+#include "forja/pipeline/dvc_yaml.h"
 
 namespace forja {
 
@@ -18,6 +19,25 @@ namespace {
 using json = nlohmann::json;
 
 std::string Short(const Oid& oid) { return oid.Hex().substr(0, 12); }
+
+// dvc.yaml's stages as forja's pipeline reads them: dvc.lock's paths are relative to each
+// stage's wdir, and its outs' flags (cache, metrics, plots, push) are dvc.yaml's.
+void ReadStageLayouts(const std::string& root, DvcImportOptions* opts) {
+  if (!Exists(root + "/dvc.yaml")) return;
+  auto dvc = pipeline::ReadDvcYaml(root);
+  if (!dvc.ok()) {
+    opts->dvc_yaml_error = dvc.status().message();
+    return;
+  }
+  std::map<std::string, DvcStageLayout> layouts;
+  for (const auto& st : dvc->stages) {
+    DvcStageLayout& l = layouts[st.name];
+    l.wdir = st.wdir;
+    for (const auto& o : st.outs)
+      l.outs[o.path] = {o.cache, o.kind == pipeline::OutKind::kMetrics, o.kind == pipeline::OutKind::kPlots, o.push};
+  }
+  opts->dvc_yaml = std::move(layouts);
+}
 
 int DoImportDvc(GlobalOptions& g, bool dry_run, bool as_json) {
   std::string root = FindDvcRoot(CurrentDir());
@@ -30,7 +50,11 @@ int DoImportDvc(GlobalOptions& g, bool dry_run, bool as_json) {
   if (ws && ws->root() != root)
     return Fail(Status::User("the DVC repository " + root + " is inside the forja workspace " + ws->root() +
                              "; run forja import dvc in a DVC repository at the top of its own workspace"));
-  if (Status st = CheckDvcRepository(root); !st.ok()) return Fail(st);
+  DvcImportOptions opts;
+  opts.dry_run = dry_run;
+  opts.jobs = g.jobs;
+  ReadStageLayouts(root, &opts);
+  if (Status st = CheckDvcRepository(root, &opts); !st.ok()) return Fail(st);
   if (!ws && !dry_run) {
     std::vector<std::string> created;
     Status st = Workspace::Init(root, /*no_scm=*/!Exists(root + "/.git"), &created);
@@ -46,9 +70,6 @@ int DoImportDvc(GlobalOptions& g, bool dry_run, bool as_json) {
     if (!l.ok()) return Fail(l.status());
     lock.emplace(std::move(*l));
   }
-  DvcImportOptions opts;
-  opts.dry_run = dry_run;
-  opts.jobs = g.jobs;
   auto res = ImportDvc(root, ws.get(), opts);
   if (!res.ok()) return Fail(res.status());
   for (const auto& w : res->warnings) LogWarn(w);

@@ -40,8 +40,16 @@ bool ScalarU64(const Node& n, uint64_t* v) {
   return true;
 }
 
+// dvc.lock's paths are relative to the stage's wdir, so they may climb out of it
+// ("../data/x"): the part after the leading "../" is checked here, the path joined with
+// the wdir where the wdir is known (dvc_import.cc), with the same check.
+std::string_view AfterClimb(std::string_view p, bool wdir_relative) {
+  while (wdir_relative && p.starts_with("../")) p.remove_prefix(3);
+  return p;
+}
+
 // One entry of `outs:` (or dvc.lock's deps/outs). `what` is "outs" or "deps".
-Result<DvcOut> ParseOut(const Node& n, const std::string& name, const std::string& what) {
+Result<DvcOut> ParseOut(const Node& n, const std::string& name, const std::string& what, bool wdir_relative) {
   if (!n.is_map()) return Bad(n, name, what + ": each entry must be a mapping with path, hash and md5");
   DvcOut o;
   o.line = LineOf(n);
@@ -49,7 +57,7 @@ Result<DvcOut> ParseOut(const Node& n, const std::string& name, const std::strin
   if (!path || !path->is_string() || path->as_string().empty())
     return Bad(n, name, what + ": an entry has no 'path'");
   o.path = path->as_string();
-  if (Status bad = CheckUntrustedPath(o.path); !bad.ok())
+  if (Status bad = CheckUntrustedPath(AfterClimb(o.path, wdir_relative)); !bad.ok())
     return Bad(*path, name, what + ": path '" + o.path + "': " + bad.message() + "; forja refuses it");
   for (const char* cloud : {"etag", "version_id", "files", "checksum"})
     if (n.Find(cloud))
@@ -73,6 +81,8 @@ Result<DvcOut> ParseOut(const Node& n, const std::string& name, const std::strin
   if (!hash->is_string() || hash->as_string() != "md5")
     return Bad(*hash, name, what + ": '" + o.path + "' has hash '" + (hash->is_scalar() ? config::ScalarToString(*hash) : "?") +
                                 "'; forja verifies only DVC 3's 'md5' (of the raw bytes)");
+  if (md5->kind() == Node::Kind::kInt || md5->kind() == Node::Kind::kFloat)
+    return Bad(*md5, name, what + ": '" + o.path + "': md5 is a number to YAML; write it quoted (md5: '...')");
   if (!md5->is_string()) return Bad(*md5, name, what + ": '" + o.path + "': md5 must be 32 hex digits");
   std::string m = md5->as_string();
   if (m.size() > 4 && m.compare(m.size() - 4, 4, ".dir") == 0) {
@@ -93,12 +103,13 @@ Result<DvcOut> ParseOut(const Node& n, const std::string& name, const std::strin
   return o;
 }
 
-Result<std::vector<DvcOut>> ParseOutList(const Node* list, const std::string& name, const std::string& what) {
+Result<std::vector<DvcOut>> ParseOutList(const Node* list, const std::string& name, const std::string& what,
+                                         bool wdir_relative = false) {
   std::vector<DvcOut> out;
   if (!list || list->is_null()) return out;
   if (!list->is_list()) return Bad(*list, name, what + " must be a list");
   for (const auto& item : list->items()) {
-    ASSIGN_OR_RETURN(DvcOut o, ParseOut(item, name, what));
+    ASSIGN_OR_RETURN(DvcOut o, ParseOut(item, name, what, wdir_relative));
     out.push_back(std::move(o));
   }
   return out;
@@ -170,6 +181,7 @@ Result<std::vector<DvcLockStage>> ParseDvcLock(std::string_view text, const std:
     if (!printable) return Bad(s, name, "a stage name must be 1 to 250 printable characters");
     DvcLockStage st;
     st.name = sname;
+    st.line = LineOf(s);
     if (const Node* cmd = s.Find("cmd")) {
       if (cmd->is_list()) {
         for (const auto& c : cmd->items()) {
@@ -182,16 +194,17 @@ Result<std::vector<DvcLockStage>> ParseDvcLock(std::string_view text, const std:
         return Bad(*cmd, name, "stage '" + sname + "': cmd must be a string or a list of strings");
       }
     }
-    ASSIGN_OR_RETURN(st.deps, ParseOutList(s.Find("deps"), name, "stage '" + sname + "': deps"));
-    ASSIGN_OR_RETURN(st.outs, ParseOutList(s.Find("outs"), name, "stage '" + sname + "': outs"));
+    ASSIGN_OR_RETURN(st.deps, ParseOutList(s.Find("deps"), name, "stage '" + sname + "': deps", true));
+    ASSIGN_OR_RETURN(st.outs, ParseOutList(s.Find("outs"), name, "stage '" + sname + "': outs", true));
     if (const Node* params = s.Find("params"); params && !params->is_null()) {
       if (!params->is_map()) return Bad(*params, name, "stage '" + sname + "': params must be a mapping");
       for (const auto& [file, values] : params->entries()) {
-        if (Status bad = CheckUntrustedPath(file); !bad.ok())
+        if (Status bad = CheckUntrustedPath(AfterClimb(file, true)); !bad.ok())
           return Bad(values, name, "stage '" + sname + "': params file '" + file + "': " + bad.message());
         if (!values.is_map()) return Bad(values, name, "stage '" + sname + "': params of " + file + " must be a mapping");
         LockParams lp;
         lp.source = file;
+        st.params_lines.push_back(LineOf(values));
         for (const auto& [key, v] : values.entries()) {
           std::string j = config::ToJson(v, 0);
           std::string one;  // one line, as forja.lock keeps param values

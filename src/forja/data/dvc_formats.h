@@ -42,12 +42,16 @@ struct DvcDirEntry {
 };
 Result<std::vector<DvcDirEntry>> ParseDvcDir(std::string_view json, const std::string& name);
 
-// dvc.lock, schema 2.0: what each stage ran with.
+// dvc.lock, schema 2.0: what each stage ran with. Paths (deps, outs, params files) are
+// relative to the stage's wdir as dvc.yaml declares it (dvc.lock does not record it), so
+// a leading "../" is accepted here; the joined path must pass CheckUntrustedPath.
 struct DvcLockStage {
   std::string name;
   std::vector<std::string> cmd;
   std::vector<DvcOut> deps, outs;
   std::vector<LockParams> params;  // source: the params file's path
+  std::vector<int> params_lines;   // where each params file is, for messages
+  int line = 0;
 };
 Result<std::vector<DvcLockStage>> ParseDvcLock(std::string_view text, const std::string& name);
 

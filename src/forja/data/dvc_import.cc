@@ -134,9 +134,30 @@ Result<std::string> OutRel(const std::string& dvc_file, const DvcOut& o) {
   return rel;
 }
 
+// A dvc.lock path (relative to the stage's wdir) as a repository path, checked.
+Result<std::string> InWdir(const std::string& wdir, const std::string& p, int line, const std::string& field) {
+  std::string rel = JoinRelative(wdir, p);
+  Status bad = rel.empty() ? Status::User("it leaves the repository") : CheckUntrustedPath(rel);
+  if (!bad.ok())
+    return Status::User("dvc.lock:" + std::to_string(line) + ": " + field + ": path '" + p + "'" +
+                        (wdir.empty() ? "" : " (in wdir '" + wdir + "')") + ": " + bad.message() + "; forja refuses it");
+  return rel;
+}
+
+// Every path of dvc.lock's stage `s`, joined with its wdir, checked (before anything is written).
+Status CheckLockPaths(const DvcLockStage& s, const std::string& wdir) {
+  for (size_t i = 0; i < s.params.size(); i++)
+    RETURN_IF_ERROR(InWdir(wdir, s.params[i].source, s.params_lines[i], "stage '" + s.name + "': params").status());
+  for (const auto* list : {&s.deps, &s.outs})
+    for (const auto& o : *list)
+      RETURN_IF_ERROR(
+          InWdir(wdir, o.path, o.line, "stage '" + s.name + "': " + (list == &s.deps ? "deps" : "outs")).status());
+  return Status::Ok();
+}
+
 }  // namespace
 
-Status CheckDvcRepository(const std::string& root) {
+Status CheckDvcRepository(const std::string& root, const DvcImportOptions* opts) {
   struct stat st;
   if (::stat((root + "/.dvc").c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return Status::User(root + " has no .dvc folder: it is not a DVC repository (run forja import dvc at its top)");
@@ -155,7 +176,11 @@ Status CheckDvcRepository(const std::string& root) {
   }
   if (Exists(root + "/dvc.lock")) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/dvc.lock"));
-    RETURN_IF_ERROR(ParseDvcLock(text, "dvc.lock").status());
+    ASSIGN_OR_RETURN(auto stages, ParseDvcLock(text, "dvc.lock"));
+    for (const auto& s : stages) {
+      auto layout = opts && opts->dvc_yaml ? opts->dvc_yaml->find(s.name) : std::map<std::string, DvcStageLayout>::const_iterator();
+      if (opts && opts->dvc_yaml && layout != opts->dvc_yaml->end()) RETURN_IF_ERROR(CheckLockPaths(s, layout->second.wdir));
+    }
   }
   return Status::Ok();
 }
@@ -168,7 +193,7 @@ class Importer {
       : root_(std::move(root)), ws_(ws), opts_(opts) {}
 
   Result<DvcImportResult> Run() {
-    RETURN_IF_ERROR(CheckDvcRepository(root_));
+    RETURN_IF_ERROR(CheckDvcRepository(root_, &opts_));
     RETURN_IF_ERROR(ImportRemotes());
     {
       std::string cache_dir = root_ + "/.dvc/cache";
@@ -426,6 +451,40 @@ class Importer {
     return std::optional<LockFile>(lf);
   }
 
+  // dvc.lock's stage `s`'s wdir (repository-relative), from forja's reading of dvc.yaml;
+  // nullopt with *why when it is not known.
+  std::optional<std::string> WdirOf(const DvcLockStage& s, const config::Node* raw, std::string* why) {
+    if (opts_.dvc_yaml) {
+      auto it = opts_.dvc_yaml->find(s.name);
+      if (it != opts_.dvc_yaml->end()) return it->second.wdir;
+      *why = "dvc.yaml has no stage '" + s.name + "' (forja runs dvc.yaml's stages)";
+      return std::nullopt;
+    }
+    // dvc.yaml unread: a stage is taken over only when it plainly has no wdir.
+    const config::Node* stages = raw ? raw->Find("stages") : nullptr;
+    const config::Node* st = stages && stages->is_map() ? stages->Find(s.name.substr(0, s.name.find('@'))) : nullptr;
+    const config::Node* w = st && st->is_map() ? st->Find("wdir") : nullptr;
+    if (w && !(w->is_string() && (w->as_string().empty() || w->as_string() == "."))) {
+      *why = "its wdir is not known (" + (opts_.dvc_yaml_error.empty() ? "dvc.yaml unread" : opts_.dvc_yaml_error) + ")";
+      return std::nullopt;
+    }
+    return std::string();
+  }
+
+  OutFlags FlagsFor(const std::string& stage, const std::string& rel, const std::string& lock_path,
+                    const config::Node* raw) {
+    if (!opts_.dvc_yaml) return FlagsOf(raw, stage, lock_path);
+    OutFlags f;
+    auto it = opts_.dvc_yaml->find(stage);
+    if (it == opts_.dvc_yaml->end()) return f;
+    auto o = it->second.outs.find(rel);
+    if (o == it->second.outs.end()) return f;
+    f.cache = o->second.cache;
+    f.metric = o->second.metric;
+    f.plot = o->second.plot;
+    return f;
+  }
+
   Status ImportLock() {
     std::string path = root_ + "/dvc.lock";
     if (!Exists(path)) return Status::Ok();
@@ -438,6 +497,8 @@ class Importer {
       if (node.ok()) dvc_yaml = std::move(*node);
       else res_.warnings.push_back(node.status().message() + " (outs taken as cached)");
     }
+    if (!opts_.dvc_yaml && !opts_.dvc_yaml_error.empty())
+      res_.warnings.push_back(opts_.dvc_yaml_error + " (dvc.lock's stages with wdir are not taken over)");
     forja::Lock lock;
     if (ws_) {
       ASSIGN_OR_RETURN(lock, ReadLock(root_));
@@ -462,14 +523,25 @@ class Importer {
       ls.cmd = s.cmd;
       ls.params = s.params;
       std::string why;
-      for (const auto& d : s.deps) {
+      const config::Node* raw = dvc_yaml ? &*dvc_yaml : nullptr;
+      std::optional<std::string> wdir = WdirOf(s, raw, &why);
+      if (wdir) {
+        for (size_t i = 0; i < ls.params.size(); i++) {
+          ASSIGN_OR_RETURN(ls.params[i].source, InWdir(*wdir, ls.params[i].source, s.params_lines[i],
+                                                        "stage '" + s.name + "': params"));
+        }
+      }
+      for (DvcOut d : s.deps) {
         if (!why.empty()) break;
+        ASSIGN_OR_RETURN(d.path, InWdir(*wdir, d.path, d.line, "stage '" + s.name + "': deps"));
         ASSIGN_OR_RETURN(auto e, LockEntry(d, false, {}, &why));
         if (e) ls.deps.push_back(*e);
       }
-      for (const auto& o : s.outs) {
+      for (DvcOut o : s.outs) {
         if (!why.empty()) break;
-        ASSIGN_OR_RETURN(auto e, LockEntry(o, true, FlagsOf(dvc_yaml ? &*dvc_yaml : nullptr, s.name, o.path), &why));
+        std::string as_written = o.path;
+        ASSIGN_OR_RETURN(o.path, InWdir(*wdir, o.path, o.line, "stage '" + s.name + "': outs"));
+        ASSIGN_OR_RETURN(auto e, LockEntry(o, true, FlagsFor(s.name, o.path, as_written, raw), &why));
         if (e) {
           ls.outs.push_back(*e);
           if (e->cache) res_.paths.push_back({o.path, "dvc.lock", o.is_dir, o.md5, "", PointerOf(*e)});

@@ -10,6 +10,8 @@
 //    at sha256/..., DVC's at files/md5/... (pull falls back to those by md5).
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,9 +20,24 @@
 
 namespace forja {
 
+// One stage of dvc.yaml as forja's pipeline reads it (the cli fills this in: the data
+// module does not read dvc.yaml's templating itself). dvc.lock's paths are relative to
+// the stage's wdir; forja.lock's are repository-relative.
+struct DvcStageLayout {
+  std::string wdir;  // repository-relative; "" = the root
+  struct Out {
+    bool cache = true, metric = false, plot = false, push = true;
+  };
+  std::map<std::string, Out> outs;  // by repository-relative path
+};
+
 struct DvcImportOptions {
   bool dry_run = false;  // read and report; write nothing (no cache, pointer, lock or config)
   int jobs = 0;
+  // dvc.yaml's stages by name (foreach/matrix expanded), when forja could read it; else
+  // dvc_yaml_error says why and only stages without wdir are taken over.
+  std::optional<std::map<std::string, DvcStageLayout>> dvc_yaml;
+  std::string dvc_yaml_error;
 };
 
 struct DvcImportedPath {
@@ -58,8 +75,9 @@ struct DvcImportResult {
 
 // Reads and checks every file the take-over reads (.dvc/config, .dvc/config.local, the .dvc
 // files, dvc.lock) without writing or hashing anything: a refused repository is refused
-// before forja init or any write.
-Status CheckDvcRepository(const std::string& root);
+// before forja init or any write. With `opts`' dvc.yaml stages, dvc.lock's paths are
+// checked joined with their stage's wdir.
+Status CheckDvcRepository(const std::string& root, const DvcImportOptions* opts = nullptr);
 
 // `ws` may be null only with dry_run (a repository that is no forja workspace yet).
 Result<DvcImportResult> ImportDvc(const std::string& root, Workspace* ws, const DvcImportOptions& opts);

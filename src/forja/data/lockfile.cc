@@ -45,6 +45,7 @@ Pointer PointerOf(const LockFile& f) {
   p.size = f.size;
   p.files = f.files;
   p.dvc_md5 = f.dvc_md5;
+  p.push = f.push;
   return p;
 }
 
@@ -139,12 +140,13 @@ void AppendFile(const LockFile& f, bool is_out, std::string* out) {
   out->push_back('\n');
   if (f.is_dir) out->append("        kind: dir\n");
   out->append("        hash: sha256:").append(f.oid.Hex()).push_back('\n');
-  if (!f.dvc_md5.empty()) out->append("        dvc-md5: ").append(f.dvc_md5).push_back('\n');
+  if (!f.dvc_md5.empty()) out->append("        dvc-md5: ").append(QuoteMd5(f.dvc_md5)).push_back('\n');
   out->append("        size: ").append(std::to_string(f.size)).push_back('\n');
   if (f.is_dir) out->append("        files: ").append(std::to_string(f.files)).push_back('\n');
   if (is_out && !f.cache) out->append("        cache: false\n");
   if (is_out && f.metric) out->append("        metric: true\n");
   if (is_out && f.plot) out->append("        plot: true\n");
+  if (is_out && !f.push) out->append("        push: false\n");
 }
 
 // A stage name or params source is written plain when YAML reads it back as
@@ -316,6 +318,7 @@ class LockParser {
             f.oid = *oid;
             seen_hash = true;
           } else if (line_.key == "dvc-md5") {
+            v = UnquoteMd5(v);
             if (!IsMd5Hex(v)) return Err("dvc-md5 must be 32 lowercase hex digits");
             f.dvc_md5 = std::string(v);
           } else if (line_.key == "size" || line_.key == "files") {
@@ -323,9 +326,10 @@ class LockParser {
             auto r = std::from_chars(v.data(), v.data() + v.size(), n);
             if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size()) return Err(line_.key + " must be a whole number");
             (line_.key == "size" ? f.size : f.files) = n;
-          } else if (outs && (line_.key == "cache" || line_.key == "metric" || line_.key == "plot")) {
+          } else if (outs && (line_.key == "cache" || line_.key == "metric" || line_.key == "plot" || line_.key == "push")) {
             if (v != "true" && v != "false") return Err(line_.key + " must be true or false");
-            (line_.key == "cache" ? f.cache : line_.key == "metric" ? f.metric : f.plot) = v == "true";
+            (line_.key == "cache" ? f.cache : line_.key == "metric" ? f.metric : line_.key == "plot" ? f.plot : f.push) =
+                v == "true";
           } else {
             return Err("unknown field '" + line_.key + "'");
           }

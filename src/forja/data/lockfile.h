@@ -61,6 +61,7 @@ struct LockFile {
   bool cache = true;    // false: versioned in git, not pushed or checked out
   bool metric = false;  // declared under metrics:
   bool plot = false;    // declared under plots:
+  bool push = true;     // false: dvc.yaml's push: false; forja push leaves it out
 };
 
 struct LockParam {

@@ -11,10 +11,18 @@ std::string Pointer::Serialize() const {
   out += "path: " + path + "\n";
   out += std::string("kind: ") + (is_dir ? "dir" : "file") + "\n";
   if (has_oid) out += "hash: sha256:" + oid.Hex() + "\n";
-  if (!dvc_md5.empty()) out += "dvc-md5: " + dvc_md5 + "\n";
+  if (!dvc_md5.empty()) out += "dvc-md5: " + QuoteMd5(dvc_md5) + "\n";
   out += "size: " + std::to_string(size) + "\n";
   out += "files: " + std::to_string(files) + "\n";
+  if (!push) out += "push: false\n";
   return out;
+}
+
+std::string QuoteMd5(std::string_view md5) { return "\"" + std::string(md5) + "\""; }
+
+std::string_view UnquoteMd5(std::string_view v) {
+  if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0]) return v.substr(1, v.size() - 2);
+  return v;
 }
 
 namespace {
@@ -79,8 +87,12 @@ Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
       p.oid = *oid;
     } else if (key == "dvc-md5") {
       if (!p.dvc_md5.empty()) return err("field 'dvc-md5' appears twice");
+      value = UnquoteMd5(value);
       if (!IsMd5Hex(value)) return err("field 'dvc-md5' must be 32 lowercase hex digits (DVC's md5)");
       p.dvc_md5 = std::string(value);
+    } else if (key == "push") {
+      if (value != "true" && value != "false") return err("field 'push' must be true or false");
+      p.push = value == "true";
     } else if (key == "size") {
       if (dup(&seen_size)) return err("field 'size' appears twice");
       if (!ParseU64(value, &p.size)) return err("field 'size' must be a whole number of bytes");
