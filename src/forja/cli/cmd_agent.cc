@@ -181,7 +181,7 @@ Result<std::string> Agent::Observe(const Trigger& t) {
       return Sha256::Of(text).Hex();
     }
     case TriggerKind::kGit: {
-      ASSIGN_OR_RETURN(std::string out, GitOutput(root_, {"ls-remote", "--", t.git_remote, "refs/heads/" + t.branch}));
+      ASSIGN_OR_RETURN(std::string out, GitOutput(root_, {"ls-remote", t.git_remote, "refs/heads/" + t.branch}));
       return out.substr(0, out.find_first_of("\t \n"));
     }
     case TriggerKind::kAlert: {
@@ -301,6 +301,10 @@ void Agent::Notify(const std::string& text) {
 void Agent::PostRun(const Trigger& t, RunRecord* r) {
   const agent::Action& a = t.action;
   if (a.register_model.empty()) return;
+  if (r->run_id.empty()) {  // nothing ran: the package is the one registered before
+    r->detail += "; nothing new to register";
+    return;
+  }
   std::string cwd = a.pipeline == "." ? root_ : root_ + "/" + a.pipeline;
   std::vector<std::string> reg = {SelfExe(), "-q", "models", "register", a.register_model, a.register_path,
                                   "--tag", "forja.agent.trigger=" + t.name};
