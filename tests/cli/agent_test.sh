@@ -89,6 +89,8 @@ triggers:
     data: data/train.csv
   pushed:
     git: {remote: origin, branch: main}
+  drift:
+    alert: {model: churn, name: ForjaModelDataDrift}
 EOF
 cp forja.yaml "$TEST_TMP/forja.yaml.good"
 git add -A && git commit -qm init
@@ -132,6 +134,7 @@ FORJA_AGENT_NOW=$T0 expect_ok forja agent --once
 expect_contains "$OUT" "every: first seen; next due times count from now"
 expect_contains "$OUT" "newdata: baseline pointer"
 expect_contains "$OUT" "pushed: baseline commit"
+expect_contains "$OUT" "drift: baseline alert (none)"
 expect_eq "$(starts)" 0
 FORJA_AGENT_NOW=$T0 expect_ok forja agent status
 expect_contains "$OUT" "every: every 15m"
@@ -243,6 +246,58 @@ t = {t["name"]: t for t in s["triggers"]}
 assert t["newdata"]["last_result"] == "interrupted", t["newdata"]
 assert t["every"]["next"] == '$((T0 + 45 * 60))', t["every"]
 ' "$OUT" && pass || fail "status --json after the interrupted run: $OUT"
+
+# ---- an alert trigger fires on a drift alert that forja server recorded ---------------------
+"$FORJA" server --port 0 --store "sqlite:///$REPO/.forja/forja.db" >"$TEST_TMP/server.log" 2>&1 &
+SERVER_PID=$!
+at_exit "kill $SERVER_PID 2>/dev/null"
+for _ in $(seq 200); do grep -q 'http://' "$TEST_TMP/server.log" && break; sleep 0.05; done
+SERVER=$(grep -o 'http://[0-9.]*:[0-9]*' "$TEST_TMP/server.log" | head -1)
+alert='{"status": "firing", "fingerprint": "d1", "startsAt": "2026-11-30T01:30:00Z",
+        "labels": {"alertname": "ForjaModelDataDrift", "model": "churn", "version": "1"}}'
+other='{"status": "firing", "fingerprint": "q1", "startsAt": "2026-11-30T01:30:00Z",
+        "labels": {"alertname": "ForjaModelQuality", "model": "churn", "version": "1"}}'
+post_alerts() { curl -s -o /dev/null -w '%{http_code}' -X POST -d "{\"version\": \"4\", \"alerts\": [$1]}" \
+                  "$SERVER/api/2.0/forja/alerts"; }
+expect_eq "$(post_alerts "$other")" 200   # another alert: filtered out
+before=$(starts)
+FORJA_AGENT_NOW=$((T0 + 37 * 60)) expect_ok forja agent --once
+expect_eq "$(starts)" "$before"
+expect_eq "$(post_alerts "$alert")" 200
+FORJA_AGENT_NOW=$((T0 + 38 * 60)) expect_ok forja agent --once
+expect_contains "$OUT" "drift: due: alert model=churn name=ForjaModelDataDrift: alert (none) -> d1@"
+expect_contains "$OUT" "-drift ok: tracked as run"
+expect_eq "$(starts)" $((before + 1))
+expect_eq "$(post_alerts "$alert")" 200   # the same alert again: not a new one
+FORJA_AGENT_NOW=$((T0 + 39 * 60)) expect_ok forja agent --once
+expect_eq "$(starts)" $((before + 1))
+kill $SERVER_PID; wait $SERVER_PID 2>/dev/null
+
+# ---- docs/agent.md's examples: its forja.yaml is read as documented, its systemd unit
+# verifies, and its ExecStart command is the long-running agent run below ------------------
+python3 - "$FORJA_SOURCE/docs/agent.md" "$TEST_TMP/doc" <<'PY' || fail "examples in docs/agent.md"
+import re, sys
+text = open(sys.argv[1]).read()
+for name, body in re.findall(r"<!-- agent-example: (\S+) -->\n```\w*\n(.*?)```", text, re.S):
+    open(sys.argv[2] + "." + name, "w").write(body)
+PY
+DOC_WS="$TEST_TMP/docws"
+mkdir -p "$DOC_WS" && (cd "$DOC_WS" && git init -q . && "$FORJA" -q init && cat "$TEST_TMP/doc.forja.yaml" >>forja.yaml)
+# 2026-11-30T00:53:20Z is 01:53 in Berlin on a Monday: nightly's next is 02:30 CET, 01:30 UTC.
+FORJA_AGENT_NOW=$T0 expect_ok forja -C "$DOC_WS" agent status
+expect_contains "$OUT" "nightly: cron 30 2 * * 1-5 (Europe/Berlin)"
+expect_contains "$OUT" "next: 2026-11-30 01:30:00 UTC"
+expect_contains "$OUT" "hourly: cron @hourly (UTC)"
+expect_contains "$OUT" "next: 2026-11-30 01:00:00 UTC"
+expect_contains "$OUT" "new-data-on-main: data data/train.csv on main"
+expect_contains "$OUT" "drift: alert model=churn name=ForjaModelDataDrift"
+expect_eq "$(grep -c '^  next: ' <<<"$OUT")" 7
+expect_eq "$(grep '^ExecStart=' "$TEST_TMP/doc.systemd")" "ExecStart=/usr/local/bin/forja agent"
+if command -v systemd-analyze >/dev/null; then
+  sed -e "s#^ExecStart=/usr/local/bin/forja#ExecStart=$FORJA#" -e "s#^WorkingDirectory=.*#WorkingDirectory=$REPO#" \
+    "$TEST_TMP/doc.systemd" >"$TEST_TMP/forja-agent.service"
+  expect_ok systemd-analyze verify "$TEST_TMP/forja-agent.service"
+fi
 
 # ---- a second agent in the same workspace is refused -------------------------------------
 exec 9>.forja/agent/lock
