@@ -87,6 +87,8 @@ triggers:
     promote: {to: staging}
   newdata:
     data: data/train.csv
+    retries: 1
+    backoff: 1m
   pushed:
     git: {remote: origin, branch: main}
   drift:
@@ -214,6 +216,13 @@ EOF
 FORJA_AGENT_NOW=$((T0 + 30 * 60 + 10)) expect_ok forja agent status
 expect_contains "$OUT" "UTC failed (forja run exited 1"
 rm -f "$TEST_TMP/fail"
+# newdata has retries: 1, backoff: 1m: tried again a minute later, and it works now.
+expect_contains "$(hooks)" "; retry at 2026-11-30 01:24:30 UTC"
+FORJA_AGENT_NOW=$((T0 + 30 * 60 + 40)) expect_ok forja agent --once
+expect_not_contains "$OUT" "started run"
+FORJA_AGENT_NOW=$((T0 + 31 * 60 + 15)) expect_ok forja agent --once
+expect_contains "$OUT" "newdata: retry 1 of 1"
+expect_contains "$OUT" "-newdata ok: tracked as run"
 
 # ---- killed with -9 mid-run: the next start marks the run interrupted, runs nothing twice --
 touch "$TEST_TMP/hold"
@@ -322,5 +331,25 @@ kill -TERM $AGENT_PID
 wait $AGENT_PID
 expect_eq "$?" 0
 expect_contains "$(cat "$TEST_TMP/agent2.log")" "forja agent: stopping"
+
+# SIGTERM while a pipeline runs waits for it (on_stop: wait); a second SIGTERM cancels it.
+touch "$TEST_TMP/hold"
+"$FORJA" agent >"$TEST_TMP/agent3.log" 2>&1 &
+AGENT_PID=$!
+at_exit "kill $AGENT_PID 2>/dev/null"
+for _ in $(seq 100); do grep -q "trigger(s)" "$TEST_TMP/agent3.log" && break; sleep 0.1; done
+before=$(starts)
+printf 'x,y\n10,10\n' >data/train.csv
+expect_ok forja --wait add data/train.csv
+for _ in $(seq 300); do [[ $(starts) -gt $before ]] && break; sleep 0.1; done
+kill -TERM $AGENT_PID
+for _ in $(seq 100); do grep -q "stopping" "$TEST_TMP/agent3.log" && break; sleep 0.1; done
+expect_contains "$(cat "$TEST_TMP/agent3.log")" "forja agent: stopping; waiting for the running pipeline (signal again to cancel it)"
+kill -0 $AGENT_PID && pass || fail "the agent should wait for its pipeline"
+kill -TERM $AGENT_PID
+wait $AGENT_PID
+expect_eq "$?" 0
+expect_contains "$(cat "$TEST_TMP/agent3.log")" "-newdata cancelled: forja run"
+rm -f "$TEST_TMP/hold"
 
 finish
