@@ -128,9 +128,14 @@ def check_errors(tmp, py, forja_bin):
     check(p.returncode != 0 and len(lines) == 1 and
           "override 'hydra.launcher.n_jobs=2': forja does not implement 'hydra.launcher.n_jobs'" in lines[0],
           "an unsupported hydra override: one line, not:\n" + p.stderr)
-    p = app_run(py, d, ["--info"], True, forja_bin, ok=False)
-    check(p.returncode != 0 and "--info is a Hydra option forja.main does not support" in p.stderr,
-          "--info: refused, not:\n" + p.stderr)
+    for opt in ("--hydra-help", "--info", "--run", "--shell-completion", "--config-dir", "--version"):
+        p = app_run(py, d, [opt], True, forja_bin, ok=False)
+        lines = [x for x in p.stderr.splitlines() if x.strip()]
+        check(p.returncode != 0 and len(lines) == 1 and
+              "%s is a Hydra option forja.main does not support" % opt in lines[0],
+              "%s: refused with one line, not:\n%s" % (opt, p.stderr))
+    p = app_run(py, d, ["-cp", "conf", "data=cifar"], True, forja_bin)
+    check(json.loads(p.stdout)["cfg"]["data"]["name"] == "cifar10", "-cp conf: the config of conf/, not " + p.stdout)
     p = app_run(py, d, ["--help"], True, forja_bin)
     check("== Configuration groups ==" in p.stdout and "model: cnn, mlp" in p.stdout and "seed: 42" in p.stdout,
           "--help: the groups and the config, not:\n" + p.stdout)
@@ -177,6 +182,48 @@ def check_stage(tmp, py, forja_bin):
         check(json.load(f)["cwd"] == os.path.join(ws, "chdir_out"), "stage with hydra.job.chdir=true: runs there")
 
 
+def check_exp(tmp, py, forja_bin):
+    """`forja exp run -m` over the app as a stage: each job's output folder is
+    where `python app.py -m` puts it (multirun/<date>/<time>/<job.num>, in the
+    main workspace, kept after the job's worktree is gone), with Hydra's config."""
+    sweep = ["model=cnn,mlp", "seed=3"]
+    h_dir = workdir(tmp, "hydra_exp")
+    app_run(sys.executable, h_dir, ["-m"] + sweep, False, forja_bin)
+    ws = workdir(tmp, "exp_ws")
+    with open(os.path.join(ws, "forja.yaml"), "w") as f:
+        f.write("stages:\n  train:\n    cmd: python app.py\n    deps: [app.py]\n    params: [model, seed]\n")
+    with open(os.path.join(ws, ".gitignore"), "w") as f:
+        f.write("outputs/\nmultirun/\n")
+    env = dict(os.environ, FORJA_HYDRA_APP_IMPORT="forja", FORJA=forja_bin,
+               PATH=os.path.dirname(py) + os.pathsep + os.environ.get("PATH", ""),
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@localhost", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@localhost")
+    env.pop("FORJA_PARAMS", None)
+    env.pop("FORJA_HYDRA", None)
+    run(["git", "init", "-q", "."], ws, env)
+    run([forja_bin, "init"], ws, env)
+    run(["git", "add", "."], ws, env)
+    run(["git", "commit", "-qm", "app"], ws, env)
+    p = run([forja_bin, "exp", "run", "-m"] + sweep, ws, env)
+    check("2 of 2 experiments succeeded" in p.stdout + p.stderr, "exp run -m: both jobs ran, not:\n" + p.stderr)
+    made_h = sorted(normalized(x, h_dir) for x in glob.glob(h_dir + "/multirun/**/result.json", recursive=True))
+    made_f = sorted(normalized(x, ws) for x in glob.glob(ws + "/multirun/**/result.json", recursive=True))
+    check(made_h == made_f and len(made_f) == 2, "exp run -m: outputs %s, Hydra's -m %s" % (made_f, made_h))
+    worktree = re.compile(re.escape(ws) + r"/\.forja/exps/exp-[^/\"]+/ws")
+    for h_path, f_path in zip(sorted(glob.glob(h_dir + "/multirun/**/result.json", recursive=True)),
+                              sorted(glob.glob(ws + "/multirun/**/result.json", recursive=True))):
+        with open(h_path) as f:
+            h = json.load(f)
+        with open(f_path) as f:
+            text = f.read()
+        s = json.loads(worktree.sub(ws, text))  # runtime.cwd is the job's worktree, gone now
+        check(s["cfg"]["job"]["mode"] == "MULTIRUN" and s["cfg"]["job"]["name"] == "config",
+              "exp run -m: job mode MULTIRUN, name config, not %s" % s["cfg"]["job"])
+        s["cfg"]["job"]["name"], s["cfg"]["job"]["mode"] = "app", "RunMode.MULTIRUN"
+        a, b = normalized(json.dumps(h, sort_keys=True), h_dir), normalized(json.dumps(s, sort_keys=True), ws)
+        check(a == b, "exp run -m job %s: the config\n%s\nbut Hydra's\n%s" % (f_path, b, a))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--forja", required=True)
@@ -193,6 +240,7 @@ def main():
         compare_runs(tmp, py, forja_bin)
         check_errors(tmp, py, forja_bin)
         check_stage(tmp, py, forja_bin)
+        check_exp(tmp, py, forja_bin)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
