@@ -45,6 +45,8 @@ expect_ok forja exp run lr=0.5 hydra.run.dir=exp_out
 expect_contains "$OUT" "1 of 1 experiments succeeded"
 expect_eq "$(cat exp_out/ckpt/lr.txt 2>&1)" 0.5
 expect_contains "$(cat exp_out/.hydra/hydra.yaml 2>&1)" "mode: RUN"
+expect_ok forja exp run lr=0.55
+expect_contains "$(cat outputs/*/*/ckpt/lr.txt)" 0.55
 expect_ok forja exp run -m lr=0.3,0.4
 expect_contains "$OUT" "2 of 2 experiments succeeded"
 sweeps=(multirun/*/*)
@@ -72,8 +74,7 @@ stages:
 YAML
 expect_fail 1 forja run
 expect_one_error_line "$OUT"
-expect_contains "$OUT" "stages.train.outs: \${hydra:...} cannot be used in outs"
-expect_contains "$OUT" "use \${hydra:...} in cmd or env"
+expect_contains "$OUT" "stages.train.outs: \${hydra:...} cannot be used in outs: Hydra's output folder is new every run, so forja could never find this stage up to date; use \${hydra:...} in cmd or env, and give outs a fixed path"
 # Through a config value that reads it, the folder is absolute: refused as any absolute out.
 printf 'lr: 0.1\nout: ${hydra:runtime.output_dir}\n' >conf/config.yaml
 sed -i 's|\${hydra:runtime.output_dir}/model.pkl|${out}/model.pkl|' forja.yaml
