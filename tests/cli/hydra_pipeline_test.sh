@@ -33,6 +33,14 @@ expect_ok forja run
 expect_not_contains "$OUT" "Running stage"
 dirs=(outputs/*/*)
 expect_eq "${#dirs[@]}" 1
+expect_ok forja run --dry
+expect_not_contains "$OUT" "command changed"
+# The variables forja exp run gives its jobs, when set by hand to nonsense: one line.
+FORJA_HYDRA_JOB_NUM=abc expect_fail 1 forja run
+expect_one_error_line "$OUT"
+expect_contains "$OUT" "FORJA_HYDRA_JOB_NUM must be a job number (0, 1, ...), not \"abc\""
+FORJA_HYDRA_OUTPUT_BASE=rel expect_fail 1 forja run
+expect_contains "$OUT" "FORJA_HYDRA_OUTPUT_BASE must be an absolute folder"
 # A changed param reruns it, into that run's folder.
 expect_ok forja run lr=0.2 hydra.run.dir=runs/two
 expect_contains "$OUT" "Running stage 'train'"
