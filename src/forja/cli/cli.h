@@ -48,6 +48,7 @@ void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action);
 void RegisterMonitorCommands(CLI::App& app, GlobalOptions& g, Action* action);  // monitor profile, report
 void RegisterMonitorExportCommands(CLI::App& app, GlobalOptions& g, Action* action);  // monitor alerts, grafana
 void RegisterImportCommands(CLI::App& app, GlobalOptions& g, Action* action);  // import dvc (cmd_import.cc)
+void RegisterPlotsCommands(CLI::App& app, GlobalOptions& g, Action* action);   // plots show, diff (cmd_plots.cc)
 void RegisterAgentCommands(CLI::App& app, GlobalOptions& g, Action* action);   // agent, agent status (cmd_agent.cc)
 // The nearest folder at or above `start` with a .dvc/ folder, or "" (cmd_import.cc).
 std::string FindDvcRoot(const std::string& start);

@@ -123,6 +123,7 @@ int Run(int argc, char** argv) {
   RegisterMonitorCommands(app, g, &action);
   RegisterMonitorExportCommands(app, g, &action);
   RegisterImportCommands(app, g, &action);
+  RegisterPlotsCommands(app, g, &action);
   RegisterAgentCommands(app, g, &action);
 
   try {

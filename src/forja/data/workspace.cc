@@ -66,6 +66,7 @@ const std::vector<std::string> kSections = {
     "serving",                             // serve/config.cc
     "monitoring",                          // serve/config.cc
     "triggers", "agent",                   // agent/triggers.cc (forja agent)
+    "plots",                               // cli/cmd_plots.cc (docs/plots.md)
 };
 
 const std::set<std::string> kGitignoreEntries = {"/.forja/"};

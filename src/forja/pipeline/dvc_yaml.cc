@@ -463,7 +463,11 @@ Result<DvcYaml> ParseDvcYaml(const Node& doc, const std::string& root) {
   }
   got.clear();
   RETURN_IF_ERROR(paths("plots", true, &got));
-  for (auto& [p, n] : got) out.plots.push_back(p);
+  for (auto& [p, n] : got) {
+    out.plots.push_back(p);
+    auto def = DvcResolve(*n, scope, "plots");  // resolved once already, by paths()
+    out.plot_defs.push_back(def.ok() ? *std::move(def) : *n);
+  }
   if (const Node* a = doc.Find("artifacts"))
     out.notices.push_back(Origin(*a) +
                           ": artifacts: ignored; forja's model registry does not read them (forja models register)");

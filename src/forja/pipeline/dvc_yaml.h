@@ -57,7 +57,10 @@ struct DvcYaml {
   std::vector<Stage> stages;
   std::vector<std::string> metrics;  // top-level metrics: files, repository-relative
   std::vector<Param> params;         // top-level params: whole files (key "")
-  std::vector<std::string> plots;    // top-level plots: their files (forja draws no plots)
+  std::vector<std::string> plots;    // top-level plots: their files or ids
+  // The same plots as written, ${...} resolved: "file" or {id: {x, y, template ...}};
+  // forja plots reads them (cli/cmd_plots.cc, docs/plots.md).
+  std::vector<config::Node> plot_defs;
   std::vector<std::string> notices;  // one line each: what was accepted but is ignored
 };
 

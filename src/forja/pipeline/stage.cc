@@ -721,13 +721,25 @@ class StageParser {
         ASSIGN_OR_RETURN(o->cache, Bool(v, v, f + ".cache", "cache: false"));
       } else if (k == "persist") {
         ASSIGN_OR_RETURN(o->persist, Bool(v, v, f + ".persist", "persist: true"));
+      } else if (o->kind == OutKind::kPlots && IsPlotOption(k)) {
+        if (!o->plot.is_map()) o->plot = Node::Map();
+        o->plot.Set(k, v);  // checked and drawn by forja plots (cli/cmd_plots.cc)
       } else if (dvc_ && DvcOutOption(k, v, o)) {
         // read (and ignored, with a notice when it changes what DVC would do)
       } else {
-        return Bad(v, f + "." + Key(k), "unknown option; an output has cache and persist");
+        return Bad(v, f + "." + Key(k), o->kind == OutKind::kPlots
+                                            ? "unknown option; a plot has cache, persist, template, x, y, x_label, "
+                                              "y_label and title"
+                                            : "unknown option; an output has cache and persist");
       }
     }
     return Status::Ok();
+  }
+
+  // DVC's PLOT_PROPS (dvc/schema.py): the options of a plots: out.
+  static bool IsPlotOption(const std::string& k) {
+    return k == "template" || k == "x" || k == "y" || k == "x_label" || k == "y_label" || k == "title" ||
+           k == "header";
   }
 
   // dvc.yaml's output options besides cache and persist (schema.py's
@@ -735,7 +747,7 @@ class StageParser {
   bool DvcOutOption(const std::string& k, const Node& v, Out* o) {
     static const std::unordered_set<std::string_view> kSilent = {
         "desc", "type", "labels", "meta",                                    // annotations, for people
-        "template", "x", "y", "x_label", "y_label", "title", "header"};  // plots: forja draws none
+        "template", "x", "y", "x_label", "y_label", "title", "header"};  // plot options on a non-plots out
     if (kSilent.count(k)) return true;
     if (k == "push") {
       if (v.kind() == Node::Kind::kBool) o->push = v.as_bool();

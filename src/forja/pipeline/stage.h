@@ -60,6 +60,9 @@ struct Out {
   bool persist = false;  // true: not removed before the stage runs
   bool push = true;      // dvc.yaml's push: false (recorded; forja push does not read it yet)
   std::string origin;    // "forja.yaml:12"
+  // plots: outs: the plot options as written (template, x, y, x_label, y_label,
+  // title, header; a mapping, null when none); forja plots reads them (docs/plots.md).
+  config::Node plot;
 };
 
 struct Dep {
