@@ -65,8 +65,16 @@ expect_contains "$OUT" '"source": "not fetched"'
 expect_eq "$(sed -n 's/^hash: sha256://p' data.bin.forja)" "$(sha256sum <"$ORIG/data.bin" | cut -c1-64)"
 grep -q 'dvc-md5: ' forja.lock && pass || fail "forja.lock keeps no md5"
 expect_contains "$(cat forja.yaml)" 'url: "../dvc-store"'
-# Until pulled, other commands say what to do.
+# Until pulled, status shows the state and the other commands say what to do.
 expect_fail 1 forja status
+expect_contains "$OUT" $'\nextra.bin: not fetched (on the DVC remote; forja pull)\n'
+expect_contains "$OUT" "data.bin: deleted"  # its bytes came with dvc.lock's stage
+expect_not_contains "$OUT" "forja: error"
+expect_fail 1 forja status --json
+expect_contains "$OUT" '"state": "not fetched"'
+expect_fail 1 forja status extra.bin
+expect_contains "$OUT" "extra.bin: not fetched (on the DVC remote; forja pull)"
+expect_fail 1 forja checkout extra.bin
 expect_contains "$OUT" "not fetched yet; run forja pull"
 git add -A && git commit -qm "taken over, not pulled yet"
 expect_ok forja pull

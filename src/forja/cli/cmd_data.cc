@@ -84,6 +84,7 @@ int DoStatus(GlobalOptions& g, const std::vector<std::string>& paths, bool as_js
                  {"added", s.added}, {"modified", s.modified}, {"deleted", s.deleted}});
     if (as_json || (s.state == PathState::kUnchanged && !g.verbose)) continue;
     std::string line = s.rel + ": " + PathStateName(s.state);
+    if (s.state == PathState::kNotFetched) line += " (on the DVC remote; forja pull)";
     if (!s.added.empty() || !s.modified.empty() || !s.deleted.empty())
       line += " (" + std::to_string(s.added.size()) + " added, " + std::to_string(s.modified.size()) +
               " modified, " + std::to_string(s.deleted.size()) + " deleted)";

@@ -25,7 +25,8 @@ struct AddResult {
 Result<std::vector<AddResult>> Add(Workspace& ws, const std::vector<std::string>& rels, int jobs);
 
 // ---- status ----
-enum class PathState { kUnchanged, kModified, kDeleted, kNotInCache };
+// kNotFetched: a pointer taken over from DVC whose bytes are only on the DVC remote yet.
+enum class PathState { kUnchanged, kModified, kDeleted, kNotInCache, kNotFetched };
 const char* PathStateName(PathState s);
 
 struct PathStatus {

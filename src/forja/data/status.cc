@@ -14,6 +14,7 @@ const char* PathStateName(PathState s) {
     case PathState::kModified: return "modified";
     case PathState::kDeleted: return "deleted";
     case PathState::kNotInCache: return "not in cache";
+    case PathState::kNotFetched: return "not fetched";
   }
   return "?";
 }
@@ -106,9 +107,13 @@ Result<PathStatus> StatusOf(Workspace& ws, const Tracked& t, int jobs) {
 
 Result<std::vector<PathStatus>> GetStatus(Workspace& ws, const std::vector<std::string>& rels,
                                           int jobs) {
-  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
+  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels, /*allow_unfetched=*/true));
   std::vector<PathStatus> out;
   for (const auto& t : tracked) {
+    if (!t.pointer.has_oid) {  // nothing to compare with until pull records its hash
+      out.push_back(PathStatus{t.rel, t.pointer.is_dir, PathState::kNotFetched, {}, {}, {}});
+      continue;
+    }
     ASSIGN_OR_RETURN(PathStatus s, StatusOf(ws, t, jobs));
     out.push_back(std::move(s));
   }

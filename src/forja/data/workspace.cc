@@ -311,7 +311,7 @@ Result<FileLock> Workspace::Lock(const std::string& what, bool wait) {
   return FileLock::Acquire(ForjaDir() + "/lock", what, wait);
 }
 
-Result<Tracked> Workspace::LoadTracked(const std::string& rel) const {
+Result<Tracked> Workspace::LoadTracked(const std::string& rel, bool allow_unfetched) const {
   // A pointer's name is its path: a committed ".git.forja" must not make
   // checkout write (or, with --force, delete) .git.
   if (Status bad = CheckUntrustedPath(rel); !bad.ok())
@@ -328,7 +328,7 @@ Result<Tracked> Workspace::LoadTracked(const std::string& rel) const {
     return text.status();
   }
   std::string shown = rel + std::string(kPointerSuffix);
-  ASSIGN_OR_RETURN(t.pointer, ParsePointer(*text, shown, Basename(rel)));
+  ASSIGN_OR_RETURN(t.pointer, ParsePointer(*text, shown, Basename(rel), allow_unfetched));
   return t;
 }
 
@@ -368,7 +368,8 @@ Status CollectPointers(const std::string& root, const std::string& rel,
 
 }  // namespace
 
-Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::string>& rels) const {
+Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::string>& rels,
+                                                    bool allow_unfetched) const {
   std::vector<std::string> found;
   // Pipeline outs recorded in forja.lock (those that are cached) count as tracked.
   ASSIGN_OR_RETURN(forja::Lock lock, ReadLock(root_));
@@ -413,7 +414,7 @@ Result<std::vector<Tracked>> Workspace::FindTracked(const std::vector<std::strin
   found.erase(std::unique(found.begin(), found.end()), found.end());
   std::vector<Tracked> out;
   for (const auto& rel : found) {
-    ASSIGN_OR_RETURN(Tracked t, LoadTracked(rel));
+    ASSIGN_OR_RETURN(Tracked t, LoadTracked(rel, allow_unfetched));
     out.push_back(std::move(t));
   }
   std::sort(found_outs.begin(), found_outs.end());

@@ -86,9 +86,11 @@ class Workspace {
   Result<FileLock> Lock(const std::string& what, bool wait);
 
   // Pointer files: under `rels` (repository-relative; empty = the whole workspace).
-  // A path may name the data or its .forja file. Malformed pointers are errors.
-  Result<std::vector<Tracked>> FindTracked(const std::vector<std::string>& rels) const;
-  Result<Tracked> LoadTracked(const std::string& rel) const;
+  // A path may name the data or its .forja file. Malformed pointers are errors; so is
+  // a pointer taken over from DVC and not fetched yet, unless `allow_unfetched`
+  // (status shows it; its pointer has has_oid false).
+  Result<std::vector<Tracked>> FindTracked(const std::vector<std::string>& rels, bool allow_unfetched = false) const;
+  Result<Tracked> LoadTracked(const std::string& rel, bool allow_unfetched = false) const;
 
   // The remote to use: `name`, else the default, else the only one.
   Result<std::unique_ptr<Remote>> OpenRemote(const std::string& name, std::string* chosen) const;
