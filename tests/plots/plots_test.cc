@@ -209,6 +209,25 @@ TEST(Svg, SortedBars) {
   EXPECT_NE(svg.find("<title>income: 0.7</title>"), std::string::npos);
 }
 
+TEST(Build, ConfusionClassesBounded) {
+  std::string text = "a,p\n";
+  for (size_t i = 0; i <= kMaxClasses; i++) text += std::to_string(i) + ",0\n";
+  PlotSpec spec{"c.csv", "", "confusion", {{"", "a"}}, {{"", "p"}}, "", "", ""};
+  auto plot = BuildPlot(spec, {Rev("w", "c.csv", text)});
+  ASSERT_FALSE(plot.ok());
+  EXPECT_EQ(plot.status().message(),
+            "plot 'c.csv': 201 classes; a confusion matrix draws at most 200 (is x or y the right field?)");
+}
+
+TEST(Svg, SmoothIsAMovingAverage) {
+  PlotSpec spec{"s.csv", "", "smooth", {}, {}, "", "", ""};
+  auto plot = BuildPlot(spec, {Rev("w", "s.csv", "v\n0\n3\n0\n3\n0\n")});
+  ASSERT_TRUE(plot.ok());
+  std::string svg = RenderSvg(*plot);
+  EXPECT_NE(svg.find("<polyline"), std::string::npos);
+  EXPECT_NE(svg.find("fill-opacity=\"0.35\""), std::string::npos);  // the raw points, faint
+}
+
 TEST(Escape, XmlForbiddenBytesReplaced) {
   EXPECT_EQ(XmlEscape("a\x01" "b"), "a\xef\xbf\xbd" "b");
   EXPECT_EQ(XmlEscape("\xff"), "\xef\xbf\xbd");

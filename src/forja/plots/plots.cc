@@ -92,6 +92,24 @@ void NameSeries(std::vector<Series>* series) {
   }
 }
 
+// A confusion matrix draws classes squared cells, bars one band per category:
+// both are bounded so that a hostile file cannot make a gigabyte of SVG.
+Status CheckCategories(const PlotSpec& spec, const Plot& plot) {
+  if (plot.kind != ChartKind::kConfusion && plot.kind != ChartKind::kBar) return Status::Ok();
+  std::set<std::string> seen;
+  for (const auto& s : plot.series) {
+    for (const auto& y : s.ys) seen.insert(y);
+    if (plot.kind == ChartKind::kConfusion)
+      for (const auto& x : s.xs) seen.insert(x);
+  }
+  size_t max = plot.kind == ChartKind::kConfusion ? kMaxClasses : kMaxBars;
+  if (seen.size() <= max) return Status::Ok();
+  return Status::User(Where(spec) + ": " + std::to_string(seen.size()) +
+                      (plot.kind == ChartKind::kConfusion ? " classes; a confusion matrix draws at most "
+                                                          : " categories; a bar chart draws at most ") +
+                      std::to_string(max) + " (is x or y the right field?)");
+}
+
 }  // namespace
 
 const std::vector<std::string>& TemplateNames() { return kTemplates; }
@@ -157,6 +175,7 @@ Result<Plot> BuildPlot(const PlotSpec& spec, const std::vector<RevisionData>& re
     return Status::User(Where(spec) + ": " + files + " does not exist" +
                         (revisions.size() == 1 ? "" : " in any revision compared") + "; run the stage that writes it");
   }
+  RETURN_IF_ERROR(CheckCategories(spec, plot));
   NameSeries(&plot.series);
   std::set<std::string> xf, yf;
   for (const auto& s : plot.series) xf.insert(s.x_field), yf.insert(s.y_field);

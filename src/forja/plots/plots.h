@@ -28,6 +28,9 @@
 
 namespace forja::plots {
 
+inline constexpr size_t kMaxClasses = 200;  // distinct labels of a confusion matrix
+inline constexpr size_t kMaxBars = 2000;    // categories of a bar chart
+
 struct FieldRef {
   std::string file;  // repository-relative; "" = the plot's id
   std::string field;
