@@ -2,6 +2,8 @@
 // in UTC and across daylight-saving changes in zones of the system tz database.
 #include <time.h>
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "forja/agent/cron.h"
@@ -82,6 +84,7 @@ TEST(Cron, ErrorsSayWhichFieldAndWhy) {
   EXPECT_EQ(ParseError("*/0 * * * *"), "cron '*/0 * * * *': minute: step '0' must be a number from 1");
   EXPECT_EQ(ParseError("x * * * *"), "cron 'x * * * *': minute: 'x' is not a number");
   EXPECT_EQ(ParseError("0 0 * foo *"), "cron '0 0 * foo *': month: 'foo' is not a number or a name (jan, feb, ...)");
+  EXPECT_EQ(ParseError("1abc * * * *"), "cron '1abc * * * *': minute: '1abc' is not a number");
   EXPECT_EQ(ParseError("1,,2 * * * *"), "cron '1,,2 * * * *': minute: empty value");
   EXPECT_EQ(ParseError("99999 * * * *"), "cron '99999 * * * *': minute: '99999' is out of range 0-59");
   EXPECT_EQ(ParseError(""), "cron: '' has 0 fields; expected 5 (minute hour day-of-month month day-of-week) or a macro like @daily");
@@ -133,6 +136,76 @@ TEST(Cron, FallBackRunsTheRepeatedTimeOnce) {
   EXPECT_EQ(Next("30 2 * * *", "Europe/Berlin", "2026-10-25T01:00:00Z"), "2026-10-26T01:30:00Z");
   // Lord Howe moves by half an hour: 02:00 DST-end -> 01:30 (2026-04-05), 01:45 repeats.
   EXPECT_EQ(Next("45 1 * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00Z"), "2026-04-04T14:45:00Z");
+}
+
+// Does the wall-clock time `local` (seconds, as if UTC) match the spec? Written from the
+// cron rules directly, not through NextFire.
+bool Matches(const CronSpec& s, int64_t local) {
+  time_t t = static_cast<time_t>(local);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  bool dom = s.days.test(static_cast<size_t>(tm.tm_mday)), dow = s.weekdays.test(static_cast<size_t>(tm.tm_wday));
+  bool day = (!s.dom_star && !s.dow_star) ? (dom || dow) : (dom && dow);
+  return s.minutes.test(static_cast<size_t>(tm.tm_min)) && s.hours.test(static_cast<size_t>(tm.tm_hour)) &&
+         s.months.test(static_cast<size_t>(tm.tm_mon + 1)) && day;
+}
+
+// Random expressions and start times: NextFire's answer is the first minute, scanning
+// one by one, whose wall-clock time matches and is that time's first occurrence.
+TEST(Cron, NextFireAgreesWithAMinuteByMinuteScan) {
+  std::mt19937 rng(15);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto field = [&](int lo, int hi, bool allow_star) {
+    switch (pick(allow_star ? 0 : 1, 3)) {
+      case 0: return std::string("*");
+      case 1: return std::to_string(pick(lo, hi));
+      case 2: { int a = pick(lo, hi), b = pick(a, hi); return std::to_string(a) + "-" + std::to_string(b) + "/" + std::to_string(pick(1, 5)); }
+      default: return std::to_string(pick(lo, hi)) + "," + std::to_string(pick(lo, hi));
+    }
+  };
+  for (const char* zone : {"UTC", "Europe/Berlin", "America/New_York"}) {
+    auto tz = TimeZone::Load(zone);
+    ASSERT_TRUE(tz.ok());
+    for (int i = 0; i < 60; ++i) {
+      std::string expr = field(0, 59, false) + " " + field(0, 23, true) + " " + (pick(0, 3) ? "*" : field(1, 31, false)) +
+                         " * " + (pick(0, 2) ? "*" : field(0, 6, false));
+      auto spec = ParseCron(expr);
+      ASSERT_TRUE(spec.ok()) << expr << ": " << spec.status().message();
+      // Start near a DST change half the time (late March, late October 2026).
+      int64_t base = pick(0, 1) ? At("2026-03-27T00:00:00Z") : At("2026-10-23T00:00:00Z");
+      int64_t after = base + pick(0, 3 * 86400);
+      auto next = NextFire(*spec, *tz, after);
+      int64_t scan = (after / 60 + 1) * 60, limit = after + 12 * 86400;
+      for (; scan <= limit; scan += 60) {
+        int64_t local = scan + tz->OffsetAt(scan);
+        if (Matches(*spec, local) && tz->ToUtc(local).first == scan) break;
+      }
+      if (scan > limit) {
+        EXPECT_TRUE(!next || *next > limit) << zone << " " << expr << " after " << Iso(after);
+      } else {
+        ASSERT_TRUE(next.has_value()) << zone << " " << expr;
+        EXPECT_EQ(Iso(*next), Iso(scan)) << zone << " " << expr << " after " << Iso(after);
+      }
+    }
+  }
+}
+
+TEST(Cron, HostileInputIsRefusedNotCrashedOn) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "0123456789*/-,@ abcxyzJANsun\t\n";
+  for (int i = 0; i < 3000; ++i) {
+    std::string s;
+    int n = std::uniform_int_distribution<int>(0, 40)(rng);
+    for (int k = 0; k < n; ++k) s += alphabet[std::uniform_int_distribution<size_t>(0, alphabet.size() - 1)(rng)];
+    auto spec = ParseCron(s);
+    if (spec.ok()) {
+      auto tz = TimeZone::Load("UTC");
+      (void)NextFire(*spec, *tz, 1796000000);
+    } else {
+      EXPECT_EQ(spec.status().message().find('\n'), std::string::npos) << s;
+    }
+  }
+  EXPECT_FALSE(ParseCron(std::string(300, '*')).ok());
 }
 
 TEST(TimeZoneTest, MapsLocalTimesAndRefusesBadNames) {

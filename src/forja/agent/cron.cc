@@ -32,14 +32,12 @@ std::vector<std::string> Split(std::string_view s, char sep) {
 Result<int> Value(const Field& f, const std::string& tok) {
   if (tok.empty()) return Status::User(std::string(f.name) + ": empty value");
   if (std::isdigit(static_cast<unsigned char>(tok[0]))) {
+    if (tok.find_first_not_of("0123456789") != std::string::npos)
+      return Status::User(std::string(f.name) + ": '" + tok + "' is not a number");
     if (tok.size() > 3) return Status::User(std::string(f.name) + ": '" + tok + "' is out of range " +
                                             std::to_string(f.lo) + "-" + std::to_string(f.hi));
     int v = 0;
-    for (char c : tok) {
-      if (!std::isdigit(static_cast<unsigned char>(c)))
-        return Status::User(std::string(f.name) + ": '" + tok + "' is not a number");
-      v = v * 10 + (c - '0');
-    }
+    for (char c : tok) v = v * 10 + (c - '0');
     if (v < f.lo || v > f.hi)
       return Status::User(std::string(f.name) + ": " + tok + " is out of range " + std::to_string(f.lo) + "-" +
                           std::to_string(f.hi));
@@ -110,6 +108,9 @@ Result<CronSpec> ParseCron(const std::string& input) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(0, 1);
   if (text.size() > 200) return Status::User("cron: expression too long");
+  for (char c : text)  // the text is quoted in errors, which stay one line
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+      return Status::User("cron: control characters in the expression; write it on one line");
   std::string expanded = text;
   if (!text.empty() && text[0] == '@') {
     expanded = Macro(text);
