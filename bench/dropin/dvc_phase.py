@@ -230,8 +230,8 @@ def bench(scratch, reps, n_files, big_mib):
          "forja: " + " ".join(notes.get("forja run", [])).replace("|", "/")),
         ("`dvc repro` / `forja run`, `train.n_est` changed", med_cell(param["forja run"]),
          med_cell(param["dvc repro"]),
-         f"stages rerun: DVC {ran.get('dvc')}, forja {ran.get('forja')} (train, evaluate; report's dep is "
-         f"unchanged); outputs {'identical' if same else 'DIFFER'}"),
+         f"stages rerun of {n_stages}: DVC {ran.get('dvc')}, forja {ran.get('forja')} (train, evaluate, "
+         f"report); outputs {'identical' if same else 'DIFFER'}"),
         ("fresh clone: `dvc pull` / `forja import dvc`", med_cell(pulls["forja import dvc"]), None,
          "import fetches what dvc.lock's stages used"),
         ("fresh clone: `dvc pull` / `forja pull` (after import)", med_cell(pulls["forja pull"]), None, ""),
