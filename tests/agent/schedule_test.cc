@@ -109,6 +109,16 @@ TEST(Triggers, MalformedTriggersGiveOneLineWithFileAndLine) {
             "forja.yaml:1: agent.notify.on: 'sometimes' is not failure, promotion or success");
 }
 
+TEST(Triggers, OnePipelineHasOneSpelling) {
+  auto s = Parse("triggers:\n  a: {interval: 1h, pipeline: ./sub/}\n  b: {interval: 2h, pipeline: sub}\n");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->triggers[0].action.pipeline, "sub");
+  EXPECT_EQ(Error("triggers:\n  a: {interval: 1h, pipeline: ./sub/}\n  b: {interval: 1h, pipeline: sub}\n"),
+            "forja.yaml:3: triggers.b: overlaps trigger a (forja.yaml:2): same interval and same pipeline run; remove one");
+  EXPECT_EQ(Error("triggers:\n  a: {interval: 1h, pipeline: ../x}\n"),
+            "forja.yaml:2: triggers.a.pipeline: must be a folder inside the workspace");
+}
+
 TEST(Triggers, DuplicateNamesAreRefused) {
   std::string e = Error("triggers:\n  a: {interval: 15m}\n  a: {interval: 1h}\n");
   EXPECT_NE(e, "ok");

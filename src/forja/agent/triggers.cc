@@ -141,9 +141,12 @@ Status ParseOther(const std::string& file, const std::string& f, const std::stri
     ASSIGN_OR_RETURN(t->backoff_s, Duration(file, v, field));
   } else if (key == "pipeline") {
     ASSIGN_OR_RETURN(t->action.pipeline, Str(file, v, field));
-    const std::string& p = t->action.pipeline;
-    if (p.empty() || p[0] == '/' || p.find("..") != std::string::npos)
+    std::string& p = t->action.pipeline;
+    if (p.empty() || p[0] == '/' || p.find("..") != std::string::npos || p[0] == '-')
       return Err(file, v, field, "must be a folder inside the workspace");
+    // One spelling per folder, so "no two runs of one pipeline" compares like with like.
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    while (p.rfind("./", 0) == 0 && p.size() > 2) p.erase(0, 2);
   } else if (key == "targets") {
     ASSIGN_OR_RETURN(t->action.targets, StrList(file, v, field));
     for (const auto& s : t->action.targets)
