@@ -89,6 +89,9 @@ triggers:
     data: data/train.csv
     retries: 1
     backoff: 1m
+  committed:
+    data: data/train.csv
+    branch: main
   pushed:
     git: {remote: origin, branch: main}
   drift:
@@ -136,6 +139,7 @@ FORJA_AGENT_NOW=$T0 expect_ok forja agent --once
 expect_contains "$OUT" "every: first seen; next due times count from now"
 expect_contains "$OUT" "newdata: baseline pointer"
 expect_contains "$OUT" "pushed: baseline commit"
+expect_contains "$OUT" "committed: baseline pointer"
 expect_contains "$OUT" "drift: baseline alert (none)"
 expect_eq "$(starts)" 0
 FORJA_AGENT_NOW=$T0 expect_ok forja agent status
@@ -189,6 +193,9 @@ expect_contains "$OUT" '"newdata"'
 git add -A && git commit -qm "new data" && git push -q origin main
 FORJA_AGENT_NOW=$((T0 + 18 * 60)) expect_ok forja agent --once
 expect_contains "$OUT" "pushed: due: git origin main: commit "
+# The pointer changed on main too (it was committed): the branch's data trigger fires.
+expect_contains "$OUT" "committed: due: data data/train.csv on main: pointer "
+expect_contains "$OUT" "-committed ok: pipeline up to date or not tracked"
 expect_contains "$OUT" "-pushed ok: pipeline up to date or not tracked"
 expect_eq "$(starts)" 2   # the pipeline was up to date: nothing ran again
 
