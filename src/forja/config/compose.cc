@@ -551,6 +551,7 @@ Result<Composed> Compose(const ComposeOptions& opts) {
   ResolveOptions ro = opts.resolve_options;
   if (!ro.now) ro.now = std::chrono::system_clock::now();  // one time for run.dir and the config's ${now:}
   RETURN_IF_ERROR(MakeHydraNode(opts, c, dl, hydra_overrides, ro, cfg));
+  if (opts.hydra_lock_view) c.hydra = HydraLockView(c.hydra);
   ro.hydra = &c.hydra;
 
   if (opts.resolve) {

@@ -48,6 +48,9 @@ struct ComposeOptions {
   ResolveOptions resolve_options;
   // The run the config is for: Hydra's runtime values (${hydra:...}).
   HydraRunInfo hydra_run;
+  // Resolve against HydraLockView (per-run values as their ${hydra:KEY} text):
+  // the config as forja.lock sees it, so a new output folder is no change.
+  bool hydra_lock_view = false;
 };
 
 // One step in the history of a key (`forja config explain`).

@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include <chrono>
+
 #include "forja/config/hydra_runtime.h"
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
@@ -62,6 +64,7 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
   p.forja_yaml = std::move(doc.root);
   ASSIGN_OR_RETURN(p.config_location, FindConfig(root, p.forja_yaml));
   Node no_config = Node::Map();
+  std::optional<Node> lock_cfg;
   if (!p.config_location.dir.empty()) {
     config::ComposeOptions opts;
     opts.config_dir = p.config_location.dir;
@@ -70,8 +73,13 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
     opts.hydra_run.cwd = root;  // ${hydra:runtime.cwd}: where stages run
     // A `forja exp run` job: its output folder in the main workspace, its job number.
     RETURN_IF_ERROR(config::HydraRunFromEnvironment(&opts.hydra_run, &opts.resolve_options.now));
+    if (!opts.resolve_options.now) opts.resolve_options.now = std::chrono::system_clock::now();
     ASSIGN_OR_RETURN(p.composed, config::Compose(opts));
     p.has_config = true;
+    if (p.composed.uses_hydra) {  // the config as forja.lock sees it (stage commands that name its values)
+      opts.hydra_lock_view = true;
+      if (auto lock = config::Compose(opts); lock.ok()) lock_cfg = std::move(lock->config);
+    }
   } else if (!overrides.empty()) {
     return Status::User("no configuration to override: create conf/config.yaml or set config.root in forja.yaml");
   }
@@ -87,7 +95,8 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
     p.notices = std::move(dvc.notices);
   } else {
     ASSIGN_OR_RETURN(stages, ParseStages(p.forja_yaml, p.has_config ? p.composed.config : no_config,
-                                         p.has_config ? &p.composed.hydra : nullptr));
+                                         p.has_config ? &p.composed.hydra : nullptr,
+                                         lock_cfg ? &*lock_cfg : nullptr));
     // ${hydra:...} in a stage: the run makes the output folder, as for the config's.
     if (p.has_config && own && config::MentionsHydra(*own)) p.composed.uses_hydra = true;
     if (has_dvc_yaml) p.notices.push_back("dvc.yaml is not read: forja.yaml has a stages: section of its own");

@@ -127,6 +127,7 @@ class Interpolator {
     if (dvc_ctx_) return DvcResolve(value, DvcScope{dvc_ctx_, bound_ ? &item_ : nullptr,
                                                     bound_ && has_key_ ? &key_ : nullptr}, field);
     if (value.is_string()) {
+    if (lock && lock_cfg_) return ResolveLock(value);
       if (auto quick = Quick(value.as_string())) return std::move(*quick);
     }
     Build();
@@ -146,15 +147,44 @@ class Interpolator {
     return r;
   }
 
-  // The run's hydra node for ${hydra:...} in cmd and env (null: none).
-  void UseHydra(const Node* hydra) {
+  // The run's hydra node for ${hydra:...} in cmd and env (null: none), and
+  // the config resolved against its lock view (null: the config has no
+  // ${hydra:...}), against which forja.lock's command is resolved.
+  void UseHydra(const Node* hydra, const Node* lock_cfg) {
     hydra_ = hydra;
     if (hydra) hydra_lock_ = config::HydraLockView(*hydra);
   }
+    lock_cfg_ = hydra ? lock_cfg : nullptr;
   bool has_hydra() const { return hydra_ != nullptr; }
 
  private:
   // The common case without the resolver (which parses the string and copies
+  // `value` against the lock config, with item / key as bound now.
+  Result<Node> ResolveLock(const Node& value) {
+    if (!lock_built_) {
+      lock_root_ = lock_cfg_->is_map() ? *lock_cfg_ : Node::Map();
+      lock_built_ = true;
+    }
+    const Node* own_item = lock_cfg_->is_map() ? lock_cfg_->Find("item") : nullptr;
+    const Node* own_key = lock_cfg_->is_map() ? lock_cfg_->Find("key") : nullptr;
+    SetOrEraseIn(lock_root_, "item", bound_ ? &item_ : own_item);
+    SetOrEraseIn(lock_root_, "key", bound_ && has_key_ ? &key_ : own_key);
+    lock_root_.Set(std::string(kSlot), value);
+    config::ResolveOptions ro;
+    ro.hydra = &hydra_lock_;
+    auto r = config::ResolveValue(lock_root_, kSlot, ro);
+    if (!r.ok()) return Status::User(Clean(r.status().message()));
+    return r;
+  }
+
+  static void SetOrEraseIn(Node& root, const char* name, const Node* v) {
+    if (v) {
+      root.Set(name, *v);
+    } else {
+      root.Erase(name);
+    }
+  }
+
   // the configuration): every "${...}" is a plain dotted key (a.b_c) naming a
   // scalar that has no interpolation itself. Anything else — resolvers,
   // relative keys, indexes, escapes, dicts and lists, "???", a missing key —
@@ -253,6 +283,9 @@ class Interpolator {
   const Node* hydra_ = nullptr;
   Node hydra_lock_;
 };
+  const Node* lock_cfg_ = nullptr;
+  bool lock_built_ = false;
+  Node lock_root_;
 
 // ---------------------------------------------------------------------------
 // Paths
@@ -328,7 +361,9 @@ Result<double> ParseDurationText(std::string_view s) {
 
 class StageParser {
  public:
-  StageParser(const Node& cfg, const Node* hydra) : cfg_(cfg), in_(cfg) { in_.UseHydra(hydra); }
+  StageParser(const Node& cfg, const Node* hydra, const Node* lock_cfg) : cfg_(cfg), in_(cfg) {
+    in_.UseHydra(hydra, lock_cfg);
+  }
   // dvc.yaml's stages: DVC's ${...}, params, vars and frozen (dvc_yaml.h).
   StageParser(const DvcContext& ctx, const std::string& root, std::vector<std::string>* notices)
       : cfg_(ctx.values), in_(ctx.values), dvc_(&ctx), root_(root), notices_(notices) {
@@ -1002,7 +1037,8 @@ std::string Stage::Script() const {
   return s;
 }
 
-Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg, const config::Node* hydra) {
+Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg, const config::Node* hydra,
+                                       const config::Node* lock_cfg) {
   std::vector<Stage> out;
   if (doc.is_null()) return out;
   if (!doc.is_map())
@@ -1014,7 +1050,7 @@ Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::No
     return Bad(*stages, "stages",
                std::string("expected a mapping of stage names to stages, got ") + KindPhrase(*stages) +
                    "; write stages: {train: {cmd: python train.py}}");
-  StageParser parser(cfg, hydra);
+  StageParser parser(cfg, hydra, lock_cfg);
   RETURN_IF_ERROR(parser.ParseAll(*stages, &out));
   return out;
 }

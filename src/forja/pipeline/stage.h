@@ -107,7 +107,8 @@ struct Stage {
 // `hydra` is the run's hydra node (config::Composed::hydra), for ${hydra:...}
 // in cmd and env; elsewhere it is refused (a per-run path is never cached).
 Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg,
-                                       const config::Node* hydra = nullptr);
+// `lock_cfg`: the config composed with hydra_lock_view, for Stage::lock_cmd.
+                                       const config::Node* hydra = nullptr, const config::Node* lock_cfg = nullptr);
 
 // The stages of dvc.yaml (dvc_yaml.h reads the file): the same fields, with DVC 3's
 // rules where they differ. `context` holds the names ${...} may use (params.yaml
