@@ -9,13 +9,34 @@ namespace {
 
 using config::Node;
 
+// A key as shown in an error: control bytes escaped, so the error stays one line.
+std::string Printable(const std::string& key) {
+  std::string out;
+  for (char c : key.substr(0, 200)) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[(c >> 4) & 0xf];
+      out += hex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 Status Err(const std::string& file, const Node& at, const std::string& field, const std::string& what) {
   return Status::User((at.origin().empty() ? file : at.origin()) + ": " + field + ": " + what);
 }
 
 Result<std::string> Str(const std::string& file, const Node& n, const std::string& field) {
   switch (n.kind()) {
-    case Node::Kind::kString: return n.as_string();
+    case Node::Kind::kString:
+      // Values are quoted in errors and passed to commands: one line of text, not too long.
+      if (n.as_string().size() > 4096) return Err(file, n, field, "too long (at most 4096 bytes)");
+      for (char c : n.as_string())
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return Err(file, n, field, "must be one line of text");
+      return n.as_string();
     case Node::Kind::kInt: return std::to_string(n.as_int());
     case Node::Kind::kFloat:
     case Node::Kind::kBool: return config::ScalarToString(n);
@@ -71,7 +92,7 @@ Status ParseMapping(const std::string& file, const Node& n, const std::string& f
     if (!known.count(k)) {
       std::string list;
       for (const auto& x : known) list += (list.empty() ? "" : ", ") + x;
-      return Err(file, v, field + "." + k, "unknown field (known: " + list + ")");
+      return Err(file, v, field + "." + Printable(k), "unknown field (known: " + list + ")");
     }
     out->emplace_back(k, &v);
   }
@@ -184,7 +205,7 @@ Status ParseOther(const std::string& file, const std::string& f, const std::stri
 }
 
 Result<Trigger> ParseTrigger(const std::string& file, const std::string& name, const Node& n) {
-  const std::string f = "triggers." + name;
+  const std::string f = "triggers." + Printable(name);
   if (!SafeName(name)) return Err(file, n, f, "a trigger's name is letters, digits, '-', '_' and '.'");
   if (!n.is_map()) return Err(file, n, f, "must be a mapping with one of: " + std::string(kKinds));
   Trigger t;
@@ -200,7 +221,7 @@ Result<Trigger> ParseTrigger(const std::string& file, const std::string& name, c
     } else if (kOtherKeys.count(k)) {
       RETURN_IF_ERROR(ParseOther(file, f, k, v, &t));
     } else {
-      return Err(file, v, f + "." + k,
+      return Err(file, v, f + "." + Printable(k),
                  "unknown trigger kind or field (kinds: " + std::string(kKinds) +
                      "; fields: tz, branch, catchup, grace, retries, backoff, pipeline, targets, overrides, force, "
                      "register, promote)");
@@ -324,7 +345,7 @@ Result<AgentSettings> ParseAgentSettings(const Node* triggers, const Node* agent
     return Err(file, *triggers, "triggers", "must be a mapping of trigger name to trigger");
   for (const auto& [name, v] : triggers->entries()) {
     for (const Trigger& seen : out.triggers)
-      if (seen.name == name) return Err(file, v, "triggers." + name, "a second trigger named " + name);
+      if (seen.name == name) return Err(file, v, "triggers." + name, "a second trigger named " + name);  // a safe name
     ASSIGN_OR_RETURN(Trigger t, ParseTrigger(file, name, v));
     for (const Trigger& seen : out.triggers)
       if (std::string o = Overlap(seen, t); !o.empty()) return Err(file, v, "triggers." + name, o);
