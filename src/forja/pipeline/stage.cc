@@ -126,8 +126,8 @@ class Interpolator {
   Result<Node> Resolve(const Node& value, std::string_view field, bool lock = false) {
     if (dvc_ctx_) return DvcResolve(value, DvcScope{dvc_ctx_, bound_ ? &item_ : nullptr,
                                                     bound_ && has_key_ ? &key_ : nullptr}, field);
-    if (value.is_string()) {
     if (lock && lock_cfg_) return ResolveLock(value);
+    if (value.is_string()) {
       if (auto quick = Quick(value.as_string())) return std::move(*quick);
     }
     Build();
@@ -153,12 +153,11 @@ class Interpolator {
   void UseHydra(const Node* hydra, const Node* lock_cfg) {
     hydra_ = hydra;
     if (hydra) hydra_lock_ = config::HydraLockView(*hydra);
-  }
     lock_cfg_ = hydra ? lock_cfg : nullptr;
+  }
   bool has_hydra() const { return hydra_ != nullptr; }
 
  private:
-  // The common case without the resolver (which parses the string and copies
   // `value` against the lock config, with item / key as bound now.
   Result<Node> ResolveLock(const Node& value) {
     if (!lock_built_) {
@@ -185,6 +184,7 @@ class Interpolator {
     }
   }
 
+  // The common case without the resolver (which parses the string and copies
   // the configuration): every "${...}" is a plain dotted key (a.b_c) naming a
   // scalar that has no interpolation itself. Anything else — resolvers,
   // relative keys, indexes, escapes, dicts and lists, "???", a missing key —
@@ -282,10 +282,10 @@ class Interpolator {
   const Node* dvc_ctx_ = nullptr;
   const Node* hydra_ = nullptr;
   Node hydra_lock_;
-};
   const Node* lock_cfg_ = nullptr;
   bool lock_built_ = false;
   Node lock_root_;
+};
 
 // ---------------------------------------------------------------------------
 // Paths

@@ -106,8 +106,8 @@ struct Stage {
 // A document without `stages:` gives no stages.
 // `hydra` is the run's hydra node (config::Composed::hydra), for ${hydra:...}
 // in cmd and env; elsewhere it is refused (a per-run path is never cached).
-Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg,
 // `lock_cfg`: the config composed with hydra_lock_view, for Stage::lock_cmd.
+Result<std::vector<Stage>> ParseStages(const config::Node& doc, const config::Node& cfg,
                                        const config::Node* hydra = nullptr, const config::Node* lock_cfg = nullptr);
 
 // The stages of dvc.yaml (dvc_yaml.h reads the file): the same fields, with DVC 3's
