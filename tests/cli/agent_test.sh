@@ -277,6 +277,8 @@ post_alerts() { curl -s -o /dev/null -w '%{http_code}' -X POST -d "{\"version\":
                   "$SERVER/api/2.0/forja/alerts"; }
 expect_eq "$(post_alerts "$other")" 200   # another alert: filtered out
 before=$(starts)
+# The agent reads the alerts through the server (RestStore), as a remote agent would.
+export FORJA_TRACKING_URI=$SERVER
 FORJA_AGENT_NOW=$((T0 + 37 * 60)) expect_ok forja agent --once
 expect_eq "$(starts)" "$before"
 expect_eq "$(post_alerts "$alert")" 200
@@ -287,6 +289,9 @@ expect_eq "$(starts)" $((before + 1))
 expect_eq "$(post_alerts "$alert")" 200   # the same alert again: not a new one
 FORJA_AGENT_NOW=$((T0 + 39 * 60)) expect_ok forja agent --once
 expect_eq "$(starts)" $((before + 1))
+expect_ok forja runs list --filter "tags.forja.agent.trigger = 'drift'" --json
+expect_contains "$OUT" '"drift"'
+unset FORJA_TRACKING_URI
 kill $SERVER_PID; wait $SERVER_PID 2>/dev/null
 
 # ---- docs/agent.md's examples: its forja.yaml is read as documented, its systemd unit
