@@ -204,6 +204,8 @@ expect_one_error_line "$OUT"
 [[ ! -e evil && ! -e ../outside && ! -e ../../outside ]] && pass || fail "a hostile .dir listing wrote files"
 
 # --- stages with wdir: dvc.lock's paths are relative to the stage's wdir -----------------
+# Also per-output settings DVC honours: push: false (dvc push leaves the out) and remote:
+# (dvc push and pull use that remote for it), in dvc.yaml and in a .dvc file.
 WD=$TEST_TMP/wdir
 mkdir -p "$WD/data" "$WD/eval" && cd "$WD" && git init -q && dvc init -q
 printf 'a\nb\nc\n' >data/in.txt
@@ -212,32 +214,78 @@ printf 'n: 2\n' >params.yaml
 cat >dvc.yaml <<'YAML'
 stages:
   prep:
-    cmd: head -n ${n} data/in.txt > data/prep.txt
+    cmd: head -n ${n} data/in.txt > data/prep.txt && echo scratch > scratch.txt
     deps: [data/in.txt]
     params: [n]
-    outs: [data/prep.txt]
+    outs: [data/prep.txt, {scratch.txt: {push: false}}]
   evaluate:
     wdir: eval
     cmd: cat ../data/prep.txt > report.txt && echo '{}' > scores.json
     deps: [../data/prep.txt]
     params: [evaluate.threshold]
-    outs: [report.txt]
+    outs: [{report.txt: {remote: side}}]
     metrics: [{scores.json: {cache: false}}]
 YAML
+printf 'on the side remote\n' >side.bin
 dvc repro -q || fail "dvc repro (wdir) failed"
+dvc add -q side.bin || fail "dvc add side.bin failed"
+sed -i 's/^  path: side.bin$/  path: side.bin\n  remote: side/' side.bin.dvc
+dvc remote add -q -d wstore "$TEST_TMP/wstore" && dvc remote add -q side "$TEST_TMP/wside" || fail "dvc remote add failed"
+dvc push -q || fail "dvc push (wdir) failed"
 git add -A && git commit -qm "dvc repro with wdir"
+in_store() {  # STORE FILE: whether DVC pushed FILE's bytes to STORE
+  local m; m=$(md5sum <"$2" | cut -c1-32)
+  [[ -f $1/files/md5/${m:0:2}/${m:2} ]]
+}
+# What DVC did, so that forja is checked against it:
+in_store "$TEST_TMP/wside" eval/report.txt && in_store "$TEST_TMP/wside" side.bin && pass || fail "dvc push did not use remote: side"
+in_store "$TEST_TMP/wstore" scratch.txt || in_store "$TEST_TMP/wside" scratch.txt && fail "dvc pushed a push: false out" || pass
 expect_ok forja import dvc
 expect_contains "$OUT" "stage evaluate (dvc.lock) into forja.lock"
 expect_contains "$(cat forja.lock)" '"eval/report.txt"'
 expect_contains "$(cat forja.lock)" '      eval/params.yaml:'
 expect_contains "$(grep -A6 '"eval/scores.json"' forja.lock)" "metric: true"
+expect_contains "$(grep -A6 '"eval/report.txt"' forja.lock)" "remote: side"
+expect_contains "$(grep -A6 '"scratch.txt"' forja.lock)" "push: false"
+expect_contains "$(cat side.bin.forja)" $'\nremote: side'
 expect_ok forja status --pipeline
 expect_contains "$OUT" "evaluate: up to date"
 expect_contains "$OUT" "prep: up to date"
+expect_not_contains "$OUT" "push: false"
 sed -i 's/0.5/0.7/' eval/params.yaml
 expect_fail 1 forja status --pipeline
 expect_contains "$OUT" "evaluate: changed: param evaluate.threshold changed (0.5 -> 0.7)"
 git checkout -q -- eval/params.yaml
+# forja push: the push: false out stays, remote: side outs go to side, the rest to the default.
+expect_ok forja push
+expect_contains "$OUT" "scratch.txt: push: false; not pushed"
+sha_in() { [[ -n $(find "$1/sha256" -name "$(sha256sum <"$2" | cut -c3-64)" 2>/dev/null) ]]; }
+sha_in "$TEST_TMP/wside" eval/report.txt && sha_in "$TEST_TMP/wside" side.bin && pass || fail "forja push did not use remote: side"
+sha_in "$TEST_TMP/wstore" data/prep.txt && pass || fail "forja push did not send data/prep.txt to the default remote"
+sha_in "$TEST_TMP/wstore" scratch.txt || sha_in "$TEST_TMP/wside" scratch.txt && fail "forja pushed a push: false out" || pass
+# forja run keeps both settings in forja.lock (as it keeps cache: false).
+expect_ok forja run --force
+expect_contains "$(grep -A6 '"scratch.txt"' forja.lock)" "push: false"
+expect_contains "$(grep -A6 '"eval/report.txt"' forja.lock)" "remote: side"
+git checkout -q -- forja.lock 2>/dev/null || true
+# A clone without DVC's cache: report.txt and side.bin come from remote: side (DVC's layout).
+rm -rf "$TEST_TMP/wdir-clone" && git clone -q "$WD" "$TEST_TMP/wdir-clone" && cd "$TEST_TMP/wdir-clone"
+rm -rf "$TEST_TMP/wstore/sha256" "$TEST_TMP/wside/sha256"  # DVC's layout only, as after dvc push
+git rm -q --cached forja.yaml forja.lock side.bin.forja 2>/dev/null; rm -f forja.yaml forja.lock side.bin.forja
+expect_ok forja import dvc
+expect_contains "$OUT" "stage evaluate (dvc.lock) into forja.lock"
+expect_contains "$OUT" "stage 'prep' not taken over: out 'scratch.txt'"  # never pushed, as DVC left it
+expect_ok forja pull
+cmp -s "$WD/side.bin" side.bin && pass || fail "side.bin differs after pull from remote: side"
+cmp -s "$WD/eval/report.txt" eval/report.txt && pass || fail "eval/report.txt differs after pull"
+# A remote: that names no taken-over remote: one line naming file:line, the default is used.
+rm -rf "$TEST_TMP/wdir-noremote" && git clone -q "$WD" "$TEST_TMP/wdir-noremote" && cd "$TEST_TMP/wdir-noremote"
+git rm -q --cached forja.yaml forja.lock side.bin.forja 2>/dev/null; rm -f forja.yaml forja.lock side.bin.forja
+sed -i 's/^  remote: side$/  remote: elsewhere/' side.bin.dvc
+expect_ok forja import dvc
+expect_contains "$OUT" "side.bin.dvc:6: 'side.bin' has remote: elsewhere, a remote not taken over from .dvc/config; forja pull and push use the default remote for it"
+expect_not_contains "$(cat side.bin.forja)" "remote:"
+cd "$WD"
 # A dvc.lock path that leaves the repository through the wdir: one line, nothing written.
 rm -rf "$TEST_TMP/wdir-bad" && git clone -q "$WD" "$TEST_TMP/wdir-bad" && cd "$TEST_TMP/wdir-bad"
 sed -i 's#path: ../data/prep.txt#path: ../../../etc/passwd#' dvc.lock

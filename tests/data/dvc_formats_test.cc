@@ -206,6 +206,29 @@ TEST(DvcFile, AllDigitMd5) {
   EXPECT_EQ(f.status().message(), "a.txt.dvc:2: outs: 'a.txt': md5 is a number to YAML; write it quoted (md5: '...')");
 }
 
+TEST(DvcFile, PushAndRemote) {
+  auto r = ParseDvcFile("outs:\n- md5: " + kMd5 + "\n  hash: md5\n  path: a.txt\n  push: false\n  remote: side\n", "a.txt.dvc");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE((*r)[0].push);
+  EXPECT_EQ((*r)[0].remote, "side");
+  EXPECT_EQ((*r)[0].remote_line, 6);
+  auto bad = ParseDvcFile("outs:\n- md5: " + kMd5 + "\n  hash: md5\n  path: a.txt\n  remote: ../x\n", "a.txt.dvc");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "a.txt.dvc:5: outs: 'remote' must be a remote name (letters, digits, - _ .)");
+  Pointer p;
+  p.path = "a.txt";
+  p.push = false;
+  p.remote = "side";
+  auto back = ParsePointer(p.Serialize(), "a.txt.forja", "a.txt");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_FALSE(back->push);
+  EXPECT_EQ(back->remote, "side");
+  auto hostile = ParsePointer("path: a.txt\nkind: file\nhash: sha256:" + std::string(64, 'a') +
+                                  "\nsize: 1\nremote: ../../x\n", "a.txt.forja", "a.txt");
+  ASSERT_FALSE(hostile.ok());
+  EXPECT_EQ(hostile.status().message(), "a.txt.forja:5: field 'remote' must be a remote name (letters, digits, - _ .)");
+}
+
 TEST(Md5, KnownAnswer) { EXPECT_EQ(Md5Of("hello\n"), kMd5); }
 
 }  // namespace

@@ -34,7 +34,8 @@ void ReadStageLayouts(const std::string& root, DvcImportOptions* opts) {
     DvcStageLayout& l = layouts[st.name];
     l.wdir = st.wdir;
     for (const auto& o : st.outs)
-      l.outs[o.path] = {o.cache, o.kind == pipeline::OutKind::kMetrics, o.kind == pipeline::OutKind::kPlots, o.push};
+      l.outs[o.path] = {o.cache, o.kind == pipeline::OutKind::kMetrics, o.kind == pipeline::OutKind::kPlots, o.push,
+                        o.remote, o.origin};
   }
   opts->dvc_yaml = std::move(layouts);
 }

@@ -68,6 +68,16 @@ Result<DvcOut> ParseOut(const Node& n, const std::string& name, const std::strin
     if (c->kind() != Node::Kind::kBool) return Bad(*c, name, what + ": 'cache' must be true or false");
     o.cache = c->as_bool();
   }
+  if (const Node* c = n.Find("push")) {
+    if (c->kind() != Node::Kind::kBool) return Bad(*c, name, what + ": 'push' must be true or false");
+    o.push = c->as_bool();
+  }
+  if (const Node* r = n.Find("remote")) {
+    if (!r->is_string() || !IsRemoteName(r->as_string()))
+      return Bad(*r, name, what + ": 'remote' must be a remote name (letters, digits, - _ .)");
+    o.remote = r->as_string();
+    o.remote_line = LineOf(*r);
+  }
   const Node* hash = n.Find("hash");
   const Node* md5 = n.Find("md5");
   if (!md5) {

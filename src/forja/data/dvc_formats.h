@@ -29,6 +29,9 @@ struct DvcOut {
   bool has_size = false;
   uint64_t nfiles = 0;
   bool cache = true;  // `cache: false`: git versions it, DVC does not store it
+  bool push = true;   // `push: false`: dvc push leaves it out (and so does forja push)
+  std::string remote;  // `remote: NAME`: DVC pushes and pulls it there (a valid name)
+  int remote_line = 0;
   int line = 0;       // where it is, for messages
 };
 

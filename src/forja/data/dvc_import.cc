@@ -96,7 +96,8 @@ std::string AbsUrl(const std::string& root, const RemoteConfig& rc) {
 
 // dvc.yaml's flags for a stage's out: cache, metric, plot (defaults when not found).
 struct OutFlags {
-  bool cache = true, metric = false, plot = false;
+  bool cache = true, metric = false, plot = false, push = true;
+  std::string remote, origin;  // origin: where remote: is, for messages
 };
 OutFlags FlagsOf(const config::Node* dvc_yaml, const std::string& stage, const std::string& path) {
   OutFlags f;
@@ -117,8 +118,14 @@ OutFlags FlagsOf(const config::Node* dvc_yaml, const std::string& stage, const s
       }
       f.metric = std::string(kind) == "metrics";
       f.plot = std::string(kind) == "plots";
-      if (opts && opts->is_map())
+      if (opts && opts->is_map()) {
         if (const config::Node* c = opts->Find("cache"); c && c->kind() == config::Node::Kind::kBool) f.cache = c->as_bool();
+        if (const config::Node* c = opts->Find("push"); c && c->kind() == config::Node::Kind::kBool) f.push = c->as_bool();
+        if (const config::Node* c = opts->Find("remote"); c && c->is_string() && IsRemoteName(c->as_string())) {
+          f.remote = c->as_string();
+          f.origin = c->origin();
+        }
+      }
       return f;
     }
   }
@@ -235,6 +242,7 @@ class Importer {
                               "options; remove or rename one (forja remote remove " + rc.name + ") and import again");
         if (it == remotes.end()) remotes.push_back(rc);
         added.push_back(rc);
+        taken_[rc.name] = rc;
         if (info.is_default) {
           def = rc.name;
           dvc_default_ = rc;
@@ -253,15 +261,30 @@ class Importer {
     return Status::Ok();
   }
 
-  // The DVC default remote, opened once (for dvc.lock outs missing locally).
-  Result<Remote*> OpenDvcRemote() {
-    if (!dvc_default_) return static_cast<Remote*>(nullptr);
-    if (!dvc_remote_) {
-      RemoteConfig rc = *dvc_default_;
-      rc.url = AbsUrl(root_, rc);
-      ASSIGN_OR_RETURN(dvc_remote_, OpenRemote(rc));
+  // The DVC remote an out is on (for dvc.lock outs missing locally), opened once: its own
+  // `remote:` when that one was taken over, else the default. *name says which.
+  Result<Remote*> OpenDvcRemote(const std::string& own, std::string* name) {
+    const RemoteConfig* rc = nullptr;
+    if (auto it = taken_.find(own); !own.empty() && it != taken_.end()) rc = &it->second;
+    else if (dvc_default_) rc = &*dvc_default_;
+    if (!rc) return static_cast<Remote*>(nullptr);
+    *name = rc->name;
+    std::unique_ptr<Remote>& open = dvc_remotes_[rc->name];
+    if (!open) {
+      RemoteConfig abs = *rc;
+      abs.url = AbsUrl(root_, abs);
+      ASSIGN_OR_RETURN(open, OpenRemote(abs));
     }
-    return dvc_remote_.get();
+    return open.get();
+  }
+
+  // An out's `remote:` as the pointer or forja.lock keeps it: only a remote taken over
+  // (pull would not find another); else one warning line naming where it is.
+  std::string OwnRemote(const std::string& remote, const std::string& where, const std::string& rel) {
+    if (remote.empty() || taken_.count(remote)) return remote;
+    res_.warnings.push_back(where + ": '" + rel + "' has remote: " + remote + ", a remote not taken over from " +
+                            ".dvc/config; forja pull and push use the default remote for it");
+    return "";
   }
 
   // Whether the workspace copy of `rel` is exactly DVC's version `md5`.
@@ -296,7 +319,7 @@ class Importer {
   // The forja version of DVC's `md5` at `rel`: from the workspace, DVC's cache or (with
   // `remote`) the DVC remote. nullopt when none has it. `store`: keep the bytes in the cache.
   Result<std::optional<Pointer>> Resolve(const std::string& rel, const std::string& md5, bool is_dir, bool store,
-                                         Remote* remote, std::string* source) {
+                                         Remote* remote, const std::string& remote_name, std::string* source) {
     ASSIGN_OR_RETURN(bool here, WorkspaceMatches(rel, md5, is_dir));
     if (here) {
       *source = "workspace";
@@ -314,7 +337,7 @@ class Importer {
     }
     for (Remote* from : {dvc_cache_.get(), remote}) {
       if (!from) continue;
-      std::string name = from == dvc_cache_.get() ? "DVC cache" : dvc_default_->name;
+      std::string name = from == dvc_cache_.get() ? "DVC cache" : remote_name;
       if (opts_.dry_run) {
         // A dry run reads nothing from remotes: only DVC's cache is looked at.
         if (from != dvc_cache_.get()) {
@@ -370,7 +393,7 @@ class Importer {
             continue;
           }
         }
-        ASSIGN_OR_RETURN(auto v, Resolve(rel, o.md5, o.is_dir, /*store=*/true, nullptr, &ip.source));
+        ASSIGN_OR_RETURN(auto v, Resolve(rel, o.md5, o.is_dir, /*store=*/true, nullptr, "", &ip.source));
         if (v) {
           ip.pointer = *v;
         } else {
@@ -382,6 +405,8 @@ class Importer {
         ip.pointer.path = Basename(rel);
         ip.pointer.is_dir = o.is_dir;
         ip.pointer.dvc_md5 = o.md5;
+        ip.pointer.push = o.push;
+        ip.pointer.remote = OwnRemote(o.remote, f + ":" + std::to_string(o.remote_line), rel);
         if (ip.pointer.has_oid && o.has_size && !opts_.dry_run && ip.pointer.size != o.size)
           return Status::User(f + ":" + std::to_string(o.line) + ": '" + rel + "' has md5 " + o.md5 + " but size " +
                               std::to_string(o.size) + ", while its bytes (md5 verified) are " +
@@ -415,6 +440,8 @@ class Importer {
       lf.cache = flags.cache;
       lf.metric = flags.metric;
       lf.plot = flags.plot;
+      lf.push = flags.push;
+      lf.remote = OwnRemote(flags.remote, flags.origin.empty() ? "dvc.yaml" : flags.origin, o.path);
     }
     // A path just taken over from a .dvc file: the same version.
     if (auto it = imported_.find(o.path); it != imported_.end() && it->second.dvc_md5 == o.md5 && it->second.has_oid) {
@@ -423,7 +450,8 @@ class Importer {
       lf.files = it->second.files;
       return std::optional<LockFile>(lf);
     }
-    ASSIGN_OR_RETURN(Remote* remote, OpenDvcRemote());
+    std::string remote_name;
+    ASSIGN_OR_RETURN(Remote* remote, OpenDvcRemote(is_out ? lf.remote : "", &remote_name));
     std::string source;
     // The bytes of an unfetched pointer come along now: store them, so that the pointer gets
     // its hash below and pull does not fetch them a second time.
@@ -431,7 +459,7 @@ class Importer {
     bool complete = unfetched != imported_.end() && unfetched->second.dvc_md5 == o.md5 &&
                     unfetched->second.is_dir == o.is_dir && !unfetched->second.has_oid;
     ASSIGN_OR_RETURN(auto v, Resolve(o.path, o.md5, o.is_dir, /*store=*/(is_out && lf.cache) || complete, remote,
-                                     &source));
+                                     remote_name, &source));
     if (v && complete && !opts_.dry_run) {
       Pointer& p = unfetched->second;
       p.oid = v->oid;
@@ -482,6 +510,9 @@ class Importer {
     f.cache = o->second.cache;
     f.metric = o->second.metric;
     f.plot = o->second.plot;
+    f.push = o->second.push;
+    f.remote = o->second.remote;
+    f.origin = o->second.origin;
     return f;
   }
 
@@ -578,7 +609,8 @@ class Importer {
   DvcImportResult res_;
   std::unique_ptr<Remote> dvc_cache_;
   std::optional<RemoteConfig> dvc_default_;
-  std::unique_ptr<Remote> dvc_remote_;
+  std::map<std::string, std::unique_ptr<Remote>> dvc_remotes_;
+  std::map<std::string, RemoteConfig> taken_;  // the remotes taken over, by name
   std::map<std::string, Pointer> imported_;
   std::vector<std::string> completed_;  // unfetched pointers whose bytes dvc.lock's import fetched
 };

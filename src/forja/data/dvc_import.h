@@ -27,6 +27,8 @@ struct DvcStageLayout {
   std::string wdir;  // repository-relative; "" = the root
   struct Out {
     bool cache = true, metric = false, plot = false, push = true;
+    std::string remote;  // its own remote: (a valid name), or empty
+    std::string origin;  // "dvc.yaml:12", for messages
   };
   std::map<std::string, Out> outs;  // by repository-relative path
 };

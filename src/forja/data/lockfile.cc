@@ -46,6 +46,7 @@ Pointer PointerOf(const LockFile& f) {
   p.files = f.files;
   p.dvc_md5 = f.dvc_md5;
   p.push = f.push;
+  p.remote = f.remote;
   return p;
 }
 
@@ -147,6 +148,7 @@ void AppendFile(const LockFile& f, bool is_out, std::string* out) {
   if (is_out && f.metric) out->append("        metric: true\n");
   if (is_out && f.plot) out->append("        plot: true\n");
   if (is_out && !f.push) out->append("        push: false\n");
+  if (is_out && !f.remote.empty()) out->append("        remote: ").append(f.remote).push_back('\n');
 }
 
 // A stage name or params source is written plain when YAML reads it back as
@@ -330,6 +332,9 @@ class LockParser {
             if (v != "true" && v != "false") return Err(line_.key + " must be true or false");
             (line_.key == "cache" ? f.cache : line_.key == "metric" ? f.metric : line_.key == "plot" ? f.plot : f.push) =
                 v == "true";
+          } else if (outs && line_.key == "remote") {
+            if (!IsRemoteName(v)) return Err("remote must be a remote name (letters, digits, - _ .)");
+            f.remote = std::string(v);
           } else {
             return Err("unknown field '" + line_.key + "'");
           }

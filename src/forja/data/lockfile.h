@@ -62,6 +62,7 @@ struct LockFile {
   bool metric = false;  // declared under metrics:
   bool plot = false;    // declared under plots:
   bool push = true;     // false: dvc.yaml's push: false; forja push leaves it out
+  std::string remote;   // dvc.yaml's remote: pull and push use it for this out
 };
 
 struct LockParam {

@@ -1,6 +1,7 @@
 #include "forja/core/strings.h"
 #include "forja/data/pointer.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace forja {
@@ -15,7 +16,15 @@ std::string Pointer::Serialize() const {
   out += "size: " + std::to_string(size) + "\n";
   out += "files: " + std::to_string(files) + "\n";
   if (!push) out += "push: false\n";
+  if (!remote.empty()) out += "remote: " + remote + "\n";
   return out;
+}
+
+bool IsRemoteName(std::string_view s) {
+  if (s.empty() || s.size() > 100 || s[0] == '.') return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  return true;
 }
 
 std::string QuoteMd5(std::string_view md5) { return "\"" + std::string(md5) + "\""; }
@@ -93,6 +102,10 @@ Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
     } else if (key == "push") {
       if (value != "true" && value != "false") return err("field 'push' must be true or false");
       p.push = value == "true";
+    } else if (key == "remote") {
+      if (!p.remote.empty()) return err("field 'remote' appears twice");
+      if (!IsRemoteName(value)) return err("field 'remote' must be a remote name (letters, digits, - _ .)");
+      p.remote = std::string(value);
     } else if (key == "size") {
       if (dup(&seen_size)) return err("field 'size' appears twice");
       if (!ParseU64(value, &p.size)) return err("field 'size' must be a whole number of bytes");

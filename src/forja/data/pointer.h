@@ -8,7 +8,8 @@
 //   size: 123456789
 //   files: 100000
 //
-// `push: false` (from a DVC out's push: false) keeps forja push from sending it.
+// `push: false` (from a DVC out's push: false) keeps forja push from sending it;
+// `remote: NAME` (a DVC out's remote:) makes pull and push use that remote for it.
 // A pointer taken over from DVC (forja import dvc) also keeps DVC's md5 —
 // `dvc-md5: <32 hex>`, for a folder the md5 of DVC's .dir listing — so that pull
 // can fetch its bytes from the DVC remote (files/md5/ab/cdef...) while the forja
@@ -37,6 +38,7 @@ struct Pointer {
   std::string dvc_md5;  // DVC's md5 (32 lowercase hex; a folder's: of its .dir listing), or empty
   bool has_oid = true;  // false: imported from DVC, not fetched yet (dvc_md5 is set)
   bool push = true;     // false: a DVC out with push: false; forja push leaves it out
+  std::string remote;   // a DVC out's remote: pull and push use this remote unless -r says
 
   std::string Serialize() const;
 };
@@ -48,6 +50,9 @@ Result<Pointer> ParsePointer(std::string_view text, const std::string& name,
 
 // True for 32 lowercase hex digits (DVC's md5 as its files write it).
 bool IsMd5Hex(std::string_view s);
+
+// A remote name as forja and DVC accept it: 1 to 100 letters, digits, - _ . (not first).
+bool IsRemoteName(std::string_view s);
 
 // A dvc-md5 value as a pointer or forja.lock holds it: written quoted ("0123...": an md5
 // made only of digits, or digits and one e, would be a number to a YAML reader); files

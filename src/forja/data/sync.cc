@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -13,6 +14,7 @@
 #include "forja/core/progress.h"
 #include "forja/data/data.h"
 #include "forja/data/dvc_sync.h"
+#include "forja/data/lockfile.h"
 
 namespace forja {
 
@@ -84,10 +86,62 @@ int DefaultTransferJobs(const std::string& url) {
   return url.starts_with("s3://") ? 16 : std::max(4, DefaultJobs() * 2);
 }
 
+namespace {
+
+// Tracked paths by the remote they go to: a DVC out's own remote (pointer or forja.lock
+// `remote:`) unless the user named one (-r); "" is the default. A remote forja.yaml does
+// not have is one line, naming the file that asks for it, and the default is used.
+std::map<std::string, std::vector<Tracked>> ByRemote(const Workspace& ws, std::vector<Tracked> tracked,
+                                                     const std::string& chosen) {
+  std::map<std::string, std::vector<Tracked>> out;
+  for (auto& t : tracked) {
+    std::string r = chosen.empty() ? t.pointer.remote : chosen;
+    if (!r.empty() && r != chosen && !ws.config().FindRemote(r)) {
+      std::string file = t.pointer_path.ends_with(kLockName) ? std::string(kLockName)
+                                                             : t.rel + std::string(kPointerSuffix);
+      LogWarn(file + ": " + t.rel + ": remote '" + r + "' is not in forja.yaml (forja remote add " + r +
+              " URL); the default remote is used");
+      r.clear();
+    }
+    out[r].push_back(std::move(t));
+  }
+  return out;
+}
+
+void AddTransfer(const TransferResult& r, TransferResult* sum) {
+  if (sum->remote.empty()) sum->remote = r.remote;
+  else if (sum->remote.find(r.remote) == std::string::npos) sum->remote += "', '" + r.remote;
+  sum->transferred += r.transferred;
+  sum->bytes += r.bytes;
+  sum->present += r.present;
+}
+
+Result<TransferResult> FetchFrom(Workspace& ws, const std::vector<std::string>& rels, const std::string& remote_name,
+                                 int jobs);
+
+}  // namespace
+
 Result<TransferResult> Push(Workspace& ws, const std::vector<std::string>& rels,
                             const std::string& remote_name, int jobs) {
-  ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
-  return PushTracked(ws, tracked, remote_name, jobs);
+  ASSIGN_OR_RETURN(auto all, ws.FindTracked(rels));
+  // An out DVC declared with push: false (kept in forja.lock or its pointer, as cache:
+  // false is) stays where it is: the team did not want it on the remote.
+  std::vector<Tracked> tracked;
+  for (auto& t : all) {
+    if (t.pointer.push) tracked.push_back(std::move(t));
+    else LogInfo(t.rel + ": push: false; not pushed");
+  }
+  auto groups = ByRemote(ws, std::move(tracked), remote_name);
+  if (groups.size() <= 1) {
+    std::string r = groups.empty() ? remote_name : groups.begin()->first;
+    return PushTracked(ws, groups.empty() ? std::vector<Tracked>{} : groups.begin()->second, r, jobs);
+  }
+  TransferResult sum;
+  for (const auto& [r, list] : groups) {
+    ASSIGN_OR_RETURN(TransferResult one, PushTracked(ws, list, r, jobs));
+    AddTransfer(one, &sum);
+  }
+  return sum;
 }
 
 Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tracked,
@@ -135,6 +189,23 @@ Result<TransferResult> PushTracked(Workspace& ws, const std::vector<Tracked>& tr
 
 Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels,
                              const std::string& remote_name, int jobs) {
+  ASSIGN_OR_RETURN(auto all, ws.FindTracked(rels, /*allow_unfetched=*/true));
+  auto groups = ByRemote(ws, std::move(all), remote_name);
+  if (groups.size() <= 1) return FetchFrom(ws, rels, groups.empty() ? remote_name : groups.begin()->first, jobs);
+  TransferResult sum;
+  for (const auto& [r, list] : groups) {
+    std::vector<std::string> these;
+    for (const auto& t : list) these.push_back(t.rel);
+    ASSIGN_OR_RETURN(TransferResult one, FetchFrom(ws, these, r, jobs));
+    AddTransfer(one, &sum);
+  }
+  return sum;
+}
+
+namespace {
+
+Result<TransferResult> FetchFrom(Workspace& ws, const std::vector<std::string>& rels, const std::string& remote_name,
+                                 int jobs) {
   // Data taken over from DVC that the remote has only in DVC's layout (by md5) first.
   ASSIGN_OR_RETURN(DvcFetched dvc, FetchFromDvcLayout(ws, rels, remote_name, jobs));
   ASSIGN_OR_RETURN(auto tracked, ws.FindTracked(rels));
@@ -145,6 +216,8 @@ Result<TransferResult> Fetch(Workspace& ws, const std::vector<std::string>& rels
   res.present -= std::min(res.present, dvc.objects);
   return res;
 }
+
+}  // namespace
 
 Result<TransferResult> FetchTracked(Workspace& ws, const std::vector<Tracked>& tracked,
                                     const std::string& remote_name, int jobs) {

@@ -196,6 +196,8 @@ std::vector<LockFile> Runner::DeclaredOuts(const Stage& st) const {
     f.cache = o.cache;
     f.metric = o.kind == OutKind::kMetrics;
     f.plot = o.kind == OutKind::kPlots;
+    f.push = o.push;
+    f.remote = o.remote;
     outs.push_back(std::move(f));
   }
   return outs;
@@ -328,9 +330,10 @@ Result<bool> Runner::Restore(int s, const LockStage& hit) {
   for (LockFile& o : outs) {
     auto it = std::find_if(hit.outs.begin(), hit.outs.end(), [&](const LockFile& f) { return f.path == o.path; });
     if (it == hit.outs.end()) return false;
-    bool cache = o.cache, metric = o.metric, plot = o.plot;
+    bool cache = o.cache, metric = o.metric, plot = o.plot, push = o.push;
+    std::string remote = o.remote;
     o = *it;
-    o.cache = cache, o.metric = metric, o.plot = plot;
+    o.cache = cache, o.metric = metric, o.plot = plot, o.push = push, o.remote = remote;
   }
   int restored = 0;
   for (const LockFile& o : outs) {
@@ -500,7 +503,8 @@ Status Runner::Finish(int s) {
       return Status::Ok();
     }
     LockFile stored = ToLockFile(o.path, *v);
-    stored.cache = o.cache, stored.metric = o.metric, stored.plot = o.plot;
+    stored.cache = o.cache, stored.metric = o.metric, stored.plot = o.plot, stored.push = o.push;
+    stored.remote = o.remote;
     o = std::move(stored);
   }
   if (st_[s].cacheable && opts_.use_run_cache) {

@@ -20,6 +20,7 @@
 #include "forja/config/hydra_runtime.h"
 #include "forja/config/interpolation.h"
 #include "forja/core/path.h"
+#include "forja/data/pointer.h"
 #include "forja/pipeline/dvc_yaml.h"
 
 namespace forja::pipeline {
@@ -784,13 +785,19 @@ class StageParser {
         "desc", "type", "labels", "meta",                                    // annotations, for people
         "template", "x", "y", "x_label", "y_label", "title", "header"};  // plot options on a non-plots out
     if (kSilent.count(k)) return true;
-    if (k == "push") {
+    if (k == "push") {  // honoured by forja push through forja.lock (runner.cc)
       if (v.kind() == Node::Kind::kBool) o->push = v.as_bool();
-      if (!o->push && notices_)
-        notices_->push_back(Origin(v) + ": push: false is not honoured: forja push sends every cached out");
       return true;
     }
-    if (k == "remote" || k == "checkpoint") {
+    if (k == "remote" && v.is_string() && IsRemoteName(v.as_string())) {
+      o->remote = v.as_string();  // forja.lock keeps it; pull says so when forja.yaml lacks it
+      return true;
+    }
+    if (k == "remote") {
+      if (notices_) notices_->push_back(Origin(v) + ": remote: ignored (not a remote name: letters, digits, - _ .)");
+      return true;
+    }
+    if (k == "checkpoint") {
       if (notices_) notices_->push_back(Origin(v) + ": " + k + ": ignored (forja has no per-output " + k + ")");
       return true;
     }

@@ -58,7 +58,8 @@ struct Out {
   OutKind kind = OutKind::kOut;
   bool cache = true;     // false: versioned in git, not pushed; still run-cached
   bool persist = false;  // true: not removed before the stage runs
-  bool push = true;      // dvc.yaml's push: false (recorded; forja push does not read it yet)
+  bool push = true;      // dvc.yaml's push: false: kept in forja.lock; forja push leaves the out
+  std::string remote;    // dvc.yaml's remote: kept in forja.lock; pull and push use that remote
   std::string origin;    // "forja.yaml:12"
   // plots: outs: the plot options as written (template, x, y, x_label, y_label,
   // title, header; a mapping, null when none); forja plots reads them (docs/plots.md).
