@@ -285,6 +285,16 @@ sed -i 's/^  remote: side$/  remote: elsewhere/' side.bin.dvc
 expect_ok forja import dvc
 expect_contains "$OUT" "side.bin.dvc:6: 'side.bin' has remote: elsewhere, a remote not taken over from .dvc/config; forja pull and push use the default remote for it"
 expect_not_contains "$(cat side.bin.forja)" "remote:"
+# dvc.lock in a subfolder (DVC reads sub/dvc.yaml too): refused naming it, nothing written.
+rm -rf "$TEST_TMP/wdir-sub" && git clone -q "$WD" "$TEST_TMP/wdir-sub" && cd "$TEST_TMP/wdir-sub"
+git rm -q --cached forja.yaml forja.lock side.bin.forja 2>/dev/null; rm -f forja.yaml forja.lock side.bin.forja
+mkdir -p sub && printf 'stages:\n  s:\n    cmd: echo > o.txt\n    outs: [o.txt]\n' >sub/dvc.yaml
+printf 'schema: \x272.0\x27\nstages: {}\n' >sub/dvc.lock
+expect_fail 1 forja import dvc
+expect_contains "$OUT" "forja: error: sub/dvc.lock: forja import dvc takes over only the dvc.lock at the repository root"
+expect_contains "$OUT" "move sub/dvc.yaml's stages into the root dvc.yaml with wdir: sub"
+expect_one_error_line "$OUT"
+[[ ! -e forja.yaml && ! -e .forja ]] && pass || fail "a refused import (sub/dvc.lock) wrote files"
 cd "$WD"
 # A dvc.lock path that leaves the repository through the wdir: one line, nothing written.
 rm -rf "$TEST_TMP/wdir-bad" && git clone -q "$WD" "$TEST_TMP/wdir-bad" && cd "$TEST_TMP/wdir-bad"

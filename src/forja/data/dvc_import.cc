@@ -25,8 +25,10 @@ namespace forja {
 
 namespace {
 
-// Every "*.dvc" file of the repository (not in .git, .dvc or .forja), sorted.
-Status FindDvcFiles(const std::string& root, const std::string& rel, std::vector<std::string>* out) {
+// Every "*.dvc" file of the repository (not in .git, .dvc or .forja); with `locks`, also
+// every dvc.lock below the root.
+Status FindDvcFiles(const std::string& root, const std::string& rel, std::vector<std::string>* out,
+                    std::vector<std::string>* locks = nullptr) {
   std::string abs = rel.empty() ? root : root + "/" + rel;
   DIR* d = ::opendir(abs.c_str());
   if (!d) return Status::FromErrno("cannot read folder " + abs, errno);
@@ -39,10 +41,23 @@ Status FindDvcFiles(const std::string& root, const std::string& rel, std::vector
     if (::lstat((abs + "/" + n).c_str(), &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) dirs.push_back(n);
     else if (S_ISREG(st.st_mode) && n.size() > 4 && n.ends_with(".dvc")) out->push_back(JoinPath(rel, n));
+    else if (S_ISREG(st.st_mode) && n == "dvc.lock" && !rel.empty() && locks) locks->push_back(JoinPath(rel, n));
   }
   ::closedir(d);
-  for (const auto& n : dirs) RETURN_IF_ERROR(FindDvcFiles(root, JoinPath(rel, n), out));
+  for (const auto& n : dirs) RETURN_IF_ERROR(FindDvcFiles(root, JoinPath(rel, n), out, locks));
   return Status::Ok();
+}
+
+// A path from the repository as a message shows it: control characters escaped, so that
+// the error stays one line.
+std::string Shown(const std::string& s) {
+  std::string out;
+  static const char kHex[] = "0123456789abcdef";
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != 0x7f) out.push_back(static_cast<char>(c));
+    else out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+  }
+  return out;
 }
 
 bool IsRegularFile(const std::string& path) {
@@ -174,8 +189,16 @@ Status CheckDvcRepository(const std::string& root, const DvcImportOptions* opts)
     ASSIGN_OR_RETURN(std::string text, ReadFile(root + f));
     RETURN_IF_ERROR(ParseDvcConfig(text, std::string(f).substr(1), &cfg));
   }
-  std::vector<std::string> files;
-  RETURN_IF_ERROR(FindDvcFiles(root, "", &files));
+  std::vector<std::string> files, nested_locks;
+  RETURN_IF_ERROR(FindDvcFiles(root, "", &files, &nested_locks));
+  if (!nested_locks.empty()) {
+    std::sort(nested_locks.begin(), nested_locks.end());
+    std::string f = Shown(nested_locks[0]);
+    std::string dir = Shown(Dirname(nested_locks[0]));
+    return Status::User(f + ": forja import dvc takes over only the dvc.lock at the repository root (as forja run "
+                        "reads only the root dvc.yaml); move " + dir + "/dvc.yaml's stages into the root dvc.yaml "
+                        "with wdir: " + dir + ", run dvc repro, and import again");
+  }
   for (const auto& f : files) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/" + f));
     ASSIGN_OR_RETURN(auto outs, ParseDvcFile(text, f));
