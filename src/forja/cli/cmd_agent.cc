@@ -61,7 +61,13 @@ std::string Stamp(int64_t t) { return t ? FormatTime(t * 1000) : "-"; }
 std::string SelfExe() {
   char buf[4096];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "forja";
+  if (n <= 0) return "forja";
+  std::string path(buf, static_cast<size_t>(n));
+  // The binary was replaced (an upgrade) while the agent runs: run the new one.
+  const std::string deleted = " (deleted)";
+  if (path.size() > deleted.size() && path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0)
+    path.resize(path.size() - deleted.size());
+  return path;
 }
 
 // The child's start time in clock ticks (field 22 of /proc/PID/stat), 0 if gone.
@@ -242,7 +248,10 @@ Status Agent::Start(const Trigger& t, int64_t now) {
   // Saved before the child exists: a crash from here on finds a run "starting" and marks
   // it interrupted rather than starting it again.
   state_.running.push_back(r);
-  RETURN_IF_ERROR(Save());
+  if (Status st = Save(); !st.ok()) {
+    state_.running.pop_back();
+    return st;
+  }
 
   std::vector<std::string> argv = {"forja", "run", "--json"};
   if (t.action.force) argv.push_back("--force");
@@ -255,7 +264,14 @@ Status Agent::Start(const Trigger& t, int64_t now) {
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
+  if (pid < 0) {
+    Status st = Status::FromErrno("fork", errno);
+    state_.running.pop_back();
+    ts.last_result = "failed";
+    ts.last_detail = "could not start forja run: " + st.message();
+    (void)Save();
+    return st;
+  }
   if (pid == 0) {
     // The child: its own process group (so a stop reaches its stages too), the signal
     // mask the agent had, output to the run's files.
