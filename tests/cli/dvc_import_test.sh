@@ -69,6 +69,7 @@ expect_contains "$(cat forja.yaml)" 'url: "../dvc-store"'
 expect_fail 1 forja status
 expect_contains "$OUT" $'\nextra.bin: not fetched (on the DVC remote; forja pull)\n'
 expect_contains "$OUT" "data.bin: deleted"  # its bytes came with dvc.lock's stage
+expect_contains "$OUT" $'images: deleted\nmodel.out: deleted'  # as docs/dvc-compat.md shows it
 expect_not_contains "$OUT" "forja: error"
 expect_fail 1 forja status --json
 expect_contains "$OUT" '"state": "not fetched"'
@@ -278,6 +279,12 @@ expect_contains "$OUT" "stage 'prep' not taken over: out 'scratch.txt'"  # never
 expect_ok forja pull
 cmp -s "$WD/side.bin" side.bin && pass || fail "side.bin differs after pull from remote: side"
 cmp -s "$WD/eval/report.txt" eval/report.txt && pass || fail "eval/report.txt differs after pull"
+# The remote: gone from forja.yaml: one line per path naming the file, the default is used.
+expect_ok forja remote remove side
+expect_ok forja push
+expect_contains "$OUT" "forja.lock: eval/report.txt: remote 'side' is not in forja.yaml (forja remote add side URL); the default remote is used"
+expect_contains "$OUT" "side.bin.forja: side.bin: remote 'side' is not in forja.yaml"
+sha_in "$TEST_TMP/wstore" side.bin && pass || fail "side.bin did not go to the default remote"
 # A remote: that names no taken-over remote: one line naming file:line, the default is used.
 rm -rf "$TEST_TMP/wdir-noremote" && git clone -q "$WD" "$TEST_TMP/wdir-noremote" && cd "$TEST_TMP/wdir-noremote"
 git rm -q --cached forja.yaml forja.lock side.bin.forja 2>/dev/null; rm -f forja.yaml forja.lock side.bin.forja
