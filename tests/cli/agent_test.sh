@@ -339,6 +339,17 @@ printf 'x,y\n9,9\n' >data/train.csv
 expect_ok forja --wait add data/train.csv
 for _ in $(seq 300); do grep -q -- "-newdata ok" "$TEST_TMP/agent2.log" && break; sleep 0.1; done
 expect_contains "$(cat "$TEST_TMP/agent2.log")" "-newdata ok: tracked as run"
+# It follows forja.yaml: a new trigger takes effect; a broken edit keeps the old triggers.
+cp forja.yaml "$TEST_TMP/forja.yaml.before"
+printf '  extra:\n    data: data/other.csv\n' >>forja.yaml
+for _ in $(seq 100); do grep -q "extra: baseline" "$TEST_TMP/agent2.log" && break; sleep 0.1; done
+expect_contains "$(cat "$TEST_TMP/agent2.log")" "forja agent: forja.yaml changed: 6 trigger(s)"
+expect_contains "$(cat "$TEST_TMP/agent2.log")" "forja agent: extra: baseline pointer (none)"
+L=$(($(wc -l <forja.yaml) + 1))
+printf '  broken: {cron: "61 * * * *"}\n' >>forja.yaml
+for _ in $(seq 100); do grep -q "cannot be used" "$TEST_TMP/agent2.log" && break; sleep 0.1; done
+expect_contains "$(cat "$TEST_TMP/agent2.log")" "forja: warning: forja.yaml changed but cannot be used, keeping the triggers read before: forja.yaml:$L: triggers.broken.cron: cron '61 * * * *': minute: 61 is out of range 0-59"
+cp "$TEST_TMP/forja.yaml.before" forja.yaml
 kill -TERM $AGENT_PID
 wait $AGENT_PID
 expect_eq "$?" 0

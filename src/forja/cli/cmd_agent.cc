@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +95,19 @@ struct AgentArgs {
   bool as_json = false;
 };
 
+Result<AgentSettings> ReadSettings(const std::string& root) {
+  ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(root));
+  return agent::ParseAgentSettings(doc.Section("triggers"), doc.Section("agent"), doc.file);
+}
+
+// forja.yaml's modification time and size, to notice an edit or a git pull.
+std::string YamlStamp(const std::string& root) {
+  struct stat st;
+  if (stat((root + "/forja.yaml").c_str(), &st) != 0) return "";
+  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "/" +
+         std::to_string(st.st_size);
+}
+
 class Agent {
  public:
   Agent(std::string root, AgentSettings settings, bool once)
@@ -133,6 +147,9 @@ class Agent {
   int failures_ = 0;
   sigset_t old_mask_{};
   int64_t next_poll_ = 0;
+  std::string yaml_stamp_;
+
+  void MaybeReload();
 };
 
 Status Agent::Lock() {
@@ -417,6 +434,28 @@ int64_t Agent::NextWake(int64_t now) const {
   return std::max(wake, now + 1);
 }
 
+// A long-running agent follows forja.yaml: an edit (or a pull) takes effect at the next
+// wake; a broken edit is reported and the triggers it had stay.
+void Agent::MaybeReload() {
+  std::string stamp = YamlStamp(root_);
+  if (yaml_stamp_.empty() || stamp == yaml_stamp_) {
+    yaml_stamp_ = stamp;
+    return;
+  }
+  yaml_stamp_ = stamp;
+  auto fresh = ReadSettings(root_);
+  if (!fresh.ok()) {
+    LogWarn("forja.yaml changed but cannot be used, keeping the triggers read before: " + fresh.status().message());
+    return;
+  }
+  if (fresh->triggers.empty()) {
+    LogWarn("forja.yaml changed and has no triggers now; keeping the triggers read before");
+    return;
+  }
+  settings_ = std::move(*fresh);
+  LogInfo("forja agent: forja.yaml changed: " + std::to_string(settings_.triggers.size()) + " trigger(s)");
+}
+
 int Agent::Run() {
   sigset_t mask;
   sigemptyset(&mask);
@@ -432,6 +471,7 @@ int Agent::Run() {
     if (!stopping_) {
       bool poll = *now >= next_poll_;
       if (poll) next_poll_ = *now + settings_.poll_s;
+      MaybeReload();
       Tick(*now, poll);
       StartDue(*now);
     }
@@ -460,11 +500,6 @@ int Agent::Run() {
   }
   sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
   return once_ && failures_ ? 1 : 0;
-}
-
-Result<AgentSettings> ReadSettings(const std::string& root) {
-  ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(root));
-  return agent::ParseAgentSettings(doc.Section("triggers"), doc.Section("agent"), doc.file);
 }
 
 int DoAgent(const AgentArgs& a) {
