@@ -219,6 +219,16 @@ TEST(Build, ConfusionClassesBounded) {
             "plot 'c.csv': 201 classes; a confusion matrix draws at most 200 (is x or y the right field?)");
 }
 
+TEST(Svg, EveryTemplateDrawsAFileWithoutRows) {
+  // Found by plots_data_fuzz: a confusion matrix of no datapoints indexed an empty label list.
+  for (const auto& t : TemplateNames()) {
+    PlotSpec spec{"e.csv", "", t, {{"", "a"}}, {{"", "b"}}, "", "", ""};
+    auto plot = BuildPlot(spec, {Rev("w", "e.csv", "a,b\n")});
+    ASSERT_TRUE(plot.ok()) << plot.status().message();
+    EXPECT_TRUE(RenderSvg(*plot).ends_with("</svg>\n")) << t;
+  }
+}
+
 TEST(Svg, SmoothIsAMovingAverage) {
   PlotSpec spec{"s.csv", "", "smooth", {}, {}, "", "", ""};
   auto plot = BuildPlot(spec, {Rev("w", "s.csv", "v\n0\n3\n0\n3\n0\n")});

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -265,7 +266,38 @@ DataFormat FormatOf(std::string_view path) {
   return DataFormat::kUnknown;
 }
 
+namespace {
+
+// A message on one line: control characters (from the parser's quote of the
+// input, or a file name) escaped as \n, \x01 ...
+std::string OneLine(std::string_view m) {
+  std::string out;
+  for (char c : m) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else out += c;
+  }
+  return out;
+}
+
+Result<DataTable> ParseAny(std::string_view text, const std::string& name, DataFormat format);
+
+}  // namespace
+
 Result<DataTable> ParseData(std::string_view text, const std::string& name, DataFormat format) {
+  auto t = ParseAny(text, name, format);
+  if (!t.ok()) return Status(t.status().code(), OneLine(t.status().message()));
+  return t;
+}
+
+namespace {
+
+Result<DataTable> ParseAny(std::string_view text, const std::string& name, DataFormat format) {
   if (text.size() > kMaxDataBytes) return TooBig(name, text.size(), "bytes", kMaxDataBytes);
   switch (format) {
     case DataFormat::kCsv: return ParseDelimited(text, name, ',');
@@ -277,6 +309,8 @@ Result<DataTable> ParseData(std::string_view text, const std::string& name, Data
                                  "(.png, .jpg, .jpeg, .gif, .svg)");
   }
 }
+
+}  // namespace
 
 bool ParseNumber(std::string_view text, double* out) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);

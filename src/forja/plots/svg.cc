@@ -311,9 +311,9 @@ std::string RenderConfusion(const Plot& plot) {
   std::sort(labels.begin(), labels.end(), NumericLess);
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < labels.size(); i++) index[labels[i]] = i;
-  size_t n = std::max<size_t>(labels.size(), 1);
-  double cell = std::max(18.0, std::min(48.0, 320.0 / static_cast<double>(n)));
-  double panel = cell * static_cast<double>(n), gap = 70, left = 110, top = kTop + 24;
+  size_t n = labels.size();  // 0 when no series has a datapoint: empty panels
+  double cell = std::max(18.0, std::min(48.0, 320.0 / static_cast<double>(std::max<size_t>(n, 1))));
+  double panel = cell * static_cast<double>(std::max<size_t>(n, 1)), gap = 70, left = 110, top = kTop + 24;
   double width = std::max(kWidth, left + (panel + gap) * static_cast<double>(plot.series.size()));
   double height = top + panel + 70;
   Svg svg;
@@ -355,7 +355,7 @@ std::string RenderConfusion(const Plot& plot) {
           svg.Text(cx + cell / 2, cy + cell / 2 + 4, text,
                    std::string("class=\"count\" text-anchor=\"middle\" fill=\"") + (share > 0.5 ? "#fff" : "#222") + "\"");
       }
-    for (size_t i = 0; i < n && i < labels.size(); i++) {
+    for (size_t i = 0; i < n; i++) {
       std::string l = labels[i].size() > 14 ? labels[i].substr(0, 11) + "..." : labels[i];
       svg.Text(x0 + cell * (static_cast<double>(i) + 0.5), top + panel + 16, l, "text-anchor=\"middle\"");
       if (k == 0) svg.Text(x0 - 6, top + cell * (static_cast<double>(i) + 0.5) + 4, l, "text-anchor=\"end\"");
