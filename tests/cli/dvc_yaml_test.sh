@@ -293,9 +293,18 @@ if [[ -x $DVC ]]; then
     fail "forja and dvc ran different stages: $(sort "$TEST_TMP/fresh-forja/counter" | tr '\n' ' ') vs $(sort "$TEST_TMP/dvc/counter" | tr '\n' ' ')"
   fi
 
+  # The whole project (foreach, matrix, wdir, frozen) as dvc repro left it, taken over:
+  # dvc.lock's wdir-relative paths join forja's reading of dvc.yaml, nothing to run.
+  cd "$TEST_TMP/dvc" && git add -A && git commit -qm "dvc repro" && expect_ok forja import dvc
+  expect_contains "$OUT" "stage evaluate (dvc.lock) into forja.lock"
+  expect_ok forja status --pipeline
+  expect_line "$OUT" "evaluate: up to date"
+  expect_line "$OUT" "train@linear-1: up to date"
+  expect_line "$OUT" "featurize@test: up to date"
+  expect_not_contains "$OUT" "changed"
+
   # dvc repro's dvc.lock, taken over by forja import dvc, matches forja's reading of
-  # dvc.yaml: nothing to run, until a param changes. (forja import dvc refuses
-  # stages with wdir, so this project has none.)
+  # dvc.yaml: nothing to run, until a param changes.
   mkdir -p "$TEST_TMP/taken" && cd "$TEST_TMP/taken" || exit 1
   git init -q . && "$DVC" init -q >/dev/null 2>&1 || fail "dvc init failed"
   printf 'train:\n  n: 3\n  opts: {a: 1}\nother: 2\n' >params.yaml

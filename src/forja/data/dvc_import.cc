@@ -60,6 +60,29 @@ std::string Shown(const std::string& s) {
   return out;
 }
 
+// DVC 3's .dir listing of `entries` (path, md5) as dvc-data writes it:
+// json.dumps(sorted by path components, sort_keys=True). nullopt for a name json.dumps
+// would escape (not printable ASCII): such a folder is not matched this way.
+std::optional<std::string> DvcDirListing(std::vector<std::pair<std::string, std::string>> entries) {
+  auto parts = [](const std::string& p) {
+    std::vector<std::string_view> v;
+    std::string_view s = p;
+    for (size_t slash; (slash = s.find('/')) != std::string_view::npos; s.remove_prefix(slash + 1))
+      v.push_back(s.substr(0, slash));
+    v.push_back(s);
+    return v;
+  };
+  std::sort(entries.begin(), entries.end(), [&](const auto& a, const auto& b) { return parts(a.first) < parts(b.first); });
+  std::string out = "[";
+  for (const auto& [path, md5] : entries) {
+    for (unsigned char c : path)
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return std::nullopt;
+    if (out.size() > 1) out += ", ";
+    out += "{\"md5\": \"" + md5 + "\", \"relpath\": \"" + path + "\"}";
+  }
+  return out + "]";
+}
+
 bool IsRegularFile(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -318,11 +341,23 @@ class Importer {
       ASSIGN_OR_RETURN(std::string got, Md5OfFile(abs));
       return got == md5;
     }
-    if (!IsDir(abs) || !dvc_cache_) return false;
-    // The folder's listing must be in DVC's cache to compare with.
+    if (!IsDir(abs)) return false;
+    // The folder's listing from DVC's cache to compare with; DVC keeps none for a folder
+    // that is only a dep (models/ whose files are other stages' outs): then the listing
+    // the workspace would have is built and its md5 compared.
     std::string listing_path = root_ + "/.dvc/cache/" + DvcObjectKey(md5, true);
     if (!IsRegularFile(listing_path)) listing_path = root_ + "/.dvc/cache/" + DvcLegacyKey(md5, true);
-    if (!IsRegularFile(listing_path)) return false;
+    if (!IsRegularFile(listing_path)) {
+      ASSIGN_OR_RETURN(auto walked, WalkTree(abs));
+      std::vector<std::pair<std::string, std::string>> have;
+      for (const auto& w : walked) {
+        if (w.symlink) return false;
+        ASSIGN_OR_RETURN(std::string got, Md5OfFile(abs + "/" + w.path));
+        have.emplace_back(w.path, got);
+      }
+      auto listing = DvcDirListing(std::move(have));
+      return listing && Md5Of(*listing) == md5;
+    }
     ASSIGN_OR_RETURN(std::string listing, ReadFile(listing_path));
     if (Md5Of(listing) != md5) return false;
     ASSIGN_OR_RETURN(auto entries, ParseDvcDir(listing, DvcObjectKey(md5, true)));
