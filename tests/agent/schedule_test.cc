@@ -119,6 +119,19 @@ TEST(Triggers, OnePipelineHasOneSpelling) {
             "forja.yaml:2: triggers.a.pipeline: must be a folder inside the workspace");
 }
 
+TEST(Triggers, DataOnARemote) {
+  auto s = Parse("triggers:\n  r: {data: {remote: store}}\n");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->triggers[0].Spec(), "data on remote store");
+  EXPECT_EQ(Error("triggers:\n  r: {data: {remote: store}, branch: main}\n"),
+            "forja.yaml:2: triggers.r.branch: only data triggers on a tracked path take branch");
+  EXPECT_EQ(Error("triggers:\n  r: {data: {bucket: x}}\n"), "forja.yaml:2: triggers.r.data.bucket: unknown field (known: remote)");
+  EXPECT_EQ(Error("triggers:\n  r: {data: {}}\n"),
+            "forja.yaml:2: triggers.r.data: needs remote: a forja remote's name, e.g. {remote: store}");
+  EXPECT_EQ(Error("triggers:\n  r: {interval: 1h, branch: main}\n"),
+            "forja.yaml:2: triggers.r.branch: only data triggers on a tracked path take branch");
+}
+
 TEST(Triggers, DuplicateNamesAreRefused) {
   std::string e = Error("triggers:\n  a: {interval: 15m}\n  a: {interval: 1h}\n");
   EXPECT_NE(e, "ok");

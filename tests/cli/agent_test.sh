@@ -92,11 +92,14 @@ triggers:
   committed:
     data: data/train.csv
     branch: main
+  pushed-data:
+    data: {remote: store}
   pushed:
     git: {remote: origin, branch: main}
   drift:
     alert: {model: churn, name: ForjaModelDataDrift}
 EOF
+expect_ok forja remote add store "$TEST_TMP/store"
 cp forja.yaml "$TEST_TMP/forja.yaml.good"
 git add -A && git commit -qm init
 git init -q --bare "$TEST_TMP/origin.git"
@@ -140,6 +143,7 @@ expect_contains "$OUT" "every: first seen; next due times count from now"
 expect_contains "$OUT" "newdata: baseline pointer"
 expect_contains "$OUT" "pushed: baseline commit"
 expect_contains "$OUT" "committed: baseline pointer"
+expect_contains "$OUT" "pushed-data: baseline objects (none)"
 expect_contains "$OUT" "drift: baseline alert (none)"
 expect_eq "$(starts)" 0
 FORJA_AGENT_NOW=$T0 expect_ok forja agent status
@@ -175,8 +179,12 @@ body = json.loads(r["body"])
 assert list(body) == ["text"], body
 assert body["text"] == "forja agent: churn/1 promoted to staging (trigger every, run 20261130T010840-every)", body
 EOF
-# Not twice for the same due time.
+# Not twice for the same due time. The registration pushed the package to the remote
+# (forja models register does): the remote's data trigger sees new objects.
 FORJA_AGENT_NOW=$((T0 + 16 * 60)) expect_ok forja agent --once
+expect_not_contains "$OUT" "-every"
+expect_contains "$OUT" "pushed-data: due: data on remote store: objects (none) -> "
+expect_contains "$OUT" "-pushed-data ok: pipeline up to date or not tracked"
 expect_eq "$(starts)" 1
 
 # ---- a data trigger fires after forja add changes the dataset -----------------------------
@@ -184,10 +192,15 @@ printf 'x,y\n1,2\n3,4\n' >data/train.csv
 expect_ok forja add data/train.csv
 FORJA_AGENT_NOW=$((T0 + 17 * 60)) expect_ok forja agent --once
 expect_contains "$OUT" "newdata: due: data data/train.csv: pointer "
+expect_not_contains "$OUT" "pushed-data: due"   # added, not pushed yet
 expect_contains "$OUT" "-newdata ok: tracked as run "
 expect_eq "$(starts)" 2
 expect_ok forja runs list --filter "tags.forja.agent.trigger = 'newdata'" --json
 expect_contains "$OUT" '"newdata"'
+expect_ok forja push
+FORJA_AGENT_NOW=$((T0 + 17 * 60 + 30)) expect_ok forja agent --once
+expect_contains "$OUT" "pushed-data: due: data on remote store: objects "
+expect_eq "$(starts)" 2
 
 # ---- a git trigger fires after a push to the remote ---------------------------------------
 git add -A && git commit -qm "new data" && git push -q origin main
@@ -312,7 +325,7 @@ expect_contains "$OUT" "hourly: cron @hourly (UTC)"
 expect_contains "$OUT" "next: 2026-11-30 01:00:00 UTC"
 expect_contains "$OUT" "new-data-on-main: data data/train.csv on main"
 expect_contains "$OUT" "drift: alert model=churn name=ForjaModelDataDrift"
-expect_eq "$(grep -c '^  next: ' <<<"$OUT")" 7
+expect_eq "$(grep -c '^  next: ' <<<"$OUT")" 8
 expect_eq "$(grep '^ExecStart=' "$TEST_TMP/doc.systemd")" "ExecStart=/usr/local/bin/forja agent"
 if command -v systemd-analyze >/dev/null; then
   sed -e "s#^ExecStart=/usr/local/bin/forja#ExecStart=$FORJA#" -e "s#^WorkingDirectory=.*#WorkingDirectory=$REPO#" \
@@ -343,7 +356,7 @@ expect_contains "$(cat "$TEST_TMP/agent2.log")" "-newdata ok: tracked as run"
 cp forja.yaml "$TEST_TMP/forja.yaml.before"
 printf '  extra:\n    data: data/other.csv\n' >>forja.yaml
 for _ in $(seq 100); do grep -q "extra: baseline" "$TEST_TMP/agent2.log" && break; sleep 0.1; done
-expect_contains "$(cat "$TEST_TMP/agent2.log")" "forja agent: forja.yaml changed: 6 trigger(s)"
+expect_contains "$(cat "$TEST_TMP/agent2.log")" "forja agent: forja.yaml changed: 7 trigger(s)"
 expect_contains "$(cat "$TEST_TMP/agent2.log")" "forja agent: extra: baseline pointer (none)"
 L=$(($(wc -l <forja.yaml) + 1))
 printf '  broken: {cron: "61 * * * *"}\n' >>forja.yaml

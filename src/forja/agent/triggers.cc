@@ -111,6 +111,16 @@ Status ParseKind(const std::string& file, const std::string& f, const std::strin
     ASSIGN_OR_RETURN(t->interval_s, Duration(file, v, f + ".interval"));
   } else if (key == "data") {
     t->kind = TriggerKind::kData;
+    if (v.is_map()) {
+      std::vector<std::pair<std::string, const Node*>> fields;
+      RETURN_IF_ERROR(ParseMapping(file, v, f + ".data", {"remote"}, &fields));
+      for (const auto& [k, n] : fields) {
+        ASSIGN_OR_RETURN(t->data_remote, Str(file, *n, f + ".data." + k));
+      }
+      if (!SafeName(t->data_remote))
+        return Err(file, v, f + ".data", "needs remote: a forja remote's name, e.g. {remote: store}");
+      return Status::Ok();
+    }
     ASSIGN_OR_RETURN(t->data_path, Str(file, v, f + ".data"));
     while (t->data_path.size() > 1 && t->data_path.back() == '/') t->data_path.pop_back();
     if (t->data_path.empty() || t->data_path[0] == '/' || t->data_path.find("..") != std::string::npos)
@@ -229,8 +239,8 @@ Result<Trigger> ParseTrigger(const std::string& file, const std::string& name, c
   }
   if (kind_key.empty()) return Err(file, n, f, "says no kind: give one of " + std::string(kKinds));
   if (!t.tz_name.empty() && t.kind != TriggerKind::kCron) return Err(file, n, f + ".tz", "only cron triggers have a time zone");
-  if (!t.branch.empty() && t.kind != TriggerKind::kData && t.kind != TriggerKind::kGit)
-    return Err(file, n, f + ".branch", "only data triggers take branch here");
+  if (!t.branch.empty() && t.kind != TriggerKind::kGit && (t.kind != TriggerKind::kData || !t.data_remote.empty()))
+    return Err(file, n, f + ".branch", "only data triggers on a tracked path take branch");
   if (t.kind == TriggerKind::kInterval && t.interval_s < 60)
     return Err(file, n, f + ".interval", "must be at least 1m");
   if (!t.action.promote.to.empty() && t.action.register_model.empty())
@@ -264,7 +274,9 @@ std::string Trigger::Spec() const {
   switch (kind) {
     case TriggerKind::kCron: return "cron " + cron.text + (tz_name.empty() ? " (UTC)" : " (" + tz_name + ")");
     case TriggerKind::kInterval: return "every " + FormatDuration(interval_s);
-    case TriggerKind::kData: return "data " + data_path + (branch.empty() ? "" : " on " + branch);
+    case TriggerKind::kData:
+      if (!data_remote.empty()) return "data on remote " + data_remote;
+      return "data " + data_path + (branch.empty() ? "" : " on " + branch);
     case TriggerKind::kGit: return "git " + git_remote + " " + branch;
     case TriggerKind::kAlert:
       return "alert" + (alert_model.empty() ? std::string() : " model=" + alert_model) +

@@ -48,6 +48,9 @@ struct Trigger {
   // data: a tracked path's pointer in the workspace, or on `branch` (through git)
   std::string data_path;
   std::string branch;
+  // data on a remote: the set of objects on the forja remote of that name changed
+  // (someone pushed); listed in full at each poll
+  std::string data_remote;
   // git: a branch of a remote (a name git knows, or a URL)
   std::string git_remote;
   // alert: filters on what forja server recorded

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -193,6 +194,18 @@ void Agent::Recover() {
 Result<std::string> Agent::Observe(const Trigger& t) {
   switch (t.kind) {
     case TriggerKind::kData: {
+      if (!t.data_remote.empty()) {
+        // The remote's objects, sorted, hashed: any push of new objects changes it.
+        ASSIGN_OR_RETURN(auto ws, Workspace::Open(root_));
+        std::string chosen;
+        ASSIGN_OR_RETURN(auto remote, ws->OpenRemote(t.data_remote, &chosen));
+        ASSIGN_OR_RETURN(std::vector<Oid> oids, remote->List());
+        if (oids.empty()) return std::string();
+        std::sort(oids.begin(), oids.end());
+        Sha256 h;
+        for (const Oid& o : oids) h.Update(o.bytes.data(), o.bytes.size());
+        return h.Finish().Hex() + "/" + std::to_string(oids.size());
+      }
       std::string rel = t.data_path + ".forja";
       if (!t.branch.empty()) {
         ASSIGN_OR_RETURN(ProcessResult p, RunGit(root_, {"show", t.branch + ":" + rel}));
@@ -236,7 +249,7 @@ void Agent::Tick(int64_t now, bool poll) {
       LogWarn("trigger " + t.name + ": " + token.status().message());
       continue;
     }
-    const char* what = t.kind == TriggerKind::kData ? "pointer" : t.kind == TriggerKind::kGit ? "commit" : "alert";
+    const char* what = t.kind == TriggerKind::kData ? (t.data_remote.empty() ? "pointer" : "objects") : t.kind == TriggerKind::kGit ? "commit" : "alert";
     line = agent::Observe(t, &ts, *token, what);
     if (!line.empty()) LogInfo("forja agent: " + line);
   }
