@@ -1,7 +1,7 @@
 // fuzz-libs: forja_plots
 // Fuzzes the plot data readers (plots/data.h: CSV, TSV, JSON, YAML) and the SVG
 // drawn from what they read: plot files come from the repository, any commit of it.
-// The first byte picks the format; the rest is the file.
+// The first byte picks the format (and, with bit 2, a CSV without a header row); the rest is the file.
 //
 // Invariants, beyond "no crash":
 //  - a failure is a user error on one line;
@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const DataFormat formats[] = {DataFormat::kCsv, DataFormat::kTsv, DataFormat::kJson, DataFormat::kYaml};
   DataFormat format = formats[data[0] % 4];
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-  auto table = ParseData(text, "f", format);
+  auto table = ParseData(text, "f", format, (data[0] & 4) == 0);
   if (!table.ok()) {
     FUZZ_CHECK(table.status().code() == forja::Code::kUser, table.status().message());
     FUZZ_CHECK(table.status().message().find('\n') == std::string::npos, table.status().message());

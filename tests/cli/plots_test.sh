@@ -192,6 +192,7 @@ new_repo dvcrepo
 mkdir -p eval
 printf 'actual,predicted\n0,0\n0,1\n1,1\n' >eval/cm.csv
 printf 'step,acc\n0,0.5\n1,0.75\n' >eval/acc.csv
+printf '1,0.5\n2,0.25\n' >eval/raw.csv
 cat >dvc.yaml <<'EOF'
 stages:
   evaluate:
@@ -206,10 +207,16 @@ plots:
       x: actual
       y: predicted
       title: Confusion (normalized)
+  - eval/raw.csv:
+      header: false
+      x: "0"
+      y: "1"
 EOF
 run forja plots show --json
 expect_eq "$RC" 0
-json_check '[p["id"] for p in d["plots"]] == ["eval/acc.csv", "eval/cm.csv"] and d["plots"][1]["template"] == "confusion_normalized"' "$OUT"
+json_check '[p["id"] for p in d["plots"]] == ["eval/acc.csv", "eval/cm.csv", "eval/raw.csv"] and d["plots"][1]["template"] == "confusion_normalized"' "$OUT"
+# header: false: a CSV without a header row, its columns named 0, 1, ... as DVC names them.
+json_check 'd["plots"][2]["series"][0]["points"] == [{"x": 1, "y": 0.5}, {"x": 2, "y": 0.25}]' "$OUT"
 svg_check plots/eval_cm.csv.svg 'sorted(t.text for t in root.iter(NS + "text") if t.get("class") == "count") == ["0.00", "0.50", "0.50", "1.00"]'
 
 run forja plots --help

@@ -27,6 +27,14 @@ TEST(Data, CsvWithQuotesAndCrlf) {
   EXPECT_EQ(t.rows[1][1], "2");
 }
 
+TEST(Data, CsvWithoutHeaderAsDvcNamesIt) {
+  auto t = ParseData("1,0.5\n2,0.25\n", "f.csv", DataFormat::kCsv, /*header=*/false);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->columns, (std::vector<std::string>{"0", "1"}));
+  ASSERT_EQ(t->rows.size(), 2u);
+  EXPECT_EQ(t->rows[0][1], "0.5");
+}
+
 TEST(Data, Tsv) {
   DataTable t = Parse("a\tb\n1\t2\n", "f.tsv");
   EXPECT_EQ(t.columns, (std::vector<std::string>{"a", "b"}));

@@ -123,11 +123,11 @@ Status ApplyProps(const Node& props, const std::string& field, PlotSpec* spec) {
     } else if (k == "title") {
       ASSIGN_OR_RETURN(spec->title, Text(v, f));
     } else if (k == "header") {
-      if (!(v.kind() == Node::Kind::kBool && v.as_bool()))
-        return Bad(v, f, "header: false (CSV without a header row) is not supported; add a header row");
+      if (v.kind() != Node::Kind::kBool) return Bad(v, f, std::string("expected true or false, got a ") + v.KindName());
+      spec->header = v.as_bool();
     } else if (k != "cache" && k != "persist" && k != "desc" && k != "type" && k != "labels" && k != "meta" &&
                k != "push" && k != "remote") {
-      return Bad(v, f, "unknown plot option; a plot has template, x, y, x_label, y_label and title");
+      return Bad(v, f, "unknown plot option; a plot has template, x, y, x_label, y_label, title and header");
     }
   }
   return Status::Ok();
@@ -380,7 +380,11 @@ int Render(const Args& a, const std::string& root, std::vector<FileSource> sourc
     if (a.as_json) OutJson(json{{"plots", json::array()}});
     return 0;
   }
-  // Every data file, parsed once per source.
+  // Every data file, parsed once per source; without its header row when a plot reading it says header: false.
+  std::set<std::string> headerless;
+  for (const auto& spec : specs)
+    if (!spec.header)
+      for (const auto& f : plots::SpecFiles(spec)) headerless.insert(f);
   std::vector<plots::RevisionData> revisions;
   for (auto& src : sources) {
     plots::RevisionData rd;
@@ -393,7 +397,7 @@ int Render(const Args& a, const std::string& root, std::vector<FileSource> sourc
         if (!text.ok()) return Fail(text.status());
         if (!*text) continue;
         std::string name = sources.size() > 1 && src.name != kWorkspace ? src.name + ":" + f : f;
-        auto table = plots::ParseData(**text, name, plots::FormatOf(f));
+        auto table = plots::ParseData(**text, name, plots::FormatOf(f), !headerless.count(f));
         if (!table.ok()) return Fail(table.status());
         rd.files.emplace(f, std::move(*table));
       }

@@ -91,14 +91,20 @@ class DelimitedReader {
   size_t line_ = 1;
 };
 
-Result<DataTable> ParseDelimited(std::string_view text, const std::string& name, char sep) {
+Result<DataTable> ParseDelimited(std::string_view text, const std::string& name, char sep, bool header) {
   DataTable t;
   DelimitedReader reader(text, sep, name);
   std::vector<std::string> fields;
   size_t line = 0;
   ASSIGN_OR_RETURN(bool any, reader.Next(&fields, &line));
-  if (!any || (fields.size() == 1 && fields[0].empty()))
+  if (!header) {
+    if (!any) return t;
+    for (size_t i = 0; i < fields.size(); i++) t.columns.push_back(std::to_string(i));
+    if (!(fields.size() == 1 && fields[0].empty())) t.rows.push_back(std::move(fields));
+    fields = {};
+  } else if (!any || (fields.size() == 1 && fields[0].empty())) {
     return Status::User(name + ":1: no header row; the first line names the columns (step,loss)");
+  }
   for (auto& f : fields) {
     if (std::find(t.columns.begin(), t.columns.end(), f) != t.columns.end())
       return Status::User(name + ":1: column '" + f + "' is named twice");
@@ -285,23 +291,23 @@ std::string OneLine(std::string_view m) {
   return out;
 }
 
-Result<DataTable> ParseAny(std::string_view text, const std::string& name, DataFormat format);
+Result<DataTable> ParseAny(std::string_view text, const std::string& name, DataFormat format, bool header);
 
 }  // namespace
 
-Result<DataTable> ParseData(std::string_view text, const std::string& name, DataFormat format) {
-  auto t = ParseAny(text, name, format);
+Result<DataTable> ParseData(std::string_view text, const std::string& name, DataFormat format, bool header) {
+  auto t = ParseAny(text, name, format, header);
   if (!t.ok()) return Status(t.status().code(), OneLine(t.status().message()));
   return t;
 }
 
 namespace {
 
-Result<DataTable> ParseAny(std::string_view text, const std::string& name, DataFormat format) {
+Result<DataTable> ParseAny(std::string_view text, const std::string& name, DataFormat format, bool header) {
   if (text.size() > kMaxDataBytes) return TooBig(name, text.size(), "bytes", kMaxDataBytes);
   switch (format) {
-    case DataFormat::kCsv: return ParseDelimited(text, name, ',');
-    case DataFormat::kTsv: return ParseDelimited(text, name, '\t');
+    case DataFormat::kCsv: return ParseDelimited(text, name, ',', header);
+    case DataFormat::kTsv: return ParseDelimited(text, name, '\t', header);
     case DataFormat::kJson: return ParseJson(text, name);
     case DataFormat::kYaml: return ParseYaml(text, name);
     default:

@@ -43,8 +43,10 @@ struct DataTable {
 };
 
 // Parses `text` in `format` (not kImage / kUnknown). `name` starts every error:
-// "eval/loss.csv:4: 3 fields, the header has 2".
-Result<DataTable> ParseData(std::string_view text, const std::string& name, DataFormat format);
+// "eval/loss.csv:4: 3 fields, the header has 2". With `header` false (DVC's
+// header: false) a CSV or TSV has no header row and its columns are named
+// "0", "1", ... as DVC names them.
+Result<DataTable> ParseData(std::string_view text, const std::string& name, DataFormat format, bool header = true);
 
 // A number written in a cell ("0.5", "-1e3", "3"), or false. No inf or nan.
 bool ParseNumber(std::string_view text, double* out);

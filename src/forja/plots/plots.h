@@ -43,6 +43,7 @@ struct PlotSpec {
   std::vector<FieldRef> x;    // empty: the step (index)
   std::vector<FieldRef> y;    // empty: the last field of the id's file
   std::string x_label, y_label, title;
+  bool header = true;  // false: its CSV / TSV files have no header row (columns "0", "1", ...)
 };
 
 // The template names DVC ships, and whether `name` is one.
