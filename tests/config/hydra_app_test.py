@@ -94,6 +94,8 @@ def compare_runs(tmp, py, forja_bin):
         ["--cfg", "hydra", "-p", "hydra.job", "model=cnn", "seed=2"],
         ["--cfg", "all", "-p", "hydra.runtime.choices", "hydra/launcher=basic"],
         ["-cn", "config", "--config-path=conf", "data=cifar"],
+        ["-cn", "plain", "model=cnn", "seed=3"],  # no hydra: section: no env_set (once a crash)
+        ["-m", "-cn", "plain", "seed=1,2"],
     ]
     for i, args in enumerate(cases):
         h_dir, f_dir = workdir(tmp, "hydra_%d" % i), workdir(tmp, "forja_%d" % i)
