@@ -125,6 +125,7 @@ int Run(int argc, char** argv) {
   RegisterImportCommands(app, g, &action);
   RegisterPlotsCommands(app, g, &action);
   RegisterAgentCommands(app, g, &action);
+  RegisterCiCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);
