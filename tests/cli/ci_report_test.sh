@@ -7,8 +7,13 @@
 # metric deltas, the plot SVG written next to the Markdown and linked, the data
 # files added/removed/modified, the stage that would run, the gate preview gate
 # by gate; --fail-on-gates' exit code, $GITHUB_STEP_SUMMARY appended, --json's
-# fields, and bad input as one error line. The examples of docs/ci.md run here.
+# fields, --post against a local HTTP server standing in for GitHub's and GitLab's
+# REST APIs (it checks the exact request), and bad input as one error line. The
+# examples of docs/ci.md run here.
 source "$(dirname "$0")/../lib/common.sh"
+# A CI service running this test sets these; the test sets its own.
+unset GITHUB_STEP_SUMMARY GITHUB_TOKEN GITHUB_REPOSITORY GITHUB_REF GITHUB_API_URL GITLAB_TOKEN CI_API_V4_URL \
+  CI_PROJECT_ID CI_MERGE_REQUEST_IID
 
 PY=${FORJA_SOURCE}/.venv/bin/python
 [[ -x $PY ]] || PY=python3
@@ -132,6 +137,71 @@ json_check '[s["stage"] for s in d["stages"] if s["outcome"] == "would run"] == 
 json_check 'd["plots"] and all(p["svg"].startswith("'"$TEST_TMP"'/plots/") for p in d["plots"])' "$OUT"
 json_check 'd["gates_pass"] is False and d["gates"][0]["model"] == "churn" and d["gates"][0]["production"] == 1' "$OUT"
 json_check '[(g["gate"], g["pass"]) for g in d["gates"][0]["gates"]] == [("metrics.auc >= 0.8", True), ("metrics.auc >= production.metrics.auc", False), ("params.model.auc != 0.5", True)]' "$OUT"
+
+# ---- --post: a local HTTP server stands in for GitHub's and GitLab's REST APIs ---------
+# The server (below) checks the exact request --post sends: method, path, the token
+# header, the JSON content type and a body {"body": <the Markdown report>}; it answers
+# 201 when everything matches and 422 naming what differed otherwise.
+cat >"$TEST_TMP/api.py" <<'PYEOF'
+import http.server, json, sys
+expect = json.load(open(sys.argv[1]))
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        e = json.load(open(sys.argv[1]))
+        bad = []
+        if self.path != e["path"]: bad.append("path " + self.path)
+        for k, v in e["headers"].items():
+            if self.headers.get(k) != v: bad.append("header %s=%r" % (k, self.headers.get(k)))
+        if self.headers.get("Content-Type") != "application/json": bad.append("content type")
+        try:
+            got = json.loads(body)
+        except ValueError:
+            got = None
+        if got != {"body": open(e["md"]).read()}: bad.append("body")
+        code = e.get("answer", 201) if not bad else 422
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        out = json.dumps({"id": 1} if code == 201 else {"message": "; ".join(bad) or "Bad credentials"}).encode()
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+        with open(e["log"], "a") as f: f.write("%s %s %d\n" % (self.command, self.path, code))
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()
+PYEOF
+expect_api() {  # expect_api PATH HEADERS-JSON [ANSWER]
+  printf '{"path": "%s", "headers": %s, "md": "%s", "log": "%s", "answer": %s}\n' \
+    "$1" "$2" "$REPO/report/report.md" "$TEST_TMP/api.log" "${3:-201}" >"$TEST_TMP/expect.json"
+}
+expect_api /repos/acme/churn/issues/7/comments '{"Authorization": "Bearer gh-secret", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}'
+"$PY" "$TEST_TMP/api.py" "$TEST_TMP/expect.json" "$TEST_TMP/api.port" &
+API_PID=$!
+at_exit "kill $API_PID"
+for _ in $(seq 50); do [[ -s $TEST_TMP/api.port ]] && break; sleep 0.1; done
+API="http://127.0.0.1:$(cat "$TEST_TMP/api.port")"
+GITHUB_TOKEN=gh-secret GITHUB_REPOSITORY=acme/churn GITHUB_REF=refs/pull/7/merge GITHUB_API_URL=$API \
+  expect_ok forja ci report --base main --md report/report.md --post
+expect_contains "$OUT" "Commented the report on pull request #7"
+expect_eq "$(cat "$TEST_TMP/api.log")" "POST /repos/acme/churn/issues/7/comments 201"
+# GitLab: a merge request note with PRIVATE-TOKEN
+expect_api /api/v4/projects/42/merge_requests/3/notes '{"PRIVATE-TOKEN": "gl-secret"}'
+GITLAB_TOKEN=gl-secret CI_API_V4_URL=$API/api/v4 CI_PROJECT_ID=42 CI_MERGE_REQUEST_IID=3 \
+  expect_ok forja ci report --base main --md report/report.md --post
+expect_contains "$OUT" "Commented the report on merge request !3"
+expect_eq "$(tail -1 "$TEST_TMP/api.log")" "POST /api/v4/projects/42/merge_requests/3/notes 201"
+# the API refuses (a bad token): one error line, non-zero
+expect_api /repos/acme/churn/issues/8/comments '{"Authorization": "Bearer gh-secret"}' 401
+GITHUB_TOKEN=gh-secret GITHUB_REPOSITORY=acme/churn GITHUB_API_URL=$API \
+  expect_fail 3 forja ci report --base main --md report/report.md --post --pr 8
+expect_one_error_line "$OUT"
+expect_contains "$OUT" "answered 401"
+# nothing to post to
+env -u GITHUB_TOKEN -u GITLAB_TOKEN -u CI_API_V4_URL "$FORJA" ci report --base main --md report/report.md --post >"$TEST_TMP/out" 2>&1
+expect_eq "$?" 2
+expect_contains "$(cat "$TEST_TMP/out")" "--post on GitHub needs GITHUB_TOKEN"
 
 # ---- no production version: the report says so -------------------------------------
 expect_ok forja ci report --base "$BASE" --no-plots --store "sqlite:///$TEST_TMP/empty.db"

@@ -28,6 +28,7 @@
 #include "forja/core/subprocess.h"
 #include "forja/data/pointer.h"
 #include "forja/data/workspace.h"
+#include "forja/net/http_client.h"
 #include "forja/pipeline/metric_files.h"
 #include "forja/pipeline/project.h"
 #include "forja/registry/gates.h"
@@ -46,6 +47,8 @@ struct Args {
   bool as_json = false;
   bool fail_on_gates = false;
   bool no_plots = false;
+  bool post = false;
+  std::string pr;  // --pr: the pull/merge request number, else from the CI's environment
 };
 
 std::string AbsolutePath(const std::string& p) { return p.starts_with("/") ? p : CurrentDir() + "/" + p; }
@@ -355,6 +358,62 @@ Status AppendFile(const std::string& path, const std::string& text) {
   return ok ? Status::Ok() : Status::User("cannot write " + path + " ($GITHUB_STEP_SUMMARY)");
 }
 
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+bool AllDigits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
+
+// Comments the report on the pull request (GitHub) or merge request (GitLab),
+// with the token and coordinates the CI service puts in the environment.
+Status PostComment(const Args& a, const std::string& md) {
+  HttpRequest req;
+  req.method = "POST";
+  req.headers.push_back({"Content-Type", "application/json"});
+  req.body = json{{"body", md}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string where;
+  if (!Env("GITLAB_TOKEN").empty() || !Env("CI_API_V4_URL").empty()) {
+    std::string api = Env("CI_API_V4_URL"), project = Env("CI_PROJECT_ID"), token = Env("GITLAB_TOKEN");
+    std::string mr = !a.pr.empty() ? a.pr : Env("CI_MERGE_REQUEST_IID");
+    if (api.empty() || project.empty() || token.empty() || !AllDigits(mr) || !AllDigits(project))
+      return Status::Usage("--post on GitLab needs GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID and a merge request "
+                           "(CI_MERGE_REQUEST_IID or --pr N)");
+    req.url = api + "/projects/" + project + "/merge_requests/" + mr + "/notes";
+    req.headers.push_back({"PRIVATE-TOKEN", token});
+    where = "merge request !" + mr;
+  } else {
+    std::string token = Env("GITHUB_TOKEN"), repo = Env("GITHUB_REPOSITORY");
+    std::string api = Env("GITHUB_API_URL").empty() ? "https://api.github.com" : Env("GITHUB_API_URL");
+    std::string pr = a.pr;
+    if (std::string ref = Env("GITHUB_REF"); pr.empty() && ref.starts_with("refs/pull/")) {
+      pr = ref.substr(10);
+      pr = pr.substr(0, pr.find('/'));
+    }
+    bool repo_ok = repo.find('/') != std::string::npos &&
+                   repo.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./") ==
+                       std::string::npos;
+    if (token.empty() || !repo_ok || !AllDigits(pr))
+      return Status::Usage("--post on GitHub needs GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name) and a pull request "
+                           "(GITHUB_REF refs/pull/N/merge or --pr N); on GitLab GITLAB_TOKEN and CI_API_V4_URL");
+    req.url = api + "/repos/" + repo + "/issues/" + pr + "/comments";
+    req.headers.push_back({"Authorization", "Bearer " + token});
+    req.headers.push_back({"Accept", "application/vnd.github+json"});
+    req.headers.push_back({"X-GitHub-Api-Version", "2022-11-28"});
+    where = "pull request #" + pr;
+  }
+  HttpResponse resp = HttpPerform(req);
+  if (!resp.transport_ok) return Status::Remote("--post: cannot reach " + req.url + ": " + resp.error);
+  if (resp.status < 200 || resp.status >= 300) {
+    std::string body = resp.body.substr(0, 200);
+    for (char& c : body)
+      if (c == '\n' || c == '\r') c = ' ';
+    return Status::Remote("--post: " + req.url + " answered " + std::to_string(resp.status) + ": " + body);
+  }
+  LogInfo("Commented the report on " + where);
+  return Status::Ok();
+}
+
 int DoReport(const Args& a) {
   auto root = pipeline::FindWorkspaceRoot(CurrentDir());
   if (!root.ok()) return Fail(root.status());
@@ -408,6 +467,10 @@ int DoReport(const Args& a) {
     Status w = AppendFile(summary, md);
     if (!w.ok()) return Fail(w);
   }
+  if (a.post) {
+    Status p = PostComment(a, md);
+    if (!p.ok()) return Fail(p);
+  }
   if (a.as_json) OutJson(r);
   else if (a.md_out.empty()) std::fwrite(md.data(), 1, md.size(), stdout);
   else Out(a.md_out);
@@ -440,6 +503,12 @@ void RegisterCiCommands(CLI::App& app, GlobalOptions& g, Action* action) {
               "removed, modified}], stages: [{stage, outcome, reasons}], gates: [{model, production,\n"
               "pass, note, gates: [{gate, pass, detail}]}], gates_pass}");
   c->add_flag("--fail-on-gates", a->fail_on_gates, "Exit 1 when a production gate would fail");
+  c->add_flag("--post", a->post,
+              "Comment the Markdown on the pull request (GitHub: GITHUB_TOKEN, GITHUB_REPOSITORY,\n"
+              "GITHUB_REF or --pr, GITHUB_API_URL) or merge request (GitLab: GITLAB_TOKEN, CI_API_V4_URL,\n"
+              "CI_PROJECT_ID, CI_MERGE_REQUEST_IID or --pr)");
+  c->add_option("--pr", a->pr, "The pull/merge request number for --post (default: from the CI's environment)")
+      ->type_name("N");
   AddStoreOption(c, &a->store);
   c->footer(std::string(
                 "Sections: params and metrics that changed (as forja params diff / forja metrics diff\n"
