@@ -114,6 +114,26 @@ TEST(Cache, ListRemoveQuarantine) {
   EXPECT_TRUE(Exists(d.path() + "/q/" + b->Hex()));
 }
 
+TEST(Cache, AdoptPathRenamesAVerifiedTempIntoPlaceOnceAndLeavesNoTemp) {
+  TempDir d;
+  Cache cache(d.path() + "/cache", {LinkType::kCopy});
+  ASSERT_TRUE(cache.Prepare().ok());
+  Oid oid = Sha256::Of("bytes");
+  std::string t1 = d.path() + "/cache/.dl.tmp-1-1", t2 = d.path() + "/cache/.dl.tmp-1-2";
+  ASSERT_TRUE(WriteFileAtomic(t1, "bytes", 0444).ok());
+  ASSERT_TRUE(WriteFileAtomic(t2, "bytes", 0444).ok());
+  ASSERT_TRUE(cache.AdoptPath(t1, oid).ok());
+  EXPECT_EQ(*cache.Read(oid), "bytes");
+  struct stat st;
+  ASSERT_EQ(::stat(cache.PathOf(oid).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0444u);
+  // A twin arriving later: the object stays, the temp file goes.
+  ASSERT_TRUE(cache.AdoptPath(t2, oid).ok());
+  EXPECT_FALSE(Exists(t1));
+  EXPECT_FALSE(Exists(t2));
+  EXPECT_EQ(cache.List()->size(), 1u);
+}
+
 TEST(Manifest, SerializeIsSortedCanonicalAndParsesBack) {
   std::vector<ManifestEntry> e = {{"b/c.txt", Sha256::Of("1"), 1, 0644},
                                   {"a\nnewline\\slash", Sha256::Of("2"), 22, 0755},

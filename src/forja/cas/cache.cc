@@ -275,6 +275,26 @@ Status Cache::Adopt(TempFile tmp, const Oid& /*oid*/) {
   return tmp.Publish(/*durable=*/false);
 }
 
+Status Cache::AdoptPath(const std::string& tmp_path, const Oid& oid) {
+  std::string obj = PathOf(oid);
+  struct stat st;
+  if (::stat(obj.c_str(), &st) == 0) return RemoveFile(tmp_path);  // cached already (a twin, another thread)
+  if (!made_[oid.bytes[0]].load(std::memory_order_relaxed)) {
+    if (Status st = MakeDirs(Dirname(obj)); !st.ok()) {
+      ::unlink(tmp_path.c_str());  // the temp file is ours to remove on every path
+      return st;
+    }
+    made_[oid.bytes[0]].store(true, std::memory_order_relaxed);
+  }
+  dirty_ = true;
+  if (::rename(tmp_path.c_str(), obj.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp_path.c_str());
+    return Status::FromErrno("cannot rename into " + obj, e);
+  }
+  return Status::Ok();
+}
+
 Status Cache::Checkout(const Oid& oid, const std::string& ws_path, uint32_t mode) {
   std::string dir = Dirname(ws_path);
   Fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

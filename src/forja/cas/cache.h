@@ -65,6 +65,10 @@ class Cache {
 
   // Adopts a downloaded temp file (already verified to hash to `oid`).
   Status Adopt(TempFile tmp, const Oid& oid);
+  // The same for a closed temp file at `tmp_path` on the cache's file system, created
+  // 0444 and already verified to hash to `oid`: renamed into place (removed when the
+  // object is there already, and on any error). Not durable until Sync().
+  Status AdoptPath(const std::string& tmp_path, const Oid& oid);
 
   // Replaces `ws_path` by the object's bytes (atomically: temp + rename).
   // `mode` gives the executable bit for copies.

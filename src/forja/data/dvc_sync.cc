@@ -1,11 +1,14 @@
 #include "forja/data/dvc_sync.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <set>
 
 #include "forja/cas/manifest.h"
@@ -21,10 +24,84 @@ namespace forja {
 
 namespace {
 
-// Downloads DVC's object into a temp file in the cache folder; checks its md5.
-Result<TempFile> DownloadVerified(Cache& cache, Remote& remote, const std::string& remote_name,
-                                  const std::string& md5, bool is_dir, const std::string& label) {
-  ASSIGN_OR_RETURN(TempFile tmp, TempFile::CreateBeside(cache.root() + "/dvc-download", 0600));
+// A download's temp file in the cache folder, created read-only (0444, the mode of
+// every object) so a verified download becomes the object by a rename alone. Removed
+// on destruction unless it was moved into the cache.
+class DownloadTemp {
+ public:
+  static Result<DownloadTemp> Create(const Cache& cache) {
+    DownloadTemp t(TempNameBeside(cache.root() + "/dvc-download"));
+    t.fd_ = Fd(::open(t.path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+    if (!t.fd_.valid()) return Status::FromErrno("cannot create " + t.path_, errno);
+    return t;
+  }
+  DownloadTemp(DownloadTemp&& o) noexcept : path_(std::move(o.path_)), fd_(std::move(o.fd_)), owned_(o.owned_) {
+    o.owned_ = false;
+  }
+  DownloadTemp& operator=(DownloadTemp&&) = delete;
+  ~DownloadTemp() {
+    if (owned_) ::unlink(path_.c_str());
+  }
+  int fd() const { return fd_.get(); }
+  const std::string& path() const { return path_; }
+  // Hands the file to the cache (it renames or removes it); the fd is closed first.
+  Status AdoptInto(Cache& cache, const Oid& oid) {
+    fd_.Reset();
+    owned_ = false;
+    return cache.AdoptPath(path_, oid);
+  }
+
+ private:
+  explicit DownloadTemp(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  Fd fd_;
+  bool owned_ = true;
+};
+
+struct Md5Sha256 {
+  std::string md5;
+  Oid sha256;
+  uint64_t size = 0;
+};
+
+// One read of the file from offset 0: DVC's md5 and forja's SHA-256 together.
+Result<Md5Sha256> HashBoth(int fd, const std::string& shown) {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md5(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!md5 || EVP_DigestInit_ex(md5.get(), EVP_md5(), nullptr) != 1) return Status::Internal("md5 init failed");
+  Sha256 sha;
+  Md5Sha256 out;
+  std::unique_ptr<char[]> buf(new char[1 << 20]);
+  off_t off = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd, buf.get(), 1 << 20, off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("reading " + shown, errno);
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(md5.get(), buf.get(), static_cast<size_t>(n));
+    sha.Update(buf.get(), static_cast<size_t>(n));
+    off += n;
+  }
+  out.size = static_cast<uint64_t>(off);  // the bytes hashed, so the size fits the hashes
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md5.get(), d, &len);
+  static const char kHex[] = "0123456789abcdef";
+  for (unsigned i = 0; i < len; i++) {
+    out.md5.push_back(kHex[d[i] >> 4]);
+    out.md5.push_back(kHex[d[i] & 15]);
+  }
+  out.sha256 = sha.Finish();
+  return out;
+}
+
+// Downloads DVC's object into a temp file in the cache folder and hashes it once:
+// its md5 must be `md5` (else Corrupt, and the temp file is removed: nothing written).
+Result<DownloadTemp> DownloadVerified(Cache& cache, Remote& remote, const std::string& remote_name,
+                                      const std::string& md5, bool is_dir, const std::string& label,
+                                      Md5Sha256* hashed) {
+  ASSIGN_OR_RETURN(DownloadTemp tmp, DownloadTemp::Create(cache));
   std::string key = DvcObjectKey(md5, is_dir);
   Status st = remote.GetKey(key, tmp.fd());
   if (st.code() == Code::kNotFound) {
@@ -35,24 +112,23 @@ Result<TempFile> DownloadVerified(Cache& cache, Remote& remote, const std::strin
                               "'; push it there with dvc push from a repository that has it");
   }
   RETURN_IF_ERROR(st);
-  if (::lseek(tmp.fd(), 0, SEEK_SET) != 0) return Status::FromErrno("seek", errno);
-  ASSIGN_OR_RETURN(std::string got, Md5OfFd(tmp.fd(), tmp.path()));
-  if (got != md5)
+  ASSIGN_OR_RETURN(*hashed, HashBoth(tmp.fd(), tmp.path()));
+  if (hashed->md5 != md5)
     return Status::Corrupt(label + ": remote '" + remote_name + "' returned bytes for " + key + " whose md5 is " +
-                           got + ", not " + md5 + "; refused (nothing written): the DVC remote's copy is "
+                           hashed->md5 + ", not " + md5 + "; refused (nothing written): the DVC remote's copy is "
                            "corrupt, restore it with dvc push from a repository that has the data");
-  if (::lseek(tmp.fd(), 0, SEEK_SET) != 0) return Status::FromErrno("seek", errno);
   return tmp;
 }
 
+// The verified download itself becomes the cache object (a rename): no second copy.
 Result<Pointer> FetchFile(Cache& cache, Remote& remote, const std::string& remote_name, const std::string& md5,
                           const std::string& label) {
-  ASSIGN_OR_RETURN(TempFile tmp, DownloadVerified(cache, remote, remote_name, md5, false, label));
-  struct stat st;
-  if (::fstat(tmp.fd(), &st) != 0) return Status::FromErrno("stat " + tmp.path(), errno);
+  Md5Sha256 h;
+  ASSIGN_OR_RETURN(DownloadTemp tmp, DownloadVerified(cache, remote, remote_name, md5, false, label, &h));
+  RETURN_IF_ERROR(tmp.AdoptInto(cache, h.sha256));
   Pointer p;
-  ASSIGN_OR_RETURN(p.oid, cache.StoreCopy(tmp.path()));
-  p.size = static_cast<uint64_t>(st.st_size);
+  p.oid = h.sha256;
+  p.size = h.size;
   p.files = 1;
   p.dvc_md5 = md5;
   return p;
@@ -106,7 +182,8 @@ Result<Pointer> FetchDvcObject(Cache& cache, Remote& remote, const std::string& 
                                bool is_dir, const std::string& label, int jobs) {
   RETURN_IF_ERROR(cache.Prepare());
   if (!is_dir) return FetchFile(cache, remote, remote_name, md5, label);
-  ASSIGN_OR_RETURN(TempFile tmp, DownloadVerified(cache, remote, remote_name, md5, true, label));
+  Md5Sha256 h;
+  ASSIGN_OR_RETURN(DownloadTemp tmp, DownloadVerified(cache, remote, remote_name, md5, true, label, &h));
   ASSIGN_OR_RETURN(std::string listing, ReadFile(tmp.path()));
   ASSIGN_OR_RETURN(auto entries, ParseDvcDir(listing, label + " (" + DvcObjectKey(md5, true) + ")"));
   std::vector<ManifestEntry> files(entries.size());
