@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <set>
 
 #include "forja/cas/manifest.h"
@@ -143,13 +144,26 @@ Result<CheckoutResult> CheckoutOne(Workspace& ws, const Tracked& t, bool force, 
   // Create folders once, serially, then fill them in parallel.
   std::set<std::string> dirs;
   for (size_t i : write) dirs.insert(Dirname(rel_of(want[i])));
-  for (const auto& d : dirs) RETURN_IF_ERROR(OpenDirNoFollow(ws.root(), d, /*create=*/true).status());
+  // A few folders (the usual case) stay open for the writes below: two opens per file
+  // less, and every write still lands in the folder opened without following symlinks.
+  // Many folders are reopened per file instead, to stay far from the fd limit.
+  constexpr size_t kMaxOpenDirs = 64;
+  std::map<std::string, Fd> open_dirs;
+  for (const auto& d : dirs) {
+    ASSIGN_OR_RETURN(Fd fd, OpenDirNoFollow(ws.root(), d, /*create=*/true));
+    if (dirs.size() <= kMaxOpenDirs) open_dirs.emplace(d, std::move(fd));
+  }
   {
     Progress progress("checkout " + t.rel, write.size());
     RETURN_IF_ERROR(ParallelFor(write.size(), jobs, [&](size_t k) {
       const ManifestEntry& e = want[write[k]];
       std::string rel = rel_of(e), name = Basename(rel);
-      ASSIGN_OR_RETURN(Fd dir, ParentDir(ws, rel, /*create=*/false));
+      Fd reopened;
+      auto cached = open_dirs.find(Dirname(rel));  // read-only here: safe across threads
+      if (cached == open_dirs.end()) {
+        ASSIGN_OR_RETURN(reopened, ParentDir(ws, rel, /*create=*/false));
+      }
+      const Fd& dir = cached != open_dirs.end() ? cached->second : reopened;
       struct stat st;
       // A folder where a file belongs (or the reverse) is replaced whole.
       if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
