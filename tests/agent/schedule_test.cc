@@ -117,6 +117,25 @@ TEST(Triggers, OnePipelineHasOneSpelling) {
             "forja.yaml:3: triggers.b: overlaps trigger a (forja.yaml:2): same interval and same pipeline run; remove one");
   EXPECT_EQ(Error("triggers:\n  a: {interval: 1h, pipeline: ../x}\n"),
             "forja.yaml:2: triggers.a.pipeline: must be a folder inside the workspace");
+  EXPECT_EQ(s->triggers[1].action.pipeline, "sub");
+  auto root = Parse("triggers:\n  a: {interval: 1h, pipeline: ./}\n");
+  ASSERT_TRUE(root.ok()) << root.status().message();
+  EXPECT_EQ(root->triggers[0].action.pipeline, ".");
+}
+
+// forja.yaml comes with a clone: every path it names goes through the one path validator.
+TEST(Triggers, PathsAreCheckedAsUntrusted) {
+  for (const char* p : {"a/../../b", ".forja/cache", ".git/hooks", "/etc", "-rf"}) {
+    EXPECT_EQ(Error(std::string("triggers:\n  a: {data: '") + p + "'}\n"),
+              "forja.yaml:2: triggers.a.data: must be a tracked path inside the workspace, e.g. data/train.csv")
+        << p;
+    EXPECT_EQ(Error(std::string("triggers:\n  a: {interval: 1h, pipeline: '") + p + "'}\n"),
+              "forja.yaml:2: triggers.a.pipeline: must be a folder inside the workspace")
+        << p;
+    EXPECT_EQ(Error(std::string("triggers:\n  a: {interval: 1h, register: {model: m, path: '") + p + "'}}\n"),
+              "forja.yaml:2: triggers.a.register.path: the package folder inside the workspace, e.g. model")
+        << p;
+  }
 }
 
 TEST(Triggers, DataOnARemote) {

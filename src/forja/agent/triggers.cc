@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "forja/core/path.h"
+
 namespace forja::agent {
 namespace {
 
@@ -99,6 +101,19 @@ Status ParseMapping(const std::string& file, const Node& n, const std::string& f
   return Status::Ok();
 }
 
+// A path forja.yaml names inside the workspace (forja.yaml comes with a clone: hostile),
+// spelled one way ("data/x", not "./data/x/") and checked by the one path validator. It
+// reaches child commands' arguments, so it may not look like an option either.
+// `root_ok`: "." (the workspace itself) is allowed.
+Status WorkspacePath(const std::string& file, const Node& v, const std::string& field, const char* example,
+                     bool root_ok, std::string* p) {
+  while (p->size() > 1 && p->back() == '/') p->pop_back();
+  while (p->rfind("./", 0) == 0 && p->size() > 2) p->erase(0, 2);
+  if (root_ok && *p == ".") return Status::Ok();
+  if (p->starts_with("-") || !CheckUntrustedPath(*p).ok()) return Err(file, v, field, example);
+  return Status::Ok();
+}
+
 Status ParseKind(const std::string& file, const std::string& f, const std::string& key, const Node& v, Trigger* t) {
   if (key == "cron") {
     t->kind = TriggerKind::kCron;
@@ -122,9 +137,9 @@ Status ParseKind(const std::string& file, const std::string& f, const std::strin
       return Status::Ok();
     }
     ASSIGN_OR_RETURN(t->data_path, Str(file, v, f + ".data"));
-    while (t->data_path.size() > 1 && t->data_path.back() == '/') t->data_path.pop_back();
-    if (t->data_path.empty() || t->data_path[0] == '/' || t->data_path.find("..") != std::string::npos)
-      return Err(file, v, f + ".data", "must be a tracked path inside the workspace, e.g. data/train.csv");
+    RETURN_IF_ERROR(WorkspacePath(file, v, f + ".data",
+                                  "must be a tracked path inside the workspace, e.g. data/train.csv", false,
+                                  &t->data_path));
   } else if (key == "git") {
     t->kind = TriggerKind::kGit;
     std::vector<std::pair<std::string, const Node*>> fields;
@@ -172,12 +187,8 @@ Status ParseOther(const std::string& file, const std::string& f, const std::stri
     ASSIGN_OR_RETURN(t->backoff_s, Duration(file, v, field));
   } else if (key == "pipeline") {
     ASSIGN_OR_RETURN(t->action.pipeline, Str(file, v, field));
-    std::string& p = t->action.pipeline;
-    if (p.empty() || p[0] == '/' || p.find("..") != std::string::npos || p[0] == '-')
-      return Err(file, v, field, "must be a folder inside the workspace");
     // One spelling per folder, so "no two runs of one pipeline" compares like with like.
-    while (p.size() > 1 && p.back() == '/') p.pop_back();
-    while (p.rfind("./", 0) == 0 && p.size() > 2) p.erase(0, 2);
+    RETURN_IF_ERROR(WorkspacePath(file, v, field, "must be a folder inside the workspace", true, &t->action.pipeline));
   } else if (key == "targets") {
     ASSIGN_OR_RETURN(t->action.targets, StrList(file, v, field));
     for (const auto& s : t->action.targets)
@@ -198,9 +209,10 @@ Status ParseOther(const std::string& file, const std::string& f, const std::stri
       ASSIGN_OR_RETURN(std::string s, Str(file, *n, field + "." + k));
       (k == "model" ? t->action.register_model : t->action.register_path) = s;
     }
-    if (!SafeName(t->action.register_model) || t->action.register_path.empty() ||
-        t->action.register_path[0] == '-')
+    if (!SafeName(t->action.register_model) || t->action.register_path.empty())
       return Err(file, v, field, "needs model (a name) and path (the package folder), e.g. {model: churn, path: model}");
+    RETURN_IF_ERROR(WorkspacePath(file, v, field + ".path", "the package folder inside the workspace, e.g. model", false,
+                                  &t->action.register_path));
   } else if (key == "promote") {
     std::vector<std::pair<std::string, const Node*>> fields;
     RETURN_IF_ERROR(ParseMapping(file, v, field, {"to"}, &fields));
