@@ -155,9 +155,11 @@ std::optional<Pointer> ParseSide(const std::optional<std::string>& text, const s
 Result<json> DataChanges(const std::string& root, const pipeline::GitRevision& base) {
   ASSIGN_OR_RETURN(auto ws_files, GitLines(root, {"ls-files", "--cached", "--others", "--exclude-standard", "--", "."}));
   ASSIGN_OR_RETURN(auto base_files, GitLines(root, {"ls-tree", "-r", "--name-only", base.commit()}));
-  std::set<std::string> all(ws_files.begin(), ws_files.end());
-  for (const auto& f : base_files)
-    if (f.ends_with(kPointerSuffix)) all.insert(f);
+  // Pointer files only, and only paths the one validator accepts: a clone's names are hostile.
+  std::set<std::string> all;
+  for (const auto* list : {&ws_files, &base_files})
+    for (const auto& f : *list)
+      if (f.ends_with(kPointerSuffix) && CheckUntrustedPath(f).ok()) all.insert(f);
   std::vector<std::string> names(all.begin(), all.end());
   ASSIGN_OR_RETURN(auto old_texts, base.ReadFiles(names));
   std::unique_ptr<Cache> cache;
