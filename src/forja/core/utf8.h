@@ -37,6 +37,14 @@ inline size_t Utf8CharLength(std::string_view s, size_t i) {
   return n;
 }
 
+// The code point of the valid UTF-8 character of `n` bytes (Utf8CharLength) at s[i].
+inline char32_t Utf8CodePoint(std::string_view s, size_t i, size_t n) {
+  static constexpr unsigned char kLeadBits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  char32_t c = static_cast<unsigned char>(s[i]) & kLeadBits[n];
+  for (size_t k = 1; k < n; k++) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return c;
+}
+
 // The byte offset of the first invalid sequence, or npos if `s` is valid UTF-8.
 inline size_t FindInvalidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {

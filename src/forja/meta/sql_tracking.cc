@@ -67,14 +67,6 @@ bool IsWordBeyondAscii(char32_t c) {
   return true;
 }
 
-// The code point of the valid UTF-8 character of `n` bytes at s[i].
-char32_t DecodeUtf8(const std::string& s, size_t i, size_t n) {
-  static constexpr unsigned char kLeadMask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
-  char32_t c = static_cast<unsigned char>(s[i]) & kLeadMask[n];
-  for (size_t k = 1; k < n; k++) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  return c;
-}
-
 Status CheckKey(const char* what, const std::string& key) {
   if (key.empty()) return Status::User(std::string(what) + " key must not be empty");
   if (key.size() > kMaxKey)
@@ -84,7 +76,7 @@ Status CheckKey(const char* what, const std::string& key) {
     unsigned char c = static_cast<unsigned char>(key[i]);
     size_t n = c < 0x80 ? 1 : Utf8CharLength(key, i);
     bool ok = n == 1 ? std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == ' ' || c == '/' || c == ':'
-                     : n > 1 && IsWordBeyondAscii(DecodeUtf8(key, i, n));
+                     : n > 1 && IsWordBeyondAscii(Utf8CodePoint(key, i, n));
     if (!ok)
       return Status::User(std::string("invalid ") + what + " key '" + ValidUtf8(key, 80) +
                           "': names may only contain letters, digits, underscores (_), dashes (-), periods (.), "
