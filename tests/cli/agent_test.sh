@@ -48,18 +48,7 @@ echo start >>"$AGENT_TEST_TMP/starts"
 while [ -f "$AGENT_TEST_TMP/hold" ]; do sleep 0.05; done
 if [ -f "$AGENT_TEST_TMP/fail" ]; then echo "training blew up" >&2; exit 3; fi
 auc=$(grep auc "$FORJA_PARAMS" | awk '{print $2}')
-mkdir -p pkg
-printf '{"trees": []}\n' >pkg/model.json
-cat >pkg/model.yaml <<'YAML'
-format: 1
-flavor: xgboost
-model: model.json
-signature:
-  inputs:
-    - {name: features, datatype: FP32, shape: [-1, 4]}
-  outputs:
-    - {name: probability, datatype: FP32, shape: [-1]}
-YAML
+sh "$FORJA_SOURCE/tests/lib/test_package.sh" pkg
 printf '{"auc": %s}\n' "$auc" >metrics.json
 echo done >>"$AGENT_TEST_TMP/finished"
 EOF

@@ -52,18 +52,7 @@ mkdir -p conf
 printf 'model:\n  auc: 0.85\n' >conf/config.yaml
 cat >train.sh <<'EOF'
 auc=$(grep auc "$FORJA_PARAMS" | awk '{print $2}')
-mkdir -p pkg
-printf '{"trees": []}\n' >pkg/model.json
-cat >pkg/model.yaml <<'YAML'
-format: 1
-flavor: xgboost
-model: model.json
-signature:
-  inputs:
-    - {name: features, datatype: FP32, shape: [-1, 4]}
-  outputs:
-    - {name: probability, datatype: FP32, shape: [-1]}
-YAML
+sh "$FORJA_SOURCE/tests/lib/test_package.sh" pkg
 printf '{"auc": %s}\n' "$auc" >metrics.json
 printf 'epoch,loss\n1,0.9\n2,%s\n' "$auc" >loss.csv
 EOF

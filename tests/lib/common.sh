@@ -12,7 +12,7 @@ set -uo pipefail
 
 : "${FORJA:?FORJA must name the forja binary under test}"
 FORJA=$(realpath "$FORJA")
-FORJA_SOURCE=${FORJA_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export FORJA_SOURCE=${FORJA_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}  # stages use tests/lib too
 export FORJA_PROGRESS=0  # progress meters would pollute captured output
 export GIT_AUTHOR_NAME=forja-test GIT_AUTHOR_EMAIL=test@localhost
 export GIT_COMMITTER_NAME=forja-test GIT_COMMITTER_EMAIL=test@localhost
@@ -48,20 +48,7 @@ new_repo() {
 }
 
 # A model package of an (empty) xgboost forest with 4 FP32 features, in DIR.
-write_test_package() {  # DIR
-  mkdir -p "$1"
-  printf '{"trees": []}\n' >"$1/model.json"
-  cat >"$1/model.yaml" <<'YAML'
-format: 1
-flavor: xgboost
-model: model.json
-signature:
-  inputs:
-    - {name: features, datatype: FP32, shape: [-1, 4]}
-  outputs:
-    - {name: probability, datatype: FP32, shape: [-1]}
-YAML
-}
+write_test_package() { sh "$FORJA_SOURCE/tests/lib/test_package.sh" "$1"; }  # DIR
 
 # Runs a command; OUT holds stdout+stderr, RC the exit code.
 run() {
