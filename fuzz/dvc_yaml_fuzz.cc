@@ -64,18 +64,7 @@ void CheckError(const forja::Status& st, const std::string& text) {
 }
 
 void CheckPath(const std::string& p, bool may_be_root, const std::string& text) {
-  if (p.empty()) {
-    FUZZ_CHECK(may_be_root, "empty path in " + Show(text));
-    return;
-  }
-  FUZZ_CHECK(p[0] != '/' && p.back() != '/', Show(p));
-  for (size_t i = 0; i <= p.size();) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    std::string_view c = std::string_view(p).substr(i, j - i);
-    FUZZ_CHECK(!c.empty() && c != "." && c != "..", Show(p) + " in " + Show(text));
-    i = j + 1;
-  }
+  forja::fuzz::CheckRelativePath(p, may_be_root, text);
 }
 
 }  // namespace

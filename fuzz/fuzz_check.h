@@ -45,3 +45,24 @@ inline bool StartsWith(std::string_view s, std::string_view prefix) {
   do {                                                                           \
     if (!(cond)) ::forja::fuzz::Fail(__FILE__, __LINE__, #cond, (detail));       \
   } while (0)
+
+namespace forja::fuzz {
+
+// A path a parser accepted from hostile input is relative and normalized: no leading or
+// trailing '/', no empty, "." or ".." component ("" only where the root is allowed).
+inline void CheckRelativePath(const std::string& p, bool may_be_root, const std::string& input) {
+  if (p.empty()) {
+    FUZZ_CHECK(may_be_root, "empty path in " + Show(input));
+    return;
+  }
+  FUZZ_CHECK(p[0] != '/' && p.back() != '/', Show(p));
+  for (size_t i = 0; i <= p.size();) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string_view c = std::string_view(p).substr(i, j - i);
+    FUZZ_CHECK(!c.empty() && c != "." && c != "..", Show(p) + " in " + Show(input));
+    i = j + 1;
+  }
+}
+
+}  // namespace forja::fuzz
