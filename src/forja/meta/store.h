@@ -171,6 +171,26 @@ struct Transition {
   std::string gates;    // what the gates said, one line each
 };
 
+// A progressive rollout (forja rollout): a candidate version takes a growing share of
+// the traffic of every forja serve that follows the model's stage or alias, step by
+// step, until it takes the stage/alias (completed) or the share goes back to 0
+// (rolled_back, aborted). At most one rollout of a model is running at a time; every
+// change appends a history entry of kind "rollout".
+struct Rollout {
+  int64_t id = 0;             // store-assigned, increasing
+  std::string name;           // the registered model
+  std::string target;         // what the candidate takes at the end: a stage ("Production") or "@" + alias
+  int64_t from_version = 0;   // the version holding target when the rollout began (0: none)
+  int64_t to_version = 0;     // the candidate
+  int weight = 0;             // percent of the traffic the candidate gets now, 0..100
+  std::string state;          // running | completed | rolled_back | aborted
+  std::string steps;          // the planned weights, "5,25,50,100"
+  std::string user;
+  int64_t started = 0;        // ms since the epoch
+  int64_t updated = 0;        // ms; a running rollout's controller touches it at least every step
+  std::string message;        // why it ended (rolled_back, aborted), or the last step's checks
+};
+
 struct Token {
   int64_t id = 0;
   std::string name;
@@ -441,6 +461,25 @@ class MetaStore {
   }
   // The model's history (of one version when version > 0), oldest first.
   virtual Result<std::vector<Transition>> History(const std::string& name, int64_t version) = 0;
+
+  // ---- rollouts (registry/rollout.h) -------------------------------------------
+  // Starts a rollout (state running): Conflict when one of the model is running.
+  // The check and the insert are one transaction, so two starters cannot both win.
+  virtual Result<Rollout> BeginRollout(const Rollout& r) {
+    (void)r;
+    return Status::Internal("this store does not keep rollouts");
+  }
+  // Moves the running rollout `r.id` to r.weight / r.state / r.message (and touches
+  // `updated`), appending a history entry; Conflict when it is no longer running.
+  virtual Result<Rollout> UpdateRollout(const Rollout& r) {
+    (void)r;
+    return Status::Internal("this store does not keep rollouts");
+  }
+  // The model's newest rollout (running or ended); NotFound when it never had one.
+  virtual Result<Rollout> GetRollout(const std::string& name) {
+    (void)name;
+    return Status::NotFound("no rollout");
+  }
 
   // ---- alerts (Alertmanager's, through forja server's webhook) ------------------
   virtual Status RecordAlert(const ModelAlert& alert) = 0;
