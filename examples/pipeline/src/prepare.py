@@ -1,13 +1,14 @@
-"""Splits scikit-learn's bundled breast cancer dataset into train and test CSVs."""
+"""Splits the raw dataset (data/raw.csv, written by src/make_raw.py and tracked with
+`forja add`) into train and test CSVs."""
 import os
 
-from sklearn.datasets import load_breast_cancer
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
 import params
 
 cfg = params.load()["data"]
-frame = load_breast_cancer(as_frame=True).frame
+frame = pd.read_csv("data/raw.csv")
 train, test = train_test_split(frame, test_size=cfg["test_size"], random_state=cfg["seed"],
                                stratify=frame["target"])
 os.makedirs("data/prepared", exist_ok=True)
