@@ -374,6 +374,8 @@ std::string Change(const meta::Transition& t) {
   if (t.kind == "alias_removed") return t.from + " removed";
   if (t.kind == "deleted") return t.version ? "version deleted" : "model deleted";
   if (t.kind == "renamed") return "renamed from " + t.from;
+  // A rollout's steps: its weight while running ("5%"), else how it ended.
+  if (t.kind == "rollout") return "rollout " + (t.from.empty() ? "started at " + t.to : t.from + " -> " + t.to);
   return t.kind;
 }
 

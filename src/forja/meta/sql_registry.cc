@@ -266,7 +266,8 @@ Result<RegisteredModel> SqlStore::RenameRegisteredModelIf(const std::string& nam
     if (!st.ok() && c.last_failure() == SqlFailure::kUnique)
       return Status::Exists("Registered Model (name=" + new_name + ") already exists.");
     RETURN_IF_ERROR(st);
-    for (const char* table : {"registered_model_tags", "model_versions", "model_version_tags", "aliases", "transitions"})
+    for (const char* table : {"registered_model_tags", "model_versions", "model_version_tags", "aliases", "transitions",
+                              "rollouts"})
       RETURN_IF_ERROR(c.Run(std::string("UPDATE ") + table + " SET name = ? WHERE name = ?", {new_name, name}));
     RETURN_IF_ERROR(Append(c, {0, new_name, 0, "renamed", name, new_name, "", now, "", false, ""}));
     ASSIGN_OR_RETURN(m, LoadModel(c, new_name));
@@ -289,7 +290,7 @@ Status SqlStore::DeleteRegisteredModelIf(const std::string& name, const std::str
       RETURN_IF_ERROR(check(held));
     }
     for (const char* table : {"registered_models", "registered_model_tags", "model_versions", "model_version_tags",
-                              "aliases"})
+                              "aliases", "rollouts"})
       RETURN_IF_ERROR(c.Run(std::string("DELETE FROM ") + table + " WHERE name = ?", {name}));
     return Append(c, {0, name, 0, "deleted", name, "", user, NowMs(), "", false, ""});
   });

@@ -278,6 +278,26 @@ ALTER TABLE metrics ADD COLUMN dataset_digest TEXT NOT NULL DEFAULT '';
 ALTER TABLE model_versions ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE model_versions ADD COLUMN storage_location TEXT NOT NULL DEFAULT '';
 )",
+    // 5: progressive rollouts (sql_rollouts.cc): a model's candidate taking a share of the
+    // traffic step by step. The partial unique index is the last word on "one running
+    // rollout per model" should a writer ever skip the model's lock.
+    R"(
+CREATE TABLE rollouts(
+  id {serial},
+  name TEXT NOT NULL,
+  target TEXT NOT NULL,
+  from_version BIGINT NOT NULL,
+  to_version BIGINT NOT NULL,
+  weight INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  steps TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  started BIGINT NOT NULL,
+  updated BIGINT NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX rollouts_by_model ON rollouts(name, id);
+CREATE UNIQUE INDEX rollouts_one_running ON rollouts(name) WHERE state = 'running';
+)",
 };
 
 std::string ForDialect(std::string sql, Dialect d) {

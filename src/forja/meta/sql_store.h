@@ -131,6 +131,10 @@ class SqlStore : public MetaStore {
                               const HoldingsCheck& check) override;
   Result<std::vector<Transition>> History(const std::string& name, int64_t version) override;
 
+  Result<Rollout> BeginRollout(const Rollout& r) override;
+  Result<Rollout> UpdateRollout(const Rollout& r) override;
+  Result<Rollout> GetRollout(const std::string& name) override;
+
   Status RecordAlert(const ModelAlert& alert) override;
   Result<std::vector<ModelAlert>> ListAlerts(const std::string& model, const std::string& version, int limit) override;
   Status CreateToken(const std::string& name, const std::string& role, const std::string& hash) override;
