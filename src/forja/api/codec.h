@@ -25,6 +25,7 @@ Json ToJson(const meta::LineageItem& l);
 Json ToJson(const meta::ModelAlert& a);
 Json ToJson(const meta::DatasetInput& d);
 Json ToJson(const meta::LoggedModel& m);  // MLflow's LoggedModel {info, data}
+Json ToJson(const meta::Rollout& r);      // forja rollout's record (rollout_routes.cc)
 Json ToJson(const std::vector<meta::Tag>& tags);
 // A JSON list of each item's ToJson (for the types above).
 template <typename T>
@@ -40,6 +41,7 @@ Result<meta::ModelVersion> ModelVersionFromJson(const Json& j);
 Result<meta::Transition> TransitionFromJson(const Json& j);
 Result<meta::LineageItem> LineageFromJson(const Json& j);
 Result<meta::ModelAlert> AlertFromJson(const Json& j);
+Result<meta::Rollout> RolloutFromJson(const Json& j);
 // One of runs/log-inputs' "datasets" ({dataset: {name, digest, ...}, tags}); errors name
 // the field ("dataset.digest").
 Result<meta::DatasetInput> DatasetInputFromJson(const Json& j);

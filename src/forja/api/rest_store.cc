@@ -392,6 +392,23 @@ class Rest : public RestStore {
     return ListOf(j, "transitions", TransitionFromJson);
   }
 
+  // ---- rollouts (rollout_routes.cc on the server) ----
+  Result<meta::Rollout> BeginRollout(const meta::Rollout& r) override { return RolloutCall("begin", r); }
+  Result<meta::Rollout> UpdateRollout(const meta::Rollout& r) override { return RolloutCall("update", r); }
+  Result<meta::Rollout> GetRollout(const std::string& name) override {
+    ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/forja/rollouts/get", {}, {{"name", name}}));
+    return RolloutOf(j);
+  }
+  Result<meta::Rollout> RolloutCall(const char* verb, const meta::Rollout& r) {
+    ASSIGN_OR_RETURN(Json j, Call("POST", std::string("/api/2.0/forja/rollouts/") + verb, {{"rollout", ToJson(r)}}));
+    return RolloutOf(j);
+  }
+  static Result<meta::Rollout> RolloutOf(const Json& j) {
+    auto it = j.find("rollout");
+    if (it == j.end()) return Status::Remote("the server's answer has no rollout");
+    return RolloutFromJson(*it);
+  }
+
   // ---- alerts: Alertmanager posts them to the server (POST /api/2.0/forja/alerts) ----
   Status RecordAlert(const meta::ModelAlert&) override {
     return Status::User("alerts are recorded by the server from Alertmanager's webhook (POST /api/2.0/forja/alerts)");

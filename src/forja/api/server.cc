@@ -322,6 +322,9 @@ void TrackingServer::Impl::Init() {
   add("forja/alerts", "GET", &Impl::ListAlerts);
   add("forja/models/promote", "POST", &Impl::Promote);
   add("forja/models/history", "GET", &Impl::History);
+  add("forja/rollouts/begin", "POST", &Impl::BeginRollout);  // rollout_routes.cc
+  add("forja/rollouts/update", "POST", &Impl::UpdateRollout);
+  add("forja/rollouts/get", "GET", &Impl::GetRollout);
   add("forja/artifacts/put", "POST", &Impl::PutArtifactRef);
   add("forja/objects/missing", "POST", &Impl::MissingObjects);
 

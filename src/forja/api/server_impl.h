@@ -224,6 +224,11 @@ struct TrackingServer::Impl {
   Result<Json> DeleteModelVersionTag(const Params& p, const Caller&);
   Result<Json> Promote(const Params& p, const Caller& c);
   Result<Json> History(const Params& p, const Caller&);
+
+  // ---- forja rollout's records (rollout_routes.cc) ----
+  Result<Json> BeginRollout(const Params& p, const Caller& c);
+  Result<Json> UpdateRollout(const Params& p, const Caller& c);
+  Result<Json> GetRollout(const Params& p, const Caller&);
 };
 
 }  // namespace forja::api

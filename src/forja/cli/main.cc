@@ -126,6 +126,7 @@ int Run(int argc, char** argv) {
   RegisterPlotsCommands(app, g, &action);
   RegisterAgentCommands(app, g, &action);
   RegisterCiCommands(app, g, &action);
+  RegisterRolloutCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);

@@ -38,6 +38,8 @@ const std::vector<RoleRule>& RolesTable() {
       {"PUT mlflow-artifacts", W, "under forja-packages/: only a file of that package, with its bytes (else 409)"},
       {"DELETE mlflow-artifacts", W, "under forja-packages/: never (409)"},
       {"PUT forja/objects", W, ""},
+      {"POST forja/rollouts/begin", W, "the final promotion is a separate forja/models/promote, with its gates and roles"},
+      {"POST forja/rollouts/update", W, ""},
       // ---- CLI commands that change a store directly (on a forja server store: the route's row) ----
       {"forja models register", W, ""},
       {"forja models promote", W, "as POST forja/models/promote"},
@@ -98,6 +100,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"GET forja/lineage/find", R, ""},
       {"GET forja/alerts", R, ""},
       {"GET forja/models/history", R, ""},
+      {"GET forja/rollouts/get", R, ""},
       {"POST forja/objects/missing", R, ""},
       {"GET mlflow-artifacts", R, ""},
       {"GET forja/objects", R, ""},
