@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "test_model.h"
@@ -105,13 +106,20 @@ class TestResolver : public Resolver {
     r.key = dir;
     return r;
   }
+  // "m@live" takes part in the rollout the test sets in `rollout` (reload.cc).
+  Result<RolloutStep> Rollout(const std::string& ref) override {
+    std::lock_guard<std::mutex> lock(mu);
+    return ref.find('@') != std::string::npos ? rollout : RolloutStep{};
+  }
   static std::mutex mu;
+  static RolloutStep rollout;
 
  private:
   std::string root_;
   std::shared_ptr<std::string> alias_;
 };
 std::mutex TestResolver::mu;
+RolloutStep TestResolver::rollout;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -139,7 +147,9 @@ class ServerTest : public ::testing::Test {
     cfg.io_threads = 2;
     cfg.poll_interval_s = 0;  // the tests poll by hand
     if (cfg.targets.empty()) cfg.targets = {{"m/v1"}};
-    Loader loader = [](const runtime::ModelSpec& spec) -> Result<std::unique_ptr<runtime::Model>> {
+    MoveRollout({});
+    Loader loader = [this](const runtime::ModelSpec& spec) -> Result<std::unique_ptr<runtime::Model>> {
+      loads_++;
       std::ifstream f(spec.dir + "/" + spec.model_file);
       std::string what((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
       if (what == "m/v3") return Status::User(spec.dir + "/model.json: not a model (corrupt)");
@@ -154,6 +164,11 @@ class ServerTest : public ::testing::Test {
     std::lock_guard<std::mutex> lock(TestResolver::mu);
     *alias_ = dir;
   }
+  // What the registry says of m@live's rollout now (id 0: none running).
+  void MoveRollout(RolloutStep step) {
+    std::lock_guard<std::mutex> lock(TestResolver::mu);
+    TestResolver::rollout = std::move(step);
+  }
 
   static std::string OneRow(float a, float b = 0, float c = 0) {
     return R"({"id": "q1", "inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 3], "data": [)" +
@@ -163,6 +178,7 @@ class ServerTest : public ::testing::Test {
   fs::path root_;
   std::shared_ptr<std::string> alias_;
   std::unique_ptr<ModelServer> server_;
+  std::atomic<int> loads_{0};
 };
 
 TEST_F(ServerTest, HealthMetadataReady) {
@@ -317,6 +333,90 @@ TEST_F(ServerTest, HotReloadUnderLoadLosesNothing) {
   EXPECT_NE(m.find(R"(forja_serve_reloads_total{model="m",outcome="switched"} 3)"), std::string::npos) << m;
   EXPECT_NE(m.find(R"(forja_serve_reloads_total{model="m",outcome="refused"} 1)"), std::string::npos);
   EXPECT_NE(m.find(R"(forja_serve_model_info{model="m",version="2",ref="m@live",platform="xgboost",role="primary"} 1)"), std::string::npos);
+}
+
+// A rollout toward m@live: its candidate answers the rollout's share of the route, each step
+// moves it, a candidate that cannot load is refused once, and completion hands the route the
+// candidate already loaded.
+TEST_F(ServerTest, RolloutCanaryFollowsTheRegistry) {
+  ServeConfig cfg;
+  cfg.targets = {{"m@live"}};
+  Start(cfg);
+  Conn c(server_->port());
+  auto split = [&](const std::string& path, int n) {
+    std::map<std::string, int> by;
+    for (int i = 0; i < n; i++) {
+      auto r = c.Do("POST", path, path.ends_with("/invocations") ? R"({"inputs": [[1, 0, 0]]})" : OneRow(1),
+                    path.ends_with("/invocations") ? "Content-Type: application/json\r\n" : "");
+      EXPECT_EQ(r.status, 200) << r.body;
+      std::string v = r.Header("forja-model-version");
+      // The answer comes from the version the header names (m/2 adds 100).
+      EXPECT_EQ(r.body.find("101") != std::string::npos, v == "m/2") << v << " " << r.body;
+      by[v]++;
+    }
+    return by;
+  };
+  auto metrics = [&] { return c.Do("GET", "/metrics").body; };
+  const std::string gauge = R"(forja_serve_rollout_weight{model="m",version="2",rollout="7"})";
+
+  MoveRollout({7, "2", "m/v2", 25});
+  server_->PollOnce();
+  auto by = split("/v2/models/m/infer", 40);
+  EXPECT_NEAR(by["m/2"], 10, 2);  // spread evenly: a quarter of 40, not a run of luck
+  EXPECT_EQ(by["m/1"] + by["m/2"], 40);
+  const int first = by["m/2"];
+  std::string m = metrics();
+  EXPECT_NE(m.find(gauge + " 25\n"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(forja_serve_requests_total{model="m",version="2",code="200"} )" + std::to_string(first) + "\n"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(forja_serve_model_info{model="m",version="2",ref="m@live",platform="xgboost",role="canary"} 1)"),
+            std::string::npos);
+  // Both versions answer when named.
+  EXPECT_EQ(c.Do("POST", "/v2/models/m/versions/2/infer", OneRow(1)).Header("forja-model-version"), "m/2");
+  EXPECT_EQ(c.Do("POST", "/v2/models/m/versions/1/infer", OneRow(1)).Header("forja-model-version"), "m/1");
+
+  MoveRollout({7, "2", "m/v2", 50});  // the next step: the same loaded candidate, more traffic
+  server_->PollOnce();
+  by = split("/invocations", 40);
+  EXPECT_NEAR(by["m/2"], 20, 2);
+  const int second = by["m/2"];
+  EXPECT_NE(metrics().find(gauge + " 50\n"), std::string::npos);
+  EXPECT_EQ(loads_.load(), 2);
+
+  // Completed: the alias names the candidate, the rollout no longer runs; the route takes
+  // the canary's version without loading it again, and the gauge is gone.
+  MoveAlias("m/v2");
+  MoveRollout({});
+  server_->PollOnce();
+  by = split("/v2/models/m/infer", 10);
+  EXPECT_EQ(by["m/2"], 10);
+  EXPECT_EQ(loads_.load(), 2);
+  m = metrics();
+  EXPECT_EQ(m.find("forja_serve_rollout_weight{"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(forja_serve_reloads_total{model="m",outcome="switched"} 1)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(forja_serve_requests_total{model="m",version="2",code="200"} )" +
+                       std::to_string(first + 1 + second + 10) + "\n"), std::string::npos) << m;
+  EXPECT_EQ(c.Do("POST", "/v2/models/m/versions/1/infer", OneRow(1)).status, 404);
+
+  // A candidate that fails to load is refused once per rollout: the route stays on m/2.
+  MoveRollout({8, "3", "m/v3", 10});
+  server_->PollOnce();
+  server_->PollOnce();
+  EXPECT_EQ(loads_.load(), 3);
+  by = split("/v2/models/m/infer", 10);
+  EXPECT_EQ(by["m/2"], 10);
+  m = metrics();
+  EXPECT_NE(m.find(R"(forja_serve_rollout_refused{model="m",version="3",rollout="8"} 1)"), std::string::npos) << m;
+  EXPECT_EQ(m.find("forja_serve_rollout_weight{"), std::string::npos);
+
+  // Rolled back (weight 0, then not running): the canary is dropped.
+  MoveRollout({9, "1", "m/v1", 10});
+  server_->PollOnce();
+  EXPECT_NEAR(split("/v2/models/m/infer", 40)["m/1"], 4, 1);
+  MoveRollout({9, "1", "m/v1", 0});
+  server_->PollOnce();
+  EXPECT_EQ(split("/v2/models/m/infer", 10)["m/2"], 10);
+  EXPECT_EQ(metrics().find("forja_serve_rollout_weight{"), std::string::npos);
+  EXPECT_EQ(c.Do("POST", "/v2/models/m/versions/1/infer", OneRow(1)).status, 404);
 }
 
 TEST_F(ServerTest, RouteSplitShadowAndPredictionLog) {

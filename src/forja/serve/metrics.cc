@@ -29,6 +29,32 @@ void Hist::Render(std::string* out, const std::string& name, const std::string& 
   *out += name + "_count{" + labels + "} " + std::to_string(count.load()) + "\n";
 }
 
+// The rollouts the routes follow now (reload.cc): the candidate's share while it is applied,
+// and the candidate a route refused (it failed to load), until another rollout comes.
+void ModelServer::Impl::RenderRollouts(std::string* o) {
+  std::string weights, refused;
+  for (const std::string& n : names)
+    for (auto& r : served[n]->routes) {
+      std::shared_ptr<const Canary> c, bad;
+      std::string model;
+      {
+        std::lock_guard<std::mutex> lock(r->mu);
+        c = r->canary;
+        bad = r->refused;
+        model = r->current->name;
+      }
+      auto labels = [&](const Canary& x) {
+        return Label("model", model) + "," + Label("version", x.to) + "," + Label("rollout", std::to_string(x.rollout));
+      };
+      if (c) weights += "forja_serve_rollout_weight{" + labels(*c) + "} " + std::to_string(c->weight) + "\n";
+      if (bad) refused += "forja_serve_rollout_refused{" + labels(*bad) + "} 1\n";
+    }
+  *o += "# HELP forja_serve_rollout_weight Percent of a route's requests a running rollout's candidate answers now.\n";
+  *o += "# TYPE forja_serve_rollout_weight gauge\n" + weights;
+  *o += "# HELP forja_serve_rollout_refused A rollout's candidate this server failed to load (value 1): its route kept its version.\n";
+  *o += "# TYPE forja_serve_rollout_refused gauge\n" + refused;
+}
+
 std::string ModelServer::Impl::RenderMetrics() {
   std::string o;
   o += "# HELP forja_serve_requests_total Inference requests answered, by model, version and status code.\n";
@@ -58,7 +84,7 @@ std::string ModelServer::Impl::RenderMetrics() {
   o += "# TYPE forja_serve_model_info gauge\n";
   for (auto& v : versions)
     o += "forja_serve_model_info{" + labels(*v) + "," + Label("ref", v->ref) + "," + Label("platform", v->platform) + "," +
-         Label("role", v->shadow ? "shadow" : "primary") + "} 1\n";
+         Label("role", v->shadow ? "shadow" : v->canary ? "canary" : "primary") + "} 1\n";
   o += "# HELP forja_serve_http_responses_total Every HTTP response, by status code (including the server's own 408/413/431).\n";
   o += "# TYPE forja_serve_http_responses_total counter\n";
   for (size_t i = 0; i < kNumCodes; i++)
@@ -74,6 +100,7 @@ std::string ModelServer::Impl::RenderMetrics() {
            std::to_string(n) + "\n";
     }
   }
+  RenderRollouts(&o);
   o += "# HELP forja_serve_prediction_log_lines_total Prediction log lines written, and dropped when the writer fell behind.\n";
   o += "# TYPE forja_serve_prediction_log_lines_total counter\n";
   o += "forja_serve_prediction_log_lines_total{outcome=\"written\"} " + std::to_string(log.written()) + "\n";

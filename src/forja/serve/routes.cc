@@ -194,9 +194,7 @@ std::vector<LabelValue> LabelValues(const nlohmann::json& label) {
 // the prediction log as given when the log is on. 400 when the body is malformed (nothing
 // recorded); else 200 with what happened to each item.
 net::Response ModelServer::Impl::Feedback(Served& s, const net::Request& req) {
-  std::vector<std::shared_ptr<Version>> versions;
-  for (auto& r : s.routes) versions.push_back(r->Get());
-  if (s.shadow) versions.push_back(s.shadow->Get());
+  std::vector<std::shared_ptr<Version>> versions = VersionsOf(s);  // a rollout's candidate too
   bool tracked = false;
   for (auto& v : versions) tracked |= v->quality != nullptr;
   if (!log.enabled() && !tracked)

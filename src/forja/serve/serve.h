@@ -49,10 +49,25 @@ struct Resolved {
   std::string profile_target;  // the profile's target column (the forja.monitor.target tag), if any
 };
 
+// A progressive rollout (forja rollout) that a followed reference takes part in: the
+// model's running rollout whose target is the stage or alias the reference names.
+struct RolloutStep {
+  int64_t id = 0;        // the rollout's id; 0: none is running toward the reference
+  std::string version;   // the candidate, "4"
+  std::string ref;       // the candidate as a reference Resolve takes ("churn/4")
+  int weight = 0;        // percent of the reference's requests the candidate answers now
+};
+
 class Resolver {
  public:
   virtual ~Resolver() = default;
   virtual Result<Resolved> Resolve(const std::string& ref) = 0;
+  // The running rollout toward what `ref` names (NAME@production, NAME@champion); id 0 when
+  // none is, or `ref` is not followed through a registry (a package folder, NAME/3).
+  virtual Result<RolloutStep> Rollout(const std::string& ref) {
+    (void)ref;
+    return RolloutStep{};
+  }
   // What the registry knows of the age of the version `r` that `ref` resolved to
   // (registry/staleness_facts.h; serve/staleness.h shows it); null: nothing (a package folder).
   virtual std::shared_ptr<const registry::StalenessFacts> Staleness(const std::string& ref, const Resolved& r) {

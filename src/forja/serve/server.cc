@@ -139,13 +139,24 @@ void ModelServer::Impl::AttachQuality(Version& v, const Resolved& r) {
   LogInfo("serve: " + v.label + ": quality from feedback as a " + v.quality->kind() + " model");
 }
 
+std::vector<std::shared_ptr<Version>> ModelServer::Impl::VersionsOf(const Served& s) {
+  std::vector<std::shared_ptr<Version>> versions;
+  auto add = [&](std::shared_ptr<Version> v) {
+    // A completed rollout's candidate is the route's version and its canary for a poll: once.
+    if (v && std::find(versions.begin(), versions.end(), v) == versions.end()) versions.push_back(std::move(v));
+  };
+  for (auto& r : s.routes) {
+    add(r->Get());
+    if (auto c = r->GetCanary()) add(c->version);
+  }
+  if (s.shadow) add(s.shadow->Get());
+  return versions;
+}
+
 std::vector<std::shared_ptr<Version>> ModelServer::Impl::Current() {
   std::vector<std::shared_ptr<Version>> versions;
-  for (const std::string& n : names) {
-    Served& s = *served[n];
-    for (auto& r : s.routes) versions.push_back(r->Get());
-    if (s.shadow) versions.push_back(s.shadow->Get());
-  }
+  for (const std::string& n : names)
+    for (auto& v : VersionsOf(*served[n])) versions.push_back(std::move(v));
   return versions;
 }
 
@@ -218,26 +229,42 @@ Status ModelServer::Impl::Init() {
   return Status::Ok();
 }
 
+namespace {
+
+// A Weyl sequence (the n-th multiple of the golden ratio, mod 1) spreads the turns
+// evenly: 90/10 interleaves instead of sending 90 in a row to one version.
+double Weyl(uint64_t n) { return static_cast<double>((n * 0x9E3779B97F4A7C15ull) >> 11) * 0x1p-53; }
+
+}  // namespace
+
+std::shared_ptr<Version> Slot::Route() {
+  std::shared_ptr<const Canary> c;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!canary) return current;
+    c = canary;
+  }
+  if (c->weight >= 100) return c->version;
+  double frac = Weyl(canary_turn.fetch_add(1, std::memory_order_relaxed));
+  return frac * 100 < c->weight ? c->version : Get();
+}
+
 std::shared_ptr<Version> ModelServer::Impl::Pick(Served& s, const std::string& version) {
   if (!version.empty()) {
-    for (auto& r : s.routes)
-      if (auto v = r->Get(); v->version == version) return v;
-    if (s.shadow)
-      if (auto v = s.shadow->Get(); v->version == version) return v;
+    // An explicit version: a route's, its rollout candidate's, or the shadow's.
+    for (auto& v : VersionsOf(s))
+      if (v->version == version) return v;
     return nullptr;
   }
-  if (s.routes.size() == 1) return s.routes[0]->Get();
-  // A Weyl sequence (the n-th multiple of the golden ratio, mod 1) spreads the turns
-  // evenly: 90/10 interleaves instead of sending 90 in a row to one version.
-  uint64_t n = s.turn.fetch_add(1, std::memory_order_relaxed);
-  double frac = static_cast<double>((n * 0x9E3779B97F4A7C15ull) >> 11) * 0x1p-53;
+  if (s.routes.size() == 1) return s.routes[0]->Route();
+  double frac = Weyl(s.turn.fetch_add(1, std::memory_order_relaxed));
   uint64_t t = static_cast<uint64_t>(frac * static_cast<double>(s.total_weight));
   for (auto& r : s.routes) {
     uint64_t w = static_cast<uint64_t>(r->target.weight);
-    if (t < w) return r->Get();
+    if (t < w) return r->Route();
     t -= w;
   }
-  return s.routes.back()->Get();
+  return s.routes.back()->Route();
 }
 
 void ModelServer::Impl::Shutdown() {
@@ -252,10 +279,8 @@ void ModelServer::Impl::Shutdown() {
   if (poller.joinable()) poller.join();
   if (collector.joinable()) collector.join();
   if (http) http->Shutdown(cfg.drain_ms);
-  for (auto& [n, s] : served) {
-    for (auto& r : s->routes) r->Get()->batcher->Stop();
-    if (s->shadow) s->shadow->Get()->batcher->Stop();
-  }
+  for (auto& [n, s] : served)
+    for (auto& v : VersionsOf(*s)) v->batcher->Stop();
 }
 
 ModelServer::ModelServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -49,10 +49,20 @@ struct Version {
   std::unique_ptr<QualityTracker> quality;  // null: quality from feedback is not tracked (quality.h)
   // The registry's facts (staleness.h), taken at load and refreshed by the collector; null: none.
   std::atomic<std::shared_ptr<const registry::StalenessFacts>> staleness;
+  std::atomic<bool> canary{false};  // answering a rollout's share of its route now (the poller's)
 
   ~Version() {
     if (batcher) batcher->Stop();  // before the model it calls goes away
   }
+};
+
+// A rollout's candidate on a route (reload.cc): it answers `weight`% of the route's
+// requests. With no version it records a candidate that failed to load (refused).
+struct Canary {
+  int64_t rollout = 0;
+  int weight = 0;
+  std::string to;                    // the candidate's version, "4"
+  std::shared_ptr<Version> version;  // null: refused
 };
 
 // A reference (a route or the shadow) and the version it names now; the poller swaps it.
@@ -62,11 +72,21 @@ struct Slot {
   std::string failed_key;  // the poller's: a version refused once is not retried until the ref moves
   mutable std::mutex mu;
   std::shared_ptr<Version> current;
+  std::shared_ptr<const Canary> canary;   // under mu: the rollout applied now, if any
+  std::shared_ptr<const Canary> refused;  // under mu: the last rollout whose candidate failed to load
+  std::atomic<uint64_t> canary_turn{0};
 
   std::shared_ptr<Version> Get() const {
     std::lock_guard<std::mutex> lock(mu);
     return current;
   }
+  std::shared_ptr<const Canary> GetCanary() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return canary;
+  }
+  // The version that answers this request of the route: the canary for its weight% of the
+  // route's turns (spread evenly, as Pick spreads routes), else the route's version.
+  std::shared_ptr<Version> Route();
 };
 
 // A served model: what clients name in /v2/models/{name}.
@@ -118,6 +138,7 @@ struct ModelServer::Impl {
   std::condition_variable poll_cv;
   bool stop_poll = false;
   std::thread poller;
+  std::atomic<bool> rollout_running{false};  // some followed route has a running rollout: poll every second
   // The monitoring collector (server.cc), under poll_mu / poll_cv as the poller.
   std::thread collector;
   bool shut = false;
@@ -127,7 +148,8 @@ struct ModelServer::Impl {
   Result<std::shared_ptr<Version>> Load(const Target& t, const Resolved& r);
   Status AttachMonitor(Version& v, const Resolved& r);
   void AttachQuality(Version& v, const Resolved& r);
-  std::vector<std::shared_ptr<Version>> Current();  // every slot's version now
+  std::vector<std::shared_ptr<Version>> Current();  // every slot's version now, canaries too, once each
+  static std::vector<std::shared_ptr<Version>> VersionsOf(const Served& s);  // s's versions, canaries too
   void Collect();
   void RefreshStaleness();
   Status Init();
@@ -152,10 +174,14 @@ struct ModelServer::Impl {
 
   // metrics.cc
   std::string RenderMetrics();
+  void RenderRollouts(std::string* o);
 
   // reload.cc
   void CountReload(const std::string& model, const char* outcome);
   void PollSlot(Slot& slot);
+  void Switch(Slot& slot, const Resolved& r, const std::shared_ptr<Version>& old);
+  void FollowRollout(Slot& slot);
+  void SetCanary(Slot& slot, std::shared_ptr<const Canary> next, const char* why);
   void PollOnce();
   void Poll();
 };

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -84,6 +85,24 @@ class Registry : public Resolver {
     }
     FindProfile(v, text, &r);
     return r;
+  }
+
+  // The model's newest rollout, when it is running toward the stage or alias `text` names.
+  Result<RolloutStep> Rollout(const std::string& text) override {
+    if (IsPackageFolder(text) || text.find('@') == std::string::npos) return RolloutStep{};
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(registry::ModelRef ref, registry::ParseModelRef(text));
+    if (ref.version != 0) return RolloutStep{};
+    std::string target = ref.alias.empty() ? ref.stage : "@" + ref.alias;
+    auto r = s_.store->GetRollout(ref.name);
+    if (!r.ok()) return r.status().code() == Code::kNotFound ? Result<RolloutStep>(RolloutStep{}) : r.status();
+    if (r->state != "running" || r->target != target) return RolloutStep{};
+    RolloutStep step;
+    step.id = r->id;
+    step.version = std::to_string(r->to_version);
+    step.ref = ref.name + "/" + step.version;
+    step.weight = std::clamp(r->weight, 0, 100);  // the store checks it; a REST store's answer is outside input
+    return step;
   }
 
   std::shared_ptr<const registry::StalenessFacts> Staleness(const std::string& text, const Resolved& r) override {
