@@ -481,11 +481,15 @@ int DoReport(const Args& a) {
 
 }  // namespace
 
+// forja ci init (cmd_ci_init.cc): registered under the same `ci` group.
+void RegisterCiInitCommand(CLI::App* ci, Action* action);
+
 void RegisterCiCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   (void)g;
-  auto* ci = app.add_subcommand("ci", "Continuous integration: the pull-request report");
+  auto* ci = app.add_subcommand("ci", "Continuous integration: the pull-request report, the CI service's workflow files");
   ci->require_subcommand(1);
   ci->footer(std::string(kExitCodesHelp));
+  RegisterCiInitCommand(ci, action);
   auto* c = ci->add_subcommand("report", "Write the pull-request report: what this change does to params, metrics, "
                                          "plots, data, stages and gates");
   auto a = std::make_shared<Args>();
