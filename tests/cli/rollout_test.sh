@@ -7,8 +7,9 @@
 # rolls back instead of promoting; a second rollout while one runs is refused; forja rollout
 # abort from another shell ends a running one (through forja server's REST routes too); a
 # replica that disappears mid-rollout aborts it and the other drops the candidate. Bad input
-# is one clear line. No timing assertions: every wait polls for the state it needs.
+# is one clear line. The same through Prometheus (--prometheus) instead of /metrics. No timing assertions: every wait polls for the state it needs.
 source "$(dirname "$0")/../lib/common.sh"
+source "$FORJA_SOURCE/tests/lib/prometheus.sh"
 
 PY=$FORJA_SOURCE/.venv/bin/python
 if [[ ! -x $PY ]] || ! "$PY" -c 'import numpy' 2>/dev/null; then
@@ -248,5 +249,16 @@ wait $TERM_PID
 expect_eq "$?" "1"
 expect_contains "$(cat "$TEST_TMP/term.out")" "forja: error: rollout 6 of churn aborted: interrupted (SIGTERM); route restored"
 await_dropped 4 "$URL1" && pass || fail "the replica dropped version 4 after SIGTERM"
+
+# ---- metrics through Prometheus (--prometheus): it scrapes the replica, the rollout asks it ---------------------
+prometheus_start "${URL1#http://}" || exit 1
+at_exit prometheus_stop
+prometheus_wait_for 'forja_serve_model_info{model="churn"}' 30 && pass || fail "Prometheus scrapes the replica"
+expect_fail 2 forja rollout churn --to 4 --server "$URL1" --prometheus "$PROM_URL"
+expect_contains "$OUT" "give the servers to watch: --server URL (once per forja serve replica) or --prometheus URL"
+expect_ok forja rollout churn --to 4 --steps 50,100 --interval 3s --max-error-rate 5% --prometheus "$PROM_URL"
+expect_contains "$OUT" "rollout 7 of churn completed: version 4 is now in Production; step 100% passed: "
+expect_eq "$(stage_holder)" "4"
+await_served 4 "$URL1" && pass || fail "the replica serves version 4 after the rollout through Prometheus"
 
 finish
