@@ -273,6 +273,23 @@ expect_eq "$(history_lines)" "$((H + 1))"
 expect_ok forja models promote churn 1 --to staging
 expect_eq "$(registry_state)" "2:None:champion 1:Staging:"
 expect_ok forja verify
+echo "-- rollout, rollout.begin.before_commit"
+H=$(history_lines)
+ROLLOUT=(forja rollout churn --to 2 --stage staging --steps 100 --interval 1s --server http://127.0.0.1:9)
+crash_at rollout.begin.before_commit "${ROLLOUT[@]}"
+expect_fail 1 forja rollout status churn  # no rollout was recorded
+expect_contains "$OUT" "never had a rollout"
+expect_eq "$(history_lines)" "$H"
+echo "-- rollout, rollout.begin.after_commit"
+crash_at rollout.begin.after_commit "${ROLLOUT[@]}"
+expect_ok forja rollout status churn  # running, with nobody driving it: abort ends it
+expect_contains "$OUT" "state:    running, weight 0%"
+expect_eq "$(history_lines)" "$((H + 1))"
+expect_ok forja rollout abort churn
+expect_ok forja rollout status churn
+expect_contains "$OUT" "state:    aborted"
+expect_eq "$(history_lines)" "$((H + 2))"
+expect_eq "$(registry_state)" "2:None:champion 1:Staging:"
 
 # ---- forja server: between receiving a write and answering it ----------------------
 new_repo srv
@@ -380,7 +397,7 @@ untested=$(comm -23 <(echo "$SRC_POINTS") <(echo "$TESTED_POINTS"))
 unknown=$(comm -13 <(echo "$SRC_POINTS") <(echo "$TESTED_POINTS"))
 [[ -z $untested ]] && pass || fail "crash points in src/ with no case in this test: $untested"
 [[ -z $unknown ]] && pass || fail "this test names crash points that src/ does not have: $unknown"
-expect_eq "$(wc -l <<<"$SRC_POINTS")" 20
+expect_eq "$(wc -l <<<"$SRC_POINTS")" 22
 
 # A name that matches no point changes nothing.
 cd "$REPO"

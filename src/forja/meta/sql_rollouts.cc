@@ -5,6 +5,7 @@
 // Each change appends a history entry of kind "rollout" in the same transaction.
 #include <algorithm>
 
+#include "forja/core/crash_point.h"
 #include "forja/meta/sql_store.h"
 
 namespace forja::meta {
@@ -108,8 +109,11 @@ Result<Rollout> SqlStore::BeginRollout(const Rollout& r) {
                                           out.updated, out.message}));
     if (id.empty()) return Status::Internal("inserting a rollout returned no id");
     out.id = id[0][0].Int();
-    return AppendStep(c, out, "", out.user, out.started);
+    RETURN_IF_ERROR(AppendStep(c, out, "", out.user, out.started));
+    CrashPoint("rollout.begin.before_commit");  // the record and its history written, not committed
+    return Status::Ok();
   }));
+  CrashPoint("rollout.begin.after_commit");  // committed, not yet acknowledged: a running rollout nobody drives
   return out;
 }
 
