@@ -126,7 +126,8 @@ await_served 1 "$URL1" "$URL2" && pass || fail "both replicas serve version 1 be
 
 # ---- bad input: one line, non-zero ------------------------------------------------------------------------
 for bad in "--steps 5,3" "--steps 0" "--steps 5,101" "--interval soon" "--apply-timeout 0s" "--max-error-rate 150%" \
-           "--min-quality accuracy>0.9" "--max-p99-ms fast"; do
+           "--min-quality accuracy>0.9" "--max-p99-ms fast" "--stage archived" "--stage production --alias champion" \
+           "--min-requests 0" "--server 127.0.0.1:1"; do
   # shellcheck disable=SC2086
   expect_fail 2 forja rollout churn --to 2 $bad --server "$URL1"
   expect_one_error_line "$OUT"
@@ -196,6 +197,20 @@ SERVER=$!
 at_exit "kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null"
 for _ in $(seq 100); do grep -q 'http://' "$TEST_TMP/server.log" && break; sleep 0.05; done
 API=$(grep -o 'http://[0-9.:]*' "$TEST_TMP/server.log" | head -1)
+# The routes refuse malformed records with a 400 naming the field, and store nothing.
+post() { curl -s -o "$TEST_TMP/post.out" -w '%{http_code}' -H 'Content-Type: application/json' -d "$2" "$API/api/2.0/forja/rollouts/$1"; }
+expect_eq "$(post begin '{"rollout": {"name": 5, "to_version": "4", "target": "production"}}')" 400
+expect_contains "$(cat "$TEST_TMP/post.out")" "rollout.name: must be a string, not 5"
+expect_eq "$(post begin '{"rollout": {"name": "churn", "to_version": "x4", "target": "production"}}')" 400
+expect_contains "$(cat "$TEST_TMP/post.out")" 'rollout.to_version: must be a whole number, not \"x4\"'
+expect_eq "$(post begin '{}')" 400
+expect_contains "$(cat "$TEST_TMP/post.out")" "rollout: missing"
+expect_eq "$(post update '{"rollout": {"id": "3", "weight": 150, "state": "running"}}')" 400
+expect_contains "$(cat "$TEST_TMP/post.out")" "rollout.weight: must be 0..100, not 150"
+expect_eq "$(post update '{"rollout": {"id": "3", "weight": 0, "state": "paused"}}')" 400
+expect_contains "$(cat "$TEST_TMP/post.out")" "rollout.state: 'paused' is not running, completed, rolled_back or aborted"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$API/api/2.0/forja/rollouts/get?name=nosuch")" 404
+expect_eq "$(forja rollout status churn --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["rollout"]["id"])')" 3
 # Waits until the model's rollout is running at `weight`% (read through the server).
 await_weight() {
   for _ in $(seq 300); do
@@ -260,5 +275,28 @@ expect_ok forja rollout churn --to 4 --steps 50,100 --interval 3s --max-error-ra
 expect_contains "$OUT" "rollout 7 of churn completed: version 4 is now in Production; step 100% passed: "
 expect_eq "$(stage_holder)" "4"
 await_served 4 "$URL1" && pass || fail "the replica serves version 4 after the rollout through Prometheus"
+
+# ---- quality and drift thresholds need their gauges: without them a step is not a pass -------------------------
+expect_fail 1 forja rollout churn --to 2 --steps 100 --interval 1s --min-quality 'mae>=0' --server "$URL1"
+expect_contains "$OUT" "rolled back: step 100% failed min-quality: no server reports the candidate's mae"
+expect_fail 1 forja rollout churn --to 2 --steps 100 --interval 1s --max-drift 30% --server "$URL1"
+expect_contains "$OUT" "rolled back: step 100% failed max-drift: no server reports the candidate's drift"
+expect_eq "$(stage_holder)" "4"
+
+# ---- roles through forja server: a read token reads a rollout but cannot start one -----------------------------
+expect_ok forja server token create --name viewer --role read
+READ_TOKEN=$(tail -1 <<<"$OUT")
+"$FORJA" server --port 0 --auth on >"$TEST_TMP/server2.log" 2>&1 &
+SERVER2=$!
+at_exit "kill $SERVER2 2>/dev/null; wait $SERVER2 2>/dev/null"
+for _ in $(seq 100); do grep -q 'http://' "$TEST_TMP/server2.log" && break; sleep 0.05; done
+API2=$(grep -o 'http://[0-9.:]*' "$TEST_TMP/server2.log" | head -1)
+FORJA_TRACKING_TOKEN=$READ_TOKEN expect_ok forja rollout status churn --store "$API2"
+expect_contains "$OUT" "state:    rolled_back"
+FORJA_TRACKING_TOKEN=$READ_TOKEN expect_fail 1 forja rollout churn --to 2 --steps 100 --interval 1s --server "$URL1" --store "$API2"
+expect_one_error_line "$OUT"
+expect_contains "$OUT" "POST forja/rollouts/begin needs a write token (this one is read)"
+expect_ok forja rollout status churn
+expect_contains "$OUT" "state:    rolled_back"  # nothing was started
 
 finish
