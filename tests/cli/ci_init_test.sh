@@ -15,10 +15,14 @@
 #     actions/setup-python -> a venv the test made, on PATH; actions/upload-artifact -> the
 #     path must exist. The rules: of a GitLab job are evaluated (== and && only).
 # The comment --post sends goes to a local HTTP server standing in for GitHub's and
-# GitLab's REST APIs. The release jobs register, promote to staging and (no
-# FORJA_SERVE_URLS: no servers to roll out to) to production through the gates, in a
-# SQLite store that stands in for the shared tracking server. docs/ci.md's `forja ci
-# init` examples run here.
+# GitLab's REST APIs. The release jobs register and promote to staging through the gates,
+# in a SQLite store that stands in for the shared tracking server; then to production:
+# GitHub's without FORJA_SERVE_URLS (through the gates alone), GitLab's with it set to a
+# real `forja serve` replica under client traffic (a real forja rollout that completes).
+# The install step runs three ways: forja on PATH; forja only in the CI cache (put on
+# PATH through GITHUB_PATH); neither, with FORJA_SOURCE_URL unset (the step fails saying
+# what to set). The build from source itself is not run (a full build). docs/ci.md's
+# `forja ci init` examples run here.
 source "$(dirname "$0")/../lib/common.sh"
 unset GITHUB_STEP_SUMMARY GITHUB_TOKEN GITHUB_REPOSITORY GITHUB_REF GITHUB_API_URL GITHUB_BASE_REF GITHUB_ENV \
   GITHUB_PATH GITLAB_TOKEN CI_API_V4_URL CI_PROJECT_ID CI_MERGE_REQUEST_IID FORJA_TRACKING_URI FORJA_SERVE_URLS
@@ -69,7 +73,7 @@ mkdir -p conf data
 printf 'model:\n  auc: 0.85\n' >conf/config.yaml
 cat >train.sh <<'EOF'
 auc=$(grep auc "$FORJA_PARAMS" | awk '{print $2}')
-sh "$FORJA_SOURCE/tests/lib/test_package.sh" pkg
+sh "$FORJA_SOURCE/tests/lib/python_package.sh" pkg 0
 printf '{"auc": %s}\n' "$auc" >metrics.json
 EOF
 printf 'x,y\n1,0\n2,1\n' >data/train.csv
@@ -275,7 +279,11 @@ API=http://127.0.0.1:$(cat "$TEST_TMP/api.port")
 # and for actions/setup-python a venv of the machine's Python.
 mkdir -p "$TEST_TMP/runner-bin"
 ln -s "$FORJA" "$TEST_TMP/runner-bin/forja"
-RUNNER_PATH=$TEST_TMP/runner-bin:$PATH
+# PATH without any forja: a runner that does not have it
+BARE_PATH=""
+IFS=: read -ra _dirs <<<"$PATH"
+for d in "${_dirs[@]}"; do [[ -x $d/forja ]] || BARE_PATH=${BARE_PATH:+$BARE_PATH:}$d; done
+RUNNER_PATH=$TEST_TMP/runner-bin:$BARE_PATH
 /usr/bin/python3 -m venv "$TEST_TMP/setup-python" || { echo "FAIL: cannot make a venv" >&2; exit 1; }
 cat >"$TEST_TMP/ctx.json" <<EOF
 {"secrets": {"GITHUB_TOKEN": "ghs_test", "FORJA_TRACKING_TOKEN": ""},
@@ -285,7 +293,7 @@ EOF
 
 # clone NAME BRANCH: the checkout a runner makes (origin with every branch fetched)
 clone() {
-  rm -rf "${TEST_TMP:?}/$1"
+  cd "$TEST_TMP" && rm -rf "${TEST_TMP:?}/$1"
   git clone -q "$ORIGIN" "$TEST_TMP/$1" && git -C "$TEST_TMP/$1" checkout -q "$2"
   cd "$TEST_TMP/$1" || exit 1
 }
@@ -316,9 +324,24 @@ stages_are() {
   expect_eq "$got" "$1"
 }
 
+# ---- GitHub: the install step on a runner without forja: fails saying what to set ---------
+# (HOME and PATH of a runner that has neither forja nor its cache; FORJA_SOURCE_URL unset)
+mkdir -p "$TEST_TMP/home-empty"
+clone gh-bare main
+HOME=$TEST_TMP/home-empty RUNNER_PATH=$BARE_PATH gh_job $MAINY release GITHUB_EVENT_NAME=push GITHUB_REF=refs/heads/main
+expect_eq "$RC" 1
+expect_contains "$OUT" "forja is not installed: set the CI variable FORJA_SOURCE_URL to forja's git URL"
+expect_contains "$OUT" "step 'Install forja' failed (exit 1)"
+expect_not_contains "$OUT" "registered churn"
+
 # ---- GitHub: the release job on main: run, push, register, staging, production ----------
+# This runner has forja in the cache actions/cache restores (~/.forja-ci/bin), not on PATH:
+# the install step puts it there through GITHUB_PATH for the later steps.
+mkdir -p "$TEST_TMP/home-cached/.forja-ci/bin"
+ln -s "$FORJA" "$TEST_TMP/home-cached/.forja-ci/bin/forja"
 clone gh-main main
-gh_job $MAINY release GITHUB_EVENT_NAME=push GITHUB_REF=refs/heads/main
+HOME=$TEST_TMP/home-cached RUNNER_PATH=$BARE_PATH gh_job $MAINY release GITHUB_EVENT_NAME=push GITHUB_REF=refs/heads/main
+expect_contains "$OUT" "forja from the cache: forja "
 [[ $RC -eq 0 ]] && pass || fail "the release job failed (exit $RC):"$'\n'"$OUT"
 expect_contains "$OUT" "registered churn/1"
 expect_contains "$OUT" "FORJA_SERVE_URLS is not set: no servers to roll out to; churn 1 goes to production through the gates"
@@ -363,6 +386,12 @@ gh_job $PRY report GITHUB_EVENT_NAME=pull_request GITHUB_REF=refs/pull/8/merge G
 expect_contains "$(cat "$TEST_TMP/summary-better.md")" "**churn**: would pass against version 1 in production"
 
 # ---- GitLab: the merge request job, and the release after the merge -----------------------
+# This file rolls out in two short steps (the release below has a replica to roll out to).
+cd "$TEST_TMP/dev" && git checkout -q main
+expect_ok forja ci init gitlab --force --rollout-steps 50,100 --rollout-interval 1s
+lint_ok "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+git commit -qam "ci: shorter rollout steps" && git push -q origin main
+git checkout -q worse && git merge -q main -m "merge main" && git push -q origin worse
 clone gl-worse worse
 : >"$API_LOG"
 gl_job forja-report CI_PIPELINE_SOURCE=merge_request_event CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main \
@@ -377,13 +406,51 @@ git status --porcelain | grep -q forja-ci && fail "the job's .forja-ci/ shows in
 gl_job forja-release CI_PIPELINE_SOURCE=merge_request_event CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main
 expect_contains "$OUT" "job forja-release is not in this pipeline (rules)"
 
-cd "$TEST_TMP/dev" && git checkout -q main && git merge -q --ff-only better && git push -q origin main
+cd "$TEST_TMP/dev" && git checkout -q main && git merge -q better -m "merge better" && git push -q origin main
 clone gl-main main
 gl_job forja-report CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main
 expect_contains "$OUT" "job forja-report is not in this pipeline (rules)"
-gl_job forja-release CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main
+
+# A forja serve replica following churn@production from the shared store, and a client
+# sending it requests (bounded: it stops by itself after 3000 requests or 5 minutes), so
+# that FORJA_SERVE_URLS makes the release a real forja rollout.
+FORJA_PYTHON=$PY "$FORJA" serve churn@production --store "sqlite:///$STORE_DB" --port 0 --poll-interval 0.2 >"$TEST_TMP/serve.log" 2>&1 &
+SERVE_PID=$!
+at_exit "kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"
+SERVE_URL=""
+for _ in $(seq 300); do
+  SERVE_URL=$(grep -o 'http://[0-9.:]*' "$TEST_TMP/serve.log" | head -1)
+  [[ -n $SERVE_URL ]] && curl -sf "$SERVE_URL/v2/health/ready" >/dev/null && break
+  SERVE_URL=""
+  sleep 0.1
+done
+[[ -n $SERVE_URL ]] || { echo "FAIL: forja serve did not start:"; cat "$TEST_TMP/serve.log"; exit 1; }
+cat >"$TEST_TMP/client.py" <<'PYEOF'
+import http.client, json, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+body = json.dumps({"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}]})
+end = time.time() + 300
+for i in range(3000):
+    if time.time() > end: break
+    try:
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+        c.request("POST", "/v2/models/churn/infer", body, {"Content-Type": "application/json"})
+        c.getresponse().read(); c.close()
+    except OSError:
+        pass
+    time.sleep(0.02)
+PYEOF
+"$PY" "$TEST_TMP/client.py" "$SERVE_URL" &
+CLIENT_PID=$!
+at_exit "kill $CLIENT_PID 2>/dev/null"
+
+gl_job forja-release CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main FORJA_SERVE_URLS="$SERVE_URL"
 [[ $RC -eq 0 ]] && pass || fail "the GitLab release job failed (exit $RC):"$'\n'"$OUT"
 expect_contains "$OUT" "registered churn/2"
+expect_not_contains "$OUT" "FORJA_SERVE_URLS is not set"
+run "$FORJA" rollout status churn --store "sqlite:///$STORE_DB"
+expect_contains "$OUT" "state:    completed"
+expect_contains "$OUT" "steps:    50,100"
 stages_are '{"1": "Archived", "2": "Production"}'
 
 

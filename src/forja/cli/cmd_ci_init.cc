@@ -42,6 +42,7 @@ struct InitArgs {
   std::string forja_install;  // replaces the install step's script
   std::string rollout_steps = "5,25,50,100";
   std::string rollout_interval = "60s";
+  std::string rollout_args = "--max-error-rate 1%";  // forja rollout's checks
   std::string runs_on = "ubuntu-24.04";
   std::string image = "debian:12";
 };
@@ -104,6 +105,9 @@ Status CheckArgs(const InitArgs& a) {
   if (!AllOf(a.rollout_steps, ","))
     return bad("--rollout-steps", a.rollout_steps, "percentages separated by commas, e.g. 5,25,50,100");
   if (!AllOf(a.rollout_interval, "")) return bad("--rollout-interval", a.rollout_interval, "a duration, e.g. 60s or 5m");
+  // Word-split by the shell (unquoted), so only characters that cannot start a command.
+  if (!a.rollout_args.empty() && !AllOf(a.rollout_args, " .%=<>_-"))
+    return bad("--rollout-args", a.rollout_args, "forja rollout options, e.g. '--max-error-rate 1% --max-p99-ms 200'");
   if (!AllOf(a.runs_on, "._-")) return bad("--runs-on", a.runs_on, "a runner label, e.g. ubuntu-24.04");
   if (!AllOf(a.image, "._/-:@")) return bad("--image", a.image, "an image name, e.g. debian:12");
   if (!AllOf(a.python_version, ".")) return bad("--python-version", a.python_version, "a version, e.g. 3.12");
@@ -245,7 +249,8 @@ std::string ReleaseScript(const ModelStep& m, const std::string& commit_var) {
          "if [ -n \"${FORJA_SERVE_URLS:-}\" ]; then\n"
          "  set --\n"
          "  for url in $FORJA_SERVE_URLS; do set -- \"$@\" --server \"$url\"; done\n"
-         "  forja rollout " + n + " --to \"$version\" --steps \"$FORJA_ROLLOUT_STEPS\" --interval \"$FORJA_ROLLOUT_INTERVAL\" \"$@\"\n"
+         "  forja rollout " + n + " --to \"$version\" --steps \"$FORJA_ROLLOUT_STEPS\" --interval \"$FORJA_ROLLOUT_INTERVAL\" \\\n"
+         "    $FORJA_ROLLOUT_ARGS \"$@\"\n"
          "else\n"
          "  echo \"FORJA_SERVE_URLS is not set: no servers to roll out to; " + m.name +
          " $version goes to production through the gates\"\n"
@@ -283,7 +288,8 @@ std::string GithubEnv(const Plan& p, bool release) {
   if (release)
     s += "  FORJA_SERVE_URLS: ${{ vars.FORJA_SERVE_URLS }}\n"
          "  FORJA_ROLLOUT_STEPS: " + YamlQuote(p.a.rollout_steps) + "\n"
-         "  FORJA_ROLLOUT_INTERVAL: " + YamlQuote(p.a.rollout_interval) + "\n";
+         "  FORJA_ROLLOUT_INTERVAL: " + YamlQuote(p.a.rollout_interval) + "\n"
+         "  FORJA_ROLLOUT_ARGS: " + YamlQuote(p.a.rollout_args) + "\n";
   return s;
 }
 
@@ -376,6 +382,7 @@ std::string Gitlab(const Plan& p) {
   if (!p.a.forja_repo.empty()) s += "  FORJA_SOURCE_URL: " + YamlQuote(p.a.forja_repo) + "\n";
   s += "  FORJA_ROLLOUT_STEPS: " + YamlQuote(p.a.rollout_steps) + "\n"
        "  FORJA_ROLLOUT_INTERVAL: " + YamlQuote(p.a.rollout_interval) + "\n"
+       "  FORJA_ROLLOUT_ARGS: " + YamlQuote(p.a.rollout_args) + "\n"
        "  GIT_DEPTH: \"0\"  # the report compares with the target branch\n\n"
        "stages: [report, release]\n\n";
   std::string tools =
@@ -494,6 +501,9 @@ void RegisterCiInitCommand(CLI::App* ci, Action* action) {
       ->type_name("CMD");
   c->add_option("--rollout-steps", a->rollout_steps, "forja rollout's --steps (default: 5,25,50,100)")->type_name("PCTS");
   c->add_option("--rollout-interval", a->rollout_interval, "forja rollout's --interval (default: 60s)")->type_name("DURATION");
+  c->add_option("--rollout-args", a->rollout_args,
+                "More forja rollout options: its checks (default: --max-error-rate 1%)")
+      ->type_name("ARGS");
   c->add_option("--runs-on", a->runs_on, "GitHub: the runner label (default: ubuntu-24.04)")->type_name("LABEL");
   c->add_option("--image", a->image, "GitLab: the jobs' image (default: debian:12)")->type_name("IMAGE");
   c->footer(std::string(
@@ -505,7 +515,7 @@ void RegisterCiInitCommand(CLI::App* ci, Action* action) {
                 "and keep forja-report/ as an artifact.\n"
                 "The default branch: the same setup, forja run, forja push, and for each model: forja\n"
                 "models register NAME PATH --run RUN, promote --to staging (the gates), then forja\n"
-                "rollout NAME --to V --steps --interval --server URL... over the CI variable\n"
+                "rollout NAME --to V --steps --interval [--rollout-args] --server URL... over the CI variable\n"
                 "FORJA_SERVE_URLS (space-separated), or without it promote --to production (the gates).\n"
                 "A pipeline that was up to date registers nothing. The tracking store is the CI variable\n"
                 "FORJA_TRACKING_URI (a forja server; token FORJA_TRACKING_TOKEN), else forja.yaml's.\n"
