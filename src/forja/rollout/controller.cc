@@ -26,6 +26,7 @@ std::string Secs(int64_t ms) {
 
 constexpr int64_t kPollMs = 200;   // how often a step's application is checked
 constexpr int64_t kWatchMs = 1000;  // how often, during an interval, servers and the store are re-read
+constexpr int64_t kTouchMs = 60000;  // how often a long interval touches the record (its `updated`)
 
 // A step's end: why the loop stops early. `state` empty: go on.
 struct Stop {
@@ -137,7 +138,7 @@ class Runner {
 
   Stop Watch(const std::map<std::string, VersionCounters>& start, StepMetrics* m) {
     Clock::time_point t0 = Clock::now();
-    int64_t next_watch = kWatchMs;
+    int64_t next_watch = kWatchMs, next_touch = kTouchMs;
     std::vector<ServerView> views;
     for (;;) {
       int64_t left = o_.interval_ms - MsSince(t0);
@@ -148,6 +149,12 @@ class Runner {
         next_watch += kWatchMs;
         if (Stop s = StillOurs()) return s;
         if (Stop s = ReadServers(&views)) return s;
+      }
+      if (MsSince(t0) >= next_touch) {  // a long step: show that its controller is alive
+        next_touch += kTouchMs;
+        auto touched = store_.UpdateRollout(r_);
+        if (touched.ok()) r_ = *touched;
+        else if (touched.status().code() == Code::kConflict) return {"elsewhere", ""};
       }
     }
     if (Stop s = StillOurs()) return s;
@@ -193,15 +200,23 @@ class Runner {
   }
 
   // The record moved without us (forja rollout abort from another shell), or the store
-  // refused the update: the store's record is the truth.
+  // refused the update: the store's record is the truth. A record still running as ours
+  // (the update failed on its way) is set to weight 0 once more, so no server keeps the
+  // candidate after this process is gone.
   meta::Rollout EndedElsewhere(const Status& why) {
     auto now = store_.GetRollout(o_.name);
     if (now.ok() && now->id == r_.id && now->state != "running") {
       AwaitRestored();
       return *now;
     }
+    r_.weight = 0;
     r_.state = "aborted";
     r_.message = "the rollout record could not be updated: " + why.message();
+    if (now.ok() && now->id == r_.id) {
+      auto again = store_.UpdateRollout(r_);
+      if (again.ok()) return *again;
+      r_.message += "; it may still be running: end it with forja rollout abort " + o_.name;
+    }
     return r_;
   }
 
