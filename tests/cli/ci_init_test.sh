@@ -32,6 +32,8 @@ PY=$VENV/bin/python
 for tool in python actionlint check-jsonschema; do
   [[ -x $VENV/bin/$tool ]] || { echo "FAIL: $VENV/bin/$tool is missing: run scripts/setup" >&2; exit 1; }
 done
+# actionlint checks the run: scripts with shellcheck when it finds one; the test insists
+command -v shellcheck >/dev/null || { echo "FAIL: shellcheck is missing: run scripts/setup" >&2; exit 1; }
 "$PY" -c 'import yaml' || { echo "FAIL: PyYAML is missing from $VENV: run scripts/setup" >&2; exit 1; }
 
 STORE_DB=$TEST_TMP/registry.db      # stands in for the shared tracking server (FORJA_TRACKING_URI)
@@ -132,7 +134,7 @@ expect_contains "$OUT" "FORJA_SERVE_URLS"
 # ---- the linters pass on what init wrote, and fail on a broken copy ----------------------
 lint_ok() { run "$@"; [[ $RC -eq 0 ]] && pass || fail "linter failed: $*"$'\n'"$OUT"; }
 lint_fails() { run "$@"; [[ $RC -ne 0 ]] && pass || fail "linter accepted a broken file: $*"$'\n'"$OUT"; }
-lint_ok "$VENV/bin/actionlint" -no-color $PRY $MAINY
+lint_ok "$VENV/bin/actionlint" -no-color -shellcheck "$(command -v shellcheck)" $PRY $MAINY
 lint_ok "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows $PRY $MAINY
 lint_ok "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 BROKEN=$TEST_TMP/broken
@@ -141,6 +143,10 @@ sed 's/^    runs-on:/    runs-onn:/' $PRY >"$BROKEN/.github/workflows/forja-pr.y
 lint_fails "$VENV/bin/actionlint" -no-color "$BROKEN/.github/workflows/forja-pr.yml"
 expect_contains "$OUT" "runs-onn"
 lint_fails "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$BROKEN/.github/workflows/forja-pr.yml"
+# ... and a run: script that shellcheck objects to (the base unquoted) fails actionlint too
+sed 's|--base "origin/$GITHUB_BASE_REF"|--base origin/$GITHUB_BASE_REF|' $PRY >"$BROKEN/.github/workflows/unquoted.yml"
+lint_fails "$VENV/bin/actionlint" -no-color -shellcheck "$(command -v shellcheck)" "$BROKEN/.github/workflows/unquoted.yml"
+expect_contains "$OUT" "SC2086"
 sed 's/^  script:/  scirpt:/' .gitlab-ci.yml >"$BROKEN/gitlab-ci.yml"
 lint_fails "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$BROKEN/gitlab-ci.yml"
 

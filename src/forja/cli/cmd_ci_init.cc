@@ -249,6 +249,7 @@ std::string ReleaseScript(const ModelStep& m, const std::string& commit_var) {
          "if [ -n \"${FORJA_SERVE_URLS:-}\" ]; then\n"
          "  set --\n"
          "  for url in $FORJA_SERVE_URLS; do set -- \"$@\" --server \"$url\"; done\n"
+         "  # shellcheck disable=SC2086  # FORJA_ROLLOUT_ARGS holds several options: split on purpose\n"
          "  forja rollout " + n + " --to \"$version\" --steps \"$FORJA_ROLLOUT_STEPS\" --interval \"$FORJA_ROLLOUT_INTERVAL\" \\\n"
          "    $FORJA_ROLLOUT_ARGS \"$@\"\n"
          "else\n"
