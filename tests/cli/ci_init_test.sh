@@ -127,6 +127,11 @@ expect_fail 1 forja ci init github --force --python-requirements nothere.txt
 expect_eq "$OUT" "forja: error: --python-requirements nothere.txt: no such file in the workspace"
 expect_fail 1 forja ci init github --force --remote nope
 expect_eq "$OUT" "forja: error: --remote nope: forja.yaml has no such remote"
+mkdir -p "$TEST_TMP/not-a-workspace" && cd "$TEST_TMP/not-a-workspace"
+expect_fail 1 forja ci init github
+expect_one_error_line "$OUT"
+expect_contains "$OUT" "not inside a forja repository"
+cd "$REPO"
 expect_ok forja ci init --help
 expect_contains "$OUT" "--forja-install CMD"
 expect_contains "$OUT" "FORJA_SERVE_URLS"

@@ -162,6 +162,13 @@ Result<Plan> MakePlan(const InitArgs& a, const std::string& root) {
                           act.pipeline + "': not in the generated jobs (add it with --model NAME=PATH)");
         continue;
       }
+      // These reach shell scripts and messages: only names and paths that need no care.
+      if (!AllOf(act.register_model, "._-") || act.register_path.empty() || HasControl(act.register_path, false) ||
+          act.register_path[0] == '/')
+        return Status::User(t.origin + ": triggers." + t.name + ".register: model '" + act.register_model +
+                            "' or path '" + act.register_path +
+                            "' cannot go into a workflow (letters, digits, . _ - and a relative path); pass "
+                            "--model NAME=PATH");
       p.models.push_back({act.register_model, act.register_path});
     }
     if (p.models.empty())
