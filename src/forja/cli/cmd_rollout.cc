@@ -48,7 +48,7 @@ Result<std::string> Target(const RolloutArgs& a) {
   }
   std::string stage = meta::CanonicalStage(a.stage.empty() ? "production" : a.stage);
   if (stage != "Production" && stage != "Staging")
-    return Status::Usage("--stage '" + a.stage + "': a rollout moves the traffic of production or staging (or --alias A)");
+    return Status::Usage("--stage '" + rollout::ShownInput(a.stage) + "': a rollout moves the traffic of production or staging (or --alias A)");
   return stage;
 }
 
@@ -57,7 +57,7 @@ Result<rollout::Options> ReadOptions(const RolloutArgs& a) {
   o.name = a.name;
   ASSIGN_OR_RETURN(o.target, Target(a));
   if (a.to.empty() || a.to.size() > 18 || a.to.find_first_not_of("0123456789") != std::string::npos || std::stoll(a.to) < 1)
-    return Status::Usage("--to '" + a.to + "': a version number, e.g. --to 3");
+    return Status::Usage("--to '" + rollout::ShownInput(a.to) + "': a version number, e.g. --to 3");
   o.to_version = std::stoll(a.to);
   ASSIGN_OR_RETURN(o.steps, rollout::ParseSteps(a.steps));
   ASSIGN_OR_RETURN(o.interval_ms, rollout::ParseDurationMs(a.interval, "--interval"));
@@ -72,7 +72,7 @@ Result<rollout::Options> ReadOptions(const RolloutArgs& a) {
     char* end = nullptr;
     double v = std::strtod(a.max_p99_ms.c_str(), &end);
     if (a.max_p99_ms.size() > 32 || end != a.max_p99_ms.c_str() + a.max_p99_ms.size() || !(v > 0) || v > 1e9)
-      return Status::Usage("--max-p99-ms '" + a.max_p99_ms + "': a positive number of milliseconds, e.g. --max-p99-ms 250");
+      return Status::Usage("--max-p99-ms '" + rollout::ShownInput(a.max_p99_ms) + "': a positive number of milliseconds, e.g. --max-p99-ms 250");
     o.thresholds.max_p99_ms = v;
   }
   if (!a.min_quality.empty()) {

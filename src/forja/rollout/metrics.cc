@@ -83,7 +83,12 @@ bool ParseLine(std::string_view line, Sample* out, std::string* why) {
   size_t v = i;
   while (i < line.size() && line[i] != ' ' && line[i] != '\t') i++;
   std::optional<double> value = ParseValue(line.substr(v, i - v));
-  if (!value) return *why = "'" + std::string(line.substr(v, std::min<size_t>(i - v, 40))) + "' is not a number", false;
+  if (!value) {
+    std::string shown(line.substr(v, std::min<size_t>(i - v, 40)));
+    for (char& c : shown)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // the error stays one line
+    return *why = "'" + shown + "' is not a number", false;
+  }
   out->value = *value;
   return true;  // a timestamp may follow; it is not needed
 }

@@ -49,6 +49,10 @@ Result<QualityMin> ParseQualityMin(const std::string& text);
 // An http:// or https:// base URL without a query; the trailing '/' removed.
 Result<std::string> ParseBaseUrl(const std::string& text, const std::string& option);
 
+// User text quoted in an error: control characters shown as '?', at most 80 bytes, so an
+// error stays one line whatever was typed.
+std::string ShownInput(const std::string& text);
+
 // The steps as the store keeps them: "5,25,50,100".
 std::string StepsText(const std::vector<int>& steps);
 
