@@ -299,4 +299,28 @@ expect_contains "$OUT" "POST forja/rollouts/begin needs a write token (this one 
 expect_ok forja rollout status churn
 expect_contains "$OUT" "state:    rolled_back"  # nothing was started
 
+
+# ---- an alias: a replica following churn@champion, the candidate takes the alias at the end ---------------------
+expect_ok forja models promote churn 1 --to @champion
+"$FORJA" serve churn@champion --port 0 --poll-interval 0.2 >"$TEST_TMP/serve3.log" 2>&1 &
+PID3=$!
+at_exit "kill $PID3 2>/dev/null; wait $PID3 2>/dev/null"
+for _ in $(seq 300); do
+  URL3=$(grep -o 'http://[0-9.:]*' "$TEST_TMP/serve3.log" | head -1)
+  [[ -n $URL3 ]] && curl -sf "$URL3/v2/health/ready" >/dev/null && break
+  sleep 0.1
+done
+"$PY" "$TEST_TMP/client.py" "$URL3" &
+CLIENT3=$!
+at_exit "kill $CLIENT3 2>/dev/null; wait $CLIENT3 2>/dev/null"
+expect_fail 1 forja rollout churn --to 1 --alias champion --server "$URL3"
+expect_contains "$OUT" "forja: error: version 1 of 'churn' is already @champion; nothing to roll out"
+expect_ok forja rollout churn --to 2 --alias @champion --steps 50,100 --interval 1s --max-error-rate 5% --server "$URL3"
+expect_contains "$OUT" "completed: version 2 is now @champion; step 100% passed: "
+expect_eq "$(forja models show churn --json | "$PY" -c '
+import json, sys
+print(json.load(sys.stdin).get("aliases", []))')" "[{'alias': 'champion', 'version': '2'}]"
+await_served 2 "$URL3" && pass || fail "the replica following @champion serves version 2"
+expect_eq "$(stage_holder)" "4"  # the stage did not move
+
 finish
