@@ -58,6 +58,10 @@ TEST_P(RolloutStoreTest, BeginStepEndAndHistory) {
   EXPECT_EQ(got->weight, 50);
   EXPECT_EQ(got->state, "running");
   EXPECT_EQ(got->message, "error rate 0.1% <= 1%");
+  // The same record again (a controller's heartbeat in a long step) moves `updated` only.
+  auto beat = store_->UpdateRollout(step);
+  ASSERT_TRUE(beat.ok()) << beat.status().message();
+  EXPECT_GE(beat->updated, s->updated);
 
   step.weight = 0, step.state = "rolled_back", step.message = "error rate 30% > 1%";
   ASSERT_TRUE(store_->UpdateRollout(step).ok());

@@ -145,6 +145,9 @@ Result<Rollout> SqlStore::UpdateRollout(const Rollout& r) {
     out.updated = std::max(NowMs(), before.updated);
     RETURN_IF_ERROR(c.Run("UPDATE rollouts SET weight = ?, state = ?, message = ?, updated = ? WHERE id = ?",
                           {int64_t{out.weight}, out.state, out.message, out.updated, out.id}));
+    // The same weight, state and message again is a controller showing it is alive (a long
+    // step): `updated` moves, the history stays the steps.
+    if (out.weight == before.weight && out.state == before.state && out.message == before.message) return Status::Ok();
     return AppendStep(c, out, Phase(before), r.user.empty() ? before.user : r.user, out.updated);
   }));
   return out;

@@ -470,7 +470,8 @@ class MetaStore {
     return Status::Internal("this store does not keep rollouts");
   }
   // Moves the running rollout `r.id` to r.weight / r.state / r.message (and touches
-  // `updated`), appending a history entry; Conflict when it is no longer running.
+  // `updated`), appending a history entry (none when only `updated` moves: a controller's
+  // heartbeat); Conflict when it is no longer running.
   virtual Result<Rollout> UpdateRollout(const Rollout& r) {
     (void)r;
     return Status::Internal("this store does not keep rollouts");
