@@ -82,7 +82,7 @@ expect_ok forja add data
 expect_ok forja ci report --base main --md report/report.md
 expect_eq "$OUT" "report/report.md"
 MD=$(cat report/report.md)
-expect_contains "$MD" '| config | model | {"auc":0.85} | {"auc":0.82} |'
+expect_contains "$MD" '| config | model.auc | 0.85 | 0.82 |'  # a group a stage reads, leaf by leaf
 expect_contains "$MD" "| metrics.json | auc | 0.85 | 0.82 | -0.03 |"
 SVG=$(ls report/*.svg 2>/dev/null | head -1)
 [[ -n $SVG && -s $SVG ]] && pass || fail "no plot SVG written next to report/report.md: $(ls report)"
@@ -120,7 +120,7 @@ expect_ok forja ci report --base main --json --plots-dir "$TEST_TMP/plots"
 json_check 'd["base_commit"] == "'"$BASE"'"' "$OUT"
 json_check '[(m["metric"], m["old"], m["new"]) for m in d["metrics"]] == [("auc", 0.85, 0.82)]' "$OUT"
 json_check 'abs(d["metrics"][0]["change"] + 0.03) < 1e-9' "$OUT"
-json_check '[(p["param"], p["old"], p["new"]) for p in d["params"]] == [("model", {"auc": 0.85}, {"auc": 0.82})]' "$OUT"
+json_check '[(p["param"], p["old"], p["new"]) for p in d["params"]] == [("model.auc", 0.85, 0.82)]' "$OUT"
 json_check 'd["data"] == [{"dataset": "data", "status": "modified", "added": ["c.txt"], "removed": ["b.txt"], "modified": ["a.txt"]}]' "$OUT"
 json_check '[s["stage"] for s in d["stages"] if s["outcome"] == "would run"] == ["summary"]' "$OUT"
 json_check 'd["plots"] and all(p["svg"].startswith("'"$TEST_TMP"'/plots/") for p in d["plots"])' "$OUT"

@@ -1,9 +1,11 @@
 #include <fcntl.h>
+#include <pthread.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 
 #include "forja/core/fs.h"
@@ -178,6 +180,26 @@ TEST(Subprocess, CapturesOutputAndExitCode) {
   EXPECT_EQ(r->out, "hello");
   EXPECT_EQ(r->err, "err\n");
   EXPECT_EQ(r->exit_code, 3);
+}
+
+// A child must be stoppable whatever its parent blocks or ignores: forja agent blocks
+// SIGTERM while it waits for `forja models register`, and servers ignore SIGPIPE.
+TEST(Subprocess, ChildStartsWithCleanSignalState) {
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &term, &old), 0);
+  auto previous = std::signal(SIGPIPE, SIG_IGN);
+  auto r = RunProcess({"sh", "-c", "grep -E '^Sig(Blk|Ign):' /proc/self/status"});
+  std::signal(SIGPIPE, previous);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ASSERT_TRUE(r.ok());
+  // Nothing blocked; SIGPIPE (bit 13) not ignored. (sh itself may ignore nothing else here.)
+  EXPECT_NE(r->out.find("SigBlk:\t0000000000000000"), std::string::npos) << r->out;
+  auto ign = r->out.find("SigIgn:\t");
+  ASSERT_NE(ign, std::string::npos);
+  unsigned long long mask = std::stoull(r->out.substr(ign + 8, 16), nullptr, 16);
+  EXPECT_EQ(mask & (1ull << (SIGPIPE - 1)), 0ull) << r->out;
 }
 
 TEST(Strings, HelpersDoWhatTheirNamesSay) {

@@ -142,6 +142,15 @@ TEST(PipelineMetrics, DiffPairsByPathAndKey) {
   EXPECT_FALSE(all[1].changed);
   EXPECT_EQ(all[2].key, "steps");  // 100 and 100.0 are the same number
   EXPECT_FALSE(all[2].changed);
+
+  // A whole group read by a stage is compared leaf by leaf.
+  std::vector<LockParams> group_old = {{"config", {{"model", R"({"depth":3,"lr":0.1,"opt":{"name":"adam"}})"}}}};
+  std::vector<LockParams> group_new = {{"config", {{"model", R"({"depth":5,"lr":0.1,"opt":{"name":"sgd"},"seed":1})"}}}};
+  EXPECT_EQ(RenderText(ParamsDiffTable(DiffParams(group_old, group_new, false), "HEAD")),
+            "Path    Param           HEAD  workspace\n"
+            "config  model.depth     3     5\n"
+            "config  model.opt.name  adam  sgd\n"
+            "config  model.seed      -     1\n");
   EXPECT_EQ(FormatChange(*all[2].change, 5), "0");
   EXPECT_EQ(RenderMarkdown(MetricsDiffTable({all[0], all[1]}, "v1", 5)),
             "| Path        | Metric | v1  | workspace | Change |\n"
@@ -204,6 +213,15 @@ TEST(PipelineMetrics, ParamsMergeAndDiff) {
   ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[2].key, "seed");
   EXPECT_FALSE(all[2].changed);
+
+  // A whole group read by a stage is compared leaf by leaf.
+  std::vector<LockParams> group_old = {{"config", {{"model", R"({"depth":3,"lr":0.1,"opt":{"name":"adam"}})"}}}};
+  std::vector<LockParams> group_new = {{"config", {{"model", R"({"depth":5,"lr":0.1,"opt":{"name":"sgd"},"seed":1})"}}}};
+  EXPECT_EQ(RenderText(ParamsDiffTable(DiffParams(group_old, group_new, false), "HEAD")),
+            "Path    Param           HEAD  workspace\n"
+            "config  model.depth     3     5\n"
+            "config  model.opt.name  adam  sgd\n"
+            "config  model.seed      -     1\n");
 
   Lock lock;
   lock.stages.push_back(LockStage{"a", {}, {}, per_stage[0], {}});

@@ -431,8 +431,26 @@ Result<std::vector<LockParams>> CurrentParams(const Project& project) {
 
 std::vector<ParamDiff> DiffParams(const std::vector<LockParams>& old_params, const std::vector<LockParams>& new_params,
                                   bool all) {
+  // Compared leaf by leaf, as DVC's params diff does: a stage that reads a whole group
+  // (params: [model]) shows model.depth 3 -> 5, not the two mappings.
+  auto leaves = [](const std::vector<LockParams>& in) {
+    std::vector<LockParams> out;
+    for (const LockParams& lp : in) {
+      LockParams flat{lp.source, {}};
+      for (const LockParam& p : lp.values) {
+        if (p.value_json.empty() || p.value_json[0] != '{') {  // a scalar or list: as the lock has it
+          flat.values.push_back(p);
+          continue;
+        }
+        for (auto& [k, v] : FlattenParam(p.key, p.value_json)) flat.values.push_back({k, std::move(v)});
+      }
+      out.push_back(std::move(flat));
+    }
+    return out;
+  };
+  const std::vector<LockParams> old_leaves = leaves(old_params), new_leaves = leaves(new_params);
   std::map<std::pair<std::string, std::string>, const std::string*> old_index;
-  for (const LockParams& lp : old_params)
+  for (const LockParams& lp : old_leaves)
     for (const LockParam& p : lp.values) old_index.emplace(std::make_pair(lp.source, p.key), &p.value_json);
   std::map<std::pair<std::string, std::string>, bool> seen;
   std::vector<ParamDiff> out;
@@ -440,7 +458,7 @@ std::vector<ParamDiff> DiffParams(const std::vector<LockParams>& old_params, con
     d.changed = !d.old_json || !d.new_json || *d.old_json != *d.new_json;
     if (d.changed || all) out.push_back(std::move(d));
   };
-  for (const LockParams& lp : new_params)
+  for (const LockParams& lp : new_leaves)
     for (const LockParam& p : lp.values) {
       auto key = std::make_pair(lp.source, p.key);
       if (!seen.emplace(key, true).second) continue;
@@ -449,7 +467,7 @@ std::vector<ParamDiff> DiffParams(const std::vector<LockParams>& old_params, con
       if (it != old_index.end()) d.old_json = *it->second;
       add(std::move(d));
     }
-  for (const LockParams& lp : old_params)
+  for (const LockParams& lp : old_leaves)
     for (const LockParam& p : lp.values) {
       if (!seen.emplace(std::make_pair(lp.source, p.key), true).second) continue;
       add(ParamDiff{lp.source, p.key, p.value_json, std::nullopt, false});
