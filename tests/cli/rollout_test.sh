@@ -124,6 +124,18 @@ import json, sys
 print(",".join(str(v["version"]) for v in json.load(sys.stdin)["latest_versions"] if v["current_stage"] == "Production"))'; }
 await_served 1 "$URL1" "$URL2" && pass || fail "both replicas serve version 1 before any rollout"
 
+# ---- help ------------------------------------------------------------------------------------------------------
+expect_ok forja rollout --help
+for o in "Usage: forja rollout" --to --stage --alias --steps --interval --max-error-rate --max-p99-ms --min-quality \
+         --max-drift --server --prometheus --apply-timeout --min-requests status abort "Exit codes"; do
+  expect_contains "$OUT" "$o"
+done
+for sub in status abort; do
+  expect_ok forja rollout $sub --help
+  expect_contains "$OUT" "Usage: forja rollout $sub"
+  expect_contains "$OUT" "--json"
+done
+
 # ---- bad input: one line, non-zero ------------------------------------------------------------------------
 for bad in "--steps 5,3" "--steps 0" "--steps 5,101" "--interval soon" "--apply-timeout 0s" "--max-error-rate 150%" \
            "--min-quality accuracy>0.9" "--max-p99-ms fast" "--stage archived" "--stage production --alias champion" \
