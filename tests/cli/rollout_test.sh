@@ -335,4 +335,16 @@ print(json.load(sys.stdin).get("aliases", []))')" "[{'alias': 'champion', 'versi
 await_served 2 "$URL3" && pass || fail "the replica following @champion serves version 2"
 expect_eq "$(stage_holder)" "4"  # the stage did not move
 
+
+# ---- progress on a terminal (script(1) gives the rollout one); a pipe stays quiet (checked above) -------------------
+script -qec "$FORJA rollout churn --to 1 --alias champion --steps 50,100 --interval 1s --server $URL3" /dev/null \
+  >"$TEST_TMP/tty.out" 2>&1
+expect_eq "$?" "0"
+TTY=$(tr -d '\r' <"$TEST_TMP/tty.out")
+expect_contains "$TTY" "rollout 11 of churn: version 1 (now v2) -> @champion in steps of 50%, 100%, 1s each"
+expect_contains "$TTY" "rollout 11 of churn: step 50%: waiting for every server to apply it"
+expect_contains "$TTY" "rollout 11 of churn: step 50%: applied on 1 server(s); watching for 1s"
+expect_contains "$TTY" "rollout 11 of churn: step 50% passed: "
+expect_contains "$TTY" "rollout 11 of churn completed: version 1 is now @champion"
+
 finish

@@ -175,10 +175,13 @@ int DoRollout(const RolloutArgs& a) {
     meta::Promotion p{o.name, o.to_version, o.target, o.target[0] != '@', User(), "forja rollout " + id, false};
     return registry::Promote(st, *policies, p, registry::LocalStoreRole()).status();
   };
-  if (show)
-    std::fprintf(stderr, "rollout %s of %s: version %lld (now %s) -> %s, steps %s%%, %s each\n", id.c_str(), o.name.c_str(),
-                 static_cast<long long>(o.to_version), begun->from_version ? ("v" + std::to_string(begun->from_version)).c_str() : "none",
-                 o.target.c_str(), begin.steps.c_str(), a.interval.c_str());
+  if (show) {
+    std::string plan;
+    for (int w : o.steps) plan += (plan.empty() ? "" : ", ") + std::to_string(w) + "%";
+    std::string now = begun->from_version ? "v" + std::to_string(begun->from_version) : "none";
+    hooks.progress("version " + version + " (now " + now + ") -> " + o.target + " in steps of " + plan + ", " + a.interval +
+                   " each");
+  }
   meta::Rollout end = rollout::Run(st, o, *begun, *source, hooks);
   if (a.as_json) OutJson(Json{{"rollout", api::ToJson(end)}});
   if (end.state == "completed") {
