@@ -5,7 +5,8 @@
 # /api/2.0/forja/alerts). Malformed payloads are refused (400, a JSON error, nothing recorded);
 # reference-like traffic raises no drift alert; traffic with every feature shifted makes
 # ForjaModelDataDrift fire in Prometheus and forja server record it against churn's version,
-# with the labels and the rule's annotations.
+# with the labels and the rule's annotations; a workspace's forja agent retrains on it (an
+# alert trigger reading forja server).
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/prometheus.sh"
 source "$FORJA_SOURCE/tests/monitor/served_model.sh"
@@ -64,6 +65,22 @@ run promtool query instant "$PROM_URL" 'ALERTS{alertname=~"ForjaModel(Data|Colum
 expect_eq "$OUT" ""
 expect_eq "$(alerts '?model=churn')" '{"alerts":[]}'
 
+# A workspace whose forja agent retrains on churn's drift alerts, read from forja server: its
+# baseline is taken now, while no alert fires, so the alert the real chain delivers is new.
+AGENT_WS="$TEST_TMP/agent-ws"
+mkdir -p "$AGENT_WS" && (cd "$AGENT_WS" && git init -q . && "$FORJA" -q init && cat >>forja.yaml <<'YAML'
+stages:
+  retrain:
+    cmd: echo "retrained on $FORJA_AGENT_TRIGGER" > retrained.txt
+    outs: [retrained.txt]
+triggers:
+  drift:
+    alert: {model: churn, name: ForjaModelDataDrift}
+YAML
+)
+FORJA_TRACKING_URI=$SERVER expect_ok forja -C "$AGENT_WS" agent --once
+expect_contains "$OUT" "drift: baseline alert (none)"
+
 # --- drifted traffic: every feature shifted by 3 standard deviations ------------------------------
 "$PY" "$SEND_ROWS" "$SERVE" 3 300 &
 SENDER=$!
@@ -97,6 +114,14 @@ print("forja server recorded", a["name"], "for", a["model"] + "/" + a["version"]
 PY
 if [[ $RC -eq 0 ]]; then pass; else fail "the alert recorded by forja server:"$'\n'"$OUT"$'\n'"$(alerts)"; fi
 echo "$OUT"
+
+# forja agent's alert trigger fires on it: the pipeline reruns, tracked in forja server with the trigger.
+FORJA_TRACKING_URI=$SERVER expect_ok forja -C "$AGENT_WS" agent --once
+expect_contains "$OUT" "drift: due: alert model=churn name=ForjaModelDataDrift"
+expect_contains "$OUT" "-drift ok: tracked as run"
+expect_eq "$(cat "$AGENT_WS/retrained.txt")" "retrained on drift"
+expect_ok forja -C "$AGENT_WS" runs list --store "$SERVER" --filter "tags.forja.agent.trigger = 'drift'" --json
+expect_contains "$OUT" '"drift"'
 
 # forja models alerts lists them, from the server and from its SQL store alike.
 expect_ok forja models alerts churn --store "$SERVER"
