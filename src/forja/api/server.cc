@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "forja/api/server_impl.h"
+#include "forja/api/ui_routes.h"
 #include "forja/api/unimplemented_routes.h"
 #include "forja/core/crash_point.h"
 #include "forja/core/fs.h"
@@ -431,7 +432,7 @@ net::HeadDecision TrackingServer::Impl::CheckHead(const net::Request& req) {
   d.max_body_bytes = config.max_json_bytes;
   const std::string& path = req.path;
   if (path == "/health" || path == "/ping" || path == "/version" || path == "/metrics" ||
-      path.find("/mlflow/server-info") != std::string::npos)
+      path.find("/mlflow/server-info") != std::string::npos || IsUiRequest(req))
     return d;  // public, and none reads a body
   auto caller = Authenticate(req);
   if (!caller.ok()) {
@@ -527,6 +528,10 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
                               {"multipart_uploads_enabled", false},
                               {"multipart_downloads_enabled", false},
                               {"forja_version", FORJA_VERSION}});
+  }
+  if (IsUiRequest(req)) {  // the web UI's files (ui_routes.cc): public, the page asks for a token
+    *route = "ui";
+    return UiResponse(req);
   }
   static const std::string kArtifacts = "/api/2.0/mlflow-artifacts/artifacts";
   if (path == kArtifacts || path.starts_with(kArtifacts + "/")) {

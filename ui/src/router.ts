@@ -1,0 +1,66 @@
+// Hash routes, in MLflow's URL scheme, so the links MLflow clients print
+// (http://host:5000/#/experiments/1/runs/abc) open the same thing here:
+//   #/                                  the experiments
+//   #/experiments/ID?filter=..&order=.. one experiment's runs
+//   #/experiments/ID/runs/RUN           one run
+// A hash route needs nothing from the server: forja server answers index.html at /.
+import { useEffect, useState } from "preact/hooks";
+
+export type Route =
+  | { page: "experiments" }
+  | { page: "runs"; experimentId: string; query: URLSearchParams }
+  | { page: "run"; experimentId: string; runId: string }
+  | { page: "not-found"; path: string };
+
+export function parseRoute(hash: string): Route {
+  const text = hash.replace(/^#/, "");
+  const q = text.indexOf("?");
+  const path = q < 0 ? text : text.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? "" : text.slice(q + 1));
+  const parts = path.split("/").filter((p) => p !== "").map(safeDecode);
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === "experiments")) return { page: "experiments" };
+  if (parts[0] === "experiments" && parts.length === 2) return { page: "runs", experimentId: parts[1]!, query };
+  if (parts[0] === "experiments" && parts.length === 4 && parts[2] === "runs")
+    return { page: "run", experimentId: parts[1]!, runId: parts[3]! };
+  return { page: "not-found", path };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// The hash for a route: what links point at.
+export function href(route: Route): string {
+  switch (route.page) {
+    case "experiments":
+      return "#/experiments";
+    case "runs": {
+      const q = route.query.toString();
+      return `#/experiments/${encodeURIComponent(route.experimentId)}${q ? "?" + q : ""}`;
+    }
+    case "run":
+      return `#/experiments/${encodeURIComponent(route.experimentId)}/runs/${encodeURIComponent(route.runId)}`;
+    case "not-found":
+      return "#" + route.path;
+  }
+}
+
+export function navigate(route: Route): void {
+  const h = href(route);
+  if (location.hash !== h) location.hash = h;
+}
+
+// The current route; re-renders the caller on every hash change.
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(location.hash));
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return route;
+}
