@@ -25,7 +25,7 @@ export function Login({ message, onLogin }: { message: string; onLogin: (token: 
       </label>
       <button type="submit">Log in</button>
       <p class="hint">
-        An admin makes one with <code>forja server token create NAME --role read</code>. It is kept in this tab only.
+        An admin makes one with <code>forja server token create --name NAME --role read</code>. It is kept in this tab only.
       </p>
     </form>
   );
