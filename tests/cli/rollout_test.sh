@@ -19,29 +19,12 @@ fi
 export FORJA_PYTHON=$PY
 
 new_repo
-# A python package: the sum of the two features, plus a constant that tells versions apart;
-# FAIL=1 fails (RuntimeError: a 500) every request whose first feature is 3.
-write_pkg() {  # DIR CONSTANT FAIL
-  mkdir -p "$1"
-  cat >"$1/predict.py" <<PY
-def predict(batch):
-    x = batch["features"]
-    if $3 and (x[:, 0] == 3).any():
-        raise RuntimeError("version with a bug: feature 0 is 3")
-    return x.sum(axis=1) + $2
-PY
-  cat >"$1/model.yaml" <<'YAML'
-format: 1
-flavor: python
-python: {module: predict.py, function: predict, workers: 2, timeout_ms: 5000}
-signature:
-  inputs: [{name: features, datatype: FP32, shape: [-1, 2]}]
-  outputs: [{name: total, datatype: FP32, shape: [-1]}]
-YAML
-}
+# Python packages (tests/lib/python_package.sh): the sum of the two features plus a constant that
+# tells versions apart; version 3 fails 25% of the requests whose first feature counts 1, 2, 3, ...
+write_pkg() { sh "$FORJA_SOURCE/tests/lib/python_package.sh" "$@"; }  # DIR CONSTANT [FAIL_PERCENT]
 write_pkg "$TEST_TMP/v1" 0 0
 write_pkg "$TEST_TMP/v2" 100 0
-write_pkg "$TEST_TMP/v3" 200 1
+write_pkg "$TEST_TMP/v3" 200 25
 write_pkg "$TEST_TMP/v4" 300 0
 for v in 1 2 3 4; do expect_ok forja models register churn "$TEST_TMP/v$v" --no-push --no-profile; done
 expect_ok forja models promote churn 1 --to production
@@ -66,13 +49,13 @@ start_replica 1
 start_replica 2
 
 cat >"$TEST_TMP/client.py" <<'PY'
-# Sends requests round-robin to the replicas, the first feature cycling 0..3, until killed.
+# Sends requests round-robin to the replicas, the first feature counting 1, 2, 3, ..., until killed.
 import http.client, json, sys, time, urllib.parse
 urls = [urllib.parse.urlparse(u) for u in sys.argv[1:]]
 i = 0
 while True:
     u = urls[i % len(urls)]
-    body = json.dumps({"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [i % 4, 1]}]})
+    body = json.dumps({"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [i + 1, 1]}]})
     try:
         c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
         c.request("POST", "/v2/models/churn/infer", body, {"Content-Type": "application/json"})
