@@ -129,6 +129,13 @@ TEST_P(StoreTest, RunsLogBatchAndHistory) {
   }
   ASSERT_EQ(all.size(), 997u);
   for (size_t i = 0; i < all.size(); i++) ASSERT_EQ(all[i].step, static_cast<int64_t>(i));
+  // A batch sent again (a retry after the first committed) adds no point to the history.
+  ASSERT_TRUE(store_->LogBatch(run.info.run_id, {{"retried", 0.5, 10, 1}, {"retried", 0.7, 11, 2}}, {{"lr", "0.1"}}, {}).ok());
+  ASSERT_TRUE(store_->LogBatch(run.info.run_id, {{"retried", 0.5, 10, 1}, {"retried", 0.7, 11, 2}}, {{"lr", "0.1"}}, {}).ok());
+  auto retried = store_->GetMetricHistory(run.info.run_id, "retried", Page{});
+  ASSERT_TRUE(retried.ok()) << retried.status().message();
+  ASSERT_EQ(retried->items.size(), 2u);
+  EXPECT_EQ(retried->items[1].value, 0.7);
   auto info = store_->UpdateRun(run.info.run_id, "FINISHED", 12345, "");
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->status, "FINISHED");

@@ -52,6 +52,7 @@ void RegisterPlotsCommands(CLI::App& app, GlobalOptions& g, Action* action);   /
 void RegisterAgentCommands(CLI::App& app, GlobalOptions& g, Action* action);   // agent, agent status (cmd_agent.cc)
 void RegisterCiCommands(CLI::App& app, GlobalOptions& g, Action* action);      // ci report (cmd_ci.cc)
 void RegisterRolloutCommands(CLI::App& app, GlobalOptions& g, Action* action);  // rollout, status, abort (cmd_rollout.cc)
+void RegisterDeployCommands(CLI::App& app, GlobalOptions& g, Action* action);   // deploy nginx (cmd_deploy.cc)
 // The nearest folder at or above `start` with a .dvc/ folder, or "" (cmd_import.cc).
 std::string FindDvcRoot(const std::string& start);
 // Prints a note (hidden by -q) when the workspace at `root` is a DVC repository with a .dvc

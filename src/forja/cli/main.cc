@@ -127,6 +127,7 @@ int Run(int argc, char** argv) {
   RegisterAgentCommands(app, g, &action);
   RegisterCiCommands(app, g, &action);
   RegisterRolloutCommands(app, g, &action);
+  RegisterDeployCommands(app, g, &action);
 
   try {
     app.parse(argc, argv);

@@ -543,9 +543,13 @@ Result<Paged<Metric>> SqlStore::GetMetricHistory(const std::string& run_id, cons
     out.items.clear();
     ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(c, run_id));
     (void)info;
+    // DISTINCT: a point logged twice (a client's or nginx's retry of a log-batch that had committed
+    // on a replica that died before answering) is one point, as in MLflow's store, whose key holds
+    // every column; so retrying a log route is safe (docs/scaling.md).
     ASSIGN_OR_RETURN(SqlRows rows,
-                     QueryPage(c, "SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest "
-                               "FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp LIMIT ? OFFSET ?",
+                     QueryPage(c, "SELECT DISTINCT key, value, is_nan, timestamp, step, model_id, dataset_name, "
+                               "dataset_digest FROM metrics WHERE run_uuid = ? AND key = ? "
+                               "ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
                                {run_id, key}, limit, offset, &out.next_page_token));
     for (const SqlRow& r : rows) {
       Metric m = MetricFromRow(r, 0);
