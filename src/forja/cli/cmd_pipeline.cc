@@ -183,6 +183,11 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_flag("--no-run-cache", a->no_run_cache, "Run changed stages even when the run cache has their outputs");
   c->add_flag("--json", a->as_json, "Print the outcome of every stage as JSON (stage output is then only logged)");
   c->add_flag("--no-track", a->no_track, "Do not record this run in the tracking store");
+  c->add_option("--executor", a->opts.executor,
+                "Where stages run: local (this machine) or slurm (batch jobs; docs/scaling.md).\n"
+                "Default: forja.yaml's executor: {kind: ...}, else local")
+      ->check(CLI::IsMember({"local", "slurm"}))
+      ->type_name("local|slurm");
   c->footer(std::string(
       "Stages are declared under stages: in forja.yaml (cmd, wdir, deps, params, outs, metrics,\n"
       "plots, env, retries, timeout, foreach/matrix; see the README); without them, a DVC repository's\n"

@@ -61,6 +61,7 @@ default_remote: ""
 const std::vector<std::string> kSections = {
     "cache", "remotes", "default_remote",  // ProjectConfigOf (here)
     "config", "stages", "params",          // pipeline (project.cc, stage.cc)
+    "executor",                            // pipeline/executor.cc (forja run --executor)
     "tracking",                            // pipeline/tracking.cc
     "models",                              // registry/gates.cc
     "serving",                             // serve/config.cc

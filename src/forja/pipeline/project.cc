@@ -63,6 +63,7 @@ Result<Project> LoadProject(const std::string& root, const std::vector<std::stri
   ASSIGN_OR_RETURN(ForjaYaml doc, ReadForjaYaml(root));  // the one reader: sections checked there
   p.forja_yaml = std::move(doc.root);
   ASSIGN_OR_RETURN(p.config_location, FindConfig(root, p.forja_yaml));
+  ASSIGN_OR_RETURN(p.executor, ParseExecutorConfig(p.forja_yaml.is_map() ? p.forja_yaml.Find("executor") : nullptr));
   Node no_config = Node::Map();
   std::optional<Node> lock_cfg;
   if (!p.config_location.dir.empty()) {

@@ -9,6 +9,7 @@
 #include "forja/config/compose.h"
 #include "forja/core/status.h"
 #include "forja/pipeline/dag.h"
+#include "forja/pipeline/executor.h"
 
 namespace forja::pipeline {
 
@@ -34,6 +35,7 @@ struct Project {
   bool from_dvc_yaml = false;
   std::vector<std::string> dvc_metrics;  // dvc.yaml's top-level metrics: files
   std::vector<Param> dvc_params;         // dvc.yaml's top-level params: files (key "": all of it)
+  ExecutorConfig executor;  // forja.yaml's executor: (executor.h); kind local when absent
   std::vector<std::string> notices;      // read but ignored, one line each (forja run and status print them)
 };
 

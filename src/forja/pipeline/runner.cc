@@ -21,9 +21,11 @@
 #include "forja/data/data.h"
 #include "forja/data/lockfile.h"
 #include "forja/data/workspace.h"
+#include "forja/pipeline/executor.h"
 #include "forja/pipeline/params.h"
 #include "forja/pipeline/project.h"
 #include "forja/pipeline/run_cache.h"
+#include "forja/pipeline/slurm_executor.h"
 
 namespace forja::pipeline {
 
@@ -122,6 +124,7 @@ class Runner {
     Oid key;
     bool cacheable = false;
     int proc = -1;
+    int lost = 0;  // times the executor lost it (node failure, preemption): resubmitted, not counted
     Clock::time_point started, retry_at;
   };
 
@@ -129,7 +132,7 @@ class Runner {
   Status Examine(int s, bool* changed);
   Result<std::optional<Pointer>> Version(const std::string& rel);
   Status Start(int s);
-  Status OnEnd(const ProcessEnd& end);
+  Status OnEnd(const JobEnd& end);
   Status Finish(int s);
   Result<bool> Restore(int s, const LockStage& hit);
   void Record(int s, std::vector<LockFile> outs);
@@ -158,7 +161,7 @@ class Runner {
   std::deque<int> ready_;
   std::vector<int> delayed_;
   std::map<int, int> by_proc_;
-  std::unique_ptr<ProcessPool> pool_;
+  std::unique_ptr<Executor> pool_;  // where commands run (executor.h)
   std::unique_ptr<RunCache> run_cache_;
   Lock lock_;
   bool lock_dirty_ = false;
@@ -430,7 +433,11 @@ Status Runner::Start(int s) {
   x.result.log = ".forja/runs/" + run_id_ + "/" + stage.name + ".log";
   x.result.attempts++;
   x.started = Clock::now();
-  auto id = pool_->Start(spec);
+  StageJob job;
+  job.stage = stage.name;
+  job.spec = std::move(spec);
+  job.resources = stage.resources;
+  auto id = pool_->Submit(job);
   if (!id.ok()) {
     Fail(s, "stage '" + stage.name + "': " + id.status().message());
     return Status::Ok();
@@ -441,7 +448,7 @@ Status Runner::Start(int s) {
   return Status::Ok();
 }
 
-Status Runner::OnEnd(const ProcessEnd& end) {
+Status Runner::OnEnd(const JobEnd& end) {
   auto it = by_proc_.find(end.id);
   if (it == by_proc_.end()) return Status::Internal("unknown process ended");
   int s = it->second;
@@ -449,9 +456,23 @@ Status Runner::OnEnd(const ProcessEnd& end) {
   const Stage& stage = dag_.stages[s];
   State& x = st_[s];
   x.result.seconds += end.seconds;
-  if (end.exit_code == 0 && !end.timed_out) return Finish(s);
+  if (end.exit_code == 0 && !end.timed_out && end.what.empty() && !end.retryable) return Finish(s);
 
-  std::string what = end.timed_out ? "timed out after " + Seconds(stage.timeout_s)
+  // A job the cluster lost (its node failed, it was preempted) runs again at once,
+  // a few times, without counting against the stage's retries: the command did nothing wrong.
+  constexpr int kMaxLost = 3;
+  if (end.retryable && x.lost < kMaxLost && !stop_) {
+    x.lost++;
+    x.result.attempts--;
+    LogWarn("stage '" + stage.name + "' " + end.what + "; submitting it again (" + std::to_string(x.lost) + " of " +
+            std::to_string(kMaxLost) + " resubmissions)");
+    x.phase = Phase::kDelayed;
+    x.retry_at = Clock::now();
+    delayed_.push_back(s);
+    return Status::Ok();
+  }
+  std::string what = !end.what.empty() ? end.what
+                     : end.timed_out ? "timed out after " + Seconds(stage.timeout_s)
                      : end.exit_code < 0 ? "was killed by signal " + std::to_string(-end.exit_code)
                      : end.exit_code == 127 ? "failed: command not found (exit 127)"
                                              : "failed (exit " + std::to_string(end.exit_code) + ")";
@@ -638,9 +659,9 @@ Result<RunSummary> Runner::Run() {
       ready_.push_back(s);
     }
   }
-  ProcessPool::Options po;
-  po.quiet = opts_.quiet;
-  pool_ = std::make_unique<ProcessPool>(po);
+  std::string kind = opts_.executor.empty() ? proj_.executor.kind : opts_.executor;
+  if (kind == "slurm" && !opts_.dry) pool_ = MakeSlurmExecutor(proj_.executor, opts_.quiet);
+  else pool_ = MakeLocalExecutor(opts_.quiet);
   int jobs = std::max(1, opts_.jobs);
   RunSummary summary;
   Status error;
@@ -681,16 +702,16 @@ Result<RunSummary> Runner::Run() {
       double due = std::max(0.0, LockInterval() - Since(lock_written_));
       wait = wait < 0 ? due : std::min(wait, due);
     }
-    ProcessEnd end;
+    JobEnd end;
     int sig = 0;
     auto ev = pool_->Wait(wait, &end, &sig);
-    if (ev == ProcessPool::Event::kEnded) {
+    if (ev == Executor::Event::kEnded) {
       error = OnEnd(end);
-    } else if (ev == ProcessPool::Event::kTimeout) {
+    } else if (ev == Executor::Event::kTimeout) {
       error = MaybeWriteLock(false);
-    } else if (ev == ProcessPool::Event::kInterrupted) {
+    } else if (ev == Executor::Event::kInterrupted) {
       LogWarn("interrupted: stopping every running stage");
-      for (const ProcessEnd& e : pool_->KillAll()) {
+      for (const JobEnd& e : pool_->CancelAll()) {
         auto it = by_proc_.find(e.id);
         if (it == by_proc_.end()) continue;
         st_[it->second].result.error = "interrupted";
@@ -702,7 +723,7 @@ Result<RunSummary> Runner::Run() {
       break;
     }
   }
-  if (!error.ok()) pool_->KillAll();
+  if (!error.ok()) pool_->CancelAll();
   pool_.reset();
   StopPreparingCache();
   // Whatever happened, the lock keeps what finished.

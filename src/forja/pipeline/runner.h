@@ -36,6 +36,7 @@ struct RunOptions {
   bool dry = false;         // decide and report, change nothing
   bool use_run_cache = true;
   bool quiet = false;  // don't echo stage output (it is still logged)
+  std::string executor;  // "local" or "slurm" (--executor); "" = forja.yaml's executor: (default local)
 };
 
 enum class Outcome { kUpToDate, kRan, kRestored, kWouldRun, kFailed, kSkipped, kInterrupted };

@@ -34,7 +34,7 @@ using config::Node;
 constexpr std::string_view kSlot = "__forja_stage_value__";
 
 constexpr const char* kStageKeys =
-    "cmd, wdir, deps, params, outs, metrics, plots, env, retries, timeout, always_changed, desc, meta";
+    "cmd, wdir, deps, params, outs, metrics, plots, env, retries, timeout, resources, always_changed, desc, meta";
 constexpr const char* kDvcStageKeys =
     "cmd, wdir, deps, params, outs, metrics, plots, vars, frozen, always_changed, desc, meta";
 
@@ -630,7 +630,7 @@ class StageParser {
       std::string f = field + Key(key);
       // meta is free-form, for people (as in DVC); wdir is done; matrix is the caller's.
       if (key == "meta" || key == "wdir" || (matrix && key == "matrix") || (dvc_ && key == "vars")) continue;
-      if (dvc_ && (key == "env" || key == "retries" || key == "timeout"))
+      if (dvc_ && (key == "env" || key == "retries" || key == "timeout" || key == "resources"))
         return Bad(raw, f, "is a field of forja.yaml's stages, not of dvc.yaml (dvc repro would refuse it); "
                            "declare the stage in forja.yaml to use it");
       ASSIGN_OR_RETURN(const Node* v, Resolved(raw, f, &storage));
@@ -658,6 +658,8 @@ class StageParser {
         RETURN_IF_ERROR(ParseRetries(*v, raw, f, &s->retries));
       } else if (key == "timeout") {
         ASSIGN_OR_RETURN(s->timeout_s, Duration(*v, raw, f, "timeout: 10m"));
+      } else if (key == "resources") {
+        RETURN_IF_ERROR(ParseResources(*v, raw, f, &s->resources));
       } else if (key == "always_changed") {
         ASSIGN_OR_RETURN(s->always_changed, Bool(*v, raw, f, "always_changed: true"));
       } else if (dvc_ && key == "frozen") {
@@ -949,6 +951,39 @@ class StageParser {
         ASSIGN_OR_RETURN(r->jitter, Number(e, fk, 0, 1, "a fraction from 0 to 1", "retries: {jitter: 0.2}"));
       } else {
         return Bad(e, fk, "unknown key; retries has count, delay, backoff, max_delay and jitter");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // {cpus: 4, mem: 16G, gpus: 1, time: 2h, constraint: a100}: what a cluster executor requests.
+  Status ParseResources(const Node& v, const Node& raw, const std::string& f, Resources* r) {
+    const char* hint = "write resources: {cpus: 4, mem: 16G, gpus: 1, time: 2h, constraint: a100}";
+    if (!v.is_map()) return Bad(raw, f, std::string("expected a mapping, got ") + KindPhrase(v) + "; " + hint);
+    for (const auto& [k, e] : v.entries()) {
+      std::string fk = f + "." + Key(k);
+      if (k == "cpus" || k == "gpus") {
+        if (e.kind() != Node::Kind::kInt || e.as_int() < (k == "cpus" ? 1 : 0) || e.as_int() > 100000)
+          return Bad(e, fk, std::string("expected a whole number") + (k == "cpus" ? " of at least 1" : "") + "; " + hint);
+        (k == "cpus" ? r->cpus : r->gpus) = static_cast<int>(e.as_int());
+      } else if (k == "mem") {
+        // Slurm's units: a number of megabytes, or digits with K, M, G or T.
+        std::string m = e.kind() == Node::Kind::kInt && e.as_int() > 0 ? std::to_string(e.as_int()) + "M"
+                        : e.is_string() ? e.as_string() : "";
+        bool ok = m.size() >= 2 && m.size() <= 20 && std::string_view("KMGT").find(m.back()) != std::string_view::npos;
+        for (size_t i = 0; ok && i + 1 < m.size(); i++) ok = m[i] >= '0' && m[i] <= '9';
+        if (!ok) return Bad(e, fk, "expected an amount such as 512M or 16G (K, M, G, T), or megabytes; " + std::string(hint));
+        r->mem = m;
+      } else if (k == "time") {
+        ASSIGN_OR_RETURN(r->time_s, Duration(e, e, fk, "resources: {time: 2h}"));
+      } else if (k == "constraint") {
+        bool ok = e.is_string() && !e.as_string().empty() && e.as_string()[0] != '-';
+        if (ok)
+          for (char c : e.as_string()) ok = ok && static_cast<unsigned char>(c) > ' ';
+        if (!ok) return Bad(e, fk, "expected node features such as a100 or 'a100|h100' (no spaces); " + std::string(hint));
+        r->constraint = e.as_string();
+      } else {
+        return Bad(e, fk, "unknown key; resources has cpus, mem, gpus, time and constraint");
       }
     }
     return Status::Ok();

@@ -12,6 +12,7 @@
 //       env: {OMP_NUM_THREADS: "1"}
 //       retries: 3                # or {count: 3, delay: 1s, backoff: 2, max_delay: 60s, jitter: 0.2}
 //       timeout: 10m              # seconds as a number, or 500ms / 30s / 10m / 2h
+//       resources: {cpus: 4, mem: 16G, gpus: 1, time: 2h, constraint: a100}   # for a cluster executor
 //     train:
 //       foreach: [small, large]   # or a mapping, or "${some.list}" of the config
 //       do:                       # names train@small, train@large
@@ -38,6 +39,7 @@
 
 #include "forja/config/node.h"
 #include "forja/core/status.h"
+#include "forja/pipeline/resources.h"
 
 namespace forja::pipeline {
 
@@ -92,6 +94,7 @@ struct Stage {
   std::vector<std::pair<std::string, std::string>> env;
   Retries retries;
   double timeout_s = 0;  // 0 = none
+  Resources resources;   // what a cluster executor asks for (resources.h); ignored locally
   bool always_changed = false;
   bool frozen = false;  // dvc.yaml's frozen: true: never run, never reported changed
 

@@ -1,0 +1,439 @@
+#include "forja/pipeline/slurm_executor.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+
+#include "forja/core/fs.h"
+#include "forja/core/log.h"
+#include "forja/core/subprocess.h"
+
+namespace forja::pipeline {
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::optional<long long> Digits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  long long v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+// 'text' for /bin/sh: single quotes, each ' written as '\''.
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+// The first line of a command's complaint, for a one-line message.
+std::string FirstLine(const std::string& s) {
+  std::string_view t = Trim(s);
+  size_t nl = t.find('\n');
+  std::string line(t.substr(0, nl));
+  for (char& c : line)
+    if (static_cast<unsigned char>(c) < ' ') c = ' ';
+  return line.size() > 300 ? line.substr(0, 300) + "..." : line;
+}
+
+// The last lines of a log (up to 20 lines / 4 KiB), as the local executor keeps them.
+std::string Tail(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return "";
+  std::string t = text->size() > 4096 ? text->substr(text->size() - 4096) : *text;
+  size_t lines = 0, pos = t.size();
+  while (pos > 0) {
+    size_t nl = t.rfind('\n', pos - 1);
+    if (nl == std::string::npos) break;
+    if (nl + 1 < t.size() && ++lines > 20) return t.substr(nl + 1);
+    if (nl == 0) break;
+    pos = nl;
+  }
+  return t;
+}
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+SlurmFate MapSlurmState(std::string_view state) {
+  state = Trim(state);
+  size_t sp = state.find(' ');  // "CANCELLED by 1000"
+  if (sp != std::string_view::npos) state = state.substr(0, sp);
+  if (state == "COMPLETED") return SlurmFate::kSucceeded;
+  if (state == "FAILED" || state == "OUT_OF_MEMORY" || state == "DEADLINE" || state == "BOOT_FAIL" ||
+      state == "SPECIAL_EXIT" || state == "REVOKED")
+    return SlurmFate::kFailed;
+  if (state == "CANCELLED") return SlurmFate::kCancelled;
+  if (state == "TIMEOUT") return SlurmFate::kTimedOut;
+  if (state == "NODE_FAIL" || state == "PREEMPTED") return SlurmFate::kLost;
+  if (state == "PENDING" || state == "RUNNING" || state == "COMPLETING" || state == "CONFIGURING" ||
+      state == "SUSPENDED" || state == "REQUEUED" || state == "REQUEUE_HOLD" || state == "REQUEUE_FED" ||
+      state == "RESIZING" || state == "SIGNALING" || state == "STAGE_OUT" || state == "STOPPED" ||
+      state == "RESV_DEL_HOLD")
+    return SlurmFate::kInFlight;
+  return SlurmFate::kUnknown;
+}
+
+std::optional<long long> ParseSbatchJobId(std::string_view out) {
+  out = Trim(out);
+  // Warnings may come first on their own lines; the id is the last line.
+  size_t nl = out.rfind('\n');
+  if (nl != std::string_view::npos) out = Trim(out.substr(nl + 1));
+  size_t semi = out.find(';');
+  if (semi != std::string_view::npos) out = out.substr(0, semi);
+  auto id = Digits(out);
+  if (!id || *id == 0) return std::nullopt;
+  return id;
+}
+
+std::map<long long, SlurmJobState> ParseSqueue(std::string_view out, int* skipped) {
+  std::map<long long, SlurmJobState> jobs;
+  int bad = 0;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find('\n', pos);
+    if (nl == std::string_view::npos) nl = out.size();
+    std::string_view line = Trim(out.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (line.empty()) continue;
+    std::vector<std::string_view> f;
+    size_t start = 0;
+    while (f.size() < 8) {
+      size_t bar = line.find('|', start);
+      f.push_back(Trim(line.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start)));
+      if (bar == std::string_view::npos) break;
+      start = bar + 1;
+    }
+    auto id = f.empty() ? std::nullopt : Digits(f[0]);
+    if (!id || f.size() < 2 || f[1].empty()) {
+      bad++;
+      continue;
+    }
+    SlurmJobState s;
+    s.state = std::string(f[1]);
+    if (f.size() > 2) s.reason = std::string(f[2]);
+    if (f.size() > 3) {
+      // squeue prints the wait status: exit code in the high byte, a signal in the low 7 bits.
+      if (auto raw = Digits(f[3]); raw && *raw < (1 << 16)) {
+        int v = static_cast<int>(*raw);
+        s.exit_code = (v & 0x7f) ? -(v & 0x7f) : (v >> 8) & 0xff;
+      }
+    }
+    jobs[*id] = std::move(s);
+  }
+  if (skipped) *skipped = bad;
+  return jobs;
+}
+
+std::vector<std::string> SbatchArgs(const ExecutorConfig& cfg, const StageJob& job) {
+  std::vector<std::string> a = {"sbatch", "--parsable", "--job-name=forja:" + job.stage,
+                                "--output=" + job.spec.log_path, "--open-mode=truncate"};
+  if (!job.spec.cwd.empty()) a.push_back("--chdir=" + job.spec.cwd);
+  if (!cfg.partition.empty()) a.push_back("--partition=" + cfg.partition);
+  if (!cfg.account.empty()) a.push_back("--account=" + cfg.account);
+  if (!cfg.qos.empty()) a.push_back("--qos=" + cfg.qos);
+  const Resources& r = job.resources;
+  // Slurm's limit is in minutes. Without resources.time, forja's own timeout
+  // (to the second) comes first and Slurm's, a minute later, is the backstop.
+  double limit = r.time_s > 0 ? r.time_s : job.spec.timeout_s > 0 ? job.spec.timeout_s + 60 : 0;
+  if (limit > 0) a.push_back("--time=" + std::to_string(std::max<long long>(1, std::llround(std::ceil(limit / 60)))));
+  if (r.cpus > 0) a.push_back("--cpus-per-task=" + std::to_string(r.cpus));
+  if (!r.mem.empty()) a.push_back("--mem=" + r.mem);
+  if (r.gpus > 0) a.push_back("--gpus=" + std::to_string(r.gpus));
+  if (!r.constraint.empty()) a.push_back("--constraint=" + r.constraint);
+  for (const auto& e : cfg.extra_args) a.push_back(e);
+  return a;
+}
+
+std::string SbatchScript(const StageJob& job, const std::string& exit_path) {
+  std::string s = "#!/bin/sh\n# forja stage " + ShellQuote(job.stage) + ", submitted by forja run --executor slurm\n";
+  if (!job.spec.cwd.empty()) s += "cd " + ShellQuote(job.spec.cwd) + " || exit 1\n";
+  for (const auto& [k, v] : job.spec.env) s += k + "=" + ShellQuote(v) + "; export " + k + "\n";
+  std::string cmd;
+  for (const auto& w : job.spec.argv) cmd += (cmd.empty() ? "" : " ") + ShellQuote(w);
+  s += cmd + " </dev/null\n";
+  s += "rc=$?\n";
+  // The status outlives squeue's memory of the job (MinJobAge) and a restarted controller.
+  s += "printf '%s\\n' \"$rc\" >" + ShellQuote(exit_path + ".tmp") + " && mv -f " + ShellQuote(exit_path + ".tmp") +
+       " " + ShellQuote(exit_path) + "\n";
+  s += "exit $rc\n";
+  return s;
+}
+
+namespace {
+
+class SlurmExecutor : public Executor {
+ public:
+  SlurmExecutor(const ExecutorConfig& cfg, bool quiet) : cfg_(cfg), quiet_(quiet), sleeper_(SleeperOptions()) {}
+  ~SlurmExecutor() override {
+    if (!jobs_.empty()) CancelAll();
+  }
+  const char* name() const override { return "slurm"; }
+  Result<int> Submit(const StageJob& job) override;
+  size_t running() const override { return jobs_.size() + ended_.size(); }
+  Event Wait(double deadline_s, JobEnd* end, int* signal_number) override;
+  std::vector<JobEnd> CancelAll() override;
+
+ private:
+  struct Job {
+    int id = 0;
+    long long slurm_id = 0;
+    std::string stage, log_path, exit_path, prefix;
+    double timeout_s = 0;
+    Clock::time_point submitted;
+    std::optional<Clock::time_point> started;  // first seen RUNNING
+    int missing = 0;                           // polls in a row that did not list it
+    bool timeout_cancelled = false;            // forja scancelled it at its timeout
+  };
+  static ProcessPool::Options SleeperOptions() {
+    ProcessPool::Options o;
+    o.quiet = true;
+    return o;  // runs nothing: its Wait() is a sleep that SIGINT/SIGTERM interrupt
+  }
+  void Poll();
+  void Echo(const Job& j) const;
+  JobEnd EndOf(const Job& j, SlurmFate fate, const SlurmJobState* s);
+  Status Scancel(const std::vector<long long>& ids);
+
+  ExecutorConfig cfg_;
+  bool quiet_;
+  ProcessPool sleeper_;
+  std::vector<Job> jobs_;  // in flight
+  std::deque<JobEnd> ended_;
+  int next_id_ = 1;
+  double interval_ = 0.2;  // between polls: short after a change, up to 2 s when nothing moves
+  Clock::time_point next_poll_ = Clock::now();
+  bool outage_reported_ = false;
+};
+
+Result<int> SlurmExecutor::Submit(const StageJob& job) {
+  std::string base = job.spec.log_path;
+  if (base.ends_with(".log")) base.resize(base.size() - 4);
+  Job j;
+  j.id = next_id_++;
+  j.stage = job.stage;
+  j.log_path = job.spec.log_path;
+  j.exit_path = base + ".exit";
+  j.timeout_s = job.spec.timeout_s;
+  j.prefix = job.spec.prefix;
+  RETURN_IF_ERROR(RemoveFile(j.log_path));
+  RETURN_IF_ERROR(RemoveFile(j.exit_path));
+  std::string script = base + ".sbatch";
+  RETURN_IF_ERROR(WriteFileAtomic(script, SbatchScript(job, j.exit_path), 0755));
+  std::vector<std::string> argv = SbatchArgs(cfg_, job);
+  argv.push_back(script);
+  auto r = RunProcess(argv, job.spec.cwd);
+  if (!r.ok()) return Status::User("cannot run sbatch (" + r.status().message() + "); install Slurm's client commands");
+  if (r->exit_code != 0)
+    return Status::User("sbatch refused the job: " + FirstLine(r->err.empty() ? r->out : r->err));
+  auto id = ParseSbatchJobId(r->out);
+  if (!id) return Status::User("sbatch printed no job id (it said '" + FirstLine(r->out) + "')");
+  j.slurm_id = *id;
+  j.submitted = Clock::now();
+  if (!quiet_) LogInfo("Submitted stage '" + job.stage + "' as Slurm job " + std::to_string(*id));
+  jobs_.push_back(std::move(j));
+  interval_ = 0.2;
+  next_poll_ = std::min(next_poll_, Clock::now() + std::chrono::milliseconds(200));
+  return jobs_.back().id;
+}
+
+Status SlurmExecutor::Scancel(const std::vector<long long>& ids) {
+  if (ids.empty()) return Status::Ok();
+  std::vector<std::string> argv = {"scancel"};
+  for (long long id : ids) argv.push_back(std::to_string(id));
+  auto r = RunProcess(argv);
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) return Status::User("scancel: " + FirstLine(r->err));
+  return Status::Ok();
+}
+
+JobEnd SlurmExecutor::EndOf(const Job& j, SlurmFate fate, const SlurmJobState* s) {
+  JobEnd e;
+  e.id = j.id;
+  e.seconds = j.started ? Since(*j.started) : 0;
+  e.tail = Tail(j.log_path);
+  if (s) e.exit_code = s->exit_code;
+  if (auto text = ReadFile(j.exit_path); text.ok()) {  // the script's own word is the most precise
+    if (auto rc = Digits(Trim(*text)); rc && *rc < 256) e.exit_code = static_cast<int>(*rc);
+  }
+  std::string state = s ? s->state : "";
+  switch (fate) {
+    case SlurmFate::kSucceeded: e.exit_code = 0; break;
+    case SlurmFate::kFailed:
+      if (e.exit_code == 0) e.exit_code = -1;
+      if (state != "FAILED") e.what = "failed on the cluster (" + state + ")";
+      break;
+    case SlurmFate::kCancelled:
+      if (j.timeout_cancelled) e.timed_out = true;
+      else e.what = "was cancelled on the cluster (" + state + "; scancel from outside forja?)";
+      if (e.exit_code == 0) e.exit_code = -15;
+      break;
+    case SlurmFate::kTimedOut:
+      e.timed_out = true;
+      if (!j.timeout_cancelled) e.what = "reached its Slurm time limit (TIMEOUT)";
+      break;
+    case SlurmFate::kLost:
+      e.retryable = true;
+      e.what = state.empty() ? "vanished from the cluster's queue" : "was lost on the cluster (" + state + ")";
+      break;
+    default: break;
+  }
+  return e;
+}
+
+// What the job printed, with the stage's prefix, once it has ended (the local
+// executor streams it; a cluster's log is only complete at the end). Up to 64 KiB.
+void SlurmExecutor::Echo(const Job& j) const {
+  auto text = ReadFile(j.log_path);
+  if (!text.ok() || text->empty()) return;
+  constexpr size_t kMax = 64 * 1024;
+  std::string t = text->size() > kMax ? text->substr(text->size() - kMax) : *text;
+  std::string out = text->size() > kMax ? j.prefix + "... (the start is in " + j.log_path + ")\n" : "";
+  size_t pos = 0;
+  while (pos < t.size()) {
+    size_t nl = t.find('\n', pos);
+    if (nl == std::string::npos) nl = t.size();
+    out += j.prefix + t.substr(pos, nl - pos) + "\n";
+    pos = nl + 1;
+  }
+  fputs(out.c_str(), stderr);
+}
+
+void SlurmExecutor::Poll() {
+  std::vector<std::string> argv = {"squeue", "-h", "--states=all", "-O", "JobID:|,State:|,Reason:|,exit_code:|"};
+  std::string ids;
+  for (const Job& j : jobs_) ids += (ids.empty() ? "" : ",") + std::to_string(j.slurm_id);
+  argv.push_back("--jobs=" + ids);
+  auto r = RunProcess(argv);
+  std::map<long long, SlurmJobState> seen;
+  if (!r.ok() || r->exit_code != 0) {
+    std::string why = r.ok() ? FirstLine(r->err) : r.status().message();
+    // Every id forgotten (MinJobAge passed, or a controller without its state):
+    // squeue says so and prints nothing; any other failure is an outage.
+    if (!r.ok() || why.find("Invalid job id") == std::string::npos) {
+      if (!outage_reported_) LogWarn("squeue failed (" + why + "); still watching the jobs, retrying");
+      outage_reported_ = true;
+      interval_ = 2;
+      return;
+    }
+  } else {
+    seen = ParseSqueue(r->out);
+  }
+  if (outage_reported_) LogInfo("squeue answers again");
+  outage_reported_ = false;
+  bool changed = false;
+  std::vector<long long> expired;
+  for (size_t i = 0; i < jobs_.size();) {
+    Job& j = jobs_[i];
+    auto it = seen.find(j.slurm_id);
+    SlurmFate fate = SlurmFate::kInFlight;
+    const SlurmJobState* s = nullptr;
+    if (it != seen.end()) {
+      s = &it->second;
+      fate = MapSlurmState(s->state);
+      j.missing = 0;
+      if (fate == SlurmFate::kInFlight && !j.started && Trim(s->state) == "RUNNING") {
+        j.started = Clock::now();
+        changed = true;
+      }
+    } else if (IsFile(j.exit_path)) {
+      auto text = ReadFile(j.exit_path);
+      fate = text.ok() && Trim(*text) == "0" ? SlurmFate::kSucceeded : SlurmFate::kFailed;
+    } else if (++j.missing >= 3) {  // listed by none of three polls, with no exit status: lost
+      fate = SlurmFate::kLost;
+    }
+    if (fate == SlurmFate::kUnknown) fate = SlurmFate::kInFlight;
+    if (fate == SlurmFate::kInFlight) {
+      if (j.timeout_s > 0 && j.started && !j.timeout_cancelled && Since(*j.started) > j.timeout_s) {
+        j.timeout_cancelled = true;
+        expired.push_back(j.slurm_id);
+      }
+      i++;
+      continue;
+    }
+    if (!quiet_) Echo(j);
+    ended_.push_back(EndOf(j, fate, s));
+    jobs_.erase(jobs_.begin() + static_cast<long>(i));
+    changed = true;
+  }
+  if (auto st = Scancel(expired); !st.ok()) LogWarn("cannot cancel a job past its timeout: " + st.message());
+  interval_ = changed ? 0.2 : std::min(2.0, interval_ * 1.5);
+}
+
+Executor::Event SlurmExecutor::Wait(double deadline_s, JobEnd* end, int* signal_number) {
+  bool has_until = deadline_s >= 0;
+  Clock::time_point until = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, deadline_s) * 1e6));
+  for (;;) {
+    if (!ended_.empty()) {
+      *end = std::move(ended_.front());
+      ended_.pop_front();
+      return Event::kEnded;
+    }
+    if (jobs_.empty() && !has_until) return Event::kTimeout;  // nothing could end
+    auto now = Clock::now();
+    if (has_until && now >= until) return Event::kTimeout;
+    auto wake = jobs_.empty() ? until : has_until ? std::min(until, next_poll_) : next_poll_;
+    double sleep = std::max(0.0, std::chrono::duration<double>(wake - now).count());
+    ProcessEnd unused;
+    if (sleeper_.Wait(sleep, &unused, signal_number) == ProcessPool::Event::kInterrupted) return Event::kInterrupted;
+    if (!jobs_.empty() && Clock::now() >= next_poll_) {
+      Poll();
+      next_poll_ = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(interval_ * 1e6));
+    }
+  }
+}
+
+std::vector<JobEnd> SlurmExecutor::CancelAll() {
+  std::vector<JobEnd> out;
+  if (jobs_.empty()) return out;
+  std::vector<long long> ids;
+  for (const Job& j : jobs_) ids.push_back(j.slurm_id);
+  LogWarn("cancelling " + std::to_string(ids.size()) + " Slurm job" + (ids.size() == 1 ? "" : "s") +
+          " this run submitted");
+  if (auto st = Scancel(ids); !st.ok()) LogWarn("scancel failed: " + st.message() + "; cancel them by hand");
+  // Until the queue shows them ended (up to 15 s), so none is left behind when forja exits.
+  auto give_up = Clock::now() + std::chrono::seconds(15);
+  while (!jobs_.empty() && Clock::now() < give_up) {
+    Poll();
+    if (jobs_.empty()) break;
+    ProcessEnd unused;
+    int sig = 0;
+    sleeper_.Wait(0.25, &unused, &sig);
+  }
+  for (JobEnd& e : ended_) out.push_back(std::move(e));
+  ended_.clear();
+  for (const Job& j : jobs_) {
+    JobEnd e;
+    e.id = j.id;
+    e.exit_code = -15;
+    e.what = "was cancelled";
+    out.push_back(std::move(e));
+  }
+  jobs_.clear();
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Executor> MakeSlurmExecutor(const ExecutorConfig& cfg, bool quiet) {
+  return std::make_unique<SlurmExecutor>(cfg, quiet);
+}
+
+}  // namespace forja::pipeline
