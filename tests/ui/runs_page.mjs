@@ -65,7 +65,7 @@ async function waitForRuns(want, ordered = false) {
   return ordered ? got : [...got].sort();
 }
 
-const { churn, fraud } = spec.experiments;
+const { churn, fraud, many } = spec.experiments;
 
 if (spec.phase === "browse") {
   // The experiments list at /, with the headers every UI answer carries.
@@ -144,6 +144,14 @@ if (spec.phase === "browse") {
   eq(await deep.locator("h1.experiment-name").textContent(), "fraud", "the deep link opens fraud");
   eq((await deep.locator("table.runs tbody td.run-name").allTextContents()).sort(), spec.fraud_runs, "with fraud's runs");
   await deep.screenshot({ path: path.join(spec.artifacts, "browse-deep-link.png"), fullPage: true });
+
+  // More runs than a page: the first 100 (newest first), then "Load more" brings the rest.
+  await page.goto(`${spec.url}/#/experiments/${many}`);
+  const newest = [...spec.many_runs].reverse();
+  eq(await waitForRuns(newest.slice(0, 100), true), newest.slice(0, 100), "the first page holds the 100 newest runs");
+  await page.getByRole("button", { name: "Load more" }).click();
+  eq(await waitForRuns(newest, true), newest, "Load more appends the rest");
+  eq(await page.getByRole("button", { name: "Load more" }).count(), 0, "and goes away after the last page");
 
   // A client route outside the hash answers the app too, and an unknown asset does not.
   const spa = await page.request.get(spec.url + "/experiments/" + churn);

@@ -53,9 +53,15 @@ for name in ("fraud-base", "fraud-tuned"):
     client.log_metric(run.info.run_id, "recall", 0.7)
     client.set_terminated(run.info.run_id)
 
+# More runs than one page (100): "Load more" fetches the rest.
+many = client.create_experiment("many")
+for i in range(105):
+    client.create_run(many, run_name=f"m{i:03d}", start_time=t0 + i)
+
 # What the page must show, from the data above (not from the server).
 spec = {
-    "experiments": {"churn": churn, "fraud": fraud},
+    "experiments": {"churn": churn, "fraud": fraud, "many": many},
+    "many_runs": [f"m{i:03d}" for i in range(105)],
     "churn_runs": [r[0] for r in churn_runs],
     "fraud_runs": ["fraud-base", "fraud-tuned"],
     "filter": "metrics.rmse < 0.4 and params.model = 'xgb'",
