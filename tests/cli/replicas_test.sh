@@ -280,4 +280,39 @@ for port in "$BASE2" "$((BASE2 + 1))"; do
 done
 expect_eq "$(version_of "http://127.0.0.1:$LISTEN2")" "lin/2"
 
+# Feedback reaches the replica that keeps the prediction: nginx picks the replica by X-Request-Id,
+# so a label sent with its prediction's id in that header joins. First, predictions through
+# nginx spread over both replicas (nginx takes the restarted one back once its fail_timeout is
+# over): each is kept by exactly one, which a label sent to each replica directly shows.
+infer() {  # URL ID
+  curl -sf -o /dev/null -H "X-Request-Id: $2" -H 'Content-Type: application/json' \
+    -d '{"inputs":[{"name":"features","datatype":"FP32","shape":[1,2],"data":[1,1]}]}' "$1/v2/models/lin/infer"
+}
+feedback() {  # URL ID: the answer's "joined" count
+  curl -s -H "X-Request-Id: $2" -H 'Content-Type: application/json' \
+    -d "{\"request_id\": \"$2\", \"label\": 103.5}" "$1/v2/models/lin/feedback" | grep -o '"joined":[0-9]*' | cut -d: -f2
+}
+on1=0 on2=0 both=0
+for round in $(seq 100); do
+  for i in $(seq 10); do
+    id=spread-$round-$i-$RANDOM
+    infer "http://127.0.0.1:$LISTEN2" "$id"
+    j1=$(feedback "http://127.0.0.1:$BASE2" "$id") j2=$(feedback "http://127.0.0.1:$((BASE2 + 1))" "$id")
+    [[ $j1 == 1 ]] && on1=$((on1 + 1))
+    [[ $j2 == 1 ]] && on2=$((on2 + 1))
+    [[ $j1 == "$j2" ]] && both=$((both + 1))
+  done
+  [[ $on1 -gt 0 && $on2 -gt 0 ]] && break
+  sleep 0.2
+done
+[[ $on1 -gt 0 && $on2 -gt 0 && $both -eq 0 ]] && pass ||
+  fail "predictions through nginx should land on both replicas, each kept by one: $on1 on 1, $on2 on 2, $both on both or none"
+joined=0
+for i in $(seq 20); do
+  id=fb-$i-$RANDOM$RANDOM
+  infer "http://127.0.0.1:$LISTEN2" "$id"
+  [[ $(feedback "http://127.0.0.1:$LISTEN2" "$id") == 1 ]] && joined=$((joined + 1))
+done
+expect_eq "$joined" "20"
+
 finish
