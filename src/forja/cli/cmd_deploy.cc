@@ -124,6 +124,9 @@ std::string NginxSite(const DeployArgs& a, const Addr& listen, const std::vector
   s += "server {\n    listen " + listen.Text() + ";\n";
   s += "    proxy_connect_timeout 2s;  # a dead host fails fast and the next replica gets the request\n";
   s += "    proxy_next_upstream_tries " + std::to_string(tries) + ";\n    proxy_next_upstream_timeout 30s;\n";
+  // Bodies and answers up to these sizes stay in memory: a log-batch or an inference written to
+  // a temp file on every request would cost a disk write each.
+  s += "    client_body_buffer_size 1m;\n    proxy_buffer_size 32k;\n    proxy_buffers 32 32k;\n";
   if (server) {
     s += "    proxy_read_timeout 300s;  # searches over large stores\n";
     s += "    client_max_body_size 16m;  # forja server's largest API request\n\n";
@@ -161,6 +164,7 @@ std::string NginxMain(const std::string& dir) {
   return "# Written by forja deploy nginx: nginx -p " + dir + " -c " + dir + "/nginx.conf -e " + dir +
          "/logs/error.log\n"
          "worker_processes auto;\n"
+         "worker_rlimit_nofile 16384;\n"
          "pid " + dir + "/run/nginx.pid;\n"
          "error_log " + dir + "/logs/error.log warn;\n"
          "events { worker_connections 4096; }\n"
