@@ -56,7 +56,7 @@ async function waitForRuns(want, ordered = false) {
         return JSON.stringify(o ? got : got.sort()) === w;
       },
       [key(want), ordered],
-      { timeout: 15000 },
+      { timeout: 30000 },
     );
   } catch {
     /* the eq below says what was shown */
@@ -75,7 +75,7 @@ if (spec.phase === "browse") {
   check((h["content-security-policy"] ?? "").includes("frame-ancestors 'none'"), "CSP forbids framing");
   eq(h["x-content-type-options"], "nosniff", "nosniff on /");
   eq(h["referrer-policy"], "no-referrer", "Referrer-Policy on /");
-  await page.locator("table.experiments").waitFor({ timeout: 15000 });
+  await page.locator("table.experiments").waitFor({ timeout: 30000 });
   const names = await page.locator("table.experiments tbody td:first-child").allTextContents();
   check(names.includes("churn") && names.includes("fraud"), "the experiments list shows churn and fraud", JSON.stringify(names));
   await shot("experiments");
@@ -109,7 +109,7 @@ if (spec.phase === "browse") {
   await page.getByRole("searchbox", { name: "Filter runs" }).fill(spec.bad_filter);
   await page.getByRole("button", { name: "Search" }).click();
   const err = page.locator(".filter-error");
-  await err.waitFor({ timeout: 15000 }).catch(() => {});
+  await err.waitFor({ timeout: 30000 }).catch(() => {});
   eq(await err.textContent().catch(() => null), message, "a bad filter shows the server's message under the box");
   check(/character/.test(message ?? ""), "the message names the position", message);
   await shot("bad-filter");
@@ -130,7 +130,7 @@ if (spec.phase === "browse") {
 
   // A run's link opens its page.
   await page.getByRole("link", { name: "keen-ant", exact: true }).click();
-  await page.locator("h1", { hasText: "keen-ant" }).waitFor({ timeout: 15000 }).catch(() => {});
+  await page.locator("h1", { hasText: "keen-ant" }).waitFor({ timeout: 30000 }).catch(() => {});
   check(/#\/experiments\/[^/]+\/runs\/[0-9a-f]+$/.test(page.url()), "a run's link is MLflow's run URL", page.url());
   check((await page.locator("table.kv").allTextContents()).join(" ").includes("learning_rate"), "the run page lists its params");
   await shot("run");
@@ -140,7 +140,7 @@ if (spec.phase === "browse") {
   deep.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
   deep.on("pageerror", (e) => consoleErrors.push("uncaught: " + e.message));
   await deep.goto(`${spec.url}/#/experiments/${fraud}`);
-  await deep.locator("table.runs").waitFor({ timeout: 15000 }).catch(() => {});
+  await deep.locator("table.runs").waitFor({ timeout: 30000 }).catch(() => {});
   eq(await deep.locator("h1.experiment-name").textContent(), "fraud", "the deep link opens fraud");
   eq((await deep.locator("table.runs tbody td.run-name").allTextContents()).sort(), spec.fraud_runs, "with fraud's runs");
   await deep.screenshot({ path: path.join(spec.artifacts, "browse-deep-link.png"), fullPage: true });
@@ -165,13 +165,13 @@ if (spec.phase === "browse") {
   // A server that needs a token: the page asks for one, a wrong one is refused, the right one opens it.
   await page.goto(`${spec.url}/#/experiments/${churn}`);
   const form = page.locator("form.login");
-  await form.waitFor({ timeout: 15000 }).catch(() => {});
+  await form.waitFor({ timeout: 30000 }).catch(() => {});
   check(await form.isVisible(), "the page asks for a token");
   check(((await form.locator(".error").textContent()) ?? "").includes("needs a token"), "saying why");
   await shot("login");
   await page.locator('form.login input[name="token"]').fill("forja_wrong");
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.locator("form.login .error", { hasText: "unknown or revoked token" }).waitFor({ timeout: 15000 }).catch(() => {});
+  await page.locator("form.login .error", { hasText: "unknown or revoked token" }).waitFor({ timeout: 30000 }).catch(() => {});
   check(((await page.locator("form.login .error").textContent().catch(() => "")) ?? "").includes("unknown or revoked token"),
     "a wrong token is refused with the server's message");
   await page.locator('form.login input[name="token"]').fill(spec.token);
@@ -180,7 +180,7 @@ if (spec.phase === "browse") {
   eq(await page.evaluate(() => sessionStorage.getItem("forja.token")), spec.token, "the token is kept in sessionStorage");
   await shot("logged-in");
   await page.getByRole("button", { name: "Log out" }).click();
-  await form.waitFor({ timeout: 15000 }).catch(() => {});
+  await form.waitFor({ timeout: 30000 }).catch(() => {});
   check(await form.isVisible(), "logging out asks for a token again");
   eq(await page.evaluate(() => sessionStorage.getItem("forja.token")), null, "and forgets it");
 }
