@@ -42,7 +42,6 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): Load<T> {
     return () => {
       current = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, session.generation]);
+  }, [...deps, session.generation]); // fn is a new closure each render: deps say when it changed
   return load;
 }
