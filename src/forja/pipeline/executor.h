@@ -44,6 +44,7 @@ struct StageJob {
   std::string stage;  // its name, for the engine's job name and messages
   ProcessSpec spec;   // argv, cwd, env (on top of forja's own), log path, prefix, timeout
   Resources resources;
+  std::string key;  // the stage's run-cache key (hex): the same inputs give the same key
 };
 
 struct JobEnd {
@@ -74,6 +75,16 @@ class Executor {
   virtual Event Wait(double deadline_s, JobEnd* end, int* signal_number) = 0;
   // Stops every job still running (kill, scancel) and returns their ends.
   virtual std::vector<JobEnd> CancelAll() = 0;
+
+  // A job that an earlier forja run submitted with the same inputs (StageJob::key) and
+  // was stopped (kill -9) before recording: kFinished (it succeeded; its outputs are in
+  // the workspace), kAdopted (still in flight: *id is its id here, its end comes from
+  // Wait), or kNone. Engines whose jobs die with forja (local) never have one.
+  enum class Earlier { kNone, kFinished, kAdopted };
+  virtual Earlier FindEarlier(const std::string& key, const std::string& stage, int* id) {
+    (void)key, (void)stage, (void)id;
+    return Earlier::kNone;
+  }
 };
 
 std::unique_ptr<Executor> MakeLocalExecutor(bool quiet);

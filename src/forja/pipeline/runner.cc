@@ -398,6 +398,20 @@ Status Runner::Start(int s) {
     RETURN_IF_ERROR(state->BeginBatch());
     batching_ = true;
   }
+  // A job an earlier, killed forja submitted with these very inputs: its result, not a rerun.
+  if (x.result.attempts == 0 && !opts_.force) {
+    int id = -1;
+    auto earlier = pool_->FindEarlier(x.key.Hex(), stage.name, &id);
+    if (earlier != Executor::Earlier::kNone) {
+      x.result.attempts = 1;
+      x.started = Clock::now();
+      if (earlier == Executor::Earlier::kFinished) return Finish(s);
+      x.proc = id;
+      x.phase = Phase::kRunning;
+      by_proc_[x.proc] = s;
+      return Status::Ok();
+    }
+  }
   if (x.result.attempts == 0) {
     std::string why;
     for (const auto& r : x.result.reasons) why += (why.empty() ? "" : "; ") + r;
@@ -437,6 +451,7 @@ Status Runner::Start(int s) {
   job.stage = stage.name;
   job.spec = std::move(spec);
   job.resources = stage.resources;
+  job.key = x.key.Hex();
   auto id = pool_->Submit(job);
   if (!id.ok()) {
     Fail(s, "stage '" + stage.name + "': " + id.status().message());
@@ -660,7 +675,8 @@ Result<RunSummary> Runner::Run() {
     }
   }
   std::string kind = opts_.executor.empty() ? proj_.executor.kind : opts_.executor;
-  if (kind == "slurm" && !opts_.dry) pool_ = MakeSlurmExecutor(proj_.executor, opts_.quiet);
+  if (kind == "slurm" && !opts_.dry)
+    pool_ = MakeSlurmExecutor(proj_.executor, opts_.quiet, ws_.ForjaDir() + "/slurm-jobs.tsv");
   else pool_ = MakeLocalExecutor(opts_.quiet);
   int jobs = std::max(1, opts_.jobs);
   RunSummary summary;

@@ -181,10 +181,13 @@ namespace {
 
 class SlurmExecutor : public Executor {
  public:
-  SlurmExecutor(const ExecutorConfig& cfg, bool quiet) : cfg_(cfg), quiet_(quiet), sleeper_(SleeperOptions()) {}
+  SlurmExecutor(const ExecutorConfig& cfg, bool quiet, std::string journal)
+      : cfg_(cfg), quiet_(quiet), journal_(std::move(journal)), sleeper_(SleeperOptions()) {}
   ~SlurmExecutor() override {
     if (!jobs_.empty()) CancelAll();
+    if (!journal_.empty()) (void)RemoveFile(journal_);  // nothing of this run is left in flight
   }
+  Earlier FindEarlier(const std::string& key, const std::string& stage, int* id) override;
   const char* name() const override { return "slurm"; }
   Result<int> Submit(const StageJob& job) override;
   size_t running() const override { return jobs_.size() + ended_.size(); }
@@ -208,12 +211,19 @@ class SlurmExecutor : public Executor {
     return o;  // runs nothing: its Wait() is a sleep that SIGINT/SIGTERM interrupt
   }
   void Poll();
+  struct Earlier_ {
+    long long slurm_id = 0;
+    std::string exit_path, log_path;
+  };
+  void LoadJournal();
+  void Journal(const std::string& key, const Earlier_& e);
   void Echo(const Job& j) const;
   JobEnd EndOf(const Job& j, SlurmFate fate, const SlurmJobState* s);
   Status Scancel(const std::vector<long long>& ids);
 
   ExecutorConfig cfg_;
   bool quiet_;
+  std::string journal_;
   ProcessPool sleeper_;
   std::vector<Job> jobs_;  // in flight
   std::deque<JobEnd> ended_;
@@ -221,7 +231,79 @@ class SlurmExecutor : public Executor {
   double interval_ = 0.2;  // between polls: short after a change, up to 2 s when nothing moves
   Clock::time_point next_poll_ = Clock::now();
   bool outage_reported_ = false;
+  bool journal_loaded_ = false;
+  std::map<std::string, Earlier_> earlier_;  // by key, from the journal
+  std::string journal_keep_;                 // its lines, rewritten first (a run adopting jobs may be killed too)
 };
+
+// Lines: key TAB job id TAB exit path TAB log path. A line it cannot read is skipped.
+void SlurmExecutor::LoadJournal() {
+  if (journal_loaded_ || journal_.empty()) return;
+  journal_loaded_ = true;
+  auto text = ReadFile(journal_);
+  if (!text.ok()) return;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t nl = text->find('\n', pos);
+    if (nl == std::string::npos) break;  // a torn last line
+    std::string line = text->substr(pos, nl - pos);
+    pos = nl + 1;
+    std::vector<std::string> f;
+    size_t start = 0;
+    for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
+      f.push_back(line.substr(start, tab - start));
+    f.push_back(line.substr(start));
+    auto id = f.size() == 4 ? Digits(f[1]) : std::nullopt;
+    if (!id || f[0].empty() || f[2].empty() || f[2][0] != '/' || f[3].empty()) continue;
+    earlier_[f[0]] = Earlier_{*id, f[2], f[3]};
+    journal_keep_ += line + "\n";
+  }
+}
+
+void SlurmExecutor::Journal(const std::string& key, const Earlier_& e) {
+  if (journal_.empty() || key.empty()) return;
+  LoadJournal();
+  journal_keep_ += key + "\t" + std::to_string(e.slurm_id) + "\t" + e.exit_path + "\t" + e.log_path + "\n";
+  // Rewritten whole (small: one line per job of the last runs); losing it costs only a rerun.
+  if (auto st = WriteFileAtomic(journal_, journal_keep_); !st.ok())
+    LogWarn("cannot record the Slurm job in " + journal_ + ": " + st.message());
+}
+
+Executor::Earlier SlurmExecutor::FindEarlier(const std::string& key, const std::string& stage, int* id) {
+  LoadJournal();
+  auto it = earlier_.find(key);
+  if (it == earlier_.end()) return Earlier::kNone;
+  Earlier_ e = it->second;
+  earlier_.erase(it);
+  auto status = ReadFile(e.exit_path);
+  if (status.ok() && Trim(*status) == "0") {
+    LogInfo("Stage '" + stage + "' finished as Slurm job " + std::to_string(e.slurm_id) +
+            " after an earlier forja run stopped; recording its outputs instead of running it again");
+    return Earlier::kFinished;
+  }
+  if (status.ok()) return Earlier::kNone;  // it failed: run it again
+  auto r = RunProcess({"squeue", "-h", "--states=all", "-O", "JobID:|,State:|,Reason:|,exit_code:|",
+                       "--jobs=" + std::to_string(e.slurm_id)});
+  if (!r.ok() || r->exit_code != 0) return Earlier::kNone;
+  auto seen = ParseSqueue(r->out);
+  auto s = seen.find(e.slurm_id);
+  if (s == seen.end() || MapSlurmState(s->second.state) != SlurmFate::kInFlight) return Earlier::kNone;
+  Job j;
+  j.id = next_id_++;
+  j.slurm_id = e.slurm_id;
+  j.stage = stage;
+  j.log_path = e.log_path;
+  j.exit_path = e.exit_path;
+  j.prefix = "[" + stage + "] ";
+  j.submitted = Clock::now();
+  if (Trim(s->second.state) == "RUNNING") j.started = Clock::now();
+  LogInfo("Stage '" + stage + "' is still running as Slurm job " + std::to_string(e.slurm_id) +
+          " from an earlier forja run; watching it instead of submitting it again");
+  Journal(key, e);
+  jobs_.push_back(std::move(j));
+  *id = jobs_.back().id;
+  return Earlier::kAdopted;
+}
 
 Result<int> SlurmExecutor::Submit(const StageJob& job) {
   std::string base = job.spec.log_path;
@@ -248,6 +330,7 @@ Result<int> SlurmExecutor::Submit(const StageJob& job) {
   j.slurm_id = *id;
   j.submitted = Clock::now();
   if (!quiet_) LogInfo("Submitted stage '" + job.stage + "' as Slurm job " + std::to_string(*id));
+  Journal(job.key, Earlier_{*id, j.exit_path, j.log_path});
   jobs_.push_back(std::move(j));
   interval_ = 0.2;
   next_poll_ = std::min(next_poll_, Clock::now() + std::chrono::milliseconds(200));
@@ -432,8 +515,8 @@ std::vector<JobEnd> SlurmExecutor::CancelAll() {
 
 }  // namespace
 
-std::unique_ptr<Executor> MakeSlurmExecutor(const ExecutorConfig& cfg, bool quiet) {
-  return std::make_unique<SlurmExecutor>(cfg, quiet);
+std::unique_ptr<Executor> MakeSlurmExecutor(const ExecutorConfig& cfg, bool quiet, const std::string& journal) {
+  return std::make_unique<SlurmExecutor>(cfg, quiet, journal);
 }
 
 }  // namespace forja::pipeline

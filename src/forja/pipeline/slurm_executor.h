@@ -55,6 +55,10 @@ std::vector<std::string> SbatchArgs(const ExecutorConfig& cfg, const StageJob& j
 // The job's script: cd, exports, the command, its exit status into `exit_path`.
 std::string SbatchScript(const StageJob& job, const std::string& exit_path);
 
-std::unique_ptr<Executor> MakeSlurmExecutor(const ExecutorConfig& cfg, bool quiet);
+// `journal`: a file where each submission is appended (run-cache key, job id, its
+// exit-status and log paths), so that the run after a kill -9 finds what the
+// cluster finished or still runs (FindEarlier) instead of submitting it again.
+// It is removed when the executor ends with nothing in flight.
+std::unique_ptr<Executor> MakeSlurmExecutor(const ExecutorConfig& cfg, bool quiet, const std::string& journal);
 
 }  // namespace forja::pipeline

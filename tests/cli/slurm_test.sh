@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# forja run --executor slurm against a real one-node Slurm cluster started here
+# (tests/lib/slurm.sh: munged, slurmctld, slurmd on loopback, a private slurm.conf):
+# a pipeline runs through sbatch with the same forja.lock, run cache and tracking as
+# locally; a failing job is retried, then the stage fails with its log tail; a job
+# scancelled from outside counts as a failure and is retried; Ctrl-C scancels what
+# forja submitted; forja killed with -9 mid-run does not make the next run redo what
+# the cluster finished or still runs; slurmctld restarted mid-run is waited out.
+# Every example of docs/scaling.md is here.
+source "$(dirname "$0")/../lib/common.sh"
+source "$FORJA_SOURCE/tests/lib/slurm.sh"
+
+if ! why=$(slurm_can_run); then
+  echo "SKIP: $why"
+  exit 77
+fi
+slurm_start 2 || { echo "FAIL: the test cluster did not start (see above)" >&2; exit 1; }
+at_exit slurm_stop
+
+# Waits until squeue lists a job named forja:$1 in state $2 (default RUNNING); 1 after 60 s.
+wait_job() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ -n $(squeue -h -n "forja:$1" -t "${2:-RUNNING}" -o %i 2>/dev/null) ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+write_pipeline() {
+  cat >>forja.yaml <<'YAML'
+stages:
+  prepare:
+    cmd: mkdir -p data && seq 1 100 > data/numbers.txt
+    outs: [data/numbers.txt]
+  sum:
+    cmd: awk '{s += $1} END {print s}' data/numbers.txt > sum.txt && echo summed
+    deps: [data/numbers.txt]
+    outs: [sum.txt]
+    resources: {cpus: 1, mem: 100M, time: 5m}
+  count:
+    cmd: wc -l < data/numbers.txt > count.txt
+    deps: [data/numbers.txt]
+    outs: [count.txt]
+  report:
+    cmd: echo "sum=$(cat sum.txt) count=$(cat count.txt)" > report.txt
+    deps: [sum.txt, count.txt]
+    outs: [report.txt]
+YAML
+}
+
+# ---- a pipeline through Slurm: the same outputs and forja.lock as locally ---------------
+new_repo local
+write_pipeline
+expect_ok forja run -j 2 --executor local
+LOCAL=$REPO
+
+new_repo cluster
+cat >>forja.yaml <<YAML
+executor: {kind: slurm, partition: $SLURM_PARTITION}
+YAML
+write_pipeline
+expect_ok forja run -j 2
+expect_contains "$OUT" "Submitted stage 'prepare' as Slurm job"
+expect_contains "$OUT" "Submitted stage 'report' as Slurm job"
+expect_contains "$OUT" "[sum] summed"
+expect_contains "$OUT" "4 stages ran"
+[[ $(cat report.txt) == "sum=5050 count=100" ]] && pass || fail "report.txt: $(cat report.txt)"
+diff forja.lock "$LOCAL/forja.lock" >/dev/null && pass || fail "forja.lock differs from the local run's: $(diff forja.lock "$LOCAL/forja.lock")"
+run_dir=$(ls -d .forja/runs/*/ | head -1)
+[[ $(cat "$run_dir/sum.log") == summed ]] && pass || fail "sum's log: $(cat "$run_dir/sum.log")"
+expect_ok forja runs list
+expect_contains "$OUT" "FINISHED"
+# Nothing left to do: nothing submitted.
+expect_ok forja run
+expect_contains "$OUT" "0 stages ran, 4 up to date"
+[[ $OUT != *Submitted* ]] && pass || fail "an up-to-date pipeline submitted a job: $OUT"
+# A missing output comes back from the run cache, not from the cluster.
+rm count.txt
+expect_ok forja run
+expect_contains "$OUT" "1 restored from the run cache"
+[[ $OUT != *Submitted* ]] && pass || fail "a run-cache hit submitted a job: $OUT"
+# --executor local overrides forja.yaml.
+expect_ok forja run -f count --single --executor local
+[[ $OUT != *Submitted* ]] && pass || fail "--executor local submitted a job: $OUT"
+# The journal of submitted jobs is gone after a run that ended normally.
+[[ ! -e .forja/slurm-jobs.tsv ]] && pass || fail "the job journal is left after a normal run"
+
+# ---- a failing job: retried, then the stage fails with its log tail ----------------------
+new_repo failing
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  flaky:
+    cmd: 'echo attempt >> attempts.txt; echo "boom: no GPU here"; exit 3'
+    outs: [never.txt]
+    retries: 1
+YAML
+expect_fail 1 forja run
+expect_contains "$OUT" "stage 'flaky' failed (exit 3); retrying"
+expect_contains "$OUT" "stage 'flaky' failed (exit 3) after 2 attempts; see .forja/runs/"
+expect_contains "$OUT" "  | boom: no GPU here"
+[[ $(wc -l <attempts.txt) == 2 ]] && pass || fail "attempts: $(cat attempts.txt)"
+
+# ---- a job scancelled from outside: a failure, retried when configured --------------------
+new_repo cancelled
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  victim:
+    cmd: if [ -e tried ]; then echo second > out.txt; else touch tried; sleep 120; fi
+    outs: [out.txt]
+    retries: 1
+YAML
+"$FORJA" run >"$TEST_TMP/cancel.out" 2>&1 &
+FORJA_PID=$!
+if wait_job victim; then
+  scancel -n forja:victim
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/cancel.out")
+  [[ $RC == 0 ]] && pass || fail "forja run exited $RC after the retry: $OUT"
+  expect_contains "$OUT" "stage 'victim' was cancelled on the cluster (CANCELLED"
+  expect_contains "$OUT" "retrying"
+  [[ $(cat out.txt) == second ]] && pass || fail "out.txt: $(cat out.txt)"
+else
+  fail "the victim job never ran: $(cat "$TEST_TMP/cancel.out")"
+  kill "$FORJA_PID"
+fi
+# Without retries the cancelled stage fails.
+sed -i 's/retries: 1/retries: 0/' forja.yaml
+rm -f tried out.txt
+"$FORJA" run -f >"$TEST_TMP/cancel2.out" 2>&1 &
+FORJA_PID=$!
+if wait_job victim; then
+  scancel -n forja:victim
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/cancel2.out")
+  [[ $RC == 1 ]] && pass || fail "forja run exited $RC, not 1: $OUT"
+  expect_contains "$OUT" "stage 'victim' was cancelled on the cluster (CANCELLED"
+else
+  fail "the victim job never ran: $(cat "$TEST_TMP/cancel2.out")"
+  kill "$FORJA_PID"
+fi
+
+# ---- Ctrl-C: forja scancels everything it submitted ---------------------------------------
+new_repo interrupted
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  long1: {cmd: sleep 120 && touch l1, outs: [l1]}
+  long2: {cmd: sleep 120 && touch l2, outs: [l2]}
+YAML
+"$FORJA" run -j 2 >"$TEST_TMP/int.out" 2>&1 &
+FORJA_PID=$!
+if wait_job long1 && wait_job long2; then
+  kill -INT "$FORJA_PID"
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/int.out")
+  [[ $RC == 130 ]] && pass || fail "forja run exited $RC after SIGINT, not 130: $OUT"
+  expect_contains "$OUT" "cancelling 2 Slurm jobs this run submitted"
+  LEFT=$(squeue -h -o '%i %j %T')
+  [[ -z $LEFT ]] && pass || fail "jobs left in the queue after Ctrl-C: $LEFT"
+else
+  fail "the jobs never ran: $(cat "$TEST_TMP/int.out")"
+  kill "$FORJA_PID"
+fi
+slurm_wait_empty 30 || fail "the queue did not empty"
+
+# ---- forja killed with -9: the next run takes what the cluster finished or still runs -----
+new_repo killed
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  quick:
+    cmd: echo ran >> quick-runs.txt; echo q > q.txt
+    outs: [q.txt]
+  slow:
+    cmd: echo ran >> slow-runs.txt; sleep 8; echo s > s.txt
+    outs: [s.txt]
+YAML
+"$FORJA" run -j 2 >"$TEST_TMP/kill.out" 2>&1 &
+FORJA_PID=$!
+if wait_job slow && wait_job quick COMPLETED; then
+  kill -9 "$FORJA_PID"
+  wait "$FORJA_PID" 2>/dev/null
+  expect_ok forja run -j 2
+  expect_contains "$OUT" "Stage 'quick' finished as Slurm job"
+  expect_contains "$OUT" "Stage 'slow' is still running as Slurm job"
+  expect_contains "$OUT" "2 stages ran"
+  [[ $(wc -l <quick-runs.txt) == 1 && $(wc -l <slow-runs.txt) == 1 ]] && pass ||
+    fail "a stage ran twice: quick $(wc -l <quick-runs.txt), slow $(wc -l <slow-runs.txt)"
+  [[ $(cat s.txt) == s ]] && pass || fail "s.txt: $(cat s.txt)"
+  expect_ok forja run
+  expect_contains "$OUT" "0 stages ran, 2 up to date"
+else
+  fail "the jobs never ran: $(cat "$TEST_TMP/kill.out")"
+  kill "$FORJA_PID"
+fi
+
+# ---- slurmctld restarted mid-run: forja keeps watching -------------------------------------
+new_repo restarted
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  steady:
+    cmd: sleep 6; echo done > steady.txt
+    outs: [steady.txt]
+YAML
+"$FORJA" run >"$TEST_TMP/restart.out" 2>&1 &
+FORJA_PID=$!
+if wait_job steady; then
+  slurm_restart_ctld
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/restart.out")
+  [[ $RC == 0 ]] && pass || fail "forja run exited $RC across a slurmctld restart: $OUT"
+  [[ $(cat steady.txt 2>/dev/null) == done ]] && pass || fail "steady.txt missing: $OUT"
+else
+  fail "the job never ran: $(cat "$TEST_TMP/restart.out")"
+  kill "$FORJA_PID"
+fi
+
+# ---- configuration errors: one line with file:line and field -------------------------------
+new_repo config
+cat >>forja.yaml <<'YAML'
+executor: {kind: pbs}
+stages:
+  a: {cmd: "true"}
+YAML
+expect_fail 1 forja run
+expect_contains "$OUT" "forja.yaml:"
+expect_contains "$OUT" "executor.kind: 'pbs' is not an executor; write kind: local or kind: slurm"
+
+finish
