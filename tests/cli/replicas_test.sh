@@ -65,6 +65,13 @@ expect_contains "$OUT" "does not write into scripts"
 expect_one_error_line "$OUT"
 expect_fail 2 forja deploy nginx --replicas 2 --store postgresql://h/db --listen 127.0.0.1:99999
 expect_contains "$OUT" "1..65535"
+expect_fail 2 forja deploy nginx --replicas 2 --store "postgresql://u:it's@h/db" -o "$TEST_TMP/bad"
+expect_contains "$OUT" "percent-encode"
+expect_one_error_line "$OUT"
+# forja.env means the same to sh (start.sh) and systemd: the URI is taken as written.
+odd='postgresql://u:p$HOME&x y;`id`@127.0.0.1/db'
+expect_ok forja deploy nginx --replicas 1 --store "$odd" -o "$TEST_TMP/env"
+expect_eq "$(sh -c ". '$TEST_TMP/env/forja.env'; printf %s \"\$FORJA_TRACKING_URI\"")" "$odd"
 run forja deploy nginx --help
 for word in --replicas --kind --listen --store --ref --out --base-port --replica --artifacts --max-upload-mb \
   --max-body-mb --poll-interval max_fails log-batch "nginx -t"; do

@@ -255,7 +255,10 @@ Status Validate(DeployArgs& a) {
   if (server && !a.refs.empty()) return Status::Usage("--ref is for --kind serve");
   for (const auto& r : a.refs) RETURN_IF_ERROR(CheckWord("--ref", r));
   for (const auto& x : a.extra) RETURN_IF_ERROR(CheckWord("a replica argument", x));
-  if (a.store.find_first_of("\n\r") != std::string::npos) return Status::Usage("--store has a line break");
+  // forja.env is read by sh (start.sh) and by systemd (EnvironmentFile): single quotes mean the
+  // same to both, so the URI is written inside them and may hold anything else ($, &, spaces).
+  if (a.store.find_first_of("'\\\n\r") != std::string::npos)
+    return Status::Usage("--store has a quote, a backslash or a line break: percent-encode it in the URI (' is %27, \\ is %5C)");
   if (a.max_upload_mb < 1 || a.max_body_mb <= 0) return Status::Usage("--max-upload-mb and --max-body-mb must be positive");
   return Status::Ok();
 }
@@ -306,7 +309,7 @@ int DoDeployNginx(DeployArgs a) {
                           {"start.sh", StartScript(a, dir, cwd, local, artifacts), 0755},
                           {"stop.sh", StopScript(dir, local.size()), 0755}};
   // The store's URI may hold a password: in a file only its owner reads, never on a command line.
-  if (!a.store.empty()) files.push_back({"forja.env", "FORJA_TRACKING_URI=" + a.store + "\n", 0600});
+  if (!a.store.empty()) files.push_back({"forja.env", "FORJA_TRACKING_URI='" + a.store + "'\n", 0600});
   for (size_t i = 0; i < replicas.size(); i++)
     files.push_back({"systemd/forja-" + a.kind + "-" + std::to_string(i + 1) + ".service",
                      Unit(a, dir, cwd, replicas[i], artifacts), 0644});
