@@ -155,6 +155,12 @@ c.true(("stage", "4", "Production") in kinds and ("alias", "4", "@champion") in 
 c.eq([t["comment"] for t in hist["transitions"] if t["version"] == "4" and t["kind"] == "stage"], ["better"],
      "history keeps the comment")
 
+# ---- whoami: what the web UI asks to show only the buttons a role may press ---------------------
+c.eq(srv.call("GET", "/api/2.0/forja/whoami"), (200, {"user": "anonymous", "role": "admin", "auth": "off"}),
+     "whoami with no token made yet: auth off, everyone an admin")
+c.error(srv.call("POST", "/api/2.0/forja/whoami", {}), 405, "BAD_REQUEST", "whoami is read-only")
+
+
 # ---- tokens and roles -------------------------------------------------------------------------
 def token(name, role):
     return forja("server", "token", "create", "--store", store, "--name", name, "--role", role).stdout.strip()
@@ -162,6 +168,10 @@ def token(name, role):
 
 reader, writer, admin = token("reader", "read"), token("writer", "write"), token("admin", "admin")
 time.sleep(2.2)  # the server notices that tokens exist (checked every 2 s)
+for name, tok in (("reader", reader), ("writer", writer), ("admin", admin)):
+    c.eq(srv.call("GET", "/api/2.0/forja/whoami", token=tok), (200, {"user": name, "role": name.replace(
+        "reader", "read").replace("writer", "write"), "auth": "on"}), f"whoami with the {name}'s token")
+c.error(srv.call("GET", "/api/2.0/forja/whoami"), 401, "UNAUTHENTICATED", "whoami needs a token once tokens exist")
 c.error(srv.api("GET", "experiments/get", query={"experiment_id": exp}), 401, "UNAUTHENTICATED", "no token")
 c.error(srv.api("GET", "experiments/get", query={"experiment_id": exp}, token="forja_wrong"), 401, "UNAUTHENTICATED",
         "a wrong token")

@@ -229,6 +229,9 @@ struct TrackingServer::Impl {
   Result<Json> BeginRollout(const Params& p, const Caller& c);
   Result<Json> UpdateRollout(const Params& p, const Caller& c);
   Result<Json> GetRollout(const Params& p, const Caller&);
+
+  // ---- who the caller is, for the web UI (whoami_routes.cc) ----
+  Result<Json> WhoAmI(const Params& p, const Caller& c);
 };
 
 }  // namespace forja::api

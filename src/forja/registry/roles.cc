@@ -104,6 +104,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"POST forja/objects/missing", R, ""},
       {"GET mlflow-artifacts", R, ""},
       {"GET forja/objects", R, ""},
+      {"GET forja/whoami", R, "says the caller's own user, role and whether the server asks for tokens"},
   };
   return table;
 }
