@@ -1,7 +1,7 @@
 // The one way the UI talks to forja server: MLflow's REST API under /api/2.0/mlflow/.
 // The token (when the server needs one) comes from the login form and is kept in
 // sessionStorage: it lasts as long as the tab, and is sent only to this origin.
-import type { Experiment, Run, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
+import type { Experiment, Lineage, Metric, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
 
 const TOKEN_KEY = "forja.token";
 
@@ -12,6 +12,21 @@ export function getToken(): string | null {
 export function setToken(token: string | null): void {
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
   else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+function authHeaders(): Record<string, string> {
+  const token = getToken();
+  return token ? { Authorization: "Bearer " + token } : {};
+}
+
+// Where an artifact's bytes are: the server's artifact proxy, from the run's root URI
+// (mlflow-artifacts:/1/RUN/artifacts) and the path inside it; null for a root the proxy
+// does not serve (s3://, file://: the client wrote there directly).
+export function artifactUrl(rootUri: string, path: string): string | null {
+  const m = /^mlflow-artifacts:\/*(.*)$/.exec(rootUri);
+  if (!m) return null;
+  const rel = [m[1]!, path].filter((p) => p !== "").join("/");
+  return "/api/2.0/mlflow-artifacts/artifacts/" + rel.split("/").map(encodeURIComponent).join("/");
 }
 
 // A failed call: the HTTP status and MLflow's {error_code, message}, shown to the user as is.
@@ -32,7 +47,7 @@ export class ApiError extends Error {
 type Query = Record<string, string | string[] | undefined>;
 
 async function call<T>(method: "GET" | "POST", route: string, body?: unknown, query?: Query): Promise<T> {
-  let url = "/api/2.0/mlflow/" + route;
+  let url = route.startsWith("/") ? route : "/api/2.0/mlflow/" + route; // "/api/2.0/forja/...": forja's own
   if (query) {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) {
@@ -41,9 +56,7 @@ async function call<T>(method: "GET" | "POST", route: string, body?: unknown, qu
     }
     url += "?" + q.toString();
   }
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const token = getToken();
-  if (token) headers["Authorization"] = "Bearer " + token;
+  const headers: Record<string, string> = { Accept: "application/json", ...authHeaders() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;
   try {
@@ -100,5 +113,66 @@ export const api = {
   async getRun(id: string): Promise<Run> {
     const a = await call<{ run: Run }>("GET", "runs/get", undefined, { run_id: id });
     return a.run;
+  },
+
+  // A metric's whole history, every page of it (the server pages at max_results).
+  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    const out: Metric[] = [];
+    let token: string | undefined;
+    do {
+      const a = await call<{ metrics?: Metric[]; next_page_token?: string }>("GET", "metrics/get-history", undefined, {
+        run_id: runId,
+        metric_key: key,
+        max_results: "25000",
+        page_token: token,
+      });
+      out.push(...(a.metrics ?? []));
+      token = a.next_page_token;
+    } while (token);
+    return out;
+  },
+
+  listArtifacts(runId: string, path: string): Promise<RunArtifacts> {
+    return call("GET", "artifacts/list", undefined, { run_id: runId, path: path || undefined });
+  },
+
+  getLineage(runId: string): Promise<Lineage> {
+    return call("GET", "/api/2.0/forja/lineage/get", undefined, { run_id: runId });
+  },
+
+  async searchModelVersionsOfRun(runId: string): Promise<ModelVersion[]> {
+    const a = await call<{ model_versions?: ModelVersion[] }>("GET", "model-versions/search", undefined, {
+      filter: `run_id = '${runId.replace(/'/g, "")}'`,
+      max_results: "200",
+    });
+    return a.model_versions ?? [];
+  },
+
+  // An artifact's bytes through the server's artifact proxy, at most `limit` of them: a
+  // preview never pulls a model file into the tab. `truncated` says there was more.
+  async fetchArtifact(url: string, limit: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+    const res = await fetch(url, { headers: authHeaders() });
+    if (!res.ok) throw new ApiError(res.status, "HTTP_" + res.status, `${url}: the server answered ${res.status}`);
+    const reader = res.body!.getReader();
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.length;
+      if (size > limit) {
+        await reader.cancel();
+        break;
+      }
+    }
+    const bytes = new Uint8Array(Math.min(size, limit));
+    let at = 0;
+    for (const p of parts) {
+      const n = Math.min(p.length, bytes.length - at);
+      bytes.set(p.subarray(0, n), at);
+      at += n;
+    }
+    return { bytes, truncated: size > limit };
   },
 };

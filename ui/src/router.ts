@@ -3,6 +3,7 @@
 //   #/                                  the experiments
 //   #/experiments/ID?filter=..&order=.. one experiment's runs
 //   #/experiments/ID/runs/RUN           one run
+//   #/compare-runs?runs=["a","b"]       runs side by side (MLflow's URL; #/compare?runs=a,b too)
 // A hash route needs nothing from the server: forja server answers index.html at /.
 import { useEffect, useState } from "preact/hooks";
 
@@ -10,6 +11,7 @@ export type Route =
   | { page: "experiments" }
   | { page: "runs"; experimentId: string; query: URLSearchParams }
   | { page: "run"; experimentId: string; runId: string }
+  | { page: "compare"; runIds: string[]; experimentIds: string[] }
   | { page: "not-found"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -22,7 +24,23 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "experiments" && parts.length === 2) return { page: "runs", experimentId: parts[1]!, query };
   if (parts[0] === "experiments" && parts.length === 4 && parts[2] === "runs")
     return { page: "run", experimentId: parts[1]!, runId: parts[3]! };
+  if (parts.length === 1 && (parts[0] === "compare-runs" || parts[0] === "compare"))
+    return { page: "compare", runIds: idList(query.get("runs")), experimentIds: idList(query.get("experiments")) };
   return { page: "not-found", path };
+}
+
+// MLflow writes ["a","b"] (JSON); a,b is accepted too, for URLs typed by hand.
+function idList(v: string | null): string[] {
+  if (!v) return [];
+  if (v.startsWith("[")) {
+    try {
+      const a: unknown = JSON.parse(v);
+      if (Array.isArray(a)) return a.map(String).filter((x) => x !== "");
+    } catch {
+      /* not JSON: read it as a comma list */
+    }
+  }
+  return v.split(",").map((x) => x.trim()).filter((x) => x !== "");
 }
 
 function safeDecode(s: string): string {
@@ -44,6 +62,11 @@ export function href(route: Route): string {
     }
     case "run":
       return `#/experiments/${encodeURIComponent(route.experimentId)}/runs/${encodeURIComponent(route.runId)}`;
+    case "compare": {
+      const q = new URLSearchParams({ runs: JSON.stringify(route.runIds) });
+      if (route.experimentIds.length) q.set("experiments", JSON.stringify(route.experimentIds));
+      return "#/compare-runs?" + q.toString();
+    }
     case "not-found":
       return "#" + route.path;
   }

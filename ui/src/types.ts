@@ -24,6 +24,7 @@ export interface Metric {
 
 export interface RunInfo {
   run_id: string;
+  artifact_uri?: string;
   run_name?: string;
   experiment_id: string;
   user_id?: string;
@@ -50,4 +51,39 @@ export interface SearchExperimentsAnswer {
 export interface SearchRunsAnswer {
   runs?: Run[];
   next_page_token?: string;
+}
+
+// A run's artifacts (artifacts/list): paths relative to the run's root_uri.
+export interface FileInfo {
+  path: string;
+  is_dir?: boolean;
+  file_size?: number;
+}
+
+export interface RunArtifacts {
+  root_uri?: string;
+  files?: FileInfo[];
+}
+
+// forja's lineage of a run (/api/2.0/forja/lineage/get): what it read and wrote, by hash.
+export interface LineageItem {
+  direction: string;
+  path: string;
+  hash: string;
+  kind?: string;
+  size?: number;
+}
+
+export interface Lineage {
+  inputs?: LineageItem[];
+  outputs?: LineageItem[];
+}
+
+export interface ModelVersion {
+  name: string;
+  version: string;
+  run_id?: string;
+  current_stage?: string;
+  aliases?: string[];
+  creation_timestamp?: number;
 }

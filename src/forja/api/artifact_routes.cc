@@ -63,6 +63,13 @@ net::Response Impl::FileResponse(const Oid& oid, const std::string& content_type
   r.content_type = content_type;
   r.file_fd = fd;
   r.file_size = static_cast<uint64_t>(st.st_size);
+  // Artifacts are anyone's bytes (an HTML report, an SVG): a browser that opens this URL
+  // saves the file rather than render it, never sniffs it into a script or a page, and
+  // anything it did render runs sandboxed (opaque origin, no script), so an artifact can
+  // never act as forja server's origin. The web UI previews through fetch, not this page.
+  r.headers.push_back({"Content-Disposition", "attachment"});
+  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  r.headers.push_back({"Content-Security-Policy", "sandbox; default-src 'none'"});
   return r;
 }
 

@@ -1,5 +1,6 @@
 import { useMemo, useState } from "preact/hooks";
 import { getToken, setToken } from "../api";
+import { ComparePage } from "../compare/ComparePage";
 import { useRoute } from "../router";
 import { SessionContext, type Session } from "../session";
 import { ExperimentList } from "./ExperimentList";
@@ -28,6 +29,7 @@ export function App() {
   else if (route.page === "experiments") page = <ExperimentList />;
   else if (route.page === "runs") page = <RunsPage experimentId={route.experimentId} query={route.query} />;
   else if (route.page === "run") page = <RunPage experimentId={route.experimentId} runId={route.runId} />;
+  else if (route.page === "compare") page = <ComparePage runIds={route.runIds} />;
   else page = <p class="error">No page at {route.path}. <a href="#/experiments">Experiments</a></p>;
 
   return (

@@ -1,13 +1,16 @@
-// One run: its attributes, params, metrics (latest values) and tags. The page later
-// sessions grow (metric charts, artifacts); for now it makes every run link land somewhere real.
+// One run (#/experiments/ID/runs/RUN, MLflow's URL): its attributes, params, metric charts,
+// tags, artifacts and lineage. A run the server does not know shows a not-found page.
 import { api } from "../api";
+import { ArtifactBrowser } from "../artifacts/ArtifactBrowser";
+import { MetricCharts } from "../charts/MetricCharts";
 import { formatDuration, formatMetric, formatTime } from "../format";
 import { href } from "../router";
 import { useLoad } from "../session";
-import type { KeyValue } from "../types";
+import type { KeyValue, Run } from "../types";
 import { ErrorBox } from "./ErrorBox";
+import { RunLineage } from "./RunLineage";
 
-function KeyValues({ title, rows }: { title: string; rows: KeyValue[] }) {
+export function KeyValues({ title, rows }: { title: string; rows: KeyValue[] }) {
   if (rows.length === 0) return null;
   return (
     <>
@@ -28,34 +31,58 @@ function KeyValues({ title, rows }: { title: string; rows: KeyValue[] }) {
   );
 }
 
+export function runLabel(r: Run): string {
+  return r.info.run_name || r.data.tags?.find((t) => t.key === "mlflow.runName")?.value || r.info.run_id;
+}
+
+function RunBody({ run }: { run: Run }) {
+  const info = run.info;
+  const metricKeys = [...new Set((run.data.metrics ?? []).map((m) => m.key))].sort();
+  return (
+    <>
+      <h1>{runLabel(run)}</h1>
+      <KeyValues
+        title="Run"
+        rows={[
+          { key: "run id", value: info.run_id },
+          { key: "status", value: info.status ?? "" },
+          { key: "started", value: formatTime(info.start_time) },
+          { key: "duration", value: formatDuration(info.start_time, info.end_time) },
+          { key: "user", value: info.user_id ?? "" },
+        ]}
+      />
+      <KeyValues title="Parameters" rows={run.data.params ?? []} />
+      <KeyValues title="Metrics" rows={(run.data.metrics ?? []).map((m) => ({ key: m.key, value: formatMetric(m.value) }))} />
+      <h2>Metric charts</h2>
+      <MetricCharts runs={[{ runId: info.run_id, label: runLabel(run) }]} keys={metricKeys} />
+      <KeyValues title="Tags" rows={(run.data.tags ?? []).filter((t) => !t.key.startsWith("mlflow.log-model"))} />
+      <h2>Artifacts</h2>
+      <ArtifactBrowser runId={info.run_id} rootUri={info.artifact_uri ?? ""} />
+      <RunLineage run={run} />
+    </>
+  );
+}
+
 export function RunPage({ experimentId, runId }: { experimentId: string; runId: string }) {
   const load = useLoad(() => api.getRun(runId), [runId]);
   const back = href({ page: "runs", experimentId, query: new URLSearchParams() });
+  const missing = load.state === "error" && (load.error.status === 404 || load.error.code === "RESOURCE_DOES_NOT_EXIST");
   return (
     <section>
       <p class="crumbs">
         <a href="#/experiments">Experiments</a> / <a href={back}>Experiment {experimentId}</a> /
       </p>
       {load.state === "loading" && <p class="muted">Loading…</p>}
-      {load.state === "error" && <ErrorBox error={load.error} />}
-      {load.state === "ok" && (
-        <>
-          <h1>{load.data.info.run_name || runId}</h1>
-          <KeyValues
-            title="Run"
-            rows={[
-              { key: "run id", value: load.data.info.run_id },
-              { key: "status", value: load.data.info.status ?? "" },
-              { key: "started", value: formatTime(load.data.info.start_time) },
-              { key: "duration", value: formatDuration(load.data.info.start_time, load.data.info.end_time) },
-              { key: "user", value: load.data.info.user_id ?? "" },
-            ]}
-          />
-          <KeyValues title="Parameters" rows={load.data.data.params ?? []} />
-          <KeyValues title="Metrics" rows={(load.data.data.metrics ?? []).map((m) => ({ key: m.key, value: formatMetric(m.value) }))} />
-          <KeyValues title="Tags" rows={(load.data.data.tags ?? []).filter((t) => !t.key.startsWith("mlflow.log-model"))} />
-        </>
+      {missing && (
+        <div class="not-found">
+          <h1>Run not found</h1>
+          <p>
+            forja server has no run <code>{runId}</code>. <a href={back}>Back to the experiment's runs</a>
+          </p>
+        </div>
       )}
+      {load.state === "error" && !missing && <ErrorBox error={load.error} />}
+      {load.state === "ok" && <RunBody run={load.data} />}
     </section>
   );
 }

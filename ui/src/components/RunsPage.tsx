@@ -57,6 +57,17 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
     }
   };
 
+  // Runs ticked for a comparison; kept across filters and sorts of this experiment.
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  useEffect(() => setSelected(new Set()), [experimentId]);
+  const select = (id: string, on: boolean) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (on) n.add(id);
+      else n.delete(id);
+      return n;
+    });
+
   const go = (next: { filter?: string; sort?: Sort | null }) => {
     const q = new URLSearchParams();
     const f = next.filter ?? filter;
@@ -91,7 +102,17 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
             {runs.length} run{runs.length === 1 ? "" : "s"}
             {more.token ? " shown" : ""}
           </p>
-          <RunsTable experimentId={experimentId} runs={runs} sort={sort} onSort={(s) => go({ sort: s })} />
+          <div class="compare-bar">
+            <button
+              type="button"
+              disabled={selected.size < 2}
+              onClick={() => navigate({ page: "compare", runIds: [...selected], experimentIds: [experimentId] })}
+            >
+              Compare{selected.size ? ` ${selected.size} runs` : ""}
+            </button>
+            {selected.size < 2 && <span class="muted"> tick two runs or more to compare them</span>}
+          </div>
+          <RunsTable experimentId={experimentId} runs={runs} sort={sort} onSort={(s) => go({ sort: s })} selected={selected} onSelect={select} />
           {more.token && (
             <button type="button" class="more" onClick={loadMore}>
               Load more

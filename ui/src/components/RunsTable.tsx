@@ -60,7 +60,22 @@ function SortHeader({ id, label, sort, onSort, title }: { id: string; label: str
   );
 }
 
-export function RunsTable({ experimentId, runs, sort, onSort }: { experimentId: string; runs: Run[]; sort: Sort | null; onSort: (s: Sort) => void }) {
+// `selected` holds the runs ticked for a comparison.
+export function RunsTable({
+  experimentId,
+  runs,
+  sort,
+  onSort,
+  selected,
+  onSelect,
+}: {
+  experimentId: string;
+  runs: Run[];
+  sort: Sort | null;
+  onSort: (s: Sort) => void;
+  selected: Set<string>;
+  onSelect: (runId: string, on: boolean) => void;
+}) {
   if (runs.length === 0) return <p class="muted">No runs match.</p>;
   const cols = columnsFor(runs);
   const nParams = cols.filter((c) => c.group === "params").length;
@@ -70,11 +85,14 @@ export function RunsTable({ experimentId, runs, sort, onSort }: { experimentId: 
       <table class="grid runs">
         <thead>
           <tr class="groups">
-            <th colSpan={4} />
+            <th colSpan={5} />
             {nParams > 0 && <th colSpan={nParams}>Parameters</th>}
             {nMetrics > 0 && <th colSpan={nMetrics}>Metrics</th>}
           </tr>
           <tr>
+            <th scope="col" class="select">
+              <span class="visually-hidden">Compare</span>
+            </th>
             <SortHeader id="attributes.run_name" label="Run" sort={sort} onSort={onSort} />
             {cols.map((c) => (
               <SortHeader key={c.id || c.label} id={c.id} label={c.label} sort={sort} onSort={onSort} title={c.id || undefined} />
@@ -84,6 +102,14 @@ export function RunsTable({ experimentId, runs, sort, onSort }: { experimentId: 
         <tbody>
           {runs.map((r) => (
             <tr key={r.info.run_id} data-run-id={r.info.run_id}>
+              <td class="select">
+                <input
+                  type="checkbox"
+                  aria-label={"Compare " + runName(r)}
+                  checked={selected.has(r.info.run_id)}
+                  onChange={(e) => onSelect(r.info.run_id, (e.target as HTMLInputElement).checked)}
+                />
+              </td>
               <td class="run-name">
                 <a href={href({ page: "run", experimentId, runId: r.info.run_id })}>{runName(r)}</a>
               </td>
