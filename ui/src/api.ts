@@ -1,6 +1,7 @@
 // The one way the UI talks to forja server: MLflow's REST API under /api/2.0/mlflow/.
 // The token (when the server needs one) comes from the login form and is kept in
 // sessionStorage: it lasts as long as the tab, and is sent only to this origin.
+import type { ModelAlert, ModelVersionDetails, Promotion, RegisteredModel, Transition, WhoAmI } from "./registryTypes";
 import type { Experiment, Lineage, Metric, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
 
 const TOKEN_KEY = "forja.token";
@@ -46,7 +47,7 @@ export class ApiError extends Error {
 
 type Query = Record<string, string | string[] | undefined>;
 
-async function call<T>(method: "GET" | "POST", route: string, body?: unknown, query?: Query): Promise<T> {
+async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, query?: Query): Promise<T> {
   let url = route.startsWith("/") ? route : "/api/2.0/mlflow/" + route; // "/api/2.0/forja/...": forja's own
   if (query) {
     const q = new URLSearchParams();
@@ -175,4 +176,72 @@ export const api = {
     }
     return { bytes, truncated: size > limit };
   },
+
+  // ---- the registry (components/Model*.tsx; docs/ui.md "The registry") ----
+  whoami(): Promise<WhoAmI> {
+    return call("GET", "/api/2.0/forja/whoami");
+  },
+
+  searchModels(filter: string, pageToken?: string): Promise<{ registered_models?: RegisteredModel[]; next_page_token?: string }> {
+    return call("GET", "registered-models/search", undefined, {
+      filter: filter || undefined,
+      max_results: "1000",
+      order_by: "name ASC",
+      page_token: pageToken,
+    });
+  },
+
+  async getModel(name: string): Promise<RegisteredModel> {
+    const a = await call<{ registered_model: RegisteredModel }>("GET", "registered-models/get", undefined, { name });
+    return a.registered_model;
+  },
+
+  // Every version of a model, every page of them.
+  async modelVersions(name: string): Promise<ModelVersionDetails[]> {
+    const out: ModelVersionDetails[] = [];
+    let token: string | undefined;
+    do {
+      const a = await call<{ model_versions?: ModelVersionDetails[]; next_page_token?: string }>(
+        "GET", "model-versions/search", undefined,
+        { filter: "name = " + quoted(name), max_results: "10000", page_token: token },
+      );
+      out.push(...(a.model_versions ?? []));
+      token = a.next_page_token;
+    } while (token);
+    return out;
+  },
+
+  async getModelVersion(name: string, version: string): Promise<ModelVersionDetails> {
+    const a = await call<{ model_version: ModelVersionDetails }>("GET", "model-versions/get", undefined, { name, version });
+    return a.model_version;
+  },
+
+  async modelHistory(name: string, version?: string): Promise<Transition[]> {
+    const a = await call<{ transitions?: Transition[] }>("GET", "/api/2.0/forja/models/history", undefined, { name, version });
+    return a.transitions ?? [];
+  },
+
+  async modelAlerts(model: string, version: string): Promise<ModelAlert[]> {
+    const a = await call<{ alerts?: ModelAlert[] }>("GET", "/api/2.0/forja/alerts", undefined, { model, version, max_results: "100" });
+    return a.alerts ?? [];
+  },
+
+  // forja's promote: the gates of forja.yaml apply; `force` is an admin's override.
+  async promote(p: Promotion): Promise<ModelVersionDetails> {
+    const a = await call<{ model_version: ModelVersionDetails }>("POST", "/api/2.0/forja/models/promote", p);
+    return a.model_version;
+  },
+
+  async setAlias(name: string, alias: string, version: string): Promise<void> {
+    await call("POST", "registered-models/alias", { name, alias, version });
+  },
+
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    await call("DELETE", "registered-models/alias", { name, alias });
+  },
 };
+
+// A string literal of MLflow's filter grammar: single quotes unless the text holds one.
+export function quoted(s: string): string {
+  return s.includes("'") ? '"' + s.replace(/"/g, "") + '"' : "'" + s + "'";
+}

@@ -4,6 +4,9 @@
 //   #/experiments/ID?filter=..&order=.. one experiment's runs
 //   #/experiments/ID/runs/RUN           one run
 //   #/compare-runs?runs=["a","b"]       runs side by side (MLflow's URL; #/compare?runs=a,b too)
+//   #/models?q=NAME                     the registered models (q: a name to search for)
+//   #/models/NAME                       one model: its versions and promotion history
+//   #/models/NAME/versions/N            one version (MLflow's URL)
 // A hash route needs nothing from the server: forja server answers index.html at /.
 import { useEffect, useState } from "preact/hooks";
 
@@ -12,6 +15,9 @@ export type Route =
   | { page: "runs"; experimentId: string; query: URLSearchParams }
   | { page: "run"; experimentId: string; runId: string }
   | { page: "compare"; runIds: string[]; experimentIds: string[] }
+  | { page: "models"; search: string }
+  | { page: "model"; name: string }
+  | { page: "model-version"; name: string; version: string }
   | { page: "not-found"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -26,6 +32,10 @@ export function parseRoute(hash: string): Route {
     return { page: "run", experimentId: parts[1]!, runId: parts[3]! };
   if (parts.length === 1 && (parts[0] === "compare-runs" || parts[0] === "compare"))
     return { page: "compare", runIds: idList(query.get("runs")), experimentIds: idList(query.get("experiments")) };
+  if (parts[0] === "models" && parts.length === 1) return { page: "models", search: query.get("q") ?? "" };
+  if (parts[0] === "models" && parts.length === 2) return { page: "model", name: parts[1]! };
+  if (parts[0] === "models" && parts.length === 4 && parts[2] === "versions")
+    return { page: "model-version", name: parts[1]!, version: parts[3]! };
   return { page: "not-found", path };
 }
 
@@ -67,6 +77,12 @@ export function href(route: Route): string {
       if (route.experimentIds.length) q.set("experiments", JSON.stringify(route.experimentIds));
       return "#/compare-runs?" + q.toString();
     }
+    case "models":
+      return "#/models" + (route.search ? "?" + new URLSearchParams({ q: route.search }).toString() : "");
+    case "model":
+      return `#/models/${encodeURIComponent(route.name)}`;
+    case "model-version":
+      return `#/models/${encodeURIComponent(route.name)}/versions/${encodeURIComponent(route.version)}`;
     case "not-found":
       return "#" + route.path;
   }

@@ -5,6 +5,9 @@ import { useRoute } from "../router";
 import { SessionContext, type Session } from "../session";
 import { ExperimentList } from "./ExperimentList";
 import { Login } from "./Login";
+import { ModelPage } from "./ModelPage";
+import { ModelsPage } from "./ModelsPage";
+import { ModelVersionPage } from "./ModelVersionPage";
 import { RunPage } from "./RunPage";
 import { RunsPage } from "./RunsPage";
 
@@ -30,6 +33,9 @@ export function App() {
   else if (route.page === "runs") page = <RunsPage experimentId={route.experimentId} query={route.query} />;
   else if (route.page === "run") page = <RunPage experimentId={route.experimentId} runId={route.runId} />;
   else if (route.page === "compare") page = <ComparePage runIds={route.runIds} />;
+  else if (route.page === "models") page = <ModelsPage search={route.search} />;
+  else if (route.page === "model") page = <ModelPage name={route.name} />;
+  else if (route.page === "model-version") page = <ModelVersionPage name={route.name} version={route.version} />;
   else page = <p class="error">No page at {route.path}. <a href="#/experiments">Experiments</a></p>;
 
   return (
@@ -40,6 +46,7 @@ export function App() {
         </a>
         <nav>
           <a href="#/experiments">Experiments</a>
+          <a href="#/models">Models</a>
         </nav>
         <span class="spacer" />
         {getToken() ? (
