@@ -424,7 +424,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "train.py, or a list of commands"},
         BadCase{"UnknownKey", kHead + "    dep: [a]\n",
                 "forja.yaml:4: stages.train.dep: unknown key; a stage has cmd, wdir, deps, params, outs, metrics, "
-                "plots, env, retries, timeout, always_changed, desc, meta (and foreach with do, or matrix)"},
+                "plots, env, retries, timeout, resources, always_changed, desc, meta (and foreach with do, or matrix)"},
         BadCase{"RetriesList", kHead + "    retries: [1]\n",
                 "forja.yaml:4: stages.train.retries: expected a count or a mapping, got a list; write retries: 3 or "
                 "retries: {count: 3, delay: 10s, backoff: 2}"},
@@ -586,7 +586,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "retries: {count: 3, delay: 10s, backoff: 2}"},
         BadCase{"NestedForeach", "stages:\n  t:\n    foreach: [a]\n    do:\n      cmd: y\n      foreach: [b]\n",
                 "forja.yaml:6: stages.t@a.foreach: unknown key; a stage has cmd, wdir, deps, params, outs, metrics, "
-                "plots, env, retries, timeout, always_changed, desc, meta (and foreach with do, or matrix)"},
+                "plots, env, retries, timeout, resources, always_changed, desc, meta (and foreach with do, or matrix)"},
         BadCase{"ForeachAndMatrix", "stages:\n  t:\n    foreach: [a]\n    matrix: {a: [1]}\n",
                 "forja.yaml:4: stages.t.matrix: a stage has foreach or matrix, not both; split it in two stages"},
         BadCase{"MatrixNotMap", "stages:\n  m:\n    matrix: [1, 2]\n    cmd: x\n",

@@ -190,7 +190,7 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       ->type_name("local|slurm");
   c->footer(std::string(
       "Stages are declared under stages: in forja.yaml (cmd, wdir, deps, params, outs, metrics,\n"
-      "plots, env, retries, timeout, foreach/matrix; see the README); without them, a DVC repository's\n"
+      "plots, env, retries, timeout, resources, foreach/matrix; see the README); without them, a DVC repository's\n"
       "dvc.yaml is read with DVC's rules (docs/dvc-compat.md). A stage runs when its command,\n"
       "a dep's content, a param's value or an out differs from forja.lock, or when it never ran;\n"
       "when the same command, deps and params ran before (on any branch), its outputs are restored\n"
@@ -199,6 +199,8 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "YAML), FORJA_STAGE and FORJA_RUN_ID; its output is shown with a [stage] prefix and saved in\n"
       ".forja/runs/<run-id>/<stage>.log (if it printed anything). Ctrl-C stops every running stage\n"
       "and keeps the lock consistent. Exits 1 when a stage fails, 128+N when stopped by signal N.\n"
+      "With executor: {kind: slurm, ...} in forja.yaml or --executor slurm, each stage is a Slurm batch\n"
+      "job (sbatch; resources: {cpus, mem, gpus, time, constraint}); Ctrl-C scancels them (docs/scaling.md).\n"
       "A run that ran or restored a stage is recorded in the tracking store (forja.yaml tracking:\n"
       "{uri, experiment, enabled}; default .forja/forja.db, experiment = the folder's name) with its\n"
       "params, metrics, git commit and lineage (every dep and out by hash): forja runs list/show.\n\n") +
