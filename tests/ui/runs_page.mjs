@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { axeCheck } from "./axe.mjs";
 
 const require = createRequire(new URL("../../ui/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
@@ -66,6 +67,8 @@ async function waitForRuns(want, ordered = false) {
 }
 
 const { churn, fraud, many } = spec.experiments;
+// axe-core in the page: no serious or critical WCAG 2 A/AA violation.
+const a11y = async (what) => eq(await axeCheck(page), [], `axe-core: no serious or critical violation on ${what}`);
 
 if (spec.phase === "browse") {
   // The experiments list at /, with the headers every UI answer carries.
@@ -78,6 +81,7 @@ if (spec.phase === "browse") {
   await page.locator("table.experiments").waitFor({ timeout: 30000 });
   const names = await page.locator("table.experiments tbody td:first-child").allTextContents();
   check(names.includes("churn") && names.includes("fraud"), "the experiments list shows churn and fraud", JSON.stringify(names));
+  await a11y("the experiments list");
   await shot("experiments");
 
   // Into churn by its link: MLflow's URL, the table with every run and its params and metrics.
@@ -91,6 +95,7 @@ if (spec.phase === "browse") {
   const keenRow = page.locator("table.runs tbody tr").filter({ has: page.locator("td.run-name", { hasText: "keen-ant" }) });
   const keenRmse = await keenRow.locator("td").nth(headers.findIndex((t) => t.startsWith("rmse"))).textContent({ timeout: 5000 });
   eq(keenRmse, "0.18", "a metric cell shows the latest value (step 2)");
+  await a11y("the runs table");
   await shot("runs");
 
   // A filter narrows them, through the server's parser.
@@ -133,6 +138,7 @@ if (spec.phase === "browse") {
   await page.locator("h1", { hasText: "keen-ant" }).waitFor({ timeout: 30000 }).catch(() => {});
   check(/#\/experiments\/[^/]+\/runs\/[0-9a-f]+$/.test(page.url()), "a run's link is MLflow's run URL", page.url());
   check((await page.locator("table.kv").allTextContents()).join(" ").includes("learning_rate"), "the run page lists its params");
+  await a11y("a run's page");
   await shot("run");
 
   // A deep link, as an MLflow client prints it, in a fresh tab: the right experiment.
@@ -168,6 +174,7 @@ if (spec.phase === "browse") {
   await form.waitFor({ timeout: 30000 }).catch(() => {});
   check(await form.isVisible(), "the page asks for a token");
   check(((await form.locator(".error").textContent()) ?? "").includes("needs a token"), "saying why");
+  await a11y("the login form");
   await shot("login");
   await page.locator('form.login input[name="token"]').fill("forja_wrong");
   await page.getByRole("button", { name: "Log in" }).click();

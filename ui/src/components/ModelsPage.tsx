@@ -1,7 +1,7 @@
 // #/models: the registered models, by name, with the newest version in each stage, the
 // aliases and when each last changed; a search box narrows them by name (the server's
 // `name ILIKE '%text%'`), kept in the URL as ?q=.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, quoted } from "../api";
 import { formatTime } from "../format";
 import { href, navigate } from "../router";
@@ -32,15 +32,26 @@ export function ModelsPage({ search }: { search: string }) {
   const [text, setText] = useState(search);
   const filter = search ? "name ILIKE " + quoted("%" + search + "%") : "";
   const load = useLoad(() => api.searchModels(filter), [filter]);
+  // Pages after the first (1000 models each), fetched by "Load more" with the server's token.
+  const [more, setMore] = useState<{ models: RegisteredModel[]; token?: string; error?: string }>({ models: [] });
+  useEffect(() => setMore({ models: [] }), [filter, load]);
+  const nextToken = more.token ?? (load.state === "ok" && more.models.length === 0 ? load.data.next_page_token : undefined);
+  const loadMore = () => {
+    if (!nextToken) return;
+    api.searchModels(filter, nextToken).then(
+      (a) => setMore((m) => ({ models: [...m.models, ...(a.registered_models ?? [])], token: a.next_page_token ?? "" })),
+      (e: unknown) => setMore((m) => ({ ...m, error: e instanceof Error ? e.message : String(e) })),
+    );
+  };
   const submit = (e: Event) => {
     e.preventDefault();
     navigate({ page: "models", search: text.trim() });
   };
-  const models = load.state === "ok" ? (load.data.registered_models ?? []) : [];
+  const models = load.state === "ok" ? [...(load.data.registered_models ?? []), ...more.models] : [];
   return (
     <section>
       <h1>Models</h1>
-      <form class="filter" role="search" onSubmit={submit}>
+      <form class="filter models-search" role="search" onSubmit={submit}>
         <input
           type="search"
           aria-label="Search models by name"
@@ -88,6 +99,16 @@ export function ModelsPage({ search }: { search: string }) {
             </tbody>
           </table>
         </div>
+      )}
+      {load.state === "ok" && nextToken && (
+        <button type="button" class="more" onClick={loadMore}>
+          Load more
+        </button>
+      )}
+      {more.error && (
+        <p class="error" role="alert">
+          {more.error}
+        </p>
       )}
       {load.state === "ok" && models.length === 0 && (
         <p class="muted">{search ? `No model's name contains "${search}".` : "No registered models yet."}</p>
