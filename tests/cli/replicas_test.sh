@@ -9,7 +9,8 @@
 #   - two forja serve replicas following lin@production behind nginx, one killed under load:
 #     zero failed requests after the recommended retries, every answer the right prediction;
 #     the killed replica started again from start.sh's line comes back from the registry alone,
-#     and a promotion reaches both replicas.
+#     a promotion reaches both replicas, and forja rollout moves both while traffic goes
+#     through nginx.
 # Bad input is one clear line. No timing assertions: every wait polls for the state it needs.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/linear_model.sh"
@@ -321,5 +322,29 @@ for i in $(seq 20); do
   [[ $(feedback "http://127.0.0.1:$LISTEN2" "$id") == 1 ]] && joined=$((joined + 1))
 done
 expect_eq "$joined" "20"
+
+# forja rollout moves every replica behind nginx (it watches each replica's /metrics; the
+# registry tells them the step), with traffic through nginx all along.
+make_linear_package "$TEST_TMP/v3"
+sed -i 's/"weights":\[1.0,2.0,0.0\]/"weights":[1.0,2.0,200.0]/' "$TEST_TMP/v3/model.json"
+expect_ok forja models register lin "$TEST_TMP/v3" --no-push --no-profile
+( while [[ ! -f $TEST_TMP/stop-traffic ]]; do infer "http://127.0.0.1:$LISTEN2" "t-$RANDOM$RANDOM"; done ) &
+TRAFFIC=$!
+at_exit "touch '$TEST_TMP/stop-traffic'; wait $TRAFFIC 2>/dev/null"
+run forja rollout lin --to 3 --steps 50,100 --interval 1s --max-error-rate 1% \
+  --server "http://127.0.0.1:$BASE2" --server "http://127.0.0.1:$((BASE2 + 1))"
+[[ $RC -eq 0 ]] && pass || fail "forja rollout over the replicas behind nginx (exit $RC): $OUT"
+expect_contains "$OUT" "completed"
+touch "$TEST_TMP/stop-traffic"
+wait "$TRAFFIC"
+for port in "$BASE2" "$((BASE2 + 1))" "$LISTEN2"; do
+  v=""
+  for _ in $(seq 600); do
+    v=$(version_of "http://127.0.0.1:$port")
+    [[ $v == lin/3 ]] && break
+    sleep 0.1
+  done
+  expect_eq "$v" "lin/3"
+done
 
 finish
