@@ -2,10 +2,11 @@
 # forja run --executor slurm against a real one-node Slurm cluster started here
 # (tests/lib/slurm.sh: munged, slurmctld, slurmd on loopback, a private slurm.conf):
 # a pipeline runs through sbatch with the same forja.lock, run cache and tracking as
-# locally; a failing job is retried, then the stage fails with its log tail; a job
-# scancelled from outside counts as a failure and is retried; Ctrl-C scancels what
-# forja submitted; forja killed with -9 mid-run does not make the next run redo what
-# the cluster finished or still runs; slurmctld restarted mid-run is waited out.
+# locally; a failing job is retried, then the stage fails with its log tail; a timeout
+# scancels the job; a job scancelled from outside counts as a failure and is retried;
+# Ctrl-C (and SIGTERM) scancels what forja submitted; forja killed with -9 mid-run does
+# not make the next run redo what the cluster finished or still runs; slurmctld
+# restarted mid-run is waited out.
 # Every example of docs/scaling.md is here.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/slurm.sh"
@@ -102,6 +103,21 @@ expect_contains "$OUT" "stage 'flaky' failed (exit 3) after 2 attempts; see .for
 expect_contains "$OUT" "  | boom: no GPU here"
 [[ $(wc -l <attempts.txt) == 2 ]] && pass || fail "attempts: $(cat attempts.txt)"
 
+# ---- a timeout: forja cancels the job when it has run that long, as for a local stage ------
+new_repo timeout
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  slowpoke:
+    cmd: echo started; sleep 120
+    outs: [never.txt]
+    timeout: 2s
+YAML
+expect_fail 1 forja run
+expect_contains "$OUT" "stage 'slowpoke' timed out after 2 s; see .forja/runs/"
+expect_contains "$OUT" "  | started"
+slurm_wait_empty 30 && pass || fail "the timed-out job is still queued: $(squeue -h)"
+
 # ---- a job scancelled from outside: a failure, retried when configured --------------------
 new_repo cancelled
 cat >>forja.yaml <<'YAML'
@@ -165,6 +181,23 @@ if wait_job long1 && wait_job long2; then
   [[ -z $LEFT ]] && pass || fail "jobs left in the queue after Ctrl-C: $LEFT"
 else
   fail "the jobs never ran: $(cat "$TEST_TMP/int.out")"
+  kill "$FORJA_PID"
+fi
+slurm_wait_empty 30 || fail "the queue did not empty"
+
+# SIGTERM does the same.
+"$FORJA" run -j 2 >"$TEST_TMP/term.out" 2>&1 &
+FORJA_PID=$!
+if wait_job long1 && wait_job long2; then
+  kill -TERM "$FORJA_PID"
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/term.out")
+  [[ $RC == 143 ]] && pass || fail "forja run exited $RC after SIGTERM, not 143: $OUT"
+  LEFT=$(squeue -h -o '%i %j %T')
+  [[ -z $LEFT ]] && pass || fail "jobs left in the queue after SIGTERM: $LEFT"
+else
+  fail "the jobs never ran: $(cat "$TEST_TMP/term.out")"
   kill "$FORJA_PID"
 fi
 slurm_wait_empty 30 || fail "the queue did not empty"
