@@ -1,7 +1,7 @@
 // A run's page and the comparison, driven in Debian's chromium by playwright-core (from
 // ui/node_modules). Reads its spec as JSON on stdin (run_page_test.py: the server's URL, the
 // runs and artifacts it logged, where screenshots go). Prints one line per failed check and
-// "browser: N passed, N failed"; exits 1 when a check failed.
+// "<phase>: N passed, N failed"; exits 1 when a check failed.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -50,13 +50,44 @@ const fetched = [];
 page.on("request", (r) => {
   if (r.url().includes("/mlflow-artifacts/artifacts/")) fetched.push(decodeURIComponent(new URL(r.url()).pathname));
 });
-const shot = (name) => page.screenshot({ path: path.join(spec.artifacts, `run-${name}.png`), fullPage: true });
+const shot = (name) => page.screenshot({ path: path.join(spec.artifacts, `run-${spec.phase}-${name}.png`), fullPage: true });
 const chart = (metric) => page.locator(`.chart[data-metric="${metric}"]`);
 // uPlot's legend has a row per series after the x series' row.
 const seriesCount = (metric) => chart(metric).locator(".u-legend tr.u-series").count().then((n) => n - 1);
 
 const a = spec.runs["run-a"];
 const exp = spec.experiment;
+const open = async (name) => {
+  await page.locator(".artifact-nav button.file", { hasText: new RegExp(`^${name.replace(".", "\\.")}$`) }).click();
+  await page.locator(`.artifact-preview[data-path$="${name}"]`).waitFor(WAIT).catch(() => {});
+};
+
+if (spec.phase === "token") {
+  // A server that needs a token: previews and downloads carry it (a plain link could not).
+  await page.goto(`${spec.url}/#/experiments/${exp}/runs/${a}`);
+  await page.locator('form.login input[name="token"]').fill(spec.token).catch(() => {});
+  await page.getByRole("button", { name: "Log in" }).click().catch(() => {});
+  check(await seen(page.locator("h1", { hasText: "run-a" })), "with a token, the run page shows");
+  check(await seen(chart("loss").locator("canvas")), "and its chart");
+  await open("metrics.csv");
+  eq(await page.locator("table.csv-preview tbody tr").count().catch(() => 0), spec.csv.length - 1, "a CSV preview is fetched with the token");
+  await open("plot.png");
+  check(await seen(page.locator("img.artifact-image")), "and an image");
+  await open("weights.bin");
+  const button = page.getByRole("button", { name: "Download weights.bin" });
+  check(await seen(button), "the download is a button that sends the token");
+  const download = page.waitForEvent("download", WAIT);
+  await button.click();
+  const file = await download;
+  eq(file.suggestedFilename(), "weights.bin", "and saves the file");
+  const saved = await file.path();
+  eq((await import("node:fs")).statSync(saved).size, spec.big_size, "whole");
+  await shot("artifact-download");
+  eq(consoleErrors.filter((t) => !/status of 401/.test(t)), [], "no console errors but the first 401");
+  await browser.close();
+  console.log(`token: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
 
 // ---- the run page: params, tags, a chart per metric -----------------------------------------
 await page.goto(`${spec.url}/#/experiments/${exp}/runs/${a}`);
@@ -76,10 +107,6 @@ check(await seen(chart("loss").locator(".u-legend", { hasText: "seconds since st
 await shot("charts");
 
 // ---- artifacts: each kind previewed, or offered for download ------------------------------------
-const open = async (name) => {
-  await page.locator(".artifact-nav button.file", { hasText: new RegExp(`^${name.replace(".", "\\.")}$`) }).click();
-  await page.locator(`.artifact-preview[data-path$="${name}"]`).waitFor(WAIT).catch(() => {});
-};
 await open("metrics.csv");
 check(await seen(page.locator("table.csv-preview tbody tr").first()), "a CSV artifact shows as a table");
 eq(await page.locator("table.csv-preview thead th").allTextContents(), spec.csv[0], "with its header row");
@@ -171,5 +198,5 @@ check(await seen(page.locator("h1", { hasText: "Comparing 2 runs" })), "#/compar
 
 eq(consoleErrors, [], "no console errors");
 await browser.close();
-console.log(`browser: ${passed} passed, ${failed} failed`);
+console.log(`browse: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

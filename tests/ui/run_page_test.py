@@ -16,7 +16,7 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
-from harness import Checks, Server, fresh_store, quiet_mlflow_client, tempdir  # noqa: E402
+from harness import Checks, Server, forja, fresh_store, quiet_mlflow_client, tempdir  # noqa: E402
 
 if os.environ.get("FORJA_UI", "ON").upper() in ("OFF", "0", "FALSE", "NO"):
     print("SKIP: forja was built without its web UI (FORJA_UI=OFF)")
@@ -81,8 +81,9 @@ for rel, text in content.items():
         f.write(text)
 with open(os.path.join(files, "plot.png"), "wb") as f:
     f.write(png(48, 32))
+BIG = 6 * 1024 * 1024  # over the UI's 4 MB preview limit
 with open(os.path.join(files, "weights.bin"), "wb") as f:
-    f.write(os.urandom(6 * 1024 * 1024))
+    f.write(os.urandom(BIG))
 client.log_artifacts(a, files)
 
 # ---- lineage: what run-a read and wrote, and a registered version from it ---------------------
@@ -116,11 +117,24 @@ spec = {
     "git_commit": client.get_run(a).data.tags["mlflow.source.git.commit"],
     "lineage": {"input": data_hash, "output": model_hash},
     "model_version": "vision-model version 1",
+    "big_size": BIG,
     "artifacts": artifacts,
-    "url": srv.url,
 }
-p = subprocess.run(["node", os.path.join(HERE, "run_page.mjs")], input=json.dumps(spec), text=True)
+
+
+def browser(phase, url, **extra):
+    return subprocess.run(["node", os.path.join(HERE, "run_page.mjs")],
+                          input=json.dumps({**spec, **extra, "phase": phase, "url": url}), text=True).returncode
+
+
+rc = browser("browse", srv.url)
+srv.stop()
+
+# ---- a server that needs a token: previews and downloads send it -----------------------------
+token = forja("server", "token", "create", "--store", store, "--name", "ui-reader", "--role", "read").stdout.strip()
+srv = Server(store, artifacts=os.path.join(tmp, "objects"))
+rc2 = browser("token", srv.url, token=token)
 srv.stop()
 print(f"screenshots: {artifacts}")
 print(f"http: {c.passed} passed, {c.failed} failed")
-sys.exit(1 if p.returncode or c.failed else 0)
+sys.exit(1 if rc or rc2 or c.failed else 0)
