@@ -100,8 +100,22 @@ eq(await chart("loss").getAttribute("data-scale"), "linear", "on a linear scale 
 await page.getByLabel("Log scale").check();
 check(await seen(page.locator('.chart[data-metric="loss"][data-scale="log"]')), "Log scale switches the chart to a log scale");
 eq(await seriesCount("loss"), 1, "still one series");
+// The legend shows the value under the cursor: smoothing changes it (the EMA lags a falling loss).
+const hovered = async () => {
+  const over = chart("loss").locator(".u-over");
+  await over.waitFor(WAIT).catch(() => {});
+  const box = await over.boundingBox();
+  if (!box) return null;
+  await page.mouse.move(box.x + 2, box.y + 2);
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+  return chart("loss").locator(".u-legend tr.u-series").nth(1).locator(".u-value").textContent();
+};
+const raw = await hovered();
 await page.locator('.chart-controls input[type="range"]').fill("0.9");
 eq(await page.locator(".chart-controls output").textContent(), "0.90", "the smoothing slider shows its weight");
+const smoothed = await hovered();
+check(raw && smoothed && raw !== "--" && smoothed !== "--" && Number(smoothed) > Number(raw),
+  "smoothing raises the falling loss's value at the same point", `${raw} -> ${smoothed}`);
 await page.getByLabel("X axis").selectOption("relative");
 check(await seen(chart("loss").locator(".u-legend", { hasText: "seconds since start" })), "the x axis can be relative time");
 await shot("charts");

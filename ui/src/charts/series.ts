@@ -45,7 +45,9 @@ export function ema(ys: (number | null)[], weight: number): (number | null)[] {
 // logged twice (a step re-logged); on a log scale values <= 0 become gaps.
 export function align(series: Series[], opt: ChartOptions): [number[], ...(number | null)[][]] {
   const perSeries = series.map((s) => {
-    const origin = Math.min(...s.points.map((m) => (m.timestamp ?? 0) / 1000));
+    // A loop, not Math.min(...): a spread of 100,000 points overflows the call stack.
+    let origin = Infinity;
+    for (const m of s.points) origin = Math.min(origin, (m.timestamp ?? 0) / 1000);
     const byX = new Map<number, number | null>();
     for (const m of s.points) byX.set(xOf(m, opt.x, origin), numeric(m.value));
     return byX;
