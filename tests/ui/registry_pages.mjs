@@ -54,6 +54,16 @@ async function tab(role) {
 }
 const shot = (page, name) => page.screenshot({ path: path.join(spec.artifacts, `registry-${name}.png`), fullPage: true });
 const versionUrl = (name, v) => `${spec.url}/#/models/${encodeURIComponent(name)}/versions/${v}`;
+async function openModel(page, name) {
+  await page.goto(`${spec.url}/#/models/${encodeURIComponent(name)}`);
+  await page.locator("h1.model-name", { hasText: name }).waitFor(T).catch(() => {});
+  await page.locator("table.history").waitFor(T).catch(() => {});
+}
+// Opens a version's page and waits for its own heading (a hash change re-renders the same document).
+async function openVersion(page, name, v) {
+  await page.goto(versionUrl(name, v));
+  await page.locator("h1.version-title", { hasText: `${name} version ${v}` }).waitFor(T).catch(() => {});
+}
 const a11y = async (page, what) => {
   const bad = await axeCheck(page);
   eq(bad, [], `axe-core: no serious or critical violation on ${what}`);
@@ -78,8 +88,7 @@ await admin.waitForFunction((want) => [...document.querySelectorAll("table.model
 eq(await admin.locator("table.models tbody td.model-name").allTextContents(), spec.searched, `searching "${spec.search}" narrows the list`);
 check(admin.url().includes("q=" + spec.search), "the search is in the URL", admin.url());
 
-await admin.goto(`${spec.url}/#/models/churn`);
-await admin.locator("table.versions").waitFor(T).catch(() => {});
+await openModel(admin, "churn");
 eq(await text(admin.locator("h1.model-name")), "churn", "the model page names the model");
 eq(await admin.locator("table.versions tbody td.version").allTextContents(), spec.churn_versions.map((v) => "Version " + v),
   "its versions, newest first");
@@ -90,18 +99,25 @@ check(/^#\/experiments\/\d+\/runs\/[0-9a-f]{32}$/.test(runHref ?? ""), "the run 
 await a11y(admin, "#/models/churn");
 await shot(admin, "model");
 
-await admin.goto(`${spec.url}/#/models/churn-lite`);
-await admin.locator("table.versions").waitFor(T).catch(() => {});
+await openModel(admin, "churn-lite");
 eq(await text(admin.locator("table.versions tbody tr[data-version='2'] code.hash")), spec.package_prefix,
   "a version's package hash, shortened");
 
+// A model whose name holds a slash, quotes and a backslash: its URL and its versions.
+await openModel(admin, spec.odd);
+eq(await text(admin.locator("h1.model-name")), spec.odd, "an awkward name opens its model");
+eq(await admin.locator("table.versions tbody td.version").allTextContents(), ["Version 2", "Version 1"], "with its versions");
+await admin.locator("table.versions tbody td.version a").first().click();
+await admin.locator("h1.version-title").waitFor(T).catch(() => {});
+eq(await text(admin.locator("h1.version-title")), `${spec.odd} version 2`, "and a version of it");
+
 // ---- an MLflow-style version URL in a fresh tab; a write token's refusal; an alias ----------
 const writer = await tab("write");
-await writer.goto(versionUrl("churn", 2));
-await writer.locator("h1.version-title").waitFor(T).catch(() => {});
+await openVersion(writer, "churn", 2);
 eq(await text(writer.locator("h1.version-title")), "churn version 2", "#/models/churn/versions/2 opens version 2");
 eq(await text(writer.locator("table.version-details td a").first()), spec.run_names["2"], "with its run");
 check((await writer.locator("table.tags").textContent().catch(() => "")).includes("weak-fox"), "and its tags");
+await writer.getByRole("button", { name: "Promote" }).waitFor(T).catch(() => {});
 check(await writer.getByRole("button", { name: "Promote" }).isVisible(), "a write token sees Promote");
 eq(await writer.locator("input[name=force]").count(), 0, "but no force option (admin only)");
 await writer.getByLabel("To stage").selectOption("Staging");
@@ -125,15 +141,13 @@ const kinds = await writer.locator("table.history tbody tr").evaluateAll((rows) 
 check(kinds.includes("alias") && kinds.includes("alias_removed"), "the history has the alias set and removed", JSON.stringify(kinds));
 
 // ---- admin: a gate passes, a gate refuses, force overrides; the history has both -----------
-await admin.goto(versionUrl("churn", 1));
-await admin.locator("h1.version-title").waitFor(T).catch(() => {});
+await openVersion(admin, "churn", 1);
 await admin.getByLabel("To stage").selectOption("Production");
 await admin.getByRole("button", { name: "Promote" }).click();
 await admin.locator("form.promote .ok").waitFor(T).catch(() => {});
 eq(await text(admin.locator("form.promote .ok")), "Version 1 is now in Production.", "version 1 passes the gates into Production");
 
-await admin.goto(versionUrl("churn", 2));
-await admin.locator("h1.version-title", { hasText: "version 2" }).waitFor(T).catch(() => {});
+await openVersion(admin, "churn", 2);
 await admin.getByLabel("To stage").selectOption("Production");
 await admin.getByRole("button", { name: "Promote" }).click();
 const aRefusal = admin.locator("form.promote .refusal");
@@ -150,8 +164,7 @@ await admin.waitForFunction(() => document.querySelector("table.version-details 
 eq(await text(admin.locator("table.version-details span.stage")), "Production", "the page shows the new stage");
 await shot(admin, "forced");
 
-await admin.goto(`${spec.url}/#/models/churn`);
-await admin.locator("table.history").waitFor(T).catch(() => {});
+await openModel(admin, "churn");
 const forcedRow = admin.locator("table.history tbody tr[data-kind=stage][data-forced=true]");
 eq(await forcedRow.count(), 1, "the history has one forced move");
 check((await text(forcedRow.locator("td.change"))).includes("None → Production"), "the forced move, from and to");
@@ -162,7 +175,7 @@ await a11y(admin, "#/models/churn with its history");
 await shot(admin, "history");
 
 // The version's alerts (Alertmanager's, recorded against churn version 3).
-await admin.goto(versionUrl("churn", 3));
+await openVersion(admin, "churn", 3);
 await admin.locator("table.alerts").waitFor(T).catch(() => {});
 check((await text(admin.locator("table.alerts"))).includes(spec.alert), "a version's alerts");
 await a11y(admin, "#/models/churn/versions/3");
@@ -174,15 +187,16 @@ await admin.locator("section.not-found").waitFor(T).catch(() => {});
 check((await text(admin.locator("section.not-found"))).includes('No registered model named "no-such-model"'), "an unknown model shows not-found");
 await shot(admin, "not-found-model");
 await admin.goto(versionUrl("churn", 99));
-await admin.locator("section.not-found").waitFor(T).catch(() => {});
+await admin.locator("section.not-found", { hasText: "No version 99" }).waitFor(T).catch(() => {});
 check((await text(admin.locator("section.not-found"))).includes("No version 99"), "an unknown version shows not-found");
 
 // ---- a read token: every page, and not one write button ------------------------------------
 const reader = await tab("read");
+// Each page's own mark; on a version, the hint that appears once whoami said "read".
 for (const [url, ready] of [
   [`${spec.url}/#/models`, "table.models"],
-  [`${spec.url}/#/models/churn`, "table.history"],
-  [versionUrl("churn", 2), "table.history"],
+  [`${spec.url}/#/models/churn`, "h1.model-name"],
+  [versionUrl("churn", 2), "p.hint"],
 ]) {
   await reader.goto(url);
   await reader.locator(ready).waitFor(T).catch(() => {});

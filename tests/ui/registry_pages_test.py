@@ -69,6 +69,11 @@ assert status == 200, body
 client.create_registered_model("fraud")
 client.create_model_version("fraud", "s3://bucket/fraud")
 client.set_registered_model_alias("fraud", "prod", "1")
+# A name with a slash, quotes and a backslash: in the URL and in the filter the page sends.
+odd = 'team/o\'brien "v2" \\ x'
+client.create_registered_model(odd)
+client.create_model_version(odd, "s3://bucket/odd")
+client.create_model_version(odd, "s3://bucket/odd2")
 # An alert Alertmanager sent about churn version 3.
 status, body = srv.call("POST", "/api/2.0/forja/alerts", {"version": "4", "status": "firing", "alerts": [{
     "status": "firing", "fingerprint": "f00d",
@@ -82,7 +87,8 @@ spec = {
     "url": srv.url,
     "tokens": tokens,
     "artifacts": artifacts,
-    "models": ["churn", "churn-lite", "fraud"],
+    "models": ["churn", "churn-lite", "fraud", odd],
+    "odd": odd,
     "search": "lite",
     "searched": ["churn-lite"],
     "churn_versions": ["3", "2", "1"],

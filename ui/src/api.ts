@@ -241,7 +241,7 @@ export const api = {
   },
 };
 
-// A string literal of MLflow's filter grammar: single quotes unless the text holds one.
+// A string literal of MLflow's filter grammar, any text: quotes and backslashes escaped.
 export function quoted(s: string): string {
-  return s.includes("'") ? '"' + s.replace(/"/g, "") + '"' : "'" + s + "'";
+  return "'" + s.replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'";
 }

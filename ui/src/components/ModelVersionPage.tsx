@@ -126,8 +126,9 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
           </table>
           {role.canWrite && (
             <div class="actions">
-              <PromoteForm v={data.v} role={role} onChanged={changed} />
-              <AliasForm v={data.v} onChanged={changed} />
+              {/* keyed by the version: another version's page starts with fresh forms and no old message */}
+              <PromoteForm key={key} v={data.v} role={role} onChanged={changed} />
+              <AliasForm key={key} v={data.v} onChanged={changed} />
             </div>
           )}
           {role.known && !role.canWrite && <p class="hint">Your token can read the registry; promoting needs a write token.</p>}
