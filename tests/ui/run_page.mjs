@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { axeCheck } from "./axe.mjs";
 
 const require = createRequire(new URL("../../ui/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
@@ -172,6 +173,7 @@ eq(await lineage.locator("td[title]").evaluateAll((tds) => tds.map((t) => t.titl
   "its input and output, by hash");
 eq(await page.locator(".run-lineage ul.model-versions a").allTextContents(), [spec.model_version], "and the version registered from it");
 await shot("lineage");
+eq(await axeCheck(page), [], "axe-core: no serious accessibility violation on the run page");
 
 // ---- an unknown run ------------------------------------------------------------------------------
 expect404 = true;
@@ -205,6 +207,7 @@ eq(await page.locator("svg.parallel polyline.run-line").count(), 3, "parallel co
 await page.getByLabel("Param").selectOption("params.epochs");
 eq(await page.locator(".scatter svg").getAttribute("aria-label"), "acc against epochs", "the scatter's param can be chosen");
 await shot("compare-all");
+eq(await axeCheck(page), [], "axe-core: no serious accessibility violation on the comparison");
 
 // Typed by hand: a comma list works as well.
 await page.goto(`${spec.url}/#/compare?runs=${spec.runs["run-a"]},${spec.runs["run-b"]}`);
