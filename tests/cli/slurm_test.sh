@@ -6,7 +6,7 @@
 # scancels the job; a job scancelled from outside counts as a failure and is retried;
 # Ctrl-C (and SIGTERM) scancels what forja submitted; forja killed with -9 mid-run does
 # not make the next run redo what the cluster finished or still runs; slurmctld
-# restarted mid-run is waited out.
+# restarted mid-run is waited out. Locally, resources.cpus takes that many of -j's slots.
 # Every example of docs/scaling.md is here.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/slurm.sh"
@@ -255,6 +255,26 @@ else
   fail "the job never ran: $(cat "$TEST_TMP/restart.out")"
   kill "$FORJA_PID"
 fi
+
+# ---- locally, resources.cpus counts against -j: two 2-cpu stages never overlap at -j 2 -----
+new_repo slots
+cat >>forja.yaml <<'YAML'
+stages:
+  w1:
+    cmd: mkdir busy && sleep 1 && rmdir busy && touch w1
+    outs: [w1]
+    resources: {cpus: 2}
+  w2:
+    cmd: mkdir busy && sleep 1 && rmdir busy && touch w2
+    outs: [w2]
+    resources: {cpus: 2}
+  big:
+    cmd: touch big
+    outs: [big]
+    resources: {cpus: 64}
+YAML
+expect_ok forja run -j 2
+expect_contains "$OUT" "3 stages ran"
 
 # ---- configuration errors: one line with file:line and field -------------------------------
 new_repo config

@@ -201,6 +201,7 @@ void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "and keeps the lock consistent. Exits 1 when a stage fails, 128+N when stopped by signal N.\n"
       "With executor: {kind: slurm, ...} in forja.yaml or --executor slurm, each stage is a Slurm batch\n"
       "job (sbatch; resources: {cpus, mem, gpus, time, constraint}); Ctrl-C scancels them (docs/scaling.md).\n"
+      "Locally a stage with resources: {cpus: N} takes N of -j's slots.\n"
       "A run that ran or restored a stage is recorded in the tracking store (forja.yaml tracking:\n"
       "{uri, experiment, enabled}; default .forja/forja.db, experiment = the folder's name) with its\n"
       "params, metrics, git commit and lineage (every dep and out by hash): forja runs list/show.\n\n") +

@@ -1,7 +1,8 @@
 // What a stage asks of the machine that runs it: forja.yaml's per-stage
 //   resources: {cpus: 4, mem: 16G, gpus: 1, time: 2h, constraint: a100}
 // A cluster executor turns them into its own requests (Slurm: --cpus-per-task,
-// --mem, --gpus, --time, --constraint); the local executor ignores them.
+// --mem, --gpus, --time, --constraint); locally only cpus counts, as that many
+// of -j's slots (runner.cc).
 #pragma once
 
 #include <string>

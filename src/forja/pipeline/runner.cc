@@ -152,6 +152,17 @@ class Runner {
   void StartPreparingCache();
   void StopPreparingCache();
   std::vector<LockFile> DeclaredOuts(const Stage& st) const;
+  // The -j slots a stage takes: one on a cluster (-j caps jobs in flight); locally its
+  // resources.cpus (at most -j, so that it can start), since they share this machine.
+  int Slots(int s, int jobs) const {
+    if (!local_) return 1;
+    return std::clamp(dag_.stages[s].resources.cpus, 1, jobs);
+  }
+  int Busy() const {
+    int n = 0;
+    for (const auto& [proc, s] : by_proc_) n += Slots(s, std::max(1, opts_.jobs));
+    return n;
+  }
 
   Workspace& ws_;
   const Project& proj_;
@@ -162,6 +173,7 @@ class Runner {
   std::vector<int> delayed_;
   std::map<int, int> by_proc_;
   std::unique_ptr<Executor> pool_;  // where commands run (executor.h)
+  bool local_ = true;               // pool_ runs them on this machine
   std::unique_ptr<RunCache> run_cache_;
   Lock lock_;
   bool lock_dirty_ = false;
@@ -678,11 +690,12 @@ Result<RunSummary> Runner::Run() {
   if (kind == "slurm" && !opts_.dry)
     pool_ = MakeSlurmExecutor(proj_.executor, opts_.quiet, ws_.ForjaDir() + "/slurm-jobs.tsv");
   else pool_ = MakeLocalExecutor(opts_.quiet);
+  local_ = std::string(pool_->name()) == "local";
   int jobs = std::max(1, opts_.jobs);
   RunSummary summary;
   Status error;
   while (error.ok()) {
-    while (!stop_ && !ready_.empty() && static_cast<int>(pool_->running()) < jobs) {
+    while (!stop_ && !ready_.empty() && Busy() + Slots(ready_.front(), jobs) <= jobs) {
       int s = ready_.front();
       ready_.pop_front();
       error = Decide(s);
@@ -694,7 +707,7 @@ Result<RunSummary> Runner::Run() {
     double wait = -1;
     for (size_t i = 0; i < delayed_.size();) {
       int s = delayed_[i];
-      if (!stop_ && st_[s].retry_at <= now && static_cast<int>(pool_->running()) < jobs) {
+      if (!stop_ && st_[s].retry_at <= now && Busy() + Slots(s, jobs) <= jobs) {
         delayed_.erase(delayed_.begin() + i);
         error = Start(s);
         if (!error.ok()) break;

@@ -94,7 +94,7 @@ struct Stage {
   std::vector<std::pair<std::string, std::string>> env;
   Retries retries;
   double timeout_s = 0;  // 0 = none
-  Resources resources;   // what a cluster executor asks for (resources.h); ignored locally
+  Resources resources;   // what a cluster executor asks for (resources.h); locally cpus take -j slots
   bool always_changed = false;
   bool frozen = false;  // dvc.yaml's frozen: true: never run, never reported changed
 
