@@ -71,7 +71,8 @@ if (spec.phase === "token") {
   check(await seen(page.locator("h1", { hasText: "run-a" })), "with a token, the run page shows");
   check(await seen(chart("loss").locator("canvas")), "and its chart");
   await open("metrics.csv");
-  eq(await page.locator("table.csv-preview tbody tr").count().catch(() => 0), spec.csv.length - 1, "a CSV preview is fetched with the token");
+  await seen(page.locator("table.csv-preview tbody tr").first());
+  eq(await page.locator("table.csv-preview tbody tr").count(), spec.csv.length - 1, "a CSV preview is fetched with the token");
   await open("plot.png");
   check(await seen(page.locator("img.artifact-image")), "and an image");
   await open("weights.bin");
@@ -148,6 +149,7 @@ check(await seen(inner.locator("#title", { hasText: "Training report" })), "the 
 eq(await inner.locator("#probe").textContent(), "static", "the report's script did not run");
 eq(await page.evaluate(() => document.body.dataset.pwned ?? null), null, "and did not reach the page");
 check(page.url().startsWith(spec.url), "nor navigate it away", page.url());
+for (let i = 0; i < 300 && blockedScripts.length === 0; i++) await page.waitForTimeout(100); // the message comes on its own
 check(blockedScripts.length > 0, "chromium reports the script as blocked by the sandbox");
 await shot("artifact-html");
 

@@ -20,6 +20,9 @@ interface ChartProps {
 
 function draw(UPlot: typeof uPlot, el: HTMLDivElement, { title, series, options, height }: ChartProps): uPlot {
   const data = align(series, options);
+  // A canvas cannot read CSS variables: the page's colours (light or dark) are taken now.
+  const css = getComputedStyle(el);
+  const axis = { stroke: css.color, grid: { stroke: css.getPropertyValue("--line").trim() || "#dfe2e6", width: 1 } };
   const plot = new UPlot(
     {
       title,
@@ -30,7 +33,7 @@ function draw(UPlot: typeof uPlot, el: HTMLDivElement, { title, series, options,
         { label: X_LABEL[options.x] },
         ...series.map((s, i) => ({ label: s.label, stroke: color(i), width: 1.5, spanGaps: true, points: { show: data[0].length < 50 } })),
       ],
-      axes: [{ label: X_LABEL[options.x] }, {}],
+      axes: [{ ...axis, label: X_LABEL[options.x] }, axis],
     },
     data as uPlot.AlignedData,
     el,
