@@ -2,6 +2,7 @@
 // PREVIEW_LIMIT, or binary, is offered for download only.
 export const PREVIEW_LIMIT = 4 * 1024 * 1024;
 export const CSV_ROWS = 100;
+export const CSV_COLUMNS = 200; // a hostile or very wide file stays a table one can render
 
 export type Kind = "text" | "json" | "csv" | "image" | "html" | "binary";
 
@@ -52,7 +53,8 @@ export function decodeText(bytes: Uint8Array): string | null {
   }
 }
 
-// RFC 4180 CSV (quotes, doubled quotes, newlines inside quotes), first `limit` rows.
+// RFC 4180 CSV (quotes, doubled quotes, newlines inside quotes): the first `limit` rows,
+// each cut to CSV_COLUMNS cells.
 export function parseCsv(text: string, limit: number, sep = ","): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
@@ -68,17 +70,17 @@ export function parseCsv(text: string, limit: number, sep = ","): string[][] {
       else cell += c;
     } else if (c === '"' && cell === "") quoted = true;
     else if (c === sep) {
-      row.push(cell);
+      if (row.length < CSV_COLUMNS) row.push(cell);
       cell = "";
     } else if (c === "\n" || c === "\r") {
       if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(cell);
+      if (row.length < CSV_COLUMNS) row.push(cell);
       rows.push(row);
       row = [];
       cell = "";
     } else cell += c;
   }
-  if ((cell !== "" || row.length) && rows.length < limit) rows.push([...row, cell]);
+  if ((cell !== "" || row.length) && rows.length < limit) rows.push(row.length < CSV_COLUMNS ? [...row, cell] : row);
   return rows;
 }
 

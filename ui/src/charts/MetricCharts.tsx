@@ -15,9 +15,26 @@ export interface RunRef {
   label: string;
 }
 
+// At most this many history calls at a time: 50 metrics of 10 runs must not queue 500
+// requests in the browser at once.
+const PARALLEL = 6;
+
+async function inBatches<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+  return out;
+}
+
 async function loadHistories(runs: RunRef[], keys: string[]): Promise<Map<string, Series[]>> {
   const jobs = keys.flatMap((key) => runs.map((r) => ({ key, r })));
-  const histories: Metric[][] = await Promise.all(jobs.map(({ key, r }) => api.getMetricHistory(r.runId, key)));
+  const histories: Metric[][] = await inBatches(jobs, ({ key, r }) => api.getMetricHistory(r.runId, key));
   const out = new Map<string, Series[]>(keys.map((k) => [k, []]));
   jobs.forEach(({ key, r }, i) => {
     if (histories[i]!.length) out.get(key)!.push({ label: r.label, points: histories[i]! });
