@@ -191,6 +191,17 @@ check 'not r["lost"]' && pass || fail "acknowledged writes are missing from the 
 check 'r["after_kill"] > 0' && pass || fail "no write was acknowledged after the kill: $OUT"
 state=$(ps -o stat= -p "$VICTIM")  # gone, or a zombie nobody reaped yet
 [[ -z $state || $state == Z* ]] && pass || fail "replica 1 still runs ($state)"
+# nginx's body limits are the replicas': a 20 MB artifact passes (uploads up to --max-upload-mb),
+# a 20 MB API request is refused by nginx with 413 as a replica would refuse it.
+head -c $((20 << 20)) /dev/urandom >"$TEST_TMP/big.bin"
+code=$(curl -s -o "$TEST_TMP/put.out" -w '%{http_code}' -X PUT --data-binary @"$TEST_TMP/big.bin" \
+  "http://127.0.0.1:$LISTEN/api/2.0/mlflow-artifacts/artifacts/0/big/artifacts/big.bin")
+expect_eq "$code" "200"
+code=$(curl -s -o "$TEST_TMP/got.bin" -w "%{http_code}" "http://127.0.0.1:$LISTEN/api/2.0/mlflow-artifacts/artifacts/0/big/artifacts/big.bin")
+cmp -s "$TEST_TMP/big.bin" "$TEST_TMP/got.bin" && pass || fail "the artifact read back through nginx differs ($code)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/big.bin" \
+  "http://127.0.0.1:$LISTEN/api/2.0/mlflow/runs/log-batch")
+expect_eq "$code" "413"
 "$D/stop.sh"
 
 # ---- forja serve: two replicas following lin@production -------------------------------------------------------
