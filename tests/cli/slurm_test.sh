@@ -6,7 +6,7 @@
 # scancels the job; a job scancelled from outside counts as a failure and is retried;
 # Ctrl-C (and SIGTERM) scancels what forja submitted; forja killed with -9 mid-run does
 # not make the next run redo what the cluster finished or still runs; slurmctld
-# restarted mid-run is waited out. Locally, resources.cpus takes that many of -j's slots.
+# restarted mid-run is waited out; forja exp run -m submits each experiment's stages. Locally, resources.cpus takes that many of -j's slots.
 # Every example of docs/scaling.md is here.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/slurm.sh"
@@ -255,6 +255,24 @@ else
   fail "the job never ran: $(cat "$TEST_TMP/restart.out")"
   kill "$FORJA_PID"
 fi
+
+# ---- forja exp run -m: each experiment's stages are Slurm jobs too (forja.yaml's executor) --
+new_repo sweep
+mkdir conf && echo "lr: 0.1" >conf/config.yaml
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  train:
+    cmd: echo "lr=${lr}" > model.txt
+    params: [lr]
+    outs: [model.txt]
+YAML
+git add -A && git commit -qm sweep
+expect_ok forja exp run -m lr=0.3,0.4 -j 2
+expect_contains "$OUT" "] Submitted stage 'train' as Slurm job"
+expect_contains "$OUT" "2 of 2 experiments succeeded"
+expect_ok forja exp show
+expect_contains "$OUT" "0.4"
 
 # ---- locally, resources.cpus counts against -j: two 2-cpu stages never overlap at -j 2 -----
 new_repo slots
