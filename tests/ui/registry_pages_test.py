@@ -109,5 +109,11 @@ api_ok = moves == want
 if not api_ok:
     print(f"FAIL: the store's stage moves after the browser: got {moves}, want {want}")
 srv.stop()
+
+# ---- the same store served with --auth off: no token, and everyone is an admin ----------------
+srv = Server(store, workspace=ws, auth="off", artifacts=os.path.join(tmp, "objects"))
+open_run = subprocess.run(["node", os.path.join(HERE, "registry_pages.mjs")],
+                          input=json.dumps({**spec, "url": srv.url, "phase": "auth-off"}), text=True)
+srv.stop()
 print(f"screenshots: {artifacts}")
-sys.exit(1 if p.returncode or not api_ok else 0)
+sys.exit(1 if p.returncode or open_run.returncode or not api_ok else 0)
