@@ -66,6 +66,9 @@ expect_contains "$OUT" "does not write into scripts"
 expect_one_error_line "$OUT"
 expect_fail 2 forja deploy nginx --replicas 2 --store postgresql://h/db --listen 127.0.0.1:99999
 expect_contains "$OUT" "1..65535"
+expect_fail 2 forja deploy nginx --replicas 2 --store postgresql://h/db --listen :8080
+expect_contains "$OUT" "has no address"
+expect_one_error_line "$OUT"
 expect_fail 2 forja deploy nginx --replicas 2 --store "postgresql://u:it's@h/db" -o "$TEST_TMP/bad"
 expect_contains "$OUT" "percent-encode"
 expect_one_error_line "$OUT"

@@ -70,6 +70,7 @@ Result<Addr> ParseAddr(const std::string& what, const std::string& text) {
   if (port.empty() || *end != '\0' || p < 1 || p > 65535)
     return Status::Usage(what + ": '" + text + "' is not HOST:PORT with a port in 1..65535");
   a.port = static_cast<int>(p);
+  if (a.host.empty()) return Status::Usage(what + ": '" + text + "' has no address (e.g. 127.0.0.1:" + port + " or 0.0.0.0:" + port + ")");
   RETURN_IF_ERROR(CheckWord(what, a.host));
   return a;
 }
