@@ -174,6 +174,7 @@ const lineage = page.locator(".run-lineage table.lineage");
 eq(await lineage.locator("td[title]").evaluateAll((tds) => tds.map((t) => t.title)), [spec.lineage.input, spec.lineage.output],
   "its input and output, by hash");
 eq(await page.locator(".run-lineage ul.model-versions a").allTextContents(), [spec.model_version], "and the version registered from it");
+eq(await page.locator(".run-lineage .stages code").allTextContents(), ["prepare, train", "featurize"], "the pipeline stages it ran and restored");
 await shot("lineage");
 eq(await axeCheck(page), [], "axe-core: no serious accessibility violation on the run page");
 

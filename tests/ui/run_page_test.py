@@ -93,6 +93,8 @@ status, _ = srv.call("POST", "/api/2.0/forja/lineage/log", {"run_id": a, "items"
     {"direction": "input", "path": "data/train.csv", "hash": data_hash, "kind": "file", "size": 2048},
     {"direction": "output", "path": "model", "hash": model_hash, "kind": "model", "size": 4096}]})
 assert status == 200, "lineage/log"
+client.set_tag(a, "forja.stages.ran", "prepare,train")  # as `forja run` tags its runs
+client.set_tag(a, "forja.stages.restored", "featurize")
 client.create_registered_model("vision-model")
 client.create_model_version("vision-model", source=f"runs:/{a}/weights.bin", run_id=a)
 

@@ -1,4 +1,10 @@
 // How values look in tables: times in the viewer's zone, numbers compact but exact enough.
+import type { Run } from "./types";
+
+// A run's name: its run_name, else MLflow's mlflow.runName tag, else its id.
+export function runName(r: Run): string {
+  return r.info.run_name || r.data.tags?.find((t) => t.key === "mlflow.runName")?.value || r.info.run_id;
+}
 
 export function formatTime(ms: number | undefined): string {
   if (!ms) return "";

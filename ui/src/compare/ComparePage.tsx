@@ -3,7 +3,7 @@
 import { api } from "../api";
 import { MetricCharts } from "../charts/MetricCharts";
 import { ErrorBox } from "../components/ErrorBox";
-import { runLabel } from "../components/RunPage";
+import { runName } from "../format";
 import { href } from "../router";
 import { useLoad } from "../session";
 import type { Run } from "../types";
@@ -13,7 +13,7 @@ import { Scatter } from "./Scatter";
 import { allEqual, columns } from "./values";
 
 function Comparison({ runs }: { runs: Run[] }) {
-  const labels = runs.map(runLabel);
+  const labels = runs.map(runName);
   const { params, metrics } = columns(runs);
   const metricKeys = metrics.map((m) => m.label);
   return (

@@ -1,6 +1,6 @@
 // Where a run came from and what came of it: its git commit (the tag MLflow and forja run
-// set), the inputs and outputs forja recorded by hash, and the registered model versions
-// whose run_id is this run.
+// set), the pipeline stages `forja run` ran or restored (its tags), the inputs and outputs
+// forja recorded by hash, and the registered model versions whose run_id is this run.
 import { api } from "../api";
 import { formatBytes } from "../artifacts/kind";
 import { useLoad } from "../session";
@@ -43,6 +43,27 @@ function Items({ title, items }: { title: string; items: LineageItem[] }) {
   );
 }
 
+function Stages({ ran, restored }: { ran?: string; restored?: string }) {
+  if (!ran && !restored) return null;
+  const list = (v?: string) => (v ? v.split(",").filter((s) => s !== "") : []);
+  return (
+    <p class="stages">
+      Pipeline stages:{" "}
+      {list(ran).length > 0 && (
+        <span class="stages-ran">
+          ran <code>{list(ran).join(", ")}</code>
+        </span>
+      )}
+      {list(ran).length > 0 && list(restored).length > 0 && "; "}
+      {list(restored).length > 0 && (
+        <span class="stages-restored">
+          restored from the cache <code>{list(restored).join(", ")}</code>
+        </span>
+      )}
+    </p>
+  );
+}
+
 export function RunLineage({ run }: { run: Run }) {
   const load = useLoad(() => loadLineage(run.info.run_id), [run.info.run_id]);
   const tag = (k: string) => run.data.tags?.find((t) => t.key === k)?.value;
@@ -54,6 +75,7 @@ export function RunLineage({ run }: { run: Run }) {
         Git commit: {commit ? <code class="git-commit">{commit}</code> : <span class="muted">not recorded</span>}
         {tag("mlflow.source.git.repoURL") && <span class="muted"> in {tag("mlflow.source.git.repoURL")}</span>}
       </p>
+      <Stages ran={tag("forja.stages.ran")} restored={tag("forja.stages.restored")} />
       {load.state === "loading" && <p class="muted">Loading…</p>}
       {load.state === "error" && <ErrorBox error={load.error} />}
       {load.state === "ok" && (

@@ -3,14 +3,14 @@
 import { api } from "../api";
 import { ArtifactBrowser } from "../artifacts/ArtifactBrowser";
 import { MetricCharts } from "../charts/MetricCharts";
-import { formatDuration, formatMetric, formatTime } from "../format";
+import { formatDuration, formatMetric, formatTime, runName } from "../format";
 import { href } from "../router";
 import { useLoad } from "../session";
 import type { KeyValue, Run } from "../types";
 import { ErrorBox } from "./ErrorBox";
 import { RunLineage } from "./RunLineage";
 
-export function KeyValues({ title, rows }: { title: string; rows: KeyValue[] }) {
+function KeyValues({ title, rows }: { title: string; rows: KeyValue[] }) {
   if (rows.length === 0) return null;
   return (
     <>
@@ -31,16 +31,12 @@ export function KeyValues({ title, rows }: { title: string; rows: KeyValue[] }) 
   );
 }
 
-export function runLabel(r: Run): string {
-  return r.info.run_name || r.data.tags?.find((t) => t.key === "mlflow.runName")?.value || r.info.run_id;
-}
-
 function RunBody({ run }: { run: Run }) {
   const info = run.info;
   const metricKeys = [...new Set((run.data.metrics ?? []).map((m) => m.key))].sort();
   return (
     <>
-      <h1>{runLabel(run)}</h1>
+      <h1>{runName(run)}</h1>
       <KeyValues
         title="Run"
         rows={[
@@ -54,7 +50,7 @@ function RunBody({ run }: { run: Run }) {
       <KeyValues title="Parameters" rows={run.data.params ?? []} />
       <KeyValues title="Metrics" rows={(run.data.metrics ?? []).map((m) => ({ key: m.key, value: formatMetric(m.value) }))} />
       <h2>Metric charts</h2>
-      <MetricCharts runs={[{ runId: info.run_id, label: runLabel(run) }]} keys={metricKeys} />
+      <MetricCharts runs={[{ runId: info.run_id, label: runName(run) }]} keys={metricKeys} />
       <KeyValues title="Tags" rows={(run.data.tags ?? []).filter((t) => !t.key.startsWith("mlflow.log-model"))} />
       <h2>Artifacts</h2>
       <ArtifactBrowser runId={info.run_id} rootUri={info.artifact_uri ?? ""} />

@@ -1,6 +1,6 @@
 // The runs as a table: fixed columns, then one per param and per metric the runs have.
 // Sorting is the server's (the caller turns a Sort into order_by), so it holds across pages.
-import { formatDuration, formatMetric, formatTime } from "../format";
+import { formatDuration, formatMetric, formatTime, runName } from "../format";
 import { href } from "../router";
 import type { Run } from "../types";
 
@@ -14,10 +14,6 @@ interface Column {
   label: string;
   group: "attributes" | "params" | "metrics";
   cell: (r: Run) => string;
-}
-
-function runName(r: Run): string {
-  return r.info.run_name || r.data.tags?.find((t) => t.key === "mlflow.runName")?.value || r.info.run_id;
 }
 
 function columnsFor(runs: Run[]): Column[] {
