@@ -200,6 +200,9 @@ await shot(admin, "not-found-model");
 await admin.goto(versionUrl("churn", 99));
 await admin.locator("section.not-found", { hasText: "No version 99" }).waitFor(T).catch(() => {});
 check((await text(admin.locator("section.not-found"))).includes("No version 99"), "an unknown version shows not-found");
+await admin.goto(versionUrl("churn", "latest"));
+await admin.locator("section.not-found", { hasText: "No version latest" }).waitFor(T).catch(() => {});
+check((await text(admin.locator("section.not-found"))).includes("No version latest"), "a version that is not a number shows not-found");
 
 // ---- a read token: every page, and not one write button ------------------------------------
 const reader = await tab("read");

@@ -3,7 +3,7 @@
 // token, the promote and alias controls.
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
-import { api } from "../api";
+import { ApiError, api } from "../api";
 import { formatTime } from "../format";
 import { href } from "../router";
 import type { ModelAlert } from "../registryTypes";
@@ -16,6 +16,8 @@ import { PackageHash, RunLink, runsOf } from "./ModelPage";
 import { NotFound } from "./NotFound";
 
 async function loadVersion(name: string, version: string) {
+  // Versions are numbers: "latest" or "abc" in the URL is no version (not worth a 400 from the server).
+  if (!/^[1-9][0-9]{0,17}$/.test(version)) throw new ApiError(404, "RESOURCE_DOES_NOT_EXIST", `no version ${version}`);
   const v = await api.getModelVersion(name, version);
   const [history, alerts, runs] = await Promise.all([
     api.modelHistory(name, version),
