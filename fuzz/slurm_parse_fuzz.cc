@@ -6,7 +6,7 @@
 //
 // Invariants, beyond "no crash":
 //  - a job id from sbatch is positive, and its digits appear in the text;
-//  - every parsed squeue job has a non-empty state without '|' or a newline, and an exit
+//  - every parsed squeue job's id is "N" or "N_M" (digits), and it has a non-empty state without '|' or a newline, and an exit
 //    code that is -1 (unknown), 0..255, or -1..-127 (a signal);
 //  - MapSlurmState gives one of its fates for any text.
 #include <cstddef>
@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   int skipped = 0;
   for (const auto& [id, job] : p::ParseSqueue(text, &skipped)) {
-    FUZZ_CHECK(id >= 0, Show(text));
+    FUZZ_CHECK(!id.empty() && id.find_first_not_of("0123456789_") == std::string::npos, id + " from " + Show(text));
     FUZZ_CHECK(!job.state.empty() && job.state.find('|') == std::string::npos &&
                    job.state.find('\n') == std::string::npos,
                Show(job.state) + " from " + Show(text));

@@ -6,7 +6,8 @@
 # scancels the job; a job scancelled from outside counts as a failure and is retried;
 # Ctrl-C (and SIGTERM) scancels what forja submitted; forja killed with -9 mid-run does
 # not make the next run redo what the cluster finished or still runs; slurmctld
-# restarted mid-run is waited out; forja exp run -m submits each experiment's stages. Locally, resources.cpus takes that many of -j's slots.
+# restarted mid-run is waited out; foreach copies ready together go as one job array
+# (a failed task retried alone); forja exp run -m submits each experiment's stages. Locally, resources.cpus takes that many of -j's slots.
 # Every example of docs/scaling.md is here.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/slurm.sh"
@@ -86,6 +87,43 @@ expect_ok forja run -f count --single --executor local
 [[ $OUT != *Submitted* ]] && pass || fail "--executor local submitted a job: $OUT"
 # The journal of submitted jobs is gone after a run that ended normally.
 [[ ! -e .forja/slurm-jobs.tsv ]] && pass || fail "the job journal is left after a normal run"
+
+# ---- foreach copies that are ready together: one job array; a failed task retried alone ----
+new_repo array
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  fit:
+    foreach: [a, b, c]
+    do:
+      cmd: if [ ${item} = b ] && [ ! -e tried-b ]; then touch tried-b; exit 4; fi; echo "fit ${item}" > fit-${item}.txt
+      outs: ['fit-${item}.txt']
+      retries: 1
+YAML
+expect_ok forja run -j 3
+expect_contains "$OUT" "Submitted stages 'fit@a', 'fit@b', 'fit@c' as Slurm job array"
+expect_contains "$OUT" "stage 'fit@b' failed (exit 4); retrying"
+expect_contains "$OUT" "Submitted stage 'fit@b' as Slurm job"
+expect_contains "$OUT" "3 stages ran"
+[[ $(cat fit-a.txt fit-b.txt fit-c.txt) == $'fit a\nfit b\nfit c' ]] && pass || fail "outputs: $(cat fit-*.txt)"
+expect_ok forja run
+expect_contains "$OUT" "0 stages ran, 3 up to date"
+
+# docs/scaling.md's array example as it is written there.
+new_repo array_doc
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  fit:
+    foreach: [a, b, c]
+    do:
+      cmd: echo "fit ${item}" > fit-${item}.txt
+      outs: ['fit-${item}.txt']
+YAML
+expect_ok forja run -j 3
+expect_contains "$OUT" "Submitted stages 'fit@a', 'fit@b', 'fit@c' as Slurm job array"
+expect_contains "$OUT" "(tasks 0-2)"
+[[ $(cat fit-c.txt) == "fit c" ]] && pass || fail "fit-c.txt: $(cat fit-c.txt)"
 
 # ---- a failing job: retried, then the stage fails with its log tail ----------------------
 new_repo failing

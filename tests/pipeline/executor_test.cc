@@ -128,22 +128,35 @@ TEST(SlurmParse, SbatchJobId) {
 TEST(SlurmParse, Squeue) {
   int skipped = -1;
   auto jobs = ParseSqueue(
-      "1|FAILED|NonZeroExitCode|768|\n"
-      "2|COMPLETED|None|0|\n"
-      "3|RUNNING|None|0|\n"
-      "4|CANCELLED|None|15|\n"
+      "1|1|N/A|FAILED|NonZeroExitCode|768|\n"
+      "2|2|N/A|COMPLETED|None|0|\n"
+      "3|3|N/A|RUNNING|None|0|\n"
+      "4|4|N/A|CANCELLED|None|15|\n"
+      "9|7|2|RUNNING|None|0|\n"   // task 2 of array 7 (its own job id is 9)
+      "7|7|3|PENDING|Resources|0|\n"
+      "7|7|[4-9]|PENDING|Resources|0|\n"  // tasks not listed one by one: unreadable
       "garbage line\n"
-      "|RUNNING|\n"
-      "5|\n",
+      "|1|N/A|RUNNING|\n"
+      "5|5|N/A|\n",
       &skipped);
-  EXPECT_EQ(skipped, 3);
-  ASSERT_EQ(jobs.size(), 4u);
-  EXPECT_EQ(jobs[1].state, "FAILED");
-  EXPECT_EQ(jobs[1].exit_code, 3);
-  EXPECT_EQ(jobs[1].reason, "NonZeroExitCode");
-  EXPECT_EQ(jobs[2].exit_code, 0);
-  EXPECT_EQ(jobs[3].state, "RUNNING");
-  EXPECT_EQ(jobs[4].exit_code, -15);  // killed by SIGTERM
+  EXPECT_EQ(skipped, 4);
+  ASSERT_EQ(jobs.size(), 6u);
+  EXPECT_EQ(jobs["1"].state, "FAILED");
+  EXPECT_EQ(jobs["1"].exit_code, 3);
+  EXPECT_EQ(jobs["1"].reason, "NonZeroExitCode");
+  EXPECT_EQ(jobs["2"].exit_code, 0);
+  EXPECT_EQ(jobs["3"].state, "RUNNING");
+  EXPECT_EQ(jobs["4"].exit_code, -15);  // killed by SIGTERM
+  EXPECT_EQ(jobs["7_2"].state, "RUNNING");
+  EXPECT_EQ(jobs["7_3"].state, "PENDING");
+}
+
+TEST(SlurmParse, QueryId) {
+  EXPECT_EQ(SlurmQueryId("12", "N/A"), "12");
+  EXPECT_EQ(SlurmQueryId("12", "3"), "12_3");
+  EXPECT_EQ(SlurmQueryId("12", "[3-5]"), std::nullopt);
+  EXPECT_EQ(SlurmQueryId("x", "N/A"), std::nullopt);
+  EXPECT_EQ(SlurmQueryId("0", "N/A"), std::nullopt);
 }
 
 TEST(SlurmParse, SqueueHostileTextNeverCrashes) {
@@ -151,9 +164,9 @@ TEST(SlurmParse, SqueueHostileTextNeverCrashes) {
   for (int i = 0; i < 2000; i++) junk += static_cast<char>((i * 131) % 256);
   (void)ParseSqueue(junk);
   (void)ParseSqueue(std::string(100000, '|'));
-  (void)ParseSqueue("999999999999999999999999|RUNNING|x|99999999999|\n");
-  auto jobs = ParseSqueue("7|RUNNING|x|99999999999|\n");
-  EXPECT_EQ(jobs[7].exit_code, -1);  // an exit status that cannot be one: unknown
+  (void)ParseSqueue("999999999999999999999999|1|N/A|RUNNING|x|99999999999|\n");
+  auto jobs = ParseSqueue("7|7|N/A|RUNNING|x|99999999999|\n");
+  EXPECT_EQ(jobs["7"].exit_code, -1);  // an exit status that cannot be one: unknown
 }
 
 StageJob Job() {

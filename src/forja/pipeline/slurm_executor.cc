@@ -68,6 +68,9 @@ std::string Tail(const std::string& path) {
 }
 
 using Clock = std::chrono::steady_clock;
+
+// -r lists every task of an array on its own line.
+constexpr const char* kSqueueFormat = "JobID:|,ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,exit_code:|";
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
@@ -103,8 +106,17 @@ std::optional<long long> ParseSbatchJobId(std::string_view out) {
   return id;
 }
 
-std::map<long long, SlurmJobState> ParseSqueue(std::string_view out, int* skipped) {
-  std::map<long long, SlurmJobState> jobs;
+std::optional<std::string> SlurmQueryId(std::string_view array_job, std::string_view task) {
+  auto a = Digits(array_job);
+  if (!a || *a == 0) return std::nullopt;
+  if (task == "N/A" || task.empty()) return std::to_string(*a);
+  auto t = Digits(task);
+  if (!t || *t > 10000000) return std::nullopt;  // "[2-5]" (tasks not listed one by one) and the like
+  return std::to_string(*a) + "_" + std::to_string(*t);
+}
+
+std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skipped) {
+  std::map<std::string, SlurmJobState> jobs;
   int bad = 0;
   size_t pos = 0;
   while (pos < out.size()) {
@@ -121,17 +133,18 @@ std::map<long long, SlurmJobState> ParseSqueue(std::string_view out, int* skippe
       if (bar == std::string_view::npos) break;
       start = bar + 1;
     }
-    auto id = f.empty() ? std::nullopt : Digits(f[0]);
-    if (!id || f.size() < 2 || f[1].empty()) {
+    // JobID | ArrayJobID | ArrayTaskID | State | Reason | exit_code
+    auto id = f.size() >= 4 && Digits(f[0]) ? SlurmQueryId(f[1], f[2]) : std::nullopt;
+    if (!id || f[3].empty()) {
       bad++;
       continue;
     }
     SlurmJobState s;
-    s.state = std::string(f[1]);
-    if (f.size() > 2) s.reason = std::string(f[2]);
-    if (f.size() > 3) {
+    s.state = std::string(f[3]);
+    if (f.size() > 4) s.reason = std::string(f[4]);
+    if (f.size() > 5) {
       // squeue prints the wait status: exit code in the high byte, a signal in the low 7 bits.
-      if (auto raw = Digits(f[3]); raw && *raw < (1 << 16)) {
+      if (auto raw = Digits(f[5]); raw && *raw < (1 << 16)) {
         int v = static_cast<int>(*raw);
         s.exit_code = (v & 0x7f) ? -(v & 0x7f) : (v >> 8) & 0xff;
       }
@@ -184,27 +197,38 @@ class SlurmExecutor : public Executor {
   SlurmExecutor(const ExecutorConfig& cfg, bool quiet, std::string journal)
       : cfg_(cfg), quiet_(quiet), journal_(std::move(journal)), sleeper_(SleeperOptions()) {}
   ~SlurmExecutor() override {
-    if (!jobs_.empty()) CancelAll();
+    if (!jobs_.empty() || !pending_.empty()) CancelAll();
     if (!journal_.empty()) (void)RemoveFile(journal_);  // nothing of this run is left in flight
   }
   Earlier FindEarlier(const std::string& key, const std::string& stage, int* id) override;
   const char* name() const override { return "slurm"; }
   Result<int> Submit(const StageJob& job) override;
-  size_t running() const override { return jobs_.size() + ended_.size(); }
+  size_t running() const override { return jobs_.size() + ended_.size() + pending_.size(); }
   Event Wait(double deadline_s, JobEnd* end, int* signal_number) override;
   std::vector<JobEnd> CancelAll() override;
 
  private:
   struct Job {
     int id = 0;
-    long long slurm_id = 0;
+    std::string qid;  // what squeue and scancel call it: "12", or "12_3" for a task of an array
     std::string stage, log_path, exit_path, prefix;
     double timeout_s = 0;
     Clock::time_point submitted;
     std::optional<Clock::time_point> started;  // first seen RUNNING
     int missing = 0;                           // polls in a row that did not list it
     bool timeout_cancelled = false;            // forja scancelled it at its timeout
+    std::string key;                           // the stage's run-cache key, for the journal
   };
+  struct Pending {  // a foreach/matrix copy waiting for Flush
+    Job job;
+    std::string script, cwd, group;
+    std::vector<std::string> args;  // sbatch's
+  };
+  void Flush();
+  Status SubmitOne(Pending& p);
+  Status SubmitArray(std::vector<Pending>& group);
+  Result<long long> Sbatch(const std::vector<std::string>& argv, const std::string& cwd);
+  std::vector<Pending> pending_;
   static ProcessPool::Options SleeperOptions() {
     ProcessPool::Options o;
     o.quiet = true;
@@ -212,14 +236,14 @@ class SlurmExecutor : public Executor {
   }
   void Poll();
   struct Earlier_ {
-    long long slurm_id = 0;
+    std::string qid;
     std::string exit_path, log_path;
   };
   void LoadJournal();
   void Journal(const std::string& key, const Earlier_& e);
   void Echo(const Job& j) const;
   JobEnd EndOf(const Job& j, SlurmFate fate, const SlurmJobState* s);
-  Status Scancel(const std::vector<long long>& ids);
+  Status Scancel(const std::vector<std::string>& ids);
 
   ExecutorConfig cfg_;
   bool quiet_;
@@ -253,7 +277,10 @@ void SlurmExecutor::LoadJournal() {
     for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
       f.push_back(line.substr(start, tab - start));
     f.push_back(line.substr(start));
-    auto id = f.size() == 4 ? Digits(f[1]) : std::nullopt;
+    size_t us = f.size() == 4 ? f[1].find('_') : std::string::npos;
+    auto id = f.size() != 4 ? std::nullopt
+              : us == std::string::npos ? SlurmQueryId(f[1], "N/A")
+                                        : SlurmQueryId(std::string_view(f[1]).substr(0, us), std::string_view(f[1]).substr(us + 1));
     if (!id || f[0].empty() || f[2].empty() || f[2][0] != '/' || f[3].empty()) continue;
     earlier_[f[0]] = Earlier_{*id, f[2], f[3]};
     journal_keep_ += line + "\n";
@@ -263,7 +290,7 @@ void SlurmExecutor::LoadJournal() {
 void SlurmExecutor::Journal(const std::string& key, const Earlier_& e) {
   if (journal_.empty() || key.empty()) return;
   LoadJournal();
-  journal_keep_ += key + "\t" + std::to_string(e.slurm_id) + "\t" + e.exit_path + "\t" + e.log_path + "\n";
+  journal_keep_ += key + "\t" + e.qid + "\t" + e.exit_path + "\t" + e.log_path + "\n";
   // Rewritten whole (small: one line per job of the last runs); losing it costs only a rerun.
   if (auto st = WriteFileAtomic(journal_, journal_keep_); !st.ok())
     LogWarn("cannot record the Slurm job in " + journal_ + ": " + st.message());
@@ -277,27 +304,26 @@ Executor::Earlier SlurmExecutor::FindEarlier(const std::string& key, const std::
   earlier_.erase(it);
   auto status = ReadFile(e.exit_path);
   if (status.ok() && Trim(*status) == "0") {
-    LogInfo("Stage '" + stage + "' finished as Slurm job " + std::to_string(e.slurm_id) +
+    LogInfo("Stage '" + stage + "' finished as Slurm job " + e.qid +
             " after an earlier forja run stopped; recording its outputs instead of running it again");
     return Earlier::kFinished;
   }
   if (status.ok()) return Earlier::kNone;  // it failed: run it again
-  auto r = RunProcess({"squeue", "-h", "--states=all", "-O", "JobID:|,State:|,Reason:|,exit_code:|",
-                       "--jobs=" + std::to_string(e.slurm_id)});
+  auto r = RunProcess({"squeue", "-h", "-r", "--states=all", "-O", kSqueueFormat, "--jobs=" + e.qid});
   if (!r.ok() || r->exit_code != 0) return Earlier::kNone;
   auto seen = ParseSqueue(r->out);
-  auto s = seen.find(e.slurm_id);
+  auto s = seen.find(e.qid);
   if (s == seen.end() || MapSlurmState(s->second.state) != SlurmFate::kInFlight) return Earlier::kNone;
   Job j;
   j.id = next_id_++;
-  j.slurm_id = e.slurm_id;
+  j.qid = e.qid;
   j.stage = stage;
   j.log_path = e.log_path;
   j.exit_path = e.exit_path;
   j.prefix = "[" + stage + "] ";
   j.submitted = Clock::now();
   if (Trim(s->second.state) == "RUNNING") j.started = Clock::now();
-  LogInfo("Stage '" + stage + "' is still running as Slurm job " + std::to_string(e.slurm_id) +
+  LogInfo("Stage '" + stage + "' is still running as Slurm job " + e.qid +
           " from an earlier forja run; watching it instead of submitting it again");
   Journal(key, e);
   jobs_.push_back(std::move(j));
@@ -308,39 +334,127 @@ Executor::Earlier SlurmExecutor::FindEarlier(const std::string& key, const std::
 Result<int> SlurmExecutor::Submit(const StageJob& job) {
   std::string base = job.spec.log_path;
   if (base.ends_with(".log")) base.resize(base.size() - 4);
-  Job j;
+  Pending p;
+  Job& j = p.job;
   j.id = next_id_++;
   j.stage = job.stage;
   j.log_path = job.spec.log_path;
   j.exit_path = base + ".exit";
   j.timeout_s = job.spec.timeout_s;
   j.prefix = job.spec.prefix;
+  j.key = job.key;
   RETURN_IF_ERROR(RemoveFile(j.log_path));
   RETURN_IF_ERROR(RemoveFile(j.exit_path));
-  std::string script = base + ".sbatch";
-  RETURN_IF_ERROR(WriteFileAtomic(script, SbatchScript(job, j.exit_path), 0755));
-  std::vector<std::string> argv = SbatchArgs(cfg_, job);
-  argv.push_back(script);
-  auto r = RunProcess(argv, job.spec.cwd);
+  p.script = base + ".sbatch";
+  RETURN_IF_ERROR(WriteFileAtomic(p.script, SbatchScript(job, j.exit_path), 0755));
+  p.args = SbatchArgs(cfg_, job);
+  p.cwd = job.spec.cwd;
+  interval_ = 0.2;
+  next_poll_ = std::min(next_poll_, Clock::now() + std::chrono::milliseconds(200));
+  // The copies of a foreach/matrix stage that become ready together go as one job array
+  // (Flush, at the next Wait): one sbatch, one scheduling decision, for all of them.
+  if (size_t at = job.stage.find('@'); at != std::string::npos) {
+    p.group = job.stage.substr(0, at);
+    for (const auto& a : p.args)
+      if (!a.starts_with("--job-name=") && !a.starts_with("--output=")) p.group += "\n" + a;
+    int id = j.id;
+    pending_.push_back(std::move(p));
+    return id;
+  }
+  RETURN_IF_ERROR(SubmitOne(p));
+  return jobs_.back().id;
+}
+
+Status SlurmExecutor::SubmitOne(Pending& p) {
+  Job& j = p.job;
+  std::vector<std::string> argv = p.args;
+  argv.push_back(p.script);
+  ASSIGN_OR_RETURN(long long id, Sbatch(argv, p.cwd));
+  j.qid = std::to_string(id);
+  j.submitted = Clock::now();
+  if (!quiet_) LogInfo("Submitted stage '" + j.stage + "' as Slurm job " + j.qid);
+  Journal(j.key, Earlier_{j.qid, j.exit_path, j.log_path});
+  jobs_.push_back(std::move(j));
+  return Status::Ok();
+}
+
+Result<long long> SlurmExecutor::Sbatch(const std::vector<std::string>& argv, const std::string& cwd) {
+  auto r = RunProcess(argv, cwd);
   if (!r.ok()) return Status::User("cannot run sbatch (" + r.status().message() + "); install Slurm's client commands");
   if (r->exit_code != 0)
     return Status::User("sbatch refused the job: " + FirstLine(r->err.empty() ? r->out : r->err));
   auto id = ParseSbatchJobId(r->out);
   if (!id) return Status::User("sbatch printed no job id (it said '" + FirstLine(r->out) + "')");
-  j.slurm_id = *id;
-  j.submitted = Clock::now();
-  if (!quiet_) LogInfo("Submitted stage '" + job.stage + "' as Slurm job " + std::to_string(*id));
-  Journal(job.key, Earlier_{*id, j.exit_path, j.log_path});
-  jobs_.push_back(std::move(j));
-  interval_ = 0.2;
-  next_poll_ = std::min(next_poll_, Clock::now() + std::chrono::milliseconds(200));
-  return jobs_.back().id;
+  return *id;
 }
 
-Status SlurmExecutor::Scancel(const std::vector<long long>& ids) {
+// One array for n >= 2 pending copies with the same sbatch options: a driver script
+// runs task i's own script with its output into its own log.
+Status SlurmExecutor::SubmitArray(std::vector<Pending>& group) {
+  const Pending& first = group.front();
+  std::string base = first.job.stage.substr(0, first.job.stage.find('@'));
+  std::string driver = first.script.substr(0, first.script.rfind('/') + 1) + base + ".array-" +
+                       std::to_string(first.job.id) + ".sbatch";
+  std::string text = "#!/bin/sh\n# forja: the stages of " + ShellQuote(base) + " as one Slurm job array\n";
+  text += "case \"$SLURM_ARRAY_TASK_ID\" in\n";
+  for (size_t i = 0; i < group.size(); i++)
+    text += "  " + std::to_string(i) + ") exec /bin/sh " + ShellQuote(group[i].script) + " >" +
+            ShellQuote(group[i].job.log_path) + " 2>&1 ;;\n";
+  text += "esac\necho \"forja: no stage for array task $SLURM_ARRAY_TASK_ID\" >&2\nexit 1\n";
+  RETURN_IF_ERROR(WriteFileAtomic(driver, text, 0755));
+  std::vector<std::string> argv;
+  for (const auto& a : first.args) {
+    if (a.starts_with("--job-name=")) argv.push_back("--job-name=forja:" + base);
+    else if (a.starts_with("--output=")) argv.push_back("--output=/dev/null");
+    else argv.push_back(a);
+  }
+  argv.insert(argv.begin() + 2, "--array=0-" + std::to_string(group.size() - 1));
+  argv.push_back(driver);
+  ASSIGN_OR_RETURN(long long id, Sbatch(argv, first.cwd));
+  std::string names;
+  for (size_t i = 0; i < group.size(); i++) {
+    Job& j = group[i].job;
+    j.qid = std::to_string(id) + "_" + std::to_string(i);
+    j.submitted = Clock::now();
+    names += (i ? ", '" : "'") + j.stage + "'";
+    Journal(j.key, Earlier_{j.qid, j.exit_path, j.log_path});
+    jobs_.push_back(std::move(j));
+  }
+  if (!quiet_)
+    LogInfo("Submitted stages " + names + " as Slurm job array " + std::to_string(id) + " (tasks 0-" +
+            std::to_string(group.size() - 1) + ")");
+  return Status::Ok();
+}
+
+// Submits what Submit held back: groups of one alone, larger ones as arrays. A group that
+// cannot be submitted ends at once, each stage failing with sbatch's complaint.
+void SlurmExecutor::Flush() {
+  if (pending_.empty()) return;
+  std::vector<Pending> all = std::move(pending_);
+  pending_.clear();
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Pending>> groups;
+  for (Pending& p : all) {
+    if (!groups.count(p.group)) order.push_back(p.group);
+    groups[p.group].push_back(std::move(p));
+  }
+  for (const std::string& g : order) {
+    std::vector<Pending>& group = groups[g];
+    Status st = group.size() == 1 ? SubmitOne(group.front()) : SubmitArray(group);
+    if (st.ok()) continue;
+    for (const Pending& p : group) {
+      JobEnd e;
+      e.id = p.job.id;
+      e.what = "could not be submitted: " + st.message();
+      ended_.push_back(std::move(e));
+    }
+  }
+}
+
+Status SlurmExecutor::Scancel(const std::vector<std::string>& ids) {
   if (ids.empty()) return Status::Ok();
   std::vector<std::string> argv = {"scancel"};
-  for (long long id : ids) argv.push_back(std::to_string(id));
+  for (const std::string& id : ids) argv.push_back(id);
   auto r = RunProcess(argv);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) return Status::User("scancel: " + FirstLine(r->err));
@@ -400,12 +514,12 @@ void SlurmExecutor::Echo(const Job& j) const {
 }
 
 void SlurmExecutor::Poll() {
-  std::vector<std::string> argv = {"squeue", "-h", "--states=all", "-O", "JobID:|,State:|,Reason:|,exit_code:|"};
+  std::vector<std::string> argv = {"squeue", "-h", "-r", "--states=all", "-O", kSqueueFormat};
   std::string ids;
-  for (const Job& j : jobs_) ids += (ids.empty() ? "" : ",") + std::to_string(j.slurm_id);
+  for (const Job& j : jobs_) ids += (ids.empty() ? "" : ",") + j.qid;
   argv.push_back("--jobs=" + ids);
   auto r = RunProcess(argv);
-  std::map<long long, SlurmJobState> seen;
+  std::map<std::string, SlurmJobState> seen;
   if (!r.ok() || r->exit_code != 0) {
     std::string why = r.ok() ? FirstLine(r->err) : r.status().message();
     // Every id forgotten (MinJobAge passed, or a controller without its state):
@@ -422,10 +536,10 @@ void SlurmExecutor::Poll() {
   if (outage_reported_) LogInfo("squeue answers again");
   outage_reported_ = false;
   bool changed = false;
-  std::vector<long long> expired;
+  std::vector<std::string> expired;
   for (size_t i = 0; i < jobs_.size();) {
     Job& j = jobs_[i];
-    auto it = seen.find(j.slurm_id);
+    auto it = seen.find(j.qid);
     SlurmFate fate = SlurmFate::kInFlight;
     const SlurmJobState* s = nullptr;
     if (it != seen.end()) {
@@ -446,7 +560,7 @@ void SlurmExecutor::Poll() {
     if (fate == SlurmFate::kInFlight) {
       if (j.timeout_s > 0 && j.started && !j.timeout_cancelled && Since(*j.started) > j.timeout_s) {
         j.timeout_cancelled = true;
-        expired.push_back(j.slurm_id);
+        expired.push_back(j.qid);
       }
       i++;
       continue;
@@ -461,6 +575,7 @@ void SlurmExecutor::Poll() {
 }
 
 Executor::Event SlurmExecutor::Wait(double deadline_s, JobEnd* end, int* signal_number) {
+  Flush();
   bool has_until = deadline_s >= 0;
   Clock::time_point until = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, deadline_s) * 1e6));
   for (;;) {
@@ -485,9 +600,17 @@ Executor::Event SlurmExecutor::Wait(double deadline_s, JobEnd* end, int* signal_
 
 std::vector<JobEnd> SlurmExecutor::CancelAll() {
   std::vector<JobEnd> out;
+  for (const Pending& p : pending_) {  // never submitted: nothing to scancel
+    JobEnd e;
+    e.id = p.job.id;
+    e.exit_code = -15;
+    e.what = "was cancelled";
+    out.push_back(std::move(e));
+  }
+  pending_.clear();
   if (jobs_.empty()) return out;
-  std::vector<long long> ids;
-  for (const Job& j : jobs_) ids.push_back(j.slurm_id);
+  std::vector<std::string> ids;
+  for (const Job& j : jobs_) ids.push_back(j.qid);
   LogWarn("cancelling " + std::to_string(ids.size()) + " Slurm job" + (ids.size() == 1 ? "" : "s") +
           " this run submitted");
   if (auto st = Scancel(ids); !st.ok()) LogWarn("scancel failed: " + st.message() + "; cancel them by hand");

@@ -1,7 +1,8 @@
 // The Slurm executor: each stage a batch job (`sbatch --parsable`), watched by
 // ONE `squeue` call per poll for every job in flight, cancelled with one
 // `scancel` on Ctrl-C / SIGTERM. The client commands find the cluster as
-// usual (slurm.conf, or SLURM_CONF in the environment).
+// usual (slurm.conf, or SLURM_CONF in the environment). The copies of a
+// foreach/matrix stage submitted in one scheduling round go as one job array.
 //
 // A job's script is written next to its log (.forja/runs/<run>/<stage>.sbatch):
 // it enters the stage's folder, exports the stage's environment, runs the
@@ -45,9 +46,13 @@ struct SlurmJobState {
   std::string reason;  // "None", "NonZeroExitCode"
   int exit_code = -1;  // the command's exit status; -signal when killed; -1 unknown
 };
-// `squeue -h -O JobID:|,State:|,Reason:|,exit_code:|` lines ("12|FAILED|NonZeroExitCode|256|"),
-// by job id. Lines it cannot read are skipped (counted in *skipped when given).
-std::map<long long, SlurmJobState> ParseSqueue(std::string_view out, int* skipped = nullptr);
+// `squeue -h -r -O JobID:|,ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,exit_code:|` lines
+// ("12|12|N/A|FAILED|NonZeroExitCode|256|", "15|13|2|RUNNING|None|0|"), by the id squeue and
+// scancel take ("12", "13_2"). Lines it cannot read are skipped (counted in *skipped when given).
+std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skipped = nullptr);
+
+// "12" for a job (task "N/A"), "13_2" for a task of an array; nullopt when either is not a number.
+std::optional<std::string> SlurmQueryId(std::string_view array_job, std::string_view task);
 
 // The sbatch command line for a job (without the script path, which comes last).
 std::vector<std::string> SbatchArgs(const ExecutorConfig& cfg, const StageJob& job);
