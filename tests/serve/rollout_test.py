@@ -4,7 +4,8 @@ A real `forja serve churn@production` on a workspace's registry, with python pac
 tests/lib/python_package.sh. The test writes the rollout into the store's rollouts table
 itself (what `forja rollout` does through the store), so only the server's side is tested
 here: the canary's share on /v2 infer and /invocations, the gauge appearing, moving and
-going, a candidate that cannot load refused while traffic stays on the old version, and
+going, a candidate that cannot load refused while traffic stays on the old version, a
+rollout whose controller is gone (not written for 6 minutes) getting no traffic, and
 completion switching the route. No timing assertions: each wait polls /metrics for the
 state it needs, within a generous deadline.
 """
@@ -37,11 +38,11 @@ class Store:
     def __init__(self, ws):
         self.db = sqlite3.connect(os.path.join(ws, ".forja", "forja.db"), timeout=30, isolation_level=None)
 
-    def begin(self, to, weight, frm=1):
+    def begin(self, to, weight, frm=1, updated_ago_ms=0):
         now = int(time.time() * 1000)
         cur = self.db.execute("INSERT INTO rollouts(name, target, from_version, to_version, weight, state, steps, user_id, "
                               "started, updated, message) VALUES ('churn', 'Production', ?, ?, ?, 'running', "
-                              "'25,50,100', 'test', ?, ?, '')", (frm, to, weight, now, now))
+                              "'25,50,100', 'test', ?, ?, '')", (frm, to, weight, now - updated_ago_ms, now - updated_ago_ms))
         return cur.lastrowid
 
     def update(self, rid, weight, state="running"):
@@ -148,6 +149,21 @@ def main():
         check(split(s, 20) == {"churn/1": 20}, "version 1 answers all while the candidate is refused")
         check(s.output().count("refusing the candidate churn/3") == 1, "refused once, not at every poll")
         store.update(bad, 0, "aborted")
+
+        # A running rollout its controller stopped writing 6 minutes ago (forja rollout killed with
+        # SIGKILL) gets no traffic; status says it is stale, and abort ends it.
+        lost = store.begin(2, 50, updated_ago_ms=6 * 60 * 1000)
+        end = time.time() + 60
+        while time.time() < end and "has not been updated for 6 min" not in s.output():
+            time.sleep(0.1)
+        check(f"rollout {lost} of churn has not been updated for 6 min" in s.output(),
+              "the lost controller is logged:\n" + s.output()[-2000:])
+        check("forja_serve_rollout_weight{" not in s.request("GET", "/metrics")[2].decode(), "no canary for a stale rollout")
+        check(split(s, 20) == {"churn/1": 20}, "version 1 answers all while the rollout is stale")
+        status = harness.forja("rollout", "status", "churn", cwd=ws).stdout
+        check("(stale: its forja rollout is gone" in status, "status shows the stale rollout:\n" + status)
+        harness.forja("rollout", "abort", "churn", cwd=ws)
+        check("state:    aborted" in harness.forja("rollout", "status", "churn", cwd=ws).stdout, "abort ends it")
 
         # Completion: 100%, then the stage moves and the rollout completes; the route switches.
         done = store.begin(2, 100)

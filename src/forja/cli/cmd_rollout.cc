@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -223,7 +224,12 @@ int DoStatus(const NameArgs& a) {
   Out("state:    " + r->state + (r->state == "running" ? ", weight " + std::to_string(r->weight) + "%" : ""));
   Out("steps:    " + r->steps);
   Out("started:  " + FormatTime(r->started) + " by " + r->user);
-  Out("updated:  " + FormatTime(r->updated));
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  Out("updated:  " + FormatTime(r->updated) +
+      (meta::RolloutStale(*r, now) ? "  (stale: its forja rollout is gone, and servers send the candidate no "
+                                     "traffic; end it with forja rollout abort " + r->name + ")"
+                                   : ""));
   Out("message:  " + r->message);
   Out("history:");
   for (const auto& t : steps)

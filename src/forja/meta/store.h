@@ -187,9 +187,18 @@ struct Rollout {
   std::string steps;          // the planned weights, "5,25,50,100"
   std::string user;
   int64_t started = 0;        // ms since the epoch
-  int64_t updated = 0;        // ms; a running rollout's controller touches it at least every step
+  int64_t updated = 0;        // ms; a running rollout's controller touches it at least every kRolloutTouchMs
   std::string message;        // why it ended (rolled_back, aborted), or the last step's checks
 };
+
+// A running rollout's controller writes its record at every step and at least this often.
+constexpr int64_t kRolloutTouchMs = 60000;
+// A running rollout not written for this long lost its controller (killed with SIGKILL, its
+// machine gone): servers stop sending it traffic, and forja rollout status says so.
+constexpr int64_t kRolloutStaleMs = 5 * kRolloutTouchMs;
+inline bool RolloutStale(const Rollout& r, int64_t now_ms) {
+  return r.state == "running" && now_ms - r.updated > kRolloutStaleMs;
+}
 
 struct Token {
   int64_t id = 0;

@@ -26,7 +26,6 @@ std::string Secs(int64_t ms) {
 
 constexpr int64_t kPollMs = 200;   // how often a step's application is checked
 constexpr int64_t kWatchMs = 1000;  // how often, during an interval, servers and the store are re-read
-constexpr int64_t kTouchMs = 60000;  // how often a long interval touches the record (its `updated`)
 
 // A step's end: why the loop stops early. `state` empty: go on.
 struct Stop {
@@ -105,6 +104,7 @@ class Runner {
 
   Stop AwaitApplied(int w, std::map<std::string, VersionCounters>* start) {
     Clock::time_point t0 = Clock::now();
+    int64_t next_touch = meta::kRolloutTouchMs;
     for (;;) {
       if (Stop s = Stopped()) return s;
       std::vector<ServerView> views;
@@ -124,8 +124,19 @@ class Runner {
                     "; does it follow " + o_.name + (o_.target[0] == '@' ? "" : "@") + o_.target +
                     " from this store?); route restored"};
       if (Stop s = StillOurs()) return s;
+      if (MsSince(t0) >= next_touch) {  // a long --apply-timeout: show that its controller is alive
+        next_touch += meta::kRolloutTouchMs;
+        if (Stop s = Touch()) return s;
+      }
       Sleep(kPollMs);
     }
+  }
+
+  Stop Touch() {
+    auto touched = store_.UpdateRollout(r_);
+    if (touched.ok()) r_ = *touched;
+    else if (touched.status().code() == Code::kConflict) return {"elsewhere", ""};
+    return {};
   }
 
   // Another process (forja rollout abort) ended the rollout: the store says so.
@@ -138,7 +149,7 @@ class Runner {
 
   Stop Watch(const std::map<std::string, VersionCounters>& start, StepMetrics* m) {
     Clock::time_point t0 = Clock::now();
-    int64_t next_watch = kWatchMs, next_touch = kTouchMs;
+    int64_t next_watch = kWatchMs, next_touch = meta::kRolloutTouchMs;
     std::vector<ServerView> views;
     for (;;) {
       int64_t left = o_.interval_ms - MsSince(t0);
@@ -151,10 +162,8 @@ class Runner {
         if (Stop s = ReadServers(&views)) return s;
       }
       if (MsSince(t0) >= next_touch) {  // a long step: show that its controller is alive
-        next_touch += kTouchMs;
-        auto touched = store_.UpdateRollout(r_);
-        if (touched.ok()) r_ = *touched;
-        else if (touched.status().code() == Code::kConflict) return {"elsewhere", ""};
+        next_touch += meta::kRolloutTouchMs;
+        if (Stop s = Touch()) return s;
       }
     }
     if (Stop s = StillOurs()) return s;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -97,6 +98,15 @@ class Registry : public Resolver {
     auto r = s_.store->GetRollout(ref.name);
     if (!r.ok()) return r.status().code() == Code::kNotFound ? Result<RolloutStep>(RolloutStep{}) : r.status();
     if (r->state != "running" || r->target != target) return RolloutStep{};
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    if (meta::RolloutStale(*r, now)) {  // its controller is gone: no traffic for a rollout nobody watches
+      if (stale_said_.insert(r->id).second)
+        LogWarn("serve: rollout " + std::to_string(r->id) + " of " + ref.name + " has not been updated for " +
+                std::to_string((now - r->updated) / 60000) + " min (its forja rollout is gone); not sending it "
+                "traffic; end it with forja rollout abort " + ref.name);
+      return RolloutStep{};
+    }
     RolloutStep step;
     step.id = r->id;
     step.version = std::to_string(r->to_version);
@@ -231,6 +241,7 @@ class Registry : public Resolver {
   std::map<std::string, std::shared_ptr<const std::string>> profiles_;  // by object hex
   std::set<std::string> warned_;     // keys whose profile could not be read
   std::set<std::string> said_;       // staleness notes logged (LoadStalenessFacts)
+  std::set<int64_t> stale_said_;     // rollouts whose lost controller was logged
 };
 
 }  // namespace
