@@ -278,7 +278,7 @@ expect_fail 1 forja rollout churn --to 2 --steps 100 --interval 1s --max-drift 3
 expect_contains "$OUT" "rolled back: step 100% failed max-drift: no server reports the candidate's drift"
 expect_eq "$(stage_holder)" "4"
 
-# ---- roles through forja server: a read token reads a rollout but cannot start one -----------------------------
+# ---- roles through forja server: a read token reads a rollout but cannot start one; a write token not into Production
 expect_ok forja server token create --name viewer --role read
 READ_TOKEN=$(tail -1 <<<"$OUT")
 "$FORJA" server --port 0 --auth on >"$TEST_TMP/server2.log" 2>&1 &
@@ -291,6 +291,12 @@ expect_contains "$OUT" "state:    rolled_back"
 FORJA_TRACKING_TOKEN=$READ_TOKEN expect_fail 1 forja rollout churn --to 2 --steps 100 --interval 1s --server "$URL1" --store "$API2"
 expect_one_error_line "$OUT"
 expect_contains "$OUT" "POST forja/rollouts/begin needs a write token (this one is read)"
+# A write token may not roll out into Production (protected: promoting into it is an admin's).
+expect_ok forja server token create --name ci --role write
+WRITE_TOKEN=$(tail -1 <<<"$OUT")
+FORJA_TRACKING_TOKEN=$WRITE_TOKEN expect_fail 1 forja rollout churn --to 2 --steps 100 --interval 1s --server "$URL1" --store "$API2"
+expect_one_error_line "$OUT"
+expect_contains "$OUT" "only an admin may roll out versions of 'churn' to Production"
 expect_ok forja rollout status churn
 expect_contains "$OUT" "state:    rolled_back"  # nothing was started
 

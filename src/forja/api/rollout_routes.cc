@@ -88,6 +88,7 @@ Result<Json> Impl::BeginRollout(const Params& p, const Caller& c) {
   if (r.target.empty()) return Status::User("rollout.target: required (a stage or @alias)");
   r.user = c.user;  // who began it is the token's, not the body's
   r.state = "running";
+  RETURN_IF_ERROR(registry::CheckRollout(config.policies, r.name, r.target, c.role));
   ASSIGN_OR_RETURN(meta::Rollout out, store->BeginRollout(r));
   return Json{{"rollout", ToJson(out)}};
 }
@@ -97,6 +98,10 @@ Result<Json> Impl::UpdateRollout(const Params& p, const Caller& c) {
   r.user = c.user;  // the history entry names who moved it
   if (r.id <= 0) return Status::User("rollout.id: required");
   RETURN_IF_ERROR(CheckState(r.state));
+  // The role follows the stored rollout's target, not the request's (which is only the client's word).
+  ASSIGN_OR_RETURN(meta::Rollout stored, store->GetRollout(r.name));
+  if (stored.id != r.id) return Status::Conflict("rollout " + std::to_string(r.id) + " of '" + r.name + "' is not its newest");
+  RETURN_IF_ERROR(registry::CheckRollout(config.policies, stored.name, stored.target, c.role));
   ASSIGN_OR_RETURN(meta::Rollout out, store->UpdateRollout(r));
   return Json{{"rollout", ToJson(out)}};
 }

@@ -38,8 +38,8 @@ const std::vector<RoleRule>& RolesTable() {
       {"PUT mlflow-artifacts", W, "under forja-packages/: only a file of that package, with its bytes (else 409)"},
       {"DELETE mlflow-artifacts", W, "under forja-packages/: never (409)"},
       {"PUT forja/objects", W, ""},
-      {"POST forja/rollouts/begin", W, "the final promotion is a separate forja/models/promote, with its gates and roles"},
-      {"POST forja/rollouts/update", W, ""},
+      {"POST forja/rollouts/begin", W, "admin toward a protected target (Production, a protected alias), as promoting into it"},
+      {"POST forja/rollouts/update", W, "admin when the rollout's target is protected"},
       // ---- CLI commands that change a store directly (on a forja server store: the route's row) ----
       {"forja models register", W, ""},
       {"forja models promote", W, "as POST forja/models/promote"},
@@ -172,6 +172,12 @@ Status CheckPromote(const Policies& policies, const meta::Promotion& p, const st
     RETURN_IF_ERROR(NeedsAdmin(caller, "move version " + std::to_string(p.version) + " of '" + p.name + "' out of " +
                                            from + " (" + kProtected + ")"));
   return Status::Ok();
+}
+
+Status CheckRollout(const Policies& policies, const std::string& name, const std::string& target, Role caller) {
+  std::string t = NormalizeTarget(target);
+  if (!policies.Protected(name, t)) return Status::Ok();
+  return NeedsAdmin(caller, "roll out versions of '" + name + "' to " + t + " (" + kProtected + ")");
 }
 
 Status CheckDeleteAlias(const Policies& policies, const std::string& name, const std::string& alias, Role caller) {

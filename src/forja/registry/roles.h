@@ -53,6 +53,10 @@ Role LocalStoreRole();
 // Moving `p.version` of `p.name` to `p.target`: admin for a protected target, for
 // --force, and for moving a version out of a protected stage (`from_stage`).
 Status CheckPromote(const Policies& policies, const meta::Promotion& p, const std::string& from_stage, Role caller);
+// Beginning or moving a rollout toward `target` (a stage or "@alias"): admin when the
+// target is protected, as promoting into it is: a rollout at 100% serves the candidate
+// in its place.
+Status CheckRollout(const Policies& policies, const std::string& name, const std::string& target, Role caller);
 // Removing an alias: admin if the alias is protected.
 Status CheckDeleteAlias(const Policies& policies, const std::string& name, const std::string& alias, Role caller);
 // Renaming: admin if either name has a policy of its own, or the model holds a
