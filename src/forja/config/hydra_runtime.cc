@@ -113,8 +113,9 @@ Status ResolveStrings(Node& n, const std::string& path, const Node& root, const 
       // Only what forja reads is resolved: the override texts stay as typed (as Hydra records
       // them), and the sections of Hydra's machinery (launcher, sweeper, logging, ...), which
       // may name what only those plugins provide, stay as written.
+      const std::string& key = k;  // (clang before 16 cannot capture a structured binding)
       if (path == "hydra" && !std::any_of(std::begin(kResolvedSections), std::end(kResolvedSections),
-                                          [&](const char* r) { return k == r; }))
+                                          [&](const char* r) { return key == r; }))
         continue;
       RETURN_IF_ERROR(ResolveStrings(v, path + "." + k, root, ro, out));
     }
