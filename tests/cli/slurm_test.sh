@@ -332,6 +332,17 @@ YAML
 expect_ok forja run -j 2
 expect_contains "$OUT" "3 stages ran"
 
+# ---- README's "Scaling out" example, as the README shows it -----------------------------------
+new_repo readme
+python3 - "$FORJA_SOURCE/README.md" >>forja.yaml <<'PY' || fail "README has no Slurm example"
+import re, sys
+m = re.search(r"```yaml\n# forja.yaml\n(executor: \{kind: slurm.*?)```", open(sys.argv[1]).read(), re.S)
+sys.stdout.write(m.group(1))
+PY
+expect_ok forja run -j 2
+expect_contains "$OUT" "as Slurm job"
+expect_eq "$(cat sum.txt)" "5050"
+
 # ---- configuration errors: one line with file:line and field -------------------------------
 new_repo config
 cat >>forja.yaml <<'YAML'
