@@ -329,6 +329,7 @@ void TrackingServer::Impl::Init() {
   add("forja/artifacts/put", "POST", &Impl::PutArtifactRef);
   add("forja/objects/missing", "POST", &Impl::MissingObjects);
   add("forja/whoami", "GET", &Impl::WhoAmI);  // whoami_routes.cc
+  add("forja/pipeline/status", "GET", &Impl::PipelineStatus);  // pipeline_routes.cc
 
   using T = PromRegistry::Type;
   metrics.Describe("forja_tracking_requests_total", T::kCounter, "Requests answered, by route and status code.");

@@ -5,6 +5,7 @@
 // /version and /metrics. Bearer tokens with roles read < write < admin.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,11 @@ struct ServerConfig {
   size_t max_json_bytes = 16u << 20;      // API requests
   size_t max_upload_bytes = 1024u << 20;  // artifact uploads
   bool access_log = false;                // one line per request on stderr
+  // Inside a workspace: its root, and what `forja status --pipeline --json` says of it (the DAG,
+  // each stage's state and reasons), computed by the cli layer; unset outside one (the
+  // pipeline page's route then answers 404).
+  std::string workspace_root;
+  std::function<Result<std::string>()> pipeline_status;
 };
 
 class TrackingServer {

@@ -232,6 +232,9 @@ struct TrackingServer::Impl {
 
   // ---- who the caller is, for the web UI (whoami_routes.cc) ----
   Result<Json> WhoAmI(const Params& p, const Caller& c);
+
+  // ---- the workspace's pipeline, for the web UI (pipeline_routes.cc) ----
+  Result<Json> PipelineStatus(const Params& p, const Caller&);
 };
 
 }  // namespace forja::api

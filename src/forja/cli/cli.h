@@ -63,6 +63,9 @@ CLI::App* MonitorGroup(CLI::App& app);
 
 // forja status --pipeline: which stages would run, and why (cmd_pipeline.cc).
 int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, bool as_json);
+// The same answer for `forja server`'s pipeline page: the DAG (stages with cmd, deps, outs,
+// upstream; edges) and each stage's outcome and reasons, as JSON text (cmd_pipeline.cc).
+Result<std::string> PipelineStatusJson(const std::string& root);
 
 // Opens the workspace around the current folder; prints the error and returns null on failure.
 std::unique_ptr<Workspace> OpenWorkspaceOrReport(int* exit_code);

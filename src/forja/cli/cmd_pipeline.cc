@@ -5,9 +5,11 @@
 
 #include "forja/cli/cli.h"
 #include "forja/cli/store.h"
+#include "forja/core/fs.h"
 #include "forja/core/log.h"
 #include "forja/core/redact.h"
 #include "forja/data/workspace.h"
+#include "forja/pipeline/dag.h"
 #include "forja/pipeline/project.h"
 #include "forja/pipeline/runner.h"
 #include "forja/pipeline/tracking.h"
@@ -94,6 +96,12 @@ int DoRun(GlobalOptions& g, RunArgs a) {
   std::string tracked;
   bool changed = summary->Count(Outcome::kRan) + summary->Count(Outcome::kRestored) + summary->Count(Outcome::kFailed) > 0;
   if (!a.opts.dry && !a.no_track && changed) tracked = Track(*project, *summary, start_ms);
+  if (!a.opts.dry && !summary->run_id.empty()) {
+    // The durations and outcomes stay beside the logs: forja server's pipeline page shows them.
+    Status saved = WriteFileAtomic(ws->ForjaDir() + "/runs/" + summary->run_id + "/summary.json",
+                                   SummaryJson(*summary).dump(2) + "\n");
+    if (!saved.ok()) LogWarn("the run's summary was not saved: " + saved.message());
+  }
   if (a.as_json) {
     json j = SummaryJson(*summary);
     if (!tracked.empty()) j["tracked_run"] = tracked;
@@ -164,6 +172,25 @@ int DoPipelineStatus(GlobalOptions& g, const std::vector<std::string>& args, boo
   }
   if (summary->stages.empty()) LogInfo("No stages in forja.yaml");
   return changed ? 1 : 0;
+}
+
+Result<std::string> PipelineStatusJson(const std::string& root) {
+  ASSIGN_OR_RETURN(auto ws, Workspace::Open(root));
+  ASSIGN_OR_RETURN(auto project, pipeline::LoadProject(ws->root(), {}));
+  RunOptions opts;
+  opts.dry = true;
+  opts.quiet = true;
+  ASSIGN_OR_RETURN(auto summary, pipeline::RunPipeline(*ws, project, opts));
+  json out = json::parse(pipeline::DagJson(project.dag, project.dag.order));
+  json states = SummaryJson(summary)["stages"];
+  for (auto& stage : out["stages"]) {
+    for (const auto& st : states)
+      if (st["stage"] == stage["name"]) {
+        stage["outcome"] = st["outcome"];
+        stage["reasons"] = st["reasons"];
+      }
+  }
+  return out.dump();
 }
 
 void RegisterPipelineCommands(CLI::App& app, GlobalOptions& g, Action* action) {

@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -74,6 +76,14 @@ int DoServer(ServerArgs a) {
     auto policies = registry::ParsePolicies(doc->Section("models"), doc->file);
     if (!policies.ok()) return Fail(policies.status());
     cfg.policies = std::move(*policies);
+    // The web UI's pipeline page: the answer `forja status --pipeline --json` gives, one at a
+    // time (it hashes deps; two at once would only compete for the disk).
+    cfg.workspace_root = ctx.root;
+    auto busy = std::make_shared<std::mutex>();
+    cfg.pipeline_status = [root = ctx.root, busy]() {
+      std::lock_guard<std::mutex> hold(*busy);
+      return PipelineStatusJson(root);
+    };
   }
   // The signals are waited for here; every thread the server starts inherits the mask.
   sigset_t sigs;

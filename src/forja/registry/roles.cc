@@ -105,6 +105,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"GET mlflow-artifacts", R, ""},
       {"GET forja/objects", R, ""},
       {"GET forja/whoami", R, "says the caller's own user, role and whether the server asks for tokens"},
+      {"GET forja/pipeline/status", R, "the workspace's stages, what would run and why, the last run's logs"},
   };
   return table;
 }
