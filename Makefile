@@ -17,8 +17,11 @@ build: setup
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j2
 
+# make demo UI=1: at the end, forja server and its web UI stay up on port $(UI_PORT) until Ctrl-C.
+UI ?= 0
+UI_PORT ?= 5000
 demo: build
-	@scripts/demo
+	@UI=$(UI) UI_PORT=$(UI_PORT) scripts/demo
 
 bench: build
 	@bench/run
