@@ -1,6 +1,7 @@
 // The one way the UI talks to forja server: MLflow's REST API under /api/2.0/mlflow/.
 // The token (when the server needs one) comes from the login form and is kept in
 // sessionStorage: it lasts as long as the tab, and is sent only to this origin.
+import type { PipelineStatus } from "./pipeline/types";
 import type { ModelAlert, ModelVersionDetails, Promotion, RegisteredModel, Transition, WhoAmI } from "./registryTypes";
 import type { Experiment, Lineage, Metric, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
 
@@ -180,6 +181,11 @@ export const api = {
   // ---- the registry (components/Model*.tsx; docs/ui.md "The registry") ----
   whoami(): Promise<WhoAmI> {
     return call("GET", "/api/2.0/forja/whoami");
+  },
+
+  // ---- the workspace's pipeline (pipeline/PipelinePage.tsx); 404 outside a workspace ----
+  pipelineStatus(): Promise<PipelineStatus> {
+    return call("GET", "/api/2.0/forja/pipeline/status");
   },
 
   searchModels(filter: string, pageToken?: string): Promise<{ registered_models?: RegisteredModel[]; next_page_token?: string }> {

@@ -7,6 +7,7 @@
 //   #/models?q=NAME                     the registered models (q: a name to search for)
 //   #/models/NAME                       one model: its versions and promotion history
 //   #/models/NAME/versions/N            one version (MLflow's URL)
+//   #/pipelines?stage=NAME              the workspace's pipeline (stage: the one shown in detail)
 // A hash route needs nothing from the server: forja server answers index.html at /.
 import { useEffect, useState } from "preact/hooks";
 
@@ -18,6 +19,7 @@ export type Route =
   | { page: "models"; search: string }
   | { page: "model"; name: string }
   | { page: "model-version"; name: string; version: string }
+  | { page: "pipelines"; stage: string }
   | { page: "not-found"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -36,6 +38,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "models" && parts.length === 2) return { page: "model", name: parts[1]! };
   if (parts[0] === "models" && parts.length === 4 && parts[2] === "versions")
     return { page: "model-version", name: parts[1]!, version: parts[3]! };
+  if (parts.length === 1 && parts[0] === "pipelines") return { page: "pipelines", stage: query.get("stage") ?? "" };
   return { page: "not-found", path };
 }
 
@@ -83,6 +86,8 @@ export function href(route: Route): string {
       return `#/models/${encodeURIComponent(route.name)}`;
     case "model-version":
       return `#/models/${encodeURIComponent(route.name)}/versions/${encodeURIComponent(route.version)}`;
+    case "pipelines":
+      return "#/pipelines" + (route.stage ? "?" + new URLSearchParams({ stage: route.stage }).toString() : "");
     case "not-found":
       return "#" + route.path;
   }

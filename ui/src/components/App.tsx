@@ -1,6 +1,7 @@
 import { useMemo, useState } from "preact/hooks";
 import { getToken, setToken } from "../api";
 import { ComparePage } from "../compare/ComparePage";
+import { PipelinePage } from "../pipeline/PipelinePage";
 import { useRoute } from "../router";
 import { SessionContext, type Session } from "../session";
 import { ExperimentList } from "./ExperimentList";
@@ -36,6 +37,7 @@ export function App() {
   else if (route.page === "models") page = <ModelsPage search={route.search} />;
   else if (route.page === "model") page = <ModelPage name={route.name} />;
   else if (route.page === "model-version") page = <ModelVersionPage name={route.name} version={route.version} />;
+  else if (route.page === "pipelines") page = <PipelinePage stage={route.stage} />;
   else page = <p class="error">No page at {route.path}. <a href="#/experiments">Experiments</a></p>;
 
   return (
@@ -47,6 +49,7 @@ export function App() {
         <nav>
           <a href="#/experiments">Experiments</a>
           <a href="#/models">Models</a>
+          <a href="#/pipelines">Pipeline</a>
         </nav>
         <span class="spacer" />
         {getToken() ? (
