@@ -1,11 +1,14 @@
 // forja predict: batch scoring of a CSV or JSONL file (batch/predict.h).
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+
 #include "forja/batch/predict.h"
 #include "forja/cas/cache.h"
 #include "forja/cli/cli.h"
 #include "forja/cli/model_resolver.h"
 #include "forja/cli/model_spec.h"
+#include "forja/cli/predict_slurm.h"
 #include "forja/cli/scored_profile.h"
 #include "forja/cli/store.h"
 #include "forja/core/fs.h"
@@ -24,8 +27,37 @@ namespace {
 struct PredictArgs {
   std::string ref, store, shard, on_error = "fail";
   std::string profile;  // --profile OUT
+  std::string executor;  // --executor local|slurm
+  int shards = 0;        // --shards N (with --executor slurm)
+  int retries = 1;       // --retries N: per shard, on Slurm
   batch::PredictOptions opts;
 };
+
+// The options every shard of --executor slurm gets, as the user gave them.
+std::vector<std::string> ShardArgs(const PredictArgs& a) {
+  std::vector<std::string> v;
+  if (!a.opts.input_format.empty()) v.insert(v.end(), {"--input-format", a.opts.input_format});
+  if (a.opts.jobs > 0) v.insert(v.end(), {"-j", std::to_string(a.opts.jobs)});
+  v.insert(v.end(), {"--batch-size", std::to_string(a.opts.batch_size), "--on-error", a.on_error});
+  for (const auto& k : a.opts.keep) v.insert(v.end(), {"--keep", k});
+  for (const auto& e : a.opts.exclude) v.insert(v.end(), {"--exclude", e});
+  if (!a.store.empty()) v.insert(v.end(), {"--store", a.store});
+  return v;
+}
+
+// For the Slurm tests: FORJA_PREDICT_FAIL_SHARD_ONCE=I:MARKER makes shard I fail while MARKER
+// does not exist (creating it), so the retry succeeds. Unset, it costs one getenv.
+bool InjectedShardFailure(int shard) {
+  const char* env = std::getenv("FORJA_PREDICT_FAIL_SHARD_ONCE");
+  if (env == nullptr) return false;
+  std::string v = env;
+  size_t colon = v.find(':');
+  if (colon == std::string::npos || v.substr(0, colon) != std::to_string(shard)) return false;
+  std::string marker = v.substr(colon + 1);
+  if (marker.empty() || Exists(marker)) return false;
+  (void)WriteFileAtomic(marker, "failed once\n");
+  return true;
+}
 
 int DoPredict(PredictArgs& a, const GlobalOptions& g) {
   if (!a.shard.empty()) {
@@ -39,7 +71,16 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
       return Fail(Status::Usage("--shard takes I/N with 0 <= I < N (e.g. 0/4), not '" + a.shard + "'"));
     a.opts.shard = i;
     a.opts.shards = n;
+    if (InjectedShardFailure(i)) return Fail(Status::User("shard " + a.shard + ": failed by FORJA_PREDICT_FAIL_SHARD_ONCE"));
   }
+  if (!a.executor.empty() && a.executor != "local" && a.executor != "slurm")
+    return Fail(Status::Usage("--executor takes local or slurm, not '" + a.executor + "'"));
+  const bool slurm = a.executor == "slurm";
+  if (slurm && a.shards < 1) return Fail(Status::Usage("--executor slurm needs --shards N (N >= 1): how many jobs split the input"));
+  if (!slurm && a.shards != 0) return Fail(Status::Usage("--shards N splits the input across Slurm jobs: add --executor slurm"));
+  if (slurm && !a.shard.empty()) return Fail(Status::Usage("--shard I/N scores one shard here; --executor slurm submits all of them: give one"));
+  if (slurm && !a.profile.empty()) return Fail(Status::Usage("--profile is not available with --executor slurm; profile OUT afterwards"));
+  if (a.retries < 0) return Fail(Status::Usage("--retries must be 0 or more"));
   if (a.on_error != "skip" && a.on_error != "fail")
     return Fail(Status::Usage("--on-error takes skip or fail, not '" + a.on_error + "'"));
   a.opts.skip_errors = a.on_error == "skip";
@@ -68,6 +109,14 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
   if (!spec.ok()) return Fail(spec.status());
   auto model = runtime::LoadModel(*spec);
   if (!model.ok()) return Fail(model.status().Wrap("loading " + label));
+  if (slurm) {
+    // Every shard scores with the same version, even if an alias moves meanwhile.
+    SlurmPredictJob job{registry ? label : a.ref, a.opts.input, a.opts.output, "", ShardArgs(a), a.shards, a.retries, g.quiet};
+    const std::string& f = a.opts.output_format;
+    job.output_format = !f.empty() ? f : a.opts.output.ends_with(".jsonl") || a.opts.output.ends_with(".ndjson") || a.opts.output.ends_with(".json") ? "jsonl" : "csv";
+    if (job.output_format != "csv" && job.output_format != "jsonl") return Fail(Status::Usage("--output-format: use csv or jsonl"));
+    return RunSlurmPredict(job, root);
+  }
   a.opts.model_id = label + " " + resolved->key + " " + spec->model_file;
   a.opts.progress = !g.quiet;
   auto report = batch::RunPredict(a.opts, **model);
@@ -126,6 +175,11 @@ void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action) {
                 "Also write the profile of the scored rows and their predictions (CSV input and output), to "
                 "compare with the version's: forja monitor report --reference REF --current OUT")
       ->type_name("OUT.json");
+  c->add_option("--executor", a->executor, "local (default), or slurm: score --shards N shards as a Slurm job array")
+      ->type_name("local|slurm");
+  c->add_option("--shards", a->shards, "With --executor slurm: how many jobs split the input")->type_name("N");
+  c->add_option("--retries", a->retries, "With --executor slurm: times a failed shard is submitted again (default 1)")
+      ->type_name("N");
   AddStoreOption(c, &a->store);
   c->footer(std::string(
                 "\nFeatures: a model with one [-1, N] input takes every column that is not --exclude'd, in file\n"
@@ -136,7 +190,11 @@ void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action) {
                 "\nResuming: the output is written to OUTPUT.partial and progress recorded in OUTPUT.progress\n"
                 "about once a second; rerunning the same command after a crash goes on where it stopped. OUTPUT\n"
                 "appears only when complete. --shard I/N lets N machines split one file: each row belongs to\n"
-                "exactly one shard.\n") +
+                "exactly one shard.\n"
+                "\nOn Slurm: --executor slurm --shards N submits the N shards as one job array (forja.yaml's\n"
+                "executor: section gives partition, account, qos), joins the parts in input order into OUTPUT,\n"
+                "resubmits a failed shard alone, and scancels the shards on Ctrl-C. Finished parts wait in\n"
+                "OUTPUT.parts/: rerunning the same command reuses them. See docs/scaling.md.\n") +
             kExitCodesHelp);
   c->callback([a, &g, action] { *action = [a, &g] { return DoPredict(*a, g); }; });
 }
