@@ -89,6 +89,13 @@ def main():
         c.eq(last.get("log_truncated"), True, "a long log says it is cut")
         c.eq(last.get("log_bytes"), 100009, "a long log's size")
 
+        # Bytes that are not UTF-8 (a binary printed by a stage) still make JSON.
+        with open(os.path.join(run_dir, "prepare.log"), "wb") as f:
+            f.write(b"\xff\xfeok \xe2\x82\n")
+        status, body = server.call("GET", "/api/2.0/forja/pipeline/status")
+        c.eq((status, by_name(body)["prepare"].get("last_run", {}).get("log_tail")), (200, "??ok ??\n"),
+             "a log that is not UTF-8 shows its bad bytes as ?")
+
         # Hostile: the stage's log a symlink to a secret outside, and a newer "run" that is a symlink.
         secret = os.path.join(tmp, "secret.txt")
         with open(secret, "w") as f:
