@@ -3,7 +3,8 @@
 # (tests/lib/slurm.sh): the shards go as one job array and the joined output is the same
 # bytes as a local forja predict (CSV and JSONL); a shard that fails is resubmitted alone;
 # Ctrl-C scancels the shards in flight and the rerun reuses the finished parts (only
-# the missing shard is submitted); bad option combinations give one clear line.
+# the missing shard is submitted); after kill -9 the rerun watches the shards still queued
+# instead of submitting them again; bad option combinations give one clear line.
 # The examples of docs/scaling.md's "Batch scoring on Slurm" are here.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/slurm.sh"
@@ -115,6 +116,49 @@ else
   kill "$FORJA_PID"
 fi
 slurm_wait_empty 30 || fail "the queue did not empty"
+
+# kill -9: the shards go on; the rerun watches those still queued instead of submitting them again.
+cp forja.yaml forja.yaml.orig
+echo "executor: {kind: slurm, extra_args: [--hold]}" >>forja.yaml
+"$FORJA" predict model -i rows.csv -o killed.csv --keep id --exclude id --executor slurm --shards 4 \
+  >"$TEST_TMP/kill.out" 2>&1 &
+FORJA_PID=$!
+ARRAY=
+for ((i = 0; i < 600; i++)); do
+  ARRAY=$(squeue -h -n forja:predict -o %F 2>/dev/null | head -1)
+  [[ -n $ARRAY ]] && break
+  sleep 0.1
+done
+if [[ -n $ARRAY ]]; then
+  scontrol release "${ARRAY}_0" >/dev/null 2>&1 || fail "scontrol release ${ARRAY}_0"
+  for ((i = 0; i < 600; i++)); do
+    [[ -f killed.csv.parts/part-00000.csv ]] && break
+    sleep 0.1
+  done
+  kill -9 "$FORJA_PID"
+  wait "$FORJA_PID" 2>/dev/null
+  cp forja.yaml.orig forja.yaml
+  "$FORJA" predict model -i rows.csv -o killed.csv --keep id --exclude id --executor slurm --shards 4 \
+    >"$TEST_TMP/rerun.out" 2>&1 &
+  FORJA_PID=$!
+  for ((i = 0; i < 600; i++)); do
+    [[ $(grep -c "is still running as Slurm job" "$TEST_TMP/rerun.out") == 3 ]] && break
+    sleep 0.1
+  done
+  for t in 1 2 3; do scontrol release "${ARRAY}_$t" >/dev/null 2>&1 || fail "scontrol release ${ARRAY}_$t"; done
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/rerun.out")
+  [[ $RC == 0 ]] && pass || fail "the rerun after kill -9 exited $RC: $OUT"
+  expect_contains "$OUT" "Reusing 1 finished part in killed.csv.parts"
+  expect_contains "$OUT" "Stage 'predict@3' is still running as Slurm job ${ARRAY}_3 from an earlier forja run"
+  expect_not_contains "$OUT" "Submitted"
+  cmp -s local.csv killed.csv && pass || fail "killed.csv differs from local.csv"
+else
+  fail "the shards never reached the queue: $(cat "$TEST_TMP/kill.out")"
+  kill "$FORJA_PID"
+fi
+slurm_wait_empty 30 || fail "the queue did not empty: $(squeue -h -o '%i %j %T')"
 
 # Parts of another command are not reused: a changed input starts afresh.
 mkdir -p stale.csv.parts && echo "other" >stale.csv.parts/manifest && echo junk >stale.csv.parts/part-00000.csv

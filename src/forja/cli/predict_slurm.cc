@@ -101,7 +101,7 @@ pipeline::StageJob ShardJob(const SlurmPredictJob& job, const std::string& dir, 
                             const std::string& manifest, int i) {
   pipeline::StageJob s;
   s.stage = "predict@" + std::to_string(i);  // '@': the shards ready together go as one job array
-  const std::string part = dir + "/" + PartName(i, job.output_format);
+  const std::string part = dir + "/" + PartName(i, job.output_format);  // dir is absolute: the journal needs it
   s.spec.argv = {exe, "predict", job.ref, "-i", Absolute(job.input), "-o", part,
                  "--shard", std::to_string(i) + "/" + std::to_string(job.shards), "--output-format", job.output_format};
   for (const auto& a : job.passthru) s.spec.argv.push_back(a);
@@ -135,8 +135,9 @@ int RunSlurmPredict(const SlurmPredictJob& job, const std::string& workspace_roo
   const std::string dir = job.output + ".parts";
   if (Status st = PrepareParts(dir, *manifest); !st.ok()) return Fail(st);
   const std::string exe = SelfExe();
+  const std::string adir = Absolute(dir);  // for the jobs and the journal (dir: for messages)
 
-  auto ex = pipeline::MakeSlurmExecutor(cfg, job.quiet, dir + "/slurm-jobs.tsv");
+  auto ex = pipeline::MakeSlurmExecutor(cfg, job.quiet, adir + "/slurm-jobs.tsv");
   std::map<int, int> shard_of;  // executor id -> shard
   std::vector<int> attempts(static_cast<size_t>(job.shards), 0);
   std::vector<int> lost(static_cast<size_t>(job.shards), 0);  // node failures, preemptions: as forja run, up to 3
@@ -146,7 +147,7 @@ int RunSlurmPredict(const SlurmPredictJob& job, const std::string& workspace_roo
       reused++;
       continue;
     }
-    pipeline::StageJob s = ShardJob(job, dir, exe, *manifest, i);
+    pipeline::StageJob s = ShardJob(job, adir, exe, *manifest, i);
     int id = 0;
     auto earlier = ex->FindEarlier(s.key, s.stage, &id);
     if (earlier == pipeline::Executor::Earlier::kFinished && IsFile(dir + "/" + PartName(i, job.output_format))) {
@@ -185,7 +186,7 @@ int RunSlurmPredict(const SlurmPredictJob& job, const std::string& workspace_roo
     const bool again_lost = end.retryable && lost[static_cast<size_t>(i)]++ < 3;
     if (again_lost || n <= job.retries) {
       LogWarn("shard " + std::to_string(i) + "/" + std::to_string(job.shards) + " " + why + "; submitting it again");
-      auto again = ex->Submit(ShardJob(job, dir, exe, *manifest, i));
+      auto again = ex->Submit(ShardJob(job, adir, exe, *manifest, i));
       if (!again.ok()) return Fail(again.status());
       if (!again_lost) n++;
       shard_of[*again] = i;
