@@ -2,39 +2,14 @@
 // playwright-core (from ui/node_modules) and asserts what a person sees. Reads its spec as
 // JSON on stdin (pipeline_page_test.py writes it). Prints one line per failed check and
 // "pipeline: N passed, N failed"; exits 1 when a check failed.
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { axeCheck } from "./axe.mjs";
+import { check, eq, finish, launch, spec } from "./browser.mjs";
 
-const require = createRequire(new URL("../../ui/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
-
-const spec = JSON.parse(readFileSync(0, "utf8"));
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const T = { timeout: 30000 };
-let passed = 0;
-let failed = 0;
-
-function check(cond, what, detail = "") {
-  if (cond) passed++;
-  else {
-    failed++;
-    console.error(`FAIL: ${what}${detail ? ": " + detail : ""}`);
-  }
-}
-function eq(got, want, what) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  check(g === w, what, `got ${g}, want ${w}`);
-}
 const text = async (locator) => (await locator.textContent({ timeout: 30000 }).catch(() => null)) ?? "";
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
+const browser = await launch();
 const consoleErrors = [];
 async function newPage(what) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -92,5 +67,4 @@ await shot(bare, "no-workspace");
 const unexpected = consoleErrors.filter((t) => !(t.startsWith("no workspace:") && /status of 404/.test(t)));
 eq(unexpected, [], "no console errors");
 await browser.close();
-console.log(`pipeline: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish(`pipeline`);

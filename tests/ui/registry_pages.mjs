@@ -3,39 +3,14 @@
 // Reads its spec as JSON on stdin (registry_pages_test.py writes it). Runs axe-core (pinned in
 // ui/package.json) in the page for accessibility. Prints one line per failed check and
 // "registry: N passed, N failed"; exits 1 when a check failed.
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { axeCheck } from "./axe.mjs";
+import { check, eq, finish, launch, spec } from "./browser.mjs";
 
-const require = createRequire(new URL("../../ui/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
-
-const spec = JSON.parse(readFileSync(0, "utf8"));
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const T = { timeout: 30000 };
-let passed = 0;
-let failed = 0;
-
-function check(cond, what, detail = "") {
-  if (cond) passed++;
-  else {
-    failed++;
-    console.error(`FAIL: ${what}${detail ? ": " + detail : ""}`);
-  }
-}
-function eq(got, want, what) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  check(g === w, what, `got ${g}, want ${w}`);
-}
 const text = async (locator) => (await locator.textContent({ timeout: 30000 }).catch(() => null)) ?? "";
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
+const browser = await launch();
 
 // Console errors: a 409 (a gate's refusal) and a 404 (the not-found pages) are the answers the
 // steps provoke on purpose and the page shows; anything else (a CSP violation, an exception,
@@ -226,5 +201,4 @@ await shot(reader, "read-token");
 const unexpected = consoleErrors.filter((t) => !expectedStatus(t));
 eq(unexpected, [], "no console errors");
 await browser.close();
-console.log(`registry${spec.phase ? " " + spec.phase : ""}: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish(`registry${spec.phase ? " " + spec.phase : ""}`);

@@ -2,36 +2,15 @@
 // ui/node_modules). Reads its spec as JSON on stdin (run_page_test.py: the server's URL, the
 // runs and artifacts it logged, where screenshots go). Prints one line per failed check and
 // "<phase>: N passed, N failed"; exits 1 when a check failed.
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { axeCheck } from "./axe.mjs";
+import { check, eq, finish, launch, spec } from "./browser.mjs";
 
-const require = createRequire(new URL("../../ui/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
-
-const spec = JSON.parse(readFileSync(0, "utf8"));
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const WAIT = { timeout: 30000 };
-let passed = 0;
-let failed = 0;
-
-function check(cond, what, detail = "") {
-  if (cond) passed++;
-  else {
-    failed++;
-    console.error(`FAIL: ${what}${detail ? ": " + detail : ""}`);
-  }
-}
-function eq(got, want, what) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  check(g === w, what, `got ${g}, want ${w}`);
-}
 // Waits for a locator; a timeout is not thrown: the check after it says what was missing.
 const seen = async (loc) => loc.waitFor(WAIT).then(() => true, () => false);
 
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 const page = await context.newPage();
 // Every console error fails, but one: chromium's report that the sandboxed HTML artifact's
@@ -87,8 +66,7 @@ if (spec.phase === "token") {
   await shot("artifact-download");
   eq(consoleErrors.filter((t) => !/status of 401/.test(t)), [], "no console errors but the first 401");
   await browser.close();
-  console.log(`token: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  finish(`token`);
 }
 
 // ---- the run page: params, tags, a chart per metric -----------------------------------------
@@ -218,5 +196,4 @@ check(await seen(page.locator("h1", { hasText: "Comparing 2 runs" })), "#/compar
 
 eq(consoleErrors, [], "no console errors");
 await browser.close();
-console.log(`browse: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish(`browse`);

@@ -2,38 +2,12 @@
 // and asserts what a person sees. Reads its spec as JSON on stdin (runs_page_test.py writes it:
 // the server's URL, the data it logged, where screenshots go). Prints one line per failed
 // check and "<phase>: N passed, N failed"; exits 1 when a check failed.
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { axeCheck } from "./axe.mjs";
+import { check, eq, finish, launch, spec } from "./browser.mjs";
 
-const require = createRequire(new URL("../../ui/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
 
-const spec = JSON.parse(readFileSync(0, "utf8"));
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-let passed = 0;
-let failed = 0;
-
-function check(cond, what, detail = "") {
-  if (cond) passed++;
-  else {
-    failed++;
-    console.error(`FAIL: ${what}${detail ? ": " + detail : ""}`);
-  }
-}
-function eq(got, want, what) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  check(g === w, what, `got ${g}, want ${w}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  // Root in a container: chromium's sandbox needs user namespaces it may not have.
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 const page = await context.newPage();
 // Any console error (a CSP violation, a failed fetch, an exception) is a failure, except the
@@ -195,5 +169,4 @@ if (spec.phase === "browse") {
 const unexpected = consoleErrors.filter((t) => !expectedStatus(t));
 eq(unexpected, [], "no console errors");
 await browser.close();
-console.log(`${spec.phase}: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish(`${spec.phase}`);
