@@ -186,7 +186,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"Scalar", "just text\n", "forja.yaml:1: the manifest must be a mapping of sections"},
         BadCase{"UnknownSection", "cache:\n  link: copy\n\ndatasets:\n  - a\n",
                 "forja.yaml:5: datasets: unknown section (known: cache, remotes, default_remote, config, "
-                "stages, params, tracking, models, serving, monitoring, triggers, agent, plots)"},
+                "stages, params, executor, tracking, models, serving, monitoring, triggers, agent, plots)"},
         BadCase{"CacheNotMapping", "cache: copy\n", "forja.yaml:1: cache: must be a mapping"},
         BadCase{"CacheUnknownField", "cache:\n  link: copy\n  mode: fast\n",
                 "forja.yaml:3: cache.mode: unknown field (known: link)"},
