@@ -87,6 +87,10 @@ TEST(Url, TakesHttpBaseUrls) {
             "--server '127.0.0.1:8080': not an http(s) base URL; write e.g. http://10.0.0.5:8080");
   EXPECT_NE(Error(ParseBaseUrl("http://", "--server")).find("not an http(s) base URL"), std::string::npos);
   EXPECT_NE(Error(ParseBaseUrl("http://a/metrics?x=1", "--prometheus")).find("--prometheus"), std::string::npos);
+  // Credentials are refused, and the message does not repeat the password.
+  std::string creds = Error(ParseBaseUrl("http://admin:s3cret@prom:9090", "--prometheus"));
+  EXPECT_NE(creds.find("credentials in the URL are not supported"), std::string::npos) << creds;
+  EXPECT_EQ(creds.find("s3cret"), std::string::npos) << creds;
 }
 
 }  // namespace

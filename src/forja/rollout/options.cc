@@ -1,5 +1,7 @@
 #include "forja/rollout/options.h"
 
+#include "forja/core/redact.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -110,7 +112,12 @@ Result<std::string> ParseBaseUrl(const std::string& text, const std::string& opt
   bool scheme = u.starts_with("http://") || u.starts_with("https://");
   size_t host = u.find("://") + 3;
   if (!scheme || u.size() <= host || u.size() > 2048 || u.find_first_of("?# \t\r\n") != std::string::npos)
-    return Status::Usage(option + " '" + Q(text) + "': not an http(s) base URL; write e.g. http://10.0.0.5:8080");
+    return Status::Usage(option + " '" + Q(RedactUri(text)) + "': not an http(s) base URL; write e.g. http://10.0.0.5:8080");
+  // A URL's credentials would be printed in every message that names the server, and forja
+  // sends none: refused rather than silently dropped.
+  if (u.find('@', host) != std::string::npos)
+    return Status::Usage(option + " '" + Q(RedactUri(text)) + "': credentials in the URL are not supported; " +
+                         "reach the server without them (a local address or a proxy that adds them)");
   while (u.size() > host && u.back() == '/') u.pop_back();
   return u;
 }
