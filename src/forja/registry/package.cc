@@ -11,6 +11,7 @@
 #include "forja/config/node.h"
 #include "forja/config/yaml_fast.h"
 #include "forja/core/fs.h"
+#include "forja/registry/mlmodel.h"
 
 namespace forja::registry {
 
@@ -147,6 +148,7 @@ Result<ModelPackage> LoadPackage(const std::string& dir) {
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return Status::User(dir + " is not a folder; a model package is a folder with model.yaml");
   std::string yaml = JoinPath(dir, "model.yaml");
+  if (!Exists(yaml) && Exists(JoinPath(dir, kMLmodelFile))) return LoadMLmodel(dir);
   if (!Exists(yaml)) return Status::User(dir + " has no model.yaml; see forja models register --help for its fields");
   ASSIGN_OR_RETURN(std::string text, ReadFile(yaml));
   ASSIGN_OR_RETURN(ModelPackage p, ParsePackageYaml(text, yaml));

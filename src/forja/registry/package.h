@@ -40,9 +40,13 @@ struct ModelPackage {
   int64_t python_workers = 0;                   // worker processes (0: one per core)
   int64_t python_timeout_ms = 30000;            // one predict call; past it the worker is replaced (504)
   std::string description;
+  // Read from an MLflow MLmodel file (mlmodel.h) rather than model.yaml: the flavor it was
+  // logged with ("sklearn", "xgboost"), and its saved input example, relative to the folder.
+  std::string mlflow_flavor, input_example;
 };
 
 // Reads and checks <dir>/model.yaml; errors name "model.yaml:<line>: <field>: <what>".
+// A folder without model.yaml but with MLflow's MLmodel file is read as one (mlmodel.h).
 Result<ModelPackage> LoadPackage(const std::string& dir);
 // The same from model.yaml's text (for checks without a folder, and fuzzing).
 Result<ModelPackage> ParsePackageYaml(const std::string& text, const std::string& name);
