@@ -102,9 +102,9 @@ Result<ModelPackage> ParsePackageYaml(const std::string& text, const std::string
   if (fmt->kind() != Node::Kind::kInt || fmt->as_int() != 1)
     return FieldError(fmt, file, "format", "this forja reads package format 1");
   ASSIGN_OR_RETURN(p.flavor, String(root, "flavor", file, "flavor", true));
-  if (p.flavor != "xgboost" && p.flavor != "python")
-    return FieldError(root.Find("flavor"), file, "flavor", "'" + p.flavor + "' is not a flavor (xgboost, python)");
-  ASSIGN_OR_RETURN(p.model_file, String(root, "model", file, "model", p.flavor == "xgboost"));
+  if (p.flavor != "xgboost" && p.flavor != "lightgbm" && p.flavor != "python")
+    return FieldError(root.Find("flavor"), file, "flavor", "'" + p.flavor + "' is not a flavor (xgboost, lightgbm, python)");
+  ASSIGN_OR_RETURN(p.model_file, String(root, "model", file, "model", p.flavor != "python"));
   ASSIGN_OR_RETURN(p.description, String(root, "description", file, "description", false));
   const Node* sig = root.Find("signature");
   if (!sig) return FieldError(&root, file, "signature", "missing: the inputs and outputs the model takes and gives");

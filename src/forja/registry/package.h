@@ -2,7 +2,7 @@
 // the model server loads.
 //
 //   format: 1                 # the package format
-//   flavor: xgboost           # xgboost | python
+//   flavor: xgboost           # xgboost | lightgbm | python
 //   model: model.json         # the file the runtime loads, inside the folder
 //   signature:
 //     inputs:  [{name: features, datatype: FP32, shape: [-1, 32]}]

@@ -1,0 +1,740 @@
+// Loading LightGBM text model files into LightgbmForest, and evaluating it.
+//
+// The file: a header of key=value lines ("tree", "version=v4", "num_class=1", ...,
+// "objective=binary sigmoid:1", a bare "average_output" for random forests), then blocks
+// "Tree=<i>" of key=value lines each ended by a blank line, then "end of trees" and
+// sections (feature importances, parameters) this reader does not need.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "forja/core/fs.h"
+#include "forja/runtime/lightgbm_model.h"
+
+namespace forja::runtime {
+
+namespace {
+
+// Bounds that keep a hostile file from asking for gigabytes (LightGBM's own: num_leaves
+// up to 131072).
+constexpr size_t kMaxFileBytes = size_t{1} << 30;
+constexpr size_t kMaxTrees = size_t{1} << 20;
+constexpr size_t kMaxLeaves = size_t{1} << 17;
+constexpr size_t kMaxFeatures = size_t{1} << 24;
+constexpr size_t kMaxClasses = size_t{1} << 16;
+constexpr size_t kMaxNodes = size_t{1} << 28;
+constexpr size_t kMaxCatWords = size_t{1} << 24;
+constexpr uint32_t kMaxLockstepDepth = 16;
+// LightGBM's kZeroThreshold (`const double kZeroThreshold = 1e-35f`): the C API drops a
+// value this close to zero, so the trees see 0.
+constexpr float kZero = 1e-35f;
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+std::string Num(double d) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return ec == std::errc() ? std::string(buf, p) : "?";
+}
+
+// The largest float <= t: for a float v, v <= t exactly when v <= RoundDown(t).
+float RoundDown(double t) {
+  auto f = static_cast<float>(t);
+  if (static_cast<double>(f) > t) f = std::nextafter(f, -kInf);
+  return f;
+}
+
+inline float Clean(float v) { return std::fabs(v) <= kZero ? 0.0f : v; }  // NaN stays NaN
+
+struct Field {
+  std::string_view value;
+  size_t line;
+};
+
+}  // namespace
+
+// Builds a LightgbmForest from the text; every check names the file and line.
+class LightgbmLoader {
+ public:
+  LightgbmLoader(std::string_view text, const std::string& name, LightgbmForest* f,
+                 LightgbmForest::Options options)
+      : text_(text), name_(name), f_(f), options_(options) {}
+
+  Status Load() {
+    if (text_.size() > kMaxFileBytes) return Error(0, "file", "larger than 1 GiB; not a model forja loads");
+    std::string_view line;
+    if (!Next(&line) || Trim(line) != "tree")
+      return Error(line_no_, "header", "not a LightGBM text model (the first line is not 'tree'); save it with "
+                                       "Booster.save_model()");
+    RETURN_IF_ERROR(ReadHeader(&line));
+    SlotFor(0, LightgbmForest::kPlain);  // slot 0, which leaves read: never NaN
+    size_t count = 0;
+    while (true) {
+      if (line.substr(0, 5) == "Tree=") {
+        RETURN_IF_ERROR(ReadTree(line, count++));
+      } else if (Trim(line) == "end of trees") {
+        break;
+      } else if (!Trim(line).empty()) {
+        return Error(line_no_, "trees", "unexpected line '" + Short(line) + "' (expected Tree=<n> or 'end of trees')");
+      }
+      if (!Next(&line))
+        return Error(line_no_, "trees", "the file ends inside the trees (no 'end of trees' line): it is truncated; "
+                                        "save the model again");
+    }
+    if (count == 0) return Error(line_no_, "trees", "the model has no trees");
+    if (count % tree_per_iteration_ != 0)
+      return Error(line_no_, "trees", std::to_string(count) + " trees is not a multiple of num_tree_per_iteration " +
+                                          std::to_string(tree_per_iteration_));
+    f_->num_iterations_ = std::min(count, f_->trees_.size()) / tree_per_iteration_;
+    PlanTreeRuns();
+    return Status::Ok();
+  }
+
+ private:
+  Status Error(size_t line, const std::string& field, const std::string& what) const {
+    return Status::User(name_ + (line ? ":" + std::to_string(line) : std::string()) + ": " + field + ": " + what);
+  }
+
+  static std::string_view Trim(std::string_view s) {
+    while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    return s;
+  }
+  static std::string Short(std::string_view s) {
+    s = Trim(s);
+    std::string out(s.substr(0, 40));
+    for (char& c : out)
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    return out + (s.size() > 40 ? "..." : "");
+  }
+
+  bool Next(std::string_view* line) {
+    if (pos_ >= text_.size()) return false;
+    size_t end = text_.find('\n', pos_);
+    if (end == std::string_view::npos) end = text_.size();
+    *line = text_.substr(pos_, end - pos_);
+    if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+    pos_ = end + 1;
+    ++line_no_;
+    return true;
+  }
+
+  // key=value lines until the first Tree=; *line is left on it.
+  Status ReadHeader(std::string_view* line) {
+    std::map<std::string, Field, std::less<>> h;
+    while (true) {
+      if (!Next(line)) return Error(line_no_, "header", "the file ends before the first tree: it is truncated");
+      if (line->substr(0, 5) == "Tree=" || Trim(*line) == "end of trees") break;
+      std::string_view l = Trim(*line);
+      if (l.empty()) continue;
+      size_t eq = l.find('=');
+      std::string key(eq == std::string_view::npos ? l : l.substr(0, eq));
+      std::string_view value = eq == std::string_view::npos ? std::string_view() : l.substr(eq + 1);
+      if (!h.emplace(key, Field{value, line_no_}).second) return Error(line_no_, key, "appears twice");
+    }
+    auto need = [&](const char* key) -> Result<Field> {
+      auto it = h.find(key);
+      if (it == h.end()) return Error(0, key, "missing from the header; is this a LightGBM model file?");
+      return it->second;
+    };
+    ASSIGN_OR_RETURN(Field version, need("version"));
+    if (version.value != "v2" && version.value != "v3" && version.value != "v4")
+      return Error(version.line, "version", "'" + Short(version.value) +
+                                                "' is not a LightGBM model version forja reads (v2, v3, v4: LightGBM "
+                                                "2.x to 4.x); save it with one of those or open an issue");
+    f_->version_ = std::string(version.value);
+    ASSIGN_OR_RETURN(Field nc, need("num_class"));
+    ASSIGN_OR_RETURN(size_t num_class, Count(nc, "num_class", 1, kMaxClasses));
+    ASSIGN_OR_RETURN(Field ntpi, need("num_tree_per_iteration"));
+    ASSIGN_OR_RETURN(tree_per_iteration_, Count(ntpi, "num_tree_per_iteration", 1, kMaxClasses));
+    ASSIGN_OR_RETURN(Field mfi, need("max_feature_idx"));
+    ASSIGN_OR_RETURN(size_t max_feature, Count(mfi, "max_feature_idx", 0, kMaxFeatures - 1));
+    f_->num_feature_ = max_feature + 1;
+    f_->average_output_ = h.count("average_output") > 0;
+    if (tree_per_iteration_ != 1 && tree_per_iteration_ != num_class)
+      return Error(ntpi.line, "num_tree_per_iteration", std::to_string(tree_per_iteration_) + " for num_class " +
+                                                            std::to_string(num_class) + " (must be 1 or num_class)");
+    f_->num_groups_ = tree_per_iteration_;
+    auto obj = h.find("objective");
+    return ReadObjective(obj == h.end() ? Field{"", 0} : obj->second, num_class);
+  }
+
+  Result<size_t> Count(const Field& f, const char* key, size_t lo, size_t hi) const {
+    std::string_view v = Trim(f.value);
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || v.empty() || n < lo || n > hi)
+      return Error(f.line, key, "'" + Short(v) + "' is not a whole number from " + std::to_string(lo) + " to " +
+                                    std::to_string(hi));
+    return n;
+  }
+
+  // "binary sigmoid:1", "multiclass num_class:3", "regression sqrt", ...: the name, then options.
+  Status ReadObjective(const Field& f, size_t num_class) {
+    using F = LightgbmForest;
+    std::vector<std::string_view> words = Words(f.value);
+    std::string name = words.empty() ? "" : std::string(words[0]);
+    bool sqrt = false;
+    for (size_t i = 1; i < words.size(); ++i) {
+      std::string_view w = words[i];
+      if (w == "sqrt") {
+        sqrt = true;
+      } else if (w.substr(0, 8) == "sigmoid:") {
+        double s = 0;
+        auto [p, ec] = std::from_chars(w.data() + 8, w.data() + w.size(), s);
+        if (ec != std::errc() || p != w.data() + w.size() || !(s > 0) || !std::isfinite(s))
+          return Error(f.line, "objective", "'" + Short(w) + "' is not a positive sigmoid");
+        f_->sigmoid_ = s;
+      }
+    }
+    f_->objective_ = name.empty() ? "custom" : name;
+    F::Transform t;
+    if (name == "binary" || name == "cross_entropy" || name == "xentropy") {
+      t = F::kSigmoid;
+    } else if (name == "multiclass" || name == "softmax") {
+      t = F::kSoftmax;
+    } else if (name == "multiclassova" || name == "multiclass_ova" || name == "ova" || name == "ovr") {
+      t = F::kSigmoidEach;
+    } else if (name == "regression" || name == "regression_l1" || name == "huber" || name == "fair" ||
+               name == "quantile" || name == "mape") {
+      t = sqrt ? F::kSquareSigned : F::kIdentity;
+    } else if (name == "poisson" || name == "gamma" || name == "tweedie") {
+      t = F::kExp;
+    } else if (name == "lambdarank" || name == "rank_xendcg" || name.empty() || name == "custom" || name == "none") {
+      t = F::kIdentity;  // ranking scores and custom objectives: LightGBM's predict gives the raw score
+    } else if (name == "cross_entropy_lambda" || name == "xentlambda") {
+      t = F::kLog1pExp;
+    } else {
+      return Error(f.line, "objective", "'" + Short(name) + "' is not an objective forja knows (binary, multiclass, "
+                                        "multiclassova, regression*, huber, fair, quantile, mape, poisson, gamma, "
+                                        "tweedie, lambdarank, rank_xendcg, cross_entropy, cross_entropy_lambda)");
+    }
+    f_->transform_ = t;
+    bool multi = t == F::kSoftmax || t == F::kSigmoidEach;
+    if (multi != (num_class > 1) || (multi && tree_per_iteration_ != num_class))
+      return Error(f.line, "objective", f_->objective_ + " with num_class " + std::to_string(num_class) +
+                                            " and num_tree_per_iteration " + std::to_string(tree_per_iteration_) +
+                                            " do not agree");
+    return Status::Ok();
+  }
+
+  static std::vector<std::string_view> Words(std::string_view s) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < s.size()) {
+      while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+      size_t j = i;
+      while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
+      if (j > i) out.push_back(s.substr(i, j - i));
+      i = j;
+    }
+    return out;
+  }
+
+  using Fields = std::map<std::string, Field, std::less<>>;
+
+  // Numbers of a field, exactly `n` of them (or any count when n is npos).
+  // Thresholds may be infinite (LightGBM 3.x writes "inf"); no number may be NaN.
+  template <typename T>
+  Status List(const Fields& fields, const char* key, size_t n, std::vector<T>* out, bool allow_inf = false) const {
+    auto it = fields.find(key);
+    if (it == fields.end()) return Error(tree_line_, key, "missing from tree " + std::to_string(tree_index_));
+    const Field& f = it->second;
+    out->clear();
+    std::string_view v = f.value;
+    size_t i = 0;
+    while (i < v.size()) {
+      while (i < v.size() && v[i] == ' ') ++i;
+      if (i >= v.size()) break;
+      if (n != std::string_view::npos && out->size() >= n)
+        return Error(f.line, key, "more than " + std::to_string(n) + " values");
+      T x{};
+      auto [p, ec] = std::from_chars(v.data() + i, v.data() + v.size(), x);
+      size_t end = static_cast<size_t>(p - v.data());
+      if (ec != std::errc() || (end < v.size() && v[end] != ' '))
+        return Error(f.line, key, "value " + std::to_string(out->size() + 1) + " is not a number");
+      if constexpr (std::is_floating_point_v<T>) {
+        if (std::isnan(x) || (!allow_inf && std::isinf(x)))
+          return Error(f.line, key, "value " + std::to_string(out->size() + 1) + " is not a finite number");
+      }
+      out->push_back(x);
+      i = end;
+    }
+    if (n != std::string_view::npos && out->size() != n)
+      return Error(f.line, key, std::to_string(out->size()) + " values, expected " + std::to_string(n));
+    return Status::Ok();
+  }
+
+  // One "Tree=<i>" block, up to its blank line.
+  Status ReadTree(std::string_view header, size_t index) {
+    tree_index_ = index;
+    tree_line_ = line_no_;
+    size_t i = 0;
+    std::string_view num = Trim(header.substr(5));
+    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), i);
+    if (ec != std::errc() || p != num.data() + num.size() || i != index)
+      return Error(line_no_, "Tree", "'" + Short(header) + "' where Tree=" + std::to_string(index) + " was expected");
+    if (index >= kMaxTrees) return Error(line_no_, "Tree", "more than " + std::to_string(kMaxTrees) + " trees");
+    Fields fields;
+    std::string_view line;
+    while (true) {
+      if (!Next(&line))
+        return Error(line_no_, "Tree=" + std::to_string(index), "the file ends inside the tree: it is truncated");
+      std::string_view l = Trim(line);
+      if (l.empty()) break;
+      size_t eq = l.find('=');
+      if (eq == std::string_view::npos)
+        return Error(line_no_, "Tree=" + std::to_string(index), "'" + Short(l) + "' is not key=value");
+      if (!fields.emplace(std::string(l.substr(0, eq)), Field{l.substr(eq + 1), line_no_}).second)
+        return Error(line_no_, std::string(l.substr(0, eq)), "appears twice in tree " + std::to_string(index));
+    }
+    // Past the rounds asked for, a tree is still checked (a broken file is refused whole).
+    bool use = options_.num_iteration <= 0 ||
+               index < static_cast<size_t>(options_.num_iteration) * tree_per_iteration_;
+    return AddTree(fields, static_cast<uint32_t>(index % tree_per_iteration_), use);
+  }
+
+  struct Arrays {
+    size_t leaves = 0, num_cat = 0;
+    std::vector<int64_t> feature, left, right, decision, cat_boundaries;
+    std::vector<double> threshold, leaf_value;
+    std::vector<uint32_t> cat_threshold;
+    bool linear = false;
+    std::vector<double> leaf_const, leaf_coeff;
+    std::vector<int64_t> num_features, leaf_features;
+    std::vector<size_t> linear_begin;  // per leaf: where its features start in leaf_features
+  };
+
+  Status AddTree(const Fields& fields, uint32_t group, bool use) {
+    Arrays a;
+    std::vector<int64_t> scalar;
+    RETURN_IF_ERROR(List(fields, "num_leaves", 1, &scalar));
+    if (scalar[0] < 1 || static_cast<size_t>(scalar[0]) > kMaxLeaves)
+      return Error(fields.find("num_leaves")->second.line, "num_leaves",
+                   Num(static_cast<double>(scalar[0])) + " is not from 1 to " + std::to_string(kMaxLeaves));
+    a.leaves = static_cast<size_t>(scalar[0]);
+    const size_t inner = a.leaves - 1;
+    if (fields.count("num_cat")) {
+      RETURN_IF_ERROR(List(fields, "num_cat", 1, &scalar));
+      if (scalar[0] < 0 || static_cast<size_t>(scalar[0]) > inner)
+        return Error(fields.find("num_cat")->second.line, "num_cat", "more categorical splits than splits");
+      a.num_cat = static_cast<size_t>(scalar[0]);
+    }
+    RETURN_IF_ERROR(List(fields, "leaf_value", a.leaves, &a.leaf_value));
+    if (inner > 0) {
+      RETURN_IF_ERROR(List(fields, "split_feature", inner, &a.feature));
+      RETURN_IF_ERROR(List(fields, "threshold", inner, &a.threshold, true));
+      RETURN_IF_ERROR(List(fields, "decision_type", inner, &a.decision));
+      RETURN_IF_ERROR(List(fields, "left_child", inner, &a.left));
+      RETURN_IF_ERROR(List(fields, "right_child", inner, &a.right));
+    }
+    if (a.num_cat > 0) {
+      RETURN_IF_ERROR(List(fields, "cat_boundaries", a.num_cat + 1, &a.cat_boundaries));
+      RETURN_IF_ERROR(List(fields, "cat_threshold", std::string_view::npos, &a.cat_threshold));
+      bool ok = a.cat_boundaries[0] == 0 &&
+                a.cat_boundaries.back() == static_cast<int64_t>(a.cat_threshold.size());
+      for (size_t k = 1; ok && k < a.cat_boundaries.size(); ++k) ok = a.cat_boundaries[k - 1] <= a.cat_boundaries[k];
+      if (!ok)
+        return Error(fields.find("cat_boundaries")->second.line, "cat_boundaries",
+                     "does not run from 0 up to the " + std::to_string(a.cat_threshold.size()) + " cat_threshold words");
+    }
+    if (fields.count("is_linear")) {
+      RETURN_IF_ERROR(List(fields, "is_linear", 1, &scalar));
+      a.linear = scalar[0] != 0;
+      if (a.linear) RETURN_IF_ERROR(ReadLinear(fields, &a));
+    }
+    if (!use) return Status::Ok();
+    return Flatten(a, group);
+  }
+
+  Status ReadLinear(const Fields& fields, Arrays* a) const {
+    a->linear_begin.clear();
+    RETURN_IF_ERROR(List(fields, "leaf_const", a->leaves, &a->leaf_const));
+    RETURN_IF_ERROR(List(fields, "num_features", a->leaves, &a->num_features));
+    size_t total = 0;
+    for (int64_t k : a->num_features) {
+      a->linear_begin.push_back(total);
+      if (k < 0 || static_cast<size_t>(k) > f_->num_feature_)
+        return Error(fields.find("num_features")->second.line, "num_features", Num(static_cast<double>(k)) +
+                                                                                   " features in a leaf");
+      total += static_cast<size_t>(k);
+    }
+    RETURN_IF_ERROR(List(fields, "leaf_features", total, &a->leaf_features));
+    RETURN_IF_ERROR(List(fields, "leaf_coeff", total, &a->leaf_coeff));
+    for (int64_t k : a->leaf_features)
+      if (k < 0 || static_cast<size_t>(k) >= f_->num_feature_)
+        return Error(fields.find("leaf_features")->second.line, "leaf_features",
+                     Num(static_cast<double>(k)) + " is not below max_feature_idx + 1 = " +
+                         std::to_string(f_->num_feature_));
+    return Status::Ok();
+  }
+
+  uint32_t SlotFor(uint32_t feature, uint8_t kind) {
+    uint64_t key = uint64_t{feature} * 8 + kind;
+    auto [it, added] = slot_of_.emplace(key, static_cast<uint32_t>(f_->slots_.size()));
+    if (added) f_->slots_.push_back({feature, kind});
+    return it->second;
+  }
+
+  uint32_t LeafPayload(const Arrays& a, size_t leaf) {
+    if (!a.linear) {
+      f_->leaf_values_.push_back(a.leaf_value[leaf]);
+      return static_cast<uint32_t>(f_->leaf_values_.size() - 1);
+    }
+    LightgbmForest::LinearLeaf l{a.leaf_const[leaf], a.leaf_value[leaf],
+                                 static_cast<uint32_t>(f_->linear_features_.size()),
+                                 static_cast<uint32_t>(a.num_features[leaf])};
+    size_t begin = a.linear_begin[leaf];
+    for (size_t k = 0; k < l.count; ++k) {
+      f_->linear_features_.push_back(static_cast<uint32_t>(a.leaf_features[begin + k]));
+      f_->linear_coeffs_.push_back(a.leaf_coeff[begin + k]);
+    }
+    f_->linear_.push_back(l);
+    return static_cast<uint32_t>(f_->linear_.size() - 1);
+  }
+
+  // Lays the tree out breadth-first from its root, children side by side. Every node and
+  // leaf is reached at most once, so a cycle or a shared child is an error, not an endless walk.
+  Status Flatten(const Arrays& a, uint32_t group) {
+    using F = LightgbmForest;
+    const size_t inner = a.leaves - 1;
+    if (f_->nodes_.size() + 2 * a.leaves > kMaxNodes) return Error(tree_line_, "trees", "more than 2^28 nodes");
+    std::string where = "Tree=" + std::to_string(tree_index_);
+    auto base = static_cast<uint32_t>(f_->nodes_.size());
+    // LightGBM's child codes: >= 0 a split, < 0 the leaf ~code. A one-leaf tree is its leaf.
+    std::vector<int64_t> order{inner > 0 ? 0 : -1};
+    std::vector<uint32_t> depth{0};
+    std::vector<bool> seen_split(inner, false), seen_leaf(a.leaves, false);
+    F::Tree tree{base, 0, group, a.linear, a.linear, 0};
+    for (size_t i = 0; i < order.size(); ++i) {
+      int64_t code = order[i];
+      auto self = static_cast<uint32_t>(base + i);
+      tree.depth = std::max(tree.depth, depth[i]);
+      F::Node node{};
+      if (code < 0) {
+        node.bits = F::kLeaf;
+        node.threshold = kInf;
+        node.left = self;
+        node.payload = LeafPayload(a, static_cast<size_t>(~code));
+        f_->nodes_.push_back(node);
+        continue;
+      }
+      auto k = static_cast<size_t>(code);
+      std::string at = where + " split " + std::to_string(k);
+      for (int64_t child : {a.left[k], a.right[k]}) {
+        bool ok = child >= 0 ? static_cast<size_t>(child) < inner && !seen_split[static_cast<size_t>(child)]
+                             : static_cast<size_t>(~child) < a.leaves && !seen_leaf[static_cast<size_t>(~child)];
+        if (!ok)
+          return Error(FieldLine("left_child"), "left_child/right_child",
+                       at + ": child " + Num(static_cast<double>(child)) + " is not a node, or is reached twice");
+        if (child >= 0) seen_split[static_cast<size_t>(child)] = true;
+        else seen_leaf[static_cast<size_t>(~child)] = true;
+      }
+      if (a.feature[k] < 0 || static_cast<size_t>(a.feature[k]) >= f_->num_feature_)
+        return Error(FieldLine("split_feature"), "split_feature",
+                     at + ": feature " + Num(static_cast<double>(a.feature[k])) + " is not below max_feature_idx + 1 = " +
+                         std::to_string(f_->num_feature_));
+      auto feature = static_cast<uint32_t>(a.feature[k]);
+      int64_t dt = a.decision[k];
+      int64_t missing = (dt >> 2) & 3;
+      if (dt < 0 || dt > 15 || missing == 3)
+        return Error(FieldLine("decision_type"), "decision_type", at + ": " + Num(static_cast<double>(dt)) +
+                                                                      " is not a LightGBM decision type");
+      node.left = static_cast<uint32_t>(base + order.size());
+      if (dt & 1) {  // categorical: threshold is the index of its bit set
+        double c = a.threshold[k];
+        if (!(c >= 0 && c < static_cast<double>(a.num_cat)) || c != std::floor(c))
+          return Error(FieldLine("threshold"), "threshold", at + ": categorical split " + Num(c) +
+                                                                " is not below num_cat " + std::to_string(a.num_cat));
+        auto ci = static_cast<size_t>(c);
+        auto begin = static_cast<size_t>(a.cat_boundaries[ci]);
+        auto words = static_cast<size_t>(a.cat_boundaries[ci + 1]) - begin;
+        if (f_->cat_bits_.size() + words > kMaxCatWords) return Error(tree_line_, "cat_threshold", "too large");
+        f_->cat_ranges_.push_back({static_cast<uint32_t>(f_->cat_bits_.size()), static_cast<uint32_t>(words)});
+        f_->cat_bits_.insert(f_->cat_bits_.end(), a.cat_threshold.begin() + static_cast<std::ptrdiff_t>(begin),
+                             a.cat_threshold.begin() + static_cast<std::ptrdiff_t>(begin + words));
+        node.bits = F::kCategorical | feature;
+        node.payload = static_cast<uint32_t>(f_->cat_ranges_.size() - 1);
+        tree.generic = true;
+      } else {
+        bool left = (dt & 2) != 0;
+        uint8_t kind = missing == 0 ? F::kPlain
+                       : missing == 1 ? (left ? F::kZeroLeft : F::kZeroRight)
+                                      : (left ? F::kNanLeft : F::kNanRight);
+        node.bits = SlotFor(feature, kind);
+        node.threshold = RoundDown(a.threshold[k]);
+      }
+      f_->nodes_.push_back(node);
+      order.push_back(a.left[k]);
+      order.push_back(a.right[k]);
+      depth.push_back(depth[i] + 1);
+      depth.push_back(depth[i] + 1);
+    }
+    if (tree.depth > kMaxLockstepDepth) tree.generic = true;
+    f_->trees_.push_back(tree);
+    return Status::Ok();
+  }
+
+  size_t FieldLine(const char*) const { return tree_line_; }
+
+  // Marks the runs of kTreeLanes trees that a single row walks together.
+  void PlanTreeRuns() {
+    auto& trees = f_->trees_;
+    constexpr size_t lanes = LightgbmForest::kTreeLanes;
+    for (size_t t = 0; t + lanes <= trees.size();) {
+      uint32_t depth = 0;
+      bool lockstep = true;
+      for (size_t j = t; j < t + lanes; ++j) {
+        lockstep = lockstep && !trees[j].generic;
+        depth = std::max(depth, trees[j].depth);
+      }
+      if (!lockstep) {
+        ++t;
+        continue;
+      }
+      trees[t].run_depth = std::max<uint32_t>(depth, 1);
+      t += lanes;
+    }
+  }
+
+  std::string_view text_;
+  const std::string& name_;
+  LightgbmForest* f_;
+  LightgbmForest::Options options_;
+  size_t pos_ = 0, line_no_ = 0;
+  size_t tree_per_iteration_ = 1;
+  size_t tree_index_ = 0, tree_line_ = 0;
+  std::unordered_map<uint64_t, uint32_t> slot_of_;
+};
+
+Result<std::unique_ptr<LightgbmForest>> LightgbmForest::Parse(std::string_view text, const std::string& name,
+                                                              Options options) {
+  std::unique_ptr<LightgbmForest> forest(new LightgbmForest());
+  RETURN_IF_ERROR(LightgbmLoader(text, name, forest.get(), options).Load());
+  return forest;
+}
+
+Result<std::unique_ptr<LightgbmForest>> LightgbmForest::Load(const std::string& path, Options options) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return Parse(text, path, options);
+}
+
+std::string LightgbmForest::Describe() const {
+  auto count = [](size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+  std::string s = "lightgbm " + version_ + " " + objective_;
+  if (average_output_) s += " (random forest)";
+  s += ", " + count(trees_.size(), "tree");
+  if (num_groups_ > 1) s += ", " + std::to_string(num_groups_) + " classes";
+  return s + ", " + count(num_feature_, "feature");
+}
+
+// ---- evaluation -------------------------------------------------------------------------
+
+namespace {
+
+using Node = LightgbmForest::Node;
+
+// One branch-free step on a widened row: right unless value <= threshold, so a NaN (a
+// default-right missing value) goes right even past an infinite threshold.
+inline uint32_t Step(const Node* nodes, uint32_t i, const float* wide) {
+  const Node& n = nodes[i];
+  return n.left + static_cast<uint32_t>(!(wide[n.bits & LightgbmForest::kIndexMask] <= n.threshold));
+}
+
+constexpr size_t kLanes = 16;       // rows walked together through one tree
+constexpr size_t kBlockRows = 64;   // rows per pass over the trees
+
+}  // namespace
+
+// Each slot is a feature as one kind of split reads it: missing values already on their side.
+void LightgbmForest::Widen(const float* rows, size_t n, size_t stride, float* wide) const {
+  const size_t width = slots_.size();
+  for (size_t r = 0; r < n; ++r) {
+    const float* row = rows + r * stride;
+    float* w = wide + r * width;
+    for (size_t s = 0; s < width; ++s) {
+      float v = row[slots_[s].feature];
+      bool nan = std::isnan(v);
+      v = Clean(v);
+      switch (slots_[s].kind) {
+        case kPlain: w[s] = nan ? 0.0f : v; break;
+        case kZeroLeft: w[s] = nan || v == 0.0f ? -kInf : v; break;
+        case kZeroRight: w[s] = nan || v == 0.0f ? kNaN : v; break;
+        case kNanLeft: w[s] = nan ? -kInf : v; break;
+        default: w[s] = nan ? kNaN : v; break;
+      }
+    }
+  }
+}
+
+// Node by node: categorical splits (LightGBM's CategoricalDecision: NaN, negative and
+// out-of-int-range values go right; a category in the bit set goes left) and linear leaves.
+double LightgbmForest::GenericLeaf(const Tree& tree, const float* row, const float* wide) const {
+  uint32_t i = tree.root;
+  while (!(nodes_[i].bits & kLeaf)) {
+    const Node& n = nodes_[i];
+    bool right;
+    if (n.bits & kCategorical) {
+      float v = Clean(row[n.bits & kIndexMask]);
+      if (!(v > -1.0f && v < 2147483648.0f)) {
+        right = true;  // NaN, or an int cast LightGBM sees as negative
+      } else {
+        auto c = static_cast<uint32_t>(static_cast<int32_t>(v));
+        const CatRange& r = cat_ranges_[n.payload];
+        right = !(c / 32 < r.words && (cat_bits_[r.begin + c / 32] >> (c % 32) & 1));
+      }
+    } else {
+      right = !(wide[n.bits & kIndexMask] <= n.threshold);
+    }
+    i = n.left + (right ? 1 : 0);
+  }
+  uint32_t leaf = nodes_[i].payload;
+  if (!tree.linear) return leaf_values_[leaf];
+  const LinearLeaf& l = linear_[leaf];
+  double out = l.constant;
+  for (uint32_t k = 0; k < l.count; ++k) {
+    float v = row[linear_features_[l.begin + k]];
+    if (std::isnan(v)) return l.fallback;
+    out += linear_coeffs_[l.begin + k] * static_cast<double>(Clean(v));
+  }
+  return out;
+}
+
+void LightgbmForest::AddTrees(const float* rows, const float* wide, size_t n, size_t stride,
+                              double* margins) const {
+  const Node* nodes = nodes_.data();
+  const size_t groups = num_groups_;
+  const size_t width = slots_.size();
+  const size_t full = n - n % kLanes;
+  if (full > 0) {
+    for (const Tree& tree : trees_) {
+      double* m = margins + tree.group;
+      if (tree.generic) {
+        for (size_t r = 0; r < full; ++r) m[r * groups] += GenericLeaf(tree, rows + r * stride, wide + r * width);
+        continue;
+      }
+      for (size_t r = 0; r < full; r += kLanes) {
+        uint32_t idx[kLanes];
+        for (size_t j = 0; j < kLanes; ++j) idx[j] = tree.root;
+        const float* w = wide + r * width;
+        for (uint32_t d = 0; d < tree.depth; ++d)
+          for (size_t j = 0; j < kLanes; ++j) idx[j] = Step(nodes, idx[j], w + j * width);
+        for (size_t j = 0; j < kLanes; ++j) m[(r + j) * groups] += leaf_values_[nodes[idx[j]].payload];
+      }
+    }
+  }
+  for (size_t r = full; r < n; ++r) AddTreesOneRow(rows + r * stride, wide + r * width, margins + r * groups);
+}
+
+// A lone row walks kTreeLanes trees at once instead; the leaves are still added in tree order.
+void LightgbmForest::AddTreesOneRow(const float* row, const float* wide, double* margins) const {
+  const Node* nodes = nodes_.data();
+  for (size_t t = 0; t < trees_.size();) {
+    const Tree& tree = trees_[t];
+    if (tree.run_depth != 0) {
+      uint32_t idx[kTreeLanes];
+      for (size_t j = 0; j < kTreeLanes; ++j) idx[j] = trees_[t + j].root;
+      for (uint32_t d = 0; d < tree.run_depth; ++d)
+        for (size_t j = 0; j < kTreeLanes; ++j) idx[j] = Step(nodes, idx[j], wide);
+      for (size_t j = 0; j < kTreeLanes; ++j) margins[trees_[t + j].group] += leaf_values_[nodes[idx[j]].payload];
+      t += kTreeLanes;
+      continue;
+    }
+    if (tree.generic) {
+      margins[tree.group] += GenericLeaf(tree, row, wide);
+    } else {
+      uint32_t i = tree.root;
+      for (uint32_t d = 0; d < tree.depth; ++d) i = Step(nodes, i, wide);
+      margins[tree.group] += leaf_values_[nodes[i].payload];
+    }
+    ++t;
+  }
+}
+
+void LightgbmForest::Margins(const float* rows, size_t n, size_t stride, double* out) const {
+  const size_t groups = num_groups_;
+  const size_t width = slots_.size();
+  float small[1024];  // a lone row's (or a small block's) widened values, on the stack
+  std::vector<float> big;
+  float* wide = small;
+  if (std::min(n, kBlockRows) * width > std::size(small)) {
+    big.resize(std::min(n, kBlockRows) * width);
+    wide = big.data();
+  }
+  std::fill(out, out + n * groups, 0.0);
+  for (size_t b = 0; b < n; b += kBlockRows) {
+    size_t m = std::min(kBlockRows, n - b);
+    const float* block = rows + b * stride;
+    Widen(block, m, stride, wide);
+    AddTrees(block, wide, m, stride, out + b * groups);
+  }
+}
+
+// LightGBM's ObjectiveFunction::ConvertOutput, in double as it computes it.
+void LightgbmForest::ApplyTransform(double* out, size_t n) const {
+  const size_t groups = num_groups_;
+  const size_t total = n * groups;
+  switch (transform_) {
+    case kSigmoid:
+    case kSigmoidEach:
+      for (size_t i = 0; i < total; ++i) out[i] = 1.0 / (1.0 + std::exp(-sigmoid_ * out[i]));
+      break;
+    case kExp: for (size_t i = 0; i < total; ++i) out[i] = std::exp(out[i]); break;
+    case kSquareSigned:
+      for (size_t i = 0; i < total; ++i) out[i] = (out[i] > 0 ? 1.0 : out[i] < 0 ? -1.0 : 0.0) * out[i] * out[i];
+      break;
+    case kLog1pExp:
+      for (size_t i = 0; i < total; ++i) {
+        double x = 1.0 + std::exp(out[i]);
+        out[i] = x > 0 ? std::log(x) : -std::numeric_limits<double>::infinity();
+      }
+      break;
+    case kSoftmax:
+      for (size_t r = 0; r < n; ++r) {
+        double* p = out + r * groups;
+        double max = *std::max_element(p, p + groups);
+        double sum = 0;
+        for (size_t g = 0; g < groups; ++g) {
+          p[g] = std::exp(p[g] - max);
+          sum += p[g];
+        }
+        for (size_t g = 0; g < groups; ++g) p[g] /= sum;
+      }
+      break;
+    default: break;
+  }
+}
+
+void LightgbmForest::Predict(const float* rows, size_t n, size_t stride, double* out, bool raw) const {
+  Margins(rows, n, stride, out);
+  if (raw) return;
+  // A random forest averages its trees, but LightGBM's raw_score is the plain sum (GBDT::Predict
+  // divides, GBDT::PredictRaw does not).
+  if (average_output_ && num_iterations_ > 0)
+    for (size_t i = 0; i < n * num_groups_; ++i) out[i] /= static_cast<double>(num_iterations_);
+  ApplyTransform(out, n);
+}
+
+void LightgbmForest::PredictRows(const float* rows, size_t n, size_t stride, float* out) const {
+  const size_t groups = num_groups_;
+  double small[256];
+  std::vector<double> big;
+  const size_t block = std::min(n, kBlockRows);
+  double* buf = small;
+  if (block * groups > std::size(small)) {
+    big.resize(block * groups);
+    buf = big.data();
+  }
+  for (size_t b = 0; b < n; b += block) {
+    size_t m = std::min(block, n - b);
+    Predict(rows + b * stride, m, stride, buf);
+    for (size_t i = 0; i < m * groups; ++i) out[b * groups + i] = static_cast<float>(buf[i]);
+  }
+}
+
+}  // namespace forja::runtime
