@@ -38,6 +38,9 @@ Status CheckArtifactPath(const std::string& path) {
 Json FileInfoJson(const std::string& path, const meta::ArtifactEntry& e) {
   Json f{{"path", path}, {"is_dir", e.is_dir}};
   if (!e.is_dir) f["file_size"] = e.size;
+  // forja's addition (MLflow's clients read path, is_dir and file_size only): forja serve
+  // fetches a logged model's files by hash and verifies them (serve/mlflow_source.h).
+  if (!e.is_dir && e.hash.starts_with("sha256:")) f["hash"] = e.hash;
   return f;
 }
 

@@ -270,7 +270,7 @@ class Rest : public RestStore {
     ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow-artifacts/artifacts", {}, {{"path", folder}}));
     std::vector<meta::ArtifactEntry> out;
     for (const Json& f : j.value("files", Json::array()))
-      out.push_back({f.value("path", ""), f.value("is_dir", false), f.value("file_size", int64_t{0}), ""});
+      out.push_back({f.value("path", ""), f.value("is_dir", false), f.value("file_size", int64_t{0}), f.value("hash", "")});
     return out;
   }
   Status DeleteArtifacts(const std::string& path) override {

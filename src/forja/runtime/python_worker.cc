@@ -170,7 +170,44 @@ def encode_outputs(result):
     return b"".join(parts)
 
 
+def mlflow_module():
+    """An MLflow model folder (registry/mlmodel.h): loaded with mlflow.pyfunc.load_model, each
+    batch framed as FUNCTION says (dataframe, tensor, tensors, auto) before model.predict."""
+    import types
+    import mlflow.pyfunc
+    from mlflow.exceptions import MlflowException
+    import pandas as pd
+
+    def column(a):
+        if a.ndim == 2 and a.shape[1] == 1:
+            a = a[:, 0]
+        if a.dtype == object:  # BYTES: string columns are str to MLflow
+            a = np.array([x.decode("utf-8", "replace") if isinstance(x, bytes) else x for x in a], dtype=object)
+        return a
+
+    def predict(batch, model):
+        one = len(batch) == 1
+        if FUNCTION == "dataframe" or (FUNCTION == "auto" and all(a.ndim == 1 for a in batch.values())):
+            data = pd.DataFrame({k: column(v) for k, v in batch.items()})
+        elif FUNCTION == "tensor" or (FUNCTION == "auto" and one):
+            data = next(iter(batch.values()))
+        else:
+            data = dict(batch)
+        try:
+            return model.predict(data)
+        except MlflowException as e:  # its schema checks: the request's fault
+            raise ValueError(e.message) from None
+
+    m = types.ModuleType("forja_mlflow_pyfunc")
+    m.load = mlflow.pyfunc.load_model
+    setattr(m, FUNCTION, predict)  # start() looks predict up by the framing's name
+    m.FORJA_DESCRIBE = "mlflow " + mlflow.__version__
+    return m
+
+
 def load_module():
+    if MODULE == ":mlflow.pyfunc":
+        return mlflow_module()
     sys.path.insert(0, PACKAGE)
     if MODULE.endswith(".py"):
         name = os.path.splitext(os.path.basename(MODULE))[0]
@@ -204,11 +241,14 @@ def start():
             positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             pass_state = len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
     except BaseException as e:
-        traceback.print_exception(type(e), e, e.__traceback__)
-        sys.stderr.flush()
+        if sys.argv[1] == "1":  # every worker fails alike: the first one's traceback is enough
+            traceback.print_exception(type(e), e, e.__traceback__)
+            sys.stderr.flush()
         send(b"E\1" + string("%s: %s: %s" % (stage, type(e).__name__, e)))
         return None
     version = "python %d.%d.%d, numpy %s" % (sys.version_info[:3] + (np.__version__,))
+    if isinstance(getattr(module, "FORJA_DESCRIBE", None), str):
+        version += ", " + module.FORJA_DESCRIBE
     send(b"R" + string(version))
     return (lambda batch: predict(batch, state)) if pass_state else predict
 

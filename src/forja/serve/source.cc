@@ -18,14 +18,18 @@
 #include "forja/core/path.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
+#include "forja/registry/mlmodel.h"
 #include "forja/registry/package.h"
 #include "forja/registry/profile_store.h"
 #include "forja/registry/registry.h"
+#include "forja/serve/mlflow_source.h"
 #include "forja/serve/staleness.h"
 
 namespace forja::serve {
 
-bool IsPackageFolder(const std::string& ref) { return Exists(JoinPath(ref, "model.yaml")); }
+bool IsPackageFolder(const std::string& ref) {
+  return Exists(JoinPath(ref, "model.yaml")) || Exists(JoinPath(ref, registry::kMLmodelFile));
+}
 
 namespace {
 
@@ -68,10 +72,17 @@ class Registry : public Resolver {
     if (IsPackageFolder(text) || (text.find('/') == std::string::npos && text.find('@') == std::string::npos))
       return folders_->Resolve(text);
     std::lock_guard<std::mutex> lock(mu_);  // the store's connection is not shared between threads
+    if (IsMlflowUri(text)) return ResolveMlflow(text, text, nullptr);
     ASSIGN_OR_RETURN(registry::ModelRef ref, registry::ParseModelRef(text));
     ASSIGN_OR_RETURN(meta::ModelVersion v, registry::ResolveRef(*s_.store, ref));
+    if (v.package_hash.empty()) {  // registered with MLflow's client: its source is an MLflow model
+      ASSIGN_OR_RETURN(Resolved r, ResolveMlflow(v.storage_location.empty() ? v.source : v.storage_location, text, &v));
+      r.moving = ref.version == 0;
+      FindProfile(v, text, &r);
+      return r;
+    }
     if (v.package_hash.size() < 8 || !v.package_hash.starts_with("sha256:"))
-      return Status::User(text + " (version " + std::to_string(v.version) + ") was registered without a forja package");
+      return Status::Corrupt(text + " (version " + std::to_string(v.version) + "): bad package hash " + v.package_hash);
     auto manifest = Oid::FromHex(v.package_hash.substr(7));
     if (!manifest) return Status::Corrupt(text + ": bad package hash " + v.package_hash);
     Resolved r;
@@ -116,12 +127,41 @@ class Registry : public Resolver {
   }
 
   std::shared_ptr<const registry::StalenessFacts> Staleness(const std::string& text, const Resolved& r) override {
-    if (IsPackageFolder(text) || (text.find('/') == std::string::npos && text.find('@') == std::string::npos)) return nullptr;
+    if (IsMlflowUri(text) || IsPackageFolder(text) || (text.find('/') == std::string::npos && text.find('@') == std::string::npos)) return nullptr;
     std::lock_guard<std::mutex> lock(mu_);
     return LoadStalenessFacts(*s_.store, text, r.name, std::stoll(r.version), &said_);
   }
 
  private:
+  // An MLflow model (mlflow_source.h): `uri` is where its files are (runs:/, models:/m-,
+  // mlflow-artifacts:/), `v` the registry version that names it, if any. The key is the hash of
+  // its file list, so a version whose files differ reloads.
+  Result<Resolved> ResolveMlflow(const std::string& uri, const std::string& text, const meta::ModelVersion* v) {
+    if (uri.empty()) return Status::User(text + " has no source: register it with a model URI (runs:/..., models:/m-...)");
+    ASSIGN_OR_RETURN(std::string folder, MlflowArtifactFolder(*s_.store, uri));
+    ArtifactFetch f;
+    f.store = s_.store.get();
+    f.cache = s_.cache;
+    f.download = s_.download;
+    f.intact = [this](const Oid& o) { return Intact(o); };
+    f.checkout_root = s_.checkout_root;
+    f.checked = &checked_;
+    ASSIGN_OR_RETURN(MlflowCheckout c, CheckoutMlflowFolder(f, folder, text));
+    Resolved r;
+    if (v) {
+      r.name = v->name;
+      r.version = std::to_string(v->version);
+    } else {  // runs:/RUN/PATH and models:/m-<id>: named after the model's folder
+      std::string base = folder;
+      if (base.ends_with("/artifacts")) base.resize(base.size() - 10);
+      r.name = Basename(base);
+      r.version = "1";
+    }
+    r.dir = c.dir;
+    r.key = "mlflow:" + c.tree + "#" + r.version;
+    return r;
+  }
+
   // An object of the cache, rehashed once per process before it is used: a cache
   // can hold what another process put there (a planted or truncated object under a
   // name that is not its hash). A bad one is removed, so it is fetched again.
