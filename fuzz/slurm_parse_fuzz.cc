@@ -40,6 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(fate >= p::SlurmFate::kInFlight && fate <= p::SlurmFate::kUnknown, Show(job.state));
   }
   FUZZ_CHECK(skipped >= 0, Show(text));
+  for (const auto& [id, job] : p::ParseSacct(text, &skipped)) {
+    FUZZ_CHECK(!id.empty() && id.find_first_not_of("0123456789_") == std::string::npos, id + " from " + Show(text));
+    FUZZ_CHECK(!job.state.empty() && job.state.find('|') == std::string::npos &&
+                   job.state.find('\n') == std::string::npos,
+               Show(job.state) + " from " + Show(text));
+    FUZZ_CHECK(job.exit_code >= -127 && job.exit_code <= 255, std::to_string(job.exit_code) + " from " + Show(text));
+  }
+  FUZZ_CHECK(skipped >= 0, Show(text));
   (void)p::MapSlurmState(text);
   return 0;
 }

@@ -7,7 +7,7 @@
 # Ctrl-C (and SIGTERM) scancels what forja submitted; forja killed with -9 mid-run does
 # not make the next run redo what the cluster finished or still runs; slurmctld
 # restarted mid-run is waited out; foreach copies ready together go as one job array
-# (a failed task retried alone); forja exp run -m submits each experiment's stages. Locally, resources.cpus takes that many of -j's slots.
+# (a failed task retried alone); forja exp run -m is one job array of experiments. Locally, resources.cpus takes that many of -j's slots.
 # Every example of docs/scaling.md is here.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/slurm.sh"
@@ -294,23 +294,93 @@ else
   kill "$FORJA_PID"
 fi
 
-# ---- forja exp run -m: each experiment's stages are Slurm jobs too (forja.yaml's executor) --
+# ---- jobs squeue no longer knows (a controller restarted without its state) ----------------
+# The job that finished meanwhile is read from the exit status its script wrote; the one that
+# was still pending left no trace anywhere (this cluster keeps no accounting: sacct says so
+# once and is not asked again), so after three polls it counts as lost and is submitted again.
+new_repo forgotten
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  first:
+    cmd: echo ran >> first-runs.txt; sleep 3; echo one > one.txt
+    outs: [one.txt]
+    resources: {cpus: 2}
+  second:
+    cmd: echo ran >> second-runs.txt; echo two > two.txt
+    outs: [two.txt]
+    resources: {cpus: 2}
+YAML
+"$FORJA" run -j 2 >"$TEST_TMP/forgotten.out" 2>&1 &
+FORJA_PID=$!
+if wait_job first && wait_job second PENDING; then
+  slurm_stop_ctld
+  for ((i = 0; i < 200; i++)); do [[ -s one.txt ]] && break; sleep 0.1; done
+  sleep 1
+  slurm_start_ctld_clean
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/forgotten.out")
+  [[ $RC == 0 ]] && pass || fail "forja run exited $RC after the controller forgot its jobs: $OUT"
+  expect_contains "$OUT" "stage 'second' vanished from the cluster's queue; submitting it again"
+  expect_contains "$OUT" "2 stages ran"
+  [[ $(wc -l <first-runs.txt) == 1 ]] && pass || fail "'first' ran again: $(cat first-runs.txt)"
+  [[ $(cat one.txt two.txt) == $'one\ntwo' ]] && pass || fail "outputs: $(cat one.txt two.txt)"
+else
+  fail "the jobs never ran as planned: $(cat "$TEST_TMP/forgotten.out")"
+  kill "$FORJA_PID"
+fi
+slurm_wait_empty 30 || fail "the queue did not empty"
+
+# ---- forja exp run -m on Slurm: the 3x2 sweep is ONE job array, -j its %N -----------------
 new_repo sweep
-mkdir conf && echo "lr: 0.1" >conf/config.yaml
+mkdir conf && printf 'lr: 0.1\nseed: 1\n' >conf/config.yaml
 cat >>forja.yaml <<'YAML'
 executor: {kind: slurm}
 stages:
   train:
-    cmd: echo "lr=${lr}" > model.txt
-    params: [lr]
-    outs: [model.txt]
+    cmd: 'echo "score: $(echo "${lr} * 10 + ${seed}" | bc)" > metrics.yaml && echo "trained lr=${lr} seed=${seed}"'
+    params: [lr, seed]
+    metrics: [metrics.yaml]
+    resources: {mem: 100M, time: 2m}
 YAML
 git add -A && git commit -qm sweep
-expect_ok forja exp run -m lr=0.3,0.4 -j 2
-expect_contains "$OUT" "] Submitted stage 'train' as Slurm job"
+expect_ok forja exp run -m lr=0.1,0.2,0.3 seed=1,2 -j 2
+expect_contains "$OUT" "Submitted experiments 'exp-"
+expect_contains "$OUT" "as Slurm job array"
+expect_contains "$OUT" "(tasks 0-5, at most 2 at once)"
+expect_contains "$OUT" "] trained lr=0.3 seed=2"
+expect_contains "$OUT" "6 of 6 experiments succeeded"
+[[ $OUT != *"Submitted stage "* ]] && pass || fail "an experiment's forja run submitted its stages again: $OUT"
+# One array, its six tasks: squeue still lists them (MinJobAge), all under one array job id.
+arrays=$(squeue -h -r --states=all -n forja:exp -o '%F' | sort -u)
+tasks=$(squeue -h -r --states=all -n forja:exp -o '%K' | sort -n | tr '\n' ' ')
+[[ $(wc -w <<<"$arrays") == 1 ]] && pass || fail "the sweep was not one array job: '$arrays'"
+expect_eq "$tasks" "0 1 2 3 4 5 "
+[[ $(squeue -h -r --states=all -n forja:exp -o '%T' | sort -u) == COMPLETED ]] && pass ||
+  fail "tasks: $(squeue -h -r --states=all -n forja:exp -o '%i %T')"
+# forja.lock, metrics and the tracking store: six runs with their own params and metrics.
+expect_ok forja exp show --sort-by score
+expect_contains "$OUT" "3.0"
+[[ $(grep -c ' done ' <<<"$OUT") == 6 ]] && pass || fail "exp show: $OUT"
+expect_ok forja runs list --json
+python3 - "$OUT" <<'PY' && pass || fail "tracked runs: $OUT"
+import json, sys
+runs = json.loads(sys.argv[1])
+runs = runs.get("runs", runs) if isinstance(runs, dict) else runs
+seen = set()
+for r in runs:
+    p = {x["key"]: x["value"] for x in r["data"].get("params", [])}
+    m = {x["key"]: x["value"] for x in r["data"].get("metrics", [])}
+    lr, seed = float(p["lr"]), int(p["seed"])
+    assert abs(m["score"] - (lr * 10 + seed)) < 1e-9, (p, m)
+    seen.add((lr, seed))
+assert seen == {(a, b) for a in (0.1, 0.2, 0.3) for b in (1, 2)} and len(runs) == 6, seen
+PY
+# docs/scaling.md's sweep line: --executor local overrides forja.yaml (no job submitted).
+expect_ok forja exp run -m lr=0.5,0.6 --executor local -j 2
+[[ $OUT != *Submitted* ]] && pass || fail "--executor local submitted a job: $OUT"
 expect_contains "$OUT" "2 of 2 experiments succeeded"
-expect_ok forja exp show
-expect_contains "$OUT" "0.4"
 
 # ---- locally, resources.cpus counts against -j: two 2-cpu stages never overlap at -j 2 -----
 new_repo slots

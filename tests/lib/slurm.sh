@@ -10,6 +10,8 @@
 #   slurm_stop            # cancels every job, stops the daemons, removes the folder
 #
 #   slurm_restart_ctld    # stops slurmctld and starts it again on its saved state
+#   slurm_stop_ctld       # stops slurmctld (jobs already running go on under slurmd)
+#   slurm_start_ctld_clean  # starts it with no state (-c): every job is forgotten
 #   slurm_wait_empty [S]  # until squeue lists no job (default 30 s); 1 if never
 #   slurm_can_run         # 0 when this kernel lets the daemons run; else prints why
 #
@@ -175,6 +177,15 @@ _slurm_kill() {
   done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+}
+
+slurm_stop_ctld() {
+  _slurm_kill "${SLURM_CTLD_PID:-}"
+}
+
+slurm_start_ctld_clean() {
+  _slurm_start_ctld -c
+  export SLURM_CTLD_PID
 }
 
 slurm_restart_ctld() {

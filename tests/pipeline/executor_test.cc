@@ -151,6 +151,36 @@ TEST(SlurmParse, Squeue) {
   EXPECT_EQ(jobs["7_3"].state, "PENDING");
 }
 
+TEST(SlurmParse, Sacct) {
+  int skipped = -1;
+  auto jobs = ParseSacct(
+      "12|COMPLETED|0:0\n"
+      "13_2|CANCELLED by 0|0:15\n"
+      "13_[3-5]|PENDING|0:0\n"  // tasks not yet started, as one line: unreadable
+      "14|FAILED|3:0\n"
+      "15|TIMEOUT|0:0\n"
+      "16|OUT_OF_MEMORY|0:300\n"
+      "17|NODE_FAIL|x:y\n"
+      "garbage\n"
+      "|COMPLETED|0:0\n",
+      &skipped);
+  EXPECT_EQ(skipped, 3);
+  ASSERT_EQ(jobs.size(), 6u);
+  EXPECT_EQ(jobs["12"].exit_code, 0);
+  EXPECT_EQ(MapSlurmState(jobs["13_2"].state), SlurmFate::kCancelled);
+  EXPECT_EQ(jobs["13_2"].exit_code, -15);
+  EXPECT_EQ(jobs["14"].exit_code, 3);
+  EXPECT_EQ(MapSlurmState(jobs["15"].state), SlurmFate::kTimedOut);
+  EXPECT_EQ(jobs["16"].exit_code, -1);  // a "signal" over 127 is none: unknown
+  EXPECT_EQ(jobs["17"].exit_code, -1);
+  EXPECT_EQ(MapSlurmState(jobs["17"].state), SlurmFate::kLost);
+  std::string junk;
+  for (int i = 0; i < 2000; i++) junk += static_cast<char>((i * 37) % 256);
+  (void)ParseSacct(junk);
+  (void)ParseSacct(std::string(100000, '|'));
+  EXPECT_TRUE(ParseSacct("99999999999999999999999|COMPLETED|0:0\n").empty());
+}
+
 TEST(SlurmParse, QueryId) {
   EXPECT_EQ(SlurmQueryId("12", "N/A"), "12");
   EXPECT_EQ(SlurmQueryId("12", "3"), "12_3");

@@ -258,7 +258,13 @@ void RegisterExpCommands(CLI::App& app, GlobalOptions& g, Action* action) {
                   "stage names (default: all stages)")
         ->type_name("OVERRIDE|STAGE");
     c->add_flag("-m,--multirun", a->opts.multirun, "Expand sweeps into one experiment per combination (Hydra's -m)");
-    c->add_option("-j,--jobs", a->opts.jobs, "Run up to N experiments at once (default: 1)")->type_name("N");
+    c->add_option("-j,--jobs", a->opts.jobs, "Run up to N experiments at once (default: 1; on Slurm the array's %N)")
+        ->type_name("N");
+    c->add_option("--executor", a->opts.executor,
+                  "local: each experiment a process here; slurm: the experiments are the tasks of one\n"
+                  "Slurm job array. Default: forja.yaml's executor: {kind: ...}, else local")
+        ->type_name("local|slurm")
+        ->check(CLI::IsMember({"local", "slurm"}));
     c->add_option("--stage-jobs", a->opts.stage_jobs, "Parallel stages inside each experiment (default: 1)")
         ->type_name("N");
     c->add_flag("--json", a->as_json, "Print the experiments as JSON (their output is then only logged)");

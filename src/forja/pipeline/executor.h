@@ -45,6 +45,11 @@ struct StageJob {
   ProcessSpec spec;   // argv, cwd, env (on top of forja's own), log path, prefix, timeout
   Resources resources;
   std::string key;  // the stage's run-cache key (hex): the same inputs give the same key
+  // Jobs submitted together under the same array name go to an engine with arrays
+  // (Slurm) as one job array. "" = a foreach/matrix copy's stage name before '@'.
+  std::string array;
+  int array_limit = 0;         // at most this many of the array's tasks run at once (0 = no cap)
+  std::string noun = "stage";  // what a job is, for messages ("experiment")
 };
 
 struct JobEnd {

@@ -19,7 +19,9 @@
 #include "forja/core/process_pool.h"
 #include "forja/data/data.h"
 #include "forja/data/workspace.h"
+#include "forja/pipeline/executor.h"
 #include "forja/pipeline/project.h"
+#include "forja/pipeline/slurm_executor.h"
 
 namespace forja::pipeline {
 
@@ -119,7 +121,41 @@ struct Job {
   std::string dir;  // its worktree
   Clock::time_point started;
   int proc = -1;
+  int lost = 0;  // times the cluster lost its job (node failure, preemption): resubmitted
+  StageJob sub;  // what was submitted, for a resubmission
 };
+
+// "16G" -> megabytes (the forms stage.cc accepts: digits and one of K, M, G, T).
+double MemMb(const std::string& m) {
+  if (m.size() < 2) return 0;
+  double v = strtod(m.c_str(), nullptr);
+  switch (m.back()) {
+    case 'K': return v / 1024;
+    case 'G': return v * 1024;
+    case 'T': return v * 1024 * 1024;
+    default: return v;
+  }
+}
+
+// What one experiment's whole `forja run` asks of a node: the most any of its stages asks
+// (cpus: at least the stages it runs at once), and the sum of the stages' time limits when
+// every stage has one (else none: the partition's).
+Resources SweepTaskResources(const Project& p, int stage_jobs) {
+  Resources r;
+  r.cpus = stage_jobs > 1 ? stage_jobs : 0;
+  bool all_timed = !p.dag.stages.empty();
+  for (const Stage& s : p.dag.stages) {
+    const Resources& q = s.resources;
+    r.cpus = std::max(r.cpus, q.cpus);
+    r.gpus = std::max(r.gpus, q.gpus);
+    if (!q.mem.empty() && MemMb(q.mem) > MemMb(r.mem)) r.mem = q.mem;
+    if (r.constraint.empty()) r.constraint = q.constraint;
+    all_timed = all_timed && q.time_s > 0;
+    r.time_s += q.time_s;
+  }
+  if (!all_timed) r.time_s = 0;
+  return r;
+}
 
 // Makes the isolated workspace: a worktree of HEAD, the user's uncommitted
 // changes on top, the shared cache linked in, the data checked out.
@@ -153,14 +189,15 @@ Status Prepare(Workspace& ws, Job* job) {
 }
 
 // Keeps what the experiment produced and removes its worktree.
-void Collect(Workspace& ws, Job* job, const ProcessEnd& end) {
+void Collect(Workspace& ws, Job* job, const JobEnd& end) {
   Experiment& e = job->exp;
   e.seconds = end.seconds;
-  e.ok = end.exit_code == 0;
-  if (!e.ok) {
+  e.ok = end.exit_code == 0 && end.what.empty() && !end.timed_out;
+  if (!e.ok && e.error.empty()) {
     std::string tail = end.tail;
     size_t err = tail.rfind("forja: error: ");
     e.error = err != std::string::npos ? FirstLine(tail.substr(err + 14))
+              : !end.what.empty()      ? "forja run " + end.what
                                        : "forja run exited with " + std::to_string(end.exit_code);
   }
   auto lock = ReadLock(job->dir);
@@ -217,15 +254,29 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
   if (n <= 0) return Status::Internal("cannot find the forja executable (/proc/self/exe)");
   self[n] = '\0';
 
-  ProcessPool::Options po;
-  po.quiet = opts.quiet;
-  ProcessPool pool(po);
+  // Every experiment's forja run goes through an Executor: child processes here, or on
+  // Slurm the tasks of one job array (all submitted at once; -j is the array's %N).
+  ASSIGN_OR_RETURN(Project first, LoadProject(root, jobs_overrides.front()));
+  std::string kind = opts.executor.empty() ? first.executor.kind : opts.executor;
+  if (kind != "local" && kind != "slurm")
+    return Status::Usage("--executor " + kind + ": write --executor local or --executor slurm");
+  bool cluster = kind == "slurm";
+  std::unique_ptr<Executor> pool =
+      cluster ? MakeSlurmExecutor(first.executor, opts.quiet, "") : MakeLocalExecutor(opts.quiet);
+  Resources task_resources = SweepTaskResources(first, opts.stage_jobs);
   std::map<int, size_t> by_proc;
   size_t next = 0;
   int max_jobs = std::max(1, opts.jobs);
   bool interrupted = false;
+  auto record = [&](Job& job) -> Status {
+    RemoveWorktree(ws, job);
+    if (interrupted && job.exp.error.empty()) job.exp.error = "interrupted";
+    RETURN_IF_ERROR(SaveExperiment(root, job.exp));
+    LogInfo("Experiment " + job.exp.id + (job.exp.ok ? " done" : " failed: " + job.exp.error));
+    return Status::Ok();
+  };
   while (!interrupted) {
-    while (next < jobs.size() && static_cast<int>(pool.running()) < max_jobs) {
+    while (next < jobs.size() && (cluster || static_cast<int>(pool->running()) < max_jobs)) {
       Job& job = jobs[next++];
       job.exp.created = UtcNow();
       std::string shown;
@@ -241,6 +292,9 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
       }
       ProcessSpec spec;
       spec.argv = {self, "-C", job.dir, "run", "-j", std::to_string(std::max(1, opts.stage_jobs))};
+      // The experiment's stages run where its forja run runs (here, or on the node of its
+      // array task): it never submits jobs of its own, whatever forja.yaml's executor says.
+      spec.argv.insert(spec.argv.end(), {"--executor", "local"});
       spec.argv.insert(spec.argv.end(), opts.targets.begin(), opts.targets.end());
       spec.argv.insert(spec.argv.end(), job.exp.overrides.begin(), job.exp.overrides.end());
       spec.env = {{"FORJA_PROGRESS", "0"}, {"FORJA_EXP_ID", job.exp.id}};
@@ -254,32 +308,51 @@ Result<std::vector<Experiment>> RunExperiments(Workspace& ws, const ExpOptions& 
         spec.env.push_back({"FORJA_TRACKING_EXPERIMENT", opts.tracking_experiment});
       spec.log_path = ExpsDir(root) + "/" + job.exp.id + "/run.log";
       spec.prefix = "[" + job.exp.id + "] ";
-      auto id = pool.Start(spec);
-      if (!id.ok()) return id.status();
+      spec.cwd = job.dir;
+      job.sub.stage = job.exp.id;
+      job.sub.spec = std::move(spec);
+      job.sub.resources = task_resources;
+      job.sub.array = "exp";
+      job.sub.array_limit = max_jobs;
+      job.sub.noun = "experiment";
+      auto id = pool->Submit(job.sub);
+      if (!id.ok()) {
+        job.exp.error = id.status().message();
+        RETURN_IF_ERROR(record(job));
+        continue;
+      }
       by_proc[*id] = &job - jobs.data();
     }
-    if (pool.running() == 0) break;
-    ProcessEnd end;
+    if (pool->running() == 0) break;
+    JobEnd end;
     int sig = 0;
-    auto ev = pool.Wait(-1, &end, &sig);
-    std::vector<ProcessEnd> ended;
-    if (ev == ProcessPool::Event::kEnded) {
+    auto ev = pool->Wait(-1, &end, &sig);
+    std::vector<JobEnd> ended;
+    if (ev == Executor::Event::kEnded) {
       ended.push_back(end);
-    } else if (ev == ProcessPool::Event::kInterrupted) {
+    } else if (ev == Executor::Event::kInterrupted) {
       LogWarn("interrupted: stopping every running experiment");
-      ended = pool.KillAll();
+      ended = pool->CancelAll();
       interrupted = true;
     }
-    for (const ProcessEnd& e : ended) {
+    for (const JobEnd& e : ended) {
       auto it = by_proc.find(e.id);
       if (it == by_proc.end()) continue;
       Job& job = jobs[it->second];
       by_proc.erase(it);
+      // Lost with its node or preempted: not the experiment's fault; submitted again (3 times).
+      if (e.retryable && !interrupted && job.lost < 3) {
+        job.lost++;
+        LogWarn("experiment " + job.exp.id + " " + e.what + "; submitting it again");
+        auto id = pool->Submit(job.sub);
+        if (id.ok()) {
+          by_proc[*id] = it->second;
+          continue;
+        }
+        job.exp.error = id.status().message();
+      }
       Collect(ws, &job, e);
-      RemoveWorktree(ws, job);
-      if (interrupted && job.exp.error.empty()) job.exp.error = "interrupted";
-      RETURN_IF_ERROR(SaveExperiment(root, job.exp));
-      LogInfo("Experiment " + job.exp.id + (job.exp.ok ? " done" : " failed: " + job.exp.error));
+      RETURN_IF_ERROR(record(job));
     }
   }
   std::vector<Experiment> out;

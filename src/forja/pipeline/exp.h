@@ -8,7 +8,9 @@
 // — so data is checked out by links, outputs land in the one cache, and the
 // run cache (kept in the cache folder) is shared: a stage any experiment or
 // branch already ran is restored, not rerun. Each experiment is a child
-// `forja run` (up to `jobs` at once) whose output is prefixed with its id.
+// `forja run` (up to `jobs` at once) whose output is prefixed with its id; on
+// Slurm, every experiment of the sweep is a task of one job array, and each task
+// runs its experiment's `forja run --executor local` on a node.
 // When it ends, its forja.lock, metrics, params, git commit and logs are kept
 // in .forja/exps/<id>/ and the worktree is removed.
 #pragma once
@@ -33,6 +35,10 @@ struct ExpOptions {
   int jobs = 1;  // experiments at once
   int stage_jobs = 1;  // -j of each experiment's forja run
   bool quiet = false;  // don't echo the experiments' output
+  // "slurm": each experiment's `forja run` is a task of ONE Slurm job array (-j as the
+  // array's %N), run on a node against the shared workspace; "local": child processes,
+  // up to `jobs` at once; "": forja.yaml's executor: kind.
+  std::string executor;
   // Where the experiments' runs are recorded: the workspace's store and
   // experiment (a worktree would otherwise pick its own .forja/forja.db).
   std::string tracking_uri, tracking_experiment;

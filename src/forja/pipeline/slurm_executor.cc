@@ -155,6 +155,42 @@ std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skip
   return jobs;
 }
 
+std::map<std::string, SlurmJobState> ParseSacct(std::string_view out, int* skipped) {
+  std::map<std::string, SlurmJobState> jobs;
+  int bad = 0;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find('\n', pos);
+    if (nl == std::string_view::npos) nl = out.size();
+    std::string_view line = Trim(out.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (line.empty()) continue;
+    size_t a = line.find('|'), b = a == std::string_view::npos ? a : line.find('|', a + 1);
+    if (b == std::string_view::npos) {
+      bad++;
+      continue;
+    }
+    std::string_view id = Trim(line.substr(0, a)), state = Trim(line.substr(a + 1, b - a - 1));
+    std::string_view code = Trim(line.substr(b + 1));
+    if (size_t bar = code.find('|'); bar != std::string_view::npos) code = code.substr(0, bar);
+    size_t us = id.find('_');
+    auto qid = us == std::string_view::npos ? SlurmQueryId(id, "N/A") : SlurmQueryId(id.substr(0, us), id.substr(us + 1));
+    if (!qid || state.empty()) {
+      bad++;
+      continue;
+    }
+    SlurmJobState s;
+    s.state = std::string(state);
+    size_t colon = code.find(':');
+    auto status = Digits(code.substr(0, colon));
+    auto signal = colon == std::string_view::npos ? std::optional<long long>(0) : Digits(code.substr(colon + 1));
+    if (status && signal && *status < 256 && *signal < 128) s.exit_code = *signal ? -static_cast<int>(*signal) : static_cast<int>(*status);
+    jobs[*qid] = std::move(s);
+  }
+  if (skipped) *skipped = bad;
+  return jobs;
+}
+
 std::vector<std::string> SbatchArgs(const ExecutorConfig& cfg, const StageJob& job) {
   std::vector<std::string> a = {"sbatch", "--parsable", "--job-name=forja:" + job.stage,
                                 "--output=" + job.spec.log_path, "--open-mode=truncate"};
@@ -222,6 +258,8 @@ class SlurmExecutor : public Executor {
   struct Pending {  // a foreach/matrix copy waiting for Flush
     Job job;
     std::string script, cwd, group;
+    std::string array, noun;        // the array's name (job name forja:<array>); "stage", "experiment"
+    int array_limit = 0;            // --array=...%N
     std::vector<std::string> args;  // sbatch's
   };
   void Flush();
@@ -235,6 +273,7 @@ class SlurmExecutor : public Executor {
     return o;  // runs nothing: its Wait() is a sleep that SIGINT/SIGTERM interrupt
   }
   void Poll();
+  std::map<std::string, SlurmJobState> Sacct(const std::vector<std::string>& ids);
   struct Earlier_ {
     std::string qid;
     std::string exit_path, log_path;
@@ -255,6 +294,7 @@ class SlurmExecutor : public Executor {
   double interval_ = 0.2;  // between polls: short after a change, up to 2 s when nothing moves
   Clock::time_point next_poll_ = Clock::now();
   bool outage_reported_ = false;
+  bool sacct_off_ = false;  // the cluster keeps no accounting (sacct says so): never asked again
   bool journal_loaded_ = false;
   std::map<std::string, Earlier_> earlier_;  // by key, from the journal
   std::string journal_keep_;                 // its lines, rewritten first (a run adopting jobs may be killed too)
@@ -349,14 +389,21 @@ Result<int> SlurmExecutor::Submit(const StageJob& job) {
   RETURN_IF_ERROR(WriteFileAtomic(p.script, SbatchScript(job, j.exit_path), 0755));
   p.args = SbatchArgs(cfg_, job);
   p.cwd = job.spec.cwd;
+  p.noun = job.noun.empty() ? "stage" : job.noun;
+  p.array_limit = job.array_limit;
   interval_ = 0.2;
   next_poll_ = std::min(next_poll_, Clock::now() + std::chrono::milliseconds(200));
-  // The copies of a foreach/matrix stage that become ready together go as one job array
-  // (Flush, at the next Wait): one sbatch, one scheduling decision, for all of them.
-  if (size_t at = job.stage.find('@'); at != std::string::npos) {
-    p.group = job.stage.substr(0, at);
+  // The copies of a foreach/matrix stage that become ready together, or the jobs of one
+  // named array (an experiment sweep), go as one job array (Flush, at the next Wait): one
+  // sbatch, one scheduling decision, for all of them.
+  size_t at = job.stage.find('@');
+  p.array = !job.array.empty() ? job.array : at != std::string::npos ? job.stage.substr(0, at) : "";
+  if (!p.array.empty()) {
+    p.group = p.array;
+    // Each task's script enters its own folder: the folders may differ (experiments' worktrees).
     for (const auto& a : p.args)
-      if (!a.starts_with("--job-name=") && !a.starts_with("--output=")) p.group += "\n" + a;
+      if (!a.starts_with("--job-name=") && !a.starts_with("--output=") && !a.starts_with("--chdir="))
+        p.group += "\n" + a;
     int id = j.id;
     pending_.push_back(std::move(p));
     return id;
@@ -372,7 +419,7 @@ Status SlurmExecutor::SubmitOne(Pending& p) {
   ASSIGN_OR_RETURN(long long id, Sbatch(argv, p.cwd));
   j.qid = std::to_string(id);
   j.submitted = Clock::now();
-  if (!quiet_) LogInfo("Submitted stage '" + j.stage + "' as Slurm job " + j.qid);
+  if (!quiet_) LogInfo("Submitted " + p.noun + " '" + j.stage + "' as Slurm job " + j.qid);
   Journal(j.key, Earlier_{j.qid, j.exit_path, j.log_path});
   jobs_.push_back(std::move(j));
   return Status::Ok();
@@ -392,7 +439,7 @@ Result<long long> SlurmExecutor::Sbatch(const std::vector<std::string>& argv, co
 // runs task i's own script with its output into its own log.
 Status SlurmExecutor::SubmitArray(std::vector<Pending>& group) {
   const Pending& first = group.front();
-  std::string base = first.job.stage.substr(0, first.job.stage.find('@'));
+  const std::string& base = first.array;
   std::string driver = first.script.substr(0, first.script.rfind('/') + 1) + base + ".array-" +
                        std::to_string(first.job.id) + ".sbatch";
   std::string text = "#!/bin/sh\n# forja: the stages of " + ShellQuote(base) + " as one Slurm job array\n";
@@ -400,17 +447,31 @@ Status SlurmExecutor::SubmitArray(std::vector<Pending>& group) {
   for (size_t i = 0; i < group.size(); i++)
     text += "  " + std::to_string(i) + ") exec /bin/sh " + ShellQuote(group[i].script) + " >" +
             ShellQuote(group[i].job.log_path) + " 2>&1 ;;\n";
-  text += "esac\necho \"forja: no stage for array task $SLURM_ARRAY_TASK_ID\" >&2\nexit 1\n";
+  text += "esac\necho \"forja: no job for array task $SLURM_ARRAY_TASK_ID\" >&2\nexit 1\n";
   RETURN_IF_ERROR(WriteFileAtomic(driver, text, 0755));
+  // The array starts in the folder all tasks' folders are in (one that outlives each of
+  // them: a task pending after another's worktree is removed must still start).
+  std::string common = first.cwd;
+  for (const Pending& p : group) {
+    while (!common.empty() && !(p.cwd == common || p.cwd.starts_with(common + "/"))) {
+      size_t slash = common.rfind('/');
+      common = slash == 0 || slash == std::string::npos ? "/" : common.substr(0, slash);
+      if (common == "/") break;
+    }
+  }
   std::vector<std::string> argv;
   for (const auto& a : first.args) {
     if (a.starts_with("--job-name=")) argv.push_back("--job-name=forja:" + base);
     else if (a.starts_with("--output=")) argv.push_back("--output=/dev/null");
+    else if (a.starts_with("--chdir=")) argv.push_back("--chdir=" + common);
     else argv.push_back(a);
   }
-  argv.insert(argv.begin() + 2, "--array=0-" + std::to_string(group.size() - 1));
+  // %N: Slurm itself keeps at most N tasks running (forja's -j), the rest pending in the array.
+  std::string tasks = "0-" + std::to_string(group.size() - 1);
+  bool capped = first.array_limit > 0 && static_cast<size_t>(first.array_limit) < group.size();
+  argv.insert(argv.begin() + 2, "--array=" + tasks + (capped ? "%" + std::to_string(first.array_limit) : ""));
   argv.push_back(driver);
-  ASSIGN_OR_RETURN(long long id, Sbatch(argv, first.cwd));
+  ASSIGN_OR_RETURN(long long id, Sbatch(argv, common));
   std::string names;
   for (size_t i = 0; i < group.size(); i++) {
     Job& j = group[i].job;
@@ -421,8 +482,8 @@ Status SlurmExecutor::SubmitArray(std::vector<Pending>& group) {
     jobs_.push_back(std::move(j));
   }
   if (!quiet_)
-    LogInfo("Submitted stages " + names + " as Slurm job array " + std::to_string(id) + " (tasks 0-" +
-            std::to_string(group.size() - 1) + ")");
+    LogInfo("Submitted " + first.noun + "s " + names + " as Slurm job array " + std::to_string(id) + " (tasks " + tasks +
+            (capped ? ", at most " + std::to_string(first.array_limit) + " at once)" : ")"));
   return Status::Ok();
 }
 
@@ -535,6 +596,15 @@ void SlurmExecutor::Poll() {
   }
   if (outage_reported_) LogInfo("squeue answers again");
   outage_reported_ = false;
+  // A job squeue no longer lists (MinJobAge passed, a controller restarted without its
+  // state) is read from, in turn: the exit status its script wrote (no call at all), the
+  // accounting database (one sacct for all of them, where the cluster keeps accounting),
+  // and else, after three polls that list it nowhere, it counts as lost (resubmitted).
+  // Not scontrol: it reads the same controller memory as squeue.
+  std::vector<std::string> unlisted;
+  for (const Job& j : jobs_)
+    if (!seen.count(j.qid) && !IsFile(j.exit_path)) unlisted.push_back(j.qid);
+  std::map<std::string, SlurmJobState> accounted = Sacct(unlisted);
   bool changed = false;
   std::vector<std::string> expired;
   for (size_t i = 0; i < jobs_.size();) {
@@ -553,6 +623,10 @@ void SlurmExecutor::Poll() {
     } else if (IsFile(j.exit_path)) {
       auto text = ReadFile(j.exit_path);
       fate = text.ok() && Trim(*text) == "0" ? SlurmFate::kSucceeded : SlurmFate::kFailed;
+    } else if (auto acc = accounted.find(j.qid); acc != accounted.end()) {
+      s = &acc->second;
+      fate = MapSlurmState(s->state);
+      j.missing = 0;
     } else if (++j.missing >= 3) {  // listed by none of three polls, with no exit status: lost
       fate = SlurmFate::kLost;
     }
@@ -572,6 +646,27 @@ void SlurmExecutor::Poll() {
   }
   if (auto st = Scancel(expired); !st.ok()) LogWarn("cannot cancel a job past its timeout: " + st.message());
   interval_ = changed ? 0.2 : std::min(2.0, interval_ * 1.5);
+}
+
+std::map<std::string, SlurmJobState> SlurmExecutor::Sacct(const std::vector<std::string>& ids) {
+  if (ids.empty() || sacct_off_) return {};
+  std::string list;
+  for (const std::string& id : ids) list += (list.empty() ? "" : ",") + id;
+  auto r = RunProcess({"sacct", "-n", "-P", "-X", "--format=JobID,State,ExitCode", "--jobs=" + list});
+  if (!r.ok()) {  // no sacct on this machine: the same as no accounting
+    sacct_off_ = true;
+    return {};
+  }
+  if (r->exit_code != 0) {
+    // "Slurm accounting storage is disabled": asking again would never help. Any other
+    // failure (slurmdbd down for a moment) is asked again at the next poll.
+    std::string why = r->err + r->out;
+    if (why.find("accounting storage is disabled") != std::string::npos ||
+        why.find("accounting_storage/none") != std::string::npos)
+      sacct_off_ = true;
+    return {};
+  }
+  return ParseSacct(r->out);
 }
 
 Executor::Event SlurmExecutor::Wait(double deadline_s, JobEnd* end, int* signal_number) {

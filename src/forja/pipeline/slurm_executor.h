@@ -51,6 +51,11 @@ struct SlurmJobState {
 // scancel take ("12", "13_2"). Lines it cannot read are skipped (counted in *skipped when given).
 std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skipped = nullptr);
 
+// `sacct -n -P -X --format=JobID,State,ExitCode` lines ("12|COMPLETED|0:0", "13_2|CANCELLED by 0|0:15",
+// "14|FAILED|3:0"), by the same ids; ExitCode is "status:signal". Array ranges ("13_[3-5]") and lines
+// it cannot read are skipped (counted in *skipped when given).
+std::map<std::string, SlurmJobState> ParseSacct(std::string_view out, int* skipped = nullptr);
+
 // "12" for a job (task "N/A"), "13_2" for a task of an array; nullopt when either is not a number.
 std::optional<std::string> SlurmQueryId(std::string_view array_job, std::string_view task);
 
