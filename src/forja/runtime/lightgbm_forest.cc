@@ -311,12 +311,13 @@ class LightgbmLoader {
   };
 
   Status AddTree(const Fields& fields, uint32_t group, bool use) {
+    fields_ = &fields;
     Arrays a;
     std::vector<int64_t> scalar;
     RETURN_IF_ERROR(List(fields, "num_leaves", 1, &scalar));
     if (scalar[0] < 1 || static_cast<size_t>(scalar[0]) > kMaxLeaves)
       return Error(fields.find("num_leaves")->second.line, "num_leaves",
-                   Num(static_cast<double>(scalar[0])) + " is not from 1 to " + std::to_string(kMaxLeaves));
+                   std::to_string(scalar[0]) + " is not from 1 to " + std::to_string(kMaxLeaves));
     a.leaves = static_cast<size_t>(scalar[0]);
     const size_t inner = a.leaves - 1;
     if (fields.count("num_cat")) {
@@ -360,7 +361,7 @@ class LightgbmLoader {
     for (int64_t k : a->num_features) {
       a->linear_begin.push_back(total);
       if (k < 0 || static_cast<size_t>(k) > f_->num_feature_)
-        return Error(fields.find("num_features")->second.line, "num_features", Num(static_cast<double>(k)) +
+        return Error(fields.find("num_features")->second.line, "num_features", std::to_string(k) +
                                                                                    " features in a leaf");
       total += static_cast<size_t>(k);
     }
@@ -369,7 +370,7 @@ class LightgbmLoader {
     for (int64_t k : a->leaf_features)
       if (k < 0 || static_cast<size_t>(k) >= f_->num_feature_)
         return Error(fields.find("leaf_features")->second.line, "leaf_features",
-                     Num(static_cast<double>(k)) + " is not below max_feature_idx + 1 = " +
+                     std::to_string(k) + " is not below max_feature_idx + 1 = " +
                          std::to_string(f_->num_feature_));
     return Status::Ok();
   }
@@ -431,19 +432,19 @@ class LightgbmLoader {
                              : static_cast<size_t>(~child) < a.leaves && !seen_leaf[static_cast<size_t>(~child)];
         if (!ok)
           return Error(FieldLine("left_child"), "left_child/right_child",
-                       at + ": child " + Num(static_cast<double>(child)) + " is not a node, or is reached twice");
+                       at + ": child " + std::to_string(child) + " is not a node, or is reached twice");
         if (child >= 0) seen_split[static_cast<size_t>(child)] = true;
         else seen_leaf[static_cast<size_t>(~child)] = true;
       }
       if (a.feature[k] < 0 || static_cast<size_t>(a.feature[k]) >= f_->num_feature_)
         return Error(FieldLine("split_feature"), "split_feature",
-                     at + ": feature " + Num(static_cast<double>(a.feature[k])) + " is not below max_feature_idx + 1 = " +
+                     at + ": feature " + std::to_string(a.feature[k]) + " is not below max_feature_idx + 1 = " +
                          std::to_string(f_->num_feature_));
       auto feature = static_cast<uint32_t>(a.feature[k]);
       int64_t dt = a.decision[k];
       int64_t missing = (dt >> 2) & 3;
       if (dt < 0 || dt > 15 || missing == 3)
-        return Error(FieldLine("decision_type"), "decision_type", at + ": " + Num(static_cast<double>(dt)) +
+        return Error(FieldLine("decision_type"), "decision_type", at + ": " + std::to_string(dt) +
                                                                       " is not a LightGBM decision type");
       node.left = static_cast<uint32_t>(base + order.size());
       if (dt & 1) {  // categorical: threshold is the index of its bit set
@@ -480,7 +481,11 @@ class LightgbmLoader {
     return Status::Ok();
   }
 
-  size_t FieldLine(const char*) const { return tree_line_; }
+  // The line of a field of the tree being read (its Tree= line if absent).
+  size_t FieldLine(const char* key) const {
+    auto it = fields_ != nullptr ? fields_->find(key) : Fields::const_iterator();
+    return fields_ != nullptr && it != fields_->end() ? it->second.line : tree_line_;
+  }
 
   // Marks the runs of kTreeLanes trees that a single row walks together.
   void PlanTreeRuns() {
@@ -510,6 +515,7 @@ class LightgbmLoader {
   size_t tree_per_iteration_ = 1;
   size_t tree_index_ = 0, tree_line_ = 0;
   std::unordered_map<uint64_t, uint32_t> slot_of_;
+  const Fields* fields_ = nullptr;  // the tree being read
 };
 
 Result<std::unique_ptr<LightgbmForest>> LightgbmForest::Parse(std::string_view text, const std::string& name,
