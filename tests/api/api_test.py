@@ -137,6 +137,27 @@ c.eq(srv.api("POST", "model-versions/transition-stage", {"name": "churn", "versi
 c.error(srv.api("POST", "model-versions/transition-stage", {"name": "churn", "version": "3", "stage": "Production"}),
         409, "RESOURCE_CONFLICT", "0.88 is worse than production's 0.90",
         contains="metrics.auc >= production.metrics.auc (0.88 >= 0.9)")
+# forja's promote route says the same as data: every gate, its values, passed or not (the web UI shows them).
+status, body = srv.call("POST", "/api/2.0/forja/models/promote", {"name": "churn", "version": "3", "target": "production"})
+c.eq((status, body.get("error_code")), (409, "RESOURCE_CONFLICT"), "promote refused by a gate: 409")
+c.true("gate failed: metrics.auc >= production.metrics.auc (0.88 >= 0.9)" in body.get("message", ""),
+       f"the 409 keeps its message for older clients: {body.get('message')!r}")
+gates = [{k: g[k] for k in ("gate", "passed", "left", "op", "right", "reason")} for g in body.get("gates", [])]
+c.eq(gates, [{"gate": "metrics.auc >= 0.85", "passed": True, "left": "0.88", "op": ">=", "right": "0.85", "reason": ""},
+             {"gate": "metrics.auc >= production.metrics.auc", "passed": False, "left": "0.88", "op": ">=",
+              "right": "0.9", "reason": ""}], "the 409's gates: each gate's values and verdict")
+c.true(all(g.get("origin", "").startswith("forja.yaml:") for g in body.get("gates", [])),
+       f"each gate names its line: {body.get('gates')!r}")
+_, empty_run = srv.api("POST", "runs/create", {"experiment_id": exp})
+_, v5 = srv.api("POST", "model-versions/create", {"name": "churn", "source": f"runs:/{empty_run['run']['info']['run_id']}/model",
+                                                   "run_id": empty_run["run"]["info"]["run_id"]})
+status, body = srv.call("POST", "/api/2.0/forja/models/promote", {"name": "churn", "version": v5["model_version"]["version"],
+                                                                    "target": "production"})
+missing = [g for g in body.get("gates", []) if not g["passed"]]
+c.true(status == 409 and len(missing) == 2 and all(g["reason"] and g["left"] == "" for g in missing),
+       f"a gate on a metric the run lacks fails with its reason and no values: {body!r}")
+c.eq(srv.call("POST", "/api/2.0/forja/models/promote", {"name": "churn", "version": "3", "target": "nowhere"})[1].get("gates"),
+     None, "an error that is no gate's refusal carries no gates")
 status, body = srv.call("POST", "/api/2.0/forja/models/promote", {"name": "churn", "version": "4",
                                                                     "target": "production", "comment": "better",
                                                                     "archive_existing_versions": True})

@@ -111,6 +111,9 @@ await writer.getByRole("button", { name: "Promote" }).click();
 const wRefusal = writer.locator("form.promote .refusal");
 await wRefusal.waitFor(T).catch(() => {});
 eq(await wRefusal.locator("li.gate.fail code").allTextContents(), [spec.staging_refusal], "a refused promotion shows the failing gate and its values");
+// The lines come from the 409's `gates` field, not the message: only the field names each gate's line in forja.yaml.
+check(/^ forja\.yaml:\d+$/.test(await text(wRefusal.locator("li.gate.fail .origin"))), "each failing gate names its line in forja.yaml (the 409's gates field)",
+      await text(wRefusal.locator("li.gate.fail .origin")));
 await shot(writer, "refused-write");
 eq(await text(writer.locator("table.version-details span.stage")), "None", "the version stayed where it was");
 

@@ -2,6 +2,7 @@
 // The token (when the server needs one) comes from the login form and is kept in
 // sessionStorage: it lasts as long as the tab, and is sent only to this origin.
 import type { PipelineStatus } from "./pipeline/types";
+import type { RunLogs, ServingInstances } from "./serving/types";
 import type { ModelAlert, ModelVersionDetails, Promotion, RegisteredModel, Transition, WhoAmI } from "./registryTypes";
 import type { Experiment, Lineage, Metric, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
 
@@ -37,6 +38,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    // The error answer's other fields (the promote route's `gates`), for pages that show them as data.
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -75,7 +78,8 @@ async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: 
   }
   if (!res.ok) {
     const err = json as { error_code?: string; message?: string };
-    throw new ApiError(res.status, err.error_code ?? "HTTP_" + res.status, err.message ?? `${method} ${route}: ${res.status}`);
+    const details = typeof json === "object" && json !== null ? (json as Record<string, unknown>) : {};
+    throw new ApiError(res.status, err.error_code ?? "HTTP_" + res.status, err.message ?? `${method} ${route}: ${res.status}`, details);
   }
   return json as T;
 }
@@ -186,6 +190,20 @@ export const api = {
   // ---- the workspace's pipeline (pipeline/PipelinePage.tsx); 404 outside a workspace ----
   pipelineStatus(): Promise<PipelineStatus> {
     return call("GET", "/api/2.0/forja/pipeline/status");
+  },
+
+  // ---- what forja serve instances report (serving/ServingPage.tsx) and a run's logs ----
+  servingInstances(): Promise<ServingInstances> {
+    return call("GET", "/api/2.0/forja/serving/instances");
+  },
+
+  async recentAlerts(): Promise<ModelAlert[]> {
+    const a = await call<{ alerts?: ModelAlert[] }>("GET", "/api/2.0/forja/alerts", undefined, { max_results: "50" });
+    return a.alerts ?? [];
+  },
+
+  runLogs(runId: string): Promise<RunLogs> {
+    return call("GET", "/api/2.0/forja/runs/logs", undefined, { run_id: runId });
   },
 
   searchModels(filter: string, pageToken?: string): Promise<{ registered_models?: RegisteredModel[]; next_page_token?: string }> {

@@ -8,6 +8,7 @@
 //   #/models/NAME                       one model: its versions and promotion history
 //   #/models/NAME/versions/N            one version (MLflow's URL)
 //   #/pipelines?stage=NAME              the workspace's pipeline (stage: the one shown in detail)
+//   #/serving                           what forja serve instances report: traffic, drift, alerts
 // A hash route needs nothing from the server: forja server answers index.html at /.
 import { useEffect, useState } from "preact/hooks";
 
@@ -20,6 +21,7 @@ export type Route =
   | { page: "model"; name: string }
   | { page: "model-version"; name: string; version: string }
   | { page: "pipelines"; stage: string }
+  | { page: "serving" }
   | { page: "not-found"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -39,6 +41,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "models" && parts.length === 4 && parts[2] === "versions")
     return { page: "model-version", name: parts[1]!, version: parts[3]! };
   if (parts.length === 1 && parts[0] === "pipelines") return { page: "pipelines", stage: query.get("stage") ?? "" };
+  if (parts.length === 1 && parts[0] === "serving") return { page: "serving" };
   return { page: "not-found", path };
 }
 
@@ -88,6 +91,8 @@ export function href(route: Route): string {
       return `#/models/${encodeURIComponent(route.name)}/versions/${encodeURIComponent(route.version)}`;
     case "pipelines":
       return "#/pipelines" + (route.stage ? "?" + new URLSearchParams({ stage: route.stage }).toString() : "");
+    case "serving":
+      return "#/serving";
     case "not-found":
       return "#" + route.path;
   }

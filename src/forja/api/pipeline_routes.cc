@@ -3,7 +3,8 @@
 // does not depend on the pipeline module); the last run's durations and log tails are read
 // here from .forja/runs/<latest>/, which holds what other programs wrote: every name is
 // checked with CheckUntrustedPath, every open is O_NOFOLLOW beneath .forja/runs, and at
-// most kTailBytes of a log are read.
+// most kTailBytes of a log are read. GET /api/2.0/forja/runs/logs reads a given run's folder
+// (a tracking run's forja.run_id tag) the same way, for the run page.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -137,7 +138,91 @@ void AddLastRun(const std::string& root, Json* out) {
   }
 }
 
+constexpr size_t kMaxLogs = 200;
+
+// The stage logs of the run folder `run` (NAME.log, regular files only), in the summary's
+// stage order and then by name, each with its outcome and seconds when the summary has them.
+Json StageLogs(int run, const Json& summary) {
+  std::vector<std::string> names;
+  int dup = ::dup(run);
+  DIR* d = dup < 0 ? nullptr : ::fdopendir(dup);
+  if (!d && dup >= 0) ::close(dup);
+  while (d && names.size() < kMaxLogs) {
+    struct dirent* e = ::readdir(d);
+    if (!e) break;
+    std::string name = e->d_name;
+    struct stat st;
+    if (name.size() <= 4 || !name.ends_with(".log") || !CheckUntrustedPath(name).ok() ||
+        ::fstatat(run, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    names.push_back(name.substr(0, name.size() - 4));
+  }
+  if (d) ::closedir(d);
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> order;
+  Json info = Json::object();
+  if (summary.is_object() && summary.contains("stages") && summary["stages"].is_array())
+    for (const auto& s : summary["stages"]) {
+      if (!s.is_object() || !s.contains("stage") || !s["stage"].is_string()) continue;
+      std::string name = s["stage"].get<std::string>();
+      if (info.contains(name) || info.size() >= kMaxLogs) continue;
+      Json i = Json::object();
+      if (s.contains("outcome") && s["outcome"].is_string()) i["outcome"] = s["outcome"];
+      if (s.contains("seconds") && s["seconds"].is_number()) i["seconds"] = s["seconds"];
+      info[name] = std::move(i);
+      if (std::binary_search(names.begin(), names.end(), name)) order.push_back(name);
+    }
+  for (const auto& n : names)
+    if (!info.contains(n)) order.push_back(n);
+  Json stages = Json::array();
+  for (const auto& name : order) {
+    Json stage{{"stage", ValidUtf8(name)}};
+    if (info.contains(name)) stage.update(info[name]);
+    std::string tail;
+    int64_t size = 0;
+    if (!ReadTail(run, name + ".log", kTailBytes, &tail, &size)) continue;
+    stage["log_tail"] = ValidUtf8(tail);
+    stage["log_bytes"] = size;
+    stage["log_truncated"] = size > static_cast<int64_t>(kTailBytes);
+    stages.push_back(std::move(stage));
+  }
+  return stages;
+}
+
 }  // namespace
+
+// GET forja/runs/logs?run_id=: the stage logs of a tracking run that forja run made in this
+// server's workspace. The run's forja.run_id tag names its folder in .forja/runs (pipeline/
+// tracking.cc sets it); the folder and its logs are read as the pipeline page's are (no
+// symlink followed, names checked, each log's last kTailBytes). A run with no logs here
+// answers 200 with `available: false` and the reason: the UI says it, it is no error.
+Result<Json> TrackingServer::Impl::RunLogs(const Params& p, const Caller&) {
+  ASSIGN_OR_RETURN(std::string run_id, p.RunId());
+  ASSIGN_OR_RETURN(meta::Run run, store->GetRun(run_id));
+  std::string folder;
+  for (const auto& t : run.tags)
+    if (t.key == "forja.run_id") folder = t.value;
+  auto none = [&](const std::string& why) {
+    return Json{{"run_id", run_id}, {"available", false}, {"reason", why}, {"stages", Json::array()}};
+  };
+  if (folder.empty()) return none("this run was not made by forja run (it has no forja.run_id tag)");
+  if (config.workspace_root.empty())
+    return none("this server has no workspace: the logs of forja run " + folder +
+                " are in the .forja/runs of the workspace it ran in; start forja server there to see them");
+  if (!LooksLikeRunId(folder)) return none("the run's forja.run_id tag is not a run folder's name");
+  auto runs = OpenDirNoFollow(config.workspace_root, ".forja/runs", false);
+  Fd dir(runs.ok() ? ::openat(runs->get(), folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1);
+  if (!dir.valid())
+    return none("no folder .forja/runs/" + folder + " in this server's workspace (made elsewhere, or removed)");
+  std::string summary_text;
+  int64_t summary_size = 0;
+  Json summary;
+  if (ReadTail(dir.get(), "summary.json", kMaxSummaryBytes, &summary_text, &summary_size) &&
+      summary_size <= static_cast<int64_t>(kMaxSummaryBytes))
+    summary = Json::parse(summary_text, nullptr, false);
+  return Json{{"run_id", run_id}, {"available", true}, {"forja_run_id", folder}, {"tail_bytes", kTailBytes},
+              {"stages", StageLogs(dir.get(), summary)}};
+}
 
 Result<Json> TrackingServer::Impl::PipelineStatus(const Params&, const Caller&) {
   if (!config.pipeline_status)

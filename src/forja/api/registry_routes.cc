@@ -84,8 +84,18 @@ Result<Json> Impl::DeleteRegisteredModelTag(const Params& p, const Caller&) {
 
 // ---- stages, aliases and promotions ----------------------------------------------------------------
 
-Result<meta::ModelVersion> Impl::Move(const meta::Promotion& pr, const Caller& c) {
-  auto v = registry::Promote(*store, config.policies, pr, c.role);
+Result<meta::ModelVersion> Impl::Move(const meta::Promotion& pr, const Caller& c, const Params* p) {
+  std::vector<registry::GateOutcome> gates;
+  auto v = registry::Promote(*store, config.policies, pr, c.role, &gates);
+  // A refusal by the gates carries each gate's outcome as data (the web UI shows them; the
+  // message stays as it was for older clients).
+  if (p && !v.ok() && v.status().code() == Code::kRefused && !gates.empty()) {
+    Json list = Json::array();
+    for (const auto& g : gates)
+      list.push_back({{"gate", g.gate}, {"origin", g.origin}, {"passed", g.passed}, {"left", g.left},
+                      {"op", g.op}, {"right", g.right}, {"reason", g.reason}});
+    p->AddErrorField("gates", std::move(list));
+  }
   std::string outcome = v.ok() ? "moved" : v.status().code() == Code::kRefused ? "refused"
                                         : v.status().code() == Code::kDenied  ? "denied"
                                                                               : "error";
@@ -103,7 +113,7 @@ Result<Json> Impl::SetAlias(const Params& p, const Caller& c) {
   ASSIGN_OR_RETURN(pr.version, p.Version());
   pr.target = "@" + alias;
   pr.user = c.user;
-  ASSIGN_OR_RETURN(meta::ModelVersion v, Move(pr, c));
+  ASSIGN_OR_RETURN(meta::ModelVersion v, Move(pr, c, &p));
   (void)v;
   return Json::object();
 }
@@ -133,7 +143,7 @@ Result<Json> Impl::TransitionStage(const Params& p, const Caller& c) {
   ASSIGN_OR_RETURN(pr.archive_existing, p.Bool("archive_existing_versions", false));
   ASSIGN_OR_RETURN(pr.comment, p.Str("comment"));
   pr.user = c.user;
-  ASSIGN_OR_RETURN(meta::ModelVersion v, Move(pr, c));
+  ASSIGN_OR_RETURN(meta::ModelVersion v, Move(pr, c, &p));
   return Json{{"model_version", ToJson(v)}};
 }
 
@@ -146,7 +156,7 @@ Result<Json> Impl::Promote(const Params& p, const Caller& c) {
   ASSIGN_OR_RETURN(pr.comment, p.Str("comment"));
   ASSIGN_OR_RETURN(pr.force, p.Bool("force", false));
   pr.user = c.user;
-  ASSIGN_OR_RETURN(meta::ModelVersion v, Move(pr, c));
+  ASSIGN_OR_RETURN(meta::ModelVersion v, Move(pr, c, &p));
   return Json{{"model_version", ToJson(v)}};
 }
 

@@ -392,6 +392,13 @@ class Rest : public RestStore {
     return ListOf(j, "transitions", TransitionFromJson);
   }
 
+  // ---- what forja serve reports (serving_routes.cc on the server) ----
+  Status PutServingReport(const meta::ServingReport& r) override {
+    ASSIGN_OR_RETURN(Json report, ParseJsonText(r.report, "the serving report"));
+    return Call("POST", "/api/2.0/forja/serving/report", {{"instance", r.instance}, {"report", std::move(report)}})
+        .status();
+  }
+
   // ---- rollouts (rollout_routes.cc on the server) ----
   Result<meta::Rollout> BeginRollout(const meta::Rollout& r) override { return RolloutCall("begin", r); }
   Result<meta::Rollout> UpdateRollout(const meta::Rollout& r) override { return RolloutCall("update", r); }

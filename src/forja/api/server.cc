@@ -330,6 +330,9 @@ void TrackingServer::Impl::Init() {
   add("forja/objects/missing", "POST", &Impl::MissingObjects);
   add("forja/whoami", "GET", &Impl::WhoAmI);  // whoami_routes.cc
   add("forja/pipeline/status", "GET", &Impl::PipelineStatus);  // pipeline_routes.cc
+  add("forja/serving/report", "POST", &Impl::RecordServingReport);  // serving_routes.cc
+  add("forja/serving/instances", "GET", &Impl::ListServingInstances);
+  add("forja/runs/logs", "GET", &Impl::RunLogs);  // pipeline_routes.cc
 
   using T = PromRegistry::Type;
   metrics.Describe("forja_tracking_requests_total", T::kCounter, "Requests answered, by route and status code.");
@@ -614,7 +617,14 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
     out = Status::User(std::string("invalid request: ") + e.what());
   }
   if (r->role == Role::kWrite && out.ok()) CrashPoint("api.after_write");  // committed, no answer sent
-  if (!out.ok()) return ErrorResponse(FromStatus(out.status()));
+  if (!out.ok()) {
+    ApiError e = FromStatus(out.status());
+    if (params.error_fields().empty()) return ErrorResponse(e);
+    Json j = params.error_fields();
+    j["error_code"] = e.code;
+    j["message"] = e.message;
+    return JsonResponse(e.status, j);
+  }
   return JsonResponse(200, *out);
 }
 

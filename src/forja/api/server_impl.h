@@ -71,11 +71,17 @@ class Params {
 
   const Json& body() const { return body_; }
 
+  // Fields a failing handler adds to its error answer beside error_code and message (the
+  // promote route's `gates`): data for clients that should not parse the message.
+  void AddErrorField(const std::string& key, Json value) const { error_fields_[key] = std::move(value); }
+  const Json& error_fields() const { return error_fields_; }
+
  private:
   const net::Request& req_;
   const Json& body_;
   const std::map<std::string, std::string>* path_;
   bool get_;
+  mutable Json error_fields_ = Json::object();
 };
 
 // MLflow's answer to a search: the list under `field` (left out when empty) and the next
@@ -209,7 +215,8 @@ struct TrackingServer::Impl {
   Result<Json> SetRegisteredModelTag(const Params& p, const Caller&);
   Result<Json> DeleteRegisteredModelTag(const Params& p, const Caller&);
   // Every stage change, alias move and promotion: through the gates, counted by outcome.
-  Result<meta::ModelVersion> Move(const meta::Promotion& pr, const Caller& c);
+  // `p`: the request, whose 409 then carries the gates' outcomes (`gates`).
+  Result<meta::ModelVersion> Move(const meta::Promotion& pr, const Caller& c, const Params* p = nullptr);
   Result<Json> SetAlias(const Params& p, const Caller& c);
   Result<Json> DeleteAlias(const Params& p, const Caller& c);
   Result<Json> GetByAlias(const Params& p, const Caller&);
@@ -235,6 +242,12 @@ struct TrackingServer::Impl {
 
   // ---- the workspace's pipeline, for the web UI (pipeline_routes.cc) ----
   Result<Json> PipelineStatus(const Params& p, const Caller&);
+  // A tracking run's stage logs, when forja run made it in this workspace.
+  Result<Json> RunLogs(const Params& p, const Caller&);
+
+  // ---- what forja serve instances report, for the web UI (serving_routes.cc) ----
+  Result<Json> RecordServingReport(const Params& p, const Caller&);
+  Result<Json> ListServingInstances(const Params& p, const Caller&);
 };
 
 }  // namespace forja::api

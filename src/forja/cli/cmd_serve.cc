@@ -30,6 +30,8 @@ struct ServeArgs {
   double max_body_mb = -1;
   int client_timeout_ms = -1;
   bool access_log = false;
+  double report_interval = 15;
+  std::string instance_id;
 };
 
 
@@ -117,6 +119,21 @@ int DoServe(const ServeArgs& a) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  // The serving report (serve/report.cc) goes to the registry that is followed, through a
+  // store of its own: a forja server URL posts it (forja/serving/report), a SQLite or PostgreSQL
+  // store keeps it directly; the web UI's serving page lists it.
+  std::unique_ptr<meta::MetaStore> report_store;
+  if (registry && a.report_interval > 0) {
+    auto rs = OpenStore(a.store);
+    if (!rs.ok()) return Fail(rs.status());
+    report_store = std::move(*rs);
+    cfg.report_interval_s = a.report_interval;
+    cfg.instance = a.instance_id;
+    meta::MetaStore* sink = report_store.get();
+    cfg.report = [sink](const std::string& instance, const std::string& json) -> Status {
+      return sink->PutServingReport({instance, 0, json});
+    };
+  }
   serve::ServeConfig shown = cfg;
   auto server = serve::ModelServer::Start(std::move(cfg), std::move(*resolver), runtime::LoadModel);
   if (!server.ok()) return Fail(server.status());
@@ -162,6 +179,12 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_option("--log-sample", a->log_sample, "Share of predictions written to .forja/predictions/ (0..1; default 0)")
       ->type_name("P")->check(CLI::Range(0.0, 1.0));
   c->add_flag("--access-log", a->access_log, "One line per request (with its id) on standard error");
+  c->add_option("--report-interval", a->report_interval,
+                "Seconds between reports of what is served (traffic, latency, drift) to the registry followed, for "
+                "forja server's web UI (default 15; 0: never)")
+      ->type_name("S")->check(CLI::Range(0.0, 86400.0));
+  c->add_option("--instance-id", a->instance_id, "This server's name in those reports (default HOSTNAME:PORT)")
+      ->type_name("ID");
   c->footer(std::string(
       "\nEndpoints (Open Inference Protocol v2, as KServe and Triton; tritonclient.http works as is):\n"
       "  GET  /v2/health/live, /v2/health/ready, /v2 (server metadata)\n"

@@ -298,6 +298,15 @@ CREATE TABLE rollouts(
 CREATE INDEX rollouts_by_model ON rollouts(name, id);
 CREATE UNIQUE INDEX rollouts_one_running ON rollouts(name) WHERE state = 'running';
 )",
+    // 6: what each forja serve instance reported last (sql_serving.cc), one row per instance,
+    // replaced by its next report; rows older than kServingReportExpireMs are deleted.
+    R"(
+CREATE TABLE serving_reports(
+  instance TEXT PRIMARY KEY,
+  received BIGINT NOT NULL,
+  report TEXT NOT NULL);
+CREATE INDEX serving_reports_by_time ON serving_reports(received);
+)",
 };
 
 std::string ForDialect(std::string sql, Dialect d) {

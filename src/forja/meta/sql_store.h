@@ -134,6 +134,8 @@ class SqlStore : public MetaStore {
   Result<Rollout> BeginRollout(const Rollout& r) override;
   Result<Rollout> UpdateRollout(const Rollout& r) override;
   Result<Rollout> GetRollout(const std::string& name) override;
+  Status PutServingReport(const ServingReport& r) override;
+  Result<std::vector<ServingReport>> ListServingReports() override;
 
   Status RecordAlert(const ModelAlert& alert) override;
   Result<std::vector<ModelAlert>> ListAlerts(const std::string& model, const std::string& version, int limit) override;

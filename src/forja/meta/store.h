@@ -200,6 +200,23 @@ inline bool RolloutStale(const Rollout& r, int64_t now_ms) {
   return r.state == "running" && now_ms - r.updated > kRolloutStaleMs;
 }
 
+// What one forja serve instance reported last (serve/report.h builds it; the web UI's
+// serving page shows it): its models' versions, routes, traffic, latency, errors, drift,
+// quality and staleness, as JSON text the store keeps whole, one row per instance, replaced
+// by each report. In the store rather than a server's memory: every replica of forja server
+// sees every instance.
+struct ServingReport {
+  std::string instance;  // the instance's id ("host:port" unless forja serve --instance-id)
+  int64_t received = 0;  // ms since the epoch, by the store's writer's clock (not the reporter's)
+  std::string report;    // the report's JSON text
+};
+constexpr size_t kMaxServingReportBytes = 256u << 10;
+constexpr size_t kMaxServingInstanceIdBytes = 200;
+// An instance that has not reported for this long leaves the list (and the store, at the next report).
+constexpr int64_t kServingReportExpireMs = 3600 * 1000;
+// At most this many instances are listed (the newest reports).
+constexpr size_t kMaxServingInstances = 1000;
+
 struct Token {
   int64_t id = 0;
   std::string name;
@@ -485,6 +502,17 @@ class MetaStore {
     (void)r;
     return Status::Internal("this store does not keep rollouts");
   }
+  // ---- serving reports (ServingReport) ------------------------------------------
+  // Replaces the instance's report (received = now) and deletes those expired.
+  virtual Status PutServingReport(const ServingReport& r) {
+    (void)r;
+    return Status::Internal("this store does not keep serving reports");
+  }
+  // The reports received within kServingReportExpireMs, newest first, at most kMaxServingInstances.
+  virtual Result<std::vector<ServingReport>> ListServingReports() {
+    return Status::Internal("this store does not keep serving reports");
+  }
+
   // The model's newest rollout (running or ended); NotFound when it never had one.
   virtual Result<Rollout> GetRollout(const std::string& name) {
     (void)name;

@@ -274,18 +274,23 @@ bool Policies::Protected(const std::string& model, const std::string& target) co
   return false;
 }
 
-bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionFacts& facts, std::string* report) {
+bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionFacts& facts, std::string* report,
+                   std::vector<GateOutcome>* outcomes) {
   bool all = true;
+  if (outcomes) outcomes->clear();
   for (const Gate* g : gates) {
     Value l = Resolve(g->left, facts), r = Resolve(g->right, facts);
     std::string line;
     bool pass;
+    GateOutcome o{g->text, g->origin, false, "", g->op, "", ""};
     if (l.holder_absent || r.holder_absent) {
       pass = true;
-      line = "pass " + g->text + " (" + (l.holder_absent ? l.missing : r.missing) + ")";
+      o.reason = l.holder_absent ? l.missing : r.missing;
+      line = "pass " + g->text + " (" + o.reason + ")";
     } else if (!l.present || !r.present) {
       pass = false;
-      line = "FAIL " + g->text + " (" + (!l.present ? l.missing : r.missing) + ")";
+      o.reason = !l.present ? l.missing : r.missing;
+      line = "FAIL " + g->text + " (" + o.reason + ")";
     } else {
       int cmp = 0;
       bool comparable = true;
@@ -301,7 +306,12 @@ bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionF
       pass = comparable && ((g->op == ">=" && cmp >= 0) || (g->op == ">" && cmp > 0) || (g->op == "<=" && cmp <= 0) ||
                             (g->op == "<" && cmp < 0) || (g->op == "==" && cmp == 0) || (g->op == "!=" && cmp != 0));
       line = std::string(pass ? "pass " : "FAIL ") + g->text + " (" + Show(l) + " " + g->op + " " + Show(r) + ")";
+      o.left = Show(l);
+      o.right = Show(r);
+      if (!comparable) o.reason = "a string cannot be ordered with " + g->op;
     }
+    o.passed = pass;
+    if (outcomes) outcomes->push_back(std::move(o));
     all &= pass;
     if (report) *report += (report->empty() ? "" : "\n") + line;
   }
@@ -309,8 +319,9 @@ bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionF
 }
 
 Result<meta::ModelVersion> Promote(meta::MetaStore& store, const Policies& policies, const meta::Promotion& in,
-                                   Role caller) {
+                                   Role caller, std::vector<GateOutcome>* outcomes) {
   meta::Promotion p = in;
+  if (outcomes) outcomes->clear();
   if (!in.target.empty() && in.target[0] == '@') RETURN_IF_ERROR(meta::CheckAliasName(in.target.substr(1)));
   p.target = NormalizeTarget(in.target);
   if (p.target.empty())
@@ -322,7 +333,7 @@ Result<meta::ModelVersion> Promote(meta::MetaStore& store, const Policies& polic
   auto check = [&](const meta::PromotionFacts& facts, std::string* report, bool* forced) -> Status {
     RETURN_IF_ERROR(CheckPromote(policies, p, facts.candidate.version.current_stage, caller));
     if (gates.empty()) return Status::Ok();
-    if (EvaluateGates(gates, facts, report)) return Status::Ok();
+    if (EvaluateGates(gates, facts, report, outcomes)) return Status::Ok();
     if (p.force) {
       *forced = true;
       return Status::Ok();

@@ -77,14 +77,26 @@ Result<Policies> ParsePolicies(const config::Node* models, const std::string& fi
 // "production" -> "Production", "@Champion" -> "@Champion"; "" when not a target.
 std::string NormalizeTarget(const std::string& target);
 
-// Evaluates gates against the facts; one line per gate in *report. Returns false
-// when any failed.
-bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionFacts& facts, std::string* report);
+// What one gate said, for answers that carry it as data (the promote route's 409).
+struct GateOutcome {
+  std::string gate;    // as written: "metrics.auc >= 0.8"
+  std::string origin;  // "forja.yaml:12"
+  bool passed = false;
+  std::string left, op, right;  // the values compared ("0.75", ">=", "0.8"); empty when one is missing
+  std::string reason;           // why it passed or failed without a comparison ("the candidate has no metrics.auc")
+};
+
+// Evaluates gates against the facts; one line per gate in *report and, when `outcomes` is
+// given, one GateOutcome per gate (replacing what it held). Returns false when any failed.
+bool EvaluateGates(const std::vector<const Gate*>& gates, const meta::PromotionFacts& facts, std::string* report,
+                   std::vector<GateOutcome>* outcomes = nullptr);
 
 // Moves a version with the policy's gates and the caller's role (roles.h:
 // CheckPromote: protected targets, --force, leaving a protected stage) checked in
-// the same transaction. A refusal names the failing gates and their values.
+// the same transaction. A refusal names the failing gates and their values; `outcomes`, when
+// given, gets every gate's outcome of the last evaluation (empty when no gate was evaluated:
+// no gates, a role refusal, or a remote store, which evaluates them itself).
 Result<meta::ModelVersion> Promote(meta::MetaStore& store, const Policies& policies, const meta::Promotion& p,
-                                   Role caller);
+                                   Role caller, std::vector<GateOutcome>* outcomes = nullptr);
 
 }  // namespace forja::registry

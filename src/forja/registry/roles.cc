@@ -73,6 +73,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"POST logged-models/{model_id}/params", W, ""},
       {"POST forja/lineage/log", W, ""},
       {"POST forja/alerts", W, ""},
+      {"POST forja/serving/report", W, "what a forja serve instance reports (its models, traffic, drift) for the web UI"},
       // ---- reading (every GET, and the searches sent as POST) ----
       {"GET experiments/get", R, ""},
       {"GET experiments/get-by-name", R, ""},
@@ -106,6 +107,8 @@ const std::vector<RoleRule>& RolesTable() {
       {"GET forja/objects", R, ""},
       {"GET forja/whoami", R, "says the caller's own user, role and whether the server asks for tokens"},
       {"GET forja/pipeline/status", R, "the workspace's stages, what would run and why, the last run's logs"},
+      {"GET forja/serving/instances", R, "the forja serve instances' last reports"},
+      {"GET forja/runs/logs", R, "a forja run's stage logs, from the workspace's .forja/runs"},
   };
   return table;
 }

@@ -103,6 +103,13 @@ struct ServeConfig {
   bool access_log = false;
   int drain_ms = 10000;                         // graceful shutdown
   MonitoringConfig monitoring;                  // live drift (monitoring.h)
+  // Reports for the web UI's serving page (report.cc): every report_interval_s a compact
+  // JSON report of what is served (versions, routes, traffic, latency, errors, drift, quality,
+  // staleness) is built and handed to `report` with the instance id on a thread of its own
+  // (forja serve stores it in the registry it follows). Null: no reports.
+  std::function<Status(const std::string& instance, const std::string& json)> report;
+  double report_interval_s = 15;
+  std::string instance;                         // the instance id; "": HOSTNAME:PORT
 };
 
 // The `serving:` and `monitoring:` sections of forja.yaml (read by the one reader,

@@ -278,6 +278,7 @@ void ModelServer::Impl::Shutdown() {
   poll_cv.notify_all();
   if (poller.joinable()) poller.join();
   if (collector.joinable()) collector.join();
+  if (reporter.joinable()) reporter.join();
   if (http) http->Shutdown(cfg.drain_ms);
   for (auto& [n, s] : served)
     for (auto& v : VersionsOf(*s)) v->batcher->Stop();
@@ -345,6 +346,7 @@ Result<std::unique_ptr<ModelServer>> ModelServer::Start(ServeConfig cfg, std::un
     if (any) impl->poller = std::thread([raw] { raw->Poll(); });
   }
   impl->collector = std::thread([raw] { raw->Collect(); });
+  if (impl->cfg.report && impl->cfg.report_interval_s > 0) impl->reporter = std::thread([raw] { raw->Report(); });
   return std::unique_ptr<ModelServer>(new ModelServer(std::move(impl)));
 }
 

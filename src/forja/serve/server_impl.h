@@ -141,6 +141,11 @@ struct ModelServer::Impl {
   std::atomic<bool> rollout_running{false};  // some followed route has a running rollout: poll every second
   // The monitoring collector (server.cc), under poll_mu / poll_cv as the poller.
   std::thread collector;
+  // The reporter (report.cc), under poll_mu / poll_cv as well; its counts at the last report,
+  // for the request rates ("model/version/role" -> requests, at).
+  std::thread reporter;
+  std::map<std::string, std::pair<uint64_t, Clock::time_point>> reported;
+  Clock::time_point report_started = Clock::now();
   bool shut = false;
 
   // server.cc
@@ -171,6 +176,10 @@ struct ModelServer::Impl {
   void Fail(Call& c, int status, const std::string& message);
   void Fail(Call& c, const Status& st);
   void LogPrediction(const Call& c, const std::vector<Tensor>& outputs);
+
+  // report.cc
+  std::string BuildReport();
+  void Report();
 
   // metrics.cc
   std::string RenderMetrics();

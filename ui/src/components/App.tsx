@@ -3,6 +3,7 @@ import { getToken, setToken } from "../api";
 import { ComparePage } from "../compare/ComparePage";
 import { PipelinePage } from "../pipeline/PipelinePage";
 import { useRoute } from "../router";
+import { ServingPage } from "../serving/ServingPage";
 import { SessionContext, type Session } from "../session";
 import { ExperimentList } from "./ExperimentList";
 import { Login } from "./Login";
@@ -38,6 +39,7 @@ export function App() {
   else if (route.page === "model") page = <ModelPage name={route.name} />;
   else if (route.page === "model-version") page = <ModelVersionPage name={route.name} version={route.version} />;
   else if (route.page === "pipelines") page = <PipelinePage stage={route.stage} />;
+  else if (route.page === "serving") page = <ServingPage />;
   else page = <p class="error">No page at {route.path}. <a href="#/experiments">Experiments</a></p>;
 
   return (
@@ -50,6 +52,7 @@ export function App() {
           <a href="#/experiments">Experiments</a>
           <a href="#/models">Models</a>
           <a href="#/pipelines">Pipeline</a>
+          <a href="#/serving">Serving</a>
         </nav>
         <span class="spacer" />
         {getToken() ? (

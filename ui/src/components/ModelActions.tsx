@@ -7,28 +7,50 @@ import type { ModelVersionDetails } from "../registryTypes";
 import type { Role } from "../whoami";
 import { ErrorBox } from "./ErrorBox";
 
-// The server's refusal: "version 1 of 'churn' cannot move to production: gate failed:
-// metrics.auc >= 0.8 (0.75 >= 0.8); ...; improve the model, or override with --force (admin)".
-// Returns each failing gate with its values, or null for any other error.
-export function failedGates(e: ApiError): string[] | null {
-  const at = e.message.indexOf("gate failed: ");
-  if (e.status !== 409 || at < 0) return null;
-  let rest = e.message.slice(at + "gate failed: ".length);
-  const end = rest.lastIndexOf("; improve the model");
-  if (end >= 0) rest = rest.slice(0, end);
-  return rest.split("; ").filter((g) => g !== "");
+// One gate's outcome as the promote route's 409 carries it in `gates` (registry/gates.h GateOutcome).
+export interface GateOutcome {
+  gate: string;
+  origin: string;
+  passed: boolean;
+  left: string;
+  op: string;
+  right: string;
+  reason: string;
+}
+
+function isGateOutcome(g: unknown): g is GateOutcome {
+  if (typeof g !== "object" || g === null) return false;
+  const o = g as Record<string, unknown>;
+  return typeof o.gate === "string" && typeof o.passed === "boolean";
+}
+
+// The gates of a refusal by the registry's gates (a 409 with `gates`), or null for any other error.
+export function refusedGates(e: ApiError): GateOutcome[] | null {
+  const gates = e.details.gates;
+  if (e.status !== 409 || !Array.isArray(gates) || !gates.every(isGateOutcome)) return null;
+  return gates;
+}
+
+// "metrics.auc >= 0.8 (0.75 >= 0.8)", or with the reason when there was nothing to compare.
+export function gateLine(g: GateOutcome): string {
+  const values = g.left !== "" || g.right !== "" ? `${g.left} ${g.op} ${g.right}` : "";
+  const why = [values, g.reason].filter((x) => x !== "").join("; ");
+  return why ? `${g.gate} (${why})` : g.gate;
 }
 
 function Refusal({ error }: { error: ApiError }) {
-  const gates = failedGates(error);
+  const gates = refusedGates(error);
   if (!gates) return <ErrorBox error={error} />;
+  const failed = gates.filter((g) => !g.passed);
+  const passed = gates.filter((g) => g.passed);
   return (
     <div class="refusal" role="alert">
-      <p class="error">Refused: {gates.length === 1 ? "a gate failed" : `${gates.length} gates failed`}.</p>
+      <p class="error">Refused: {failed.length === 1 ? "a gate failed" : `${failed.length} gates failed`}.</p>
       <ul class="gates">
-        {gates.map((g) => (
-          <li key={g} class="gate fail">
-            <span class="verdict">FAIL</span> <code>{g}</code>
+        {[...failed, ...passed].map((g) => (
+          <li key={g.gate + g.origin} class={g.passed ? "gate pass" : "gate fail"}>
+            <span class="verdict">{g.passed ? "pass" : "FAIL"}</span> <code>{gateLine(g)}</code>
+            {g.origin && <span class="origin"> {g.origin}</span>}
           </li>
         ))}
       </ul>

@@ -9,6 +9,7 @@ import { useLoad } from "../session";
 import type { KeyValue, Run } from "../types";
 import { ErrorBox } from "./ErrorBox";
 import { RunLineage } from "./RunLineage";
+import { RunLogs } from "./RunLogs";
 
 function KeyValues({ title, rows }: { title: string; rows: KeyValue[] }) {
   if (rows.length === 0) return null;
@@ -55,6 +56,7 @@ function RunBody({ run }: { run: Run }) {
       <h2>Artifacts</h2>
       <ArtifactBrowser runId={info.run_id} rootUri={info.artifact_uri ?? ""} />
       <RunLineage run={run} />
+      <RunLogs runId={info.run_id} />
     </>
   );
 }
