@@ -346,6 +346,16 @@ Result<meta::Run> RunFromJson(const Json& j) {
     if (!list.is_array()) return Bad("inputs.dataset_inputs", "expected a list");
     RETURN_IF_ERROR(ListFromJson(list, DatasetInputFromJson, &r.inputs));
   }
+  // The LoggedModels the run made (forja serve finds runs:/RUN/NAME among them).
+  auto out = j.find("outputs");
+  if (out != j.end() && out->is_object() && out->contains("model_outputs")) {
+    const Json& list = (*out)["model_outputs"];
+    if (!list.is_array()) return Bad("outputs.model_outputs", "expected a list");
+    for (const Json& m : list) {
+      ASSIGN_OR_RETURN(std::string id, Str(m, "model_id", true));
+      r.model_outputs.push_back({id, m.is_object() && m.value("step", Json()).is_number_integer() ? m["step"].get<int64_t>() : 0});
+    }
+  }
   return r;
 }
 

@@ -266,6 +266,24 @@ class Rest : public RestStore {
       if (e.path == base && !e.is_dir) return meta::ArtifactEntry{path, false, e.size, ""};
     return Status::NotFound("no artifact at '" + path + "'");
   }
+  // The fields forja serve reads of a LoggedModel (its name, run and artifact location).
+  Result<meta::LoggedModel> GetLoggedModel(const std::string& id, bool allow_deleted) override {
+    (void)allow_deleted;
+    if (id.empty() || id.size() > 100 || id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+      return Status::User("'" + id.substr(0, 100) + "' is not a logged model id");
+    ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow/logged-models/" + id, {}));
+    const Json* info = j.is_object() && j.contains("model") && j["model"].is_object() ? &j["model"] : nullptr;
+    info = info && info->contains("info") && (*info)["info"].is_object() ? &(*info)["info"] : nullptr;
+    if (!info) return Status::Remote("the server's logged model " + id + " has no info");
+    auto str = [&](const char* k) { return info->contains(k) && (*info)[k].is_string() ? (*info)[k].get<std::string>() : std::string(); };
+    meta::LoggedModel m;
+    m.model_id = str("model_id");
+    m.experiment_id = str("experiment_id");
+    m.name = str("name");
+    m.artifact_location = str("artifact_uri");
+    m.source_run_id = str("source_run_id");
+    return m;
+  }
   Result<std::vector<meta::ArtifactEntry>> ListArtifacts(const std::string& folder) override {
     ASSIGN_OR_RETURN(Json j, Call("GET", "/api/2.0/mlflow-artifacts/artifacts", {}, {{"path", folder}}));
     std::vector<meta::ArtifactEntry> out;
