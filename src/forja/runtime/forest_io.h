@@ -1,5 +1,5 @@
-// Tensors in and out of a tree ensemble that scores float rows (the LightGBM runtime; the
-// xgboost one has its own copy in xgboost_model.cc): the signature's inputs, each
+// Tensors in and out of a tree ensemble that scores float rows (the xgboost and LightGBM
+// runtimes): the signature's inputs, each
 // [rows, columns] (or [rows] for one column) of any numeric datatype, are converted to float
 // and laid side by side in signature order; the one output is FP32, [rows] or [rows, k].
 #pragma once
