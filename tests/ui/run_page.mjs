@@ -42,6 +42,29 @@ const open = async (name) => {
   await page.locator(`.artifact-preview[data-path$="${name}"]`).waitFor(WAIT).catch(() => {});
 };
 
+if (spec.phase === "logs") {
+  // A run forja run made in the server's workspace: each stage's log tail, in the run's order.
+  await page.goto(`${spec.url}/#/experiments/${spec.logs.experiment}/runs/${spec.logs.run}`);
+  const section = page.locator("section.run-logs");
+  check(await seen(section.locator("details.stage-log").first()), "the run page shows the run's stage logs");
+  eq(await section.locator("details.stage-log").evaluateAll((d) => d.map((e) => e.dataset.stage)), spec.logs.stages,
+    "one log per stage, in the order the run ran them (the symlinked log is not among them)");
+  for (const [stage, tail] of Object.entries(spec.logs.tails)) {
+    const log = section.locator(`details.stage-log[data-stage="${stage}"]`);
+    check(((await log.locator("pre.log-tail").textContent()) ?? "").includes(tail), `${stage}'s log tail`,
+      (await log.locator("pre.log-tail").textContent()) ?? "");
+    check(/ran, [0-9.]+ (ms|s)/.test((await log.locator("summary").textContent()) ?? ""), `${stage}'s outcome and duration`,
+      (await log.locator("summary").textContent()) ?? "");
+  }
+  check(((await section.locator("p.muted").first().textContent()) ?? "").includes(`.forja/runs/${spec.logs.folder}/`),
+    "the logs say which .forja/runs folder they come from");
+  eq(await axeCheck(page), [], "axe-core: no serious accessibility violation on a run page with logs");
+  await shot("logs");
+  eq(consoleErrors, [], "no console errors");
+  await browser.close();
+  finish(`logs`);
+}
+
 if (spec.phase === "token") {
   // A server that needs a token: previews and downloads carry it (a plain link could not).
   await page.goto(`${spec.url}/#/experiments/${exp}/runs/${a}`);
@@ -153,6 +176,9 @@ eq(await lineage.locator("td[title]").evaluateAll((tds) => tds.map((t) => t.titl
   "its input and output, by hash");
 eq(await page.locator(".run-lineage ul.model-versions a").allTextContents(), [spec.model_version], "and the version registered from it");
 eq(await page.locator(".run-lineage .stages code").allTextContents(), ["prepare, train", "featurize"], "the pipeline stages it ran and restored");
+check(await seen(page.locator("section.run-logs p.no-logs")), "a run the MLflow client made has no logs here");
+check(((await page.locator("section.run-logs p.no-logs").textContent()) ?? "").includes("not made by forja run"),
+  "and the page says why", (await page.locator("section.run-logs p.no-logs").textContent()) ?? "");
 await shot("lineage");
 eq(await axeCheck(page), [], "axe-core: no serious accessibility violation on the run page");
 

@@ -132,6 +132,35 @@ def browser(phase, url, **extra):
 rc = browser("browse", srv.url)
 srv.stop()
 
+# ---- a run forja run made in the server's workspace: its stage logs on the run page ------------------
+from pipeline_status_test import STAGES  # noqa: E402  (three stages in a chain)
+from harness import new_workspace  # noqa: E402
+ws = new_workspace(tmp, name="logs-ws", forja_yaml_extra=STAGES)
+os.makedirs(os.path.join(ws, "conf"))
+with open(os.path.join(ws, "conf", "config.yaml"), "w") as f:
+    f.write("prepare:\n  scale: 2\ntrain:\n  lr: 0.1\n")
+forja("run", cwd=ws)
+folder = sorted(os.listdir(os.path.join(ws, ".forja", "runs")))[-1]
+os.symlink("/etc/passwd", os.path.join(ws, ".forja", "runs", folder, "zz-secret.log"))  # must not be followed
+ws_srv = Server("sqlite:///" + os.path.join(ws, ".forja", "forja.db"), workspace=ws)
+status, found = ws_srv.api("POST", "runs/search", {"experiment_ids": [e["experiment_id"] for e in
+                                                                     ws_srv.api("POST", "experiments/search", {})[1]["experiments"]],
+                                                   "filter": f"tags.`forja.run_id` = '{folder}'"})
+logged = found.get("runs", [{}])[0].get("info", {})
+status, logs = ws_srv.call("GET", "/api/2.0/forja/runs/logs", query={"run_id": logged.get("run_id", "")})
+c.eq((status, logs.get("available"), logs.get("forja_run_id")), (200, True, folder), "runs/logs finds the run's folder")
+c.eq([s["stage"] for s in logs.get("stages", [])], ["prepare", "train", "evaluate"],
+     "runs/logs: a log per stage in the run's order, the symlinked log left out")
+c.true("training on 2 with lr 0.1" in next((s["log_tail"] for s in logs.get("stages", []) if s["stage"] == "train"), ""),
+       "runs/logs: train's log tail")
+status, other = ws_srv.call("GET", "/api/2.0/forja/runs/logs", query={"run_id": a})
+c.eq(status, 404, "runs/logs of a run this store does not have")
+c.error(ws_srv.call("GET", "/api/2.0/forja/runs/logs"), 400, "INVALID_PARAMETER_VALUE", "runs/logs without a run id")
+rc3 = browser("logs", ws_srv.url, logs={"experiment": logged.get("experiment_id"), "run": logged.get("run_id"), "folder": folder,
+                                         "stages": ["prepare", "train", "evaluate"],
+                                         "tails": {"prepare": "preparing with scale 2", "train": "training on 2 with lr 0.1"}})
+ws_srv.stop()
+
 # ---- a server that needs a token: previews and downloads send it -----------------------------
 token = forja("server", "token", "create", "--store", store, "--name", "ui-reader", "--role", "read").stdout.strip()
 srv = Server(store, artifacts=os.path.join(tmp, "objects"))
@@ -139,4 +168,4 @@ rc2 = browser("token", srv.url, token=token)
 srv.stop()
 print(f"screenshots: {artifacts}")
 print(f"http: {c.passed} passed, {c.failed} failed")
-sys.exit(1 if rc or rc2 or c.failed else 0)
+sys.exit(1 if rc or rc2 or rc3 or c.failed else 0)

@@ -15,6 +15,7 @@ screenshots; no console error.
 
     python tests/ui/serving_page_test.py
 """
+import atexit
 import csv
 import json
 import os
@@ -102,6 +103,8 @@ via_server = serve.Serve("churn@production", "--store", srv.url, "--report-inter
                          "--instance-id", "web-1", cwd=ws)
 direct = serve.Serve("churn@production", "--store", "sqlite:///" + db, "--report-interval", "1", "--poll-interval", "0",
                      "--instance-id", "direct-1", cwd=ws)
+atexit.register(via_server.stop)  # also when a check above raises
+atexit.register(direct.stop)
 
 rows = rng.normal(size=(300, FEATURES)).astype(np.float32)
 rows[:, 0:5] += 4.0  # f0..f4 shifted far from the reference: they (and the dataset) drift
