@@ -186,6 +186,17 @@ c.eq(p.returncode, 1, "the same through a forja server store")
 c.eq(api("POST", "registered-models/alias", {"name": "moves", "alias": "production-candidate", "version": "1"})[0], 200,
      "an alias that only starts with a stage name is fine")
 
+# ---- the web UI's serving reports and run logs: reporting writes, reading reads --------------------------------
+report = {"instance": "web-1:8080", "report": {"models": [{"name": "churn", "versions": [{"version": "1"}]}]}}
+c.eq(api("POST", "/api/2.0/forja/serving/report", report, role="read")[0], 403, "a read token cannot report as forja serve")
+c.eq(api("GET", "/api/2.0/forja/serving/instances", role="read")[1].get("instances"), [], "and nothing was kept")
+c.eq(api("POST", "/api/2.0/forja/serving/report", report, role="write")[0], 200, "a write token reports")
+c.eq([i["instance"] for i in api("GET", "/api/2.0/forja/serving/instances", role="read")[1].get("instances", [])],
+     ["web-1:8080"], "a read token lists the instances")
+c.eq(srv.call("GET", "/api/2.0/forja/serving/instances")[0], 401, "anonymous does not")
+c.eq(api("GET", "/api/2.0/forja/runs/logs", query={"run_id": "0" * 32}, role="read")[0], 404,
+     "a read token may ask for a run's logs (an unknown run: 404)")
+
 # ---- finding 8: revoking the last token does not open the server ---------------------------------------------
 for name in ("reader", "writer", "admin"):
     forja("server", "token", "revoke", "--store", store, name)
