@@ -1,6 +1,6 @@
 // fuzz-libs: forja_runtime
 // Fuzzes the LightGBM model reader (runtime/lightgbm_forest.cc), which reads model files
-// that come with packages anyone can register.
+// that come with packages anyone can register: the text format and the JSON dump.
 //
 // Input: the bytes of a model file, parsed whole and with num_iteration=1.
 //
@@ -13,7 +13,8 @@
 //  - num_iteration=1 keeps at most one round's trees.
 //
 // Seeds in corpus/lightgbm_model_fuzz/: small models saved by LightGBM 4.6.0 and 3.3.5
-// (binary, multiclass, categorical, linear tree, random forest), and a truncated one.
+// (binary, multiclass, categorical, linear tree, random forest, zero as missing), a truncated
+// one, and binary, categorical and linear-tree JSON dumps (tests/runtime/make_lightgbm_fixtures.py).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

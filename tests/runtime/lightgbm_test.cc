@@ -29,6 +29,10 @@ const char* kModels[] = {"binary",     "binary_sigmoid2", "cross_entropy", "cros
                          "rf",         "dart",            "categorical",   "categorical_multiclass", "linear_tree",
                          "stump"};
 
+// Also saved as the JSON dump (json.dump(Booster.dump_model())).
+const char* kDumps[] = {"binary", "no_missing", "zero_as_missing", "multiclass", "regression_sqrt",
+                        "rf",     "categorical", "linear_tree",    "stump",     "quantile"};
+
 // A CSV of numbers ("nan" is NaN) as rows of T.
 template <typename T>
 std::vector<std::vector<T>> ReadCsv(const std::string& path) {
@@ -121,6 +125,25 @@ TEST_P(LightgbmFixtures, NumIterationTakesTheFirstRounds) {
   std::vector<double> got(rows.size());
   (*forest)->Predict(x.data(), rows.size(), rows[0].size(), got.data());
   ExpectNear(got, want, "num_iteration=3");
+}
+
+TEST_P(LightgbmFixtures, ReadsTheJsonDumpAlike) {
+  for (const char* name : kDumps) {
+    std::string stem = kFixtures + "/" + GetParam() + "/" + name;
+    auto rows = ReadCsv<float>(stem + ".rows.csv");
+    auto pred = Flat(ReadCsv<double>(stem + ".pred.csv"));
+    auto text = LightgbmForest::Load(stem + ".txt");
+    auto dump = LightgbmForest::Load(stem + ".json");
+    ASSERT_TRUE(text.ok() && dump.ok()) << (dump.ok() ? "" : dump.status().message());
+    EXPECT_EQ((*dump)->Describe(), (*text)->Describe());
+    size_t n = rows.size(), nf = rows[0].size(), k = (*dump)->num_outputs();
+    std::vector<float> x = Flat(rows);
+    std::vector<double> from_dump(n * k), from_text(n * k);
+    (*dump)->Predict(x.data(), n, nf, from_dump.data());
+    (*text)->Predict(x.data(), n, nf, from_text.data());
+    ExpectNear(from_dump, pred, stem + ".json predictions");
+    EXPECT_EQ(from_dump, from_text) << stem;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, LightgbmFixtures, testing::ValuesIn(kVersions), [](const auto& info) {
@@ -217,7 +240,8 @@ TEST(LightgbmRefusals, TruncatedFiles) {
   EXPECT_NE(Refusal(text.substr(0, 40)).find("the file ends before the first tree"), std::string::npos);
   EXPECT_EQ(Refusal(""), "model.txt: header: not a LightGBM text model (the first line is not 'tree'); save it "
                          "with Booster.save_model()");
-  EXPECT_NE(Refusal("{\"learner\": {}}").find("not a LightGBM text model"), std::string::npos);
+  EXPECT_EQ(Refusal("{\"learner\": {}}"), "model.txt: name: not a LightGBM JSON dump (no \"name\": \"tree\"); save the "
+                                          "model with Booster.save_model() or json.dump(Booster.dump_model())");
 }
 
 TEST(LightgbmRefusals, UnknownVersionsAndObjectives) {
@@ -264,6 +288,23 @@ TEST(LightgbmRefusals, InconsistentArrays) {
   size_t last = multi.find("Tree=23");
   std::string short_multi = multi.substr(0, last) + multi.substr(multi.find("end of trees"));
   EXPECT_NE(Refusal(short_multi).find("23 trees is not a multiple of num_tree_per_iteration 3"), std::string::npos);
+}
+
+TEST(LightgbmRefusals, BrokenJsonDumps) {
+  std::string dump = Fixture("4.6.0/binary.json");
+  EXPECT_NE(Refusal(dump.substr(0, dump.size() / 2)).find("model.txt: json: invalid JSON"), std::string::npos);
+  EXPECT_NE(Refusal(Replace(dump, "\"version\": \"v4\"", "\"version\": \"v9\"")).find("version: 'v9' is not"),
+            std::string::npos);
+  EXPECT_EQ(Refusal(Replace(dump, "\"split_index\": 1,", "\"split_index\": 0,")),
+            "model.txt: tree_info[0]: split 0 appears twice");
+  EXPECT_NE(Refusal(Replace(dump, "\"missing_type\": \"NaN\"", "\"missing_type\": \"Sometimes\""))
+                .find("missing_type: not None, Zero or NaN"),
+            std::string::npos);
+  EXPECT_NE(Refusal(Replace(dump, "\"tree_index\": 1,", "\"tree_index\": 5,")).find("tree_info[1].tree_index: 5, expected 1"),
+            std::string::npos);
+  std::string cat = Fixture("4.6.0/categorical.json");
+  EXPECT_NE(Refusal(Replace(cat, "\"threshold\": \"", "\"threshold\": \"x")).find("is not a list of categories"),
+            std::string::npos);
 }
 
 TEST(LightgbmRefusals, SizesBeyondLimits) {

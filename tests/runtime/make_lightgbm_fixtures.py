@@ -11,10 +11,11 @@ synthetic data and writes, under tests/runtime/fixtures/lightgbm/<version>/:
   <name>.pred.csv    LightGBM's predictions, %.17g, one row per test row
   <name>.raw.csv     the same with raw_score=True
   binary.iter3.pred.csv   binary's predictions with num_iteration=3
+  <name>.json        for the models of JSON_DUMPS: the same model as Booster.dump_model() gives it
 
 and the seeds of fuzz/lightgbm_model_fuzz.cc, fuzz/corpus/lightgbm_model_fuzz/<version>-<name>.txt
 (versions 3.3.5 and 4.6.0): the same models with 2 rounds of 4 leaves, cut after "end of trees",
-and a truncated one.
+a truncated one, and three as JSON dumps (<version>-<name>.json).
 
 The test rows hold NaN, zeros (+0 and -0), values below LightGBM's zero threshold (1e-35),
 values at the split thresholds' neighbours, and for categorical features unseen, negative,
@@ -40,6 +41,9 @@ VERSIONS = {
 }
 
 TEST_ROWS = 48
+# The models also written as LightGBM's JSON dump (the rest would only repeat them).
+JSON_DUMPS = ["binary", "no_missing", "zero_as_missing", "multiclass", "regression_sqrt", "rf", "categorical",
+              "linear_tree", "stump", "quantile"]
 ROUNDS = 8
 
 
@@ -175,6 +179,10 @@ def inside(version):
         write_csv(os.path.join(out, name + ".raw.csv"), loaded.predict(x64, raw_score=True))
         if name == "binary":
             write_csv(os.path.join(out, name + ".iter3.pred.csv"), loaded.predict(x64, num_iteration=3))
+        if name in JSON_DUMPS:
+            import json
+            with open(os.path.join(out, name + ".json"), "w") as f:
+                json.dump(loaded.dump_model(), f)
     if version in ("3.3.5", "4.6.0"):
         write_seeds(version)
     print(f"{version}: wrote {out}")
@@ -189,7 +197,12 @@ def write_seeds(version):
         params, x, y, group, categorical = all_models[name]
         p = {**params, "num_leaves": 4, "num_threads": 1, "deterministic": True, "seed": 7, "verbose": -1}
         ds = lgb.Dataset(x, y, group=group, categorical_feature=list(categorical) or "auto")
-        text = lgb.train(p, ds, num_boost_round=2).model_to_string()
+        booster = lgb.train(p, ds, num_boost_round=2)
+        if name in ("binary", "categorical", "linear_tree"):
+            import json
+            with open(os.path.join(seeds, f"{version}-{name}.json"), "w") as f:
+                json.dump(booster.dump_model(), f)
+        text = booster.model_to_string()
         text = text[: text.index("end of trees") + len("end of trees\n")]
         with open(os.path.join(seeds, f"{version}-{name}.txt"), "w") as f:
             f.write(text)

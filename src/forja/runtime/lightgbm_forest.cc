@@ -1,5 +1,8 @@
 // Loading LightGBM text model files into LightgbmForest, and evaluating it.
 //
+// The JSON dump (Booster.dump_model(), json.dump'ed) is read too: the same header as JSON
+// members, and per tree a nested tree_structure, turned into the text format's arrays.
+//
 // The file: a header of key=value lines ("tree", "version=v4", "num_class=1", ...,
 // "objective=binary sigmoid:1", a bare "average_output" for random forests), then blocks
 // "Tree=<i>" of key=value lines each ended by a blank line, then "end of trees" and
@@ -15,6 +18,7 @@
 
 #include "forja/core/fs.h"
 #include "forja/runtime/lightgbm_model.h"
+#include "forja/runtime/xgb_doc.h"
 
 namespace forja::runtime {
 
@@ -67,6 +71,8 @@ class LightgbmLoader {
 
   Status Load() {
     if (text_.size() > kMaxFileBytes) return Error(0, "file", "larger than 1 GiB; not a model forja loads");
+    size_t first = text_.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && text_[first] == '{') return LoadDump();
     std::string_view line;
     if (!Next(&line) || Trim(line) != "tree")
       return Error(line_no_, "header", "not a LightGBM text model (the first line is not 'tree'); save it with "
@@ -86,16 +92,20 @@ class LightgbmLoader {
         return Error(line_no_, "trees", "the file ends inside the trees (no 'end of trees' line): it is truncated; "
                                         "save the model again");
     }
-    if (count == 0) return Error(line_no_, "trees", "the model has no trees");
+    return Finish(count, line_no_, "trees");
+  }
+
+ private:
+  Status Finish(size_t count, size_t line, const char* field) {
+    if (count == 0) return Error(line, field, "the model has no trees");
     if (count % tree_per_iteration_ != 0)
-      return Error(line_no_, "trees", std::to_string(count) + " trees is not a multiple of num_tree_per_iteration " +
-                                          std::to_string(tree_per_iteration_));
+      return Error(line, field, std::to_string(count) + " trees is not a multiple of num_tree_per_iteration " +
+                                    std::to_string(tree_per_iteration_));
     f_->num_iterations_ = std::min(count, f_->trees_.size()) / tree_per_iteration_;
     PlanTreeRuns();
     return Status::Ok();
   }
 
- private:
   Status Error(size_t line, const std::string& field, const std::string& what) const {
     return Status::User(name_ + (line ? ":" + std::to_string(line) : std::string()) + ": " + field + ": " + what);
   }
@@ -143,25 +153,35 @@ class LightgbmLoader {
       return it->second;
     };
     ASSIGN_OR_RETURN(Field version, need("version"));
-    if (version.value != "v2" && version.value != "v3" && version.value != "v4")
-      return Error(version.line, "version", "'" + Short(version.value) +
-                                                "' is not a LightGBM model version forja reads (v2, v3, v4: LightGBM "
-                                                "2.x to 4.x); save it with one of those or open an issue");
-    f_->version_ = std::string(version.value);
+    RETURN_IF_ERROR(CheckVersion(version));
     ASSIGN_OR_RETURN(Field nc, need("num_class"));
     ASSIGN_OR_RETURN(size_t num_class, Count(nc, "num_class", 1, kMaxClasses));
     ASSIGN_OR_RETURN(Field ntpi, need("num_tree_per_iteration"));
     ASSIGN_OR_RETURN(tree_per_iteration_, Count(ntpi, "num_tree_per_iteration", 1, kMaxClasses));
     ASSIGN_OR_RETURN(Field mfi, need("max_feature_idx"));
     ASSIGN_OR_RETURN(size_t max_feature, Count(mfi, "max_feature_idx", 0, kMaxFeatures - 1));
-    f_->num_feature_ = max_feature + 1;
     f_->average_output_ = h.count("average_output") > 0;
+    auto obj = h.find("objective");
+    return SetShape(num_class, max_feature, ntpi.line, obj == h.end() ? Field{"", 0} : obj->second);
+  }
+
+  Status CheckVersion(const Field& version) {
+    if (version.value != "v2" && version.value != "v3" && version.value != "v4")
+      return Error(version.line, "version", "'" + Short(version.value) +
+                                                "' is not a LightGBM model version forja reads (v2, v3, v4: LightGBM "
+                                                "2.x to 4.x); save it with one of those or open an issue");
+    f_->version_ = std::string(version.value);
+    return Status::Ok();
+  }
+
+  // The header's numbers (tree_per_iteration_ already read), then the objective.
+  Status SetShape(size_t num_class, size_t max_feature, size_t ntpi_line, const Field& objective) {
+    f_->num_feature_ = max_feature + 1;
     if (tree_per_iteration_ != 1 && tree_per_iteration_ != num_class)
-      return Error(ntpi.line, "num_tree_per_iteration", std::to_string(tree_per_iteration_) + " for num_class " +
+      return Error(ntpi_line, "num_tree_per_iteration", std::to_string(tree_per_iteration_) + " for num_class " +
                                                             std::to_string(num_class) + " (must be 1 or num_class)");
     f_->num_groups_ = tree_per_iteration_;
-    auto obj = h.find("objective");
-    return ReadObjective(obj == h.end() ? Field{"", 0} : obj->second, num_class);
+    return ReadObjective(objective, num_class);
   }
 
   Result<size_t> Count(const Field& f, const char* key, size_t lo, size_t hi) const {
@@ -478,6 +498,215 @@ class LightgbmLoader {
     }
     if (tree.depth > kMaxLockstepDepth) tree.generic = true;
     f_->trees_.push_back(tree);
+    return Status::Ok();
+  }
+
+
+  // ---- the JSON dump -------------------------------------------------------------------
+
+  using Value = xgb::Value;
+
+  Status LoadDump() {
+    Result<Value> parsed = xgb::ParseJson(text_);
+    if (!parsed.ok()) return Error(0, "json", parsed.status().message());
+    const Value& d = *parsed;
+    const Value* name = d.Find("name");
+    if (d.kind != Value::kObject || name == nullptr || name->kind != Value::kString || name->str != "tree")
+      return Error(0, "name", "not a LightGBM JSON dump (no \"name\": \"tree\"); save the model with "
+                              "Booster.save_model() or json.dump(Booster.dump_model())");
+    const Value* version = d.Find("version");
+    if (version == nullptr || version->kind != Value::kString)
+      return Error(0, "version", "missing from the dump; is this a LightGBM model?");
+    RETURN_IF_ERROR(CheckVersion(Field{version->str, 0}));
+    ASSIGN_OR_RETURN(size_t num_class, DumpCount(d, "num_class", "header", 1, kMaxClasses));
+    ASSIGN_OR_RETURN(tree_per_iteration_, DumpCount(d, "num_tree_per_iteration", "header", 1, kMaxClasses));
+    ASSIGN_OR_RETURN(size_t max_feature, DumpCount(d, "max_feature_idx", "header", 0, kMaxFeatures - 1));
+    const Value* avg = d.Find("average_output");
+    f_->average_output_ = avg != nullptr && avg->kind == Value::kBool && avg->boolean;
+    const Value* obj = d.Find("objective");
+    std::string objective = obj != nullptr && obj->kind == Value::kString ? obj->str : "";
+    RETURN_IF_ERROR(SetShape(num_class, max_feature, 0, Field{objective, 0}));
+    SlotFor(0, LightgbmForest::kPlain);
+    const Value* trees = d.Find("tree_info");
+    if (trees == nullptr || trees->kind != Value::kArray) return Error(0, "tree_info", "missing: the trees");
+    if (trees->Size() > kMaxTrees) return Error(0, "tree_info", "more than " + std::to_string(kMaxTrees) + " trees");
+    if (trees->IsNumeric() && trees->Size() > 0) return Error(0, "tree_info", "holds numbers, not trees");
+    for (size_t t = 0; t < trees->items.size(); ++t) RETURN_IF_ERROR(AddDumpTree(trees->items[t], t));
+    return Finish(trees->items.size(), 0, "tree_info");
+  }
+
+  Result<int64_t> DumpInt(const Value& obj, const char* key, const std::string& where, int64_t lo, int64_t hi) const {
+    const Value* v = obj.Find(key);
+    if (v == nullptr || v->kind != Value::kNumber || v->number != std::floor(v->number) ||
+        !(v->number >= static_cast<double>(lo) && v->number <= static_cast<double>(hi)))
+      return Error(0, where + "." + key, "missing, or not a whole number from " + std::to_string(lo) + " to " +
+                                             std::to_string(hi));
+    return static_cast<int64_t>(v->number);
+  }
+  Result<size_t> DumpCount(const Value& obj, const char* key, const std::string& where, size_t lo, size_t hi) const {
+    ASSIGN_OR_RETURN(int64_t n, DumpInt(obj, key, where, static_cast<int64_t>(lo), static_cast<int64_t>(hi)));
+    return static_cast<size_t>(n);
+  }
+
+  // One tree_info entry: its nodes, each naming its own split_index or leaf_index, go into
+  // the text format's arrays; Flatten then checks the structure as for a text file.
+  Status AddDumpTree(const Value& tree, size_t index) {
+    std::string where = "tree_info[" + std::to_string(index) + "]";
+    tree_index_ = index;
+    fields_ = nullptr;
+    if (tree.kind != Value::kObject) return Error(0, where, "not an object");
+    ASSIGN_OR_RETURN(int64_t ti, DumpInt(tree, "tree_index", where, 0, static_cast<int64_t>(kMaxTrees)));
+    if (static_cast<size_t>(ti) != index) return Error(0, where + ".tree_index", std::to_string(ti) + ", expected " +
+                                                                                   std::to_string(index));
+    Arrays a;
+    ASSIGN_OR_RETURN(a.leaves, DumpCount(tree, "num_leaves", where, 1, kMaxLeaves));
+    const size_t inner = a.leaves - 1;
+    ASSIGN_OR_RETURN(size_t num_cat, DumpCount(tree, "num_cat", where, 0, inner));
+    a.num_cat = num_cat;
+    const Value* root = tree.Find("tree_structure");
+    if (root == nullptr || root->kind != Value::kObject) return Error(0, where + ".tree_structure", "missing");
+    a.feature.assign(inner, -1);
+    a.threshold.assign(inner, 0);
+    a.decision.assign(inner, 0);
+    a.left.assign(inner, 0);
+    a.right.assign(inner, 0);
+    a.leaf_value.assign(a.leaves, 0);
+    a.cat_boundaries.push_back(0);
+    std::vector<bool> seen_split(inner, false), seen_leaf(a.leaves, false);
+    std::vector<std::vector<double>> coeffs(a.leaves);
+    std::vector<std::vector<int64_t>> feats(a.leaves);
+    std::vector<double> consts(a.leaves, 0);
+    std::vector<const Value*> stack{root};
+    size_t linear_leaves = 0;
+    while (!stack.empty()) {
+      const Value* n = stack.back();
+      stack.pop_back();
+      if (n->kind != Value::kObject) return Error(0, where + ".tree_structure", "a child is not an object");
+      if (n->Find("split_index") != nullptr) {
+        ASSIGN_OR_RETURN(int64_t k, DumpInt(*n, "split_index", where, 0, static_cast<int64_t>(inner) - 1));
+        if (seen_split[static_cast<size_t>(k)]) return Error(0, where, "split " + std::to_string(k) + " appears twice");
+        if (stack.empty() && n == root && k != 0) return Error(0, where, "the root is not split 0");
+        seen_split[static_cast<size_t>(k)] = true;
+        RETURN_IF_ERROR(DumpSplit(*n, static_cast<size_t>(k), where, &a));
+        const Value* kids[2] = {n->Find("left_child"), n->Find("right_child")};
+        for (int side = 0; side < 2; ++side) {
+          ASSIGN_OR_RETURN(int64_t code, ChildCode(kids[side], where, a.leaves));
+          (side == 0 ? a.left : a.right)[static_cast<size_t>(k)] = code;
+          stack.push_back(kids[side]);
+        }
+        continue;
+      }
+      int64_t leaf = 0;
+      if (inner > 0 || n->Find("leaf_index") != nullptr) {
+        ASSIGN_OR_RETURN(leaf, DumpInt(*n, "leaf_index", where, 0, static_cast<int64_t>(a.leaves) - 1));
+      }
+      auto l = static_cast<size_t>(leaf);
+      if (seen_leaf[l]) return Error(0, where, "leaf " + std::to_string(leaf) + " appears twice");
+      seen_leaf[l] = true;
+      const Value* value = n->Find("leaf_value");
+      if (value == nullptr || value->kind != Value::kNumber || !std::isfinite(value->number))
+        return Error(0, where + ".leaf_value", "leaf " + std::to_string(leaf) + " has no finite leaf_value");
+      a.leaf_value[l] = value->number;
+      if (n->Find("leaf_const") != nullptr) {
+        ++linear_leaves;
+        RETURN_IF_ERROR(DumpLinearLeaf(*n, where, &consts[l], &feats[l], &coeffs[l]));
+      }
+    }
+    for (size_t k = 0; k < inner; ++k)
+      if (!seen_split[k]) return Error(0, where, "split " + std::to_string(k) + " is not in tree_structure");
+    for (size_t l = 0; l < a.leaves; ++l)
+      if (!seen_leaf[l]) return Error(0, where, "leaf " + std::to_string(l) + " is not in tree_structure");
+    if (a.cat_boundaries.size() != num_cat + 1)
+      return Error(0, where + ".num_cat", std::to_string(num_cat) + ", but the tree has " +
+                                              std::to_string(a.cat_boundaries.size() - 1) + " categorical splits");
+    if (linear_leaves != 0 && linear_leaves != a.leaves)
+      return Error(0, where, "some leaves are linear (leaf_const) and some are not");
+    if (linear_leaves != 0) {
+      a.linear = true;
+      a.leaf_const = consts;
+      for (size_t l = 0; l < a.leaves; ++l) {
+        a.linear_begin.push_back(a.leaf_features.size());
+        a.num_features.push_back(static_cast<int64_t>(feats[l].size()));
+        a.leaf_features.insert(a.leaf_features.end(), feats[l].begin(), feats[l].end());
+        a.leaf_coeff.insert(a.leaf_coeff.end(), coeffs[l].begin(), coeffs[l].end());
+      }
+    }
+    bool use = options_.num_iteration <= 0 ||
+               index < static_cast<size_t>(options_.num_iteration) * tree_per_iteration_;
+    if (!use) return Status::Ok();
+    return Flatten(a, static_cast<uint32_t>(index % tree_per_iteration_));
+  }
+
+  // A child's code as the text format has it: its split_index, or ~leaf_index.
+  Result<int64_t> ChildCode(const Value* c, const std::string& where, size_t leaves) const {
+    if (c == nullptr || c->kind != Value::kObject) return Error(0, where, "a split without both children");
+    if (c->Find("split_index") != nullptr)
+      return DumpInt(*c, "split_index", where, 0, static_cast<int64_t>(leaves) - 2);
+    ASSIGN_OR_RETURN(int64_t leaf, DumpInt(*c, "leaf_index", where, 0, static_cast<int64_t>(leaves) - 1));
+    return ~leaf;
+  }
+
+  Status DumpSplit(const Value& n, size_t k, const std::string& where, Arrays* a) {
+    ASSIGN_OR_RETURN(a->feature[k], DumpInt(n, "split_feature", where, 0, static_cast<int64_t>(f_->num_feature_) - 1));
+    const Value* dt = n.Find("decision_type");
+    const Value* mt = n.Find("missing_type");
+    const Value* dl = n.Find("default_left");
+    std::string at = where + " split " + std::to_string(k);
+    if (dt == nullptr || dt->kind != Value::kString || (dt->str != "<=" && dt->str != "=="))
+      return Error(0, at + ".decision_type", "not \"<=\" or \"==\"");
+    if (mt == nullptr || mt->kind != Value::kString || (mt->str != "None" && mt->str != "Zero" && mt->str != "NaN"))
+      return Error(0, at + ".missing_type", "not None, Zero or NaN");
+    if (dl == nullptr || dl->kind != Value::kBool) return Error(0, at + ".default_left", "not true or false");
+    int64_t missing = mt->str == "None" ? 0 : mt->str == "Zero" ? 1 : 2;
+    bool categorical = dt->str == "==";
+    a->decision[k] = (categorical ? 1 : 0) | (dl->boolean ? 2 : 0) | (missing << 2);
+    const Value* thr = n.Find("threshold");
+    if (!categorical) {
+      if (thr == nullptr || thr->kind != Value::kNumber || std::isnan(thr->number))
+        return Error(0, at + ".threshold", "not a number");
+      a->threshold[k] = thr->number;
+      return Status::Ok();
+    }
+    // "1||3||5": the categories that go left, as a bit set like the text format's.
+    if (thr == nullptr || (thr->kind != Value::kString && thr->kind != Value::kNumber))
+      return Error(0, at + ".threshold", "not a list of categories (\"1||3||5\")");
+    std::vector<uint32_t> bits;
+    std::string list = thr->kind == Value::kNumber ? Num(thr->number) : thr->str;
+    size_t i = 0;
+    while (i <= list.size()) {
+      size_t end = list.find("||", i);
+      if (end == std::string::npos) end = list.size();
+      uint32_t c = 0;
+      auto [p, ec] = std::from_chars(list.data() + i, list.data() + end, c);
+      if (ec != std::errc() || p != list.data() + end || c >= (1u << 24))
+        return Error(0, at + ".threshold", "'" + Short(list) + "' is not a list of categories below 2^24");
+      if (bits.size() <= c / 32) bits.resize(c / 32 + 1, 0);
+      bits[c / 32] |= 1u << (c % 32);
+      i = end + 2;
+    }
+    if (a->cat_threshold.size() + bits.size() > kMaxCatWords) return Error(0, at, "categorical splits too large");
+    a->threshold[k] = static_cast<double>(a->cat_boundaries.size() - 1);
+    a->cat_threshold.insert(a->cat_threshold.end(), bits.begin(), bits.end());
+    a->cat_boundaries.push_back(static_cast<int64_t>(a->cat_threshold.size()));
+    return Status::Ok();
+  }
+
+  Status DumpLinearLeaf(const Value& n, const std::string& where, double* constant, std::vector<int64_t>* feats,
+                        std::vector<double>* coeffs) const {
+    const Value* c = n.Find("leaf_const");
+    const Value* fs = n.Find("leaf_features");
+    const Value* cs = n.Find("leaf_coeff");
+    if (c == nullptr || c->kind != Value::kNumber || !std::isfinite(c->number) || fs == nullptr ||
+        !fs->IsNumeric() || cs == nullptr || !cs->IsNumeric() || fs->nums.size() != cs->nums.size())
+      return Error(0, where, "a linear leaf without leaf_const, or leaf_features and leaf_coeff that do not pair up");
+    *constant = c->number;
+    for (size_t i = 0; i < fs->nums.size(); ++i) {
+      double f = fs->nums[i];
+      if (!(f >= 0 && f < static_cast<double>(f_->num_feature_)) || f != std::floor(f) || !std::isfinite(cs->nums[i]))
+        return Error(0, where + ".leaf_features", "feature " + Num(f) + " is not below max_feature_idx + 1");
+      feats->push_back(static_cast<int64_t>(f));
+      coeffs->push_back(cs->nums[i]);
+    }
     return Status::Ok();
   }
 
