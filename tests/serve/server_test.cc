@@ -17,6 +17,8 @@
 #include <map>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "test_model.h"
 
 namespace forja::serve {
@@ -457,6 +459,69 @@ TEST_F(ServerTest, RouteSplitShadowAndPredictionLog) {
   EXPECT_NE(preds.find(R"("inputs":{"features":[[1,0,0]]},"outputs":{"y":[1]})"), std::string::npos) << preds.substr(0, 400);
   EXPECT_NE(feedback.find(R"("request_id":"req-3")"), std::string::npos) << feedback;
   EXPECT_NE(feedback.find(R"("label":1)"), std::string::npos);
+}
+
+// The serving report (report.cc) the web UI's serving page shows: handed to the sink with the
+// instance id, it names each route with its weight and version, the shadow, and per version its
+// role, requests, errors and latency quantiles.
+TEST_F(ServerTest, ServingReportNamesRoutesTrafficAndLatency) {
+  ServeConfig cfg;
+  cfg.targets = {{"m/v1", 75}, {"m/v2", 25}, {"m@live", 100, true}};
+  MoveAlias("m/v2");
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> reports;
+  cfg.report_interval_s = 0.05;
+  cfg.instance = "test-1";
+  cfg.report = [&](const std::string& instance, const std::string& json) {
+    std::lock_guard<std::mutex> lock(mu);
+    reports.emplace_back(instance, json);
+    return Status::Ok();
+  };
+  Start(cfg);
+  Conn c(server_->port());
+  for (int i = 0; i < 20; i++) ASSERT_EQ(c.Do("POST", "/v2/models/m/infer", OneRow(1)).status, 200);
+  EXPECT_EQ(c.Do("POST", "/v2/models/m/infer", "{not json").status, 400);
+  // Wait for a report made after the traffic (the first is made as the server starts).
+  nlohmann::json last;
+  for (int tries = 0; tries < 600; tries++) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!reports.empty()) last = nlohmann::json::parse(reports.back().second);
+    }
+    uint64_t answered = 0;
+    for (const auto& v : last.value("models", nlohmann::json::array())[0].value("versions", nlohmann::json::array()))
+      if (v["role"] == "primary") answered += v["requests"].get<uint64_t>() - v["client_errors"].get<uint64_t>();
+    if (answered == 20) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_FALSE(reports.empty());
+    EXPECT_EQ(reports.back().first, "test-1");
+  }
+  EXPECT_EQ(last["interval_s"], 0.05);
+  ASSERT_EQ(last["models"].size(), 1u);
+  const auto& m = last["models"][0];
+  EXPECT_EQ(m["name"], "m");
+  EXPECT_EQ(m["routes"], nlohmann::json::parse(R"([{"ref":"m/v1","weight":75,"version":"1","canary":null},
+                                                   {"ref":"m/v2","weight":25,"version":"2","canary":null}])"));
+  EXPECT_EQ(m["shadow"], nlohmann::json::parse(R"({"ref":"m@live","version":"2"})"));
+  std::map<std::string, nlohmann::json> by;
+  for (const auto& v : m["versions"]) by[v["version"].get<std::string>() + "/" + v["role"].get<std::string>()] = v;
+  ASSERT_EQ(by.size(), 3u) << m.dump();
+  const auto& v1 = by["1/primary"];
+  const auto& v2 = by["2/primary"];
+  EXPECT_EQ(v1["requests"].get<int>() + v2["requests"].get<int>(), 21);  // the bad body reached a version too
+  EXPECT_EQ(v1["errors"].get<int>() + v2["errors"].get<int>(), 0);
+  EXPECT_EQ(v1["client_errors"].get<int>() + v2["client_errors"].get<int>(), 1);
+  EXPECT_EQ(by["2/shadow"]["ref"], "m@live");
+  for (const char* q : {"p50", "p95", "p99"}) {
+    ASSERT_TRUE(v1["latency_s"][q].is_number()) << v1.dump();
+    EXPECT_GT(v1["latency_s"][q].get<double>(), 0);
+  }
+  EXPECT_LE(v1["latency_s"]["p50"].get<double>(), v1["latency_s"]["p99"].get<double>());
+  EXPECT_TRUE(v1["drift"].is_null());    // no reference profile
+  EXPECT_FALSE(v1["staleness"]["stale"].get<bool>());
 }
 
 // Quality from feedback with the prediction log off (serve/quality.h): y = 1 + 2 + 3 = 6 for
