@@ -146,7 +146,7 @@ int DoPredict(PredictArgs& a, const GlobalOptions& g) {
 void RegisterPredictCommand(CLI::App& app, GlobalOptions& g, Action* action) {
   auto a = std::make_shared<PredictArgs>();
   auto* c = app.add_subcommand("predict", "Score a CSV or JSONL file with a model, streamed, in input order");
-  c->add_option("ref", a->ref, "A package folder, NAME/VERSION, NAME@ALIAS or NAME@production")
+  c->add_option("ref", a->ref, "A package or MLflow model folder, NAME/VERSION, NAME@ALIAS, NAME@production, models:/NAME/VERSION, models:/NAME@ALIAS, models:/m-ID or runs:/RUN/PATH")
       ->required()
       ->type_name("REF");
   c->add_option("-i,--input", a->opts.input, "The rows: CSV with a header row, or JSONL (one object per line)")

@@ -80,7 +80,7 @@ Status Overrides(const ServeArgs& a, serve::ServeConfig* cfg) {
     if (!routed) cfg->targets.push_back({r, 100, false});
   }
   for (const auto& s : a.shadows) cfg->targets.push_back({s, 100, true});
-  if (cfg->targets.empty()) return Status::Usage("name a model to serve: forja serve REF (a package folder, NAME/VERSION or NAME@ALIAS)");
+  if (cfg->targets.empty()) return Status::Usage("name a model to serve: forja serve REF (a package or MLflow model folder, NAME/VERSION, NAME@ALIAS, models:/NAME@ALIAS, runs:/RUN/PATH)");
   return Status::Ok();
 }
 
@@ -155,7 +155,7 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   (void)g;
   auto* c = app.add_subcommand("serve", "Serve models over the Open Inference Protocol v2 and MLflow's /invocations");
   auto a = std::make_shared<ServeArgs>();
-  c->add_option("ref", a->refs, "A package folder, NAME/VERSION, NAME@ALIAS or NAME@production (repeatable)")->type_name("REF...");
+  c->add_option("ref", a->refs, "A package or MLflow model folder, NAME/VERSION, NAME@ALIAS, NAME@production, models:/NAME/VERSION, models:/NAME@ALIAS, models:/m-ID or runs:/RUN/PATH (repeatable)")->type_name("REF...");
   c->add_option("--host", a->host, "Address to listen on (default 127.0.0.1)")->type_name("HOST");
   c->add_option("-p,--port", a->port, "Port (default 8080; 0 picks a free one)")->type_name("PORT")->check(CLI::Range(0, 65535));
   c->add_option("--threads", a->threads, "Network threads (default: one per core)")->type_name("N")->check(CLI::Range(0, 256));
