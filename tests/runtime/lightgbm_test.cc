@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "forja/core/fs.h"
 #include "forja/runtime/lightgbm_model.h"
 #include "forja/runtime/model.h"
@@ -316,6 +318,17 @@ TEST(LightgbmRefusals, SizesBeyondLimits) {
             std::string::npos);
   EXPECT_NE(Refusal(Replace(text, "num_class=1", "num_class=100000000")).find("num_class"), std::string::npos);
   EXPECT_NE(Refusal(Replace(text, "Tree=0\n", "Tree=2000000\n")).find("Tree"), std::string::npos);
+  // A file past 1 GiB is refused before it is read (a sparse file: no disk used).
+  std::string big = testing::TempDir() + "/lightgbm_big_model.txt";
+  {
+    std::ofstream f(big, std::ios::binary);
+    f << "tree\n";
+  }
+  ASSERT_EQ(0, ::truncate(big.c_str(), (int64_t{1} << 30) + 1));
+  auto refused = LightgbmForest::Load(big);
+  ::unlink(big.c_str());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), big + ": file: larger than 1 GiB; not a model forja loads");
 }
 
 TEST(LightgbmRefusals, AModelTheLoaderRefusesIsRefusedByLoadModel) {

@@ -16,6 +16,8 @@
 #include <map>
 #include <unordered_map>
 
+#include <sys/stat.h>
+
 #include "forja/core/fs.h"
 #include "forja/runtime/lightgbm_model.h"
 #include "forja/runtime/xgb_doc.h"
@@ -33,6 +35,9 @@ constexpr size_t kMaxFeatures = size_t{1} << 24;
 constexpr size_t kMaxClasses = size_t{1} << 16;
 constexpr size_t kMaxNodes = size_t{1} << 28;
 constexpr size_t kMaxCatWords = size_t{1} << 24;
+constexpr size_t kMaxLinearTerms = size_t{1} << 26;  // linear leaves' coefficients, all trees
+// A JSON dump becomes a document tree of about a hundred bytes a value before it is read.
+constexpr size_t kMaxDumpBytes = size_t{1} << 28;
 constexpr uint32_t kMaxLockstepDepth = 16;
 // LightGBM's kZeroThreshold (`const double kZeroThreshold = 1e-35f`): the C API drops a
 // value this close to zero, so the trees see 0.
@@ -72,7 +77,10 @@ class LightgbmLoader {
   Status Load() {
     if (text_.size() > kMaxFileBytes) return Error(0, "file", "larger than 1 GiB; not a model forja loads");
     size_t first = text_.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos && text_[first] == '{') return LoadDump();
+    if (first != std::string_view::npos && text_[first] == '{') {
+      if (text_.size() > kMaxDumpBytes) return Error(0, "file", "a JSON dump larger than 256 MiB; save the text format");
+      return LoadDump();
+    }
     std::string_view line;
     if (!Next(&line) || Trim(line) != "tree")
       return Error(line_no_, "header", "not a LightGBM text model (the first line is not 'tree'); save it with "
@@ -425,6 +433,7 @@ class LightgbmLoader {
     using F = LightgbmForest;
     const size_t inner = a.leaves - 1;
     if (f_->nodes_.size() + 2 * a.leaves > kMaxNodes) return Error(tree_line_, "trees", "more than 2^28 nodes");
+    RETURN_IF_ERROR(CheckLinearTerms(a));
     std::string where = "Tree=" + std::to_string(tree_index_);
     auto base = static_cast<uint32_t>(f_->nodes_.size());
     // LightGBM's child codes: >= 0 a split, < 0 the leaf ~code. A one-leaf tree is its leaf.
@@ -710,6 +719,12 @@ class LightgbmLoader {
     return Status::Ok();
   }
 
+  Status CheckLinearTerms(const Arrays& a) const {
+    if (f_->linear_features_.size() + a.leaf_features.size() > kMaxLinearTerms)
+      return Error(tree_line_, "leaf_features", "more than 2^26 linear-leaf terms in all");
+    return Status::Ok();
+  }
+
   // The line of a field of the tree being read (its Tree= line if absent).
   size_t FieldLine(const char* key) const {
     auto it = fields_ != nullptr ? fields_->find(key) : Fields::const_iterator();
@@ -755,6 +770,9 @@ Result<std::unique_ptr<LightgbmForest>> LightgbmForest::Parse(std::string_view t
 }
 
 Result<std::unique_ptr<LightgbmForest>> LightgbmForest::Load(const std::string& path, Options options) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > kMaxFileBytes)
+    return Status::User(path + ": file: larger than 1 GiB; not a model forja loads");
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   return Parse(text, path, options);
 }
