@@ -24,6 +24,15 @@ constexpr size_t kMaxSignatureEntries = 4096;
 constexpr size_t kMaxRank = 16;
 constexpr size_t kMaxNameBytes = 1024;
 
+// Text from the file inside an error line: at most `max` bytes, control characters as '?',
+// so a message stays one line whatever the file holds.
+std::string Shown(std::string_view s, size_t max = 80) {
+  std::string out(s.substr(0, max));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
 Status Error(const Node* n, const std::string& file, const std::string& field, const std::string& what) {
   std::string where = n && !n->origin().empty() ? n->origin() : file;
   return Status::User(where + ": " + field + ": " + what);
@@ -41,7 +50,7 @@ Result<std::string> Str(const Node& parent, const char* key, const std::string& 
 // A path MLmodel names inside the model folder: relative, normalized, no "..".
 Status CheckRel(const Node* n, const std::string& file, const std::string& field, const std::string& rel) {
   Status st = CheckUntrustedPath(rel, PathBase::kFolder);
-  if (!st.ok()) return Error(n, file, field, "'" + rel.substr(0, 200) + "' must be a path inside the model folder: " + st.message());
+  if (!st.ok()) return Error(n, file, field, "'" + Shown(rel, 200) + "' must be a path inside the model folder: " + Shown(st.message(), 200));
   return Status::Ok();
 }
 
@@ -117,7 +126,7 @@ Status SchemaEntry(const JsonDoc& doc, const JsonNode& e, const Node* at, const 
     t.datatype = ColumnDatatype(ty);
     if (t.datatype.empty())
       return Error(at, file, field + ".type",
-                   "column type '" + ty.substr(0, 40) + "' is not served (boolean, integer, long, float, double, "
+                   "column type '" + Shown(ty, 40) + "' is not served (boolean, integer, long, float, double, "
                    "string are): log the model with a signature of those column types or of tensors");
     t.shape = {-1};
     s->specs.push_back(std::move(t));
@@ -131,7 +140,7 @@ Status SchemaEntry(const JsonDoc& doc, const JsonNode& e, const Node* at, const 
   t.datatype = TensorDatatype(dt);
   if (t.datatype.empty())
     return Error(at, file, field + ".tensor-spec.dtype",
-                 "'" + dt.substr(0, 40) + "' has no Open Inference Protocol datatype (bool, int8..int64, uint8..uint64, "
+                 "'" + Shown(dt, 40) + "' has no Open Inference Protocol datatype (bool, int8..int64, uint8..uint64, "
                  "float16, float32, float64, str, bytes, object are)");
   const JsonNode* shape = doc.Find(*ts, "shape");
   if (!shape || shape->kind != JsonNode::kArray || shape->count == 0 || shape->count > kMaxRank)
@@ -153,7 +162,7 @@ Status ParseSchema(const Node* n, const std::string& file, const std::string& fi
   const std::string& text = n->as_string();
   JsonDoc doc;
   Status st = doc.Parse(text);
-  if (!st.ok()) return Error(n, file, field, st.message() + ": log the model again with MLflow");
+  if (!st.ok()) return Error(n, file, field, Shown(st.message(), 200) + ": log the model again with MLflow");
   const JsonNode& root = doc.root();
   if (root.kind != JsonNode::kArray) return Error(n, file, field, "must be a list of columns or tensors");
   if (root.count > kMaxSignatureEntries)
@@ -171,7 +180,7 @@ Status ParseSchema(const Node* n, const std::string& file, const std::string& fi
   std::set<std::string> names;
   for (const TensorSpec& t : s->specs)
     if (!t.name.empty() && !names.insert(t.name).second)
-      return Error(n, file, field, "'" + t.name.substr(0, 80) + "' twice: names must differ");
+      return Error(n, file, field, "'" + Shown(t.name) + "' twice: names must differ");
   return Status::Ok();
 }
 
@@ -218,7 +227,7 @@ Status ReadPyfunc(const Node& pf, const std::string& file, ModelPackage* p) {
   for (char c : loader)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')
       return Error(pf.Find("loader_module"), file, "flavors.python_function.loader_module",
-                   "'" + loader.substr(0, 80) + "' is not a python module name");
+                   "'" + Shown(loader) + "' is not a python module name");
   for (const char* key : {"data", "model_path", "code", "artifacts_path"}) {
     std::string field = std::string("flavors.python_function.") + key;
     ASSIGN_OR_RETURN(std::string rel, Str(pf, key, file, field));
@@ -231,8 +240,8 @@ Status ReadPyfunc(const Node& pf, const std::string& file, ModelPackage* p) {
       RETURN_IF_ERROR(CheckRel(env, file, "flavors.python_function.env", env->as_string()));
     } else if (env->is_map()) {
       for (const auto& [k, v] : env->entries()) {
-        if (!v.is_string()) return Error(&v, file, "flavors.python_function.env." + k, "must be a file name");
-        RETURN_IF_ERROR(CheckRel(&v, file, "flavors.python_function.env." + k, v.as_string()));
+        if (!v.is_string()) return Error(&v, file, "flavors.python_function.env." + Shown(k), "must be a file name");
+        RETURN_IF_ERROR(CheckRel(&v, file, "flavors.python_function.env." + Shown(k), v.as_string()));
       }
     } else {
       return Error(env, file, "flavors.python_function.env", "must be a file name or a mapping of them");
@@ -277,7 +286,7 @@ Result<ModelPackage> ParseMLmodel(const std::string& text, const std::string& fi
   ModelPackage p;
   p.mlflow_flavor = LoggedFlavor(*flavors);
   ASSIGN_OR_RETURN(std::string version, Str(root, "mlflow_version", file, "mlflow_version"));
-  p.description = "MLflow " + p.mlflow_flavor + " model" + (version.empty() ? "" : " (mlflow " + version.substr(0, 40) + ")");
+  p.description = "MLflow " + Shown(p.mlflow_flavor) + " model" + (version.empty() ? "" : " (mlflow " + Shown(version, 40) + ")");
   Schema in;
   RETURN_IF_ERROR(ReadSignature(root, file, &p, &in));
   RETURN_IF_ERROR(ReadInputExample(root, file, &p));
@@ -293,16 +302,16 @@ Result<ModelPackage> ParseMLmodel(const std::string& text, const std::string& fi
   for (const auto& [k, v] : flavors->entries()) {
     std::string native = NativeFlavorFor(k);
     if (native.empty()) continue;
-    ASSIGN_OR_RETURN(std::string data, Str(v, "data", file, "flavors." + k + ".data"));
+    ASSIGN_OR_RETURN(std::string data, Str(v, "data", file, "flavors." + Shown(k) + ".data"));
     if (data.empty()) break;
-    RETURN_IF_ERROR(CheckRel(v.Find("data"), file, "flavors." + k + ".data", data));
+    RETURN_IF_ERROR(CheckRel(v.Find("data"), file, "flavors." + Shown(k) + ".data", data));
     p.flavor = native;
     p.model_file = data;
     return p;
   }
   if (!pf)
     return Error(flavors, file, "flavors",
-                 "'" + p.mlflow_flavor.substr(0, 80) + "' has no runtime in forja and the model has no python_function "
+                 "'" + Shown(p.mlflow_flavor) + "' has no runtime in forja and the model has no python_function "
                  "flavor: log it with a flavor that has one (mlflow.pyfunc.log_model wraps any model), or export it as "
                  "xgboost JSON/UBJ");
   p.flavor = "python";
