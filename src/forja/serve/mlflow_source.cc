@@ -24,6 +24,14 @@ struct File {
   int64_t size = 0;
 };
 
+// Text from the store inside an error line: bounded, control characters as '?'.
+std::string Shown(std::string_view s, size_t max = 200) {
+  std::string out(s.substr(0, max));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
 std::string Strip(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s;
@@ -33,14 +41,14 @@ std::string Strip(std::string s) {
 Result<std::string> PathOfArtifactUri(const std::string& uri, const std::string& what) {
   const std::string prefix = "mlflow-artifacts:";
   if (!uri.starts_with(prefix))
-    return Status::User(what + " is at '" + uri.substr(0, 200) + "', which is not in a forja server's artifact store "
+    return Status::User(Shown(what) + " is at '" + Shown(uri) + "', which is not in a forja server's artifact store "
                         "(mlflow-artifacts:/...): log the model through forja server (MLFLOW_TRACKING_URI=http://...)");
   std::string p = uri.substr(prefix.size());
   while (!p.empty() && p[0] == '/') p.erase(0, 1);
   p = Strip(p);
   if (!p.empty()) {
     Status st = CheckUntrustedPath(p, PathBase::kFolder);
-    if (!st.ok()) return Status::User(what + ": artifact path '" + p.substr(0, 200) + "': " + st.message());
+    if (!st.ok()) return Status::User(Shown(what) + ": artifact path '" + Shown(p) + "': " + Shown(st.message()));
   }
   return p;
 }
@@ -64,10 +72,10 @@ Result<std::string> RunFolder(meta::MetaStore& store, const std::string& uri) {
   while (!rest.empty() && rest[0] == '/') rest.erase(0, 1);
   size_t slash = rest.find('/');
   if (slash == std::string::npos || slash == 0 || Strip(rest.substr(slash + 1)).empty())
-    return Status::User("invalid model reference '" + uri + "': use runs:/<run id>/<path of the model>");
+    return Status::User("invalid model reference '" + Shown(uri) + "': use runs:/<run id>/<path of the model>");
   std::string run_id = rest.substr(0, slash), sub = Strip(rest.substr(slash + 1));
   Status st = CheckUntrustedPath(sub, PathBase::kFolder);
-  if (!st.ok()) return Status::User("invalid model reference '" + uri + "': " + st.message());
+  if (!st.ok()) return Status::User("invalid model reference '" + Shown(uri) + "': " + Shown(st.message()));
   ASSIGN_OR_RETURN(meta::Run run, store.GetRun(run_id));
   ASSIGN_OR_RETURN(std::string base, PathOfArtifactUri(run.info.artifact_uri, uri));
   std::string folder = base.empty() ? sub : base + "/" + sub;
@@ -79,7 +87,7 @@ Result<std::string> RunFolder(meta::MetaStore& store, const std::string& uri) {
     ASSIGN_OR_RETURN(std::string f, PathOfArtifactUri(m->artifact_location, uri));
     return f + tail;
   }
-  return Status::NotFound(uri + ": run " + run_id + " has no MLflow model at '" + sub +
+  return Status::NotFound(Shown(uri) + ": run " + Shown(run_id) + " has no MLflow model at '" + Shown(sub) +
                           "' (no MLmodel file there, and no logged model of the run has that name)");
 }
 
@@ -95,7 +103,7 @@ Status List(meta::MetaStore& store, const std::string& root, const std::string& 
     std::string path = rel.empty() ? name : rel + "/" + name;
     Status st = CheckUntrustedPath(path, PathBase::kFolder);
     if (!st.ok() || name.find('/') != std::string::npos)
-      return Status::User(text + ": the artifact store lists '" + path.substr(0, 200) + "' in the model: " +
+      return Status::User(text + ": the artifact store lists '" + Shown(path) + "' in the model: " +
                           (st.ok() ? "not a direct child of its folder" : st.message()));
     if (e.is_dir) {
       RETURN_IF_ERROR(List(store, root, path, depth + 1, text, out));
@@ -105,9 +113,9 @@ Status List(meta::MetaStore& store, const std::string& root, const std::string& 
       return Status::User(text + ": the model has more than " + std::to_string(kMaxFiles) + " files");
     auto oid = e.hash.starts_with("sha256:") ? Oid::FromHex(e.hash.substr(7)) : std::nullopt;
     if (!oid)
-      return Status::User(text + ": the artifact store gives no hash for " + path +
+      return Status::User(text + ": the artifact store gives no hash for " + Shown(path) +
                           " (forja verifies every file: serve models from a forja server or a workspace)");
-    if (e.size < 0) return Status::User(text + ": the artifact store lists " + path + " with a negative size");
+    if (e.size < 0) return Status::User(text + ": the artifact store lists " + Shown(path) + " with a negative size");
     out->push_back({path, *oid, e.size});
   }
   return Status::Ok();
