@@ -314,6 +314,8 @@ export function ServingPage() {
   }
   const [instances, alerts] = data;
   const live = instances.instances.filter((i) => !i.stale).length;
+  // Live instances first, each group by id: a stable order, whatever order the reports came in.
+  const ordered = [...instances.instances].sort((x, y) => Number(x.stale) - Number(y.stale) || x.instance.localeCompare(y.instance));
   return (
     <section class="serving-page">
       <h1>Serving and monitoring</h1>
@@ -325,7 +327,7 @@ export function ServingPage() {
             {instances.instances.length} instance{instances.instances.length === 1 ? "" : "s"} ({live} live); an instance is stale
             when it missed three reports (at least a minute), and leaves the list after {formatSeconds(instances.expire_after_s)}.
           </p>
-          {instances.instances.map((i) => (
+          {ordered.map((i) => (
             <Instance key={i.instance} inst={i} />
           ))}
         </>
