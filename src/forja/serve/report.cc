@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "forja/core/log.h"
@@ -94,6 +95,7 @@ std::string ModelServer::Impl::BuildReport() {
   const auto now = Clock::now();
   const int64_t now_ms = meta::NowMs();
   Doc models = Doc::array();
+  std::set<std::string> seen;  // the versions loaded now: the rates of those unloaded are forgotten
   for (const std::string& n : names) {
     Served& s = *served[n];
     Doc routes = Doc::array();
@@ -115,7 +117,9 @@ std::string ModelServer::Impl::BuildReport() {
         else if (kCodes[i] >= 400) client_errors += k;
       }
       // The rate over the time since the last report (since the start for the first).
-      auto& [before, at] = reported.try_emplace(v->name + "/" + v->version + "/" + role, 0, report_started).first->second;
+      std::string key = v->name + "/" + v->version + "/" + role;
+      seen.insert(key);
+      auto& [before, at] = reported.try_emplace(key, 0, report_started).first->second;
       double secs = Seconds(at, now);
       double rate = secs > 0 && requests >= before ? static_cast<double>(requests - before) / secs : 0;
       before = requests;
@@ -147,6 +151,7 @@ std::string ModelServer::Impl::BuildReport() {
     models.push_back({{"name", n}, {"routes", std::move(routes)}, {"shadow", std::move(shadow)},
                       {"versions", std::move(versions)}});
   }
+  std::erase_if(reported, [&](const auto& kv) { return !seen.count(kv.first); });
   Doc report = {{"address", "http://" + cfg.host + ":" + std::to_string(http ? http->port() : cfg.port)},
                  {"hostname", Hostname()},
                  {"forja_version", FORJA_VERSION},
