@@ -2,7 +2,8 @@
 
 A real `forja server` (outside a workspace, like `mlflow server`) takes models logged and
 registered with MLflow's own client (pinned in .venv): an sklearn model on the iris columns
-(mlflow.sklearn.log_model(..., registered_model_name="iris")), a second version through
+(examples/mlflow/train_register.py: mlflow.sklearn.log_model(..., registered_model_name="iris")
+and the alias champion), a second version through
 mlflow.register_model("runs:/..."), and an xgboost Booster (mlflow.xgboost.log_model). Then:
 
 - `forja serve models:/iris@champion --store http://...` answers REST v2 (one tensor per column)
@@ -75,16 +76,20 @@ def main():
         mlflow.set_experiment("iris")
         X, y = load_iris(return_X_y=True, as_frame=True)
         cols = list(X.columns)
-        m1 = LogisticRegression(max_iter=500).fit(X, y)
         m2 = LogisticRegression(C=0.001, max_iter=500).fit(X, y)  # answers differently from m1
-        check((m1.predict(X.iloc[::7]) != m2.predict(X.iloc[::7])).any(), "the two versions' models differ")
-        with mlflow.start_run():
-            info1 = mlflow.sklearn.log_model(m1, name="model", registered_model_name="iris", input_example=X.head(3))
+        # Version 1 as a user makes it: the example script, with MLflow's client, over HTTP.
+        p = subprocess.run([sys.executable, os.path.join(api.SOURCE, "examples", "mlflow", "train_register.py")],
+                           env=dict(os.environ, MLFLOW_TRACKING_URI=srv.url), capture_output=True, text=True)
+        check(p.returncode == 0 and "registered iris/1, now iris@champion" in p.stdout,
+              f"examples/mlflow/train_register.py: {p.stdout[-500:]} {p.stderr[-1500:]}")
+        m1 = mlflow.sklearn.load_model("models:/iris/1")  # what forja must answer: the registered model's predict
+        mid1 = client.get_model_version("iris", "1").source.split("/")[-1]  # models:/m-<id>
+        check(mid1.startswith("m-"), f"version 1 is a LoggedModel: {mid1}")
         with mlflow.start_run() as run2:
             mlflow.sklearn.log_model(m2, name="model", input_example=X.head(3))
         v2 = mlflow.register_model(f"runs:/{run2.info.run_id}/model", "iris")
         check(v2.version in (2, "2"), f"register_model made version 2: {v2.version}")
-        client.set_registered_model_alias("iris", "champion", "1")
+        check((m1.predict(X.iloc[::7]) != m2.predict(X.iloc[::7])).any(), "the two versions' models differ")
 
         booster = xgb.train({"objective": "binary:logistic", "max_depth": 3}, xgb.DMatrix(X, label=(y == 1)), 10)
         with mlflow.start_run():
@@ -172,7 +177,7 @@ def main():
         scratch = os.path.join(TMP, "predict")
         os.makedirs(scratch)
         for ref, model in [("models:/iris/1", m1), (f"runs:/{run2.info.run_id}/model", m2),
-                           (f"models:/{info1.model_id}", m1)]:
+                           (f"models:/{mid1}", m1)]:
             dst = os.path.join(TMP, "out.csv")
             p = harness.forja("predict", ref, "-i", src, "-o", dst, *store, cwd=scratch, check=False)
             check(p.returncode == 0, f"forja predict {ref}: {p.stderr[-1500:]}")
