@@ -6,7 +6,8 @@ three-class one. Each is a package (model.txt + model.yaml, flavor lightgbm) ser
 real `forja serve`; tritonclient.http (REST v2, binary tensors carrying NaN and JSON tensors)
 and MLflow's /invocations formats must get LightGBM's predictions within 1e-6, the model's
 metadata names the platform, a corrupt model file is refused at start with the file and line,
-and `forja predict` scores a CSV with empty cells (missing) to the same numbers.
+`forja predict` scores a CSV with empty cells (missing) to the same numbers, and a package
+registered and promoted is served by its alias.
 """
 import csv
 import json
@@ -107,6 +108,26 @@ def test_predict_cli(folder, booster, rows):
         close(got, booster.predict(rows.astype(np.float64)), "forja predict")
 
 
+def test_registry(folder, booster, rows):
+    ws = harness.workspace(os.path.join(TMP, "ws"))
+    version = harness.register(ws, "churn", folder)
+    harness.promote(ws, "churn", version)
+    s = Serve("churn@production", cwd=ws)
+    try:
+        full = rows[~np.isnan(rows).any(axis=1)][:8]
+        body = {"inputs": [{"name": "features", "datatype": "FP32", "shape": list(full.shape),
+                            "data": full.ravel().tolist()}]}
+        st, _, b = s.request("POST", "/v2/models/churn/infer", body)
+        check(st == 200, f"registry: {st} {b[:200]}")
+        if st == 200:
+            close(json.loads(b)["outputs"][0]["data"], booster.predict(full.astype(np.float64)), "churn@production")
+        st, _, b = s.request("GET", "/v2/models/churn")
+        check(st == 200 and json.loads(b)["parameters"]["description"] == "lightgbm v4 binary, 60 trees, 6 features",
+              f"the model's description: {b[:300]}")
+    finally:
+        s.stop()
+
+
 def test_corrupt(folder):
     bad = os.path.join(TMP, "bad")
     shutil.copytree(folder, bad)
@@ -147,6 +168,7 @@ def main():
     finally:
         s.stop()
     test_predict_cli(binary, booster, rows)
+    test_registry(binary, booster, rows)
     test_corrupt(binary)
     shutil.rmtree(TMP, ignore_errors=True)
     print(f"{len(failures)} failed" if failures else "all passed")
