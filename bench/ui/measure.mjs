@@ -1,0 +1,194 @@
+// Measures one UI (forja's or MLflow's) in Debian's chromium through the pinned playwright-core
+// (ui/node_modules, as tests/ui uses it). Reads its spec as JSON on stdin (bench/ui/__main__.py
+// writes it); prints progress on stderr and one JSON line on stdout:
+//   {table: [ms...], rows: [ms...], filter: [ms...], compare: [ms...], notes: {...}}
+// Every time is the page's own clock: performance.now() (0 = the navigation's start) or an
+// input event's timeStamp, read in the page when a condition polled every animation frame
+// first holds. What each condition is, is the same for both UIs; only the selectors differ,
+// and they are stable ones: the run id each UI puts on its row, the checkbox in that row, the
+// filter box's role/test id, the chart elements. See bench/ui/README.md.
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+const require = createRequire(new URL("../../ui/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+const spec = JSON.parse(readFileSync(0, "utf8"));
+const WAIT = { timeout: 900_000, polling: "raf" };
+const say = (m) => console.error(`  ${spec.ui}: ${m}`);
+
+const forja = spec.ui === "forja";
+const ids = { first: spec.first_run_id, filtered: spec.filtered_first_id };
+// What differs between the UIs: where things are, never what is waited for.
+const ui = forja
+  ? {
+      table: `${spec.url}/#/experiments/${spec.experiment_id}`,
+      row: (id) => `[data-run-id="${id}"]`,
+      checkbox: 'input[type="checkbox"]',
+      filterBox: 'input[type="search"][aria-label="Filter runs"]',
+      compare: `${spec.url}/#/compare-runs?runs=${encodeURIComponent(JSON.stringify(spec.compare_ids))}` +
+        `&experiments=${encodeURIComponent(JSON.stringify([spec.experiment_id]))}`,
+      // One uPlot chart per metric; it says how many series it drew.
+      charts: ".chart[data-metric]",
+    }
+  : {
+      // The runs page itself (an experiment without a kind tag opens on its GenAI overview).
+      table: `${spec.url}/#/experiments/${spec.experiment_id}/runs`,
+      row: (id) => `.ag-row[row-id="${id}"]`,
+      checkbox: "input.ag-checkbox-input",
+      filterBox: 'input[data-testid="search-box"]',
+      // The experiment page's chart view over the same 10 runs: a line chart per metric.
+      compare: `${spec.url}/#/experiments/${spec.experiment_id}/runs?searchFilter=` +
+        `${encodeURIComponent("tags.compare = 'yes'")}&compareRunsMode=CHART`,
+      charts: ".js-plotly-plot",
+    };
+
+// Polled in the page every frame: the time the run's row is in the viewport with its checkbox.
+function rowVisible([sel, box]) {
+  for (const el of document.querySelectorAll(sel)) {
+    const cb = el.querySelector(box);
+    if (!cb) continue;
+    const r = cb.getBoundingClientRect();
+    if (r.height > 0 && r.bottom > 0 && r.top < innerHeight && r.left < innerWidth) return performance.now();
+  }
+  return 0;
+}
+
+function checked([sel, box]) {
+  for (const el of document.querySelectorAll(sel)) {
+    const cb = el.querySelector(box);
+    if (cb && cb.checked) return performance.now();
+  }
+  return 0;
+}
+
+// The filtered table: the newest run passing the filter is shown, the newest run (which fails
+// it) is gone.
+function filtered([keep, gone]) {
+  return document.querySelector(keep) && !document.querySelector(gone) ? performance.now() : 0;
+}
+
+// Every metric's chart drawn with every compared run's series.
+function chartsDrawn([sel, nCharts, nSeries, isForja]) {
+  const charts = [...document.querySelectorAll(sel)];
+  if (charts.length < nCharts) return 0;
+  let done = 0;
+  for (const c of charts) {
+    const series = isForja
+      ? (c.querySelector("canvas") ? Number(c.dataset.series ?? 0) : 0)
+      : c.querySelectorAll(".scatterlayer .trace path.js-line[d]:not([d=''])").length;
+    if (series >= nSeries) done++;
+  }
+  return done >= nCharts ? performance.now() : 0;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+
+// A fresh context (no cache, no storage) and one untimed visit of `url`, so the timed visit
+// is a returning user's: the static assets cached, any remembered view state the same.
+async function warmPage(url, ready, viewport) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => say(`page error: ${e.message}`));
+  await page.goto(url, { waitUntil: "commit" });
+  await page.waitForFunction(ready.fn, ready.arg, WAIT);
+  await page.goto("about:blank");
+  return { context, page };
+}
+
+// API calls a page made: what each UI fetches to show the table (and how many runs at once).
+function recordApi(page) {
+  const calls = [];
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (!/\/(ajax-)?api\//.test(u.pathname)) return;
+    let body = null;
+    try {
+      body = r.postDataJSON();
+    } catch {
+      /* not JSON */
+    }
+    const max = body?.max_results ?? u.searchParams.get("max_results");
+    const lim = body?.limit ?? u.searchParams.get("limit");
+    const what = max != null ? ` (max_results ${max})` : lim != null ? ` (limit ${lim})` : "";
+    calls.push(u.pathname.replace(/^.*\/api\/[0-9.]+\/(mlflow\/)?/, "") + what);
+  });
+  return calls;
+}
+
+const out = { table: [], rows: [], filter: [], compare: [], notes: {} };
+const tableView = { width: 1280, height: 800 };
+const rowSel = ui.row(ids.first);
+
+for (let rep = 0; rep < spec.reps; rep++) {
+  // ---- the runs table interactive, then a filter ------------------------------------------------
+  const { context, page } = await warmPage(ui.table, { fn: rowVisible, arg: [rowSel, ui.checkbox] }, tableView);
+  const calls = recordApi(page);
+  await page.goto(ui.table, { waitUntil: "commit" });
+  const rows = await (await page.waitForFunction(rowVisible, [rowSel, ui.checkbox], WAIT)).jsonValue();
+  // A real click (CDP input, queued behind whatever the page is doing) on the row's checkbox.
+  const box = await page.locator(`${rowSel} ${ui.checkbox}`).first().boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const table = await (await page.waitForFunction(checked, [rowSel, ui.checkbox], WAIT)).jsonValue();
+  out.rows.push(rows);
+  out.table.push(table);
+  if (rep === 0) {
+    out.notes["API calls until the table was interactive"] = [...calls].join(", ");
+    out.notes["run rows in the page when interactive"] = await page.evaluate(
+      (sel) => new Set([...document.querySelectorAll(sel)].map((e) => e.getAttribute("data-run-id") ?? e.getAttribute("row-id"))).size,
+      forja ? "[data-run-id]" : ".ag-row[row-id]",
+    );
+    await page.screenshot({ path: path.join(spec.shots, "table.png") });
+  }
+  say(`rep ${rep + 1}: rows visible ${rows.toFixed(0)} ms, table interactive ${table.toFixed(0)} ms`);
+
+  // The filter: typed (untimed), then Enter; from the keydown's timestamp to the filtered table.
+  // On the table freshly loaded again (MLflow swaps its filter box for the selection's actions
+  // while a run is ticked), once it has settled.
+  await page.goto("about:blank");
+  await page.goto(ui.table, { waitUntil: "commit" });
+  await page.waitForFunction(rowVisible, [rowSel, ui.checkbox], WAIT);
+  await page.waitForTimeout(1000);
+  const input = page.locator(ui.filterBox).first();
+  await input.click();
+  await input.fill(spec.filter);
+  await page.evaluate(() => {
+    window.__enterAt = 0;
+    addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !window.__enterAt) window.__enterAt = e.timeStamp;
+    }, { capture: true });
+  });
+  // MLflow's box suggests keys as you type: Escape closes the list (else Enter takes the
+  // suggestion instead of searching). Untimed; forja's box has no list.
+  if (!forja) await input.press("Escape");
+  calls.length = 0;
+  await input.press("Enter");
+  const done = await (await page.waitForFunction(filtered, [ui.row(ids.filtered), rowSel], WAIT)).jsonValue();
+  const enterAt = await page.evaluate(() => window.__enterAt);
+  out.filter.push(done - enterAt);
+  if (rep === 0) {
+    out.notes["API calls of the filter"] = [...calls].join(", ");
+    await page.screenshot({ path: path.join(spec.shots, "filtered.png") });
+  }
+  say(`rep ${rep + 1}: filter ${(done - enterAt).toFixed(0)} ms`);
+  await context.close();
+
+  // ---- 10 runs compared: all 10 metric charts drawn --------------------------------------------
+  // A viewport tall enough for every chart of both UIs at once (MLflow draws only the charts
+  // in view).
+  const drawn = { fn: chartsDrawn, arg: [ui.charts, spec.metrics.length, spec.compare_ids.length, forja] };
+  const cmp = await warmPage(ui.compare, drawn, { width: 1600, height: 3200 });
+  await cmp.page.goto(ui.compare, { waitUntil: "commit" });
+  const t = await (await cmp.page.waitForFunction(drawn.fn, drawn.arg, WAIT)).jsonValue();
+  out.compare.push(t);
+  if (rep === 0) await cmp.page.screenshot({ path: path.join(spec.shots, "compare.png") });
+  say(`rep ${rep + 1}: comparison drawn ${t.toFixed(0)} ms`);
+  await cmp.context.close();
+}
+
+await browser.close();
+console.log(JSON.stringify(out));
