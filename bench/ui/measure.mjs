@@ -43,13 +43,15 @@ const ui = forja
       charts: ".js-plotly-plot",
     };
 
-// Polled in the page every frame: the time the run's row is in the viewport with its checkbox.
+// Polled in the page every frame: the time the run's row is in the viewport with its
+// checkbox, and where that checkbox is (so the click needs no further round trip).
 function rowVisible([sel, box]) {
   for (const el of document.querySelectorAll(sel)) {
     const cb = el.querySelector(box);
     if (!cb) continue;
     const r = cb.getBoundingClientRect();
-    if (r.height > 0 && r.bottom > 0 && r.top < innerHeight && r.left < innerWidth) return performance.now();
+    if (r.height > 0 && r.bottom > 0 && r.top < innerHeight && r.left < innerWidth)
+      return { t: performance.now(), x: r.left + r.width / 2, y: r.top + r.height / 2 };
   }
   return 0;
 }
@@ -129,10 +131,10 @@ for (let rep = 0; rep < spec.reps; rep++) {
   const { context, page } = await warmPage(ui.table, { fn: rowVisible, arg: [rowSel, ui.checkbox] }, tableView);
   const calls = recordApi(page);
   await page.goto(ui.table, { waitUntil: "commit" });
-  const rows = await (await page.waitForFunction(rowVisible, [rowSel, ui.checkbox], WAIT)).jsonValue();
+  const seen = await (await page.waitForFunction(rowVisible, [rowSel, ui.checkbox], WAIT)).jsonValue();
   // A real click (CDP input, queued behind whatever the page is doing) on the row's checkbox.
-  const box = await page.locator(`${rowSel} ${ui.checkbox}`).first().boundingBox();
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.click(seen.x, seen.y);
+  const rows = seen.t;
   const table = await (await page.waitForFunction(checked, [rowSel, ui.checkbox], WAIT)).jsonValue();
   out.rows.push(rows);
   out.table.push(table);
