@@ -520,6 +520,9 @@ TEST_F(ServerTest, ServingReportNamesRoutesTrafficAndLatency) {
     EXPECT_GT(v1["latency_s"][q].get<double>(), 0);
   }
   EXPECT_LE(v1["latency_s"]["p50"].get<double>(), v1["latency_s"]["p99"].get<double>());
+  ASSERT_TRUE(v1["traffic"].is_array() && !v1["traffic"].empty()) << v1.dump();  // (t, req/s) of each report
+  EXPECT_LE(v1["traffic"].size(), 60u);
+  EXPECT_EQ(v1["traffic"].back()[1], v1["req_per_s"]);
   EXPECT_TRUE(v1["drift"].is_null());    // no reference profile
   EXPECT_FALSE(v1["staleness"]["stale"].get<bool>());
 }

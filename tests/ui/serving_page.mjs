@@ -46,6 +46,11 @@ check(/^(fresh|stale: .+)$/.test(cells[11]), "staleness in words", cells[11]);
 await row.locator("a", { hasText: "v1" }).waitFor(T).catch(() => {});
 eq(await row.locator("a").getAttribute("href"), "#/models/churn/versions/1", "the version links to its registry page");
 
+// The traffic chart (uPlot): a series per version of the model, from the reports seen so far.
+const traffic = web.locator('.chart[data-metric="Requests per second of churn"]');
+check(await traffic.locator("canvas").first().waitFor(T).then(() => true, () => false), "a uPlot chart of churn's requests per second");
+eq(await traffic.getAttribute("data-series"), "1", "with a series for its one version");
+
 // Drift per column: each with its test, value, threshold and verdict.
 const drift = web.locator("table.drift-columns");
 check((await text(drift.locator("caption"))).includes("rows in the window"), "the drift table says how many rows it compared");

@@ -26,6 +26,7 @@ constexpr size_t kMaxVersions = 32;
 constexpr size_t kMaxColumns = 200;
 constexpr size_t kMaxQualityMetrics = 32;
 constexpr size_t kMaxReasons = 8;
+constexpr size_t kMaxTrafficPoints = 120;
 constexpr size_t kMaxText = 256;
 // An instance reports every interval_s (forja serve --report-interval, default 15 s); the UI
 // greys one that missed three reports, and at least a minute.
@@ -113,6 +114,17 @@ class Fields {
     }
     out[key] = std::move(m);
   }
+  // A list of [number, number] pairs (a time series), at most `max`.
+  void Pairs(const char* key, size_t max) {
+    const Json* v = Get(key, false);
+    if (!v) return;
+    if (!v->is_array() || v->size() > max) return Fail(key, "must be a list of at most " + std::to_string(max) + " [t, value] pairs");
+    for (const Json& x : *v)
+      if (!x.is_array() || x.size() != 2 || !x[0].is_number() || !x[1].is_number() ||
+          !std::isfinite(x[0].get<double>()) || !std::isfinite(x[1].get<double>()))
+        return Fail(key, "must hold [t, value] pairs of finite numbers");
+    out[key] = *v;
+  }
   void TextList(const char* key, size_t max) {
     const Json* v = Get(key, false);
     if (!v) return;
@@ -188,6 +200,7 @@ void Version(Fields& v) {
   v.Number("errors");
   v.Number("client_errors");
   v.Number("req_per_s");
+  v.Pairs("traffic", kMaxTrafficPoints);
   v.Number("error_rate", 0, 1);
   v.Object("latency_s", [](Fields& l) {
     for (const char* k : {"p50", "p95", "p99"}) l.Number(k);

@@ -119,13 +119,19 @@ std::string ModelServer::Impl::BuildReport() {
       // The rate over the time since the last report (since the start for the first).
       std::string key = v->name + "/" + v->version + "/" + role;
       seen.insert(key);
-      auto& [before, at] = reported.try_emplace(key, 0, report_started).first->second;
-      double secs = Seconds(at, now);
-      double rate = secs > 0 && requests >= before ? static_cast<double>(requests - before) / secs : 0;
-      before = requests;
-      at = now;
+      auto [it, fresh] = reported.try_emplace(key);
+      Reported& r = it->second;
+      if (fresh) r.at = report_started;
+      double secs = Seconds(r.at, now);
+      double rate = secs > 0 && requests >= r.requests ? static_cast<double>(requests - r.requests) / secs : 0;
+      r.requests = requests;
+      r.at = now;
+      r.traffic.emplace_back(now_ms, rate);
+      while (r.traffic.size() > kTrafficPoints) r.traffic.pop_front();
+      Doc traffic = Doc::array();
+      for (const auto& [t, x] : r.traffic) traffic.push_back({t, x});
       Doc j = {{"version", v->version}, {"ref", v->ref}, {"role", role}, {"platform", v->platform},
-                {"requests", requests}, {"errors", errors}, {"client_errors", client_errors}, {"req_per_s", rate},
+                {"requests", requests}, {"errors", errors}, {"client_errors", client_errors}, {"req_per_s", rate}, {"traffic", std::move(traffic)},
                 {"error_rate", requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0.0},
                 {"latency_s", {{"p50", Quantile(v->stats.latency, 0.5)}, {"p95", Quantile(v->stats.latency, 0.95)},
                                {"p99", Quantile(v->stats.latency, 0.99)}}}};

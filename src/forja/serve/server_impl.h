@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -141,10 +142,16 @@ struct ModelServer::Impl {
   std::atomic<bool> rollout_running{false};  // some followed route has a running rollout: poll every second
   // The monitoring collector (server.cc), under poll_mu / poll_cv as the poller.
   std::thread collector;
-  // The reporter (report.cc), under poll_mu / poll_cv as well; its counts at the last report,
-  // for the request rates ("model/version/role" -> requests, at).
+  // The reporter (report.cc), under poll_mu / poll_cv as well; per "model/version/role" its
+  // requests at the last report (for the rate) and the last rates reported (the traffic chart).
   std::thread reporter;
-  std::map<std::string, std::pair<uint64_t, Clock::time_point>> reported;
+  struct Reported {
+    uint64_t requests = 0;
+    Clock::time_point at;
+    std::deque<std::pair<int64_t, double>> traffic;  // (ms since the epoch, req/s), at most kTrafficPoints
+  };
+  static constexpr size_t kTrafficPoints = 60;
+  std::map<std::string, Reported> reported;
   Clock::time_point report_started = Clock::now();
   bool shut = false;
 

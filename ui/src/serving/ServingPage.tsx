@@ -3,18 +3,23 @@
 // instance that missed its reports is marked stale), per model its routes (weights, a
 // rollout's canary, the shadow), per version traffic, latency, errors, drift per column
 // against the reference profile, quality from feedback and staleness; then the recent
-// Alertmanager alerts. Reloaded every 15 s while open.
+// Alertmanager alerts. Reloaded every 15 s while open; each model's requests per second over
+// its instance's last reports is a uPlot chart.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { LineChart } from "../charts/LineChart";
+import type { ChartOptions } from "../charts/series";
 import { ErrorBox } from "../components/ErrorBox";
 import { formatTime } from "../format";
 import { formatSeconds } from "../pipeline/PipelinePage";
 import type { ModelAlert } from "../registryTypes";
 import { href } from "../router";
 import { useLoad } from "../session";
+import type { Metric } from "../types";
 import type { DriftReport, ServedModel, ServedRoute, ServedVersion, ServingInstance, ServingInstances } from "./types";
 
 const REFRESH_MS = 15000;
+const TIME_AXIS: ChartOptions = { x: "time", log: false, smoothing: 0 };
 
 function num(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "—";
@@ -178,6 +183,17 @@ function StalenessList({ model, v }: { model: string; v: ServedVersion }) {
   );
 }
 
+// Requests per second of the model's versions at each of the instance's last reports (up to 60:
+// a quarter of an hour at the default interval; Grafana has the long history).
+function TrafficChart({ model }: { model: ServedModel }) {
+  const series = (model.versions ?? []).map((v) => ({
+    label: `v${v.version} ${v.role ?? ""}`.trim(),
+    points: (v.traffic ?? []).map(([t, x]): Metric => ({ key: "req/s", value: x, timestamp: t })),
+  }));
+  if (!series.some((s) => s.points.length >= 2)) return null; // one point is no line
+  return <LineChart title={`Requests per second of ${model.name}`} series={series} options={TIME_AXIS} height={160} />;
+}
+
 function Instance({ inst }: { inst: ServingInstance }) {
   const r = inst.report;
   return (
@@ -217,6 +233,7 @@ function Instance({ inst }: { inst: ServingInstance }) {
           <div class="table-scroll">
             <VersionsTable model={m} />
           </div>
+          <TrafficChart model={m} />
           {(m.versions ?? []).map((v) => (
             <DriftTable key={"d" + v.version + v.role} model={m.name} v={v} />
           ))}

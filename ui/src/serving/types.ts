@@ -54,6 +54,7 @@ export interface ServedVersion {
   errors?: number;
   client_errors?: number;
   req_per_s?: number;
+  traffic?: [number, number][]; // (ms since the epoch, req/s) at each of the last reports
   error_rate?: number;
   latency_s?: LatencyQuantiles | null;
   drift?: DriftReport | null;
