@@ -148,6 +148,48 @@ TEST_P(LightgbmFixtures, ReadsTheJsonDumpAlike) {
   }
 }
 
+// A chain of 40 splits (depth 40: past the lockstep walk's 16, so walked node by node) on
+// feature 0, `x <= k` going left to leaf k, NaN going right (missing type NaN, default right):
+// the leaf is the first k >= x, or 40.
+TEST(LightgbmDeepTrees, AreWalkedNodeByNode) {
+  std::string text = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n"
+                     "max_feature_idx=1\nobjective=regression\n\n";
+  for (int t = 0; t < 17; ++t) {  // 17 trees: a one-row lockstep run of 16 would be tried
+    std::string feature, threshold, decision, left, right, leaves;
+    for (int k = 0; k < 40; ++k) {
+      feature += "0 ";
+      threshold += std::to_string(k) + " ";
+      decision += "8 ";
+      left += std::to_string(~k) + " ";
+      right += (k == 39 ? std::to_string(~40) : std::to_string(k + 1)) + " ";
+    }
+    for (int l = 0; l <= 40; ++l) leaves += std::to_string(l * (t + 1)) + " ";
+    text += "Tree=" + std::to_string(t) + "\nnum_leaves=41\nnum_cat=0\nsplit_feature=" + feature +
+            "\nthreshold=" + threshold + "\ndecision_type=" + decision + "\nleft_child=" + left +
+            "\nright_child=" + right + "\nleaf_value=" + leaves + "\nshrinkage=1\n\n";
+  }
+  text += "end of trees\n";
+  auto forest = LightgbmForest::Parse(text, "deep.txt");
+  ASSERT_TRUE(forest.ok()) << forest.status().message();
+  std::vector<float> x;
+  std::vector<double> want;
+  const float values[] = {-INFINITY, -3.0f, 0.0f, 0.5f, 1.0f, 7.0f, 7.25f, 38.9f, 39.0f, 39.5f, 1e30f, INFINITY, NAN};
+  for (int r = 0; r < 37; ++r) {
+    float v = values[r % std::size(values)];
+    x.insert(x.end(), {v, 0.0f});
+    double leaf = std::isnan(v) ? 40 : v <= 0 ? 0 : v > 39 ? 40 : std::ceil(v);
+    want.push_back(leaf * (17 * 18 / 2));  // tree t adds leaf * (t + 1)
+  }
+  std::vector<double> got(37);
+  (*forest)->Predict(x.data(), 37, 2, got.data());
+  ExpectNear(got, want, "a deep chain");
+  for (size_t r = 0; r < 37; ++r) {
+    double one = 0;
+    (*forest)->Predict(x.data() + 2 * r, 1, 2, &one);
+    EXPECT_EQ(one, want[r]) << "row " << r;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Versions, LightgbmFixtures, testing::ValuesIn(kVersions), [](const auto& info) {
   std::string s = info.param;
   std::replace(s.begin(), s.end(), '.', '_');
