@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -525,6 +526,38 @@ TEST_F(ServerTest, ServingReportNamesRoutesTrafficAndLatency) {
   EXPECT_EQ(v1["traffic"].back()[1], v1["req_per_s"]);
   EXPECT_TRUE(v1["drift"].is_null());    // no reference profile
   EXPECT_FALSE(v1["staleness"]["stale"].get<bool>());
+}
+
+// A running rollout's canary in the report: on the route it splits, and as a version of its own.
+TEST_F(ServerTest, ServingReportShowsARolloutsCanary) {
+  ServeConfig cfg;
+  cfg.targets = {{"m@live"}};
+  std::mutex mu;
+  std::string latest;
+  cfg.report_interval_s = 0.05;
+  cfg.report = [&](const std::string&, const std::string& json) {
+    std::lock_guard<std::mutex> lock(mu);
+    latest = json;
+    return Status::Ok();
+  };
+  Start(cfg);
+  MoveRollout({7, "2", "m/v2", 25});
+  server_->PollOnce();
+  nlohmann::json m;
+  for (int tries = 0; tries < 600; tries++) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!latest.empty()) m = nlohmann::json::parse(latest)["models"][0];
+    }
+    if (m.is_object() && !m["routes"][0]["canary"].is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(m.is_object());
+  EXPECT_EQ(m["routes"], nlohmann::json::parse(R"([{"ref":"m@live","weight":100,"version":"1",
+                                                    "canary":{"version":"2","weight":25,"rollout":7}}])"));
+  std::set<std::string> roles;
+  for (const auto& v : m["versions"]) roles.insert(v["version"].get<std::string>() + "/" + v["role"].get<std::string>());
+  EXPECT_EQ(roles, (std::set<std::string>{"1/primary", "2/canary"}));
 }
 
 // Quality from feedback with the prediction log off (serve/quality.h): y = 1 + 2 + 3 = 6 for
