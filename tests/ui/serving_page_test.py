@@ -97,6 +97,15 @@ for body, field, what in [
 c.eq(srv.call("POST", route, {"instance": "x:1", "report": {"hostname": "h" * (300 << 10)}})[0], 400,
      "a report over 256 KB is a 400")
 c.eq(srv.call("GET", "/api/2.0/forja/serving/instances")[1].get("instances"), [], "refused reports are not listed")
+# Nulls where numbers go are taken, and listed (the stale time falls back to its floor).
+odd = Server("sqlite:///" + os.path.join(tmp, "odd.db"))
+nulls = {"interval_s": None, "models": [{"name": "m", "shadow": None, "versions": [
+    {"version": "1", "requests": None, "latency_s": {"p50": None}, "drift": None, "quality": None, "staleness": None}]}]}
+c.eq(odd.call("POST", route, {"instance": "nulls:1", "report": nulls})[0], 200, "a report with nulls is taken")
+status, listed = odd.call("GET", "/api/2.0/forja/serving/instances")
+c.eq((status, [(i["instance"], i["stale_after_s"], i["report"]["interval_s"]) for i in listed.get("instances", [])]),
+     (200, [("nulls:1", 60, None)]), "and listed, stale after the 60 s floor")
+odd.stop()
 
 # ---- two real forja serve instances: through the server, and straight into the store ------------------
 via_server = serve.Serve("churn@production", "--store", srv.url, "--report-interval", "1", "--poll-interval", "0",

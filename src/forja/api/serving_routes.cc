@@ -266,7 +266,8 @@ Result<Json> Impl::ListServingInstances(const Params&, const Caller&) {
     Result<Json> parsed = ParseJsonText(r.report, "the stored report");
     Result<Json> report = parsed.ok() ? NormalizeReport(*parsed) : Result<Json>(parsed.status());
     if (report.ok()) {
-      double interval = report->value("interval_s", 15.0);
+      auto iv = report->find("interval_s");  // may be null: a number or the default
+      double interval = iv != report->end() && iv->is_number() ? iv->get<double>() : 15.0;
       entry["stale_after_s"] = std::max(kMinStaleSeconds, kStaleReports * interval);
       entry["report"] = std::move(*report);
     } else {
