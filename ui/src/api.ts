@@ -5,6 +5,7 @@ import type { PipelineStatus } from "./pipeline/types";
 import type { RunLogs, ServingInstances } from "./serving/types";
 import type { ModelAlert, ModelVersionDetails, Promotion, RegisteredModel, Transition, WhoAmI } from "./registryTypes";
 import type { Experiment, Lineage, Metric, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
+import type { RunGroups, RunKeys, RunWindow } from "./types";
 
 const TOKEN_KEY = "forja.token";
 
@@ -92,6 +93,23 @@ export interface RunSearch {
   pageToken?: string;
 }
 
+export interface RunWindowQuery {
+  experimentId: string;
+  filter: string;
+  orderBy: string[];
+  columns: string[] | null;
+}
+
+function windowParams(w: RunWindowQuery): Query {
+  return {
+    experiment_id: w.experimentId,
+    filter: w.filter || undefined,
+    order_by: w.orderBy,
+    // "" (no column at all) differs from leaving it out (the server's choice).
+    columns: w.columns === null ? undefined : w.columns.join(","),
+  };
+}
+
 export const api = {
   searchExperiments(pageToken?: string): Promise<SearchExperimentsAnswer> {
     return call("POST", "experiments/search", {
@@ -114,6 +132,24 @@ export const api = {
       max_results: s.maxResults ?? 100,
       ...(s.pageToken ? { page_token: s.pageToken } : {}),
     });
+  },
+
+  // ---- the runs table (components/RunsPage.tsx): windows, keys and groups of one experiment ----
+  // columns: null lets the server choose (the experiment's params and metrics, capped).
+  runsWindow(w: RunWindowQuery & { offset: number; limit: number }): Promise<RunWindow> {
+    return call("GET", "/api/2.0/forja/runs/window", undefined, {
+      ...windowParams(w),
+      offset: String(w.offset),
+      limit: String(w.limit),
+    });
+  },
+
+  runsKeys(experimentId: string): Promise<RunKeys> {
+    return call("GET", "/api/2.0/forja/runs/keys", undefined, { experiment_id: experimentId });
+  },
+
+  runsGroups(w: RunWindowQuery & { groupBy: string }): Promise<RunGroups> {
+    return call("GET", "/api/2.0/forja/runs/groups", undefined, { ...windowParams(w), group_by: w.groupBy });
   },
 
   async getRun(id: string): Promise<Run> {

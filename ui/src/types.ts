@@ -48,6 +48,52 @@ export interface SearchExperimentsAnswer {
   next_page_token?: string;
 }
 
+// The runs table's shapes (/api/2.0/forja/runs/window, keys, groups; components/RunsTable.tsx).
+export interface RunRow {
+  run_id: string;
+  run_name: string;
+  status: string;
+  start_time: number;
+  end_time?: number;
+  params: Record<string, string>;
+  metrics: Record<string, number | string>;
+  tags: Record<string, string>;
+}
+
+export interface RunWindow {
+  total: number;
+  offset: number;
+  columns: string[]; // "params.lr", "metrics.rmse", "tags.team"
+  runs: RunRow[];
+}
+
+export interface RunKeys {
+  params: string[];
+  metrics: string[];
+  tags: string[];
+}
+
+export interface MetricStats {
+  count: number;
+  min: number | string;
+  mean: number | string;
+  max: number | string;
+}
+
+export interface RunGroup {
+  value?: string;
+  missing?: boolean; // the runs without the param
+  count: number;
+  metrics: Record<string, MetricStats>;
+}
+
+export interface RunGroups {
+  group_by: string;
+  columns: string[];
+  groups: RunGroup[];
+  truncated: boolean;
+}
+
 export interface SearchRunsAnswer {
   runs?: Run[];
   next_page_token?: string;

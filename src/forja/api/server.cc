@@ -330,6 +330,9 @@ void TrackingServer::Impl::Init() {
   add("forja/objects/missing", "POST", &Impl::MissingObjects);
   add("forja/whoami", "GET", &Impl::WhoAmI);  // whoami_routes.cc
   add("forja/pipeline/status", "GET", &Impl::PipelineStatus);  // pipeline_routes.cc
+  add("forja/runs/window", "GET", &Impl::RunsWindow);  // runs_window_routes.cc
+  add("forja/runs/keys", "GET", &Impl::RunsKeys);
+  add("forja/runs/groups", "GET", &Impl::RunsGroups);
   add("forja/serving/report", "POST", &Impl::RecordServingReport);  // serving_routes.cc
   add("forja/serving/instances", "GET", &Impl::ListServingInstances);
   add("forja/runs/logs", "GET", &Impl::RunLogs);  // pipeline_routes.cc

@@ -240,6 +240,12 @@ struct TrackingServer::Impl {
   // ---- who the caller is, for the web UI (whoami_routes.cc) ----
   Result<Json> WhoAmI(const Params& p, const Caller& c);
 
+  // ---- the web UI's runs table (runs_window_routes.cc) ----
+  Result<meta::RunWindowQuery> WindowQuery(const Params& p);
+  Result<Json> RunsWindow(const Params& p, const Caller&);
+  Result<Json> RunsKeys(const Params& p, const Caller&);
+  Result<Json> RunsGroups(const Params& p, const Caller&);
+
   // ---- the workspace's pipeline, for the web UI (pipeline_routes.cc) ----
   Result<Json> PipelineStatus(const Params& p, const Caller&);
   // A tracking run's stage logs, when forja run made it in this workspace.

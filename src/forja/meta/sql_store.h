@@ -46,6 +46,8 @@ class ConnPool {
   size_t open_count_ = 0;
 };
 
+struct RunSearchSql;  // below
+
 class SqlStore : public MetaStore {
  public:
   SqlStore(std::string uri, Dialect dialect, std::unique_ptr<ConnPool> pool)
@@ -79,6 +81,10 @@ class SqlStore : public MetaStore {
   Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                          const Page& page) override;
   Result<Paged<Run>> SearchRuns(const RunQuery& q) override;
+  // The web UI's runs table (sql_run_window.cc).
+  Result<RunWindow> SearchRunWindow(const RunWindowQuery& q) override;
+  Result<RunKeys> ListRunKeys(const std::string& experiment_id) override;
+  Result<std::vector<RunGroup>> GroupRuns(const RunWindowQuery& q, const std::string& param) override;
 
   Result<LoggedModel> CreateLoggedModel(const LoggedModel& m) override;
   Result<LoggedModel> GetLoggedModel(const std::string& id, bool allow_deleted) override;
@@ -152,6 +158,8 @@ class SqlStore : public MetaStore {
   Status Plain(const std::function<Status(SqlConn&)>& fn);
 
   std::string Like(const std::string& column, bool insensitive) const;
+  // runs/search's filter and order_by compiled to SQL, shared by SearchRuns and the runs table.
+  Result<RunSearchSql> CompileRunSearch(const RunQuery& q) const;
 
   std::string uri_;
   Dialect dialect_;
@@ -159,6 +167,13 @@ class SqlStore : public MetaStore {
 };
 
 // ---- helpers shared by the sql_*.cc files ----------------------------------
+
+// A run search as SQL: `from` (" FROM runs r <joins> WHERE ...") follows a SELECT of r's
+// columns, `order` is the ORDER BY list, `args` are from's parameters in order.
+struct RunSearchSql {
+  std::string from, order;
+  std::vector<SqlValue> args;
+};
 
 // Page tokens are base64 of {"offset": N}, as MLflow's SQL store makes them.
 std::string OffsetToken(int64_t offset);

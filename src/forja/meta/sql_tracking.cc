@@ -614,9 +614,7 @@ Result<std::string> DatasetCondition(const Clause& cl, const std::string& compar
 
 }  // namespace
 
-Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
-  RETURN_IF_ERROR(CheckMaxResults(q.page.max_results, kSearchRunsLimit));
-  ASSIGN_OR_RETURN(int64_t offset, OffsetFromToken(q.page.token));
+Result<RunSearchSql> SqlStore::CompileRunSearch(const RunQuery& q) const {
   ASSIGN_OR_RETURN(Filter f, ParseFilter(q.filter));
   if (q.experiment_ids.size() > limits::kMaxSearchExperiments)
     return limits::TooMany("experiment_ids", q.experiment_ids.size(), "entries", limits::kMaxSearchExperiments);
@@ -716,12 +714,22 @@ Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
     order += a + ".value" + dir + ", ";
   }
   order += "r.start_time DESC, r.run_uuid ASC";
-  std::string sql = "SELECT r.run_uuid FROM runs r" + s.joins + " WHERE r.experiment_id IN (" + Marks(exps.size()) +
-                    ") AND r.lifecycle_stage IN " + ViewSql(q.view) + s.where + " ORDER BY " + order +
-                    " LIMIT ? OFFSET ?";
-  std::vector<SqlValue> args = s.join_args;
-  for (int64_t e : exps) args.push_back(e);
-  args.insert(args.end(), s.where_args.begin(), s.where_args.end());
+  RunSearchSql out;
+  out.from = " FROM runs r" + s.joins + " WHERE r.experiment_id IN (" + Marks(exps.size()) +
+             ") AND r.lifecycle_stage IN " + ViewSql(q.view) + s.where;
+  out.order = std::move(order);
+  out.args = s.join_args;
+  for (int64_t e : exps) out.args.push_back(e);
+  out.args.insert(out.args.end(), s.where_args.begin(), s.where_args.end());
+  return out;
+}
+
+Result<Paged<Run>> SqlStore::SearchRuns(const RunQuery& q) {
+  RETURN_IF_ERROR(CheckMaxResults(q.page.max_results, kSearchRunsLimit));
+  ASSIGN_OR_RETURN(int64_t offset, OffsetFromToken(q.page.token));
+  ASSIGN_OR_RETURN(RunSearchSql compiled, CompileRunSearch(q));
+  std::string sql = "SELECT r.run_uuid" + compiled.from + " ORDER BY " + compiled.order + " LIMIT ? OFFSET ?";
+  const std::vector<SqlValue>& args = compiled.args;
 
   Paged<Run> out;
   RETURN_IF_ERROR(Plain([&](SqlConn& c) -> Status {

@@ -271,6 +271,41 @@ struct RunQuery {
   Page page;
 };
 
+// The web UI's runs table: one window (offset, limit) of a run search in one experiment,
+// its rows carrying only the params, metrics and tags named (api/runs_window_routes.cc).
+constexpr int64_t kMaxRunWindow = 1000;              // rows in one window
+constexpr int64_t kMaxRunWindowOffset = 100000000;   // a window starts at most this far in
+constexpr size_t kMaxRunWindowColumns = 500;         // params + metrics + tags asked for
+constexpr int64_t kMaxRunGroups = 1000;              // groups of GroupRuns, the largest first
+struct RunWindowQuery {
+  RunQuery search;  // one experiment; its page is unused
+  int64_t offset = 0, limit = 100;
+  std::vector<std::string> params, metrics, tags;
+};
+
+struct RunWindow {
+  int64_t total = 0;  // every run the search matches
+  std::vector<Run> runs;
+};
+
+// The keys the runs of an experiment have, sorted.
+struct RunKeys {
+  std::vector<std::string> params, metrics, tags;
+};
+
+// The runs of a search that share one value of a param (none: they lack the param), with
+// the min, mean and max of each metric over the runs that have it.
+struct MetricStats {
+  std::string key;
+  int64_t count = 0;
+  double min = 0, mean = 0, max = 0;
+};
+struct RunGroup {
+  std::optional<std::string> value;
+  int64_t count = 0;
+  std::vector<MetricStats> metrics;
+};
+
 struct Query {
   std::string filter;
   std::vector<std::string> order_by;
@@ -385,6 +420,19 @@ class MetaStore {
   virtual Result<Paged<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                  const Page& page) = 0;
   virtual Result<Paged<Run>> SearchRuns(const RunQuery& q) = 0;
+  // The web UI's runs table (sql_run_window.cc); a forja server store does not answer them.
+  virtual Result<RunWindow> SearchRunWindow(const RunWindowQuery& q) {
+    (void)q;
+    return Status::User("this store (" + uri() + ") does not answer the runs table's window queries");
+  }
+  virtual Result<RunKeys> ListRunKeys(const std::string& experiment_id) {
+    return Status::User("this store (" + uri() + ") does not list the keys of experiment " + experiment_id);
+  }
+  // At most kMaxRunGroups groups, the largest first.
+  virtual Result<std::vector<RunGroup>> GroupRuns(const RunWindowQuery& q, const std::string& param) {
+    (void)q;
+    return Status::User("this store (" + uri() + ") does not group runs by " + param);
+  }
 
   // ---- MLflow 3's LoggedModels (sql_logged_models.cc) ------------------------
   // A forja server store (RestStore) does not carry them: the defaults say so.

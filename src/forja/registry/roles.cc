@@ -107,6 +107,9 @@ const std::vector<RoleRule>& RolesTable() {
       {"GET forja/objects", R, ""},
       {"GET forja/whoami", R, "says the caller's own user, role and whether the server asks for tokens"},
       {"GET forja/pipeline/status", R, "the workspace's stages, what would run and why, the last run's logs"},
+      {"GET forja/runs/window", R, "the web UI's runs table: a window of runs/search, its count, chosen columns"},
+      {"GET forja/runs/keys", R, "the param, metric and tag keys of an experiment's runs"},
+      {"GET forja/runs/groups", R, "an experiment's matching runs grouped by a param, with metric statistics"},
       {"GET forja/serving/instances", R, "the forja serve instances' last reports"},
       {"GET forja/runs/logs", R, "a forja run's stage logs, from the workspace's .forja/runs"},
   };

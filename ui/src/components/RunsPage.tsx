@@ -1,16 +1,17 @@
-// One experiment's runs: a filter in MLflow's grammar, a table sorted by the server
-// (order_by) when a column's header is clicked, and further pages on demand. The filter
-// and the sort live in the URL, so a view can be linked to and survives a reload.
+// One experiment's runs: a filter in MLflow's grammar, a virtual table of every matching run
+// (windows fetched as it scrolls), sorted by the server (order_by) when a column's header is
+// clicked, the columns chosen, or the runs grouped by a param. The filter, sort, columns
+// (cols=) and grouping (group=) live in the URL, so a view can be linked to and survives a reload.
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { navigate } from "../router";
 import { useLoad } from "../session";
-import type { Run } from "../types";
+import { ColumnPicker } from "./ColumnPicker";
 import { ErrorBox } from "./ErrorBox";
 import { FilterBox } from "./FilterBox";
+import { RunGroupsTable } from "./RunGroups";
 import { RunsTable, type Sort } from "./RunsTable";
-
-const PAGE = 100;
+import { useRunWindows } from "./runWindows";
 
 // "metrics.rmse" + desc -> "metrics.`rmse` DESC": backticks let any key through MLflow's grammar.
 export function orderByClause(sort: Sort): string {
@@ -26,38 +27,31 @@ function sortFrom(query: URLSearchParams): Sort | null {
   return { column, descending: query.get("dir") !== "asc" };
 }
 
+// cols=params.lr,metrics.rmse (MLflow's keys have no commas); absent: the server's choice.
+function colsFrom(query: URLSearchParams): string[] | null {
+  const v = query.get("cols");
+  if (v === null) return null;
+  return v.split(",").filter((c) => /^(params|metrics|tags)\../.test(c));
+}
+
+interface View {
+  filter: string;
+  sort: Sort | null;
+  cols: string[] | null;
+  group: string;
+}
+
 export function RunsPage({ experimentId, query }: { experimentId: string; query: URLSearchParams }) {
-  const filter = query.get("filter") ?? "";
-  const sort = sortFrom(query);
-  const orderBy = sort ? [orderByClause(sort)] : [];
-  const orderKey = orderBy.join();
+  const view: View = { filter: query.get("filter") ?? "", sort: sortFrom(query), cols: colsFrom(query), group: query.get("group") ?? "" };
+  const orderBy = view.sort ? [orderByClause(view.sort)] : [];
+  const search = { experimentId, filter: view.filter, orderBy, columns: view.cols };
 
   const experiment = useLoad(() => api.getExperiment(experimentId), [experimentId]);
-  const first = useLoad(
-    () => api.searchRuns({ experimentIds: [experimentId], filter, orderBy, maxResults: PAGE }),
-    [experimentId, filter, orderKey],
-  );
+  // The keys for the column and grouping controls: fetched beside the first window, not before it.
+  const keys = useLoad(() => api.runsKeys(experimentId), [experimentId]);
+  const data = useRunWindows(search);
 
-  // Pages after the first, appended by "Load more"; dropped when the search changes.
-  const [more, setMore] = useState<{ runs: Run[]; token: string | undefined; error: ApiError | null }>({
-    runs: [],
-    token: undefined,
-    error: null,
-  });
-  useEffect(() => {
-    setMore({ runs: [], token: first.state === "ok" ? first.data.next_page_token : undefined, error: null });
-  }, [first]);
-  const loadMore = async () => {
-    if (!more.token) return;
-    try {
-      const a = await api.searchRuns({ experimentIds: [experimentId], filter, orderBy, maxResults: PAGE, pageToken: more.token });
-      setMore((m) => ({ runs: [...m.runs, ...(a.runs ?? [])], token: a.next_page_token, error: null }));
-    } catch (e) {
-      setMore((m) => ({ ...m, error: e instanceof ApiError ? e : new ApiError(0, "CLIENT", String(e)) }));
-    }
-  };
-
-  // Runs ticked for a comparison; kept across filters and sorts of this experiment.
+  // Runs ticked for a comparison; kept across scrolling, filters and sorts of this experiment.
   const [selected, setSelected] = useState<Set<string>>(new Set());
   useEffect(() => setSelected(new Set()), [experimentId]);
   const select = (id: string, on: boolean) =>
@@ -68,21 +62,23 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
       return n;
     });
 
-  const go = (next: { filter?: string; sort?: Sort | null }) => {
+  const go = (next: Partial<View>) => {
+    const v = { ...view, ...next };
     const q = new URLSearchParams();
-    const f = next.filter ?? filter;
-    const s = next.sort === undefined ? sort : next.sort;
-    if (f) q.set("filter", f);
-    if (s) {
-      q.set("sort", s.column);
-      q.set("dir", s.descending ? "desc" : "asc");
+    if (v.filter) q.set("filter", v.filter);
+    if (v.sort) {
+      q.set("sort", v.sort.column);
+      q.set("dir", v.sort.descending ? "desc" : "asc");
     }
+    if (v.cols !== null) q.set("cols", v.cols.join(","));
+    if (v.group) q.set("group", v.group);
     navigate({ page: "runs", experimentId, query: q });
   };
 
   // A 400 on a search with a filter is the parser's message about that filter.
-  const filterError = first.state === "error" && first.error.status === 400 && filter ? first.error : null;
-  const runs = first.state === "ok" ? [...(first.data.runs ?? []), ...more.runs] : [];
+  const filterError = data.error && data.error.status === 400 && view.filter ? data.error : null;
+  const shown = data.columns ?? view.cols ?? [];
+  const total = data.total;
 
   return (
     <section>
@@ -93,32 +89,61 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
         {experiment.state === "ok" ? experiment.data.name : experiment.state === "error" ? "Experiment " + experimentId : "…"}
       </h1>
       {experiment.state === "error" && <ErrorBox error={experiment.error} />}
-      <FilterBox value={filter} error={filterError} onSubmit={(f) => go({ filter: f })} />
-      {first.state === "loading" && <p class="muted">Loading…</p>}
-      {first.state === "error" && !filterError && <ErrorBox error={first.error} />}
-      {first.state === "ok" && (
+      <FilterBox value={view.filter} error={filterError} onSubmit={(f) => go({ filter: f })} />
+      <div class="table-controls">
+        <ColumnPicker keys={keys.state === "ok" ? keys.data : null} shown={shown} onChange={(cols) => go({ cols })} />
+        <label class="group-by">
+          Group by{" "}
+          <select value={view.group} onChange={(e) => go({ group: (e.target as HTMLSelectElement).value })}>
+            <option value="">(no grouping)</option>
+            {(keys.state === "ok" ? keys.data.params : view.group ? [view.group] : []).map((k) => (
+              <option key={k} value={k}>
+                params.{k}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {data.error && !filterError && <ErrorBox error={data.error} />}
+      {total === null && !data.error && <p class="muted">Loading…</p>}
+      {total !== null && (
         <>
           <p class="muted run-count">
-            {runs.length} run{runs.length === 1 ? "" : "s"}
-            {more.token ? " shown" : ""}
+            {total.toLocaleString("en-US")} run{total === 1 ? "" : "s"}
           </p>
-          <div class="compare-bar">
-            <button
-              type="button"
-              disabled={selected.size < 2}
-              onClick={() => navigate({ page: "compare", runIds: [...selected], experimentIds: [experimentId] })}
-            >
-              Compare{selected.size ? ` ${selected.size} runs` : ""}
-            </button>
-            {selected.size < 2 && <span class="muted"> tick two runs or more to compare them</span>}
-          </div>
-          <RunsTable experimentId={experimentId} runs={runs} sort={sort} onSort={(s) => go({ sort: s })} selected={selected} onSelect={select} />
-          {more.token && (
-            <button type="button" class="more" onClick={loadMore}>
-              Load more
-            </button>
+          {view.group ? (
+            <RunGroupsTable
+              search={search}
+              groupBy={view.group}
+              onOpen={(clause) => go({ filter: view.filter ? `${view.filter} and ${clause}` : clause, group: "" })}
+            />
+          ) : (
+            <>
+              <div class="compare-bar">
+                <button
+                  type="button"
+                  disabled={selected.size < 2}
+                  onClick={() => navigate({ page: "compare", runIds: [...selected], experimentIds: [experimentId] })}
+                >
+                  Compare{selected.size ? ` ${selected.size} runs` : ""}
+                </button>
+                {selected.size < 2 && <span class="muted"> tick two runs or more to compare them</span>}
+              </div>
+              {total === 0 ? (
+                <p class="muted">No runs match.</p>
+              ) : (
+                <RunsTable
+                  experimentId={experimentId}
+                  data={data}
+                  resetKey={JSON.stringify(search)}
+                  sort={view.sort}
+                  onSort={(s) => go({ sort: s })}
+                  selected={selected}
+                  onSelect={select}
+                />
+              )}
+            </>
           )}
-          {more.error && <ErrorBox error={more.error} />}
         </>
       )}
     </section>

@@ -1,42 +1,45 @@
-// The runs as a table: fixed columns, then one per param and per metric the runs have.
-// Sorting is the server's (the caller turns a Sort into order_by), so it holds across pages.
-import { formatDuration, formatMetric, formatTime, runName } from "../format";
+// The runs as a virtual table: its scroll height stands for every matching run, but only
+// the rows on screen (and OVERSCAN more each side) are in the DOM; the rest are two spacer
+// rows. Rows not fetched yet show as placeholders until their window arrives (runWindows.ts).
+// Sorting is the server's (the caller turns a Sort into order_by), so it holds at any offset.
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { formatDuration, formatMetric, formatTime } from "../format";
 import { href } from "../router";
-import type { Run } from "../types";
+import type { RunRow } from "../types";
+import type { RunWindows } from "./runWindows";
 
 export interface Sort {
   column: string; // "attributes.start_time", "metrics.rmse", "params.lr"
   descending: boolean;
 }
 
+const OVERSCAN = 10;
+const DEFAULT_ROW_HEIGHT = 33; // px; measured from a rendered row once there is one
+
 interface Column {
   id: string;
   label: string;
-  group: "attributes" | "params" | "metrics";
-  cell: (r: Run) => string;
+  group: "attributes" | "params" | "metrics" | "tags";
+  cell: (r: RunRow) => string;
 }
 
-function columnsFor(runs: Run[]): Column[] {
-  const params = new Set<string>();
-  const metrics = new Set<string>();
-  for (const r of runs) {
-    for (const p of r.data.params ?? []) params.add(p.key);
-    for (const m of r.data.metrics ?? []) metrics.add(m.key);
-  }
+const GROUP_LABEL = { params: "Parameters", metrics: "Metrics", tags: "Tags" } as const;
+
+// The fixed columns, then one per chosen column ("params.lr", "metrics.rmse", "tags.team").
+function columnsFor(chosen: string[]): Column[] {
   const cols: Column[] = [
-    { id: "attributes.status", label: "Status", group: "attributes", cell: (r) => r.info.status ?? "" },
-    { id: "attributes.start_time", label: "Started", group: "attributes", cell: (r) => formatTime(r.info.start_time) },
-    { id: "", label: "Duration", group: "attributes", cell: (r) => formatDuration(r.info.start_time, r.info.end_time) },
+    { id: "attributes.status", label: "Status", group: "attributes", cell: (r) => r.status ?? "" },
+    { id: "attributes.start_time", label: "Started", group: "attributes", cell: (r) => formatTime(r.start_time) },
+    { id: "", label: "Duration", group: "attributes", cell: (r) => formatDuration(r.start_time, r.end_time) },
   ];
-  for (const k of [...params].sort())
-    cols.push({ id: "params." + k, label: k, group: "params", cell: (r) => r.data.params?.find((p) => p.key === k)?.value ?? "" });
-  for (const k of [...metrics].sort())
-    cols.push({
-      id: "metrics." + k,
-      label: k,
-      group: "metrics",
-      cell: (r) => formatMetric(r.data.metrics?.find((m) => m.key === k)?.value),
-    });
+  for (const c of chosen) {
+    const dot = c.indexOf(".");
+    const group = c.slice(0, dot);
+    const k = c.slice(dot + 1);
+    if (group === "params") cols.push({ id: c, label: k, group, cell: (r) => r.params[k] ?? "" });
+    else if (group === "metrics") cols.push({ id: c, label: k, group, cell: (r) => formatMetric(r.metrics[k]) });
+    else if (group === "tags") cols.push({ id: c, label: k, group, cell: (r) => r.tags[k] ?? "" });
+  }
   return cols;
 }
 
@@ -56,36 +59,105 @@ function SortHeader({ id, label, sort, onSort, title }: { id: string; label: str
   );
 }
 
-// `selected` holds the runs ticked for a comparison.
+// `selected` holds the runs ticked for a comparison (by id: it survives scrolling away).
+// `resetKey` changes with the query: the table scrolls back to the top.
 export function RunsTable({
   experimentId,
-  runs,
+  data,
+  resetKey,
   sort,
   onSort,
   selected,
   onSelect,
 }: {
   experimentId: string;
-  runs: Run[];
+  data: RunWindows;
+  resetKey: string;
   sort: Sort | null;
   onSort: (s: Sort) => void;
   selected: Set<string>;
   onSelect: (runId: string, on: boolean) => void;
 }) {
-  if (runs.length === 0) return <p class="muted">No runs match.</p>;
-  const cols = columnsFor(runs);
-  const nParams = cols.filter((c) => c.group === "params").length;
-  const nMetrics = cols.filter((c) => c.group === "metrics").length;
+  const scroller = useRef<HTMLDivElement>(null);
+  const head = useRef<HTMLTableSectionElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [rowHeight, setRowHeight] = useState(DEFAULT_ROW_HEIGHT);
+  const frame = useRef(0);
+  const total = data.total ?? 0;
+
+  useEffect(() => {
+    if (scroller.current) scroller.current.scrollTop = 0;
+    setScrollTop(0);
+  }, [resetKey]);
+
+  const headHeight = head.current?.offsetHeight ?? 0;
+  const onScreen = Math.ceil(Math.max(scroller.current?.clientHeight ?? 0, window.innerHeight) / rowHeight);
+  const first = Math.max(0, Math.floor(Math.max(0, scrollTop - headHeight) / rowHeight) - OVERSCAN);
+  const last = Math.min(total - 1, first + onScreen + 2 * OVERSCAN);
+
+  useEffect(() => data.want(first, Math.max(first, last)), [first, last, data.total, resetKey]);
+
+  // The real row height (fonts, zoom), so the spacers put far rows where the scroll bar says.
+  // Only a fetched row is measured: were a placeholder a pixel shorter, the two would take
+  // turns setting it and the table would re-render forever at a window's edge.
+  useLayoutEffect(() => {
+    const row = scroller.current?.querySelector<HTMLElement>("tbody tr.run[data-run-id]");
+    if (row && Math.abs(row.offsetHeight - rowHeight) > 0.5) setRowHeight(row.offsetHeight);
+  });
+
+  const onScroll = () => {
+    cancelAnimationFrame(frame.current);
+    frame.current = requestAnimationFrame(() => setScrollTop(scroller.current?.scrollTop ?? 0));
+  };
+
+  const cols = columnsFor(data.columns ?? []);
+  const span = (g: Column["group"]) => cols.filter((c) => c.group === g).length;
+  const width = cols.length + 2;
+  const rows = [];
+  for (let i = first; i <= last; i++) {
+    const r = data.rowAt(i);
+    if (!r) {
+      rows.push(
+        <tr key={"i" + i} class="run loading" aria-rowindex={i + 3}>
+          <td colSpan={width} class="muted">
+            …
+          </td>
+        </tr>,
+      );
+      continue;
+    }
+    const name = r.run_name || r.run_id;
+    rows.push(
+      <tr key={r.run_id} class="run" data-run-id={r.run_id} aria-rowindex={i + 3}>
+        <td class="select">
+          <input
+            type="checkbox"
+            aria-label={"Compare " + name}
+            checked={selected.has(r.run_id)}
+            onChange={(e) => onSelect(r.run_id, (e.target as HTMLInputElement).checked)}
+          />
+        </td>
+        <td class="run-name">
+          <a href={href({ page: "run", experimentId, runId: r.run_id })}>{name}</a>
+        </td>
+        {cols.map((c) => (
+          <td key={c.id || c.label} class={c.group === "metrics" ? "num" : undefined} title={c.group === "attributes" ? undefined : c.cell(r)}>
+            {c.cell(r)}
+          </td>
+        ))}
+      </tr>,
+    );
+  }
+  const below = Math.max(0, total - 1 - last);
   return (
-    <div class="table-wrap">
-      <table class="grid runs">
-        <thead>
-          <tr class="groups">
+    <div class="table-wrap runs-scroll" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Runs">
+      <table class="grid runs" aria-rowcount={total + 2}>
+        <thead ref={head}>
+          <tr class="groups" aria-rowindex={1}>
             <th colSpan={5} />
-            {nParams > 0 && <th colSpan={nParams}>Parameters</th>}
-            {nMetrics > 0 && <th colSpan={nMetrics}>Metrics</th>}
+            {(["params", "metrics", "tags"] as const).map((g) => span(g) > 0 && <th key={g} colSpan={span(g)}>{GROUP_LABEL[g]}</th>)}
           </tr>
-          <tr>
+          <tr aria-rowindex={2}>
             <th scope="col" class="select">
               <span class="visually-hidden">Compare</span>
             </th>
@@ -96,26 +168,17 @@ export function RunsTable({
           </tr>
         </thead>
         <tbody>
-          {runs.map((r) => (
-            <tr key={r.info.run_id} data-run-id={r.info.run_id}>
-              <td class="select">
-                <input
-                  type="checkbox"
-                  aria-label={"Compare " + runName(r)}
-                  checked={selected.has(r.info.run_id)}
-                  onChange={(e) => onSelect(r.info.run_id, (e.target as HTMLInputElement).checked)}
-                />
-              </td>
-              <td class="run-name">
-                <a href={href({ page: "run", experimentId, runId: r.info.run_id })}>{runName(r)}</a>
-              </td>
-              {cols.map((c) => (
-                <td key={c.id || c.label} class={c.group === "metrics" ? "num" : undefined}>
-                  {c.cell(r)}
-                </td>
-              ))}
+          {first > 0 && (
+            <tr class="spacer" aria-hidden="true" style={{ height: first * rowHeight + "px" }}>
+              <td colSpan={width} />
             </tr>
-          ))}
+          )}
+          {rows}
+          {below > 0 && (
+            <tr class="spacer" aria-hidden="true" style={{ height: below * rowHeight + "px" }}>
+              <td colSpan={width} />
+            </tr>
+          )}
         </tbody>
       </table>
     </div>

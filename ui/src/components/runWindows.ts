@@ -1,0 +1,96 @@
+// The runs table's data: windows of BLOCK rows fetched from /api/2.0/forja/runs/window as
+// the visible range asks for them (debounced while scrolling), cached by window for the
+// current query, the farthest dropped past MAX_BLOCKS. A new query (filter, sort, columns,
+// login) starts a new generation: answers of an older one are dropped, never shown.
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
+import { api, ApiError, type RunWindowQuery } from "../api";
+import { SessionContext } from "../session";
+import type { RunRow } from "../types";
+
+export const BLOCK = 100;
+const MAX_BLOCKS = 40;
+const DEBOUNCE_MS = 60;
+
+export interface RunWindows {
+  total: number | null; // null until the first window answers
+  columns: string[] | null; // the columns shown: the URL's, else the server's choice
+  error: ApiError | null;
+  version: number; // bumped when a window arrives: the table re-renders
+  rowAt(i: number): RunRow | undefined;
+  want(first: number, last: number): void; // the rows [first, last] are on screen
+}
+
+export function useRunWindows(q: RunWindowQuery): RunWindows {
+  const session = useContext(SessionContext);
+  const key = JSON.stringify([q.experimentId, q.filter, q.orderBy, q.columns, session.generation]);
+  const cache = useRef(new Map<number, RunRow[]>());
+  const inflight = useRef(new Set<number>());
+  const generation = useRef(0);
+  const columnsRef = useRef<string[] | null>(q.columns);
+  const range = useRef<[number, number]>([0, BLOCK - 1]);
+  const timer = useRef<number | undefined>(undefined);
+  const [state, setState] = useState<{ total: number | null; columns: string[] | null; error: ApiError | null; version: number }>({
+    total: null,
+    columns: q.columns,
+    error: null,
+    version: 0,
+  });
+
+  const fetchBlock = (block: number) => {
+    if (cache.current.has(block) || inflight.current.has(block)) return;
+    const gen = generation.current;
+    inflight.current.add(block);
+    api.runsWindow({ ...q, columns: columnsRef.current, offset: block * BLOCK, limit: BLOCK }).then(
+      (a) => {
+        if (gen !== generation.current) return; // an older query's answer
+        inflight.current.delete(block);
+        cache.current.set(block, a.runs);
+        columnsRef.current = a.columns; // later windows ask for exactly these
+        evict();
+        setState((s) => ({ total: a.total, columns: a.columns, error: null, version: s.version + 1 }));
+      },
+      (e: unknown) => {
+        if (gen !== generation.current) return;
+        inflight.current.delete(block);
+        const err = e instanceof ApiError ? e : new ApiError(0, "CLIENT", String(e));
+        if (err.unauthenticated) session.requireLogin(err.message);
+        setState((s) => ({ ...s, error: err, version: s.version + 1 }));
+      },
+    );
+  };
+
+  // Keeps the blocks nearest the visible range.
+  const evict = () => {
+    if (cache.current.size <= MAX_BLOCKS) return;
+    const mid = Math.floor((range.current[0] + range.current[1]) / 2 / BLOCK);
+    const far = [...cache.current.keys()].sort((a, b) => Math.abs(b - mid) - Math.abs(a - mid));
+    for (const b of far.slice(0, cache.current.size - MAX_BLOCKS)) cache.current.delete(b);
+  };
+
+  const fetchRange = () => {
+    const [first, last] = range.current;
+    for (let b = Math.floor(first / BLOCK); b <= Math.floor(last / BLOCK); b++) fetchBlock(b);
+  };
+
+  useEffect(() => {
+    generation.current++;
+    cache.current = new Map();
+    inflight.current = new Set();
+    columnsRef.current = q.columns;
+    range.current = [0, BLOCK - 1];
+    setState({ total: null, columns: q.columns, error: null, version: 0 });
+    fetchBlock(0); // the first window at once: it also says how many runs match
+    return () => window.clearTimeout(timer.current);
+  }, [key]);
+
+  return {
+    ...state,
+    rowAt: (i) => cache.current.get(Math.floor(i / BLOCK))?.[i % BLOCK],
+    want(first, last) {
+      range.current = [first, last];
+      if (state.total === null) return; // the first window answers first (and names the columns)
+      window.clearTimeout(timer.current);
+      timer.current = window.setTimeout(fetchRange, DEBOUNCE_MS);
+    },
+  };
+}
