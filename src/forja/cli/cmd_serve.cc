@@ -24,6 +24,7 @@ struct ServeArgs {
   std::vector<std::string> refs, routes, shadows;
   std::string host = "127.0.0.1", store;
   int port = 8080, threads = 0;
+  int grpc_port = -1;
   double poll_interval = -1, log_sample = -1;
   int max_batch_size = -1, max_queue_delay_us = -1, max_queue = -1, workers = -1;
   int64_t max_rows = -1;
@@ -57,6 +58,7 @@ Status ParseRoute(const std::string& text, std::vector<serve::Target>* out) {
 Status Overrides(const ServeArgs& a, serve::ServeConfig* cfg) {
   cfg->host = a.host;
   cfg->port = a.port;
+  cfg->grpc_port = a.grpc_port;
   cfg->io_threads = a.threads;
   cfg->access_log = a.access_log;
   auto batching = [&](serve::BatchOptions* b) {
@@ -141,7 +143,8 @@ int DoServe(const ServeArgs& a) {
   LogInfo("forja serve on http://" + a.host + ":" + std::to_string((*server)->port()) + " (max_batch_size " +
           std::to_string(shown.batching.max_batch_size) + ", max_queue_delay_us " + std::to_string(shown.batching.max_queue_delay_us) +
           (shown.log.sample > 0 ? ", logging " + std::to_string(static_cast<int>(shown.log.sample * 100)) + "% of predictions to " + shown.log.dir : "") +
-          "); Ctrl-C stops it");
+          ")" + ((*server)->grpc_port() >= 0 ? "; gRPC (Open Inference Protocol) on " + a.host + ":" + std::to_string((*server)->grpc_port()) : "") +
+          "; Ctrl-C stops it");
   int sig = 0;
   sigwait(&sigs, &sig);
   LogInfo("stopping: finishing the requests in flight");
@@ -158,6 +161,10 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   c->add_option("ref", a->refs, "A package or MLflow model folder, NAME/VERSION, NAME@ALIAS, NAME@production, models:/NAME/VERSION, models:/NAME@ALIAS, models:/m-ID or runs:/RUN/PATH (repeatable)")->type_name("REF...");
   c->add_option("--host", a->host, "Address to listen on (default 127.0.0.1)")->type_name("HOST");
   c->add_option("-p,--port", a->port, "Port (default 8080; 0 picks a free one)")->type_name("PORT")->check(CLI::Range(0, 65535));
+  c->add_option("--grpc-port", a->grpc_port,
+                "Also serve the Open Inference Protocol over gRPC (KServe v2's GRPCInferenceService, as tritonclient.grpc "
+                "speaks it) on this port (0 picks a free one; default: off)")
+      ->type_name("PORT")->check(CLI::Range(0, 65535));
   c->add_option("--threads", a->threads, "Network threads (default: one per core)")->type_name("N")->check(CLI::Range(0, 256));
   c->add_option("--route", a->routes, "Split a model's traffic: REF=WEIGHT,REF=WEIGHT (e.g. churn@production=90,churn@staging=10)")
       ->type_name("SPLIT");
@@ -195,7 +202,9 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& g, Action* action) {
       "MLflow's scoring protocol:\n"
       "  POST /invocations[?model=NAME]  {\"dataframe_split\"|\"dataframe_records\"|\"instances\"|\"inputs\": ...} or text/csv\n"
       "  GET  /ping, /health, /version\n"
-      "And GET /metrics (Prometheus). Every answer carries X-Request-Id and forja-model-version (NAME/VERSION).\n\n"
+      "And GET /metrics (Prometheus). Every answer carries X-Request-Id and forja-model-version (NAME/VERSION).\n"
+      "With --grpc-port, the same over gRPC (inference.GRPCInferenceService: ServerLive, ServerReady, ModelReady,\n"
+      "ServerMetadata, ModelMetadata, ModelInfer); x-request-id and forja-model-version come as metadata.\n\n"
       "A reference to an alias or a stage is followed: when it moves, the new version is loaded and\n"
       "warmed beside the old one, then takes the traffic; the old finishes what it queued. A version\n"
       "that fails to load or to predict is refused and the old one keeps serving.\n\n"

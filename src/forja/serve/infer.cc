@@ -13,6 +13,10 @@
 
 namespace forja::serve {
 
+Call::~Call() {
+  if (grpc) GrpcFail(*this, 503, "the server dropped the request; retry");
+}
+
 void Call::Finish(const Status& st, std::vector<Tensor>* outputs) { server->Finish(*this, st, outputs); }
 
 void ModelServer::Impl::Infer(net::Request& req, net::Responder res, Served& s, const std::string& version, bool mlflow) {
@@ -40,6 +44,11 @@ void ModelServer::Impl::Infer(net::Request& req, net::Responder res, Served& s, 
     Fail(*c, 400, st.message());
     return;
   }
+  Admit(std::move(c), s, version);
+}
+
+// gRPC's calls (grpc.cc) join here too, converted to the same InferRequest: one set of checks.
+void ModelServer::Impl::Admit(std::unique_ptr<Call> c, Served& s, const std::string& version) {
   auto rows = CheckInputs(c->version->inputs, &c->inputs);
   if (!rows.ok()) {
     Fail(*c, 400, rows.status().message());
@@ -123,6 +132,10 @@ void ModelServer::Impl::Finish(Call& c, const Status& st, std::vector<Tensor>* o
     return;
   }
   if (c.sampled) LogPrediction(c, *outputs);
+  if (c.grpc) {
+    GrpcAnswer(c, *outputs);  // counts the answer as Reply would
+    return;
+  }
   if (c.mlflow) {
     Reply(c, 200, EncodePredictions(*outputs));
     return;
@@ -161,6 +174,13 @@ void ModelServer::Impl::Reply(Call& c, int status, std::string body, const std::
 }
 
 void ModelServer::Impl::Fail(Call& c, int status, const std::string& message) {
+  if (c.grpc) {
+    Stats& st = c.version ? c.version->stats : unrouted;
+    st.Count(status);
+    st.latency.Observe(Seconds(c.start, Clock::now()));
+    GrpcFail(c, status, message);
+    return;
+  }
   Reply(c, status, c.mlflow ? MlflowErrorJson(status, message) : ErrorJson(message));
 }
 

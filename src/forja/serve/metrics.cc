@@ -90,6 +90,13 @@ std::string ModelServer::Impl::RenderMetrics() {
   for (size_t i = 0; i < kNumCodes; i++)
     if (uint64_t n = http_codes[i].load())
       o += "forja_serve_http_responses_total{" + Label("code", std::to_string(kCodes[i])) + "} " + std::to_string(n) + "\n";
+  if (grpc) {  // the gRPC front end's answers (ModelInfer's also count in forja_serve_requests_total)
+    o += "# HELP forja_serve_grpc_responses_total Every gRPC answer (all methods), by status code.\n";
+    o += "# TYPE forja_serve_grpc_responses_total counter\n";
+    for (int i = 0; i < kGrpcCodes; i++)
+      if (uint64_t n = grpc_codes[i].load())
+        o += "forja_serve_grpc_responses_total{" + Label("code", GrpcCodeName(i)) + "} " + std::to_string(n) + "\n";
+  }
   o += "# HELP forja_serve_reloads_total Version switches (switched) and refused new versions (refused), by model.\n";
   o += "# TYPE forja_serve_reloads_total counter\n";
   {

@@ -88,6 +88,7 @@ struct Target {
 struct ServeConfig {
   std::string host = "127.0.0.1";
   int port = 8080;
+  int grpc_port = -1;  // the Open Inference Protocol over gRPC (grpc.cc); -1: off, 0: a free port
   int io_threads = 0;  // 0: one per core
   std::vector<Target> targets;
   BatchOptions batching;                        // every model's, unless...
@@ -126,6 +127,7 @@ class ModelServer {
   static Result<std::unique_ptr<ModelServer>> Start(ServeConfig cfg, std::unique_ptr<Resolver> resolver, Loader loader);
   ~ModelServer();
   int port() const;
+  int grpc_port() const;  // -1: gRPC is off
   // One line per loaded version: "churn/3 (churn@production, xgboost ...)".
   std::vector<std::string> Loaded() const;
   // Resolves moving references now and switches where they moved (the poller's work).

@@ -279,7 +279,11 @@ void ModelServer::Impl::Shutdown() {
   if (poller.joinable()) poller.join();
   if (collector.joinable()) collector.join();
   if (reporter.joinable()) reporter.join();
+  // Both front ends drain at once (within drain_ms), while the batchers still answer.
+  std::thread grpc_drain;
+  if (grpc) grpc_drain = std::thread([this] { grpc->Shutdown(cfg.drain_ms); });
   if (http) http->Shutdown(cfg.drain_ms);
+  if (grpc_drain.joinable()) grpc_drain.join();
   for (auto& [n, s] : served)
     for (auto& v : VersionsOf(*s)) v->batcher->Stop();
 }
@@ -287,6 +291,7 @@ void ModelServer::Impl::Shutdown() {
 ModelServer::ModelServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ModelServer::~ModelServer() { Shutdown(); }
 int ModelServer::port() const { return impl_->http->port(); }
+int ModelServer::grpc_port() const { return impl_->grpc ? impl_->grpc->port() : -1; }
 void ModelServer::PollOnce() { impl_->PollOnce(); }
 void ModelServer::Shutdown() { impl_->Shutdown(); }
 
@@ -336,6 +341,9 @@ Result<std::unique_ptr<ModelServer>> ModelServer::Start(ServeConfig cfg, std::un
   ASSIGN_OR_RETURN(impl->http, net::Server::Start(opts, [raw](net::Request& req, net::Responder res) {
                      raw->Handle(req, std::move(res));
                    }));
+  if (impl->cfg.grpc_port >= 0) {
+    ASSIGN_OR_RETURN(impl->grpc, StartGrpc(raw));
+  }
   impl->ready = true;
   if (impl->cfg.poll_interval_s > 0) {
     bool any = false;

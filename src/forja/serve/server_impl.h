@@ -100,6 +100,9 @@ struct Served {
   std::atomic<uint64_t> feedback_unknown{0};  // feedback items no version knows the request id of
 };
 
+// A ModelInfer call of the gRPC front end (grpc.cc): a Call that has one answers through it.
+struct GrpcCall;
+
 // One inference request on its way through a batcher (infer.cc).
 struct Call : Job {
   ModelServer::Impl* server = nullptr;
@@ -110,8 +113,28 @@ struct Call : Job {
   Clock::time_point start;
   bool mlflow = false, shadow = false, sampled = false;
   InferRequest req;
+  GrpcCall* grpc = nullptr;  // not null: a gRPC call, answered by GrpcAnswer / GrpcFail, not `res`
+  ~Call() override;           // a gRPC call dropped unanswered is answered UNAVAILABLE: its client waits
   void Finish(const Status& st, std::vector<Tensor>* outputs) override;
 };
+
+// ---- gRPC (grpc.cc; grpc_off.cc when built without gRPC) ----
+
+// The Open Inference Protocol's GRPCInferenceService on cfg.grpc_port, beside HTTP.
+class GrpcFrontend {
+ public:
+  virtual ~GrpcFrontend() = default;
+  virtual int port() const = 0;
+  // Stops taking calls and finishes those in flight, waiting at most drain_ms.
+  virtual void Shutdown(int drain_ms) = 0;
+};
+Result<std::unique_ptr<GrpcFrontend>> StartGrpc(ModelServer::Impl* server);
+// A call's answer: its outputs, or its error as the gRPC status for the HTTP status REST answers.
+void GrpcAnswer(Call& c, const std::vector<Tensor>& outputs);
+void GrpcFail(Call& c, int http_status, const std::string& message);
+// The gRPC status codes counted (forja_serve_grpc_responses_total), 0 (OK) to 16.
+constexpr int kGrpcCodes = 17;
+const char* GrpcCodeName(int code);
 
 // ---- answers (routes.cc) ----
 
@@ -132,6 +155,8 @@ struct ModelServer::Impl {
   std::atomic<bool> ready{false};
   Stats unrouted;  // requests for no known model
   std::atomic<uint64_t> http_codes[kNumCodes] = {};
+  std::unique_ptr<GrpcFrontend> grpc;                // null: no --grpc-port
+  std::atomic<uint64_t> grpc_codes[kGrpcCodes] = {};  // every gRPC answer, by status code
   std::mutex reload_mu;
   std::map<std::string, uint64_t> reloads;  // "model|outcome"
   // The poller.
@@ -177,6 +202,8 @@ struct ModelServer::Impl {
 
   // infer.cc
   void Infer(net::Request& req, net::Responder res, Served& s, const std::string& version, bool mlflow);
+  // A parsed call (REST's or gRPC's) from the signature check on: limits, shadow, its batcher.
+  void Admit(std::unique_ptr<Call> c, Served& s, const std::string& version);
   void Submit(std::unique_ptr<Call> c, const std::string& version);
   void Finish(Call& c, const Status& st, std::vector<Tensor>* outputs);
   void Reply(Call& c, int status, std::string body, const std::string& content_type = "application/json");

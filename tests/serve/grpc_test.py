@@ -1,0 +1,263 @@
+"""forja serve's Open Inference Protocol over gRPC (--grpc-port), driven by tritonclient.grpc and
+by the raw stub tritonclient ships: liveness, readiness and metadata; ModelInfer with raw and with
+typed contents answering what REST answers; the request id and the served version as metadata;
+REST and gRPC requests batched together; every bad input's gRPC status (the server keeps
+serving); the metrics; SIGTERM draining a gRPC call in flight.
+"""
+import concurrent.futures
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import FEATURES, Serve, check, failures  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="forja-grpc-py-")
+ROWS = np.random.default_rng(11).normal(size=(40, FEATURES)).astype(np.float32)
+
+
+def grpc_port(s):
+    m = re.search(r"gRPC \(Open Inference Protocol\) on [0-9.]+:(\d+)", s.output())
+    if not m:
+        raise AssertionError("no gRPC port in the log: " + s.output())
+    return int(m.group(1))
+
+
+def stub(port):
+    import grpc
+    from tritonclient.grpc import service_pb2_grpc
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 << 20)])
+    return channel, service_pb2_grpc.GRPCInferenceServiceStub(channel)
+
+
+def request(rows, typed=False, name="features", datatype="FP32", shape=None, model="churn", version=""):
+    from tritonclient.grpc import service_pb2 as pb
+    rows = np.asarray(rows)
+    r = pb.ModelInferRequest(model_name=model, model_version=version)
+    t = r.inputs.add(name=name, datatype=datatype, shape=list(shape or rows.shape))
+    if typed:
+        t.contents.fp32_contents.extend(rows.ravel().tolist())
+    else:
+        r.raw_input_contents.append(rows.tobytes())
+    return r
+
+
+def code_of(call):
+    """The gRPC status code name of a call that may fail."""
+    import grpc
+    try:
+        call()
+        return "OK"
+    except grpc.RpcError as e:
+        return e.code().name
+
+
+def rest_answer(s, rows):
+    import tritonclient.http as httpclient
+    c = httpclient.InferenceServerClient(url=f"127.0.0.1:{s.port}")
+    inp = httpclient.InferInput("features", list(rows.shape), "FP32")
+    inp.set_data_from_numpy(rows, binary_data=True)
+    return c.infer("churn", [inp]).as_numpy("probability")
+
+
+def test_health_and_metadata(s, port):
+    import tritonclient.grpc as grpcclient
+    c = grpcclient.InferenceServerClient(url=f"127.0.0.1:{port}")
+    check(c.is_server_live() and c.is_server_ready(), "gRPC: server live and ready")
+    check(c.is_model_ready("churn") and c.is_model_ready("churn", "1"), "gRPC: model ready")
+    meta = c.get_server_metadata()
+    check(meta.name == "forja" and meta.version, f"gRPC server metadata: {meta}")
+    mm = c.get_model_metadata("churn")
+    check(mm.name == "churn" and list(mm.versions) == ["1"] and mm.inputs[0].name == "features" and
+          mm.inputs[0].datatype == "FP32" and list(mm.inputs[0].shape) == [-1, FEATURES] and
+          mm.outputs[0].name == "probability", f"gRPC model metadata: {mm}")
+
+
+def test_infer(s, port, booster):
+    import tritonclient.grpc as grpcclient
+    want = harness.xgb_predict(booster, ROWS)
+    rest = rest_answer(s, ROWS)
+    c = grpcclient.InferenceServerClient(url=f"127.0.0.1:{port}")
+    inp = grpcclient.InferInput("features", list(ROWS.shape), "FP32")
+    inp.set_data_from_numpy(ROWS)
+    r = c.infer("churn", [inp], request_id="req-7")
+    got = r.as_numpy("probability")
+    check(got is not None and np.array_equal(got, rest), "gRPC raw contents answer what REST answers")
+    check(np.max(np.abs(got.astype(np.float64) - want)) <= 1e-6, "gRPC answers xgboost's predictions")
+    resp = r.get_response()
+    check(resp.id == "req-7" and resp.model_name == "churn" and resp.model_version == "1",
+          f"gRPC response id and model: {resp.id!r} {resp.model_name} {resp.model_version}")
+    one = grpcclient.InferInput("features", [1, FEATURES], "FP32")
+    one.set_data_from_numpy(ROWS[:1])
+    check(np.array_equal(c.infer("churn", [one], model_version="1").as_numpy("probability"), rest[:1]),
+          "gRPC one row, version named")
+
+    channel, st = stub(port)
+    try:
+        resp, call = st.ModelInfer.with_call(request(ROWS, typed=True), metadata=[("x-request-id", "trace-42")])
+        out = resp.outputs[0]
+        check(out.name == "probability" and out.datatype == "FP32" and list(out.shape) == [len(ROWS)] and
+              not resp.raw_output_contents and np.array_equal(np.asarray(out.contents.fp32_contents, np.float32), rest),
+              "gRPC typed contents answer typed contents equal to REST's")
+        md = dict(call.initial_metadata())
+        check(md.get("x-request-id") == "trace-42" and md.get("forja-model-version") == "churn/1",
+              f"gRPC metadata carries the request id and the version: {md}")
+        _, call = st.ModelInfer.with_call(request(ROWS[:2]))
+        md = dict(call.initial_metadata())
+        check(len(md.get("x-request-id", "")) == 20, f"gRPC: a request id is made when none is sent: {md}")
+        # Named outputs only.
+        r2 = request(ROWS[:3])
+        r2.outputs.add(name="probability")
+        check(len(st.ModelInfer(r2).outputs) == 1, "gRPC: a requested output")
+    finally:
+        channel.close()
+
+
+def test_bad_input(s, port):
+    import grpc
+    from tritonclient.grpc import service_pb2 as pb
+    channel, st = stub(port)
+    infer = st.ModelInfer
+    try:
+        cases = []
+        short = request(ROWS[:1], typed=True)
+        del short.inputs[0].contents.fp32_contents[-1]
+        cases.append(("shape x contents mismatch", short, "INVALID_ARGUMENT"))
+        wrong_field = request(ROWS[:1], typed=True)
+        wrong_field.inputs[0].contents.ClearField("fp32_contents")
+        wrong_field.inputs[0].contents.int64_contents.extend([1] * FEATURES)
+        cases.append(("FP32 in int64_contents", wrong_field, "INVALID_ARGUMENT"))
+        cases.append(("raw contents of the wrong size", request(ROWS[:1], shape=[2, FEATURES]), "INVALID_ARGUMENT"))
+        two_raw = request(ROWS[:1])
+        two_raw.raw_input_contents.append(b"1234")
+        cases.append(("more raw contents than inputs", two_raw, "INVALID_ARGUMENT"))
+        cases.append(("a datatype the signature does not take", request(ROWS[:1].astype(np.float64), datatype="FP64"),
+                      "INVALID_ARGUMENT"))
+        cases.append(("an unknown input", request(ROWS[:1], name="nope"), "INVALID_ARGUMENT"))
+        cases.append(("an unknown datatype", request(ROWS[:1], datatype="FP8"), "INVALID_ARGUMENT"))
+        cases.append(("a negative dimension", request(ROWS[:1], shape=[-1, FEATURES]), "INVALID_ARGUMENT"))
+        cases.append(("no inputs", pb.ModelInferRequest(model_name="churn"), "INVALID_ARGUMENT"))
+        unknown_out = request(ROWS[:1])
+        unknown_out.outputs.add(name="nope")
+        cases.append(("an unknown output", unknown_out, "INVALID_ARGUMENT"))
+        cases.append(("an unknown model", request(ROWS[:1], model="nope"), "NOT_FOUND"))
+        cases.append(("an unknown version", request(ROWS[:1], version="9"), "NOT_FOUND"))
+        cases.append(("more rows than --max-rows", request(np.zeros((101, FEATURES), np.float32)), "RESOURCE_EXHAUSTED"))
+        # Over --max-body-mb 1: refused before it is parsed.
+        cases.append(("a message over the body limit", request(np.zeros((40000, FEATURES), np.float32)), "RESOURCE_EXHAUSTED"))
+        for what, req, want in cases:
+            got = code_of(lambda: infer(req))
+            check(got == want, f"gRPC {what}: {got}, want {want}")
+        check(code_of(lambda: st.ModelMetadata(pb.ModelMetadataRequest(name="nope"))) == "NOT_FOUND",
+              "gRPC metadata of an unknown model: NOT_FOUND")
+        check(code_of(lambda: st.ModelReady(pb.ModelReadyRequest(name="churn", version="9"))) == "NOT_FOUND",
+              "gRPC readiness of an unknown version: NOT_FOUND")
+        # Bytes that are no ModelInferRequest at all.
+        garbage = channel.unary_unary("/inference.GRPCInferenceService/ModelInfer",
+                                      request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        for junk in [b"\xff\xff\xff\xff", b"\x2a\x05\x0a\x03abc\x12", b"\x3a\xff\xff\xff\xff\x0f"]:
+            got = code_of(lambda: garbage(junk))
+            check(got in ("INTERNAL", "INVALID_ARGUMENT"), f"gRPC undecodable message: {got}")
+        check(s.proc.poll() is None, "forja serve is still running after the bad gRPC messages")
+        check(infer(request(ROWS[:1])).outputs[0].name == "probability", "gRPC still serving after the bad input")
+    finally:
+        channel.close()
+    m = s.request("GET", "/metrics")[2].decode()
+    check((harness.metric(m, "forja_serve_grpc_responses_total", code="INVALID_ARGUMENT") or 0) >= 10,
+          "gRPC INVALID_ARGUMENTs counted")
+    check((harness.metric(m, "forja_serve_grpc_responses_total", code="OK") or 0) >= 5, "gRPC OKs counted")
+    check((harness.metric(m, "forja_serve_requests_total", model="churn", version="1", code="400") or 0) >= 7,
+          "gRPC's refused infer calls counted with REST's, per version")
+
+
+def test_shared_batching(folder):
+    """A REST and a gRPC request that arrive together are scored in one batch."""
+    import tritonclient.grpc as grpcclient
+    s = Serve(folder, "--grpc-port", "0", "--max-batch-size", "2", "--max-queue-delay-us", "5000000")
+    try:
+        port = grpc_port(s)
+        before = s.request("GET", "/metrics")[2].decode()
+        b0 = harness.metric(before, "forja_serve_batch_rows_count", model="churn") or 0
+        c = grpcclient.InferenceServerClient(url=f"127.0.0.1:{port}")
+        inp = grpcclient.InferInput("features", [1, FEATURES], "FP32")
+        inp.set_data_from_numpy(ROWS[:1])
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            g = ex.submit(lambda: c.infer("churn", [inp]).as_numpy("probability"))
+            r = ex.submit(lambda: rest_answer(s, ROWS[1:2]))
+            g, r = g.result(), r.result()
+        check(g is not None and r is not None, "REST and gRPC answered")
+        m = s.request("GET", "/metrics")[2].decode()
+        batches = (harness.metric(m, "forja_serve_batch_rows_count", model="churn") or 0) - b0
+        rows2 = harness.metric(m, "forja_serve_batch_rows_bucket", model="churn", le="2")
+        rows1 = harness.metric(m, "forja_serve_batch_rows_bucket", model="churn", le="1")
+        check(batches == 1 and rows2 - rows1 == 1, f"one batch of 2 rows for a REST and a gRPC request: {batches} batches")
+        check(harness.metric(m, "forja_serve_requests_total", model="churn", code="200") == 2,
+              "both requests in the version's request count")
+    finally:
+        s.stop()
+
+
+def test_sigterm_drains(folder):
+    import tritonclient.grpc as grpcclient
+    s = Serve(folder, "--grpc-port", "0", "--max-queue-delay-us", "300000", "--max-batch-size", "1000")
+    port = grpc_port(s)
+    results = []
+
+    def call():
+        c = grpcclient.InferenceServerClient(url=f"127.0.0.1:{port}")
+        inp = grpcclient.InferInput("features", [1, FEATURES], "FP32")
+        inp.set_data_from_numpy(ROWS[:1])
+        try:
+            results.append(c.infer("churn", [inp]).as_numpy("probability").shape)
+        except Exception as e:  # noqa: BLE001 - reported below
+            results.append(repr(e))
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.1)  # the call waits 300 ms for company
+    rc = s.stop()
+    t.join()
+    check(results == [(1,)] and rc == 0, f"SIGTERM with a gRPC call in flight: {results}, exit {rc}")
+
+
+def main():
+    if not os.path.exists(harness.FORJA):
+        print("SKIP: no forja binary at", harness.FORJA)
+        return 77
+    try:
+        import tritonclient.grpc  # noqa: F401
+    except ImportError:
+        print("SKIP: tritonclient[grpc] is not installed (scripts/setup installs it)")
+        return 77
+    folder = os.path.join(TMP, "churn")
+    booster = harness.make_package(folder)
+    try:
+        s = Serve(folder, "--grpc-port", "0", "--max-rows", "100", "--max-body-mb", "1")
+    except AssertionError as e:
+        if "built without gRPC" in str(e):
+            print("SKIP: forja was built without gRPC")
+            return 77
+        raise
+    try:
+        port = grpc_port(s)
+        test_health_and_metadata(s, port)
+        test_infer(s, port, booster)
+        test_bad_input(s, port)
+    finally:
+        s.stop()
+    test_shared_batching(folder)
+    test_sigterm_drains(folder)
+    shutil.rmtree(TMP, ignore_errors=True)
+    print(f"{len(failures)} failed" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
