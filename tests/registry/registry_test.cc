@@ -96,7 +96,9 @@ TEST(PackageTest, ErrorsNameLineAndField) {
   } cases[] = {
       {"flavor: xgboost\n", "format: missing"},
       {"format: 2\n", "model.yaml:1: format: this forja reads package format 1"},
-      {"format: 1\nflavor: torch\n", "model.yaml:2: flavor: 'torch' is not a flavor"},
+      {"format: 1\nflavor: torch\n", "model.yaml:2: flavor: 'torch' is not a flavor (xgboost, lightgbm, python)"},
+      {"format: 1\nflavor: lightgbm\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
+       "model: missing; see forja models register --help"},
       {"format: 1\nflavor: xgboost\nmodel: m.json\n", "signature: missing"},
       {"format: 1\nflavor: xgboost\nmodel: m.json\nsignature:\n  inputs:\n    - {name: x, datatype: floaty, shape: [-1]}\n",
        "model.yaml:6: signature.inputs[0].datatype: 'floaty' is not a datatype"},
