@@ -125,13 +125,82 @@ if (spec.phase === "browse") {
   eq((await deep.locator("table.runs tbody td.run-name").allTextContents()).sort(), spec.fraud_runs, "with fraud's runs");
   await deep.screenshot({ path: path.join(spec.artifacts, "browse-deep-link.png"), fullPage: true });
 
-  // More runs than a page: the first 100 (newest first), then "Load more" brings the rest.
+  // Chosen columns: untick auc, and its column goes; the choice is in the URL and survives a reload.
+  await page.goto(`${spec.url}/#/experiments/${churn}`);
+  await waitForRuns(spec.churn_runs);
+  eq(await page.locator(".run-count").textContent(), "5 runs", "the count of the runs");
+  await page.locator("details.column-picker summary").click();
+  await page.locator('details.column-picker input[data-column="metrics.auc"]').uncheck();
+  await page.waitForURL(/cols=/, { timeout: 30000 }).catch(() => {});
+  await page.locator('th[data-column="metrics.auc"]').waitFor({ state: "detached", timeout: 30000 }).catch(() => {});
+  const headerIds = async () => page.locator("table.runs thead th[data-column]").evaluateAll((ths) => ths.map((t) => t.dataset.column));
+  const chosen = ["params.learning_rate", "params.model", "metrics.rmse"];
+  check((await headerIds()).filter((c) => !c.startsWith("attributes.")).join() === chosen.join(), "unticking auc drops its column",
+    JSON.stringify(await headerIds()));
+  const colsParam = new URLSearchParams(page.url().split("?")[1] ?? "").get("cols");
+  eq(colsParam, chosen.join(","), "the chosen columns are in the URL");
+  await a11y("the runs table with the column picker open");
+  await shot("columns");
+  await page.reload();
+  await waitForRuns(spec.churn_runs);
+  check((await headerIds()).filter((c) => !c.startsWith("attributes.")).join() === chosen.join(),
+    "after a reload the same columns show", JSON.stringify(await headerIds()));
+  await page.locator("details.column-picker summary").click();
+  eq(await page.locator('details.column-picker input[data-column="metrics.auc"]').isChecked(), false, "and auc stays unticked");
+  await page.getByRole("button", { name: "Default columns" }).click();
+  await page.locator('th[data-column="metrics.auc"]').waitFor({ timeout: 30000 }).catch(() => {});
+  check(!page.url().includes("cols="), "Default columns leaves the URL without cols=", page.url());
+
+  // Grouped by a param: a row per value with its run count and the metrics' means, from the server.
+  await page.getByLabel("Group by").selectOption("model");
+  await page.locator("table.run-groups").waitFor({ timeout: 30000 }).catch(() => {});
+  const groups = await page.locator("table.run-groups tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => [tr.querySelector(".group-value").textContent, Number(tr.querySelector(".group-count").textContent)]));
+  eq(groups, spec.groups, "grouping by model shows each value and its run count");
+  check(new URLSearchParams(page.url().split("?")[1] ?? "").get("group") === "model", "the grouping is in the URL", page.url());
+  const xgbRow = page.locator("table.run-groups tbody tr", { hasText: "xgb" });
+  check(((await xgbRow.textContent()) ?? "").includes("0.246667 (0.18–0.35)"), "with the mean, min and max rmse of the xgb runs (0.21, 0.35, 0.18)",
+    await xgbRow.textContent());
+  await a11y("the grouped runs");
+  await shot("grouped");
+  await xgbRow.getByRole("button", { name: /Show runs/ }).click();
+  eq(await waitForRuns(spec.xgb_runs), spec.xgb_runs, "a group's Show runs lists its runs");
+  eq(await page.getByRole("searchbox", { name: "Filter runs" }).inputValue(), "params.`model` = 'xgb'", "through a filter on its value");
+
+  // A few thousand runs: the count, the first rows, and rows far down fetched as they scroll into
+  // view, with the right names, while the DOM keeps only the rows on screen.
   await page.goto(`${spec.url}/#/experiments/${many}`);
-  const newest = [...spec.many_runs].reverse();
-  eq(await waitForRuns(newest.slice(0, 100), true), newest.slice(0, 100), "the first page holds the 100 newest runs");
-  await page.getByRole("button", { name: "Load more" }).click();
-  eq(await waitForRuns(newest, true), newest, "Load more appends the rest");
-  eq(await page.getByRole("button", { name: "Load more" }).count(), 0, "and goes away after the last page");
+  const total = spec.many_total;
+  const name = (i) => "m" + String(total - 1 - i).padStart(4, "0"); // newest first
+  const countText = total.toLocaleString("en-US") + " runs";
+  await page.locator(".run-count", { hasText: countText }).waitFor({ timeout: 30000 }).catch(() => {});
+  eq(await page.locator(".run-count").textContent(), countText, "the count of every run, not of a page");
+  await page.locator("td.run-name", { hasText: name(0) }).waitFor({ timeout: 30000 }).catch(() => {});
+  eq((await runNames()).slice(0, 3), [name(0), name(1), name(2)], "the newest runs first");
+  const scroller = page.locator(".runs-scroll");
+  const scrollToRow = (i) => scroller.evaluate((el, i) => {
+    const h = el.querySelector("tbody tr.run[data-run-id]").offsetHeight;
+    el.scrollTop = el.querySelector("thead").offsetHeight + i * h - 1;
+  }, i);
+  // Tick the first run, then one far down: the selection is kept while its rows leave the DOM.
+  await page.getByRole("checkbox", { name: "Compare " + name(0) }).check();
+  for (const i of [1000, total - 1]) {
+    await scrollToRow(i);
+    const ok = await page.locator("td.run-name", { hasText: new RegExp(`^${name(i)}$`) }).waitFor({ timeout: 30000 }).then(() => true, () => false);
+    check(ok, `scrolling to row ${i} shows ${name(i)}`);
+    const shown = await runNames();
+    const at = shown.indexOf(name(i));
+    check(at >= 0 && shown.every((n, k) => n === name(i - at + k)), `the rows around ${i} are the right runs, in order`, JSON.stringify(shown.slice(0, 4)));
+    const domRows = await page.locator("table.runs tbody tr").count();
+    check(domRows < 100, `the DOM holds the rows on screen only (${domRows} rows of ${total})`);
+  }
+  await shot("scrolled");
+  await page.getByRole("checkbox", { name: "Compare " + name(total - 1) }).check();
+  await scrollToRow(0);
+  await page.locator("td.run-name", { hasText: name(0) }).waitFor({ timeout: 30000 }).catch(() => {});
+  check(await page.getByRole("checkbox", { name: "Compare " + name(0) }).isChecked(), "a ticked run is still ticked after scrolling away and back");
+  eq(await page.getByRole("button", { name: /^Compare/ }).textContent(), "Compare 2 runs", "the comparison counts both ticked runs");
+  await a11y("a long runs table");
 
   // A client route outside the hash answers the app too, and an unknown asset does not.
   const spa = await page.request.get(spec.url + "/experiments/" + churn);

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
@@ -19,6 +20,8 @@ if os.environ.get("FORJA_UI", "ON").upper() in ("OFF", "0", "FALSE", "NO"):
 
 quiet_mlflow_client()
 from mlflow import MlflowClient  # noqa: E402
+
+MANY = 2000
 
 tmp = tempdir()
 store = fresh_store("sqlite", tmp)
@@ -53,21 +56,24 @@ for name in ("fraud-base", "fraud-tuned"):
     client.log_metric(run.info.run_id, "recall", 0.7)
     client.set_terminated(run.info.run_id)
 
-# More runs than one page (100): "Load more" fetches the rest.
+# A table of a few thousand runs: it scrolls through windows fetched as they come into view.
 many = client.create_experiment("many")
-for i in range(105):
-    client.create_run(many, run_name=f"m{i:03d}", start_time=t0 + i)
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(lambda i: client.create_run(many, run_name=f"m{i:04d}", start_time=t0 + i), range(MANY)))
 
 # What the page must show, from the data above (not from the server).
 spec = {
     "experiments": {"churn": churn, "fraud": fraud, "many": many},
-    "many_runs": [f"m{i:03d}" for i in range(105)],
+    "many_total": MANY,
     "churn_runs": [r[0] for r in churn_runs],
     "fraud_runs": ["fraud-base", "fraud-tuned"],
     "filter": "metrics.rmse < 0.4 and params.model = 'xgb'",
     "filtered": sorted(r[0] for r in churn_runs if r[3] < 0.4 and r[1] == "xgb"),
     "bad_filter": "metrics.rmse <<< 1",
     "rmse_descending": [r[0] for r in sorted(churn_runs, key=lambda r: -r[3])],
+    # Grouped by model: each value's runs, in the order the page lists groups (the largest first).
+    "groups": [["xgb", 3], ["lr", 2]],
+    "xgb_runs": sorted(r[0] for r in churn_runs if r[1] == "xgb"),
     "artifacts": artifacts,
 }
 
