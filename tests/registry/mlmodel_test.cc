@@ -28,6 +28,7 @@ mlflow_version: 3.1.0
 saved_input_example_info:
   artifact_path: input_example.json
   pandas_orient: split
+  serving_input_path: serving_input_example.json
   type: dataframe
 signature:
   inputs: '[{"type": "double", "name": "sepal length (cm)", "required": true}, {"type":
@@ -51,7 +52,7 @@ TEST(MLmodelTest, SklearnColumnsGoToThePythonRuntimeAsADataFrame) {
   EXPECT_EQ(p->python_module, kMlflowPyfuncModule);
   EXPECT_EQ(p->python_function, "dataframe");
   EXPECT_EQ(p->model_file, "model.skops");
-  EXPECT_EQ(p->input_example, "input_example.json");
+  EXPECT_EQ(p->input_example, "serving_input_example.json");  // the scoring request: forja serve warms up with it
   ASSERT_EQ(p->inputs.size(), 3u);
   EXPECT_EQ(p->inputs[0].name, "sepal length (cm)");
   EXPECT_EQ(p->inputs[0].datatype, "FP64");

@@ -196,6 +196,27 @@ def main():
                 got = [int(float(r[-1])) for r in list(csv.reader(f))[1:]]
             check(got == m2.predict(rows).tolist(), f"the local store's version 2 (the alias moved back): {got}")
 
+        # ---- strings and warm-up: a pipeline that refuses an unknown category (the empty string
+        # of a row of zeros) warms up on the scoring request MLflow saved with it ----
+        import pandas as pd
+        from sklearn.compose import ColumnTransformer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder
+        colors = pd.DataFrame({"color": ["red", "green", "blue", "red", "green", "blue"],
+                               "size": [1.0, 2.0, 3.0, 1.5, 2.5, 3.5]})
+        pipe = make_pipeline(ColumnTransformer([("c", OneHotEncoder(handle_unknown="error"), ["color"])],
+                                               remainder="passthrough"),
+                             LogisticRegression(max_iter=500)).fit(colors, [0, 1, 2, 0, 1, 2])
+        cat = os.path.join(TMP, "categorical")
+        mlflow.sklearn.save_model(pipe, cat, input_example=colors.head(2), serialization_format="cloudpickle")
+        s = Serve(cat)
+        serves.append(s)
+        st, _, b = s.request("POST", "/invocations", {"dataframe_records": colors.to_dict(orient="records")})
+        check(st == 200 and json.loads(b)["predictions"] == pipe.predict(colors).tolist(), f"string columns: {st} {b[:300]}")
+        st, _, b = s.request("POST", "/invocations", {"dataframe_records": [{"color": "purple", "size": 1.0}]})
+        check(st == 400, f"an unknown category is the request's fault: {st} {b[:300]}")
+        s.stop()
+
         # ---- a folder saved with MLflow, and one with a flavor forja cannot load ----
         folder = os.path.join(TMP, "saved")
         mlflow.sklearn.save_model(m1, folder, input_example=X.head(3))

@@ -211,9 +211,13 @@ Status ReadInputExample(const Node& root, const std::string& file, ModelPackage*
   const Node* info = root.Find("saved_input_example_info");
   if (!info || info->is_null()) return Status::Ok();
   if (!info->is_map()) return Error(info, file, "saved_input_example_info", "must be a mapping with artifact_path");
-  ASSIGN_OR_RETURN(p->input_example, Str(*info, "artifact_path", file, "saved_input_example_info.artifact_path"));
-  if (!p->input_example.empty())
-    RETURN_IF_ERROR(CheckRel(info->Find("artifact_path"), file, "saved_input_example_info.artifact_path", p->input_example));
+  for (const char* key : {"artifact_path", "serving_input_path"}) {
+    std::string field = std::string("saved_input_example_info.") + key;
+    ASSIGN_OR_RETURN(std::string rel, Str(*info, key, file, field));
+    if (!rel.empty()) RETURN_IF_ERROR(CheckRel(info->Find(key), file, field, rel));
+    // The scoring request MLflow saved beside the example is what forja serve can send.
+    if (std::string(key) == "serving_input_path") p->input_example = rel;
+  }
   return Status::Ok();
 }
 

@@ -9,7 +9,7 @@
 //     inputs: '[{"type": "double", "name": "x1"}, ...]'          # columns, or
 //     inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 4]}}]'
 //     outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]'
-//   saved_input_example_info: {artifact_path: input_example.json, type: dataframe}
+//   saved_input_example_info: {artifact_path: input_example.json, serving_input_path: serving_input_example.json}
 //
 // Which runtime: `xgboost` with model_format json or ubj and a model_class whose predict is the
 // booster's (Booster, XGBRegressor, XGBRanker, XGBRF*Regressor) -> forja's native evaluator;
@@ -22,6 +22,8 @@
 // Signatures become forja TensorSpecs: a column is one input of shape [-1] (boolean BOOL,
 // integer INT32, long INT64, float FP32, double FP64, string BYTES); a tensor spec keeps its
 // dtype and shape, an unnamed one is "input-0". An unnamed output is "predictions".
+// ModelPackage::input_example is the saved scoring request (serving_input_path), which forja
+// serve warms the model up with.
 #pragma once
 
 #include <string>

@@ -41,7 +41,8 @@ struct ModelPackage {
   int64_t python_timeout_ms = 30000;            // one predict call; past it the worker is replaced (504)
   std::string description;
   // Read from an MLflow MLmodel file (mlmodel.h) rather than model.yaml: the flavor it was
-  // logged with ("sklearn", "xgboost"), and its saved input example, relative to the folder.
+  // logged with ("sklearn", "xgboost"), and the scoring request saved with it (MLflow's
+  // serving_input_example.json, an /invocations body), relative to the folder.
   std::string mlflow_flavor, input_example;
 };
 

@@ -4,13 +4,16 @@
 // (server_impl.h) is in routes.cc, infer.cc, metrics.cc and reload.cc.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "forja/core/fs.h"
+#include "forja/core/json.h"
 #include "forja/core/log.h"
 #include "forja/core/path.h"
 #include "forja/monitor/profile.h"
 #include "forja/registry/package.h"
+#include "forja/serve/protocol.h"
 #include "forja/serve/server_impl.h"
 
 namespace forja::serve {
@@ -33,6 +36,25 @@ std::vector<Tensor> WarmupInputs(const std::vector<TensorSpec>& specs) {
     in.push_back(std::move(t));
   }
   return in;
+}
+
+// What a version warms up with: one row of zeros, except for an MLflow model, which takes the
+// scoring request saved with it (zeros may be no valid input to it: an unknown category), and
+// without one and without a signature warms up on nothing (nullopt: there are no inputs to make).
+std::optional<std::vector<Tensor>> WarmupFor(const registry::ModelPackage& pkg, const std::string& dir,
+                                             const std::vector<TensorSpec>& inputs) {
+  if (pkg.mlflow_flavor.empty()) return WarmupInputs(inputs);
+  std::string path = pkg.input_example.empty() ? "" : JoinPath(dir, pkg.input_example);
+  if (!path.empty() && IsFile(path)) {
+    auto body = ReadFile(path);
+    JsonDoc doc;
+    std::vector<Tensor> in;
+    if (body.ok() && body->size() <= (size_t{16} << 20) &&
+        ParseInvocations("application/json", *body, inputs, doc, &in).ok() && !in.empty())
+      return in;
+  }
+  if (inputs.empty()) return std::nullopt;
+  return WarmupInputs(inputs);
 }
 
 }  // namespace
@@ -64,7 +86,8 @@ Result<std::shared_ptr<Version>> ModelServer::Impl::Load(const Target& t, const 
   // Warm up before taking traffic: the first call pays for lazy setup, and a model that
   // loads but cannot predict is refused here rather than on users' requests.
   std::vector<Tensor> out;
-  Status st = v->model->Predict(WarmupInputs(v->inputs), &out);
+  std::optional<std::vector<Tensor>> warm = WarmupFor(pkg, r.dir, v->inputs);
+  Status st = warm ? v->model->Predict(*warm, &out) : Status::Ok();
   if (!st.ok()) return st.Wrap("warming up " + v->label + " (" + t.ref + ")");
   BatchOptions bo = OptionsFor(r.name);
   // A python model predicts in worker processes: one batcher thread per process keeps them
