@@ -1,7 +1,7 @@
 // Hash routes, in MLflow's URL scheme, so the links MLflow clients print
 // (http://host:5000/#/experiments/1/runs/abc) open the same thing here:
 //   #/                                  the experiments
-//   #/experiments/ID?filter=..&order=.. one experiment's runs
+//   #/experiments/ID?filter=..&sort=..&dir=..&cols=..&group=..  one experiment's runs (a saved view)
 //   #/experiments/ID/runs/RUN           one run
 //   #/compare-runs?runs=["a","b"]       runs side by side (MLflow's URL; #/compare?runs=a,b too)
 //   #/models?q=NAME                     the registered models (q: a name to search for)
