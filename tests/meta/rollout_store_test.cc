@@ -162,14 +162,14 @@ TEST_P(RolloutStoreTest, RenameCarriesAndDeleteDropsTheRollouts) {
   EXPECT_EQ(store_->GetRollout("churn2").status().code(), Code::kNotFound);
 }
 
-// A store of version 4 (before rollouts) is migrated on open: its model stays, and
+// A store of version 4 (before rollouts and serving reports) is migrated on open: its model stays, and
 // rollouts of it work.
 TEST_P(RolloutStoreTest, AStoreOfVersionFourIsMigrated) {
   store_.reset();
   {
     auto c = GetParam() == "sqlite" ? OpenSqlite(uri_.substr(std::string("sqlite:///").size()), {}) : OpenPostgres(uri_);
     ASSERT_TRUE(c.ok()) << c.status().message();
-    ASSERT_TRUE((*c)->Exec("DROP TABLE rollouts; UPDATE forja_schema SET version = 4").ok());
+    ASSERT_TRUE((*c)->Exec("DROP TABLE rollouts; DROP TABLE serving_reports; UPDATE forja_schema SET version = 4").ok());
   }
   auto s = OpenSqlStore(uri_);
   ASSERT_TRUE(s.ok()) << s.status().message();
