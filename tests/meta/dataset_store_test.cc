@@ -216,6 +216,7 @@ TEST_P(DatasetStoreTest, AStoreOfVersionTwoIsMigrated) {
     auto c = GetParam() == "sqlite" ? OpenSqlite(uri_.substr(std::string("sqlite:///").size()), {}) : OpenPostgres(uri_);
     ASSERT_TRUE(c.ok()) << c.status().message();
     ASSERT_TRUE((*c)->Exec("DROP TABLE rollouts").ok());  // migration 5 (rollout_store_test.cc)
+    ASSERT_TRUE((*c)->Exec("DROP TABLE serving_reports").ok());  // migration 6 (serving_store_test.cc)
     ASSERT_TRUE((*c)->Exec(kUndoMigration4).ok());  // logged_model_store_test.cc
     ASSERT_TRUE((*c)->Exec("DROP TABLE input_tags; DROP TABLE run_inputs; DROP TABLE datasets; "
                            "UPDATE forja_schema SET version = 2").ok());

@@ -252,6 +252,7 @@ TEST_P(LoggedModelStoreTest, AStoreOfVersionThreeIsMigrated) {
     auto c = GetParam() == "sqlite" ? OpenSqlite(uri_.substr(std::string("sqlite:///").size()), {}) : OpenPostgres(uri_);
     ASSERT_TRUE(c.ok()) << c.status().message();
     ASSERT_TRUE((*c)->Exec("DROP TABLE rollouts").ok());  // migration 5 (rollout_store_test.cc)
+    ASSERT_TRUE((*c)->Exec("DROP TABLE serving_reports").ok());  // migration 6 (serving_store_test.cc)
     ASSERT_TRUE((*c)->Exec("DROP TABLE logged_models; DROP TABLE logged_model_tags; DROP TABLE logged_model_params; "
                            "DROP TABLE logged_model_metrics; DROP TABLE run_model_io; "
                            "ALTER TABLE metrics DROP COLUMN model_id; ALTER TABLE metrics DROP COLUMN dataset_name; "
