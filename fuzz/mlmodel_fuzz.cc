@@ -4,8 +4,8 @@
 //
 // Invariants, beyond "no crash":
 //  - a failure is one user-error line naming the file ("MLmodel...");
-//  - a parsed model has the flavor xgboost (with its model file) or python (MLflow's pyfunc
-//    loader and a known framing), every tensor a name and a canonical datatype, names unique.
+//  - a parsed model has a native flavor (xgboost, lightgbm, onnx: with its model file) or python
+//    (MLflow's pyfunc loader and a known framing), every tensor a name and a canonical datatype, names unique.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -24,7 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(p.status().message().find('\n') == std::string::npos, p.status().message());
     return 0;
   }
-  if (p->flavor == "xgboost") {
+  if (p->flavor != "python") {  // a native runtime (NativeFlavorFor in mlmodel.cc): a file to load
+    static const std::set<std::string> kNative = {"xgboost", "lightgbm", "onnx"};
+    FUZZ_CHECK(kNative.count(p->flavor) == 1, p->flavor);
     FUZZ_CHECK(!p->model_file.empty(), Show(text));
   } else {
     FUZZ_CHECK(p->flavor == "python", p->flavor);
