@@ -41,6 +41,8 @@ def main():
     c.eq(body.get("columns"), ["params.depth", "params.model", "metrics.auc", "metrics.rmse"],
          "and the server's columns: params and metrics, by name")
     c.eq(names(body), ["w29", "w28", "w27", "w26", "w25"], "newest first, as runs/search")
+    c.eq(body.get("keys"), {"params": ["depth", "model"], "metrics": ["auc", "rmse"], "tags": ["mlflow.runName"]},
+         "with the keys the columns were chosen from")
     first = body.get("runs", [{}])[0]
     c.eq(sorted(first), ["end_time", "metrics", "params", "run_id", "run_name", "start_time", "status", "tags"]
          if "end_time" in first else ["metrics", "params", "run_id", "run_name", "start_time", "status", "tags"],
@@ -57,6 +59,7 @@ def main():
     c.eq(names(body), ["w04", "w06", "w08"], "from the offset, in the order asked")
     c.eq(body.get("columns"), ["metrics.rmse", "tags.mlflow.runName"], "the columns asked for")
     c.eq(body.get("runs", [{}])[0].get("params"), {}, "no param was asked for")
+    c.true("keys" not in body, "chosen columns: no keys in the answer")
     c.eq(body.get("runs", [{}])[0].get("tags"), {"mlflow.runName": "w04"}, "the tag was")
     search = srv.call("POST", "/api/2.0/mlflow/runs/search",
                       body={"experiment_ids": [exp], "filter": query["filter"], "order_by": [query["order_by"]]})[1]

@@ -65,6 +65,7 @@ export interface RunWindow {
   offset: number;
   columns: string[]; // "params.lr", "metrics.rmse", "tags.team"
   runs: RunRow[];
+  keys?: RunKeys; // when the server chose the columns: the keys it chose them from
 }
 
 export interface RunKeys {

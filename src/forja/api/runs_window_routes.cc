@@ -54,6 +54,8 @@ Status AddColumns(const std::vector<std::string>& raw, meta::RunWindowQuery* q) 
   return Status::Ok();
 }
 
+Json KeysJson(const meta::RunKeys& k) { return Json{{"params", k.params}, {"metrics", k.metrics}, {"tags", k.tags}}; }
+
 Json ColumnList(const meta::RunWindowQuery& q) {
   Json out = Json::array();
   for (const auto& k : q.params) out.push_back("params." + k);
@@ -77,8 +79,9 @@ Json RowJson(const meta::Run& r) {
 }  // namespace
 
 // experiment_id, filter, order_by, offset, limit and columns, checked; without `columns`,
-// the experiment's params and metrics (the first kDefault* of each, by name).
-Result<meta::RunWindowQuery> Impl::WindowQuery(const Params& p) {
+// the experiment's params and metrics (the first kDefault* of each, by name), and the keys
+// read for them onto `keys_read` (when not null).
+Result<meta::RunWindowQuery> Impl::WindowQuery(const Params& p, Json* keys_read) {
   meta::RunWindowQuery q;
   ASSIGN_OR_RETURN(std::string exp, p.Str("experiment_id", true));
   q.search.experiment_ids = {exp};
@@ -96,28 +99,34 @@ Result<meta::RunWindowQuery> Impl::WindowQuery(const Params& p) {
     return q;
   }
   ASSIGN_OR_RETURN(meta::RunKeys keys, store->ListRunKeys(exp));
+  if (keys_read) *keys_read = KeysJson(keys);
   for (size_t i = 0; i < keys.params.size() && i < kDefaultParams; i++) q.params.push_back(keys.params[i]);
   for (size_t i = 0; i < keys.metrics.size() && i < kDefaultMetrics; i++) q.metrics.push_back(keys.metrics[i]);
   return q;
 }
 
+// Without `columns` the answer also carries the keys the columns were chosen from: the web
+// UI's first window then needs no second call to offer the other columns.
 Result<Json> Impl::RunsWindow(const Params& p, const Caller&) {
-  ASSIGN_OR_RETURN(meta::RunWindowQuery q, WindowQuery(p));
+  Json keys;
+  ASSIGN_OR_RETURN(meta::RunWindowQuery q, WindowQuery(p, &keys));
   ASSIGN_OR_RETURN(meta::RunWindow w, store->SearchRunWindow(q));
   Json runs = Json::array();
   for (const meta::Run& r : w.runs) runs.push_back(RowJson(r));
-  return Json{{"total", w.total}, {"offset", q.offset}, {"columns", ColumnList(q)}, {"runs", std::move(runs)}};
+  Json out{{"total", w.total}, {"offset", q.offset}, {"columns", ColumnList(q)}, {"runs", std::move(runs)}};
+  if (!keys.is_null()) out["keys"] = std::move(keys);
+  return out;
 }
 
 Result<Json> Impl::RunsKeys(const Params& p, const Caller&) {
   ASSIGN_OR_RETURN(std::string exp, p.Str("experiment_id", true));
   ASSIGN_OR_RETURN(meta::RunKeys keys, store->ListRunKeys(exp));
-  return Json{{"params", keys.params}, {"metrics", keys.metrics}, {"tags", keys.tags}};
+  return KeysJson(keys);
 }
 
 Result<Json> Impl::RunsGroups(const Params& p, const Caller&) {
   ASSIGN_OR_RETURN(std::string param, p.Str("group_by", true));
-  ASSIGN_OR_RETURN(meta::RunWindowQuery q, WindowQuery(p));
+  ASSIGN_OR_RETURN(meta::RunWindowQuery q, WindowQuery(p, nullptr));
   ASSIGN_OR_RETURN(std::vector<meta::RunGroup> groups, store->GroupRuns(q, param));
   Json out = Json::array();
   for (const meta::RunGroup& g : groups) {

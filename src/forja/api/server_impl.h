@@ -241,7 +241,7 @@ struct TrackingServer::Impl {
   Result<Json> WhoAmI(const Params& p, const Caller& c);
 
   // ---- the web UI's runs table (runs_window_routes.cc) ----
-  Result<meta::RunWindowQuery> WindowQuery(const Params& p);
+  Result<meta::RunWindowQuery> WindowQuery(const Params& p, Json* keys_read);
   Result<Json> RunsWindow(const Params& p, const Caller&);
   Result<Json> RunsKeys(const Params& p, const Caller&);
   Result<Json> RunsGroups(const Params& p, const Caller&);

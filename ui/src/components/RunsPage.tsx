@@ -47,9 +47,12 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
   const search = { experimentId, filter: view.filter, orderBy, columns: view.cols };
 
   const experiment = useLoad(() => api.getExperiment(experimentId), [experimentId]);
-  // The keys for the column and grouping controls: fetched beside the first window, not before it.
-  const keys = useLoad(() => api.runsKeys(experimentId), [experimentId]);
   const data = useRunWindows(search);
+  // The keys for the column and grouping controls: the first window brings them when the server
+  // chose the columns; with cols= in the URL they are asked for beside it, not before it.
+  const askKeys = view.cols !== null;
+  const asked = useLoad(() => (askKeys ? api.runsKeys(experimentId) : Promise.resolve(null)), [experimentId, askKeys]);
+  const keys = (asked.state === "ok" ? asked.data : null) ?? data.keys;
 
   // Runs ticked for a comparison; kept across scrolling, filters and sorts of this experiment.
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -91,12 +94,12 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
       {experiment.state === "error" && <ErrorBox error={experiment.error} />}
       <FilterBox value={view.filter} error={filterError} onSubmit={(f) => go({ filter: f })} />
       <div class="table-controls">
-        <ColumnPicker keys={keys.state === "ok" ? keys.data : null} shown={shown} onChange={(cols) => go({ cols })} />
+        <ColumnPicker keys={keys} shown={shown} onChange={(cols) => go({ cols })} />
         <label class="group-by">
           Group by{" "}
           <select value={view.group} onChange={(e) => go({ group: (e.target as HTMLSelectElement).value })}>
             <option value="">(no grouping)</option>
-            {(keys.state === "ok" ? keys.data.params : view.group ? [view.group] : []).map((k) => (
+            {(keys ? keys.params : view.group ? [view.group] : []).map((k) => (
               <option key={k} value={k}>
                 params.{k}
               </option>

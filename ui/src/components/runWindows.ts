@@ -5,7 +5,7 @@
 import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type RunWindowQuery } from "../api";
 import { SessionContext } from "../session";
-import type { RunRow } from "../types";
+import type { RunKeys, RunRow } from "../types";
 
 export const BLOCK = 100;
 const MAX_BLOCKS = 40;
@@ -14,6 +14,7 @@ const DEBOUNCE_MS = 60;
 export interface RunWindows {
   total: number | null; // null until the first window answers
   columns: string[] | null; // the columns shown: the URL's, else the server's choice
+  keys: RunKeys | null; // the experiment's keys, when the first window brought them
   error: ApiError | null;
   version: number; // bumped when a window arrives: the table re-renders
   rowAt(i: number): RunRow | undefined;
@@ -29,9 +30,10 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
   const columnsRef = useRef<string[] | null>(q.columns);
   const range = useRef<[number, number]>([0, BLOCK - 1]);
   const timer = useRef<number | undefined>(undefined);
-  const [state, setState] = useState<{ total: number | null; columns: string[] | null; error: ApiError | null; version: number }>({
+  const [state, setState] = useState<{ total: number | null; columns: string[] | null; keys: RunKeys | null; error: ApiError | null; version: number }>({
     total: null,
     columns: q.columns,
+    keys: null,
     error: null,
     version: 0,
   });
@@ -47,7 +49,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
         cache.current.set(block, a.runs);
         columnsRef.current = a.columns; // later windows ask for exactly these
         evict();
-        setState((s) => ({ total: a.total, columns: a.columns, error: null, version: s.version + 1 }));
+        setState((s) => ({ total: a.total, columns: a.columns, keys: a.keys ?? s.keys, error: null, version: s.version + 1 }));
       },
       (e: unknown) => {
         if (gen !== generation.current) return;
@@ -78,7 +80,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     inflight.current = new Set();
     columnsRef.current = q.columns;
     range.current = [0, BLOCK - 1];
-    setState({ total: null, columns: q.columns, error: null, version: 0 });
+    setState({ total: null, columns: q.columns, keys: null, error: null, version: 0 });
     fetchBlock(0); // the first window at once: it also says how many runs match
     return () => window.clearTimeout(timer.current);
   }, [key]);
