@@ -99,11 +99,26 @@ TEST(MLmodelTest, LightgbmIsServedByPythonForNow) {
 }
 
 TEST(MLmodelTest, AFlavorWithoutRuntimeIsOneLineNamingIt) {
-  auto p = ParseMLmodel("mlflow_version: 3.1.0\nflavors:\n  onnx:\n    data: model.onnx\n", "/m/MLmodel");
+  auto p = ParseMLmodel("mlflow_version: 3.1.0\nflavors:\n  h2o:\n    data: model.h2o\n", "/m/MLmodel");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().message().find('\n'), std::string::npos);
-  EXPECT_TRUE(p.status().message().starts_with("/m/MLmodel:3: flavors: 'onnx' has no runtime in forja")) << p.status().message();
+  EXPECT_TRUE(p.status().message().starts_with("/m/MLmodel:3: flavors: 'h2o' has no runtime in forja")) << p.status().message();
   EXPECT_NE(p.status().message().find("python_function"), std::string::npos);
+}
+
+TEST(MLmodelTest, OnnxIsServedByTheOnnxRuntimeWithTheGraphsSignature) {
+  // MLflow's onnx flavor, with a python_function flavor and a signature beside it: the graph's
+  // file goes to forja's onnx runtime, whose signature comes from the graph itself.
+  auto p = ParseMLmodel("flavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.23.2\n"
+                        "  python_function: {loader_module: mlflow.onnx, data: model.onnx}\n"
+                        "signature:\n  inputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", "
+                        "\"shape\": [-1, 4]}}]'\n",
+                        "/m/MLmodel");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->flavor, "onnx");
+  EXPECT_EQ(p->model_file, "model.onnx");
+  EXPECT_TRUE(p->inputs.empty());
+  EXPECT_TRUE(p->outputs.empty());
 }
 
 TEST(MLmodelTest, HostileFieldsAreRefusedNamingLineAndField) {

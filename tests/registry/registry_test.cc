@@ -96,7 +96,7 @@ TEST(PackageTest, ErrorsNameLineAndField) {
   } cases[] = {
       {"flavor: xgboost\n", "format: missing"},
       {"format: 2\n", "model.yaml:1: format: this forja reads package format 1"},
-      {"format: 1\nflavor: torch\n", "model.yaml:2: flavor: 'torch' is not a flavor (xgboost, lightgbm, python)"},
+      {"format: 1\nflavor: torch\n", "model.yaml:2: flavor: 'torch' is not a flavor (xgboost, lightgbm, onnx, python)"},
       {"format: 1\nflavor: lightgbm\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
        "model: missing; see forja models register --help"},
       {"format: 1\nflavor: xgboost\nmodel: m.json\n", "signature: missing"},
@@ -107,6 +107,8 @@ TEST(PackageTest, ErrorsNameLineAndField) {
       {"format: 1\nflavor: xgboost\nmodel: ../m.json\nsignature:\n  inputs:\n    - {name: x, datatype: FP32, shape: [-1]}\n",
        "must be a path inside the package folder"},
       {"format: 1\nflavour: xgboost\n", "model.yaml:2: flavour: unknown field"},
+      {"format: 1\nflavor: onnx\n", "model: missing"},
+      {"format: 1\nflavor: onnx\nmodel: ../m.onnx\n", "model.yaml:3: model: '../m.onnx' must be a path inside the package folder"},
       {"format: 1\nflavor: python\npython: {module: p.py, workers: -1}\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
        "model.yaml:3: python.workers: must be a whole number from 0 to 256"},
       {"format: 1\nflavor: python\npython:\n  module: p.py\n  timeout_ms: 1.5\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
@@ -118,6 +120,11 @@ TEST(PackageTest, ErrorsNameLineAndField) {
     ASSERT_FALSE(p.ok()) << c.yaml;
     EXPECT_NE(p.status().message().find(c.want), std::string::npos) << p.status().message();
   }
+  // An ONNX package may leave its signature to the graph (the runtime reads it at load).
+  auto onnx = ParsePackageYaml("format: 1\nflavor: onnx\nmodel: model.onnx\n", "model.yaml");
+  ASSERT_TRUE(onnx.ok()) << onnx.status().message();
+  EXPECT_EQ(onnx->flavor, "onnx");
+  EXPECT_TRUE(onnx->inputs.empty());
   auto ok = ParsePackageYaml(
       "format: 1\nflavor: xgboost\nmodel: m.json\nsignature:\n  inputs:\n    - {name: x, datatype: float32, shape: [-1, 4]}\n"
       "  outputs:\n    - {name: p, datatype: FP32, shape: [-1]}\n",

@@ -223,15 +223,16 @@ def main():
         dst = os.path.join(TMP, "saved.csv")
         p = harness.forja("predict", folder, "-i", src, "-o", dst, cwd=scratch, check=False)
         check(p.returncode == 0, f"forja predict on a saved folder: {p.stderr[-1500:]}")
-        onnx = os.path.join(TMP, "onnx")
-        os.makedirs(onnx)
-        with open(os.path.join(onnx, "MLmodel"), "w") as f:
-            f.write("artifact_path: model\nflavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.17.0\n")
-        p = subprocess.run([harness.FORJA, "serve", onnx, "--port", "0"], cwd=scratch, capture_output=True, text=True,
+        # (onnx has a runtime now: onnx_serve_test.py; h2o has none.)
+        h2o = os.path.join(TMP, "h2o")
+        os.makedirs(h2o)
+        with open(os.path.join(h2o, "MLmodel"), "w") as f:
+            f.write("artifact_path: model\nflavors:\n  h2o:\n    data: model.h2o\n    h2o_version: 3.46.0\n")
+        p = subprocess.run([harness.FORJA, "serve", h2o, "--port", "0"], cwd=scratch, capture_output=True, text=True,
                            timeout=60)
         lines = [line for line in p.stderr.splitlines() if line.strip()]
-        check(p.returncode != 0, "an onnx-only MLmodel is refused")
-        check(len(lines) == 1 and "MLmodel:3: flavors: 'onnx' has no runtime in forja" in lines[0], f"one clear line: {lines}")
+        check(p.returncode != 0, "an h2o-only MLmodel is refused")
+        check(len(lines) == 1 and "MLmodel:3: flavors: 'h2o' has no runtime in forja" in lines[0], f"one clear line: {lines}")
     finally:
         for s in serves:
             s.stop()

@@ -65,7 +65,7 @@ bool BoosterPredict(const std::string& model_class) {
 // natively, or "" for the python runtime. The native LightGBM evaluator (runtime/lightgbm_*)
 // plugs in here: `lightgbm` with its `data` file -> "lightgbm" once LoadModel dispatches it.
 std::string NativeFlavorFor(const std::string& flavor) {
-  (void)flavor;
+  if (flavor == "onnx") return "onnx";  // ONNX Runtime in the python workers (runtime/python_model.h)
   return "";
 }
 
@@ -311,6 +311,10 @@ Result<ModelPackage> ParseMLmodel(const std::string& text, const std::string& fi
     RETURN_IF_ERROR(CheckRel(v.Find("data"), file, "flavors." + Shown(k) + ".data", data));
     p.flavor = native;
     p.model_file = data;
+    if (native == "onnx") {  // the graph's own inputs and outputs rule (MLflow's may be unnamed)
+      p.inputs.clear();
+      p.outputs.clear();
+    }
     return p;
   }
   if (!pf)

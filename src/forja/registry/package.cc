@@ -102,18 +102,22 @@ Result<ModelPackage> ParsePackageYaml(const std::string& text, const std::string
   if (fmt->kind() != Node::Kind::kInt || fmt->as_int() != 1)
     return FieldError(fmt, file, "format", "this forja reads package format 1");
   ASSIGN_OR_RETURN(p.flavor, String(root, "flavor", file, "flavor", true));
-  if (p.flavor != "xgboost" && p.flavor != "lightgbm" && p.flavor != "python")
-    return FieldError(root.Find("flavor"), file, "flavor", "'" + p.flavor + "' is not a flavor (xgboost, lightgbm, python)");
+  if (p.flavor != "xgboost" && p.flavor != "lightgbm" && p.flavor != "python" && p.flavor != "onnx")
+    return FieldError(root.Find("flavor"), file, "flavor",
+                      "'" + p.flavor + "' is not a flavor (xgboost, lightgbm, onnx, python)");
   ASSIGN_OR_RETURN(p.model_file, String(root, "model", file, "model", p.flavor != "python"));
   ASSIGN_OR_RETURN(p.description, String(root, "description", file, "description", false));
   const Node* sig = root.Find("signature");
-  if (!sig) return FieldError(&root, file, "signature", "missing: the inputs and outputs the model takes and gives");
-  if (!sig->is_map()) return FieldError(sig, file, "signature", "must be a mapping with inputs and outputs");
-  for (const auto& [k, v] : sig->entries())
-    if (k != "inputs" && k != "outputs") return FieldError(&v, file, "signature." + k, "unknown field (inputs, outputs)");
-  RETURN_IF_ERROR(ParseTensors(sig->Find("inputs"), file, "signature.inputs", &p.inputs));
-  RETURN_IF_ERROR(ParseTensors(sig->Find("outputs"), file, "signature.outputs", &p.outputs));
-  if (p.inputs.empty()) return FieldError(sig, file, "signature.inputs", "at least one input is needed");
+  // An ONNX graph declares its own inputs and outputs (the runtime reads them at load).
+  if (sig || p.flavor != "onnx") {
+    if (!sig) return FieldError(&root, file, "signature", "missing: the inputs and outputs the model takes and gives");
+    if (!sig->is_map()) return FieldError(sig, file, "signature", "must be a mapping with inputs and outputs");
+    for (const auto& [k, v] : sig->entries())
+      if (k != "inputs" && k != "outputs") return FieldError(&v, file, "signature." + k, "unknown field (inputs, outputs)");
+    RETURN_IF_ERROR(ParseTensors(sig->Find("inputs"), file, "signature.inputs", &p.inputs));
+    RETURN_IF_ERROR(ParseTensors(sig->Find("outputs"), file, "signature.outputs", &p.outputs));
+    if (p.inputs.empty()) return FieldError(sig, file, "signature.inputs", "at least one input is needed");
+  }
   if (p.flavor == "python") {
     const Node* py = root.Find("python");
     if (!py || !py->is_map()) return FieldError(py ? py : &root, file, "python", "missing: {module: predict.py, function: predict}");

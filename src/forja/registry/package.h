@@ -2,9 +2,9 @@
 // the model server loads.
 //
 //   format: 1                 # the package format
-//   flavor: xgboost           # xgboost | lightgbm | python
+//   flavor: xgboost           # xgboost | lightgbm | onnx | python
 //   model: model.json         # the file the runtime loads, inside the folder
-//   signature:
+//   signature:                # optional for onnx: taken from the graph
 //     inputs:  [{name: features, datatype: FP32, shape: [-1, 32]}]
 //     outputs: [{name: probability, datatype: FP32, shape: [-1]}]
 //   python: {module: predict.py, function: predict,    # flavor python only

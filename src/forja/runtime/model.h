@@ -16,7 +16,7 @@ namespace forja::runtime {
 // What a runtime needs of a package (the registry's model.yaml, already checked).
 struct ModelSpec {
   std::string dir;         // the package folder, absolute
-  std::string flavor;      // "xgboost", "lightgbm", "python"
+  std::string flavor;      // "xgboost", "lightgbm", "onnx", "python"
   std::string model_file;  // relative to dir
   std::vector<TensorSpec> inputs, outputs;
   std::string python_module, python_function;  // flavor python

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -305,6 +306,36 @@ Status CheckInput(const Tensor& t, const TensorSpec* spec) {
   return Status::Ok();
 }
 
+// The signature a worker read from its model (flavor onnx): the ready message's lines after
+// the first, "I|O <tab> name <tab> DATATYPE <tab> d0,d1,..." (-1: any size). Checked like any
+// worker reply.
+Status ParseWorkerSignature(std::string_view text, std::vector<TensorSpec>* inputs, std::vector<TensorSpec>* outputs) {
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    std::vector<std::string_view> f;
+    for (size_t tab; (tab = line.find('\t')) != std::string_view::npos; line.remove_prefix(tab + 1))
+      f.push_back(line.substr(0, tab));
+    f.push_back(line);
+    if (f.size() != 4 || (f[0] != "I" && f[0] != "O") || f[1].empty() || DatatypeCode(std::string(f[2])) == 0)
+      return Status::Internal("a malformed signature line from the worker");
+    TensorSpec t{std::string(f[1]), std::string(f[2]), {}};
+    for (std::string_view d = f[3]; !d.empty();) {
+      size_t comma = d.find(',');
+      std::string_view n = d.substr(0, comma);
+      int64_t v = 0;
+      auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+      if (ec != std::errc() || ptr != n.data() + n.size() || v < -1 || v == 0 || t.shape.size() >= 255)
+        return Status::Internal("a malformed shape in the worker's signature");
+      t.shape.push_back(v);
+      d = comma == std::string_view::npos ? std::string_view() : d.substr(comma + 1);
+    }
+    (f[0] == "I" ? inputs : outputs)->push_back(std::move(t));
+  }
+  return Status::Ok();
+}
+
 class PythonModel final : public Model {
  public:
   PythonModel(const ModelSpec& spec, WorkerConfig config)
@@ -327,7 +358,7 @@ class PythonModel final : public Model {
   void RespawnLoop();
 
   const WorkerConfig config_;
-  const std::vector<TensorSpec> inputs_, outputs_;
+  std::vector<TensorSpec> inputs_, outputs_;  // set before Start returns (from the graph when empty)
   const std::chrono::milliseconds timeout_;
   std::string description_;
   std::unique_ptr<OutputPump> pump_;  // first of the members that change: destroyed after the workers
@@ -360,7 +391,16 @@ Status PythonModel::Start(int workers) {
     ASSIGN_OR_RETURN(version, AwaitReady(w.get(), config_.dir, deadline, -1));
   }
   idle_ = std::move(started);
-  description_ = version + ", " + config_.module + ":" + config_.function + ", " + std::to_string(workers) +
+  if (size_t nl = version.find('\n'); nl != std::string::npos) {
+    std::vector<TensorSpec> in, out;
+    RETURN_IF_ERROR(ParseWorkerSignature(std::string_view(version).substr(nl + 1), &in, &out)
+                        .Wrap("python model " + config_.dir));
+    if (inputs_.empty()) inputs_ = std::move(in);
+    if (outputs_.empty()) outputs_ = std::move(out);
+    version.resize(nl);
+  }
+  std::string entry = config_.module == kOnnxModule ? config_.function : config_.module + ":" + config_.function;
+  description_ = version + ", " + entry + ", " + std::to_string(workers) +
                  (workers == 1 ? " worker" : " workers");
   respawner_ = std::thread([this] { RespawnLoop(); });
   return Status::Ok();

@@ -40,6 +40,13 @@
 
 namespace forja::runtime {
 
+// ModelSpec::python_module of flavor onnx: the workers load python_function (the .onnx file,
+// relative to the package) into an onnxruntime.InferenceSession and run each batch through it.
+// The graph's inputs and outputs (names, datatypes, shapes with -1 for dynamic dimensions)
+// become the model's signature when the spec declares none; a graph that onnxruntime cannot
+// load is a Status::User with its message.
+inline constexpr const char* kOnnxModule = ":onnx";
+
 // Starts spec.workers workers (0: one per core) and waits until each has
 // imported the module and run load(). An import error, a missing function or an
 // exception in load() is a Status::User with the package path and the python

@@ -205,9 +205,110 @@ def mlflow_module():
     return m
 
 
+class LoadError(Exception):
+    """A model file that cannot be loaded: its message is the whole story (no traceback)."""
+
+
+ORT_TYPES = {"tensor(bool)": "BOOL", "tensor(uint8)": "UINT8", "tensor(uint16)": "UINT16",
+             "tensor(uint32)": "UINT32", "tensor(uint64)": "UINT64", "tensor(int8)": "INT8",
+             "tensor(int16)": "INT16", "tensor(int32)": "INT32", "tensor(int64)": "INT64",
+             "tensor(float16)": "FP16", "tensor(float)": "FP32", "tensor(double)": "FP64",
+             "tensor(string)": "BYTES"}
+
+
+def onnx_module():
+    """Flavor onnx (runtime/python_model.h): FUNCTION is the .onnx file. One InferenceSession per
+    worker, one thread each (forja runs a worker per core); batches run along the first dim."""
+    import types
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    try:
+        sess = ort.InferenceSession(os.path.join(PACKAGE, FUNCTION), sess_options=opts,
+                                    providers=["CPUExecutionProvider"])
+    except Exception as e:
+        raise LoadError("%s: onnxruntime cannot load it: %s" % (FUNCTION, " ".join(str(e).split()))) from None
+
+    def dims(arg):  # symbolic ("N") and unknown (None) dims are any size
+        return [d if isinstance(d, int) and d > 0 else -1 for d in (arg.shape or [])]
+
+    def checked(arg, kind):
+        if "\t" in arg.name or "\n" in arg.name or not arg.name:
+            raise LoadError("%s: %s name %r cannot be served" % (FUNCTION, kind, arg.name))
+        return arg.name
+
+    inputs = []  # (name, datatype, dims, first dim fixed to 1)
+    for a in sess.get_inputs():
+        dt = ORT_TYPES.get(a.type)
+        if dt is None:
+            raise LoadError("%s: input '%s' is %s, which forja cannot send (tensors of %s)"
+                            % (FUNCTION, a.name, a.type, ", ".join(sorted(set(ORT_TYPES.values())))))
+        d = dims(a)
+        if not d:
+            raise LoadError("%s: input '%s' is a scalar; forja batches along the first dimension: "
+                            "export the graph with a batch dimension" % (FUNCTION, a.name))
+        one = d[0] == 1  # a graph exported for one row: run the batch row by row
+        inputs.append((checked(a, "input"), dt, [-1] + d[1:] if one else d, one))
+    outputs = []  # sequences and maps (skl2onnx's ZipMap) are no tensors: left out
+    for o in sess.get_outputs():
+        if o.type in ORT_TYPES:
+            outputs.append((checked(o, "output"), ORT_TYPES[o.type], dims(o)))
+        elif sys.argv[1] == "1":
+            print("%s: output '%s' is %s, not a tensor: not served (skl2onnx: options={'zipmap': False})"
+                  % (FUNCTION, o.name, o.type))
+    if not outputs:
+        raise LoadError("%s: the graph has no tensor outputs" % FUNCTION)
+    names = [o[0] for o in outputs]
+    by_row = any(i[3] for i in inputs)
+    invalid = getattr(ort.capi.onnxruntime_pybind11_state, "InvalidArgument", ())
+
+    def feed(batch):
+        feeds = {}
+        for name, dt, _, _ in inputs:
+            a = batch.get(name)
+            if a is None:
+                raise ValueError("missing input '%s'" % name)
+            if dt == "BYTES":  # onnxruntime's string tensors hold str
+                a = np.array([x.decode("utf-8", "replace") if isinstance(x, bytes) else x
+                              for x in a.reshape(-1)], dtype=object).reshape(a.shape)
+            feeds[name] = a
+        return feeds
+
+    def run(feeds):
+        try:
+            return sess.run(names, feeds)
+        except invalid as e:  # the request's fault: a type or shape the graph does not take
+            raise ValueError(" ".join(str(e).split())) from None
+
+    def predict(batch):
+        feeds = feed(batch)
+        rows = next(iter(feeds.values())).shape[0]
+        if by_row and rows != 1:
+            parts = [run({k: v[i:i + 1] for k, v in feeds.items()}) for i in range(rows)]
+            got = [np.concatenate([p[j] for p in parts]) for j in range(len(names))]
+        else:
+            got = run(feeds)
+        return dict(zip(names, got))
+
+    meta = sess.get_modelmeta()
+    m = types.ModuleType("forja_onnx")
+    setattr(m, FUNCTION, predict)
+    m.FORJA_DESCRIBE = "onnxruntime %s" % ort.__version__
+    if meta.producer_name:
+        m.FORJA_DESCRIBE += ", made by " + meta.producer_name
+    lines = ["I\t%s\t%s\t%s" % (n, dt, ",".join(map(str, d))) for n, dt, d, _ in inputs]
+    lines += ["O\t%s\t%s\t%s" % (n, dt, ",".join(map(str, d))) for n, dt, d in outputs]
+    m.FORJA_SIGNATURE = "\n".join(lines)
+    return m
+
+
 def load_module():
     if MODULE == ":mlflow.pyfunc":
         return mlflow_module()
+    if MODULE == ":onnx":
+        return onnx_module()
     sys.path.insert(0, PACKAGE)
     if MODULE.endswith(".py"):
         name = os.path.splitext(os.path.basename(MODULE))[0]
@@ -226,7 +327,7 @@ def start():
     stage = "importing numpy"
     try:
         import numpy as np
-        stage = "importing " + MODULE
+        stage = ("loading " + FUNCTION) if MODULE == ":onnx" else ("importing " + MODULE)
         module = load_module()
         stage = "looking up %s.%s" % (MODULE, FUNCTION)
         predict = getattr(module, FUNCTION, None)
@@ -240,6 +341,9 @@ def start():
             params = inspect.signature(predict).parameters.values()
             positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             pass_state = len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+    except LoadError as e:
+        send(b"E\1" + string(str(e)))
+        return None
     except BaseException as e:
         if sys.argv[1] == "1":  # every worker fails alike: the first one's traceback is enough
             traceback.print_exception(type(e), e, e.__traceback__)
@@ -248,7 +352,9 @@ def start():
         return None
     version = "python %d.%d.%d, numpy %s" % (sys.version_info[:3] + (np.__version__,))
     if isinstance(getattr(module, "FORJA_DESCRIBE", None), str):
-        version += ", " + module.FORJA_DESCRIBE
+        version += ", " + " ".join(module.FORJA_DESCRIBE.split())  # one line: the rest is the signature
+    if MODULE == ":onnx":
+        version += "\n" + module.FORJA_SIGNATURE
     send(b"R" + string(version))
     return (lambda batch: predict(batch, state)) if pass_state else predict
 

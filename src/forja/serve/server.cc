@@ -92,7 +92,7 @@ Result<std::shared_ptr<Version>> ModelServer::Impl::Load(const Target& t, const 
   BatchOptions bo = OptionsFor(r.name);
   // A python model predicts in worker processes: one batcher thread per process keeps them
   // all busy (a single thread would hand them one batch at a time).
-  if (pkg.flavor == "python") {
+  if (pkg.flavor == "python" || pkg.flavor == "onnx") {
     int procs = spec.workers > 0 ? spec.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bo.workers = std::max(bo.workers, procs);
   }
