@@ -133,7 +133,12 @@ int DoServe(const ServeArgs& a) {
     cfg.instance = a.instance_id;
     meta::MetaStore* sink = report_store.get();
     cfg.report = [sink](const std::string& instance, const std::string& json) -> Status {
-      return sink->PutServingReport({instance, 0, json});
+      Status st = sink->PutServingReport({instance, 0, json});
+      // Serving needs only a read token; say what reporting needs instead of a bare 403.
+      if (st.code() == Code::kDenied)
+        return Status::Denied(st.message() + "; reports need a write token (FORJA_TRACKING_TOKEN), or turn them off "
+                                             "with --report-interval 0");
+      return st;
     };
   }
   serve::ServeConfig shown = cfg;
