@@ -7,7 +7,8 @@
 # Ctrl-C (and SIGTERM) scancels what forja submitted; forja killed with -9 mid-run does
 # not make the next run redo what the cluster finished or still runs; slurmctld
 # restarted mid-run is waited out; foreach copies ready together go as one job array
-# (a failed task retried alone); forja exp run -m is one job array of experiments. Locally, resources.cpus takes that many of -j's slots.
+# (a failed task retried alone); forja exp run -m is one job array of experiments (Ctrl-C
+# scancels it); jobs squeue forgot are read from their exit files or resubmitted. Locally, resources.cpus takes that many of -j's slots.
 # Every example of docs/scaling.md is here.
 source "$(dirname "$0")/../lib/common.sh"
 source "$FORJA_SOURCE/tests/lib/slurm.sh"
@@ -384,6 +385,38 @@ PY
 expect_ok forja exp run -m lr=0.5,0.6 --executor local -j 2
 [[ $OUT != *Submitted* ]] && pass || fail "--executor local submitted a job: $OUT"
 expect_contains "$OUT" "2 of 2 experiments succeeded"
+
+# Ctrl-C during a sweep on Slurm: the array is scancelled, the experiments recorded as interrupted.
+new_repo sweep_stop
+mkdir conf && echo "lr: 0.1" >conf/config.yaml
+cat >>forja.yaml <<'YAML'
+executor: {kind: slurm}
+stages:
+  train:
+    cmd: sleep 60; echo "lr=${lr}" > model.txt
+    params: [lr]
+    outs: [model.txt]
+YAML
+git add -A && git commit -qm sweep
+"$FORJA" exp run -m lr=1,2,3 -j 2 >"$TEST_TMP/sweep-stop.out" 2>&1 &
+FORJA_PID=$!
+if wait_job exp; then
+  kill -INT "$FORJA_PID"
+  wait "$FORJA_PID"
+  RC=$?
+  OUT=$(cat "$TEST_TMP/sweep-stop.out")
+  [[ $RC != 0 ]] && pass || fail "an interrupted sweep exited 0: $OUT"
+  expect_contains "$OUT" "Slurm jobs this run submitted"
+  array=$(squeue -h -r --states=all -n forja:exp -o '%F' | sort -n | tail -1)
+  states=$(squeue -h -r --states=all -j "$array" -o '%T' | sort -u | tr '\n' ' ')
+  [[ $states == "CANCELLED " ]] && pass || fail "the sweep's tasks after Ctrl-C: $states"
+  expect_ok forja exp show
+  [[ $(grep -cw failed <<<"$OUT") == 3 ]] && pass || fail "exp show after Ctrl-C: $OUT"
+else
+  fail "the sweep's tasks never ran: $(cat "$TEST_TMP/sweep-stop.out")"
+  kill "$FORJA_PID"
+fi
+slurm_wait_empty 30 || fail "the queue did not empty"
 
 # ---- locally, resources.cpus counts against -j: two 2-cpu stages never overlap at -j 2 -----
 new_repo slots
