@@ -237,7 +237,8 @@ def main():
     shutil.copy2(src, forja_bin)
     mlflow_bin = os.environ.get("BENCH_MLFLOW", os.path.join(ROOT, ".venv/bin/mlflow"))
     versions = {"mlflow": version([mlflow_bin, "--version"]), "forja": version([forja_bin, "--version"]),
-                "chromium": version([os.environ.get("CHROMIUM", "/usr/bin/chromium"), "--version"])}
+                "chromium": version([os.environ.get("CHROMIUM", "/usr/bin/chromium"), "--version"]),
+                "load": os.getloadavg()[0]}
     log(f"load average {os.getloadavg()[0]:.2f}; {versions['forja']}; {versions['mlflow']}; sizes {sizes}, "
         f"{a.reps} repetitions")
     signal.signal(signal.SIGTERM, on_signal)
@@ -347,10 +348,15 @@ def report(results, seeding, notes, reps, versions, total_s):
         lines.append(f"- Seeding {n:,} runs into {name}'s SQLite: {s:.1f} s.")
     for n in sorted(notes):
         for ui in ("forja", "mlflow"):
+            r = results[n].get(ui)
+            if r:  # every repetition, in order: the machine is shared, so the spread matters
+                lines.append(f"- {n:,} runs, {ui}, each repetition (ms): " + "; ".join(
+                    f"{k} {', '.join(f'{x:.0f}' for x in r[k])}" for k in ("rows", "table", "filter", "compare")))
             for k, v in notes[n].get(ui, {}).items():
                 lines.append(f"- {n:,} runs, {ui}: {k}: {v}")
-    lines.append(f"- The whole run took {total_s / 60:.1f} min; 1-minute load average at the end: "
-                 f"{os.getloadavg()[0]:.2f}.")
+    lines.append(f"- The whole run took {total_s / 60:.1f} min; 1-minute load average at the start: "
+                 f"{versions['load']:.2f}, at the end: {os.getloadavg()[0]:.2f} (`rows` is navigation to the row "
+                 "visible, before the click).")
     return "\n".join(lines) + "\n"
 
 
