@@ -569,7 +569,8 @@ void RegisterModelsCommands(CLI::App& app, GlobalOptions& g, Action* action) {
   const std::string footer = std::string(
       "\nA model package is a folder with model.yaml:\n"
       "  format: 1\n"
-      "  flavor: xgboost              # or lightgbm (model: model.txt), or python (with python: {module: predict.py, function: predict})\n"
+      "  flavor: xgboost              # or lightgbm (model: model.txt), onnx (model: model.onnx; signature optional),\n"
+      "                               # or python (with python: {module: predict.py, function: predict})\n"
       "  model: model.json            # the file the runtime loads\n"
       "  signature:\n"
       "    inputs:  [{name: features, datatype: FP32, shape: [-1, 32]}]\n"
