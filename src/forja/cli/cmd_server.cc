@@ -41,6 +41,11 @@ constexpr const char* kDefaultArtifacts = "forja-artifacts";
 
 bool OutsideWorkspace() { return !pipeline::FindWorkspaceRoot(CurrentDir()).ok(); }
 
+void RefreshStats(meta::MetaStore& store) {
+  Status st = store.RefreshPlannerStats();
+  if (!st.ok()) LogWarn("could not refresh the store's query statistics (searches may be slower): " + st.message());
+}
+
 int DoServer(ServerArgs a) {
   if (a.store.empty() && OutsideWorkspace()) {
     const char* env = std::getenv("FORJA_TRACKING_URI");
@@ -92,12 +97,16 @@ int DoServer(ServerArgs a) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::string uri = RedactUri((*store)->uri());  // a postgresql:// password is never printed
+  meta::MetaStore* planned = store->get();          // the server owns it until Shutdown
+  RefreshStats(*planned);
   auto server = api::TrackingServer::Start(cfg, std::move(*store));
   if (!server.ok()) return Fail(server.status());
   LogInfo("forja server on http://" + a.host + ":" + std::to_string((*server)->port()) + " (store " + uri +
           ", artifacts " + cfg.artifacts_dir + ", auth " + a.auth + "); Ctrl-C stops it");
-  int sig = 0;
-  sigwait(&sigs, &sig);
+  // Hourly, the planner's statistics follow the store's growth (a store that was empty
+  // at start holds 100,000 runs a day later).
+  const timespec hour{3600, 0};
+  while (sigtimedwait(&sigs, nullptr, &hour) < 0) RefreshStats(*planned);
   LogInfo("stopping: finishing the requests in flight");
   (*server)->Shutdown();
   return 0;

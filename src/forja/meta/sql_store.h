@@ -54,6 +54,7 @@ class SqlStore : public MetaStore {
       : uri_(std::move(uri)), dialect_(dialect), pool_(std::move(pool)) {}
 
   Status Migrate();
+  Status RefreshPlannerStats() override;
 
   std::string uri() const override { return uri_; }
 

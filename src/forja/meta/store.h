@@ -583,6 +583,10 @@ class MetaStore {
   virtual Result<std::vector<Token>> ListTokens() = 0;
   // The active token with this hash, or NotFound.
   virtual Result<Token> FindToken(const std::string& hash) = 0;
+
+  // Refreshes what the query planner knows of the tables' sizes (SQLite's ANALYZE; a
+  // no-op where the database does it itself). forja server calls it at start and hourly.
+  virtual Status RefreshPlannerStats() { return Status::Ok(); }
 };
 
 // Opens a SQL store: "sqlite:///abs/path" (or "sqlite:relative", or a plain path
