@@ -109,6 +109,8 @@ TEST(PackageTest, ErrorsNameLineAndField) {
       {"format: 1\nflavour: xgboost\n", "model.yaml:2: flavour: unknown field"},
       {"format: 1\nflavor: onnx\n", "model: missing"},
       {"format: 1\nflavor: onnx\nmodel: ../m.onnx\n", "model.yaml:3: model: '../m.onnx' must be a path inside the package folder"},
+      {"format: 1\nflavor: onnx\nmodel: m.onnx\npython: {module: p.py}\n",
+       "model.yaml:4: python.module: unknown field for flavor onnx (workers, timeout_ms)"},
       {"format: 1\nflavor: python\npython: {module: p.py, workers: -1}\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
        "model.yaml:3: python.workers: must be a whole number from 0 to 256"},
       {"format: 1\nflavor: python\npython:\n  module: p.py\n  timeout_ms: 1.5\nsignature:\n  inputs: [{name: x, datatype: FP32, shape: [-1, 2]}]\n",
@@ -125,6 +127,10 @@ TEST(PackageTest, ErrorsNameLineAndField) {
   ASSERT_TRUE(onnx.ok()) << onnx.status().message();
   EXPECT_EQ(onnx->flavor, "onnx");
   EXPECT_TRUE(onnx->inputs.empty());
+  onnx = ParsePackageYaml("format: 1\nflavor: onnx\nmodel: model.onnx\npython: {workers: 3, timeout_ms: 500}\n", "model.yaml");
+  ASSERT_TRUE(onnx.ok()) << onnx.status().message();
+  EXPECT_EQ(onnx->python_workers, 3);
+  EXPECT_EQ(onnx->python_timeout_ms, 500);
   auto ok = ParsePackageYaml(
       "format: 1\nflavor: xgboost\nmodel: m.json\nsignature:\n  inputs:\n    - {name: x, datatype: float32, shape: [-1, 4]}\n"
       "  outputs:\n    - {name: p, datatype: FP32, shape: [-1]}\n",

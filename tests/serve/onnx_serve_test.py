@@ -31,12 +31,12 @@ TMP = tempfile.mkdtemp(prefix="forja-onnx-serve-")
 FEATURES = 4
 
 
-def package(folder, model_bytes):
+def package(folder, model_bytes, extra=""):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "model.onnx"), "wb") as f:
         f.write(model_bytes)
     with open(os.path.join(folder, "model.yaml"), "w") as f:
-        f.write("format: 1\nflavor: onnx\nmodel: model.onnx\n")
+        f.write("format: 1\nflavor: onnx\nmodel: model.onnx\n" + extra)
     return folder
 
 
@@ -140,7 +140,8 @@ def test_mlp(folder, model):
               f"the inputs come from the graph: {meta.get('inputs')}")
         check(meta.get("outputs") == [{"name": "probs", "datatype": "FP32", "shape": [-1, 3]}],
               f"the outputs come from the graph: {meta.get('outputs')}")
-        check("onnxruntime" in meta.get("parameters", {}).get("description", ""), f"described: {meta}")
+        described = meta.get("parameters", {}).get("description", "")
+        check("onnxruntime" in described and "model.onnx, 3 workers" in described, f"described: {meta}")
         close(infer(s, "mlp", {"x": rows})["probs"], want, "REST v2 binary, 50 rows")
         close(infer(s, "mlp", {"x": rows[:9]}, binary=False)["probs"], want[:9], "REST v2 JSON, 9 rows")
         st, _, b = s.request("POST", "/invocations", {"inputs": {"x": rows[:5].tolist()}})
@@ -291,7 +292,7 @@ def main():
     pipe = sklearn_pipeline()
     package(os.path.join(TMP, "half"), half)
     package(os.path.join(TMP, "ids"), ids)
-    test_mlp(package(os.path.join(TMP, "mlp"), mlp), mlp)
+    test_mlp(package(os.path.join(TMP, "mlp"), mlp, "python: {workers: 3}\n"), mlp)
     test_fp16_int64(half, ids)
     test_sklearn(package(os.path.join(TMP, "pipe"), pipe), pipe)
     test_corrupt(os.path.join(TMP, "mlp"))

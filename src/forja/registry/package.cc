@@ -118,13 +118,19 @@ Result<ModelPackage> ParsePackageYaml(const std::string& text, const std::string
     RETURN_IF_ERROR(ParseTensors(sig->Find("outputs"), file, "signature.outputs", &p.outputs));
     if (p.inputs.empty()) return FieldError(sig, file, "signature.inputs", "at least one input is needed");
   }
-  if (p.flavor == "python") {
+  // onnx runs in the python workers too: it may size them (workers, timeout_ms), nothing else.
+  const bool onnx_workers = p.flavor == "onnx" && root.Find("python");
+  if (p.flavor == "python" || onnx_workers) {
     const Node* py = root.Find("python");
     if (!py || !py->is_map()) return FieldError(py ? py : &root, file, "python", "missing: {module: predict.py, function: predict}");
-    ASSIGN_OR_RETURN(p.python_module, String(*py, "module", file, "python.module", true));
-    ASSIGN_OR_RETURN(p.python_function, String(*py, "function", file, "python.function", false));
-    if (p.python_function.empty()) p.python_function = "predict";
+    if (!onnx_workers) {
+      ASSIGN_OR_RETURN(p.python_module, String(*py, "module", file, "python.module", true));
+      ASSIGN_OR_RETURN(p.python_function, String(*py, "function", file, "python.function", false));
+      if (p.python_function.empty()) p.python_function = "predict";
+    }
     for (const auto& [k, v] : py->entries()) {
+      if (onnx_workers && k != "workers" && k != "timeout_ms")
+        return FieldError(&v, file, "python." + k, "unknown field for flavor onnx (workers, timeout_ms)");
       int64_t* target = k == "workers" ? &p.python_workers : k == "timeout_ms" ? &p.python_timeout_ms : nullptr;
       if (target) {
         int64_t lo = k == "workers" ? 0 : 1, hi = k == "workers" ? 256 : 86400000;

@@ -9,6 +9,7 @@
 //     outputs: [{name: probability, datatype: FP32, shape: [-1]}]
 //   python: {module: predict.py, function: predict,    # flavor python only
 //            workers: 2, timeout_ms: 30000}           # optional: processes (0: one per core), per call
+//                                                     # (flavor onnx: workers and timeout_ms only)
 //
 // Datatypes are the Open Inference Protocol's (BOOL, INT8..INT64, UINT8..UINT64,
 // FP16, FP32, FP64, BYTES); lower-case numpy names (float32, int64, ...) are
