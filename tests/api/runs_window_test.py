@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The web UI's runs table routes over HTTP (GET /api/2.0/forja/runs/window, keys, groups),
+"""The web UI's runs table routes over HTTP (GET /api/2.0/forja/runs/window, count, keys, groups),
 on a real forja server filled by the MLflow client: a window's rows, count and columns; the
 same filter and order_by as runs/search, with the parser's message on a bad filter; limits
 refused with a 400 that says what is allowed; groups by a param over every matching run;
@@ -65,6 +65,21 @@ def main():
                       body={"experiment_ids": [exp], "filter": query["filter"], "order_by": [query["order_by"]]})[1]
     c.eq([r["info"]["run_name"] for r in search.get("runs", [])][2:5], names(body), "the same runs as runs/search")
 
+    # count=false: the same rows without the count, saying whether more follow; forja/runs/count after.
+    status, body = srv.call("GET", WINDOW, query={**query, "count": "false"})
+    c.eq(status, 200, "a window without the count answers")
+    c.eq(names(body), ["w04", "w06", "w08"], "the same rows")
+    c.true("total" not in body, "no count")
+    c.eq(body.get("more"), True, "and says more runs follow (w10..w18)")
+    c.eq(body.get("runs", [{}])[0].get("metrics"), {"rmse": 0.04}, "only the columns asked for")
+    c.eq(body.get("runs", [{}])[0].get("params"), {}, "no param")
+    last = srv.call("GET", WINDOW, query={**query, "offset": 8, "count": "false"})[1]
+    c.eq((names(last), last.get("more")), (["w16", "w18"], False), "the last window says none follow")
+    status, body = srv.call("GET", "/api/2.0/forja/runs/count", query={"experiment_id": exp, "filter": query["filter"]})
+    c.eq((status, body), (200, {"total": 10}), "forja/runs/count counts the matches")
+    c.error(srv.call("GET", "/api/2.0/forja/runs/count", query={"experiment_id": exp, "filter": "metrics.rmse <<< 1"}),
+            400, "INVALID_PARAMETER_VALUE", "a bad filter to count", contains="character")
+
     # Bad input: the parser's message with its position, limits with what is allowed.
     bad = srv.call("GET", WINDOW, query={"experiment_id": exp, "filter": "metrics.rmse <<< 1"})
     same = srv.call("POST", "/api/2.0/mlflow/runs/search", body={"experiment_ids": [exp], "filter": "metrics.rmse <<< 1"})
@@ -114,6 +129,8 @@ def main():
     c.eq(srv.call("GET", WINDOW, query={"experiment_id": exp}, token=token)[0], 200, "a read token may read the window")
     c.eq(srv.call("GET", "/api/2.0/forja/runs/groups", query={"experiment_id": exp, "group_by": "model"},
                   token=token)[0], 200, "and the groups")
+    c.eq(srv.call("GET", "/api/2.0/forja/runs/count", query={"experiment_id": exp}, token=token)[1], {"total": 30},
+         "and the count")
     srv.stop()
     c.finish()
 

@@ -4,8 +4,8 @@
 import type { PipelineStatus } from "./pipeline/types";
 import type { RunLogs, ServingInstances } from "./serving/types";
 import type { ModelAlert, ModelVersionDetails, Promotion, RegisteredModel, Transition, WhoAmI } from "./registryTypes";
-import type { Experiment, Lineage, Metric, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
-import type { RunGroups, RunKeys, RunWindow } from "./types";
+import type { Experiment, Lineage, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
+import type { MetricHistories, RunGroups, RunKeys, RunWindow } from "./types";
 
 const TOKEN_KEY = "forja.token";
 
@@ -136,12 +136,18 @@ export const api = {
 
   // ---- the runs table (components/RunsPage.tsx): windows, keys and groups of one experiment ----
   // columns: null lets the server choose (the experiment's params and metrics, capped).
-  runsWindow(w: RunWindowQuery & { offset: number; limit: number }): Promise<RunWindow> {
+  // count: false leaves out the count (it reads every matching run): rows come first, runsCount after.
+  runsWindow(w: RunWindowQuery & { offset: number; limit: number; count?: boolean }): Promise<RunWindow> {
     return call("GET", "/api/2.0/forja/runs/window", undefined, {
       ...windowParams(w),
       offset: String(w.offset),
       limit: String(w.limit),
+      ...(w.count === false ? { count: "false" } : {}),
     });
+  },
+
+  runsCount(w: { experimentId: string; filter: string }): Promise<{ total: number }> {
+    return call("GET", "/api/2.0/forja/runs/count", undefined, { experiment_id: w.experimentId, filter: w.filter || undefined });
   },
 
   runsKeys(experimentId: string): Promise<RunKeys> {
@@ -157,21 +163,10 @@ export const api = {
     return a.run;
   },
 
-  // A metric's whole history, every page of it (the server pages at max_results).
-  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
-    const out: Metric[] = [];
-    let token: string | undefined;
-    do {
-      const a = await call<{ metrics?: Metric[]; next_page_token?: string }>("GET", "metrics/get-history", undefined, {
-        run_id: runId,
-        metric_key: key,
-        max_results: "25000",
-        page_token: token,
-      });
-      out.push(...(a.metrics ?? []));
-      token = a.next_page_token;
-    } while (token);
-    return out;
+  // Many histories in one call (forja/metrics/histories: at most 100 runs and 100 keys, a
+  // million points in all, cut past that and `truncated` says so), as parallel arrays.
+  metricHistories(runIds: string[], keys: string[]): Promise<MetricHistories> {
+    return call("GET", "/api/2.0/forja/metrics/histories", undefined, { run_ids: runIds.join(","), metric_keys: keys.join(",") });
   },
 
   listArtifacts(runId: string, path: string): Promise<RunArtifacts> {

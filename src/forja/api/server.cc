@@ -331,6 +331,8 @@ void TrackingServer::Impl::Init() {
   add("forja/whoami", "GET", &Impl::WhoAmI);  // whoami_routes.cc
   add("forja/pipeline/status", "GET", &Impl::PipelineStatus);  // pipeline_routes.cc
   add("forja/runs/window", "GET", &Impl::RunsWindow);  // runs_window_routes.cc
+  add("forja/runs/count", "GET", &Impl::RunsCount);
+  add("forja/metrics/histories", "GET", &Impl::MetricHistories);  // metric_histories_routes.cc
   add("forja/runs/keys", "GET", &Impl::RunsKeys);
   add("forja/runs/groups", "GET", &Impl::RunsGroups);
   add("forja/serving/report", "POST", &Impl::RecordServingReport);  // serving_routes.cc

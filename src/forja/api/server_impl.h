@@ -243,6 +243,8 @@ struct TrackingServer::Impl {
   // ---- the web UI's runs table (runs_window_routes.cc) ----
   Result<meta::RunWindowQuery> WindowQuery(const Params& p, Json* keys_read);
   Result<Json> RunsWindow(const Params& p, const Caller&);
+  Result<Json> RunsCount(const Params& p, const Caller&);
+  Result<Json> MetricHistories(const Params& p, const Caller&);  // metric_histories_routes.cc
   Result<Json> RunsKeys(const Params& p, const Caller&);
   Result<Json> RunsGroups(const Params& p, const Caller&);
 

@@ -112,7 +112,7 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
       {total !== null && (
         <>
           <p class="muted run-count">
-            {total.toLocaleString("en-US")} run{total === 1 ? "" : "s"}
+            {data.counted ? `${total.toLocaleString("en-US")} run${total === 1 ? "" : "s"}` : `${(total - 1).toLocaleString("en-US")}+ runs (counting…)`}
           </p>
           {view.group ? (
             <RunGroupsTable
