@@ -89,13 +89,36 @@ TEST(MLmodelTest, XgboostClassifierAndOldBinaryGoToPython) {
   EXPECT_EQ(old->flavor, "python");
 }
 
-TEST(MLmodelTest, LightgbmIsServedByPythonForNow) {
-  auto p = ParseMLmodel("flavors:\n  lightgbm: {data: model.lgb}\n  python_function: {loader_module: mlflow.lightgbm, data: model.lgb}\n",
-                        "MLmodel");
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  EXPECT_EQ(p->flavor, "python");
-  EXPECT_EQ(p->mlflow_flavor, "lightgbm");
-  EXPECT_EQ(p->python_function, "auto");  // no signature
+std::string Lightgbm(const std::string& data, const std::string& cls) {
+  return "flavors:\n  lightgbm:\n    data: " + data + (cls.empty() ? "" : "\n    model_class: " + cls) +
+         "\n    lgb_version: 4.6.0\n  python_function: {loader_module: mlflow.lightgbm, data: " + data + "}\n";
+}
+
+TEST(MLmodelTest, LightgbmBoosterRegressorAndRankerAreServedNatively) {
+  for (const char* cls : {"lightgbm.basic.Booster", "lightgbm.sklearn.LGBMRegressor", "lightgbm.sklearn.LGBMRanker", ""}) {
+    auto p = ParseMLmodel(Lightgbm("model.lgb", cls), "MLmodel");
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    EXPECT_EQ(p->flavor, "lightgbm") << cls;  // no model_class: MLflow's loader takes a Booster
+    EXPECT_EQ(p->mlflow_flavor, "lightgbm");
+    EXPECT_EQ(p->model_file, "model.lgb");
+  }
+}
+
+TEST(MLmodelTest, LightgbmClassifierAndPickledWrappersGoToPython) {
+  // LGBMClassifier.predict answers labels; MLflow pickles the scikit-learn wrappers (not LightGBM's text).
+  for (auto [data, cls] : {std::pair{"model.lgb", "lightgbm.sklearn.LGBMClassifier"},
+                           std::pair{"model.pkl", "lightgbm.sklearn.LGBMRegressor"},
+                           std::pair{"model.skops", "lightgbm.sklearn.LGBMRanker"}}) {
+    auto p = ParseMLmodel(Lightgbm(data, cls), "MLmodel");
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    EXPECT_EQ(p->flavor, "python") << cls;
+    EXPECT_EQ(p->mlflow_flavor, "lightgbm");
+    EXPECT_EQ(p->model_file, data);
+    EXPECT_EQ(p->python_function, "auto");  // no signature
+  }
+  auto bad = ParseMLmodel("flavors:\n  lightgbm: {data: ../model.lgb}\n", "MLmodel");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("MLmodel:2: flavors.lightgbm.data"), std::string::npos) << bad.status().message();
 }
 
 TEST(MLmodelTest, AFlavorWithoutRuntimeIsOneLineNamingIt) {

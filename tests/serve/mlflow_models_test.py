@@ -9,7 +9,8 @@ mlflow.register_model("runs:/..."), and an xgboost Booster (mlflow.xgboost.log_m
 - `forja serve models:/iris@champion --store http://...` answers REST v2 (one tensor per column)
   and /invocations (dataframe_split) with what the model's own predict gives;
 - the xgboost model is served by forja's native evaluator (its description says so), equal to
-  the booster's predict;
+  the booster's predict; so is a LightGBM Booster (mlflow.lightgbm.log_model, model.lgb) by the
+  native lightgbm runtime;
 - moving the alias to version 2 hot-reloads; moving it to a version whose python model imports a
   package the environment lacks is refused (the worker's import error is shown once) and version
   2 keeps answering;
@@ -21,6 +22,7 @@ No timing assertions: each wait polls for the state it needs within a generous d
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -167,6 +169,25 @@ def main():
         got, _ = infer_v2(s, "xgbiris")
         want = booster.predict(xgb.DMatrix(rows))
         check(len(got) == len(want) and np.allclose(got, want, atol=1e-6), f"native xgboost: {got[:4]} vs {want[:4]}")
+        s.stop()
+
+        # ---- a LightGBM Booster through forja's native evaluator (model.lgb, LightGBM's text) ----
+        import lightgbm as lgb
+        import mlflow.lightgbm
+        lgbm = lgb.train({"objective": "binary", "num_leaves": 7, "verbose": -1}, lgb.Dataset(X, label=(y == 1)), 10)
+        with mlflow.start_run():
+            mlflow.lightgbm.log_model(lgbm, name="lgb", registered_model_name="lgbiris",
+                                      signature=infer_signature(X, lgbm.predict(X)))
+        s = Serve("models:/lgbiris/1", *store)
+        serves.append(s)
+        check(re.search(r"lightgbm v\d binary.*, 10 trees, 4 features", s.output()) is not None,
+              "served by the native lightgbm runtime (its description):\n" + s.output()[-1000:])
+        got, _ = infer_v2(s, "lgbiris")
+        want = lgbm.predict(rows)
+        check(len(got) == len(want) and np.allclose(got, want, atol=1e-6), f"native lightgbm: {got[:4]} vs {want[:4]}")
+        st, _, b = s.request("POST", "/invocations", {"dataframe_split": {"columns": cols, "data": rows.values.tolist()}})
+        got = json.loads(b)["predictions"] if st == 200 else []
+        check(st == 200 and np.allclose(got, want, atol=1e-6), f"native lightgbm /invocations: {st} {b[:300]}")
         s.stop()
 
         client.set_registered_model_alias("iris", "champion", "2")

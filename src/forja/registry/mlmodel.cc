@@ -62,8 +62,8 @@ bool BoosterPredict(const std::string& model_class) {
 }
 
 // The hook for native runtimes of other flavors: the forja flavor that serves `flavor`'s files
-// natively, or "" for the python runtime. The native LightGBM evaluator (runtime/lightgbm_*)
-// plugs in here: `lightgbm` with its `data` file -> "lightgbm" once LoadModel dispatches it.
+// natively, or "" for the python runtime. (xgboost and lightgbm look at model_class first:
+// NativeXgboost, NativeLightgbm.)
 std::string NativeFlavorFor(const std::string& flavor) {
   if (flavor == "onnx") return "onnx";  // ONNX Runtime in the python workers (runtime/python_model.h)
   return "";
@@ -276,6 +276,26 @@ Result<bool> NativeXgboost(const Node& xg, const std::string& file, ModelPackage
   return true;
 }
 
+// flavors.lightgbm, when forja's evaluator (runtime/lightgbm_*) can serve it: sets flavor lightgbm
+// and the model file. Only a model_class whose predict() is the booster's output (a classifier's
+// is labels), and only LightGBM's text file: MLflow saves a Booster as model.lgb
+// (Booster.save_model) but pickles the scikit-learn wrappers (model.pkl, model.skops), which
+// stay on python.
+Result<bool> NativeLightgbm(const Node& lg, const std::string& file, ModelPackage* p) {
+  static const std::set<std::string> kClasses = {"lightgbm.basic.Booster", "lightgbm.sklearn.LGBMRegressor",
+                                                 "lightgbm.sklearn.LGBMRanker"};
+  if (!lg.is_map()) return Error(&lg, file, "flavors.lightgbm", "must be a mapping with data and model_class");
+  ASSIGN_OR_RETURN(std::string data, Str(lg, "data", file, "flavors.lightgbm.data"));
+  ASSIGN_OR_RETURN(std::string model_class, Str(lg, "model_class", file, "flavors.lightgbm.model_class"));
+  if (data.empty()) return false;  // the python runtime reads python_function's data, if any
+  RETURN_IF_ERROR(CheckRel(lg.Find("data"), file, "flavors.lightgbm.data", data));
+  // MLflow's loader takes a missing model_class as a Booster.
+  if (!data.ends_with(".lgb") || !(model_class.empty() || kClasses.count(model_class) > 0)) return false;
+  p->flavor = "lightgbm";
+  p->model_file = data;
+  return true;
+}
+
 }  // namespace
 
 Result<ModelPackage> ParseMLmodel(const std::string& text, const std::string& file) {
@@ -300,6 +320,13 @@ Result<ModelPackage> ParseMLmodel(const std::string& text, const std::string& fi
     ASSIGN_OR_RETURN(bool native, NativeXgboost(*xg, file, &p));
     if (native) {
       p.mlflow_flavor = "xgboost";
+      return p;
+    }
+  }
+  if (const Node* lg = flavors->Find("lightgbm")) {
+    ASSIGN_OR_RETURN(bool native, NativeLightgbm(*lg, file, &p));
+    if (native) {
+      p.mlflow_flavor = "lightgbm";
       return p;
     }
   }
