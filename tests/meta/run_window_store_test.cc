@@ -191,6 +191,45 @@ TEST_P(RunWindowStoreTest, PlannerStatisticsWaitForAThousandRunsAndChangeNoAnswe
   EXPECT_EQ(Names(*after), Names(*before));
 }
 
+// SQLite walks the runs newest first for a metric comparison most runs pass (10,000 or more)
+// and reads the metric's value index for one few pass: either way the same runs, in order.
+TEST_P(RunWindowStoreTest, ABroadAndASelectiveMetricFilterFindTheNewestMatches) {
+  constexpr int kRuns = 10100;  // b00000..b10099; score 0 where i % 201 == 0 (51 runs), else 1
+  for (int i = 0; i < kRuns; i++) {
+    char name[8];
+    std::snprintf(name, sizeof name, "b%05d", i);
+    auto r = store_->CreateRun(exp_, "tester", name, 5000 + i, {});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_TRUE(store_->LogBatch(r->info.run_id, {M("score", i % 201 == 0 ? 0.0 : 1.0)}, {}, {}).ok());
+  }
+  RunWindowQuery broad = Query("metrics.score > 0.5");
+  broad.limit = 3;
+  auto w = store_->SearchRunWindow(broad);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->total, kRuns - 51);
+  EXPECT_EQ(Names(*w), (std::vector<std::string>{"b10099", "b10098", "b10097"}));
+  broad.offset = 49;  // past b10050, which fails the filter
+  w = store_->SearchRunWindow(broad);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(Names(*w), (std::vector<std::string>{"b10049", "b10048", "b10047"}));
+
+  RunWindowQuery selective = Query("metrics.score < 0.5");
+  selective.limit = 3;
+  w = store_->SearchRunWindow(selective);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->total, 51);
+  EXPECT_EQ(Names(*w), (std::vector<std::string>{"b10050", "b09849", "b09648"}));
+
+  RunQuery search = broad.search;
+  search.page.max_results = 2;
+  auto page = store_->SearchRuns(search);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].info.run_name, "b10099");
+  EXPECT_EQ(page->items[1].info.run_name, "b10098");
+  EXPECT_FALSE(page->next_page_token.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, RunWindowStoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

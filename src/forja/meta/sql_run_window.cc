@@ -78,8 +78,9 @@ Result<RunWindow> SqlStore::SearchRunWindow(const RunWindowQuery& q) {
     std::vector<SqlValue> args = sorted.args;
     args.push_back(q.limit);
     args.push_back(q.offset);
-    ASSIGN_OR_RETURN(SqlRows rows, c.Query("SELECT r.run_uuid, r.name, r.status, r.start_time, r.end_time" +
-                                               sorted.from + " ORDER BY " + sorted.order + " LIMIT ? OFFSET ?",
+    ASSIGN_OR_RETURN(std::string from, RunSearchFrom(c, sorted, q.offset + q.limit));
+    ASSIGN_OR_RETURN(SqlRows rows, c.Query("SELECT r.run_uuid, r.name, r.status, r.start_time, r.end_time" + from +
+                                               " ORDER BY " + sorted.order + " LIMIT ? OFFSET ?",
                                            args));
     std::map<std::string, Run*> by_id;
     std::vector<SqlValue> ids;
