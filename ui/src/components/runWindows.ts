@@ -5,7 +5,7 @@
 // milliseconds): the first window's rows show at once with a lower bound, and the count,
 // asked for once they are in, sets the scroll height when it arrives. A new query (filter, sort, columns,
 // login) starts a new generation: answers of an older one are dropped, never shown.
-import { useContext, useEffect, useRef, useState } from "preact/hooks";
+import { useContext, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type RunWindowQuery } from "../api";
 import { SessionContext } from "../session";
 import type { RunKeys, RunRow } from "../types";
@@ -107,7 +107,8 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     for (let b = Math.floor(first / BLOCK); b <= Math.floor(last / BLOCK); b++) fetchBlock(b);
   };
 
-  useEffect(() => {
+  // A layout effect: the first window is asked for before the first paint, not a frame after.
+  useLayoutEffect(() => {
     generation.current++;
     cache.current = new Map();
     inflight.current = new Set();
