@@ -30,6 +30,7 @@ THIRD_PARTY = [
     ("SQLite", re.compile(r"sqlite3\.h$")),
     ("libpq", re.compile(r"libpq-fe\.h$")),
     ("OpenSSL", re.compile(r"openssl/")),
+    ("gRPC", re.compile(r"grpcpp/|google/protobuf/")),  # gRPC's C++ library and the protobuf it runs on
 ]
 THIRD_PARTY_NAMES = {name for name, _ in THIRD_PARTY}
 
@@ -41,6 +42,9 @@ CMAKE_TARGETS = {
     "SQLite::SQLite3": "SQLite",
     "PkgConfig::LIBPQ": "libpq",
     "OpenSSL::Crypto": "OpenSSL",
+    # serve's protoc-generated code, compiled once, linked to gRPC::grpc++ and protobuf (an
+    # interface library without them when gRPC is not installed): serve's way to link gRPC.
+    "forja_serve_grpc": "gRPC",
 }
 LINK = re.compile(r"target_link_libraries\(\s*([A-Za-z0-9_]+)([^)]*)\)", re.S)
 
@@ -56,10 +60,10 @@ def linked(module):
         if hit.group(1) != target:
             continue
         for word in hit.group(2).split():
-            if word.startswith("forja_"):
-                mods.add(word[len("forja_"):])
-            elif word in CMAKE_TARGETS:
+            if word in CMAKE_TARGETS:
                 libs.add(CMAKE_TARGETS[word])
+            elif word.startswith("forja_"):
+                mods.add(word[len("forja_"):])
     return os.path.relpath(path, ROOT), mods, libs
 
 

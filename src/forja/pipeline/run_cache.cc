@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 namespace forja::pipeline {
 
@@ -22,18 +24,26 @@ Result<std::unique_ptr<RunCache>> RunCache::Open(const std::string& path) {
     return st;
   }
   std::unique_ptr<RunCache> rc(new RunCache(db));
-  sqlite3_busy_timeout(db, 30000);
-  char* err = nullptr;
-  if (sqlite3_exec(db,
-                   "PRAGMA journal_mode=WAL;"
-                   "PRAGMA synchronous=NORMAL;"
-                   "CREATE TABLE IF NOT EXISTS runs(key BLOB PRIMARY KEY, stage TEXT NOT NULL,"
-                   " entry TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;",
-                   nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
+  const int kBusyMs = 30000;
+  sqlite3_busy_timeout(db, kBusyMs);
+  // Switching a new database to WAL takes an exclusive lock for which SQLite does not call
+  // the busy handler: two forja runs sharing a cache (a sweep's experiments, on one node or
+  // several) that open it at once get SQLITE_BUSY. Retry within the busy timeout.
+  int setup = SQLITE_BUSY;
+  std::string msg;
+  for (int waited_ms = 0; setup == SQLITE_BUSY && waited_ms <= kBusyMs; waited_ms += 5) {
+    if (waited_ms) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    char* err = nullptr;
+    setup = sqlite3_exec(db,
+                      "PRAGMA journal_mode=WAL;"
+                      "PRAGMA synchronous=NORMAL;"
+                      "CREATE TABLE IF NOT EXISTS runs(key BLOB PRIMARY KEY, stage TEXT NOT NULL,"
+                      " entry TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;",
+                      nullptr, nullptr, &err);
+    msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return Status::Io("cannot set up " + path + ": " + msg);
   }
+  if (setup != SQLITE_OK) return Status::Io("cannot set up " + path + ": " + msg);
   if (sqlite3_prepare_v2(db, "SELECT entry FROM runs WHERE key = ?", -1, &rc->get_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO runs(key, stage, entry, created) VALUES (?, ?, ?, ?)", -1,
                          &rc->put_, nullptr) != SQLITE_OK)
