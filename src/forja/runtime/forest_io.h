@@ -4,6 +4,7 @@
 // and laid side by side in signature order; the one output is FP32, [rows] or [rows, k].
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,42 @@ class ForestIo {
   std::vector<size_t> columns_;  // per input
   size_t num_feature_ = 0, k_ = 1;
 };
+
+// runtime::Model over a tree ensemble (XgboostForest, LightgbmForest): tensors in, converted
+// to float rows by ForestIo, scored, one output tensor out.
+template <typename Forest>
+class ForestModel : public Model {
+ public:
+  ForestModel(std::unique_ptr<Forest> forest, ForestIo io) : forest_(std::move(forest)), io_(std::move(io)) {}
+
+  const std::vector<TensorSpec>& inputs() const override { return io_.inputs(); }
+  const std::vector<TensorSpec>& outputs() const override { return io_.outputs(); }
+  std::string Describe() const override { return forest_->Describe(); }
+
+  Status Predict(const std::vector<Tensor>& inputs, std::vector<Tensor>* outputs) override {
+    std::vector<float> x;
+    ASSIGN_OR_RETURN(size_t rows, io_.Rows(inputs, &x));
+    std::vector<float> y(rows * forest_->num_outputs());
+    forest_->PredictRows(x.data(), rows, forest_->num_feature(), y.data());
+    outputs->clear();
+    outputs->push_back(io_.Output(rows, y));
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<Forest> forest_;
+  ForestIo io_;
+};
+
+// Loads spec's model file with Forest::Load and checks its signature. `flavor` names the
+// model in errors ("an xgboost"); `no_file` is the error when model.yaml names no file.
+template <typename Forest>
+Result<std::unique_ptr<Model>> LoadForestModel(const ModelSpec& spec, const char* flavor, const char* no_file) {
+  if (spec.model_file.empty()) return Status::User(spec.dir + "/model.yaml: " + no_file);
+  std::string path = spec.dir + "/" + spec.model_file;
+  ASSIGN_OR_RETURN(std::unique_ptr<Forest> forest, Forest::Load(path));
+  ASSIGN_OR_RETURN(ForestIo io, ForestIo::Make(spec, path, flavor, forest->num_feature(), forest->num_outputs()));
+  return std::unique_ptr<Model>(new ForestModel<Forest>(std::move(forest), std::move(io)));
+}
 
 }  // namespace forja::runtime
