@@ -6,7 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <cmath>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace forja::fuzz {
 
@@ -63,6 +66,18 @@ inline void CheckRelativePath(const std::string& p, bool may_be_root, const std:
     FUZZ_CHECK(!c.empty() && c != "." && c != "..", Show(p) + " in " + Show(input));
     i = j + 1;
   }
+}
+
+// Three rows of nf features for a tree model read from `data`: all zeros, all missing (NaN:
+// every default branch) and one made of the input's bytes (so splits the input names get hit).
+inline std::vector<float> ProbeRows(size_t nf, std::string_view data) {
+  std::vector<float> rows(3 * nf, 0.0f);
+  for (size_t i = 0; i < nf; ++i) {
+    rows[nf + i] = NAN;
+    uint8_t b = i < data.size() ? static_cast<uint8_t>(data[i]) : 0;
+    rows[2 * nf + i] = static_cast<float>(b) / 8.0f - 8.0f;
+  }
+  return rows;
 }
 
 }  // namespace forja::fuzz

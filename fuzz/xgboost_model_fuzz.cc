@@ -38,12 +38,7 @@ void CheckModel(const XgboostForest& f, std::string_view data) {
   FUZZ_CHECK(nf > 0, f.Describe());
   FUZZ_CHECK(f.num_outputs() >= 1 && f.num_outputs() <= f.num_groups(), f.Describe());
   if (nf > kMaxPredictFeatures || f.num_groups() > 1024) return;
-  std::vector<float> rows(3 * nf, 0.0f);
-  for (size_t i = 0; i < nf; ++i) {
-    rows[nf + i] = NAN;
-    uint8_t b = i < data.size() ? static_cast<uint8_t>(data[i]) : 0;
-    rows[2 * nf + i] = static_cast<float>(b) / 8.0f - 8.0f;
-  }
+  std::vector<float> rows = forja::fuzz::ProbeRows(nf, data);
   size_t k = f.num_outputs();
   std::vector<float> all(3 * k), one(k);
   f.PredictRows(rows.data(), 3, nf, all.data());
