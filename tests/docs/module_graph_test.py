@@ -30,7 +30,8 @@ THIRD_PARTY = [
     ("SQLite", re.compile(r"sqlite3\.h$")),
     ("libpq", re.compile(r"libpq-fe\.h$")),
     ("OpenSSL", re.compile(r"openssl/")),
-    ("gRPC", re.compile(r"grpcpp/|google/protobuf/")),  # gRPC's C++ library and the protobuf it runs on
+    ("protobuf", re.compile(r"google/protobuf/")),  # serve's gRPC messages
+    ("nghttp2", re.compile(r"nghttp2/")),  # net's HTTP/2 (gRPC's transport)
 ]
 THIRD_PARTY_NAMES = {name for name, _ in THIRD_PARTY}
 
@@ -42,9 +43,10 @@ CMAKE_TARGETS = {
     "SQLite::SQLite3": "SQLite",
     "PkgConfig::LIBPQ": "libpq",
     "OpenSSL::Crypto": "OpenSSL",
-    # serve's protoc-generated code, compiled once, linked to gRPC::grpc++ and protobuf (an
-    # interface library without them when gRPC is not installed): serve's way to link gRPC.
-    "forja_serve_grpc": "gRPC",
+    "PkgConfig::NGHTTP2": "nghttp2",
+    # serve's protoc-generated code, compiled once, linked to protobuf (an interface library
+    # without it when protobuf is not installed): serve's way to link protobuf.
+    "forja_serve_grpc": "protobuf",
 }
 LINK = re.compile(r"target_link_libraries\(\s*([A-Za-z0-9_]+)([^)]*)\)", re.S)
 

@@ -52,6 +52,7 @@
 #include "forja/core/json.h"
 #include "forja/core/log.h"
 #include "forja/net/buffers.h"
+#include "forja/net/h2_session.h"
 
 namespace forja::net {
 
@@ -80,6 +81,7 @@ struct Exchange {
   bool head_check = false;  // travelling to the pool for ServerOptions::on_head, not the handler
   HeadDecision decision;    // the head check's answer
   uint64_t charged = 0;     // body bytes counted against the BodyBudget
+  int32_t stream = 0;       // HTTP/2: the stream this answers
   std::chrono::steady_clock::time_point start;
   Exchange* next = nullptr;
 };
@@ -338,6 +340,8 @@ struct Conn {
   bool lingering = false;
   bool dead = false;
   bool head_started = false, body_started = false, continue_sent = false;
+  std::unique_ptr<H2Session> h2;  // an HTTP/2 connection (ServerOptions::http2)
+  size_t inflight = 0;            // HTTP/2: requests a handler has
 
   explicit Conn(ParserLimits limits) : parser(limits) {}
   ~Conn() {
@@ -458,6 +462,10 @@ class Loop {
   void OnWake();
   void OnEvent(Conn* c, uint32_t events);
   void Drive(Conn* c);
+  void DriveH2(Conn* c);
+  void DispatchH2(Conn* c);
+  void FinishH2(Conn* c, Exchange* ex);
+  Response StreamError(int status, std::string_view message) const;
   bool ReadInput(Conn* c);
   void Process(Conn* c);
   bool OnHead(Conn* c);
@@ -740,6 +748,12 @@ void Loop::Adopt(int fd, const sockaddr_storage& addr) {
   conns_.push_back(c);
   if (by_fd_.size() <= static_cast<size_t>(fd)) by_fd_.resize(static_cast<size_t>(fd) + 64, nullptr);
   by_fd_[static_cast<size_t>(fd)] = c;
+  if (opts_.http2) {
+    H2Limits limits{opts_.max_header_bytes, opts_.max_body_bytes, opts_.max_concurrent_streams};
+    c->h2 = std::make_unique<H2Session>(limits, opts_.on_head,
+                                        [this](int status, std::string_view m) { return StreamError(status, m); });
+    c->h2->Send(&c->out.Tail());  // the server's SETTINGS, sent when the socket first says it is writable
+  }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = c;
@@ -766,8 +780,10 @@ bool Loop::RejectWithReserve() {
 }
 
 void Loop::RejectBusy(int fd) {
-  const std::string& r = srv_->busy_response;
-  [[maybe_unused]] ssize_t n = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  const std::string& r = srv_->busy_response;  // empty for HTTP/2: the connection is just closed
+  if (!r.empty()) {
+    [[maybe_unused]] ssize_t n = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
   ::close(fd);
 }
 
@@ -841,6 +857,10 @@ void Loop::OnEvent(Conn* c, uint32_t events) {
 // the complete requests, write their answers.
 void Loop::Drive(Conn* c) {
   c->last_active = now_;
+  if (c->h2) {
+    DriveH2(c);
+    return;
+  }
   if (c->lingering) {
     Discard(c);
     return;
@@ -1044,7 +1064,9 @@ void Loop::Complete(Exchange* ex) {
     DestroyExchange(ex);
     return;
   }
-  if (ex->head_check) {  // back from the pool's head check: the body may come now
+  if (c->h2) {
+    FinishH2(c, ex);
+  } else if (ex->head_check) {  // back from the pool's head check: the body may come now
     ex->head_check = false;
     c->awaiting = false;
     c->cur = ex;
@@ -1199,11 +1221,24 @@ void Loop::Close(Conn* c) {
 }
 
 bool Loop::Idle(const Conn* c) const {
+  if (c->h2) return c->inflight == 0 && c->h2->Receiving() == 0 && c->out.empty() && !c->lingering;
   return !c->awaiting && !c->head_started && c->in.empty() && c->out.empty() && !c->lingering;
 }
 
 void Loop::UpdateDeadline(Conn* c) {
   auto after = [&](int64_t from, int ms) { return ms > 0 ? from + ms : 0; };
+  if (c->h2 && !c->lingering && c->out.empty()) {
+    // Streams with handlers: no deadline; a request still arriving: the body timeout since
+    // the last bytes; else idle.
+    if (c->inflight > 0) {
+      c->deadline = 0;
+    } else if (c->h2->Receiving() > 0) {
+      c->deadline = after(c->last_active, opts_.body_timeout_ms);
+    } else {
+      c->deadline = after(c->last_active, opts_.idle_timeout_ms);
+    }
+    return;
+  }
   if (c->lingering) {
     c->deadline = c->linger_until;
   } else if (!c->out.empty()) {
@@ -1220,6 +1255,13 @@ void Loop::UpdateDeadline(Conn* c) {
 }
 
 void Loop::OnTimeout(Conn* c) {
+  if (c->h2 && !c->lingering && c->out.empty()) {  // idle or stalled mid-request: GOAWAY, then close
+    c->h2->GoAway();
+    c->h2->Send(&c->out.Tail());
+    c->closing = true;
+    if (Flush(c)) UpdateDeadline(c);
+    return;
+  }
   if (c->lingering || !c->out.empty() || (!c->head_started && !c->body_started)) {
     Close(c);  // lingered enough, not reading, or idle: silently
     return;
@@ -1244,10 +1286,104 @@ void Loop::BeginDrain() {
   draining_ = true;
   drain_deadline_ = now_ + std::max(0, drain_ms_.load());
   if (listen_fd_ >= 0) epoll_ctl(ep_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-  std::vector<Conn*> idle;
-  for (Conn* c : conns_)
-    if (Idle(c)) idle.push_back(c);
+  std::vector<Conn*> idle, busy_h2;
+  for (Conn* c : conns_) {
+    if (Idle(c)) {
+      idle.push_back(c);
+    } else if (c->h2) {
+      busy_h2.push_back(c);
+    }
+  }
   for (Conn* c : idle) Close(c);
+  // HTTP/2 clients are told no new stream will be taken; those begun are answered.
+  for (Conn* c : busy_h2) {
+    c->h2->GoAway();
+    Drive(c);
+  }
+}
+
+// ---- HTTP/2 connections (h2_session.h): many requests at once, answers in any order ----
+
+// Reads and hands the bytes to the session, runs the requests that completed, writes what
+// the session has to send.
+void Loop::DriveH2(Conn* c) {
+  if (c->lingering) {
+    Discard(c);
+    return;
+  }
+  H2Session& h2 = *c->h2;
+  if (!c->out.empty() && !Flush(c)) return;
+  for (int round = 0; c->readable && !c->peer_eof && !c->closing && c->out.size() < kMaxOutPending; round++) {
+    if (round == 8) {  // a fast sender must not starve the other connections
+      resume_.emplace_back(c->fd, c->id);
+      break;
+    }
+    if (!ReadInput(c)) {
+      Close(c);
+      return;
+    }
+    if (!c->in.empty() && !h2.Receive(c->in.view())) c->closing = true;  // a GOAWAY is queued
+    c->in.Clear();
+    DispatchH2(c);
+  }
+  if (!h2.Send(&c->out.Tail())) c->closing = true;
+  if (!Flush(c)) return;
+  if (h2.Finished() || (c->peer_eof && c->inflight == 0 && c->out.empty()) || (draining_ && Idle(c))) {
+    Close(c);
+    return;
+  }
+  UpdateDeadline(c);
+}
+
+void Loop::DispatchH2(Conn* c) {
+  for (H2Request& r : c->h2->TakeReady()) {
+    Exchange* ex = c->spare != nullptr ? std::exchange(c->spare, nullptr) : NewExchange();
+    ex->req = std::move(r.req);
+    ex->req.peer = c->peer;
+    ex->stream = r.stream;
+    ex->conn_fd = c->fd;
+    ex->conn_id = c->id;
+    ex->dropped = false;
+    if (opts_.on_complete) ex->start = std::chrono::steady_clock::now();
+    c->inflight++;
+    if (srv_->pool) {
+      srv_->pool->Submit(ex);
+    } else if (Exchange* answered = RunHandler(srv_->handler, ex)) {
+      FinishH2(c, answered);
+    }
+  }
+}
+
+void Loop::FinishH2(Conn* c, Exchange* ex) {
+  c->inflight--;
+  Response& r = ex->resp;
+  if (ex->dropped || r.status < 200 || r.status > 599 || r.file_fd >= 0) {
+    std::string message = ex->dropped ? "the request was dropped without an answer"
+                          : r.file_fd >= 0 ? "file bodies are not served over HTTP/2"
+                                           : "the handler answered with status " + std::to_string(r.status);
+    if (r.file_fd >= 0) ::close(r.file_fd);
+    r = StreamError(500, message);
+  }
+  int status = r.status;
+  c->h2->Respond(ex->stream, r);
+  if (opts_.on_complete) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - ex->start;
+    opts_.on_complete(ex->req, status, took.count());
+  }
+  ReleaseBody(ex);
+  if (c->spare == nullptr) {
+    c->spare = ex;
+  } else {
+    DestroyExchange(ex);
+  }
+}
+
+Response Loop::StreamError(int status, std::string_view message) const {
+  if (opts_.stream_error) return opts_.stream_error(status, message);
+  Response r;
+  r.status = status;
+  r.body = srv_->ErrorBody(status, message);
+  return r;
 }
 
 }  // namespace detail
@@ -1385,7 +1521,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions opts, Handler handle
   std::random_device rd;
   impl->id_seed = rd();
   std::string busy = impl->ErrorBody(503, "too many connections");
-  impl->busy_response = "HTTP/1.1 503 Service Unavailable\r\nServer: forja\r\nContent-Type: application/json\r\n"
+  if (!o.http2) impl->busy_response = "HTTP/1.1 503 Service Unavailable\r\nServer: forja\r\nContent-Type: application/json\r\n"
                         "Content-Length: " + std::to_string(busy.size()) + "\r\nConnection: close\r\n\r\n" + busy;
   RETURN_IF_ERROR(OpenListeners(impl.get(), o.io_threads));
   for (int i = 0; i < o.io_threads; i++) {

@@ -56,6 +56,9 @@ struct Response {
   // the request was HEAD or the client went away).
   int file_fd = -1;
   uint64_t file_size = 0;
+  // HTTP/2 only (ServerOptions::http2): header fields sent after the body, such as gRPC's
+  // grpc-status; with an empty body they are sent in the response's own header block.
+  std::vector<std::pair<std::string, std::string>> trailers;
 };
 
 namespace detail {
@@ -141,6 +144,17 @@ struct ServerOptions {
   // Called for every completed request (after the response is queued), on a loop thread: for
   // access logs and metrics; must be cheap and thread-safe.
   std::function<void(const Request&, int status, double seconds)> on_complete;
+  // HTTP/2 cleartext with prior knowledge instead of HTTP/1.1 (h2_session.h): each connection
+  // starts with the client preface, requests are streams, many in flight on one connection,
+  // each handed to the handler as a Request like HTTP/1.1's. The head check runs on the loop;
+  // no request id is made up (request_id is x-request-id's or empty); file bodies are not
+  // supported; max_body_bytes_in_flight does not apply (a connection holds at most
+  // max_concurrent_streams bodies of max_body_bytes).
+  bool http2 = false;
+  uint32_t max_concurrent_streams = 128;  // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS
+  // HTTP/2: the answer to a stream the server refuses itself (400, 413, 431; 500 for a
+  // dropped Responder). Default: error_body's JSON with that status.
+  std::function<Response(int status, std::string_view message)> stream_error;
 };
 
 class Server {

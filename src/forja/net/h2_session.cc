@@ -1,0 +1,319 @@
+// HTTP/2 over nghttp2 (h2_session.h). nghttp2 does the framing, HPACK, flow control and the
+// protocol's own checks (pseudo-headers, stream states, floods); this file keeps each
+// stream's request while it arrives, applies forja's limits, and turns answers into frames.
+//
+// Notes on the less obvious choices:
+//  - Streams live in a map owned by the session, not only in nghttp2's stream user data:
+//    nghttp2_session_del does not call on_stream_close, so a connection that dies with
+//    streams open would otherwise leak them.
+//  - A refused stream (431, 413, the head check's refusal) is answered and, once the answer
+//    has left, reset with NO_ERROR, which RFC 9113 section 8.1 allows and which tells the
+//    client to stop sending the body.
+//  - Flow-control windows are raised from 64 KiB to 1 MiB per stream and 16 MiB per
+//    connection: a 64-row request must not wait a round trip for a WINDOW_UPDATE. Memory
+//    stays bounded by the per-stream body limit times SETTINGS_MAX_CONCURRENT_STREAMS.
+#include "forja/net/h2_session.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <memory>
+#include <unordered_map>
+
+#include "forja/core/log.h"
+
+namespace forja::net::detail {
+
+struct H2Session::Stream {
+  Request req;
+  size_t header_bytes = 0;
+  uint64_t limit = 0;
+  bool receiving = true;   // the request has not all arrived (and was not refused)
+  bool refused = false;    // answered by the session itself: later bytes are dropped
+  bool responded = false;
+  bool reset_after = false;  // send RST_STREAM(NO_ERROR) once the answer has left
+  std::string body;          // the answer's body, as it leaves
+  size_t sent = 0;
+  std::vector<std::pair<std::string, std::string>> trailers;
+};
+
+namespace {
+
+nghttp2_nv Nv(const std::string& name, const std::string& value) {
+  nghttp2_nv nv;
+  nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
+  nv.namelen = name.size();
+  nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
+  nv.valuelen = value.size();
+  nv.flags = NGHTTP2_NV_FLAG_NONE;
+  return nv;
+}
+
+// A handler's header is sent only if it is a valid HTTP/2 field: lower-case name, no CR, LF
+// or NUL, none of the connection-specific fields HTTP/2 forbids.
+bool SendableField(std::string* name, std::string_view value) {
+  if (name->empty()) return false;
+  for (char& ch : *name) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f || c == ':') return false;
+    if (c >= 'A' && c <= 'Z') ch = static_cast<char>(c + 32);
+  }
+  for (unsigned char c : value)
+    if (c == '\r' || c == '\n' || c == 0) return false;
+  return *name != "connection" && *name != "transfer-encoding" && *name != "keep-alive" && *name != "upgrade" &&
+         *name != "content-length";
+}
+
+// X-Request-Id's rules (http_parser.cc): 1-128 visible ASCII characters.
+bool SaneRequestId(std::string_view v) {
+  if (v.empty() || v.size() > 128) return false;
+  for (unsigned char c : v)
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
+}
+
+}  // namespace
+
+// nghttp2's callbacks, friends of the session.
+struct H2Callbacks {
+  static H2Session* Self(void* p) { return static_cast<H2Session*>(p); }
+
+  static int BeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* p) {
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    H2Session* self = Self(p);
+    auto s = std::make_unique<H2Session::Stream>();
+    s->limit = self->limits_.max_body_bytes;
+    self->streams_.emplace(frame->hd.stream_id, std::move(s));
+    self->receiving_++;
+    return 0;
+  }
+
+  static int Header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+                    const uint8_t* value, size_t valuelen, uint8_t, void* p) {
+    H2Session* self = Self(p);
+    H2Session::Stream* s = self->Find(frame->hd.stream_id);
+    if (s == nullptr || s->refused) return 0;
+    s->header_bytes += namelen + valuelen + 32;  // HPACK's size of a field
+    if (s->header_bytes > self->limits_.max_header_bytes) {
+      s->req.headers.clear();
+      s->header_bytes = self->limits_.max_header_bytes + 1;  // stays over; answered when the block ends
+      return 0;
+    }
+    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers: counted, not kept
+    std::string_view n(reinterpret_cast<const char*>(name), namelen), v(reinterpret_cast<const char*>(value), valuelen);
+    Request& req = s->req;
+    if (n == ":method") {
+      req.method = v;
+    } else if (n == ":path") {
+      req.target = v;
+      std::string_view path = v.substr(0, v.find('?'));
+      if (v.size() > path.size()) req.query = v.substr(path.size() + 1);
+      if (!PercentDecode(path, false, &req.path) || req.path.find('\0') != std::string::npos) req.path.clear();
+    } else if (!n.empty() && n[0] != ':') {
+      if (n == "x-request-id" && SaneRequestId(v)) req.request_id = v;
+      req.headers.emplace_back(n, v);
+    }
+    return 0;
+  }
+
+  static int FrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* p) {
+    H2Session* self = Self(p);
+    bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    int32_t id = frame->hd.stream_id;
+    H2Session::Stream* s = self->Find(id);
+    if (s == nullptr) return 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      self->HeadersDone(id, s, end);
+    } else if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) && end) {
+      self->Complete(id, s);
+    }
+    return 0;
+  }
+
+  static int DataChunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len, void* p) {
+    H2Session* self = Self(p);
+    H2Session::Stream* s = self->Find(id);
+    if (s == nullptr || !s->receiving) return 0;
+    if (s->req.body.size() + len > s->limit) {
+      self->Refuse(id, s, 413, "the request body is over the limit of " + std::to_string(s->limit) + " bytes",
+                   /*end_stream=*/false);
+      return 0;
+    }
+    s->req.body.append(reinterpret_cast<const char*>(data), len);
+    return 0;
+  }
+
+  static int StreamClose(nghttp2_session*, int32_t id, uint32_t, void* p) {
+    H2Session* self = Self(p);
+    auto it = self->streams_.find(id);
+    if (it == self->streams_.end()) return 0;
+    if (it->second->receiving) self->receiving_--;
+    self->streams_.erase(it);
+    return 0;
+  }
+
+  static ssize_t ReadBody(nghttp2_session* session, int32_t id, uint8_t* buf, size_t length, uint32_t* flags,
+                          nghttp2_data_source* source, void*) {
+    auto* s = static_cast<H2Session::Stream*>(source->ptr);
+    size_t n = std::min(length, s->body.size() - s->sent);
+    std::copy_n(s->body.data() + s->sent, n, buf);
+    s->sent += n;
+    if (s->sent < s->body.size()) return static_cast<ssize_t>(n);
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!s->trailers.empty()) {
+      std::vector<nghttp2_nv> nv;
+      for (auto& [k, v] : s->trailers)
+        if (SendableField(&k, v)) nv.push_back(Nv(k, v));
+      if (nghttp2_submit_trailer(session, id, nv.data(), nv.size()) == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    }
+    return static_cast<ssize_t>(n);
+  }
+
+  // The answer to a refused stream has left: now tell the client to stop sending (a reset
+  // submitted earlier would keep the answer from being sent at all).
+  static int FrameSend(nghttp2_session* session, const nghttp2_frame* frame, void* p) {
+    if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+    H2Session::Stream* s = Self(p)->Find(frame->hd.stream_id);
+    if (s != nullptr && s->reset_after) nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
+    return 0;
+  }
+};
+
+H2Session::H2Session(H2Limits limits, HeadCheck head_check, std::function<Response(int, std::string_view)> error)
+    : limits_(limits), head_check_(std::move(head_check)), error_(std::move(error)) {
+  nghttp2_session_callbacks* cbs = nullptr;
+  nghttp2_session_callbacks_new(&cbs);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, H2Callbacks::BeginHeaders);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, H2Callbacks::Header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, H2Callbacks::FrameRecv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, H2Callbacks::DataChunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, H2Callbacks::StreamClose);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, H2Callbacks::FrameSend);
+  nghttp2_session_server_new(&session_, cbs, this);
+  nghttp2_session_callbacks_del(cbs);
+  nghttp2_settings_entry iv[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits_.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(std::min<size_t>(limits_.max_header_bytes, 1u << 30))},
+  };
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, 16 << 20);
+}
+
+H2Session::~H2Session() {
+  nghttp2_session_del(session_);
+}
+
+H2Session::Stream* H2Session::Find(int32_t id) const {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+bool H2Session::Receive(std::string_view data) {
+  ssize_t n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  if (n >= 0) return true;
+  nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+  return false;
+}
+
+std::vector<H2Request> H2Session::TakeReady() { return std::exchange(ready_, {}); }
+
+void H2Session::HeadersDone(int32_t id, Stream* s, bool end_stream) {
+  if (s->refused) return;
+  if (s->header_bytes > limits_.max_header_bytes) {
+    Refuse(id, s, 431, "the request's header block is over " + std::to_string(limits_.max_header_bytes) + " bytes",
+           end_stream);
+    return;
+  }
+  if (s->req.path.empty()) {
+    Refuse(id, s, 400, "the :path is not a valid path", end_stream);
+    return;
+  }
+  if (head_check_ && !end_stream) {
+    HeadDecision d;
+    try {
+      d = head_check_(s->req);
+    } catch (const std::exception& e) {
+      LogError("http/2 head check for " + s->req.path + " threw: " + e.what());
+      Refuse(id, s, 500, "the request could not be checked", end_stream);
+      return;
+    }
+    if (d.refuse) {
+      Respond(id, *d.refuse);
+      FinishRefusal(s, end_stream);
+      return;
+    }
+    if (d.max_body_bytes > 0) s->limit = std::min(s->limit, d.max_body_bytes);
+  }
+  if (end_stream) Complete(id, s);
+}
+
+void H2Session::Complete(int32_t id, Stream* s) {
+  if (!s->receiving) return;
+  s->receiving = false;
+  receiving_--;
+  ready_.push_back(H2Request{id, std::move(s->req)});
+}
+
+void H2Session::Refuse(int32_t id, Stream* s, int status, std::string_view message, bool end_stream) {
+  Response r = error_(status, message);
+  Respond(id, r);
+  FinishRefusal(s, end_stream);
+}
+
+// The stream was answered by the session: no request comes out of it, and a client still
+// sending its body is told to stop.
+void H2Session::FinishRefusal(Stream* s, bool end_stream) {
+  s->refused = true;
+  if (s->receiving) {
+    s->receiving = false;
+    receiving_--;
+  }
+  std::string().swap(s->req.body);
+  s->reset_after = !end_stream;
+}
+
+void H2Session::Respond(int32_t id, Response& r) {
+  Stream* s = Find(id);
+  if (s == nullptr || s->responded) return;
+  s->responded = true;
+  std::string status = std::to_string(r.status);
+  static const std::string kStatus = ":status", kContentType = "content-type";
+  std::vector<nghttp2_nv> nv;
+  nv.push_back(Nv(kStatus, status));
+  if (!r.content_type.empty()) nv.push_back(Nv(kContentType, r.content_type));
+  for (auto& [k, v] : r.headers)
+    if (SendableField(&k, v)) nv.push_back(Nv(k, v));
+  if (r.body.empty()) {
+    for (auto& [k, v] : r.trailers)
+      if (SendableField(&k, v)) nv.push_back(Nv(k, v));
+    nghttp2_submit_response(session_, id, nv.data(), nv.size(), nullptr);
+    return;
+  }
+  s->body = std::move(r.body);
+  s->trailers = std::move(r.trailers);
+  nghttp2_data_provider body;
+  body.source.ptr = s;
+  body.read_callback = H2Callbacks::ReadBody;
+  nghttp2_submit_response(session_, id, nv.data(), nv.size(), &body);
+}
+
+void H2Session::GoAway() {
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                        NGHTTP2_NO_ERROR, nullptr, 0);
+}
+
+bool H2Session::Send(std::string* out) {
+  while (true) {
+    const uint8_t* data = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) return false;
+    if (n == 0) return true;
+    out->append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+  }
+}
+
+bool H2Session::Finished() const { return !nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_); }
+
+}  // namespace forja::net::detail
