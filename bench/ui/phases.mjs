@@ -1,0 +1,151 @@
+// Where forja's "runs table interactive" time goes: the same visit as measure.mjs (a warm,
+// untimed visit first; then navigation, the first row's checkbox in view, a real CDP click on
+// it, the box checked), with the phases in between read from the page's own clock:
+// navigation -> HTML -> bundle fetched -> app rendered -> each API call sent and answered ->
+// rows in the DOM -> the click's event -> checked, plus every long task (> 50 ms) on the main
+// thread. Optionally (--trace FILE) a Chrome trace of the timed visit, for chrome://tracing.
+//
+//   node bench/ui/phases.mjs http://127.0.0.1:PORT EXPERIMENT_ID [--reps 5] [--trace t.json]
+//   node bench/ui/phases.mjs URL EXP --filter 'metrics.m0 > 0.5'   (times the filter instead)
+import { createRequire } from "node:module";
+import { writeFileSync } from "node:fs";
+
+const require = createRequire(new URL("../../ui/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+
+const [url, exp, ...rest] = process.argv.slice(2);
+if (!url || !exp) {
+  console.error("usage: node bench/ui/phases.mjs URL EXPERIMENT_ID [--reps N] [--trace FILE] [--filter F]");
+  process.exit(2);
+}
+const opt = (name, dflt) => {
+  const i = rest.indexOf(name);
+  return i < 0 ? dflt : rest[i + 1];
+};
+const reps = Number(opt("--reps", 3));
+const tracePath = opt("--trace", null);
+const filter = opt("--filter", null);
+const page_url = `${url}/#/experiments/${exp}`;
+const WAIT = { timeout: 120_000, polling: "raf" };
+
+// Installed before any of the page's scripts: records each fetch (sent, headers in, body
+// read), the first time a run row is in the DOM, the app's first DOM and the long tasks.
+function probe() {
+  const log = (window.__phases = { fetches: [], longtasks: [] });
+  const realFetch = window.fetch.bind(window);
+  window.fetch = async (input, init) => {
+    const e = { url: String(input).replace(/^.*\/api\/2\.0\//, ""), sent: performance.now() };
+    log.fetches.push(e);
+    const res = await realFetch(input, init);
+    e.headers = performance.now();
+    const text = res.text.bind(res);
+    res.text = async () => {
+      const t = await text();
+      e.body = performance.now();
+      e.bytes = t.length;
+      return t;
+    };
+    return res;
+  };
+  new PerformanceObserver((l) => {
+    for (const x of l.getEntries()) log.longtasks.push([x.startTime, x.duration]);
+  }).observe({ type: "longtask", buffered: true });
+  const mo = new MutationObserver(() => {
+    const app = document.getElementById("app");
+    if (app && app.firstChild && !log.app) log.app = performance.now();
+    if (!log.rows && document.querySelector("[data-run-id]")) {
+      log.rows = performance.now();
+      log.rowCount = document.querySelectorAll("[data-run-id]").length;
+    }
+  });
+  mo.observe(document, { childList: true, subtree: true });
+  addEventListener("pointerdown", (e) => (log.pointerdown ??= [e.timeStamp, performance.now()]), { capture: true });
+  addEventListener("change", () => (log.change ??= performance.now()), { capture: true });
+  addEventListener("keydown", (e) => e.key === "Enter" && (log.enter ??= e.timeStamp), { capture: true });
+}
+
+function rowVisible() {
+  for (const el of document.querySelectorAll("[data-run-id]")) {
+    const cb = el.querySelector('input[type="checkbox"]');
+    if (!cb) continue;
+    const r = cb.getBoundingClientRect();
+    if (r.height > 0 && r.bottom > 0 && r.top < innerHeight)
+      return { t: performance.now(), id: el.dataset.runId, x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  }
+  return 0;
+}
+
+function report() {
+  const p = window.__phases;
+  const nav = performance.getEntriesByType("navigation")[0];
+  const res = performance.getEntriesByType("resource").filter((r) => /\/assets\//.test(r.name));
+  return { p, nav: nav && nav.toJSON(), res: res.map((r) => r.toJSON()), now: performance.now() };
+}
+
+const ms = (x) => (x == null ? "   -  " : x.toFixed(1).padStart(6));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+
+for (let rep = 0; rep < reps; rep++) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(probe);
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+  await page.goto(page_url, { waitUntil: "commit" });
+  await page.waitForFunction(rowVisible, null, WAIT);
+  await page.goto("about:blank");
+  const tracing = tracePath && rep === reps - 1;
+  if (tracing) await browser.startTracing(page, { path: tracePath, screenshots: false });
+  let out;
+  await page.goto(page_url, { waitUntil: "commit" });
+  const seen = await (await page.waitForFunction(rowVisible, null, WAIT)).jsonValue();
+  if (!filter) {
+    await page.mouse.click(seen.x, seen.y);
+    const checked = await (
+      await page.waitForFunction(
+        (id) => (document.querySelector(`[data-run-id="${id}"] input[type="checkbox"]`)?.checked ? performance.now() : 0),
+        seen.id,
+        WAIT,
+      )
+    ).jsonValue();
+    out = await page.evaluate(report);
+    out.checked = checked;
+  } else {
+    await page.waitForTimeout(1000);
+    const input = page.locator('input[type="search"][aria-label="Filter runs"]');
+    await input.click();
+    await input.fill(filter);
+    await page.evaluate(() => {
+      window.__phases.fetches.length = 0;
+      window.__phases.longtasks.length = 0;
+    });
+    await input.press("Enter");
+    const done = await (
+      await page.waitForFunction((id) => (!document.querySelector(`[data-run-id="${id}"]`) ? performance.now() : 0), seen.id, WAIT)
+    ).jsonValue();
+    out = await page.evaluate(report);
+    out.checked = done;
+  }
+  if (tracing) await browser.stopTracing();
+  await context.close();
+
+  const { p, nav, res } = out;
+  const lines = [`rep ${rep + 1}: seen ${ms(seen.t)}  ${filter ? "filtered" : "checked"} ${ms(out.checked)}`];
+  if (!filter) {
+    lines.push(`  HTML           ${ms(nav.requestStart)} -> ${ms(nav.responseEnd)} (status ${nav.responseStatus ?? "?"})`);
+    for (const r of res)
+      lines.push(`  ${r.name.replace(/^.*\/assets\//, "").padEnd(22)} ${ms(r.startTime)} -> ${ms(r.responseEnd)} (${r.transferSize} B over the wire, ${r.decodedBodySize} B)`);
+    lines.push(`  DOM interactive ${ms(nav.domInteractive)}; DOMContentLoaded ${ms(nav.domContentLoadedEventEnd)}`);
+    lines.push(`  app's first DOM ${ms(p.app)}; rows in DOM ${ms(p.rows)} (${p.rowCount} rows)`);
+  } else lines.push(`  Enter ${ms(p.enter)}`);
+  for (const f of p.fetches)
+    lines.push(`  fetch ${ms(f.sent)} -> headers ${ms(f.headers)} -> body ${ms(f.body)} (${f.bytes} chars) ${f.url.slice(0, 110)}`);
+  if (!filter) lines.push(`  pointerdown event ${ms(p.pointerdown?.[0])} handled ${ms(p.pointerdown?.[1])}; change ${ms(p.change)}`);
+  for (const [s, d] of p.longtasks) lines.push(`  long task ${ms(s)} for ${ms(d)}`);
+  console.log(lines.join("\n"));
+}
+await browser.close();
+if (tracePath) writeFileSync(tracePath + ".txt", "open in chrome://tracing or ui.perfetto.dev\n");
