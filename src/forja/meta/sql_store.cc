@@ -311,7 +311,7 @@ CREATE INDEX serving_reports_by_time ON serving_reports(received);
     // counts them (100,000 runs: 90 ms reading every row of runs, 4 ms here) and windows them
     // at any offset (ORDER BY start_time DESC, run_uuid, as every search ends).
     R"(
-CREATE INDEX runs_by_experiment_stage ON runs(experiment_id, lifecycle_stage, start_time DESC, run_uuid);
+CREATE INDEX IF NOT EXISTS runs_by_experiment_stage ON runs(experiment_id, lifecycle_stage, start_time DESC, run_uuid);
 )",
 };
 
