@@ -23,6 +23,19 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// Calls f with each line of a command's output, trimmed, empty lines skipped.
+template <typename F>
+void ForEachLine(std::string_view out, F f) {
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find('\n', pos);
+    if (nl == std::string_view::npos) nl = out.size();
+    std::string_view line = Trim(out.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (!line.empty()) f(line);
+  }
+}
+
 std::optional<long long> Digits(std::string_view s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
   long long v = 0;
@@ -115,16 +128,16 @@ std::optional<std::string> SlurmQueryId(std::string_view array_job, std::string_
   return std::to_string(*a) + "_" + std::to_string(*t);
 }
 
+// "12" or "12_3" (how sacct and the journal write a job) as SlurmQueryId's form.
+std::optional<std::string> SlurmQueryIdOf(std::string_view job) {
+  size_t us = job.find('_');
+  return us == std::string_view::npos ? SlurmQueryId(job, "N/A") : SlurmQueryId(job.substr(0, us), job.substr(us + 1));
+}
+
 std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skipped) {
   std::map<std::string, SlurmJobState> jobs;
   int bad = 0;
-  size_t pos = 0;
-  while (pos < out.size()) {
-    size_t nl = out.find('\n', pos);
-    if (nl == std::string_view::npos) nl = out.size();
-    std::string_view line = Trim(out.substr(pos, nl - pos));
-    pos = nl + 1;
-    if (line.empty()) continue;
+  ForEachLine(out, [&](std::string_view line) {
     std::vector<std::string_view> f;
     size_t start = 0;
     while (f.size() < 8) {
@@ -137,7 +150,7 @@ std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skip
     auto id = f.size() >= 4 && Digits(f[0]) ? SlurmQueryId(f[1], f[2]) : std::nullopt;
     if (!id || f[3].empty()) {
       bad++;
-      continue;
+      return;
     }
     SlurmJobState s;
     s.state = std::string(f[3]);
@@ -150,7 +163,7 @@ std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skip
       }
     }
     jobs[*id] = std::move(s);
-  }
+  });
   if (skipped) *skipped = bad;
   return jobs;
 }
@@ -158,26 +171,19 @@ std::map<std::string, SlurmJobState> ParseSqueue(std::string_view out, int* skip
 std::map<std::string, SlurmJobState> ParseSacct(std::string_view out, int* skipped) {
   std::map<std::string, SlurmJobState> jobs;
   int bad = 0;
-  size_t pos = 0;
-  while (pos < out.size()) {
-    size_t nl = out.find('\n', pos);
-    if (nl == std::string_view::npos) nl = out.size();
-    std::string_view line = Trim(out.substr(pos, nl - pos));
-    pos = nl + 1;
-    if (line.empty()) continue;
+  ForEachLine(out, [&](std::string_view line) {
     size_t a = line.find('|'), b = a == std::string_view::npos ? a : line.find('|', a + 1);
     if (b == std::string_view::npos) {
       bad++;
-      continue;
+      return;
     }
     std::string_view id = Trim(line.substr(0, a)), state = Trim(line.substr(a + 1, b - a - 1));
     std::string_view code = Trim(line.substr(b + 1));
     if (size_t bar = code.find('|'); bar != std::string_view::npos) code = code.substr(0, bar);
-    size_t us = id.find('_');
-    auto qid = us == std::string_view::npos ? SlurmQueryId(id, "N/A") : SlurmQueryId(id.substr(0, us), id.substr(us + 1));
+    auto qid = SlurmQueryIdOf(id);
     if (!qid || state.empty()) {
       bad++;
-      continue;
+      return;
     }
     SlurmJobState s;
     s.state = std::string(state);
@@ -186,7 +192,7 @@ std::map<std::string, SlurmJobState> ParseSacct(std::string_view out, int* skipp
     auto signal = colon == std::string_view::npos ? std::optional<long long>(0) : Digits(code.substr(colon + 1));
     if (status && signal && *status < 256 && *signal < 128) s.exit_code = *signal ? -static_cast<int>(*signal) : static_cast<int>(*status);
     jobs[*qid] = std::move(s);
-  }
+  });
   if (skipped) *skipped = bad;
   return jobs;
 }
@@ -317,10 +323,7 @@ void SlurmExecutor::LoadJournal() {
     for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
       f.push_back(line.substr(start, tab - start));
     f.push_back(line.substr(start));
-    size_t us = f.size() == 4 ? f[1].find('_') : std::string::npos;
-    auto id = f.size() != 4 ? std::nullopt
-              : us == std::string::npos ? SlurmQueryId(f[1], "N/A")
-                                        : SlurmQueryId(std::string_view(f[1]).substr(0, us), std::string_view(f[1]).substr(us + 1));
+    auto id = f.size() == 4 ? SlurmQueryIdOf(f[1]) : std::nullopt;
     if (!id || f[0].empty() || f[2].empty() || f[2][0] != '/' || f[3].empty()) continue;
     earlier_[f[0]] = Earlier_{*id, f[2], f[3]};
     journal_keep_ += line + "\n";
