@@ -255,6 +255,9 @@ void TrackingServer::Impl::Init() {
   auto add = [&](const std::string& path, const char* method, Fn fn, PlainReader plain = nullptr) {
     routes[path].push_back({method, registry::RequiredRole(std::string(method) + " " + path), fn, plain});
   };
+  auto add_raw = [&](const std::string& path, const char* method, RawFn raw) {
+    routes[path].push_back({method, registry::RequiredRole(std::string(method) + " " + path), nullptr, nullptr, raw});
+  };
   add("experiments/create", "POST", &Impl::CreateExperiment);
   add("experiments/get", "GET", &Impl::GetExperiment);
   add("experiments/get-by-name", "GET", &Impl::GetExperimentByName);
@@ -332,7 +335,7 @@ void TrackingServer::Impl::Init() {
   add("forja/pipeline/status", "GET", &Impl::PipelineStatus);  // pipeline_routes.cc
   add("forja/runs/window", "GET", &Impl::RunsWindow);  // runs_window_routes.cc
   add("forja/runs/count", "GET", &Impl::RunsCount);
-  add("forja/metrics/histories", "GET", &Impl::MetricHistories);  // metric_histories_routes.cc
+  add_raw("forja/metrics/histories", "GET", &Impl::MetricHistories);  // metric_histories_routes.cc
   add("forja/runs/keys", "GET", &Impl::RunsKeys);
   add("forja/runs/groups", "GET", &Impl::RunsGroups);
   add("forja/serving/report", "POST", &Impl::RecordServingReport);  // serving_routes.cc
@@ -614,6 +617,10 @@ net::Response TrackingServer::Impl::Dispatch(net::Request& req, std::string* rou
   }
   if (r->role == Role::kWrite) CrashPoint("api.before_write");  // received and authorized, nothing committed
   Params params(req, body, &path_params);
+  if (r->raw) {
+    Result<net::Response> answer = (this->*(r->raw))(params, *caller);
+    return answer.ok() ? std::move(*answer) : ErrorResponse(FromStatus(answer.status()));
+  }
   Result<Json> out = Status::Internal("unset");
   try {
     out = plain ? Ingest(batch) : (this->*(r->fn))(params, *caller);

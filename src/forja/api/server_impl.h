@@ -123,11 +123,14 @@ bool ReadPlainLogMetric(std::string_view body, LogBatchBody* out);
 
 struct TrackingServer::Impl {
   using Fn = Result<Json> (Impl::*)(const Params&, const Caller&);
+  // A handler that writes its own answer (a large one, or not JSON).
+  using RawFn = Result<net::Response> (Impl::*)(const Params&, const Caller&);
   struct Route {
     const char* method;
     registry::Role role;
     Fn fn;
     PlainReader plain;  // the hot ingest routes: their usual bodies read without a tree
+    RawFn raw = nullptr;  // instead of fn
   };
 
   ServerConfig config;
@@ -244,7 +247,8 @@ struct TrackingServer::Impl {
   Result<meta::RunWindowQuery> WindowQuery(const Params& p, Json* keys_read);
   Result<Json> RunsWindow(const Params& p, const Caller&);
   Result<Json> RunsCount(const Params& p, const Caller&);
-  Result<Json> MetricHistories(const Params& p, const Caller&);  // metric_histories_routes.cc
+  // Written straight into its body, JSON or binary (metric_histories_routes.cc).
+  Result<net::Response> MetricHistories(const Params& p, const Caller&);
   Result<Json> RunsKeys(const Params& p, const Caller&);
   Result<Json> RunsGroups(const Params& p, const Caller&);
 

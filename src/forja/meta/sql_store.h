@@ -86,6 +86,7 @@ class SqlStore : public MetaStore {
   Result<RunWindow> SearchRunWindow(const RunWindowQuery& q) override;
   Result<RunKeys> ListRunKeys(const std::string& experiment_id) override;
   Result<std::vector<RunGroup>> GroupRuns(const RunWindowQuery& q, const std::string& param) override;
+  Result<MetricHistories> GetMetricHistories(const HistoriesQuery& q) override;  // sql_metric_histories.cc
 
   Result<LoggedModel> CreateLoggedModel(const LoggedModel& m) override;
   Result<LoggedModel> GetLoggedModel(const std::string& id, bool allow_deleted) override;

@@ -293,6 +293,27 @@ struct RunKeys {
   std::vector<std::string> params, metrics, tags;
 };
 
+// Many metric histories at once, for the web UI's charts (sql_metric_histories.cc): a
+// series per asked run and key, in that order (empty where the run never logged the key).
+// No keys: every key these runs logged, sorted (more than max_keys is refused). At most
+// max_points points in all; past them, series are cut and `truncated` says so.
+struct HistoriesQuery {
+  std::vector<std::string> run_ids, keys;
+  size_t max_keys = 100;
+  int64_t max_points = 1'000'000;
+};
+// A series' points ordered by step, time and value; a point logged twice (same step, time
+// and value) is one point.
+struct MetricSeries {
+  std::string run_id, key;
+  std::vector<int64_t> steps, timestamps;
+  std::vector<double> values;  // NaN and infinities as they are
+};
+struct MetricHistories {
+  std::vector<MetricSeries> series;
+  bool truncated = false;
+};
+
 // The runs of a search that share one value of a param (none: they lack the param), with
 // the min, mean and max of each metric over the runs that have it.
 struct MetricStats {
@@ -428,6 +449,8 @@ class MetaStore {
   virtual Result<RunKeys> ListRunKeys(const std::string& experiment_id) {
     return Status::User("this store (" + uri() + ") does not list the keys of experiment " + experiment_id);
   }
+  // A forja server store asks metrics/get-history per series (GetMetricHistory).
+  virtual Result<MetricHistories> GetMetricHistories(const HistoriesQuery& q);
   // At most kMaxRunGroups groups, the largest first.
   virtual Result<std::vector<RunGroup>> GroupRuns(const RunWindowQuery& q, const std::string& param) {
     (void)q;
