@@ -9,6 +9,7 @@ import { href } from "../router";
 import type { ModelAlert } from "../registryTypes";
 import { useLoad } from "../session";
 import { useRole } from "../whoami";
+import { AlertsTable } from "./AlertsTable";
 import { ErrorBox } from "./ErrorBox";
 import { AliasForm, PromoteForm } from "./ModelActions";
 import { ModelHistory } from "./ModelHistory";
@@ -33,34 +34,6 @@ function Row({ k, children }: { k: string; children: ComponentChildren }) {
       <th scope="row">{k}</th>
       <td>{children}</td>
     </tr>
-  );
-}
-
-function Alerts({ alerts }: { alerts: ModelAlert[] }) {
-  if (alerts.length === 0) return <p class="muted">No alerts.</p>;
-  return (
-    <table class="grid alerts">
-      <thead>
-        <tr>
-          <th scope="col">Alert</th>
-          <th scope="col">Severity</th>
-          <th scope="col">Status</th>
-          <th scope="col">Since</th>
-          <th scope="col">Summary</th>
-        </tr>
-      </thead>
-      <tbody>
-        {alerts.map((a) => (
-          <tr key={a.fingerprint + String(a.starts_at)}>
-            <td>{a.name}</td>
-            <td>{a.severity}</td>
-            <td>{a.status}</td>
-            <td>{typeof a.starts_at === "number" ? formatTime(a.starts_at) : a.starts_at}</td>
-            <td>{a.annotations?.summary ?? a.annotations?.description ?? ""}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }
 
@@ -151,7 +124,7 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
             </table>
           )}
           <h2>Alerts</h2>
-          <Alerts alerts={data.alerts} />
+          <AlertsTable alerts={data.alerts} empty="No alerts." />
           <h2>History</h2>
           <ModelHistory name={name} transitions={data.history} />
         </>

@@ -9,6 +9,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { LineChart } from "../charts/LineChart";
 import type { ChartOptions } from "../charts/series";
+import { AlertsTable } from "../components/AlertsTable";
 import { ErrorBox } from "../components/ErrorBox";
 import { formatTime } from "../format";
 import { formatSeconds } from "../pipeline/PipelinePage";
@@ -264,48 +265,6 @@ function Empty({ expire }: { expire: number }) {
   );
 }
 
-function Alerts({ alerts }: { alerts: ModelAlert[] }) {
-  if (alerts.length === 0) return <p class="muted">No alert received from Alertmanager (POST /api/2.0/forja/alerts).</p>;
-  return (
-    <table class="alerts">
-      <thead>
-        <tr>
-          <th scope="col">Alert</th>
-          <th scope="col">Model</th>
-          <th scope="col">Severity</th>
-          <th scope="col">Status</th>
-          <th scope="col">Since</th>
-          <th scope="col">Summary</th>
-        </tr>
-      </thead>
-      <tbody>
-        {alerts.map((a) => (
-          <tr key={a.fingerprint + String(a.starts_at)}>
-            <td>{a.name}</td>
-            <td>
-              {a.model ? (
-                a.version ? (
-                  <a href={href({ page: "model-version", name: a.model, version: a.version })}>
-                    {a.model} v{a.version}
-                  </a>
-                ) : (
-                  a.model
-                )
-              ) : (
-                "—"
-              )}
-            </td>
-            <td>{a.severity || "—"}</td>
-            <td>{a.status}</td>
-            <td>{typeof a.starts_at === "number" ? formatTime(a.starts_at) : a.starts_at}</td>
-            <td>{a.annotations?.summary ?? ""}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
 export function ServingPage() {
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -350,7 +309,7 @@ export function ServingPage() {
         </>
       )}
       <h2>Recent alerts</h2>
-      <Alerts alerts={alerts} />
+      <AlertsTable alerts={alerts} empty="No alert received from Alertmanager (POST /api/2.0/forja/alerts)." withModel />
     </section>
   );
 }
