@@ -18,6 +18,7 @@
 #include "forja/core/fs.h"
 #include "forja/runtime/lightgbm_model.h"
 #include "forja/runtime/model.h"
+#include "test_util.h"
 
 namespace forja::runtime {
 namespace {
@@ -190,11 +191,8 @@ TEST(LightgbmDeepTrees, AreWalkedNodeByNode) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, LightgbmFixtures, testing::ValuesIn(kVersions), [](const auto& info) {
-  std::string s = info.param;
-  std::replace(s.begin(), s.end(), '.', '_');
-  return "v" + s;
-});
+INSTANTIATE_TEST_SUITE_P(Versions, LightgbmFixtures, testing::ValuesIn(kVersions),
+                         [](const auto& info) { return VersionTestName(info.param); });
 
 ModelSpec Spec(const std::string& version, const std::string& file) {
   ModelSpec spec;
@@ -202,18 +200,6 @@ ModelSpec Spec(const std::string& version, const std::string& file) {
   spec.flavor = "lightgbm";
   spec.model_file = file;
   return spec;
-}
-
-Tensor Fp64(const std::string& name, std::vector<int64_t> shape, const std::vector<double>& v) {
-  Tensor t{name, "FP64", std::move(shape), {}};
-  t.data.assign(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
-  return t;
-}
-
-std::vector<float> Floats(const Tensor& t) {
-  std::vector<float> v(t.data.size() / sizeof(float));
-  std::memcpy(v.data(), t.data.data(), t.data.size());
-  return v;
 }
 
 TEST(LightgbmModel, PredictsTensorsLikeTheXgboostRuntime) {

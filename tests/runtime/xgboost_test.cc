@@ -15,6 +15,7 @@
 #include "forja/core/fs.h"
 #include "forja/runtime/model.h"
 #include "forja/runtime/xgboost_model.h"
+#include "test_util.h"
 
 namespace forja::runtime {
 namespace {
@@ -105,11 +106,7 @@ TEST_P(XgboostFixtures, PredictsAsXgboostDoes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, XgboostFixtures, testing::ValuesIn(kVersions),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           std::replace(s.begin(), s.end(), '.', '_');
-                           return "v" + s;
-                         });
+                         [](const auto& info) { return VersionTestName(info.param); });
 
 ModelSpec Spec(const std::string& version, const std::string& file) {
   ModelSpec spec;
@@ -117,18 +114,6 @@ ModelSpec Spec(const std::string& version, const std::string& file) {
   spec.flavor = "xgboost";
   spec.model_file = file;
   return spec;
-}
-
-Tensor Fp64(const std::string& name, std::vector<int64_t> shape, const std::vector<double>& v) {
-  Tensor t{name, "FP64", std::move(shape), {}};
-  t.data.assign(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
-  return t;
-}
-
-std::vector<float> Floats(const Tensor& t) {
-  std::vector<float> v(t.data.size() / sizeof(float));
-  std::memcpy(v.data(), t.data.data(), t.data.size());
-  return v;
 }
 
 TEST(XgboostModel, PredictsTensorsOfAnyNumericType) {
