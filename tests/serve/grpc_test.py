@@ -2,12 +2,17 @@
 by the raw stub tritonclient ships: liveness, readiness and metadata; ModelInfer with raw and with
 typed contents answering what REST answers; the request id and the served version as metadata;
 REST and gRPC requests batched together; every bad input's gRPC status (the server keeps
-serving); the metrics; SIGTERM draining a gRPC call in flight.
+serving); the metrics; SIGTERM draining a gRPC call in flight. The HTTP/2 transport (forja's
+own, net/h2_session.h): a peer that does not speak HTTP/2 gets a GOAWAY and is closed, unknown
+methods, oversized metadata, many calls at once on one connection, and clients that go away
+mid-call (a reset stream, a closed socket) while the server keeps serving.
 """
 import concurrent.futures
 import os
 import re
 import shutil
+import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -177,6 +182,130 @@ def test_bad_input(s, port):
           "gRPC's refused infer calls counted with REST's, per version")
 
 
+# ---- raw HTTP/2, for what a well-behaved client never sends ----
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+GOAWAY, DATA, HEADERS, SETTINGS = 7, 0, 1, 4
+
+
+def frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def header_block(path):
+    """HPACK literal fields without indexing (no Huffman): enough for a request's head."""
+    out = b""
+    for k, v in [(b":method", b"POST"), (b":scheme", b"http"), (b":path", path), (b":authority", b"t"),
+                 (b"content-type", b"application/grpc"), (b"te", b"trailers")]:
+        out += b"\x00" + bytes([len(k)]) + k + bytes([len(v)]) + v
+    return out
+
+
+def grpc_frame(msg):
+    body = msg.SerializeToString()
+    return b"\0" + struct.pack(">I", len(body)) + body
+
+
+def read_frames(sock, seconds=3.0):
+    """The frames the server sends until it closes (closed=True) or `seconds` pass."""
+    sock.settimeout(seconds)
+    data, closed = b"", False
+    try:
+        while True:
+            b = sock.recv(65536)
+            if not b:
+                closed = True
+                break
+            data += b
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    frames, i = [], 0
+    while i + 9 <= len(data):
+        n = int.from_bytes(data[i:i + 3], "big")
+        frames.append((data[i + 3], int.from_bytes(data[i + 5:i + 9], "big") & 0x7fffffff, data[i + 9:i + 9 + n]))
+        i += 9 + n
+    return frames, closed
+
+
+def test_transport(s, port):
+    import grpc
+    from tritonclient.grpc import service_pb2 as pb
+    # Not HTTP/2 at all: HTTP/1.1, then random bytes after a valid preface.
+    for what, junk in [("an HTTP/1.1 request", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+                       ("garbage after the preface", PREFACE + frame(SETTINGS, 0, 0) + b"\xff" * 64)]:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(junk)
+            frames, closed = read_frames(sock)
+        check(any(k == GOAWAY for k, _, _ in frames) and closed,
+              f"gRPC port, {what}: GOAWAY and closed ({[k for k, _, _ in frames]}, closed={closed})")
+
+    channel, st = stub(port)
+    try:
+        for path in ["/inference.GRPCInferenceService/RepositoryIndex", "/other.Service/Method"]:
+            call = channel.unary_unary(path, request_serializer=lambda b: b, response_deserializer=lambda b: b)
+            got = code_of(lambda: call(b""))
+            check(got == "UNIMPLEMENTED", f"gRPC unknown method {path}: {got}")
+        got = code_of(lambda: st.ServerLive(pb.ServerLiveRequest(), metadata=[("x-big", "a" * 20000)]))
+        check(got != "OK", f"gRPC metadata over the header limit refused: {got}")
+        # More calls at once on one connection than SETTINGS_MAX_CONCURRENT_STREAMS (128).
+        want = st.ModelInfer(request(ROWS[:1])).raw_output_contents[0]
+        futures = [st.ModelInfer.future(request(ROWS[i % len(ROWS):][:1])) for i in range(300)]
+        answers = [f.result(timeout=30) for f in futures]
+        check(all(a.raw_output_contents[0] == st.ModelInfer(request(ROWS[i % len(ROWS):][:1])).raw_output_contents[0]
+                  for i, a in enumerate(answers[:40])) and answers[0].raw_output_contents[0] == want and
+              len(answers) == 300, "gRPC: 300 concurrent calls on one connection, each answered with its own rows")
+    finally:
+        channel.close()
+
+    # A client that sends half a call and closes its socket.
+    msg = grpc_frame(request(ROWS[:4]))
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(PREFACE + frame(SETTINGS, 0, 0) +
+                     frame(HEADERS, 0x4, 1, header_block(b"/inference.GRPCInferenceService/ModelInfer")) +
+                     frame(DATA, 0, 1, msg[:len(msg) // 2]))
+    # A whole call on raw frames, answered with grpc-status 0 in trailers.
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(PREFACE + frame(SETTINGS, 0, 0) +
+                     frame(HEADERS, 0x4, 1, header_block(b"/inference.GRPCInferenceService/ModelInfer")) +
+                     frame(DATA, 0x1, 1, msg))
+        frames, _ = read_frames(sock, 1.0)
+    kinds = [k for k, sid, _ in frames if sid == 1]
+    check(kinds[:1] == [HEADERS] and DATA in kinds and kinds[-1] == HEADERS,
+          f"gRPC on raw HTTP/2: headers, the message, trailers: {kinds}")
+    check(s.proc.poll() is None and st_alive(port), "forja serve still serves gRPC after the transport cases")
+
+
+def st_alive(port):
+    import tritonclient.grpc as grpcclient
+    return grpcclient.InferenceServerClient(url=f"127.0.0.1:{port}").is_server_live()
+
+
+def test_gone_mid_call(folder):
+    """Calls whose client goes away while the batcher holds them: the answers find no stream
+    (reset by the client) or no connection (closed), and the server keeps serving."""
+    import grpc
+    s = Serve(folder, "--grpc-port", "0", "--max-queue-delay-us", "300000", "--max-batch-size", "1000")
+    try:
+        port = grpc_port(s)
+        channel, st = stub(port)
+        got = code_of(lambda: st.ModelInfer(request(ROWS[:1]), timeout=0.05))
+        check(got == "DEADLINE_EXCEEDED", f"a call given up by its client mid-call: {got}")
+        msg = grpc_frame(request(ROWS[:1]))
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(PREFACE + frame(SETTINGS, 0, 0) +
+                         frame(HEADERS, 0x4, 1, header_block(b"/inference.GRPCInferenceService/ModelInfer")) +
+                         frame(DATA, 0x1, 1, msg))
+            time.sleep(0.05)
+        time.sleep(0.5)  # both answers are due now, to a reset stream and a closed socket
+        check(s.proc.poll() is None and len(st.ModelInfer(request(ROWS[:2])).raw_output_contents) == 1,
+              "forja serve answers the next call after two clients went away mid-call")
+        channel.close()
+    finally:
+        s.stop()
+
+
 def test_shared_batching(folder):
     """A REST and a gRPC request that arrive together are scored in one batch."""
     import tritonclient.grpc as grpcclient
@@ -250,8 +379,10 @@ def main():
         test_health_and_metadata(s, port)
         test_infer(s, port, booster)
         test_bad_input(s, port)
+        test_transport(s, port)
     finally:
         s.stop()
+    test_gone_mid_call(folder)
     test_shared_batching(folder)
     test_sigterm_drains(folder)
     shutil.rmtree(TMP, ignore_errors=True)

@@ -39,13 +39,15 @@ struct H2Session::Stream {
 
 namespace {
 
-nghttp2_nv Nv(const std::string& name, const std::string& value) {
+// `once`: a value unlikely to repeat (a request id) stays out of HPACK's dynamic table, where
+// it would only push out the fields that do repeat.
+nghttp2_nv Nv(const std::string& name, const std::string& value, bool once = false) {
   nghttp2_nv nv;
   nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
   nv.namelen = name.size();
   nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
   nv.valuelen = value.size();
-  nv.flags = NGHTTP2_NV_FLAG_NONE;
+  nv.flags = once ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE;
   return nv;
 }
 
@@ -190,12 +192,19 @@ H2Session::H2Session(H2Limits limits, HeadCheck head_check, std::function<Respon
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, H2Callbacks::DataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, H2Callbacks::StreamClose);
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, H2Callbacks::FrameSend);
-  nghttp2_session_server_new(&session_, cbs, this);
+  // Closed streams are not kept for RFC 7540's priority tree, which forja does not use (it
+  // answers in the order answers come): less work and memory per call.
+  nghttp2_option* option = nullptr;
+  nghttp2_option_new(&option);
+  nghttp2_option_set_no_closed_streams(option, 1);
+  nghttp2_session_server_new2(&session_, cbs, this, option);
+  nghttp2_option_del(option);
   nghttp2_session_callbacks_del(cbs);
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits_.max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(std::min<size_t>(limits_.max_header_bytes, 1u << 30))},
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, 16 << 20);
@@ -284,7 +293,7 @@ void H2Session::Respond(int32_t id, Response& r) {
   nv.push_back(Nv(kStatus, status));
   if (!r.content_type.empty()) nv.push_back(Nv(kContentType, r.content_type));
   for (auto& [k, v] : r.headers)
-    if (SendableField(&k, v)) nv.push_back(Nv(k, v));
+    if (SendableField(&k, v)) nv.push_back(Nv(k, v, k == "x-request-id"));
   if (r.body.empty()) {
     for (auto& [k, v] : r.trailers)
       if (SendableField(&k, v)) nv.push_back(Nv(k, v));
