@@ -1,68 +1,20 @@
 // A chart per metric key, a series per run, with the shared controls above them. Used by
 // a run's page (one run) and the comparison (several): the histories come from
-// forja/metrics/histories, up to 100 runs x 100 keys a call, the calls in parallel.
-import { useState } from "preact/hooks";
-import { api } from "../api";
+// forja/metrics/histories (histories.ts), or from the call the comparison made before it knew
+// the keys (`early`).
+import { useMemo, useState } from "preact/hooks";
 import { useLoad } from "../session";
-import type { Metric } from "../types";
 import { ErrorBox } from "../components/ErrorBox";
 import { ChartControls } from "./ChartControls";
+import { covers, loadHistories, seriesByKey, type Histories, type RunRef } from "./histories";
 import { LineChart } from "./LineChart";
-import type { ChartOptions, Series } from "./series";
+import type { ChartOptions, ColumnSeries } from "./series";
 
-export interface RunRef {
-  runId: string;
-  label: string;
-}
-
-// At most this many history calls at a time, each of at most CHUNK runs and CHUNK keys.
-const PARALLEL = 6;
-const CHUNK = 100;
-
-function chunks<T>(xs: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += CHUNK) out.push(xs.slice(i, i + CHUNK));
-  return out;
-}
-
-interface Loaded {
-  histories: Map<string, Series[]>;
-  truncated: boolean; // the server cut some series (a million points a call)
-}
-
-async function inBatches<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
-  return out;
-}
-
-async function loadHistories(runs: RunRef[], keys: string[]): Promise<Loaded> {
-  const jobs = chunks(keys).flatMap((ks) => chunks(runs).map((rs) => ({ ks, rs })));
-  const answers = await inBatches(jobs, ({ ks, rs }) => api.metricHistories(rs.map((r) => r.runId), ks));
-  const points = new Map<string, Metric[]>(); // by run id and key
-  for (const a of answers)
-    for (const h of a.histories)
-      points.set(h.run_id + "\n" + h.key, h.steps.map((step, i) => ({ key: h.key, step, value: h.values[i]!, timestamp: h.timestamps[i]! })));
-  // Series in the order of the runs asked for, whatever the answers' order.
-  const out = new Map<string, Series[]>(keys.map((k) => [k, []]));
-  for (const key of keys)
-    for (const r of runs) {
-      const p = points.get(r.runId + "\n" + key);
-      if (p && p.length) out.get(key)!.push({ label: r.label, points: p });
-    }
-  return { histories: out, truncated: answers.some((a) => a.truncated) };
-}
+export type { RunRef } from "./histories";
 
 // A metric logged once per run (a final score) is a value, not a curve: it is named, not drawn.
-function Charts({ histories, keys, options }: { histories: Map<string, Series[]>; keys: string[]; options: ChartOptions }) {
-  const curve = (k: string) => histories.get(k)!.some((s) => s.points.length > 1);
+function Charts({ histories, keys, options }: { histories: Map<string, ColumnSeries[]>; keys: string[]; options: ChartOptions }) {
+  const curve = (k: string) => histories.get(k)!.some((s) => s.values.length > 1);
   const single = keys.filter((k) => !curve(k));
   return (
     <>
@@ -76,9 +28,20 @@ function Charts({ histories, keys, options }: { histories: Map<string, Series[]>
   );
 }
 
-export function MetricCharts({ runs, keys }: { runs: RunRef[]; keys: string[] }) {
+export function MetricCharts({ runs, keys, early }: { runs: RunRef[]; keys: string[]; early?: Promise<Histories> | null }) {
   const [options, setOptions] = useState<ChartOptions>({ x: "step", log: false, smoothing: 0 });
-  const load = useLoad(() => loadHistories(runs, keys), [runs.map((r) => r.runId).join(), keys.join()]);
+  const runIds = runs.map((r) => r.runId);
+  // The early answer when it has every series asked for; a failed one (a 401 included) is asked
+  // again here, where the session sees its error.
+  const load = useLoad(async (): Promise<Histories> => {
+    const got = early ? await early.catch(() => null) : null;
+    return got && covers(got, runIds, keys) ? got : loadHistories(runIds, keys);
+  }, [runIds.join(), keys.join(), early]);
+  // Kept while the runs and keys are the same: new series would make every chart again.
+  const series = useMemo(
+    () => (load.state === "ok" ? seriesByKey(load.data, runs, keys) : null),
+    [load, runIds.join(), runs.map((r) => r.label).join("\n"), keys.join()],
+  );
   if (keys.length === 0) return <p class="muted">No metrics logged.</p>;
   return (
     <div class="metric-charts">
@@ -88,7 +51,7 @@ export function MetricCharts({ runs, keys }: { runs: RunRef[]; keys: string[] })
       {load.state === "ok" && load.data.truncated && (
         <p class="muted">Some histories are cut short: over a million points were asked for at once.</p>
       )}
-      {load.state === "ok" && <Charts histories={load.data.histories} keys={keys} options={options} />}
+      {series && <Charts histories={series} keys={keys} options={options} />}
     </div>
   );
 }

@@ -1,6 +1,9 @@
 // Runs side by side (#/compare-runs?runs=[...], MLflow's URL): their metric histories
 // overlaid, the params and metrics that differ, a scatter and parallel coordinates.
 import { api } from "../api";
+import { useMemo } from "preact/hooks";
+import { loadHistories, type Histories } from "../charts/histories";
+import { preloadCharts } from "../charts/LineChart";
 import { MetricCharts } from "../charts/MetricCharts";
 import { ErrorBox } from "../components/ErrorBox";
 import { runName } from "../format";
@@ -12,7 +15,7 @@ import { ParallelCoords } from "./ParallelCoords";
 import { Scatter } from "./Scatter";
 import { allEqual, columns } from "./values";
 
-function Comparison({ runs }: { runs: Run[] }) {
+function Comparison({ runs, early }: { runs: Run[]; early: Promise<Histories> | null }) {
   const labels = runs.map(runName);
   const { params, metrics } = columns(runs);
   const metricKeys = metrics.map((m) => m.label);
@@ -27,7 +30,7 @@ function Comparison({ runs }: { runs: Run[] }) {
         ))}
       </ul>
       <h2>Metrics over time</h2>
-      <MetricCharts runs={runs.map((r, i) => ({ runId: r.info.run_id, label: labels[i]! }))} keys={metricKeys} />
+      <MetricCharts runs={runs.map((r, i) => ({ runId: r.info.run_id, label: labels[i]! }))} keys={metricKeys} early={early} />
       <h2>Parameters and metrics</h2>
       <DiffTable labels={labels} params={params} metrics={metrics} />
       <h2>Metric against param</h2>
@@ -38,7 +41,21 @@ function Comparison({ runs }: { runs: Run[] }) {
   );
 }
 
+// Every run's histories are asked at once, beside the runs (whose metrics name the keys
+// the charts will want, so that asking after them would wait a round trip for nothing), and
+// the charts' code loads meanwhile.
+function useEarlyHistories(runIds: string[]): Promise<Histories> | null {
+  return useMemo(() => {
+    if (runIds.length < 2 || runIds.length > 100) return null;
+    preloadCharts();
+    const p = loadHistories(runIds);
+    p.catch(() => {}); // MetricCharts asks again and shows the error
+    return p;
+  }, [runIds.join()]);
+}
+
 export function ComparePage({ runIds }: { runIds: string[] }) {
+  const early = useEarlyHistories(runIds);
   const load = useLoad(() => Promise.all(runIds.map((id) => api.getRun(id))), [runIds.join()]);
   return (
     <section class="compare">
@@ -48,7 +65,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       {runIds.length < 2 && <p class="muted">Choose two runs or more in a runs table to compare them.</p>}
       {runIds.length >= 2 && load.state === "loading" && <p class="muted">Loading…</p>}
       {runIds.length >= 2 && load.state === "error" && <ErrorBox error={load.error} />}
-      {runIds.length >= 2 && load.state === "ok" && <Comparison runs={load.data} />}
+      {runIds.length >= 2 && load.state === "ok" && <Comparison runs={load.data} early={early} />}
     </section>
   );
 }
