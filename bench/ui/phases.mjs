@@ -78,7 +78,7 @@ function rowVisible() {
 function report() {
   const p = window.__phases;
   const nav = performance.getEntriesByType("navigation")[0];
-  const res = performance.getEntriesByType("resource").filter((r) => /\/assets\//.test(r.name));
+  const res = performance.getEntriesByType("resource").filter((r) => /\/(assets|api)\//.test(r.name));
   return { p, nav: nav && nav.toJSON(), res: res.map((r) => r.toJSON()), now: performance.now() };
 }
 
@@ -124,7 +124,11 @@ for (let rep = 0; rep < reps; rep++) {
     });
     await input.press("Enter");
     const done = await (
-      await page.waitForFunction((id) => (!document.querySelector(`[data-run-id="${id}"]`) ? performance.now() : 0), seen.id, WAIT)
+      await page.waitForFunction(
+        (id) => (document.querySelector("[data-run-id]") && !document.querySelector(`[data-run-id="${id}"]`) ? performance.now() : 0),
+        seen.id,
+        WAIT,
+      )
     ).jsonValue();
     out = await page.evaluate(report);
     out.checked = done;
@@ -137,7 +141,11 @@ for (let rep = 0; rep < reps; rep++) {
   if (!filter) {
     lines.push(`  HTML           ${ms(nav.requestStart)} -> ${ms(nav.responseEnd)} (status ${nav.responseStatus ?? "?"})`);
     for (const r of res)
-      lines.push(`  ${r.name.replace(/^.*\/assets\//, "").padEnd(22)} ${ms(r.startTime)} -> ${ms(r.responseEnd)} (${r.transferSize} B over the wire, ${r.decodedBodySize} B)`);
+      lines.push(
+        `  ${r.name.replace(/^.*\/(assets|api\/2.0)\//, "").slice(0, 22).padEnd(22)} ${ms(r.startTime)} -> ${ms(r.responseEnd)} ` +
+          `(connect ${ms(r.connectStart)}-${ms(r.connectEnd)}, request ${ms(r.requestStart)}, first byte ${ms(r.responseStart)}; ` +
+          `${r.transferSize} B over the wire, ${r.decodedBodySize} B)`,
+      );
     lines.push(`  DOM interactive ${ms(nav.domInteractive)}; DOMContentLoaded ${ms(nav.domContentLoadedEventEnd)}`);
     lines.push(`  app's first DOM ${ms(p.app)}; rows in DOM ${ms(p.rows)} (${p.rowCount} rows)`);
   } else lines.push(`  Enter ${ms(p.enter)}`);

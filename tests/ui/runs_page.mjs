@@ -125,6 +125,65 @@ if (spec.phase === "browse") {
   eq((await deep.locator("table.runs tbody td.run-name").allTextContents()).sort(), spec.fraud_runs, "with fraud's runs");
   await deep.screenshot({ path: path.join(spec.artifacts, "browse-deep-link.png"), fullPage: true });
 
+  // Opening a runs page, index.html's inline script asks for the first window before the app's
+  // code has loaded, and the app takes that answer: one window request, the script's, for a
+  // plain view and for saved views (filter, sort, columns); the rows are the view's.
+  for (const [query, want, ordered] of [
+    ["", spec.churn_runs, false],
+    ["?filter=" + encodeURIComponent(spec.filter), spec.filtered, false],
+    ["?sort=metrics.rmse&dir=asc", [...spec.rmse_descending].reverse(), true],
+    ["?cols=params.model,metrics.rmse&sort=metrics.rmse", spec.rmse_descending, true],
+  ]) {
+    const tab = await context.newPage();
+    tab.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+    // Notes the URL the inline script asked for when it hands its fetch to the app.
+    await tab.addInitScript(() => {
+      let early;
+      Object.defineProperty(window, "forjaEarly", {
+        configurable: true,
+        get: () => early,
+        set: (v) => {
+          early = v;
+          window.earlyUrl = v.url;
+        },
+      });
+    });
+    const asked = [];
+    tab.on("request", (r) => r.url().includes("/forja/runs/window") && asked.push(r.url().replace(spec.url, "")));
+    await tab.goto(`${spec.url}/#/experiments/${churn}${query}`);
+    const names = async () => tab.locator("table.runs tbody td.run-name").allTextContents();
+    await tab.waitForFunction((n) => document.querySelectorAll("table.runs tbody td.run-name").length === n, want.length, { timeout: 30000 }).catch(() => {});
+    eq(ordered ? await names() : (await names()).sort(), ordered ? want : [...want].sort(), `the runs of #/experiments/ID${query}`);
+    const early = await tab.evaluate(() => window.earlyUrl ?? null);
+    eq(asked, [early], `#/experiments/ID${query}: one window request, the inline script's early one`);
+    if (query !== "") {
+      await tab.close();
+      continue;
+    }
+    // Opened again in this tab: the early window asks for the columns the server chose before
+    // (kept in sessionStorage), and the server's choice is asked after the rows (limit=1).
+    // Remembered columns that are not the server's choice any more give way to its choice.
+    const columnsOf = (url) => new URLSearchParams(url.split("?")[1]).get("columns");
+    const shownColumns = () => tab.locator("table.runs thead th[data-column]").evaluateAll((ths) => ths.map((t) => t.dataset.column));
+    const chosen = await shownColumns();
+    for (const [what, kept] of [["the same columns", null], ["stale columns", ["params.model"]]]) {
+      if (kept) await tab.evaluate(([k, v]) => sessionStorage.setItem(k, JSON.stringify(v)), [`forja.columns.${churn}`, kept]);
+      asked.length = 0;
+      await tab.reload();
+      await tab.waitForFunction((n) => document.querySelectorAll("table.runs thead th[data-column]").length === n, chosen.length, { timeout: 30000 }).catch(() => {});
+      await tab.waitForFunction(() => document.querySelectorAll("details.column-picker input").length > 0, null, { timeout: 30000 }).catch(() => {});
+      eq(await shownColumns(), chosen, `reopened with ${what} remembered: the server's choice of columns`);
+      eq(asked[0], await tab.evaluate(() => window.earlyUrl ?? null), `reopened with ${what}: the early window is the first request`);
+      eq(columnsOf(asked[0] ?? ""), (kept ?? chosen.filter((c) => !c.startsWith("attributes."))).join(","),
+        `reopened with ${what}: the early window asks for the remembered columns`);
+      check(asked.some((u) => u.includes("limit=1&") && columnsOf(u) === null), `reopened with ${what}: the server's choice is asked`,
+        JSON.stringify(asked));
+      check((await tab.locator("details.column-picker input").count()) > 0, `reopened with ${what}: the column picker has the keys`);
+      eq((await names()).sort(), [...spec.churn_runs].sort(), `reopened with ${what}: churn's runs`);
+    }
+    await tab.close();
+  }
+
   // Chosen columns: untick auc, and its column goes; the choice is in the URL and survives a reload.
   await page.goto(`${spec.url}/#/experiments/${churn}`);
   await waitForRuns(spec.churn_runs);

@@ -7,12 +7,9 @@
 #include <string_view>
 
 #include "forja/api/ui_assets.h"
+#include "forja/core/sha256.h"
 
 namespace forja::api {
-
-const char kUiContentSecurityPolicy[] =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 namespace {
 
@@ -24,7 +21,7 @@ constexpr const char* kImmutable = "public, max-age=31536000, immutable";
 constexpr const char* kRevalidate = "no-cache";
 
 void AddSecurityHeaders(net::Response* r) {
-  r->headers.push_back({"Content-Security-Policy", kUiContentSecurityPolicy});
+  r->headers.push_back({"Content-Security-Policy", UiContentSecurityPolicy()});
   r->headers.push_back({"X-Content-Type-Options", "nosniff"});
   r->headers.push_back({"Referrer-Policy", "no-referrer"});
   r->headers.push_back({"X-Frame-Options", "DENY"});  // frame-ancestors for browsers before CSP 2
@@ -54,6 +51,39 @@ bool NotModified(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
+std::string Base64(const Oid& digest) {
+  static const char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto& b = digest.bytes;
+  std::string out;
+  for (size_t i = 0; i < b.size(); i += 3) {
+    uint32_t n = uint32_t{b[i]} << 16;
+    if (i + 1 < b.size()) n |= uint32_t{b[i + 1]} << 8;
+    if (i + 2 < b.size()) n |= b[i + 2];
+    out += kDigits[n >> 18 & 63];
+    out += kDigits[n >> 12 & 63];
+    out += i + 1 < b.size() ? kDigits[n >> 6 & 63] : '=';
+    out += i + 2 < b.size() ? kDigits[n & 63] : '=';
+  }
+  return out;
+}
+
+// " 'sha256-...'" for each inline <script> of the embedded index.html (one without
+// attributes: Vite's own tags all have a src). They are part of the build, like the bundle.
+std::string InlineScriptHashes() {
+  const UiAsset* index = Find("/index.html");
+  if (!index) return "";
+  std::string out;
+  std::string_view html = index->data;
+  constexpr std::string_view kOpen = "<script>", kClose = "</script>";
+  for (size_t at = html.find(kOpen); at != std::string_view::npos; at = html.find(kOpen, at)) {
+    size_t start = at + kOpen.size(), end = html.find(kClose, start);
+    if (end == std::string_view::npos) break;
+    out += " 'sha256-" + Base64(Sha256::Of(html.substr(start, end - start))) + "'";
+    at = end + kClose.size();
+  }
+  return out;
+}
+
 net::Response NotFound(std::string message) {
   net::Response r;
   r.status = 404;
@@ -65,6 +95,13 @@ net::Response NotFound(std::string message) {
 }
 
 }  // namespace
+
+const std::string& UiContentSecurityPolicy() {
+  static const std::string csp = "default-src 'self'; script-src 'self'" + InlineScriptHashes() +
+                                 "; style-src 'self'; img-src 'self' blob:; font-src 'self'; connect-src 'self'; "
+                                 "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  return csp;
+}
 
 bool IsUiRequest(const net::Request& req) {
   if (req.method != "GET" && req.method != "HEAD") return false;

@@ -2,6 +2,8 @@
 // Internal to forja server's files.
 #pragma once
 
+#include <string>
+
 #include "forja/net/http_server.h"
 
 namespace forja::api {
@@ -18,7 +20,8 @@ bool IsUiRequest(const net::Request& req);
 net::Response UiResponse(const net::Request& req);
 
 // The Content-Security-Policy every UI answer carries: the page's own origin only, no inline
-// script or style, no framing.
-extern const char kUiContentSecurityPolicy[];
+// style, no framing, and no inline script but index.html's own (allowed by their SHA-256,
+// read from the embedded file: the runs page's early fetch).
+const std::string& UiContentSecurityPolicy();
 
 }  // namespace forja::api

@@ -1,17 +1,57 @@
-import { useMemo, useState } from "preact/hooks";
+import type { ComponentType } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { getToken, setToken } from "../api";
-import { ComparePage } from "../compare/ComparePage";
-import { PipelinePage } from "../pipeline/PipelinePage";
 import { useRoute } from "../router";
-import { ServingPage } from "../serving/ServingPage";
 import { SessionContext, type Session } from "../session";
 import { ExperimentList } from "./ExperimentList";
 import { Login } from "./Login";
-import { ModelPage } from "./ModelPage";
-import { ModelsPage } from "./ModelsPage";
-import { ModelVersionPage } from "./ModelVersionPage";
-import { RunPage } from "./RunPage";
 import { RunsPage } from "./RunsPage";
+
+// The pages besides the experiments and their runs are chunks of their own, fetched when
+// first shown: the runs page, where most visits start, then compiles only its own code
+// (a third of the whole), which is time before its first rows.
+function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+  let page: ComponentType<P> | null = null;
+  let loading: Promise<ComponentType<P>> | null = null;
+  return function LazyPage(props: P) {
+    const [, setLoaded] = useState(false);
+    const [error, setError] = useState<string | null>(null);
+    useEffect(() => {
+      if (page) return;
+      let live = true;
+      (loading ??= load()).then(
+        (p) => {
+          page = p;
+          if (live) setLoaded(true);
+        },
+        (e: unknown) => {
+          loading = null; // a later visit tries again
+          if (live) setError(String(e));
+        },
+      );
+      return () => {
+        live = false;
+      };
+    }, []);
+    const Page = page;
+    if (Page) return <Page {...props} />;
+    if (error !== null)
+      return (
+        <p class="error" role="alert">
+          This page's code did not load ({error}): reload the page.
+        </p>
+      );
+    return <p class="muted">Loading…</p>;
+  };
+}
+
+const RunPage = lazyPage(() => import("./RunPage").then((m) => m.RunPage));
+const ComparePage = lazyPage(() => import("../compare/ComparePage").then((m) => m.ComparePage));
+const ModelsPage = lazyPage(() => import("./ModelsPage").then((m) => m.ModelsPage));
+const ModelPage = lazyPage(() => import("./ModelPage").then((m) => m.ModelPage));
+const ModelVersionPage = lazyPage(() => import("./ModelVersionPage").then((m) => m.ModelVersionPage));
+const PipelinePage = lazyPage(() => import("../pipeline/PipelinePage").then((m) => m.PipelinePage));
+const ServingPage = lazyPage(() => import("../serving/ServingPage").then((m) => m.ServingPage));
 
 export function App() {
   const route = useRoute();

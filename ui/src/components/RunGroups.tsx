@@ -2,7 +2,7 @@
 // and each shown metric's mean, min and max, computed by the server over every matching run.
 // "Show runs" opens the group as a filter on that value.
 import { api, quoted, type RunWindowQuery } from "../api";
-import { formatMetric } from "../format";
+import { formatCount, formatMetric } from "../format";
 import { useLoad } from "../session";
 import type { MetricStats } from "../types";
 import { ErrorBox } from "./ErrorBox";
@@ -47,7 +47,7 @@ export function RunGroupsTable({ search, groupBy, onOpen }: { search: RunWindowQ
           {groups.data.groups.map((g) => (
             <tr key={g.missing ? "\u0000" : g.value} class="group">
               <td class={g.missing ? "group-value muted" : "group-value"}>{g.missing ? "(not set)" : g.value}</td>
-              <td class="num group-count">{g.count.toLocaleString("en-US")}</td>
+              <td class="num group-count">{formatCount(g.count)}</td>
               {metrics.map((m) => (
                 <Stats key={m} s={g.metrics[m]} />
               ))}

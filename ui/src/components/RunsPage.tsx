@@ -4,6 +4,7 @@
 // (cols=) and grouping (group=) live in the URL, so a view can be linked to and survives a reload.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { formatCount } from "../format";
 import { navigate } from "../router";
 import { useLoad } from "../session";
 import { ColumnPicker } from "./ColumnPicker";
@@ -112,7 +113,7 @@ export function RunsPage({ experimentId, query }: { experimentId: string; query:
       {total !== null && (
         <>
           <p class="muted run-count">
-            {data.counted ? `${total.toLocaleString("en-US")} run${total === 1 ? "" : "s"}` : `${(total - 1).toLocaleString("en-US")}+ runs (counting…)`}
+            {data.counted ? `${formatCount(total)} run${total === 1 ? "" : "s"}` : `${formatCount(total - 1)}+ runs (counting…)`}
           </p>
           {view.group ? (
             <RunGroupsTable

@@ -92,8 +92,12 @@ export function RunsTable({
 
   const headHeight = head.current?.offsetHeight ?? 0;
   const onScreen = Math.ceil(Math.max(scroller.current?.clientHeight ?? 0, window.innerHeight) / rowHeight);
-  const first = Math.max(0, Math.floor(Math.max(0, scrollTop - headHeight) / rowHeight) - OVERSCAN);
-  const last = Math.min(total - 1, first + onScreen + 2 * OVERSCAN);
+  const top = Math.floor(Math.max(0, scrollTop - headHeight) / rowHeight);
+  // Until the first scroll, a window's height of rows is already more than the table shows
+  // below its controls: no overscan, so the first rows cost less to draw.
+  const overscan = scrollTop > 0 ? OVERSCAN : 0;
+  const first = Math.max(0, top - overscan);
+  const last = Math.min(total - 1, top + onScreen + overscan);
 
   useEffect(() => data.want(first, Math.max(first, last)), [first, last, data.total, resetKey]);
 

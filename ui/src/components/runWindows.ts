@@ -1,16 +1,56 @@
 // The runs table's data: windows of BLOCK rows fetched from /api/2.0/forja/runs/window as
 // the visible range asks for them (debounced while scrolling), cached by window for the
 // current query, the farthest dropped past MAX_BLOCKS. Windows come without the count (it
-// reads every matching run: half a second for 50,000 matches where the first window takes
+// reads every matching run: a fifth of a second for 50,000 matches where the first window takes
 // milliseconds): the first window's rows show at once with a lower bound, and the count,
-// asked for once they are in, sets the scroll height when it arrives. A new query (filter, sort, columns,
+// asked for once they are painted (so the server counts while the page is idle, not while it
+// draws them), sets the scroll height when it arrives. A new query (filter, sort, columns,
 // login) starts a new generation: answers of an older one are dropped, never shown.
+// Without columns in the URL, the server chooses them from the experiment's keys (which it
+// reads for that: most of the first window's time); a new filter or sort of the same
+// experiment asks for the columns it chose then, with the keys it sent then. The choice is
+// also kept in the tab's sessionStorage (as the token is): the page opened again asks for
+// those columns at once, and asks the server's choice after the rows are painted, taking it
+// (and reloading the rows) should it differ.
 import { useContext, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type RunWindowQuery } from "../api";
 import { SessionContext } from "../session";
 import type { RunKeys, RunRow } from "../types";
 
 export const BLOCK = 100;
+
+// The server's choice of columns for an experiment, and the keys it chose them from (null:
+// remembered from an earlier page of this tab, not checked yet).
+interface Choice {
+  experimentId: string;
+  columns: string[];
+  keys: RunKeys | null;
+}
+
+const CHOICE_KEY = "forja.columns."; // + the experiment's id; index.html's early fetch reads it too
+
+function rememberedChoice(experimentId: string): Choice | null {
+  try {
+    const v: unknown = JSON.parse(sessionStorage.getItem(CHOICE_KEY + experimentId) ?? "null");
+    if (Array.isArray(v) && v.length > 0 && v.every((c) => typeof c === "string")) return { experimentId, columns: v, keys: null };
+  } catch {
+    /* not a list: ask the server */
+  }
+  return null;
+}
+
+function remember(c: Choice): void {
+  try {
+    sessionStorage.setItem(CHOICE_KEY + c.experimentId, JSON.stringify(c.columns));
+  } catch {
+    /* storage full or off: the next page asks the server */
+  }
+}
+
+// Runs fn once the frame being prepared has been painted.
+function afterPaint(fn: () => void): void {
+  requestAnimationFrame(() => window.setTimeout(fn, 0));
+}
 const MAX_BLOCKS = 40;
 const DEBOUNCE_MS = 60;
 
@@ -34,6 +74,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
   const columnsRef = useRef<string[] | null>(q.columns);
   const range = useRef<[number, number]>([0, BLOCK - 1]);
   const timer = useRef<number | undefined>(undefined);
+  const chosen = useRef<Choice | null>(null); // the server's choice, for queries without columns
   const [state, setState] = useState<{
     total: number | null;
     counted: boolean;
@@ -77,7 +118,12 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
         evict();
         // Until counted: the runs seen so far, one more when more follow (the last window: exact).
         const seen = block * BLOCK + a.runs.length;
-        if (block === 0 && a.more) fetchCount(gen);
+        if (block === 0 && a.more) afterPaint(() => fetchCount(gen));
+        if (q.columns === null && a.keys && a.columns.length) {
+          chosen.current = { experimentId: q.experimentId, columns: a.columns, keys: a.keys };
+          remember(chosen.current);
+        }
+        if (block === 0 && q.columns === null && !a.keys && !chosen.current?.keys) afterPaint(() => checkChoice(gen));
         setState((s) => ({
           total: s.counted ? s.total : a.more ? Math.max(s.total ?? 0, seen + 1) : seen,
           counted: s.counted || !a.more,
@@ -94,6 +140,17 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     );
   };
 
+  // The columns came from this tab's memory: the server's choice now, with the keys.
+  const checkChoice = (gen: number) => {
+    api.runsWindow({ ...q, columns: null, offset: 0, limit: 1, count: false }).then((a) => {
+      if (gen !== generation.current || !a.keys) return;
+      chosen.current = { experimentId: q.experimentId, columns: a.columns, keys: a.keys };
+      remember(chosen.current);
+      if (a.columns.join() !== columnsRef.current?.join()) start(); // it chooses otherwise now
+      else setState((s) => ({ ...s, keys: a.keys ?? s.keys, version: s.version + 1 }));
+    }, failed(gen));
+  };
+
   // Keeps the blocks nearest the visible range.
   const evict = () => {
     if (cache.current.size <= MAX_BLOCKS) return;
@@ -107,15 +164,22 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     for (let b = Math.floor(first / BLOCK); b <= Math.floor(last / BLOCK); b++) fetchBlock(b);
   };
 
-  // A layout effect: the first window is asked for before the first paint, not a frame after.
-  useLayoutEffect(() => {
+  // A new generation: the first window at once; the count after it.
+  const start = () => {
     generation.current++;
     cache.current = new Map();
     inflight.current = new Set();
-    columnsRef.current = q.columns;
+    const known =
+      q.columns !== null ? null : chosen.current?.experimentId === q.experimentId ? chosen.current : rememberedChoice(q.experimentId);
+    columnsRef.current = q.columns ?? known?.columns ?? null;
     range.current = [0, BLOCK - 1];
-    setState({ total: null, counted: false, columns: q.columns, keys: null, error: null, version: 0 });
-    fetchBlock(0); // the first window at once; the count after it
+    setState({ total: null, counted: false, columns: columnsRef.current, keys: known?.keys ?? null, error: null, version: 0 });
+    fetchBlock(0);
+  };
+
+  // A layout effect: the first window is asked for before the first paint, not a frame after.
+  useLayoutEffect(() => {
+    start();
     return () => window.clearTimeout(timer.current);
   }, [key]);
 
