@@ -2,7 +2,7 @@
 // the rows on screen (and OVERSCAN more each side) are in the DOM; the rest are two spacer
 // rows. Rows not fetched yet show as placeholders until their window arrives (runWindows.ts).
 // Sorting is the server's (the caller turns a Sort into order_by), so it holds at any offset.
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { formatDuration, formatMetric, formatTime } from "../format";
 import { href } from "../router";
 import type { RunRow } from "../types";
@@ -57,6 +57,57 @@ function SortHeader({ id, label, sort, onSort, title }: { id: string; label: str
       </button>
     </th>
   );
+}
+
+// The rows first to last: a placeholder for a row whose window has not arrived.
+function runRows(
+  data: RunWindows,
+  first: number,
+  last: number,
+  cols: Column[],
+  selected: Set<string>,
+  onSelect: (runId: string, on: boolean) => void,
+  experimentId: string,
+) {
+  const rows = [];
+  for (let i = first; i <= last; i++) {
+    const r = data.rowAt(i);
+    if (!r) {
+      rows.push(
+        <tr key={"i" + i} class="run loading" aria-rowindex={i + 3}>
+          <td colSpan={cols.length + 2} class="muted">
+            …
+          </td>
+        </tr>,
+      );
+      continue;
+    }
+    const name = r.run_name || r.run_id;
+    rows.push(
+      <tr key={r.run_id} class="run" data-run-id={r.run_id} aria-rowindex={i + 3}>
+        <td class="select">
+          <input
+            type="checkbox"
+            aria-label={"Compare " + name}
+            checked={selected.has(r.run_id)}
+            onChange={(e) => onSelect(r.run_id, (e.target as HTMLInputElement).checked)}
+          />
+        </td>
+        <td class="run-name">
+          <a href={href({ page: "run", experimentId, runId: r.run_id })}>{name}</a>
+        </td>
+        {cols.map((c) => {
+          const text = c.cell(r);
+          return (
+            <td key={c.id || c.label} class={c.group === "metrics" ? "num" : undefined} title={c.group === "attributes" ? undefined : text}>
+              {text}
+            </td>
+          );
+        })}
+      </tr>,
+    );
+  }
+  return rows;
 }
 
 // `selected` holds the runs ticked for a comparison (by id: it survives scrolling away).
@@ -117,41 +168,13 @@ export function RunsTable({
   const cols = columnsFor(data.columns ?? []);
   const span = (g: Column["group"]) => cols.filter((c) => c.group === g).length;
   const width = cols.length + 2;
-  const rows = [];
-  for (let i = first; i <= last; i++) {
-    const r = data.rowAt(i);
-    if (!r) {
-      rows.push(
-        <tr key={"i" + i} class="run loading" aria-rowindex={i + 3}>
-          <td colSpan={width} class="muted">
-            …
-          </td>
-        </tr>,
-      );
-      continue;
-    }
-    const name = r.run_name || r.run_id;
-    rows.push(
-      <tr key={r.run_id} class="run" data-run-id={r.run_id} aria-rowindex={i + 3}>
-        <td class="select">
-          <input
-            type="checkbox"
-            aria-label={"Compare " + name}
-            checked={selected.has(r.run_id)}
-            onChange={(e) => onSelect(r.run_id, (e.target as HTMLInputElement).checked)}
-          />
-        </td>
-        <td class="run-name">
-          <a href={href({ page: "run", experimentId, runId: r.run_id })}>{name}</a>
-        </td>
-        {cols.map((c) => (
-          <td key={c.id || c.label} class={c.group === "metrics" ? "num" : undefined} title={c.group === "attributes" ? undefined : c.cell(r)}>
-            {c.cell(r)}
-          </td>
-        ))}
-      </tr>,
-    );
-  }
+  // The rows change only with the windows, the range, the columns and the ticks: an answer
+  // that changes none of them (the count, the experiment's name) re-renders the page without
+  // building or diffing a row.
+  const rows = useMemo(
+    () => runRows(data, first, last, cols, selected, onSelect, experimentId),
+    [data.version, data.columns, first, last, selected, experimentId, resetKey],
+  );
   const below = Math.max(0, total - 1 - last);
   return (
     <div class="table-wrap runs-scroll" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Runs">

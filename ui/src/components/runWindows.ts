@@ -60,7 +60,7 @@ export interface RunWindows {
   columns: string[] | null; // the columns shown: the URL's, else the server's choice
   keys: RunKeys | null; // the experiment's keys, when the first window brought them
   error: ApiError | null;
-  version: number; // bumped when a window arrives: the table re-renders
+  version: number; // bumped when a window arrives (the rows change)
   rowAt(i: number): RunRow | undefined;
   want(first: number, last: number): void; // the rows [first, last] are on screen
 }
@@ -101,7 +101,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
   const fetchCount = (gen: number) => {
     api.runsCount({ experimentId: q.experimentId, filter: q.filter }).then((a) => {
       if (gen !== generation.current) return;
-      setState((s) => ({ ...s, total: a.total, counted: true, version: s.version + 1 }));
+      setState((s) => ({ ...s, total: a.total, counted: true }));
     }, failed(gen));
   };
 
@@ -147,7 +147,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
       chosen.current = { experimentId: q.experimentId, columns: a.columns, keys: a.keys };
       remember(chosen.current);
       if (a.columns.join() !== columnsRef.current?.join()) start(); // it chooses otherwise now
-      else setState((s) => ({ ...s, keys: a.keys ?? s.keys, version: s.version + 1 }));
+      else setState((s) => ({ ...s, keys: a.keys ?? s.keys }));
     }, failed(gen));
   };
 
