@@ -144,7 +144,7 @@ if (spec.phase === "browse") {
         get: () => early,
         set: (v) => {
           early = v;
-          window.earlyUrl = v.url;
+          window.earlyUrl = v[0].url;
         },
       });
     });

@@ -5,7 +5,7 @@ import type { PipelineStatus } from "./pipeline/types";
 import type { RunLogs, ServingInstances } from "./serving/types";
 import type { ModelAlert, ModelVersionDetails, Promotion, RegisteredModel, Transition, WhoAmI } from "./registryTypes";
 import type { Experiment, Lineage, ModelVersion, Run, RunArtifacts, SearchExperimentsAnswer, SearchRunsAnswer } from "./types";
-import type { MetricHistories, RunGroups, RunKeys, RunWindow } from "./types";
+import type { RunGroups, RunKeys, RunWindow } from "./types";
 
 const TOKEN_KEY = "forja.token";
 
@@ -52,8 +52,9 @@ export class ApiError extends Error {
 
 type Query = Record<string, string | string[] | undefined>;
 
-// index.html's inline script asks for a runs page's first window before this code has even
-// compiled; the first call for that exact URL (and token) takes its answer instead of asking.
+// index.html's inline scripts ask for a page's first data before this code has even compiled
+// (a runs page's first window; a comparison's runs and histories); the first call for one of
+// those exact URLs (and token) takes its answer instead of asking.
 interface Early {
   url: string;
   token: string | null;
@@ -61,14 +62,12 @@ interface Early {
 }
 
 function takeEarly(method: string, url: string): Promise<Response> | null {
-  const w = window as { forjaEarly?: Early };
-  const early = w.forjaEarly;
-  if (method !== "GET" || !early || early.url !== url || early.token !== getToken()) return null;
-  delete w.forjaEarly;
-  return early.response;
+  const early = (window as { forjaEarly?: Early[] }).forjaEarly;
+  const i = method === "GET" && early ? early.findIndex((e) => e.url === url && e.token === getToken()) : -1;
+  return i < 0 ? null : early!.splice(i, 1)[0]!.response;
 }
 
-async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, query?: Query): Promise<T> {
+async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, query?: Query, bytes = false): Promise<T> {
   let url = route.startsWith("/") ? route : "/api/2.0/mlflow/" + route; // "/api/2.0/forja/...": forja's own
   if (query) {
     const q = new URLSearchParams();
@@ -86,6 +85,8 @@ async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: 
   } catch (e) {
     throw new ApiError(0, "NETWORK", "cannot reach forja server: " + String(e));
   }
+  // An answer that is not JSON (forja/metrics/histories' binary form): its bytes. Errors are JSON.
+  if (bytes && res.ok) return (await res.arrayBuffer()) as T;
   const text = await res.text();
   let json: unknown = {};
   try {
@@ -179,10 +180,12 @@ export const api = {
     return a.run;
   },
 
-  // Many histories in one call (forja/metrics/histories: at most 100 runs and 100 keys, a
-  // million points in all, cut past that and `truncated` says so), as parallel arrays.
-  metricHistories(runIds: string[], keys: string[]): Promise<MetricHistories> {
-    return call("GET", "/api/2.0/forja/metrics/histories", undefined, { run_ids: runIds.join(","), metric_keys: keys.join(",") });
+  // Many histories in one call (forja/metrics/histories: at most 100 runs and 100 keys, or
+  // no keys: every key the runs logged; a million points in all, cut past that), in its
+  // binary form, which charts/histories.ts reads.
+  metricHistories(runIds: string[], keys?: string[]): Promise<ArrayBuffer> {
+    const query = { run_ids: runIds.join(","), metric_keys: keys?.join(","), format: "binary" };
+    return call("GET", "/api/2.0/forja/metrics/histories", undefined, query, true);
   },
 
   listArtifacts(runId: string, path: string): Promise<RunArtifacts> {

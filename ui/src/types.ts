@@ -61,11 +61,6 @@ export interface RunRow {
 }
 
 // forja/metrics/histories: a history per asked (run, key), as parallel arrays.
-export interface MetricHistories {
-  histories: { run_id: string; key: string; steps: number[]; values: (number | string)[]; timestamps: number[] }[];
-  truncated: boolean;
-}
-
 export interface RunWindow {
   total?: number; // left out when asked with count=false
   more?: boolean; // with count=false: whether runs follow this window
