@@ -142,10 +142,11 @@ export function RunsTable({
   }, [resetKey]);
 
   const headHeight = head.current?.offsetHeight ?? 0;
-  const onScreen = Math.ceil(Math.max(scroller.current?.clientHeight ?? 0, window.innerHeight) / rowHeight);
+  // The scroller is at most the window less 15rem (styles.css), and known once it is drawn.
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const onScreen = Math.ceil(Math.max(scroller.current?.clientHeight ?? 0, window.innerHeight - 15 * rem) / rowHeight);
   const top = Math.floor(Math.max(0, scrollTop - headHeight) / rowHeight);
-  // Until the first scroll, a window's height of rows is already more than the table shows
-  // below its controls: no overscan, so the first rows cost less to draw.
+  // No overscan until the first scroll: the first rows cost less to draw.
   const overscan = scrollTop > 0 ? OVERSCAN : 0;
   const first = Math.max(0, top - overscan);
   const last = Math.min(total - 1, top + onScreen + overscan);
