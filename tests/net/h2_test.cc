@@ -210,6 +210,36 @@ TEST(Http2Test, ABodyOverTheLimitIsRefusedWithoutReachingTheHandler) {
   held.calls[0].second.Send(Answer("ok"));  // else the server's shutdown waits for it
 }
 
+TEST(Http2Test, ALengthPrefixOverTheLimitIsRefusedBeforeTheMessage) {
+  Held held;
+  ServerOptions o;
+  o.max_body_bytes = 105;
+  std::atomic<int> refused{0};
+  o.on_head = [](const Request&) {
+    HeadDecision d;
+    d.length_prefixed = true;
+    return d;
+  };
+  o.stream_error = [&](int status, std::string_view) {
+    refused = status;
+    return Answer("");
+  };
+  auto server = Start(&held, o);
+  Conn c(server->port());
+  c.Open();
+  // 5 bytes announcing 101 bytes; none of the message follows: the refusal cannot wait for it.
+  c.Send(Frame(kHeaders, kEndHeaders, 1, Head("/m")) + Frame(kData, 0, 1, std::string("\0\0\0\0\x65", 5)));
+  auto frames = c.Read([](const std::vector<In>& f) { return Has(f, kRst); });
+  EXPECT_EQ(Ended(frames).count(1), 1u);
+  EXPECT_EQ(refused.load(), 413);
+  // 100 bytes announced: within the limit, taken in whole.
+  c.Send(Frame(kHeaders, kEndHeaders, 3, Head("/m")) + Frame(kData, 0, 3, std::string("\0\0\0\0\x64", 5)) +
+         Frame(kData, kEndStream, 3, std::string(100, 'x')));
+  ASSERT_TRUE(WaitFor(held, 1));
+  EXPECT_EQ(held.calls[0].first.size(), 3 + 105u);
+  held.calls[0].second.Send(Answer("ok"));
+}
+
 TEST(Http2Test, AnIdleConnectionGetsGoawayAndIsClosed) {
   Held held;
   ServerOptions o;

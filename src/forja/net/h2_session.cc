@@ -28,6 +28,7 @@ struct H2Session::Stream {
   Request req;
   size_t header_bytes = 0;
   uint64_t limit = 0;
+  bool length_prefixed = false;  // HeadDecision::length_prefixed
   bool receiving = true;   // the request has not all arrived (and was not refused)
   bool refused = false;    // answered by the session itself: later bytes are dropped
   bool responded = false;
@@ -141,7 +142,15 @@ struct H2Callbacks {
                    /*end_stream=*/false);
       return 0;
     }
+    size_t before = s->req.body.size();
     s->req.body.append(reinterpret_cast<const char*>(data), len);
+    if (s->length_prefixed && before < 5 && s->req.body.size() >= 5) {
+      auto* b = reinterpret_cast<const unsigned char*>(s->req.body.data());
+      uint64_t message = (uint64_t{b[1]} << 24) | (uint64_t{b[2]} << 16) | (uint64_t{b[3]} << 8) | b[4];
+      if (5 + message > s->limit)
+        self->Refuse(id, s, 413, "the message is " + std::to_string(message) + " bytes; the limit is " +
+                                     std::to_string(s->limit - 5), /*end_stream=*/false);
+    }
     return 0;
   }
 
@@ -254,6 +263,7 @@ void H2Session::HeadersDone(int32_t id, Stream* s, bool end_stream) {
       return;
     }
     if (d.max_body_bytes > 0) s->limit = std::min(s->limit, d.max_body_bytes);
+    s->length_prefixed = d.length_prefixed;
   }
   if (end_stream) Complete(id, s);
 }

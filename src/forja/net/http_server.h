@@ -101,6 +101,10 @@ struct HeadDecision {
   std::optional<Response> refuse;
   // Non-zero: this request's body limit (413 over it), at most ServerOptions::max_body_bytes.
   uint64_t max_body_bytes = 0;
+  // HTTP/2 only: the body is gRPC's length-prefixed message (a flag byte, a 4-byte big-endian
+  // length): a length over the body limit is refused (413) as soon as the 5 bytes arrive,
+  // before the message is taken in.
+  bool length_prefixed = false;
 };
 
 // Called once the head of a request with a body is parsed and before the body is read, so

@@ -353,7 +353,8 @@ Result<std::unique_ptr<GrpcFrontend>> StartGrpc(ModelServer::Impl* server) {
   opts.max_body_bytes = cfg.max_body_bytes + kFrameHead;
   opts.body_timeout_ms = cfg.body_timeout_ms;
   opts.idle_timeout_ms = cfg.idle_timeout_ms;
-  // An unknown method is refused before its message is taken in.
+  // An unknown method is refused before its message is taken in, and a message announced
+  // over the limit as soon as its 5-byte prefix arrives.
   opts.on_head = [server](const net::Request& req) {
     net::HeadDecision d;
     std::string_view m = req.path;
@@ -362,6 +363,7 @@ Result<std::unique_ptr<GrpcFrontend>> StartGrpc(ModelServer::Impl* server) {
     known = known && (m == "ModelInfer" || m == "ServerLive" || m == "ServerReady" || m == "ServerMetadata" ||
                       m == "ModelReady" || m == "ModelMetadata");
     if (!known) d.refuse = Answer(server, kUnimplemented, "no method " + req.path, nullptr);
+    d.length_prefixed = true;  // a message over --max-body-mb is refused from its prefix
     return d;
   };
   // What net refuses itself (a message over the limit, headers over theirs) in gRPC's terms.
