@@ -61,7 +61,8 @@ function probe() {
   mo.observe(document, { childList: true, subtree: true });
   addEventListener("pointerdown", (e) => (log.pointerdown ??= [e.timeStamp, performance.now()]), { capture: true });
   addEventListener("change", () => (log.change ??= performance.now()), { capture: true });
-  addEventListener("keydown", (e) => e.key === "Enter" && (log.enter ??= e.timeStamp), { capture: true });
+  addEventListener("keydown", (e) => e.key === "Enter" && (log.enter ??= [e.timeStamp, performance.now()]), { capture: true });
+  addEventListener("submit", () => (log.submit ??= performance.now()), { capture: true });
 }
 
 function rowVisible() {
@@ -148,7 +149,7 @@ for (let rep = 0; rep < reps; rep++) {
       );
     lines.push(`  DOM interactive ${ms(nav.domInteractive)}; DOMContentLoaded ${ms(nav.domContentLoadedEventEnd)}`);
     lines.push(`  app's first DOM ${ms(p.app)}; rows in DOM ${ms(p.rows)} (${p.rowCount} rows)`);
-  } else lines.push(`  Enter ${ms(p.enter)}`);
+  } else lines.push(`  Enter event ${ms(p.enter?.[0])} handled ${ms(p.enter?.[1])}; submit ${ms(p.submit)}`);
   for (const f of p.fetches)
     lines.push(`  fetch ${ms(f.sent)} -> headers ${ms(f.headers)} -> body ${ms(f.body)} (${f.bytes} chars) ${f.url.slice(0, 110)}`);
   if (!filter) lines.push(`  pointerdown event ${ms(p.pointerdown?.[0])} handled ${ms(p.pointerdown?.[1])}; change ${ms(p.change)}`);

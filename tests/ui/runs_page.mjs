@@ -78,6 +78,11 @@ if (spec.phase === "browse") {
   eq(await waitForRuns(spec.filtered), spec.filtered, `the filter ${spec.filter} narrows the runs`);
   check(decodeURIComponent(page.url()).includes("filter="), "the filter is in the URL", page.url());
   await shot("filtered");
+  // The browser's Back and Forward go through the views.
+  await page.goBack();
+  eq(await waitForRuns(spec.churn_runs), [...spec.churn_runs].sort(), "Back shows the runs without the filter");
+  await page.goForward();
+  eq(await waitForRuns(spec.filtered), spec.filtered, "Forward shows the filtered runs again");
 
   // A bad filter shows the parser's own message, as the API gives it.
   const api = await page.request.post(spec.url + "/api/2.0/mlflow/runs/search", {

@@ -98,18 +98,36 @@ export function href(route: Route): string {
   }
 }
 
+// useRoute's callers, told by navigate() at once: the hashchange event comes a task later,
+// queued behind whatever the page does, and a submitted filter would wait for it to fetch.
+const routeListeners = new Set<() => void>();
+
 export function navigate(route: Route): void {
   const h = href(route);
-  if (location.hash !== h) location.hash = h;
+  if (location.hash === h) return;
+  // pushState, not location.hash = h: that scrolls to the fragment, a layout of the whole page
+  // (13 ms with the runs table on a loaded machine) before the new route can start. Back and
+  // forward still fire hashchange between these entries.
+  history.pushState(null, "", h);
+  for (const l of routeListeners) l();
 }
 
 // The current route; re-renders the caller on every hash change.
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {
-    const onChange = () => setRoute(parseRoute(location.hash));
+    let shown = location.hash;
+    const onChange = () => {
+      if (location.hash === shown) return; // navigate() has shown it already
+      shown = location.hash;
+      setRoute(parseRoute(shown));
+    };
+    routeListeners.add(onChange);
     window.addEventListener("hashchange", onChange);
-    return () => window.removeEventListener("hashchange", onChange);
+    return () => {
+      routeListeners.delete(onChange);
+      window.removeEventListener("hashchange", onChange);
+    };
   }, []);
   return route;
 }

@@ -75,6 +75,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
   const range = useRef<[number, number]>([0, BLOCK - 1]);
   const timer = useRef<number | undefined>(undefined);
   const chosen = useRef<Choice | null>(null); // the server's choice, for queries without columns
+  const startedKey = useRef<string | null>(null); // the query of the current generation
   const [state, setState] = useState<{
     total: number | null;
     counted: boolean;
@@ -167,6 +168,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
   // A new generation: the first window at once; the count after it.
   const start = () => {
     generation.current++;
+    startedKey.current = key;
     cache.current = new Map();
     inflight.current = new Set();
     const known =
@@ -185,6 +187,9 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
 
   return {
     ...state,
+    // A new query's first render shows no rows of the old one (nor builds them): its layout
+    // effect, which asks for the new rows, runs after the children's.
+    total: startedKey.current === key ? state.total : null,
     rowAt: (i) => cache.current.get(Math.floor(i / BLOCK))?.[i % BLOCK],
     want(first, last) {
       range.current = [first, last];
