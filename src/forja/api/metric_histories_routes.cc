@@ -17,7 +17,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json.hpp>  // server_impl.h's Params holds a Json
 
 #include "forja/api/server_impl.h"
 #include "forja/core/json.h"
@@ -34,8 +34,8 @@ constexpr size_t kMaxHistoryKeys = 100;
 constexpr int64_t kMaxHistoryPoints = 1'000'000;
 
 // format=binary's answer:
-//   u32 n; n bytes of JSON: {"truncated": bool, "histories": [{"run_id", "key", "count",
-//     "steps": [first, delta] or null, "timestamps": [first, delta] or null}]};
+//   n, a little-endian u32; n bytes of JSON: {"truncated": bool, "histories": [{"run_id",
+//     "key", "count", "steps": [first, delta] or null, "timestamps": [first, delta] or null}]};
 //   zero bytes up to a multiple of 8 (so the arrays are aligned for a Float64Array);
 //   then per history, in order: `count` values, then `count` steps unless given as
 //   [first, delta], then `count` timestamps likewise; each a little-endian float64
