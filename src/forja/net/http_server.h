@@ -1,6 +1,7 @@
 // forja's HTTP/1.1 server: the transport under the tracking server (MLflow REST; handlers
 // block on a database) and the model server (Open Inference Protocol; must come close to
-// nginx's throughput). Linux only: epoll, eventfd, sendfile.
+// nginx's throughput). Linux only: epoll, eventfd, sendfile. With ServerOptions::http2 the
+// same loops speak HTTP/2 instead (h2_session.h), which carries the model server's gRPC.
 //
 // Design, and why:
 //  - N event loops (io_threads, default one per core), each a thread with its own epoll set.
