@@ -173,6 +173,7 @@ struct H2Callbacks {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (!s->trailers.empty()) {
       std::vector<nghttp2_nv> nv;
+      nv.reserve(s->trailers.size());
       for (auto& [k, v] : s->trailers)
         if (SendableField(&k, v)) nv.push_back(Nv(k, v));
       if (nghttp2_submit_trailer(session, id, nv.data(), nv.size()) == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -300,6 +301,7 @@ void H2Session::Respond(int32_t id, Response& r) {
   std::string status = std::to_string(r.status);
   static const std::string kStatus = ":status", kContentType = "content-type";
   std::vector<nghttp2_nv> nv;
+  nv.reserve(2 + r.headers.size() + r.trailers.size());  // one allocation per answer
   nv.push_back(Nv(kStatus, status));
   if (!r.content_type.empty()) nv.push_back(Nv(kContentType, r.content_type));
   for (auto& [k, v] : r.headers)
