@@ -37,10 +37,12 @@ std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::strin
 }
 
 // A request's header block as HPACK literals without indexing (names and values < 127 bytes).
-std::string Head(const std::string& path) {
+std::string Head(const std::string& path, std::vector<std::pair<std::string, std::string>> extra = {}) {
+  std::vector<std::pair<std::string, std::string>> fields{
+      {":method", "POST"}, {":scheme", "http"}, {":path", path}, {":authority", "t"}};
+  fields.insert(fields.end(), extra.begin(), extra.end());
   std::string b;
-  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {":method", "POST"}, {":scheme", "http"}, {":path", path}, {":authority", "t"}}) {
+  for (auto [k, v] : fields) {
     b += '\0';
     b += static_cast<char>(k.size());
     b += k;
@@ -172,6 +174,41 @@ TEST(Http2Test, StreamsOnOneConnectionAnsweredInAnyOrderFromAnotherThread) {
   int header_blocks = 0;
   for (const In& f : frames) header_blocks += f.type == kHeaders && f.stream == 3;
   EXPECT_EQ(header_blocks, 2) << "headers, then trailers";
+}
+
+// Streams reuse the buffers of earlier requests on the connection: nothing of an earlier
+// request (query, headers, request id, body) may show in a later one.
+TEST(Http2Test, ALaterStreamSeesNothingOfAnEarlierOne) {
+  ServerOptions o;
+  o.http2 = true;
+  o.io_threads = 1;
+  auto started = Server::Start(o, [](Request& req, Responder res) {
+    std::string seen = req.method + " " + req.path + "?" + req.query + " id=" + req.request_id + " headers=";
+    for (auto& [k, v] : req.headers) seen += k + ":" + v + ",";
+    // The body's size and ends: the test client sends no WINDOW_UPDATE, so answers stay small.
+    seen += " body=" + std::to_string(req.body.size()) + req.body.substr(0, 1) + req.body.substr(req.body.size() - 1);
+    res.Send(Answer(seen));
+  });
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  Conn c((*started)->port());
+  c.Open();
+  for (uint32_t id = 1; id <= 39; id += 2) {  // more streams than the connection keeps spares
+    bool full = id % 8 == 1;  // a short request gets a full one's buffers (two streams later)
+    std::string head = full ? Head("/long/path/of/the/first/kind?q=1", {{"x-request-id", "abc"}, {"k", "v"}})
+                            : Head("/b");
+    std::string body = full ? std::string(20000, 'x') : "z";
+    std::string data;
+    for (size_t at = 0; at < body.size(); at += 16384)
+      data += Frame(kData, at + 16384 >= body.size() ? kEndStream : 0, id, body.substr(at, 16384));
+    c.Send(Frame(kHeaders, kEndHeaders, id, head) + data);
+    auto ended = Ended(c.Read([id](const std::vector<In>& f) { return Ended(f).count(id) > 0; }));
+    ASSERT_EQ(ended.count(id), 1u) << "stream " << id;
+    if (full) {
+      EXPECT_EQ(ended[id], "POST /long/path/of/the/first/kind?q=1 id=abc headers=x-request-id:abc,k:v, body=20000xx");
+    } else {
+      EXPECT_EQ(ended[id], "POST /b? id= headers= body=1zz") << "stream " << id;
+    }
+  }
 }
 
 TEST(Http2Test, APeerThatDoesNotSpeakHttp2GetsGoawayAndIsClosed) {

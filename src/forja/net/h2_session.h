@@ -65,6 +65,9 @@ class H2Session {
   bool Finished() const;
   // Streams whose request is still arriving (headers or body).
   size_t Receiving() const { return receiving_; }
+  // Takes back a request the server is done with (emptied here): a later stream's fields and
+  // body are read into its buffers instead of allocating their own.
+  void Recycle(Request&& used);
 
  struct Stream;  // one stream's request and answer (h2_session.cc)
 
@@ -83,6 +86,10 @@ class H2Session {
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<H2Request> ready_;
   size_t receiving_ = 0;
+  // Closed streams and used requests kept for the next streams (a few: the memory an idle
+  // connection keeps stays small).
+  std::vector<std::unique_ptr<Stream>> spare_streams_;
+  std::vector<Request> spare_requests_;
 };
 
 }  // namespace forja::net::detail

@@ -1338,7 +1338,8 @@ void Loop::DriveH2(Conn* c) {
 void Loop::DispatchH2(Conn* c) {
   for (H2Request& r : c->h2->TakeReady()) {
     Exchange* ex = c->spare != nullptr ? std::exchange(c->spare, nullptr) : NewExchange();
-    ex->req = std::move(r.req);
+    std::swap(ex->req, r.req);
+    c->h2->Recycle(std::move(r.req));  // the exchange's last request: buffers for a next stream
     ex->req.peer = c->peer;
     ex->stream = r.stream;
     ex->conn_fd = c->fd;

@@ -21,21 +21,25 @@
 namespace forja::serve {
 
 // A ModelInfer call's messages live in its arena: a few blocks instead of an allocation per
-// message, field and repeated field, let go of at once with the call. The first block fits a
-// one-row call's request and answer; blocks stay under 1 KiB because glibc's malloc sorts
+// message, field and repeated field, let go of at once with the call. The first block is
+// inside the call; the call and the later blocks stay under 1 KiB because glibc's malloc sorts
 // through its free lists (malloc_consolidate) before every larger allocation.
 struct GrpcCall {
-  static google::protobuf::ArenaOptions Options() {
+  static google::protobuf::ArenaOptions Options(char* block, size_t size) {
     google::protobuf::ArenaOptions o;
+    o.initial_block = block;
+    o.initial_block_size = size;
     o.start_block_size = 960;
     o.max_block_size = 960;
     return o;
   }
-  google::protobuf::Arena arena{Options()};
+  alignas(8) char block[640];
+  google::protobuf::Arena arena{Options(block, sizeof block)};
   inference::ModelInferRequest& request = *google::protobuf::Arena::CreateMessage<inference::ModelInferRequest>(&arena);
   inference::ModelInferResponse& response = *google::protobuf::Arena::CreateMessage<inference::ModelInferResponse>(&arena);
   bool raw = false;
 };
+static_assert(sizeof(GrpcCall) < 1000);
 
 namespace {
 
