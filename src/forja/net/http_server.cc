@@ -115,6 +115,10 @@ void ReleaseBody(Exchange* ex) {
   if (ex->req.body.capacity() > kUncountedBody) std::string().swap(ex->req.body);
 }
 
+// Exchanges an HTTP/2 connection keeps besides Conn::spare: enough for a client's burst of
+// multiplexed calls without holding much (each keeps its last request's buffers).
+constexpr size_t kH2SpareExchanges = 8;
+
 void DestroyExchange(Exchange* ex) {
   if (ex->resp.file_fd >= 0) ::close(ex->resp.file_fd);
   ReleaseBody(ex);
@@ -342,11 +346,15 @@ struct Conn {
   bool head_started = false, body_started = false, continue_sent = false;
   std::unique_ptr<H2Session> h2;  // an HTTP/2 connection (ServerOptions::http2)
   size_t inflight = 0;            // HTTP/2: requests a handler has
+  // HTTP/2: more exchanges back from handlers, for streams that come while `spare` is taken
+  // (a client's calls multiplexed on the connection).
+  std::vector<Exchange*> spares;
 
   explicit Conn(ParserLimits limits) : parser(limits) {}
   ~Conn() {
     if (cur != nullptr) DestroyExchange(cur);
     if (spare != nullptr) DestroyExchange(spare);
+    for (Exchange* ex : spares) DestroyExchange(ex);
   }
 };
 
@@ -1337,7 +1345,15 @@ void Loop::DriveH2(Conn* c) {
 
 void Loop::DispatchH2(Conn* c) {
   for (H2Request& r : c->h2->TakeReady()) {
-    Exchange* ex = c->spare != nullptr ? std::exchange(c->spare, nullptr) : NewExchange();
+    Exchange* ex = c->spare;
+    if (ex != nullptr) {
+      c->spare = nullptr;
+    } else if (!c->spares.empty()) {
+      ex = c->spares.back();
+      c->spares.pop_back();
+    } else {
+      ex = NewExchange();
+    }
     std::swap(ex->req, r.req);
     c->h2->Recycle(std::move(r.req));  // the exchange's last request: buffers for a next stream
     ex->req.peer = c->peer;
@@ -1374,6 +1390,8 @@ void Loop::FinishH2(Conn* c, Exchange* ex) {
   ReleaseBody(ex);
   if (c->spare == nullptr) {
     c->spare = ex;
+  } else if (c->spares.size() < kH2SpareExchanges) {
+    c->spares.push_back(ex);
   } else {
     DestroyExchange(ex);
   }
