@@ -356,6 +356,39 @@ def test_sigterm_drains(folder):
     check(results == [(1,)] and rc == 0, f"SIGTERM with a gRPC call in flight: {results}, exit {rc}")
 
 
+def test_loadgen(s, port):
+    """bench/loadgen.cc, the client bench/serving measures REST and gRPC with: a second of each
+    protocol answers without errors, and answers it should not count (an unknown model: 404,
+    grpc-status NOT_FOUND) are counted as errors."""
+    import json
+    import subprocess
+    loadgen = os.environ["LOADGEN"]
+    body = os.path.join(TMP, "rest.json")
+    with open(body, "w") as f:
+        json.dump({"inputs": [{"name": "features", "shape": [1, FEATURES], "datatype": "FP32",
+                               "data": ROWS[0].tolist()}]}, f)
+    for model, ok in (("churn", True), ("nope", False)):
+        frame_file = os.path.join(TMP, f"grpc-{model}.bin")
+        with open(frame_file, "wb") as f:
+            f.write(grpc_frame(request(ROWS[:1], model=model)))
+        runs = {
+            "rest": ["--http1", "--port", str(s.port), "--path", f"/v2/models/{model}/infer", "--body", body,
+                     "--header", "Content-Type: application/json", "--conns", "2"],
+            "grpc": ["--grpc", "--port", str(port), "--path", "/inference.GRPCInferenceService/ModelInfer",
+                     "--body", frame_file, "--header", "content-type: application/grpc", "--header", "te: trailers",
+                     "--conns", "2"],
+        }
+        runs["grpc-mux"] = runs["grpc"] + ["--streams", "4"]
+        for name, args in runs.items():
+            out = subprocess.run([loadgen, *args, "--duration", "1"], capture_output=True, text=True, timeout=30)
+            r = json.loads(out.stdout) if out.returncode == 0 else {}
+            if ok:
+                check(r.get("answers", 0) > 0 and r.get("errors") == 0 and 0 < r["p50_ms"] <= r["p99_ms"],
+                      f"loadgen {name}: {out.stdout} {out.stderr}")
+            else:
+                check(r.get("answers") == 0 and r.get("errors", 0) > 0, f"loadgen {name} to a missing model: {out.stdout}")
+
+
 def main():
     if not os.path.exists(harness.FORJA):
         print("SKIP: no forja binary at", harness.FORJA)
@@ -380,6 +413,8 @@ def main():
         test_infer(s, port, booster)
         test_bad_input(s, port)
         test_transport(s, port)
+        if os.environ.get("LOADGEN"):
+            test_loadgen(s, port)
     finally:
         s.stop()
     test_gone_mid_call(folder)
