@@ -59,12 +59,31 @@ interface Early {
   url: string;
   token: string | null;
   response: Promise<Response>;
+  first?: boolean; // the first render waits for it (readEarly)
+  answer?: Promise<{ status: number; text: string }>; // its body, once readEarly reads it
 }
 
-function takeEarly(method: string, url: string): Promise<Response> | null {
+function takeEarly(method: string, url: string): Early | null {
   const early = (window as { forjaEarly?: Early[] }).forjaEarly;
   const i = method === "GET" && early ? early.findIndex((e) => e.url === url && e.token === getToken()) : -1;
-  return i < 0 ? null : early!.splice(i, 1)[0]!.response;
+  return i < 0 ? null : early!.splice(i, 1)[0]!;
+}
+
+// Reads the early answers index.html marks `first` (a runs page's first window and its
+// experiment), waiting at most maxMs: main.tsx renders after it, so the first render draws
+// the rows and the page is laid out and painted once, with them, rather than once empty
+// and again a moment later (each a layout of the whole page).
+export function readEarly(maxMs: number): Promise<void> {
+  const first = ((window as { forjaEarly?: Early[] }).forjaEarly ?? []).filter((e) => e.first);
+  if (!first.length) return Promise.resolve();
+  const reads = first.map((e) => {
+    e.answer = e.response.then(async (r) => ({ status: r.status, text: await r.text() }));
+    return e.answer.then(
+      () => {},
+      () => {}, // the call that takes it says what went wrong
+    );
+  });
+  return Promise.race([Promise.all(reads).then(() => {}), new Promise<void>((done) => window.setTimeout(done, maxMs))]);
 }
 
 async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, query?: Query, bytes = false): Promise<T> {
@@ -79,25 +98,30 @@ async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: 
   }
   const headers: Record<string, string> = { Accept: "application/json", ...authHeaders() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  let res: Response;
+  const early = takeEarly(method, url);
+  let status: number, text: string;
   try {
-    res = await (takeEarly(method, url) ?? fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+    if (early?.answer) ({ status, text } = await early.answer);
+    else {
+      const res = await (early?.response ?? fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+      // An answer that is not JSON (forja/metrics/histories' binary form): its bytes. Errors are JSON.
+      if (bytes && res.ok) return (await res.arrayBuffer()) as T;
+      status = res.status;
+      text = await res.text();
+    }
   } catch (e) {
     throw new ApiError(0, "NETWORK", "cannot reach forja server: " + String(e));
   }
-  // An answer that is not JSON (forja/metrics/histories' binary form): its bytes. Errors are JSON.
-  if (bytes && res.ok) return (await res.arrayBuffer()) as T;
-  const text = await res.text();
   let json: unknown = {};
   try {
     json = text ? JSON.parse(text) : {};
   } catch {
-    throw new ApiError(res.status, "BAD_ANSWER", `${method} ${route}: the server answered ${res.status} with no JSON`);
+    throw new ApiError(status, "BAD_ANSWER", `${method} ${route}: the server answered ${status} with no JSON`);
   }
-  if (!res.ok) {
+  if (status < 200 || status > 299) {
     const err = json as { error_code?: string; message?: string };
     const details = typeof json === "object" && json !== null ? (json as Record<string, unknown>) : {};
-    throw new ApiError(res.status, err.error_code ?? "HTTP_" + res.status, err.message ?? `${method} ${route}: ${res.status}`, details);
+    throw new ApiError(status, err.error_code ?? "HTTP_" + status, err.message ?? `${method} ${route}: ${status}`, details);
   }
   return json as T;
 }

@@ -2,6 +2,7 @@
 // the rows on screen (and OVERSCAN more each side) are in the DOM; the rest are two spacer
 // rows. Rows not fetched yet show as placeholders until their window arrives (runWindows.ts).
 // Sorting is the server's (the caller turns a Sort into order_by), so it holds at any offset.
+import { Component } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { formatDuration, formatMetric, formatTime } from "../format";
 import { href } from "../router";
@@ -59,6 +60,51 @@ function SortHeader({ id, label, sort, onSort, title }: { id: string; label: str
   );
 }
 
+interface RowProps {
+  run: RunRow;
+  index: number;
+  cols: Column[];
+  checked: boolean;
+  onSelect: (runId: string, on: boolean) => void;
+  experimentId: string;
+}
+
+// One fetched run. Drawn again only when its run, place, columns or tick change: ticking a
+// run redraws that row alone, not every row on screen (the click's frame waits for it).
+class Row extends Component<RowProps> {
+  shouldComponentUpdate(n: RowProps): boolean {
+    const p = this.props;
+    return n.run !== p.run || n.index !== p.index || n.cols !== p.cols || n.checked !== p.checked || n.experimentId !== p.experimentId;
+  }
+
+  render({ run: r, index, cols, checked, experimentId }: RowProps) {
+    const name = r.run_name || r.run_id;
+    return (
+      <tr class="run" data-run-id={r.run_id} aria-rowindex={index + 3}>
+        <td class="select">
+          <input
+            type="checkbox"
+            aria-label={"Compare " + name}
+            checked={checked}
+            onChange={(e) => this.props.onSelect(r.run_id, (e.target as HTMLInputElement).checked)}
+          />
+        </td>
+        <td class="run-name">
+          <a href={href({ page: "run", experimentId, runId: r.run_id })}>{name}</a>
+        </td>
+        {cols.map((c) => {
+          const text = c.cell(r);
+          return (
+            <td key={c.id || c.label} class={c.group === "metrics" ? "num" : undefined} title={c.group === "attributes" ? undefined : text}>
+              {text}
+            </td>
+          );
+        })}
+      </tr>
+    );
+  }
+}
+
 // The rows first to last: a placeholder for a row whose window has not arrived.
 function runRows(
   data: RunWindows,
@@ -82,29 +128,8 @@ function runRows(
       );
       continue;
     }
-    const name = r.run_name || r.run_id;
     rows.push(
-      <tr key={r.run_id} class="run" data-run-id={r.run_id} aria-rowindex={i + 3}>
-        <td class="select">
-          <input
-            type="checkbox"
-            aria-label={"Compare " + name}
-            checked={selected.has(r.run_id)}
-            onChange={(e) => onSelect(r.run_id, (e.target as HTMLInputElement).checked)}
-          />
-        </td>
-        <td class="run-name">
-          <a href={href({ page: "run", experimentId, runId: r.run_id })}>{name}</a>
-        </td>
-        {cols.map((c) => {
-          const text = c.cell(r);
-          return (
-            <td key={c.id || c.label} class={c.group === "metrics" ? "num" : undefined} title={c.group === "attributes" ? undefined : text}>
-              {text}
-            </td>
-          );
-        })}
-      </tr>,
+      <Row key={r.run_id} run={r} index={i} cols={cols} checked={selected.has(r.run_id)} onSelect={onSelect} experimentId={experimentId} />,
     );
   }
   return rows;
@@ -166,7 +191,7 @@ export function RunsTable({
     frame.current = requestAnimationFrame(() => setScrollTop(scroller.current?.scrollTop ?? 0));
   };
 
-  const cols = columnsFor(data.columns ?? []);
+  const cols = useMemo(() => columnsFor(data.columns ?? []), [data.columns]);
   const span = (g: Column["group"]) => cols.filter((c) => c.group === g).length;
   const width = cols.length + 2;
   // The rows change only with the windows, the range, the columns and the ticks: an answer

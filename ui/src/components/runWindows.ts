@@ -19,6 +19,13 @@ import type { RunKeys, RunRow } from "../types";
 
 export const BLOCK = 100;
 
+// The first window of a query holds a screenful of rows, not a block: its answer is a third
+// of a block's bytes and comes sooner (index.html's early fetch asks for the same number).
+// The rest of its block is asked for once those rows are painted.
+export function firstLimit(): number {
+  return Math.min(BLOCK, Math.ceil(window.innerHeight / 30));
+}
+
 // The server's choice of columns for an experiment, and the keys it chose them from (null:
 // remembered from an earlier page of this tab, not checked yet).
 interface Choice {
@@ -70,6 +77,7 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
   const key = JSON.stringify([q.experimentId, q.filter, q.orderBy, q.columns, session.generation]);
   const cache = useRef(new Map<number, RunRow[]>());
   const inflight = useRef(new Set<number>());
+  const partial = useRef(new Set<number>()); // blocks holding their first rows only, more following
   const generation = useRef(0);
   const columnsRef = useRef<string[] | null>(q.columns);
   const range = useRef<[number, number]>([0, BLOCK - 1]);
@@ -99,36 +107,42 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     setState((s) => ({ ...s, error: err, version: s.version + 1 }));
   };
 
-  const fetchCount = (gen: number) => {
+  const fetchCount = (gen: number): Promise<void> =>
     api.runsCount({ experimentId: q.experimentId, filter: q.filter }).then((a) => {
       if (gen !== generation.current) return;
       setState((s) => ({ ...s, total: a.total, counted: true }));
     }, failed(gen));
-  };
 
-  const fetchBlock = (block: number) => {
-    if (cache.current.has(block) || inflight.current.has(block)) return;
+  // The block's rows, or the rest of them when it holds its first rows only.
+  const fetchBlock = (block: number): Promise<void> => {
+    const have = cache.current.get(block);
+    if ((have && !partial.current.has(block)) || inflight.current.has(block)) return Promise.resolve();
     const gen = generation.current;
+    const from = have?.length ?? 0;
     inflight.current.add(block);
-    api.runsWindow({ ...q, columns: columnsRef.current, offset: block * BLOCK, limit: BLOCK, count: false }).then(
+    const limit = have ? BLOCK - from : block === 0 ? firstLimit() : BLOCK;
+    return api.runsWindow({ ...q, columns: columnsRef.current, offset: block * BLOCK + from, limit, count: false }).then(
       (a) => {
         if (gen !== generation.current) return; // an older query's answer
         inflight.current.delete(block);
-        cache.current.set(block, a.runs);
+        const rows = have ? have.concat(a.runs) : a.runs;
+        cache.current.set(block, rows);
+        if (a.more === true && rows.length < BLOCK) partial.current.add(block);
+        else partial.current.delete(block);
         columnsRef.current = a.columns; // later windows ask for exactly these
         evict();
         // Until counted: the runs seen so far, one more when more follow (the last window: exact).
-        const seen = block * BLOCK + a.runs.length;
-        if (block === 0 && a.more) afterPaint(() => fetchCount(gen));
+        const seen = block * BLOCK + rows.length;
         if (q.columns === null && a.keys && a.columns.length) {
           chosen.current = { experimentId: q.experimentId, columns: a.columns, keys: a.keys };
           remember(chosen.current);
         }
-        if (block === 0 && q.columns === null && !a.keys && !chosen.current?.keys) afterPaint(() => checkChoice(gen));
+        if (!have && block === 0) afterPaint(() => afterFirstRows(gen, a.more === true, a.keys !== undefined));
         setState((s) => ({
           total: s.counted ? s.total : a.more ? Math.max(s.total ?? 0, seen + 1) : seen,
           counted: s.counted || !a.more,
-          columns: a.columns,
+          // The same list while it holds the same columns: the rows on screen are not redrawn.
+          columns: s.columns?.join() === a.columns.join() ? s.columns : a.columns,
           keys: a.keys ?? s.keys,
           error: null,
           version: s.version + 1,
@@ -141,8 +155,18 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     );
   };
 
+  // Once the first rows are painted: the count, the rest of their block, and the server's
+  // choice of columns when they came from this tab's memory. One at a time, each after the
+  // last answered: the server works on one core, and the page's next input has the other.
+  const afterFirstRows = (gen: number, more: boolean, keysCame: boolean) => {
+    const live = () => gen === generation.current;
+    void (more ? fetchCount(gen).then(() => (live() ? fetchBlock(0) : undefined)) : Promise.resolve()).then(() =>
+      live() && q.columns === null && !keysCame && !chosen.current?.keys ? checkChoice(gen) : undefined,
+    );
+  };
+
   // The columns came from this tab's memory: the server's choice now, with the keys.
-  const checkChoice = (gen: number) => {
+  const checkChoice = (gen: number): Promise<void> =>
     api.runsWindow({ ...q, columns: null, offset: 0, limit: 1, count: false }).then((a) => {
       if (gen !== generation.current || !a.keys) return;
       chosen.current = { experimentId: q.experimentId, columns: a.columns, keys: a.keys };
@@ -150,7 +174,6 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
       if (a.columns.join() !== columnsRef.current?.join()) start(); // it chooses otherwise now
       else setState((s) => ({ ...s, keys: a.keys ?? s.keys }));
     }, failed(gen));
-  };
 
   // Keeps the blocks nearest the visible range.
   const evict = () => {
@@ -160,9 +183,13 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     for (const b of far.slice(0, cache.current.size - MAX_BLOCKS)) cache.current.delete(b);
   };
 
+  // A block holding its first rows only is completed when rows past them are on screen.
   const fetchRange = () => {
     const [first, last] = range.current;
-    for (let b = Math.floor(first / BLOCK); b <= Math.floor(last / BLOCK); b++) fetchBlock(b);
+    for (let b = Math.floor(first / BLOCK); b <= Math.floor(last / BLOCK); b++) {
+      const have = cache.current.get(b);
+      if (!have || (partial.current.has(b) && last >= b * BLOCK + have.length)) void fetchBlock(b);
+    }
   };
 
   // A new generation: the first window at once; the count after it.
@@ -171,12 +198,13 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
     startedKey.current = key;
     cache.current = new Map();
     inflight.current = new Set();
+    partial.current = new Set();
     const known =
       q.columns !== null ? null : chosen.current?.experimentId === q.experimentId ? chosen.current : rememberedChoice(q.experimentId);
     columnsRef.current = q.columns ?? known?.columns ?? null;
     range.current = [0, BLOCK - 1];
     setState({ total: null, counted: false, columns: columnsRef.current, keys: known?.keys ?? null, error: null, version: 0 });
-    fetchBlock(0);
+    void fetchBlock(0);
   };
 
   // A layout effect: the first window is asked for before the first paint, not a frame after.
