@@ -2,7 +2,6 @@
 // the rows on screen (and OVERSCAN more each side) are in the DOM; the rest are two spacer
 // rows. Rows not fetched yet show as placeholders until their window arrives (runWindows.ts).
 // Sorting is the server's (the caller turns a Sort into order_by), so it holds at any offset.
-import { Component } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { formatDuration, formatMetric, formatTime } from "../format";
 import { href } from "../router";
@@ -60,79 +59,102 @@ function SortHeader({ id, label, sort, onSort, title }: { id: string; label: str
   );
 }
 
-interface RowProps {
-  run: RunRow;
+// The rows are drawn with the DOM's own calls rather than as Preact elements: a screenful of
+// runs is some 500 cells, which Preact's first render (code not yet optimized) took 30-50 ms
+// to build and diff, where these calls take a few (tests/ui/runs_page.mjs checks the rows;
+// bench/ui/phases.mjs times them). Text goes in as textContent, never as markup.
+interface Drawn {
+  tr: HTMLTableRowElement;
+  run: RunRow | undefined; // undefined: a placeholder for a row not fetched yet
   index: number;
   cols: Column[];
-  checked: boolean;
-  onSelect: (runId: string, on: boolean) => void;
-  experimentId: string;
 }
 
-// One fetched run. Drawn again only when its run, place, columns or tick change: ticking a
-// run redraws that row alone, not every row on screen (the click's frame waits for it).
-class Row extends Component<RowProps> {
-  shouldComponentUpdate(n: RowProps): boolean {
-    const p = this.props;
-    return n.run !== p.run || n.index !== p.index || n.cols !== p.cols || n.checked !== p.checked || n.experimentId !== p.experimentId;
-  }
-
-  render({ run: r, index, cols, checked, experimentId }: RowProps) {
-    const name = r.run_name || r.run_id;
-    return (
-      <tr class="run" data-run-id={r.run_id} aria-rowindex={index + 3}>
-        <td class="select">
-          <input
-            type="checkbox"
-            aria-label={"Compare " + name}
-            checked={checked}
-            onChange={(e) => this.props.onSelect(r.run_id, (e.target as HTMLInputElement).checked)}
-          />
-        </td>
-        <td class="run-name">
-          <a href={href({ page: "run", experimentId, runId: r.run_id })}>{name}</a>
-        </td>
-        {cols.map((c) => {
-          const text = c.cell(r);
-          return (
-            <td key={c.id || c.label} class={c.group === "metrics" ? "num" : undefined} title={c.group === "attributes" ? undefined : text}>
-              {text}
-            </td>
-          );
-        })}
-      </tr>
-    );
-  }
+function cell(tr: HTMLTableRowElement, cls?: string): HTMLTableCellElement {
+  const td = tr.insertCell();
+  if (cls) td.className = cls;
+  return td;
 }
 
-// The rows first to last: a placeholder for a row whose window has not arrived.
-function runRows(
+function runRow(r: RunRow, index: number, cols: Column[], experimentId: string): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  tr.className = "run";
+  tr.dataset.runId = r.run_id;
+  tr.setAttribute("aria-rowindex", String(index + 3));
+  const name = r.run_name || r.run_id;
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.setAttribute("aria-label", "Compare " + name);
+  cell(tr, "select").append(box);
+  const a = document.createElement("a");
+  a.href = href({ page: "run", experimentId, runId: r.run_id });
+  a.textContent = name;
+  cell(tr, "run-name").append(a);
+  for (const c of cols) {
+    const td = cell(tr, c.group === "metrics" ? "num" : undefined);
+    const text = c.cell(r);
+    td.textContent = text;
+    if (c.group !== "attributes") td.title = text;
+  }
+  return tr;
+}
+
+function placeholderRow(index: number, width: number): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  tr.className = "run loading";
+  tr.setAttribute("aria-rowindex", String(index + 3));
+  const td = cell(tr, "muted");
+  td.colSpan = width;
+  td.textContent = "…";
+  return tr;
+}
+
+// The rows standing for those above and below the ones drawn: a tbody's first and last rows.
+function spacers(body: HTMLTableSectionElement): [HTMLTableRowElement, HTMLTableRowElement] {
+  if (!body.rows.length) {
+    for (let i = 0; i < 2; i++) {
+      const tr = body.insertRow();
+      tr.className = "spacer";
+      tr.setAttribute("aria-hidden", "true");
+      tr.insertCell();
+    }
+  }
+  return [body.rows[0]!, body.rows[body.rows.length - 1]!];
+}
+
+function sizeSpacer(tr: HTMLTableRowElement, height: number, width: number): void {
+  tr.style.height = height + "px";
+  tr.style.display = height > 0 ? "" : "none";
+  tr.cells[0]!.colSpan = width;
+}
+
+// Puts rows first..last between the two spacers, reusing the rows already drawn for the same
+// run, place and columns; those stay where they are (a focused checkbox keeps its focus).
+function drawRows(
+  top: HTMLTableRowElement,
+  drawn: Map<string, Drawn>,
   data: RunWindows,
   first: number,
   last: number,
   cols: Column[],
-  selected: Set<string>,
-  onSelect: (runId: string, on: boolean) => void,
   experimentId: string,
-) {
-  const rows = [];
+): Map<string, Drawn> {
+  const next = new Map<string, Drawn>();
   for (let i = first; i <= last; i++) {
-    const r = data.rowAt(i);
-    if (!r) {
-      rows.push(
-        <tr key={"i" + i} class="run loading" aria-rowindex={i + 3}>
-          <td colSpan={cols.length + 2} class="muted">
-            …
-          </td>
-        </tr>,
-      );
-      continue;
-    }
-    rows.push(
-      <Row key={r.run_id} run={r} index={i} cols={cols} checked={selected.has(r.run_id)} onSelect={onSelect} experimentId={experimentId} />,
-    );
+    const run = data.rowAt(i);
+    const key = run ? run.run_id : "i" + i;
+    let d = drawn.get(key);
+    if (!d || d.run !== run || d.index !== i || d.cols !== cols)
+      d = { tr: run ? runRow(run, i, cols, experimentId) : placeholderRow(i, cols.length + 2), run, index: i, cols };
+    next.set(key, d);
   }
-  return rows;
+  for (const [key, d] of drawn) if (next.get(key) !== d) d.tr.remove();
+  let at = top.nextSibling;
+  for (const d of next.values()) {
+    if (d.tr === at) at = at.nextSibling;
+    else top.parentNode!.insertBefore(d.tr, at);
+  }
+  return next;
 }
 
 // `selected` holds the runs ticked for a comparison (by id: it survives scrolling away).
@@ -159,6 +181,8 @@ export function RunsTable({
   const [scrollTop, setScrollTop] = useState(0);
   const [rowHeight, setRowHeight] = useState(DEFAULT_ROW_HEIGHT);
   const frame = useRef(0);
+  const body = useRef<HTMLTableSectionElement>(null);
+  const drawn = useRef(new Map<string, Drawn>());
   const total = data.total ?? 0;
 
   useEffect(() => {
@@ -178,14 +202,6 @@ export function RunsTable({
 
   useEffect(() => data.want(first, Math.max(first, last)), [first, last, data.total, resetKey]);
 
-  // The real row height (fonts, zoom), so the spacers put far rows where the scroll bar says.
-  // Only a fetched row is measured: were a placeholder a pixel shorter, the two would take
-  // turns setting it and the table would re-render forever at a window's edge.
-  useLayoutEffect(() => {
-    const row = scroller.current?.querySelector<HTMLElement>("tbody tr.run[data-run-id]");
-    if (row && Math.abs(row.offsetHeight - rowHeight) > 0.5) setRowHeight(row.offsetHeight);
-  });
-
   const onScroll = () => {
     cancelAnimationFrame(frame.current);
     frame.current = requestAnimationFrame(() => setScrollTop(scroller.current?.scrollTop ?? 0));
@@ -194,14 +210,36 @@ export function RunsTable({
   const cols = useMemo(() => columnsFor(data.columns ?? []), [data.columns]);
   const span = (g: Column["group"]) => cols.filter((c) => c.group === g).length;
   const width = cols.length + 2;
-  // The rows change only with the windows, the range, the columns and the ticks: an answer
-  // that changes none of them (the count, the experiment's name) re-renders the page without
-  // building or diffing a row.
-  const rows = useMemo(
-    () => runRows(data, first, last, cols, selected, onSelect, experimentId),
-    [data.version, data.columns, first, last, selected, experimentId, resetKey],
-  );
   const below = Math.max(0, total - 1 - last);
+
+  // The rows change only with the windows, the range and the columns (an answer that changes
+  // none of them, the count or the experiment's name, draws no row); the ticks are set on the
+  // rows drawn whenever they change.
+  useLayoutEffect(() => {
+    const [above, under] = spacers(body.current!);
+    drawn.current = drawRows(above, drawn.current, data, first, last, cols, experimentId);
+    sizeSpacer(above, first * rowHeight, width);
+    sizeSpacer(under, below * rowHeight, width);
+  }, [data.version, cols, first, last, experimentId, resetKey, rowHeight, below]);
+  useLayoutEffect(() => {
+    for (const d of drawn.current.values()) {
+      const box = d.run ? d.tr.querySelector("input") : null;
+      if (box) box.checked = selected.has(d.run!.run_id);
+    }
+  }, [selected, data.version, cols, first, last, experimentId, resetKey]);
+  // Once the rows are drawn, the real row height (fonts, zoom), so the spacers put far rows
+  // where the scroll bar says. Only a fetched row is measured: were a placeholder a pixel shorter, the two would take
+  // turns setting it and the table would re-render forever at a window's edge.
+  useLayoutEffect(() => {
+    const row = scroller.current?.querySelector<HTMLElement>("tbody tr.run[data-run-id]");
+    if (row && Math.abs(row.offsetHeight - rowHeight) > 0.5) setRowHeight(row.offsetHeight);
+  });
+
+  const onChange = (e: Event) => {
+    const box = e.target as HTMLInputElement;
+    const id = box.type === "checkbox" ? box.closest("tr")?.dataset.runId : undefined;
+    if (id) onSelect(id, box.checked);
+  };
   return (
     <div class="table-wrap runs-scroll" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Runs">
       <table class="grid runs" aria-rowcount={total + 2}>
@@ -220,19 +258,8 @@ export function RunsTable({
             ))}
           </tr>
         </thead>
-        <tbody>
-          {first > 0 && (
-            <tr class="spacer" aria-hidden="true" style={{ height: first * rowHeight + "px" }}>
-              <td colSpan={width} />
-            </tr>
-          )}
-          {rows}
-          {below > 0 && (
-            <tr class="spacer" aria-hidden="true" style={{ height: below * rowHeight + "px" }}>
-              <td colSpan={width} />
-            </tr>
-          )}
-        </tbody>
+        {/* Its rows are drawRows': Preact leaves a node it did not make alone. */}
+        <tbody ref={body} onChange={onChange} />
       </table>
     </div>
   );
