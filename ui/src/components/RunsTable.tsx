@@ -109,29 +109,10 @@ function placeholderRow(index: number, width: number): HTMLTableRowElement {
   return tr;
 }
 
-// The rows standing for those above and below the ones drawn: a tbody's first and last rows.
-function spacers(body: HTMLTableSectionElement): [HTMLTableRowElement, HTMLTableRowElement] {
-  if (!body.rows.length) {
-    for (let i = 0; i < 2; i++) {
-      const tr = body.insertRow();
-      tr.className = "spacer";
-      tr.setAttribute("aria-hidden", "true");
-      tr.insertCell();
-    }
-  }
-  return [body.rows[0]!, body.rows[body.rows.length - 1]!];
-}
-
-function sizeSpacer(tr: HTMLTableRowElement, height: number, width: number): void {
-  tr.style.height = height + "px";
-  tr.style.display = height > 0 ? "" : "none";
-  tr.cells[0]!.colSpan = width;
-}
-
-// Puts rows first..last between the two spacers, reusing the rows already drawn for the same
+// Puts rows first..last in the tbody, reusing the rows already drawn for the same
 // run, place and columns; those stay where they are (a focused checkbox keeps its focus).
 function drawRows(
-  top: HTMLTableRowElement,
+  body: HTMLTableSectionElement,
   drawn: Map<string, Drawn>,
   data: RunWindows,
   first: number,
@@ -149,10 +130,10 @@ function drawRows(
     next.set(key, d);
   }
   for (const [key, d] of drawn) if (next.get(key) !== d) d.tr.remove();
-  let at = top.nextSibling;
+  let at = body.firstChild;
   for (const d of next.values()) {
     if (d.tr === at) at = at.nextSibling;
-    else top.parentNode!.insertBefore(d.tr, at);
+    else body.insertBefore(d.tr, at);
   }
   return next;
 }
@@ -192,7 +173,8 @@ export function RunsTable({
 
   const headHeight = head.current?.offsetHeight ?? 0;
   // The scroller is at most the window less 15rem (styles.css), and known once it is drawn.
-  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  // Before, the rem is taken as 16 px: reading it would compute the page's style twice.
+  const rem = scroller.current ? parseFloat(getComputedStyle(document.documentElement).fontSize) || 16 : 16;
   const onScreen = Math.ceil(Math.max(scroller.current?.clientHeight ?? 0, window.innerHeight - 15 * rem) / rowHeight);
   const top = Math.floor(Math.max(0, scrollTop - headHeight) / rowHeight);
   // No overscan until the first scroll: the first rows cost less to draw.
@@ -209,31 +191,25 @@ export function RunsTable({
 
   const cols = useMemo(() => columnsFor(data.columns ?? []), [data.columns]);
   const span = (g: Column["group"]) => cols.filter((c) => c.group === g).length;
-  const width = cols.length + 2;
   const below = Math.max(0, total - 1 - last);
 
   // The rows change only with the windows, the range and the columns (an answer that changes
   // none of them, the count or the experiment's name, draws no row); the ticks are set on the
   // rows drawn whenever they change.
   useLayoutEffect(() => {
-    const [above, under] = spacers(body.current!);
-    drawn.current = drawRows(above, drawn.current, data, first, last, cols, experimentId);
-    sizeSpacer(above, first * rowHeight, width);
-    sizeSpacer(under, below * rowHeight, width);
-  }, [data.version, cols, first, last, experimentId, resetKey, rowHeight, below]);
+    drawn.current = drawRows(body.current!, drawn.current, data, first, last, cols, experimentId);
+    // Once drawn, the real row height (fonts, zoom), so the spacers put far rows where the
+    // scroll bar says. Only a fetched row is measured: were a placeholder a pixel shorter, the
+    // two would take turns setting it and the table would re-render forever at a window's edge.
+    const row = body.current!.querySelector<HTMLElement>("tr.run[data-run-id]");
+    if (row && Math.abs(row.offsetHeight - rowHeight) > 0.5) setRowHeight(row.offsetHeight);
+  }, [data.version, cols, first, last, experimentId, resetKey]);
   useLayoutEffect(() => {
     for (const d of drawn.current.values()) {
       const box = d.run ? d.tr.querySelector("input") : null;
       if (box) box.checked = selected.has(d.run!.run_id);
     }
   }, [selected, data.version, cols, first, last, experimentId, resetKey]);
-  // Once the rows are drawn, the real row height (fonts, zoom), so the spacers put far rows
-  // where the scroll bar says. Only a fetched row is measured: were a placeholder a pixel shorter, the two would take
-  // turns setting it and the table would re-render forever at a window's edge.
-  useLayoutEffect(() => {
-    const row = scroller.current?.querySelector<HTMLElement>("tbody tr.run[data-run-id]");
-    if (row && Math.abs(row.offsetHeight - rowHeight) > 0.5) setRowHeight(row.offsetHeight);
-  });
 
   const onChange = (e: Event) => {
     const box = e.target as HTMLInputElement;
@@ -242,6 +218,9 @@ export function RunsTable({
   };
   return (
     <div class="table-wrap runs-scroll" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Runs">
+      {/* The spacers stand for the rows above and below those drawn. Outside the table: a new
+          count changes their height without laying the table out again. */}
+      <div class="spacer" aria-hidden="true" style={{ height: first * rowHeight + "px" }} />
       <table class="grid runs" aria-rowcount={total + 2}>
         <thead ref={head}>
           <tr class="groups" aria-rowindex={1}>
@@ -261,6 +240,7 @@ export function RunsTable({
         {/* Its rows are drawRows': Preact leaves a node it did not make alone. */}
         <tbody ref={body} onChange={onChange} />
       </table>
+      <div class="spacer" aria-hidden="true" style={{ height: below * rowHeight + "px" }} />
     </div>
   );
 }
