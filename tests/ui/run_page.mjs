@@ -200,8 +200,26 @@ const ids = JSON.parse(new URL(page.url().replace("#/", "")).searchParams.get("r
 eq([...ids].sort(), Object.values(spec.runs).sort(), "the comparison's URL is MLflow's, with the three runs");
 check(await seen(page.locator("h1", { hasText: "Comparing 3 runs" })), "the comparison page opens");
 check(await seen(chart("loss").locator("canvas")), "with a loss chart");
-eq(await seriesCount("loss"), 3, "that overlays three series");
-eq(await chart("loss").getAttribute("data-series"), "3", "the chart says three series too");
+eq(await chart("loss").getAttribute("data-series"), "3", "that overlays three series");
+// One legend for every chart (no uPlot legend per chart), each run in its colour; hovering a
+// chart shows each run's value at the cursor.
+const nameOf = (id) => Object.keys(spec.runs).find((n) => spec.runs[n] === id);
+eq(await page.locator(".chart-legend li").allTextContents(), ids.map(nameOf), "one legend names the three runs, in the URL's order");
+eq(await chart("loss").locator(".u-legend").count(), 0, "and the charts have no legend of their own");
+{
+  const over = chart("loss").locator(".u-over");
+  const box = await over.boundingBox();
+  if (box) {
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+  }
+  const tip = chart("loss").locator(".chart-readout");
+  const text = (await seen(tip)) ? await tip.textContent() : "";
+  const lines = (text ?? "").split("\n");
+  check(lines[0]?.startsWith("step ") && lines.length === 4 && ["run-a", "run-b", "run-c"].every((n) => lines.some((l) => l.startsWith(n + ": "))),
+    "hovering the chart shows the step and each run's value", JSON.stringify(text));
+  await page.mouse.move(0, 0);
+}
 const rows = () => page.locator("table.diff tbody tr[data-row]").evaluateAll((trs) => trs.map((t) => t.dataset.row));
 const shown = await rows();
 for (const p of spec.params.differ) check(shown.includes("params." + p), `the diff shows ${p}, which differs`, JSON.stringify(shown));

@@ -1,7 +1,7 @@
 // The session every page shares: a page whose call answers 401 asks for the login form
 // through it, and the form's token re-runs the page's calls.
 import { createContext } from "preact";
-import { useContext, useEffect, useState } from "preact/hooks";
+import { useContext, useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { ApiError } from "./api";
 
 export interface Session {
@@ -23,13 +23,15 @@ function asApiError(e: unknown): ApiError {
 
 // Runs `fn` when `deps` (or the session) change; a 401 opens the login form. An answer
 // that arrives after the inputs changed again is dropped, so fast typing cannot show
-// the runs of an older filter.
-export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): Load<T> {
+// the runs of an older filter. `now` (the same at every render of a component) runs it in
+// the render's own task (a layout effect), not after the next frame is painted: for data
+// that is in already or nearly (index.html's early calls), shown a frame sooner.
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], now = false): Load<T> {
   const session = useContext(SessionContext);
   const [load, setLoad] = useState<Load<T>>({ state: "loading" });
-  useEffect(() => {
+  (now ? useLayoutEffect : useEffect)(() => {
     let current = true;
-    setLoad({ state: "loading" });
+    setLoad((l) => (l.state === "loading" ? l : { state: "loading" }));
     fn().then(
       (data) => current && setLoad({ state: "ok", data }),
       (e: unknown) => {

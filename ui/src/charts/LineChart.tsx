@@ -2,14 +2,16 @@
 // loaded with the first chart (a chunk of its own), created once per data/options change and
 // destroyed with the component; it follows the width of its box. The box says what it shows
 // in data- attributes (series count, scale), for tests and for anyone inspecting the page.
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import type uPlot from "uplot";
+import { formatMetric } from "../format";
 import { align, color, type ChartOptions, type Series } from "./series";
 
 let uplotChunk: Promise<typeof uPlot> | null = null;
 const loadUplot = () => (uplotChunk ??= import("./uplot").then((m) => m.default));
-// For a page that knows it will draw charts: the chunk loads while its data does.
-export const preloadCharts = () => void loadUplot();
+// For a page that knows it will draw charts: the chunk loads while its data does (and the
+// page may wait for it, to draw its charts in its first render).
+export const preloadCharts = (): Promise<unknown> => loadUplot();
 
 const X_LABEL = { step: "step", time: "time", relative: "seconds since start" } as const;
 
@@ -18,6 +20,7 @@ interface ChartProps {
   series: Series[];
   options: ChartOptions;
   height: number;
+  legend: boolean;
 }
 
 // What a chart takes from its box before it is made: its width and the page's colours (a
@@ -38,10 +41,34 @@ function measure(el: HTMLDivElement): Measured {
 // to rasterize at 1.5 px, 10-20 ms at 1).
 const lineWidth = () => 1 / (window.devicePixelRatio || 1);
 
-function draw(UPlot: typeof uPlot, el: HTMLDivElement, { title, series, options, height }: ChartProps, m: Measured): uPlot {
+// Without uPlot's legend (a comparison's charts share one: MetricCharts), the values under the
+// cursor show in a box beside it: uPlot's legend is a table row per series in every chart, half
+// the time a comparison's ten charts of ten runs took to make.
+function readout(u: uPlot, tip: HTMLDivElement, xLabel: string, x: ChartOptions["x"]) {
+  const i = u.cursor.idx;
+  if (i == null || u.cursor.left == null || u.cursor.left < 0) {
+    tip.hidden = true;
+    return;
+  }
+  const xv = u.data[0][i]!;
+  const lines = [`${xLabel} ${x === "time" ? new Date(xv * 1000).toLocaleString() : formatMetric(xv)}`];
+  for (let k = 1; k < u.series.length; k++) {
+    const v = u.data[k]![i];
+    if (v != null) lines.push(`${u.series[k]!.label}: ${formatMetric(v)}`);
+  }
+  tip.textContent = lines.join("\n");
+  tip.hidden = false;
+  const left = u.cursor.left + 12;
+  tip.style.left = left + tip.offsetWidth > u.over.clientWidth ? `${Math.max(0, u.cursor.left - 12 - tip.offsetWidth)}px` : `${left}px`;
+  tip.style.top = `${Math.max(0, (u.cursor.top ?? 0) - 12)}px`;
+}
+
+function draw(UPlot: typeof uPlot, el: HTMLDivElement, { title, series, options, height, legend }: ChartProps, m: Measured): uPlot {
   const data = align(series, options);
   const axis = { stroke: m.text, grid: { stroke: m.grid, width: 1 } };
   const width = lineWidth();
+  const xLabel = X_LABEL[options.x];
+  let tip: HTMLDivElement | null = null;
   const plot = new UPlot(
     {
       title,
@@ -49,10 +76,24 @@ function draw(UPlot: typeof uPlot, el: HTMLDivElement, { title, series, options,
       height,
       scales: { x: { time: options.x === "time" }, y: { distr: options.log ? 3 : 1 } },
       series: [
-        { label: X_LABEL[options.x] },
-        ...series.map((s, i) => ({ label: s.label, stroke: color(i), width, spanGaps: true, points: { show: data[0].length < 50 } })),
+        { label: xLabel },
+        ...series.map((s, i) => ({ label: s.label, stroke: s.color ?? color(i), width, spanGaps: true, points: { show: data[0].length < 50 } })),
       ],
-      axes: [{ ...axis, label: X_LABEL[options.x] }, axis],
+      axes: [{ ...axis, label: xLabel }, axis],
+      legend: { show: legend },
+      hooks: legend
+        ? {}
+        : {
+            setCursor: [
+              (u) => {
+                if (!tip) {
+                  tip = u.over.appendChild(document.createElement("div"));
+                  tip.className = "chart-readout";
+                }
+                readout(u, tip, xLabel, options.x);
+              },
+            ],
+          },
     },
     data as uPlot.AlignedData,
     el,
@@ -85,16 +126,32 @@ function schedule(job: Job) {
   if (queue.length === 1) loadUplot().then(makeCharts, () => (queue = []));
 }
 
-export function LineChart({ title, series, options, height = 220 }: { title: string; series: Series[]; options: ChartOptions; height?: number }) {
+// Made in a layout effect, in the render's own task: with uPlot loaded, the charts are drawn
+// before the frame is painted (an effect would wait for the next frame, then paint again).
+// legend: uPlot's own, a row per series with its value under the cursor; false when the page
+// shows which series is which once for all its charts.
+export function LineChart({
+  title,
+  series,
+  options,
+  height = 220,
+  legend = true,
+}: {
+  title: string;
+  series: Series[];
+  options: ChartOptions;
+  height?: number;
+  legend?: boolean;
+}) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
     let plot: uPlot | null = null;
     let resize: ResizeObserver | null = null;
     const job: Job = {
       el,
-      props: { title, series, options, height },
+      props: { title, series, options, height, legend },
       made: (p) => {
         plot = p;
         // Only a new width redraws: the observer's first call (at once, same width) would
@@ -114,6 +171,6 @@ export function LineChart({ title, series, options, height = 220 }: { title: str
       resize?.disconnect();
       plot?.destroy();
     };
-  }, [title, series, options.x, options.log, options.smoothing, height]);
+  }, [title, series, options.x, options.log, options.smoothing, height, legend]);
   return <div class="chart" ref={box} data-metric={title} />;
 }

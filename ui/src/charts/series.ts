@@ -9,12 +9,14 @@ export type XMode = "step" | "time" | "relative";
 // (a few, built by a page: the serving page's traffic).
 export interface ColumnSeries {
   label: string;
+  color?: string; // the chart's palette by position, unless given
   steps: ArrayLike<number>;
   timestamps: ArrayLike<number>; // ms
   values: ArrayLike<number>; // NaN and infinities as numbers
 }
 export interface PointSeries {
   label: string;
+  color?: string;
   points: Metric[];
 }
 export type Series = ColumnSeries | PointSeries;

@@ -1,7 +1,6 @@
 // Runs side by side (#/compare-runs?runs=[...], MLflow's URL): their metric histories
 // overlaid, the params and metrics that differ, a scatter and parallel coordinates.
 import { api } from "../api";
-import { useMemo } from "preact/hooks";
 import { loadHistories, type Histories } from "../charts/histories";
 import { preloadCharts } from "../charts/LineChart";
 import { MetricCharts } from "../charts/MetricCharts";
@@ -15,7 +14,7 @@ import { ParallelCoords } from "./ParallelCoords";
 import { Scatter } from "./Scatter";
 import { allEqual, columns } from "./values";
 
-function Comparison({ runs, early }: { runs: Run[]; early: Promise<Histories> | null }) {
+function Comparison({ runs, early, ready }: { runs: Run[]; early: Promise<Histories> | null; ready: Histories | null }) {
   const labels = runs.map(runName);
   const { params, metrics } = columns(runs);
   const metricKeys = metrics.map((m) => m.label);
@@ -30,7 +29,7 @@ function Comparison({ runs, early }: { runs: Run[]; early: Promise<Histories> | 
         ))}
       </ul>
       <h2>Metrics over time</h2>
-      <MetricCharts runs={runs.map((r, i) => ({ runId: r.info.run_id, label: labels[i]! }))} keys={metricKeys} early={early} />
+      <MetricCharts runs={runs.map((r, i) => ({ runId: r.info.run_id, label: labels[i]! }))} keys={metricKeys} early={early} ready={ready} />
       <h2>Parameters and metrics</h2>
       <DiffTable labels={labels} params={params} metrics={metrics} />
       <h2>Metric against param</h2>
@@ -41,22 +40,36 @@ function Comparison({ runs, early }: { runs: Run[]; early: Promise<Histories> | 
   );
 }
 
-// Every run's histories are asked at once, beside the runs (whose metrics name the keys
-// the charts will want, so that asking after them would wait a round trip for nothing), and
-// the charts' code loads meanwhile.
-function useEarlyHistories(runIds: string[]): Promise<Histories> | null {
-  return useMemo(() => {
-    if (runIds.length < 2 || runIds.length > 100) return null;
-    preloadCharts();
-    const p = loadHistories(runIds);
-    p.catch(() => {}); // MetricCharts asks again and shows the error
-    return p;
-  }, [runIds.join()]);
+interface Loaded {
+  runs: Run[];
+  early: Promise<Histories> | null; // every key's histories, asked for beside the runs
+  ready: Histories | null; // that answer, when it came in soon after the runs
+}
+
+// How long the page waits, past its runs, for their histories and the charts' code to draw
+// everything in one render (one layout of the page, the charts made before it is painted);
+// longer histories (a large comparison) come in under the runs' table.
+const DRAW_TOGETHER_MS = 1000;
+
+// Every run's histories are asked at once, beside the runs (whose metrics name the keys the
+// charts will want, so that asking after them would wait a round trip for nothing), and the
+// charts' code loads meanwhile: index.html's inline script asked for these URLs already.
+async function loadComparison(runIds: string[]): Promise<Loaded> {
+  const got: Loaded = { runs: [], early: null, ready: null };
+  let drawable: Promise<unknown> = Promise.resolve();
+  if (runIds.length >= 2 && runIds.length <= 100) {
+    const early = loadHistories(runIds);
+    early.then((h) => (got.ready = h), () => {}); // on failure MetricCharts asks again and shows the error
+    drawable = Promise.all([early, preloadCharts()]).catch(() => {});
+    got.early = early;
+  }
+  got.runs = await Promise.all(runIds.map((id) => api.getRun(id)));
+  await Promise.race([drawable, new Promise<void>((done) => window.setTimeout(done, DRAW_TOGETHER_MS))]);
+  return { ...got }; // `ready` as it is now: later, MetricCharts takes `early`
 }
 
 export function ComparePage({ runIds }: { runIds: string[] }) {
-  const early = useEarlyHistories(runIds);
-  const load = useLoad(() => Promise.all(runIds.map((id) => api.getRun(id))), [runIds.join()]);
+  const load = useLoad(() => loadComparison(runIds), [runIds.join()], true);
   return (
     <section class="compare">
       <p class="crumbs">
@@ -65,7 +78,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       {runIds.length < 2 && <p class="muted">Choose two runs or more in a runs table to compare them.</p>}
       {runIds.length >= 2 && load.state === "loading" && <p class="muted">Loading…</p>}
       {runIds.length >= 2 && load.state === "error" && <ErrorBox error={load.error} />}
-      {runIds.length >= 2 && load.state === "ok" && <Comparison runs={load.data} early={early} />}
+      {runIds.length >= 2 && load.state === "ok" && <Comparison runs={load.data.runs} early={load.data.early} ready={load.data.ready} />}
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import type { ComponentType } from "preact";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { getToken, setToken } from "../api";
 import { useRoute } from "../router";
 import { SessionContext, type Session } from "../session";
@@ -16,7 +16,10 @@ function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): Comp
   return function LazyPage(props: P) {
     const [, setLoaded] = useState(false);
     const [error, setError] = useState<string | null>(null);
-    useEffect(() => {
+    // Asked for in the first render, and followed from a layout effect: an effect would wait
+    // for the next frame to be painted, and the page a frame longer.
+    if (!page) loading ??= load();
+    useLayoutEffect(() => {
       if (page) return;
       let live = true;
       (loading ??= load()).then(
