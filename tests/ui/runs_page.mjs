@@ -266,6 +266,48 @@ if (spec.phase === "browse") {
   eq(await page.getByRole("button", { name: /^Compare/ }).textContent(), "Compare 2 runs", "the comparison counts both ticked runs");
   await a11y("a long runs table");
 
+  // Opened afresh, the first window holds a screenful of rows (its answer is a third of a
+  // block's); the rest of the block is asked for once they are painted. A run ticked before
+  // the rest came stays ticked, and the rows of the rest show when scrolled to.
+  {
+    const tab = await context.newPage();
+    tab.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+    const asked = [];
+    let release;
+    const held = new Promise((r) => (release = r));
+    await tab.route(/\/forja\/runs\/window\?/, async (route) => {
+      const q = new URL(route.request().url()).searchParams;
+      asked.push(q.get("offset") + "+" + q.get("limit"));
+      if (q.get("offset") !== "0") await held;
+      await route.continue();
+    });
+    await tab.goto(`${spec.url}/#/experiments/${many}`);
+    const first = tab.getByRole("checkbox", { name: "Compare " + name(0) });
+    await first.waitFor({ timeout: 30000 }).catch(() => {});
+    const screenful = Math.ceil(800 / 30);
+    eq(asked[0], "0+" + screenful, "the first window asks for a screenful of rows");
+    const shownRows = await tab.locator("table.runs tbody tr[data-run-id]").count();
+    check(shownRows > 10 && shownRows <= screenful, `the first rows fill the table (${shownRows} of ${screenful} fetched)`);
+    await first.check();
+    const rest = `${screenful}+${100 - screenful}`;
+    for (let i = 0; i < 300 && !asked.includes(rest); i++) await tab.waitForTimeout(100);
+    check(asked.includes(rest), "the rest of the block is asked for once the rows are painted", JSON.stringify(asked));
+    release();
+    const below = screenful + 5;
+    await tab.locator(".runs-scroll").evaluate((el, i) => {
+      const h = el.querySelector("tbody tr.run[data-run-id]").offsetHeight;
+      el.scrollTop = el.querySelector("thead").offsetHeight + i * h - 1;
+    }, below);
+    const ok = await tab.locator("td.run-name", { hasText: new RegExp(`^${name(below)}$`) }).waitFor({ timeout: 30000 }).then(() => true, () => false);
+    check(ok, `scrolling to row ${below} shows ${name(below)}, from the rest of the first block`);
+    await tab.locator(".runs-scroll").evaluate((el) => (el.scrollTop = 0));
+    await first.waitFor({ timeout: 30000 }).catch(() => {});
+    eq(await first.isChecked().catch(() => null), true, "a run ticked before the rest of its block came is still ticked");
+    eq((await tab.locator(".compare-bar button").textContent()).trim(), "Compare 1 runs", "and counted as ticked");
+    eq(asked.filter((a) => a.startsWith("0+")).length, 1, "the first rows are asked for once");
+    await tab.close();
+  }
+
   // A client route outside the hash answers the app too, and an unknown asset does not.
   const spa = await page.request.get(spec.url + "/experiments/" + churn);
   eq(spa.status(), 200, "a client path answers 200");
