@@ -12,17 +12,100 @@
 //  - Flow-control windows are raised from 64 KiB to 1 MiB per stream and 16 MiB per
 //    connection: a 64-row request must not wait a round trip for a WINDOW_UPDATE. Memory
 //    stays bounded by the per-stream body limit times SETTINGS_MAX_CONCURRENT_STREAMS.
+//  - nghttp2 allocates a dozen small blocks per call (the stream, each outgoing frame, copies
+//    of header fields); they come from the session's own free lists (BlockCache), so a call
+//    reuses the blocks of the one before instead of going through malloc and free each time.
 #include "forja/net/h2_session.h"
 
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 
 #include "forja/core/log.h"
 
 namespace forja::net::detail {
+
+// nghttp2's memory (nghttp2_mem) for one session: blocks of 64 bytes to 2 KiB in size classes,
+// each class keeping up to kKept freed blocks for the next request of its size; larger blocks
+// go straight to malloc. A block starts with a 16-byte head (its class and capacity), which
+// keeps the caller's part aligned as malloc's is.
+class H2Session::BlockCache {
+ public:
+  BlockCache() {
+    for (auto& list : free_) list.reserve(kKept);
+  }
+  ~BlockCache() {
+    for (auto& list : free_)
+      for (void* b : list) std::free(b);
+  }
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  nghttp2_mem* mem() { return &mem_; }
+
+ private:
+  struct Head {
+    uint32_t size_class;  // kClasses: not cached
+    uint64_t capacity;
+  };
+  static_assert(sizeof(Head) == 16);
+  static constexpr int kClasses = 6;  // 64 << 0 .. 64 << 5 = 2 KiB
+  static constexpr size_t kKept = 32;
+
+  void* Alloc(size_t n) {
+    uint32_t c = 0;
+    while (c < kClasses && (size_t{64} << c) < n) c++;
+    void* block;
+    if (c < kClasses && !free_[c].empty()) {
+      block = free_[c].back();
+      free_[c].pop_back();
+    } else {
+      size_t capacity = c < kClasses ? size_t{64} << c : n;
+      block = std::malloc(sizeof(Head) + capacity);
+      if (block == nullptr) return nullptr;
+      *static_cast<Head*>(block) = Head{c, capacity};
+    }
+    return static_cast<Head*>(block) + 1;
+  }
+  void Free(void* p) {
+    if (p == nullptr) return;
+    Head* h = static_cast<Head*>(p) - 1;
+    if (h->size_class < kClasses && free_[h->size_class].size() < kKept) {
+      free_[h->size_class].push_back(h);
+    } else {
+      std::free(h);
+    }
+  }
+  void* Realloc(void* p, size_t n) {
+    if (p == nullptr) return Alloc(n);
+    Head* h = static_cast<Head*>(p) - 1;
+    if (n <= h->capacity) return p;
+    void* q = Alloc(n);
+    if (q == nullptr) return nullptr;
+    std::memcpy(q, p, h->capacity);
+    Free(p);
+    return q;
+  }
+
+  static BlockCache* Self(void* p) { return static_cast<BlockCache*>(p); }
+  static void* Malloc(size_t n, void* self) { return Self(self)->Alloc(n); }
+  static void FreeBlock(void* p, void* self) { Self(self)->Free(p); }
+  static void* Calloc(size_t count, size_t size, void* self) {
+    if (size != 0 && count > SIZE_MAX / size) return nullptr;
+    void* p = Self(self)->Alloc(count * size);
+    if (p != nullptr) std::memset(p, 0, count * size);
+    return p;
+  }
+  static void* ReallocBlock(void* p, size_t n, void* self) { return Self(self)->Realloc(p, n); }
+
+  std::array<std::vector<void*>, kClasses> free_;
+  nghttp2_mem mem_{this, Malloc, FreeBlock, Calloc, ReallocBlock};
+};
 
 struct H2Session::Stream {
   Request req;
@@ -66,6 +149,29 @@ bool SendableField(std::string* name, std::string_view value) {
   return *name != "connection" && *name != "transfer-encoding" && *name != "keep-alive" && *name != "upgrade" &&
          *name != "content-length";
 }
+
+// An answer's header fields for nghttp2 (which copies them): on the stack up to 8, as many
+// as a gRPC answer has, instead of a vector allocated per answer.
+class FieldList {
+ public:
+  explicit FieldList(size_t most) {
+    if (most > fixed_.size()) more_.reserve(most);
+  }
+  void Add(const nghttp2_nv& nv) {
+    if (more_.capacity() > 0) {
+      more_.push_back(nv);
+    } else {
+      fixed_[size_++] = nv;
+    }
+  }
+  const nghttp2_nv* data() const { return more_.capacity() > 0 ? more_.data() : fixed_.data(); }
+  size_t size() const { return more_.capacity() > 0 ? more_.size() : size_; }
+
+ private:
+  std::array<nghttp2_nv, 8> fixed_;
+  size_t size_ = 0;
+  std::vector<nghttp2_nv> more_;
+};
 
 // How many closed streams and used requests a connection keeps for reuse, and the largest
 // body buffer kept with a request (a 64-row call's is about 8 KiB): at most 128 KiB per
@@ -207,10 +313,9 @@ struct H2Callbacks {
     if (s->sent < s->body.size()) return static_cast<ssize_t>(n);
     *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (!s->trailers.empty()) {
-      std::vector<nghttp2_nv> nv;
-      nv.reserve(s->trailers.size());
+      FieldList nv(s->trailers.size());
       for (auto& [k, v] : s->trailers)
-        if (SendableField(&k, v)) nv.push_back(Nv(k, v));
+        if (SendableField(&k, v)) nv.Add(Nv(k, v));
       if (nghttp2_submit_trailer(session, id, nv.data(), nv.size()) == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     }
     return static_cast<ssize_t>(n);
@@ -228,7 +333,8 @@ struct H2Callbacks {
 };
 
 H2Session::H2Session(H2Limits limits, HeadCheck head_check, std::function<Response(int, std::string_view)> error)
-    : limits_(limits), head_check_(std::move(head_check)), error_(std::move(error)) {
+    : limits_(limits), head_check_(std::move(head_check)), error_(std::move(error)),
+      blocks_(std::make_unique<BlockCache>()) {
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_session_callbacks_new(&cbs);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, H2Callbacks::BeginHeaders);
@@ -242,7 +348,7 @@ H2Session::H2Session(H2Limits limits, HeadCheck head_check, std::function<Respon
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_closed_streams(option, 1);
-  nghttp2_session_server_new2(&session_, cbs, this, option);
+  nghttp2_session_server_new3(&session_, cbs, this, option, blocks_->mem());
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(cbs);
   nghttp2_settings_entry iv[] = {
@@ -341,15 +447,14 @@ void H2Session::Respond(int32_t id, Response& r) {
   s->responded = true;
   std::string status = std::to_string(r.status);
   static const std::string kStatus = ":status", kContentType = "content-type";
-  std::vector<nghttp2_nv> nv;
-  nv.reserve(2 + r.headers.size() + r.trailers.size());  // one allocation per answer
-  nv.push_back(Nv(kStatus, status));
-  if (!r.content_type.empty()) nv.push_back(Nv(kContentType, r.content_type));
+  FieldList nv(2 + r.headers.size() + r.trailers.size());
+  nv.Add(Nv(kStatus, status));
+  if (!r.content_type.empty()) nv.Add(Nv(kContentType, r.content_type));
   for (auto& [k, v] : r.headers)
-    if (SendableField(&k, v)) nv.push_back(Nv(k, v, k == "x-request-id"));
+    if (SendableField(&k, v)) nv.Add(Nv(k, v, k == "x-request-id"));
   if (r.body.empty()) {
     for (auto& [k, v] : r.trailers)
-      if (SendableField(&k, v)) nv.push_back(Nv(k, v));
+      if (SendableField(&k, v)) nv.Add(Nv(k, v));
     nghttp2_submit_response(session_, id, nv.data(), nv.size(), nullptr);
     return;
   }

@@ -72,6 +72,7 @@ class H2Session {
  struct Stream;  // one stream's request and answer (h2_session.cc)
 
  private:
+  class BlockCache;  // nghttp2's memory (h2_session.cc)
   Stream* Find(int32_t id) const;
   void HeadersDone(int32_t id, Stream* s, bool end_stream);
   void Complete(int32_t id, Stream* s);
@@ -82,6 +83,7 @@ class H2Session {
   H2Limits limits_;
   HeadCheck head_check_;
   std::function<Response(int, std::string_view)> error_;
+  std::unique_ptr<BlockCache> blocks_;  // outlives session_: nghttp2_session_del frees into it
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<H2Request> ready_;

@@ -349,6 +349,7 @@ struct Conn {
   // HTTP/2: more exchanges back from handlers, for streams that come while `spare` is taken
   // (a client's calls multiplexed on the connection).
   std::vector<Exchange*> spares;
+  bool drive_queued = false;  // HTTP/2: in resume_, to send this loop turn's answers at once
 
   explicit Conn(ParserLimits limits) : parser(limits) {}
   ~Conn() {
@@ -865,6 +866,7 @@ void Loop::OnEvent(Conn* c, uint32_t events) {
 // the complete requests, write their answers.
 void Loop::Drive(Conn* c) {
   c->last_active = now_;
+  c->drive_queued = false;
   if (c->h2) {
     DriveH2(c);
     return;
@@ -1073,8 +1075,16 @@ void Loop::Complete(Exchange* ex) {
     return;
   }
   if (c->h2) {
+    // Calls multiplexed on a connection come back together (one batch): their frames leave
+    // in one write once this loop turn's answers are all in, not in a write per stream.
     FinishH2(c, ex);
-  } else if (ex->head_check) {  // back from the pool's head check: the body may come now
+    if (!c->drive_queued) {
+      c->drive_queued = true;
+      resume_.emplace_back(c->fd, c->id);
+    }
+    return;
+  }
+  if (ex->head_check) {  // back from the pool's head check: the body may come now
     ex->head_check = false;
     c->awaiting = false;
     c->cur = ex;
