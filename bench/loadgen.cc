@@ -144,10 +144,10 @@ void PutHpackInt(std::string& out, uint8_t first, int prefix_bits, size_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-// A literal header field without indexing and with a literal name: the same bytes are valid
-// on every stream because they leave the server's HPACK table alone.
+// A literal header field with a literal name, added to the server's HPACK table (RFC 7541
+// section 6.2.1).
 void PutHpackLiteral(std::string& out, std::string_view name, std::string_view value) {
-  out.push_back(0);
+  out.push_back(0x40);
   PutHpackInt(out, 0, 7, name.size());
   out.append(name);
   PutHpackInt(out, 0, 7, value.size());
@@ -170,18 +170,25 @@ Request BuildHttp1(const Options& o, const std::string& body) {
   return r;
 }
 
-Request BuildGrpc(const Options& o, const std::string& body) {
-  std::string block;
-  PutHpackLiteral(block, ":method", "POST");
-  PutHpackLiteral(block, ":scheme", "http");
-  PutHpackLiteral(block, ":path", o.path);
-  PutHpackLiteral(block, ":authority", "127.0.0.1:" + std::to_string(o.port));
+// A connection's first call adds its header fields to the server's HPACK table; the later
+// calls name them by index, a byte each, as gRPC clients and h2load do (fields sent as
+// literals every time would cost the server a decode and a copy of each).
+Request BuildGrpc(const Options& o, const std::string& body, bool first) {
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {":method", "POST"}, {":scheme", "http"}, {":path", o.path}, {":authority", "127.0.0.1:" + std::to_string(o.port)}};
   for (const std::string& h : o.headers) {
     size_t colon = h.find(':');
     std::string name = h.substr(0, colon);
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     size_t v = h.find_first_not_of(' ', colon + 1);
-    PutHpackLiteral(block, name, v == std::string::npos ? "" : h.substr(v));
+    fields.emplace_back(name, v == std::string::npos ? "" : h.substr(v));
+  }
+  std::string block;
+  for (size_t k = 0; k < fields.size(); k++) {
+    // The table's newest entry is index 62 (after the 61 static ones): the first field sent
+    // is the oldest.
+    if (first) PutHpackLiteral(block, fields[k].first, fields[k].second);
+    else PutHpackInt(block, 0x80, 7, 62 + fields.size() - 1 - k);
   }
   Request r;
   r.body_size = body.size();
@@ -231,7 +238,9 @@ struct Conn {
 
 class Worker {
  public:
-  Worker(const Options& o, const Request& req, int conns) : o_(o), req_(req), conns_(conns) {}
+  // `first` is a connection's first request, `req` every later one (the same for HTTP/1.1).
+  Worker(const Options& o, const Request& first, const Request& req, int conns)
+      : o_(o), first_(first), req_(req), conns_(conns) {}
 
   // Runs until end_ns; answers from count_from_ns on are counted and timed.
   void Run(int64_t count_from_ns, int64_t end_ns) {
@@ -422,9 +431,10 @@ class Worker {
       c.next_stream += 2;
       c.in_flight++;
       c.send_window -= body;
+      const Request& r = call.stream == 1 ? first_ : req_;  // stream 1: the connection's first
       size_t base = c.out.size();
-      c.out.append(req_.bytes);
-      for (size_t at : req_.stream_id_at) PutU32(c.out.data() + base + at, call.stream);
+      c.out.append(r.bytes);
+      for (size_t at : r.stream_id_at) PutU32(c.out.data() + base + at, call.stream);
     }
   }
 
@@ -552,6 +562,7 @@ class Worker {
   }
 
   const Options& o_;
+  const Request& first_;
   const Request& req_;
   std::vector<Conn> conns_;
   int epoll_ = -1;
@@ -607,12 +618,13 @@ int main(int argc, char** argv) {
   Options o = Parse(argc, argv);
   forja::Result<std::string> body = forja::ReadFile(o.body_file);
   if (!body.ok()) Usage(body.status().message().c_str());
-  Request req = o.grpc ? BuildGrpc(o, *body) : BuildHttp1(o, *body);
+  Request first = o.grpc ? BuildGrpc(o, *body, true) : BuildHttp1(o, *body);
+  Request later = o.grpc ? BuildGrpc(o, *body, false) : first;
 
   int threads = std::min(o.threads, o.conns);
   std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < threads; t++)
-    workers.push_back(std::make_unique<Worker>(o, req, o.conns / threads + (t < o.conns % threads ? 1 : 0)));
+    workers.push_back(std::make_unique<Worker>(o, first, later, o.conns / threads + (t < o.conns % threads ? 1 : 0)));
   int64_t start = NowNs();
   int64_t count_from = start + static_cast<int64_t>(o.warmup * 1e9);
   int64_t end = count_from + static_cast<int64_t>(o.duration * 1e9);
