@@ -5,6 +5,8 @@
 // metrics/get-history's GetMetricHistory per series (a forja server store's way).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "forja/meta/store.h"
 #include "fresh_store.h"
 
@@ -111,6 +113,40 @@ TEST_P(MetricHistoriesStoreTest, SameAsOneHistoryAtATime) {
       EXPECT_EQ(PointsOf(sql->series[i]), PointsOf(each->series[i]));
     }
   }
+}
+
+// The rows are read in place (SqlConn::QueryEach on SQLite): NaN, infinities, a whole number,
+// the smallest normal double and steps and times past 32 bits come back as logged, as the
+// default's metrics/get-history reads them.
+TEST_P(MetricHistoriesStoreTest, EveryValueAsLogged) {
+  auto exp = store_->CreateExperiment("values", "", {});
+  ASSERT_TRUE(exp.ok());
+  auto r = store_->CreateRun(*exp, "tester", "c", 1000, {});
+  ASSERT_TRUE(r.ok());
+  const std::string run = r->info.run_id;
+  const int64_t big = int64_t{1} << 40;
+  std::vector<Metric> logged = {M("v", std::nan(""), 1, 0), M("v", INFINITY, 2, 1), M("v", -INFINITY, 3, 2),
+                                M("v", 3.0, 4, 3), M("v", 2.2250738585072014e-308, 5, 4), M("v", -0.125, big, big)};
+  ASSERT_TRUE(store_->LogBatch(run, logged, {}, {}).ok());
+  auto h = store_->GetMetricHistories({{run}, {"v"}});
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  ASSERT_EQ(h->series.size(), 1u);
+  const MetricSeries& s = h->series[0];
+  ASSERT_EQ(s.values.size(), logged.size());
+  EXPECT_TRUE(std::isnan(s.values[0]));
+  EXPECT_EQ(s.values[1], INFINITY);
+  EXPECT_EQ(s.values[2], -INFINITY);
+  EXPECT_EQ(s.values[3], 3.0);
+  EXPECT_EQ(s.values[4], 2.2250738585072014e-308);
+  EXPECT_EQ(s.values[5], -0.125);
+  EXPECT_EQ(s.steps[5], big);
+  EXPECT_EQ(s.timestamps[5], big);
+  auto each = store_->MetaStore::GetMetricHistories({{run}, {"v"}});
+  ASSERT_TRUE(each.ok());
+  ASSERT_EQ(each->series.size(), 1u);
+  EXPECT_EQ(each->series[0].steps, s.steps);
+  EXPECT_EQ(each->series[0].timestamps, s.timestamps);
+  for (size_t i = 1; i < s.values.size(); i++) EXPECT_EQ(each->series[0].values[i], s.values[i]) << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, MetricHistoriesStoreTest, ::testing::Values("sqlite", "postgres"),

@@ -39,4 +39,25 @@ std::string SqlValue::AsText() const {
   return "";
 }
 
+namespace {
+
+class RowCells : public SqlCells {
+ public:
+  explicit RowCells(const SqlRow& row) : row_(row) {}
+  int64_t Int(int col) const override { return row_[static_cast<size_t>(col)].Int(); }
+  double Real(int col) const override { return row_[static_cast<size_t>(col)].Real(); }
+
+ private:
+  const SqlRow& row_;
+};
+
+}  // namespace
+
+Status SqlConn::QueryEach(const std::string& sql, const std::vector<SqlValue>& args,
+                          const std::function<void(const SqlCells&)>& row) {
+  ASSIGN_OR_RETURN(SqlRows rows, Query(sql, args));
+  for (const SqlRow& r : rows) row(RowCells(r));
+  return Status::Ok();
+}
+
 }  // namespace forja::meta

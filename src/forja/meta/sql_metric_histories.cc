@@ -3,7 +3,8 @@
 // DISTINCT rows over every column ordered by step, time and value: two temporary B-trees per
 // series; forja/metrics/histories took 150 ms for 10 runs x 10 metrics of 1,000 points. Here
 // each series is read in the order of the index on (run_uuid, key, step) with no DISTINCT
-// (the same answer in about 30 ms, writing it included), then ordered by time and value
+// (the same answer in about 30 ms, writing it included; 25 ms with its rows read in place),
+// then ordered by time and value
 // within a step and rid of repeated points in memory, where a series is almost always in
 // order already.
 #include <algorithm>
@@ -136,15 +137,19 @@ Result<MetricHistories> SqlStore::GetMetricHistories(const HistoriesQuery& q) {
         // One row more than the budget tells a cut series from one that just fits; when the
         // rows fill that limit but repeats dropped leave no more than the budget, more may
         // follow: asked again with room (rare: only retried batches repeat points).
+        // The rows go straight into points (QueryEach): made into SqlRows, a vector and four
+        // SqlValues each, they were a third of the call's time.
         for (int64_t limit = budget + 1;; limit *= 2) {
-          ASSIGN_OR_RETURN(SqlRows rows, c.Query("SELECT step, timestamp, value, is_nan FROM metrics "
-                                                 "WHERE run_uuid = ? AND key = ? ORDER BY step LIMIT ?",
-                                                 {run, key, limit}));
           points.clear();
-          for (const SqlRow& r : rows)
-            points.push_back({r[0].Int(), r[1].Int(), r[3].Int() ? std::nan("") : r[2].Real()});
+          int64_t rows = 0;
+          RETURN_IF_ERROR(c.QueryEach("SELECT step, timestamp, value, is_nan FROM metrics "
+                                      "WHERE run_uuid = ? AND key = ? ORDER BY step LIMIT ?",
+                                      {run, key, limit}, [&](const SqlCells& r) {
+                                        points.push_back({r.Int(0), r.Int(1), r.Int(3) ? std::nan("") : r.Real(2)});
+                                        rows++;
+                                      }));
           Tidy(&points);
-          if (static_cast<int64_t>(rows.size()) < limit || static_cast<int64_t>(points.size()) > budget) break;
+          if (rows < limit || static_cast<int64_t>(points.size()) > budget) break;
         }
         Take(points, budget, &s, &out.truncated);
         budget -= static_cast<int64_t>(s.steps.size());

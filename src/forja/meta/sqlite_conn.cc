@@ -31,18 +31,7 @@ class SqliteConn : public SqlConn {
   }
 
   Result<SqlRows> Query(const std::string& sql, const std::vector<SqlValue>& args) override {
-    failure_ = SqlFailure::kNone;
-    sqlite3_stmt* st = nullptr;
-    auto it = cache_.find(sql);
-    if (it != cache_.end()) {
-      st = it->second;
-    } else {
-      if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
-                             nullptr) != SQLITE_OK)
-        return Failed(std::string(sqlite3_errmsg(db_)) + " in: " + sql);
-      cache_.emplace(sql, st);
-    }
-    for (size_t i = 0; i < args.size(); i++) Bind(st, static_cast<int>(i + 1), args[i]);
+    ASSIGN_OR_RETURN(sqlite3_stmt * st, Prepare(sql, args));
     SqlRows rows;
     int rc;
     int cols = sqlite3_column_count(st);
@@ -57,6 +46,19 @@ class SqliteConn : public SqlConn {
     sqlite3_clear_bindings(st);
     if (!failed.ok()) return failed;
     return rows;
+  }
+
+  Status QueryEach(const std::string& sql, const std::vector<SqlValue>& args,
+                   const std::function<void(const SqlCells&)>& row) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * st, Prepare(sql, args));
+    StmtCells cells(st);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(cells);
+    Status failed;
+    if (rc != SQLITE_DONE) failed = Failed(sqlite3_errmsg(db_));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return failed;
   }
 
   Status Begin(bool write) override { return Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
@@ -77,6 +79,34 @@ class SqliteConn : public SqlConn {
         break;
     }
   }
+
+  // The cached statement for `sql` (prepared on first use), bound to `args`.
+  Result<sqlite3_stmt*> Prepare(const std::string& sql, const std::vector<SqlValue>& args) {
+    failure_ = SqlFailure::kNone;
+    sqlite3_stmt* st = nullptr;
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      st = it->second;
+    } else {
+      if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                             nullptr) != SQLITE_OK)
+        return Failed(std::string(sqlite3_errmsg(db_)) + " in: " + sql);
+      cache_.emplace(sql, st);
+    }
+    for (size_t i = 0; i < args.size(); i++) Bind(st, static_cast<int>(i + 1), args[i]);
+    return st;
+  }
+
+  // SQLite's own conversions, as SqlValue's: NULL is 0, text is read as a number.
+  class StmtCells : public SqlCells {
+   public:
+    explicit StmtCells(sqlite3_stmt* st) : st_(st) {}
+    int64_t Int(int col) const override { return sqlite3_column_int64(st_, col); }
+    double Real(int col) const override { return sqlite3_column_double(st_, col); }
+
+   private:
+    sqlite3_stmt* st_;
+  };
 
   static SqlValue Column(sqlite3_stmt* st, int c) {
     switch (sqlite3_column_type(st, c)) {
