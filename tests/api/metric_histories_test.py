@@ -5,7 +5,8 @@ same points as metrics/get-history, NaN and infinities as strings, empty arrays 
 lacks; without metric_keys, every key the runs logged; format=binary (what the web UI reads): the
 same numbers as float64 arrays, steps and timestamps that advance by a fixed amount as
 [first, delta]; more than 100 runs or keys refused with a 400 that says the limit; a run that
-does not exist is a 404; a read token may ask.
+does not exist is a 404; a read token may ask. GET /api/2.0/forja/runs/get-many (the comparison's
+runs in one call): each run as runs/get answers it, in the order asked; the same limits and errors.
 
     python tests/api/metric_histories_test.py --store sqlite|postgres
 """
@@ -129,6 +130,22 @@ def main():
     c.error(srv.call("GET", ROUTE, query={"metric_keys": "loss"}), 400, "INVALID_PARAMETER_VALUE", "no run_ids",
             contains="run_ids")
     c.eq(srv.call("GET", ROUTE, query={"run_ids": "0" * 32, "metric_keys": "loss"})[0], 404, "a run that does not exist")
+
+    many = "/api/2.0/forja/runs/get-many"
+    status, body = srv.call("GET", many, query={"run_ids": f"{b},{a}"})
+    c.eq(status, 200, "runs/get-many answers")
+    each = [srv.call("GET", "/api/2.0/mlflow/runs/get", query={"run_id": r})[1].get("run") for r in (b, a)]
+    c.eq(body.get("runs"), each, "each run as runs/get answers it, in the order asked")
+    c.eq([r["info"]["run_id"] for r in srv.call("GET", many, query={"run_ids": [a, b, a]})[1].get("runs", [])], [a, b, a],
+         "run_ids may repeat instead of commas, and a run asked twice comes twice")
+    c.error(srv.call("GET", many, query={"run_ids": f"{a},{'0' * 32}"}), 404, "RESOURCE_DOES_NOT_EXIST",
+            "runs/get-many: a run that does not exist is runs/get's 404", contains="0" * 32)
+    c.error(srv.call("GET", many, query={"run_ids": ",".join(a for _ in range(101))}), 400, "INVALID_PARAMETER_VALUE",
+            "runs/get-many: more than 100 runs", contains="at most 100")
+    c.error(srv.call("GET", many), 400, "INVALID_PARAMETER_VALUE", "runs/get-many: no run_ids", contains="run_ids")
+    for hostile in ("../../etc/passwd", "' OR 1=1 --", "x" * 5000, "%00"):
+        status = srv.call("GET", many, query={"run_ids": hostile})[0]
+        c.eq(status in (400, 404), True, f"runs/get-many refuses a hostile id ({hostile[:16]!r}: {status})")
     srv.stop()
 
     token = forja("server", "token", "create", "--store", store, "--name", "reader", "--role", "read").stdout.strip()
@@ -136,6 +153,8 @@ def main():
     query = {"run_ids": a, "metric_keys": "acc"}
     c.eq(srv.call("GET", ROUTE, query=query)[0], 401, "a server with tokens asks for one")
     c.eq(srv.call("GET", ROUTE, query=query, token=token)[0], 200, "a read token may read histories")
+    c.eq(srv.call("GET", "/api/2.0/forja/runs/get-many", query={"run_ids": a}, token=token)[0], 200,
+         "and runs/get-many")
     srv.stop()
     c.finish()
 

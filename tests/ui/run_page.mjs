@@ -238,17 +238,18 @@ eq(await axeCheck(page), [], "axe-core: no serious accessibility violation on th
 await page.goto(`${spec.url}/#/compare?runs=${spec.runs["run-a"]},${spec.runs["run-b"]}`);
 check(await seen(page.locator("h1", { hasText: "Comparing 2 runs" })), "#/compare?runs=a,b opens a comparison of two");
 
-// Opened as a new page, index.html's inline script asks for the runs and every history while
-// the app's code loads, and the app takes those answers: one request each, the charts drawn.
+// Opened as a new page, index.html's inline script asks for the runs (one call for all) and
+// every history while the app's code loads, and the app takes those answers: one request
+// each, the charts drawn.
 const fresh = await context.newPage();
 fresh.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
 const asked = [];
-fresh.on("request", (r) => /\/(runs\/get|metrics\/histories)\?/.test(r.url()) && asked.push(r.url().replace(/^.*\/api\/2\.0\//, "")));
+fresh.on("request", (r) => /\/(runs\/get|runs\/get-many|metrics\/histories)\?/.test(r.url()) && asked.push(r.url().replace(/^.*\/api\/2\.0\//, "")));
 await fresh.goto(`${spec.url}/#/compare-runs?runs=${encodeURIComponent(JSON.stringify(ids))}`);
 await fresh.locator('.chart[data-metric="loss"][data-series="3"] canvas').waitFor(WAIT).catch(() => {});
 eq(await fresh.locator('.chart[data-metric="loss"]').getAttribute("data-series"), "3", "a comparison opened afresh draws its three series");
 eq(asked.filter((u) => u.includes("metrics/histories")).length, 1, "with one histories request");
-eq(asked.filter((u) => u.includes("runs/get")).sort(), ids.map((id) => "mlflow/runs/get?run_id=" + id).sort(), "and one runs/get per run");
+eq(asked.filter((u) => u.includes("runs/get")), ["forja/runs/get-many?run_ids=" + encodeURIComponent(ids.join(","))], "and one runs/get-many for every run");
 await fresh.close();
 
 eq(consoleErrors, [], "no console errors");

@@ -7,6 +7,7 @@ JSON, and the UI public on a server whose API needs a token.
 """
 import base64
 import hashlib
+import json
 import os
 import re
 import sys
@@ -57,6 +58,13 @@ inline = re.findall(r"<script>(.*?)</script>", html, re.S)
 CSP = CSP.format(scripts="".join(
     " 'sha256-" + base64.b64encode(hashlib.sha256(x.encode()).digest()).decode() + "'" for x in inline))
 c.true(any("/api/2.0/forja/runs/window?" in x for x in inline), "index.html has the runs page's early fetch inline")
+# The comparison's script preloads its code: the build wrote the chunks' names into its list,
+# each one a file the server has.
+chunks = [json.loads(m) for x in inline for m in re.findall(r"var code = (\[.*?\]);", x)]
+c.true(len(chunks) == 1 and any("/ComparePage-" in f for f in chunks[0]) and any("/uplot-" in f for f in chunks[0]),
+       "index.html's comparison script names the comparison's chunks to preload")
+for f in chunks[0] if chunks else []:
+    c.eq(get(f)[0], 200, f"the preloaded {f} is served")
 c.eq(status, 200, "GET / answers")
 c.eq(h.get("content-type"), "text/html; charset=utf-8", "/ is HTML")
 security_headers(h, "/")

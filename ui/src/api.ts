@@ -204,6 +204,13 @@ export const api = {
     return a.run;
   },
 
+  // Several runs in one call (forja/runs/get-many, at most 100), in the order asked: the
+  // comparison's, beside its histories.
+  async getRuns(ids: string[]): Promise<Run[]> {
+    const a = await call<{ runs?: Run[] }>("GET", "/api/2.0/forja/runs/get-many", undefined, { run_ids: ids.join(",") });
+    return a.runs ?? [];
+  },
+
   // Many histories in one call (forja/metrics/histories: at most 100 runs and 100 keys, or
   // no keys: every key the runs logged; a million points in all, cut past that), in its
   // binary form, which charts/histories.ts reads.

@@ -336,6 +336,7 @@ void TrackingServer::Impl::Init() {
   add("forja/runs/window", "GET", &Impl::RunsWindow);  // runs_window_routes.cc
   add("forja/runs/count", "GET", &Impl::RunsCount);
   add_raw("forja/metrics/histories", "GET", &Impl::MetricHistories);  // metric_histories_routes.cc
+  add("forja/runs/get-many", "GET", &Impl::GetRuns);
   add("forja/runs/keys", "GET", &Impl::RunsKeys);
   add("forja/runs/groups", "GET", &Impl::RunsGroups);
   add("forja/serving/report", "POST", &Impl::RecordServingReport);  // serving_routes.cc

@@ -249,6 +249,7 @@ struct TrackingServer::Impl {
   Result<Json> RunsCount(const Params& p, const Caller&);
   // Written straight into its body, JSON or binary (metric_histories_routes.cc).
   Result<net::Response> MetricHistories(const Params& p, const Caller&);
+  Result<Json> GetRuns(const Params& p, const Caller&);  // metric_histories_routes.cc
   Result<Json> RunsKeys(const Params& p, const Caller&);
   Result<Json> RunsGroups(const Params& p, const Caller&);
 

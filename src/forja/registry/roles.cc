@@ -110,6 +110,7 @@ const std::vector<RoleRule>& RolesTable() {
       {"GET forja/runs/window", R, "the web UI's runs table: a window of runs/search, its count (count=false: none), chosen columns"},
       {"GET forja/runs/count", R, "how many of an experiment's runs match a filter (the runs table asks after its rows)"},
       {"GET forja/metrics/histories", R, "many runs' metric histories at once, as arrays (the web UI's charts)"},
+      {"GET forja/runs/get-many", R, "several runs at once, as runs/get answers each (the web UI's comparison)"},
       {"GET forja/runs/keys", R, "the param, metric and tag keys of an experiment's runs"},
       {"GET forja/runs/groups", R, "an experiment's matching runs grouped by a param, with metric statistics"},
       {"GET forja/serving/instances", R, "the forja serve instances' last reports"},
