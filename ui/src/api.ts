@@ -59,8 +59,8 @@ interface Early {
   url: string;
   token: string | null;
   response: Promise<Response>;
-  first?: boolean; // the first render waits for it (readEarly)
-  answer?: Promise<{ status: number; text: string }>; // its body, once readEarly reads it
+  first?: boolean; // its body is read as soon as it comes (readEarlyAnswers)
+  answer?: Promise<{ status: number; text: string }>; // that body
 }
 
 function takeEarly(method: string, url: string): Early | null {
@@ -69,21 +69,17 @@ function takeEarly(method: string, url: string): Early | null {
   return i < 0 ? null : early!.splice(i, 1)[0]!;
 }
 
-// Reads the early answers index.html marks `first` (a runs page's first window and its
-// experiment), waiting at most maxMs: main.tsx renders after it, so the first render draws
-// the rows and the page is laid out and painted once, with them, rather than once empty
-// and again a moment later (each a layout of the whole page).
-export function readEarly(maxMs: number): Promise<void> {
-  const first = ((window as { forjaEarly?: Early[] }).forjaEarly ?? []).filter((e) => e.first);
-  if (!first.length) return Promise.resolve();
-  const reads = first.map((e) => {
+// Starts reading the bodies of the early answers index.html marks `first` (a runs page's first
+// window and its experiment) as soon as they come, so the call that takes one has its text
+// at once: when it came before the app's first render, the rows are drawn in the same task,
+// with no frame (a style and layout of the whole page) in between. The first render does not
+// wait for them: it draws the page around the rows while they are on their way.
+export function readEarlyAnswers(): void {
+  for (const e of (window as { forjaEarly?: Early[] }).forjaEarly ?? []) {
+    if (!e.first) continue;
     e.answer = e.response.then(async (r) => ({ status: r.status, text: await r.text() }));
-    return e.answer.then(
-      () => {},
-      () => {}, // the call that takes it says what went wrong
-    );
-  });
-  return Promise.race([Promise.all(reads).then(() => {}), new Promise<void>((done) => window.setTimeout(done, maxMs))]);
+    e.answer.catch(() => {}); // the call that takes it says what went wrong
+  }
 }
 
 async function call<T>(method: "GET" | "POST" | "DELETE", route: string, body?: unknown, query?: Query, bytes = false): Promise<T> {
