@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "forja/meta/sql.h"
 #include "forja/meta/store.h"
 #include "fresh_store.h"
 
@@ -30,9 +31,9 @@ Points PointsOf(const MetricSeries& s) {
 class MetricHistoriesStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string uri = test_support::FreshUri(GetParam(), "histories");
-    if (uri.empty()) GTEST_SKIP() << "no PostgreSQL (FORJA_TEST_PG_STATE unset)";
-    auto s = OpenSqlStore(uri);
+    uri_ = test_support::FreshUri(GetParam(), "histories");
+    if (uri_.empty()) GTEST_SKIP() << "no PostgreSQL (FORJA_TEST_PG_STATE unset)";
+    auto s = OpenSqlStore(uri_);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(*s);
     auto exp = store_->CreateExperiment("histories", "", {});
@@ -49,6 +50,7 @@ class MetricHistoriesStoreTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(store_->LogBatch(runs_[0], {M("loss", 0.3, 30, 2)}, {}, {}).ok());
     ASSERT_TRUE(store_->LogBatch(runs_[1], {M("acc", 0.1, 1, 0), M("acc", 0.2, 2, 1), M("acc", 0.4, 3, 2)}, {}, {}).ok());
   }
+  std::string uri_;
   std::unique_ptr<MetaStore> store_;
   std::vector<std::string> runs_;
 };
@@ -147,6 +149,38 @@ TEST_P(MetricHistoriesStoreTest, EveryValueAsLogged) {
   EXPECT_EQ(each->series[0].steps, s.steps);
   EXPECT_EQ(each->series[0].timestamps, s.timestamps);
   for (size_t i = 1; i < s.values.size(); i++) EXPECT_EQ(each->series[0].values[i], s.values[i]) << i;
+}
+
+// Migration 8 on a store that had 7 (metrics_series, no metrics_points): the same histories,
+// and (SQLite) read from the new index alone.
+TEST_P(MetricHistoriesStoreTest, MigratesFromVersion7) {
+  auto before = store_->GetMetricHistories({runs_, {"loss", "acc"}});
+  ASSERT_TRUE(before.ok());
+  store_.reset();
+  auto conn = [&] {
+    return GetParam() == "sqlite" ? OpenSqlite(uri_.substr(std::string("sqlite:///").size()), {}) : OpenPostgres(uri_);
+  };
+  {
+    auto c = conn();
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    ASSERT_TRUE((*c)->Exec("DROP INDEX metrics_points; CREATE INDEX metrics_series ON metrics(run_uuid, key, step); "
+                           "UPDATE forja_schema SET version = 7").ok());
+  }
+  auto s = OpenSqlStore(uri_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(*s);
+  auto after = store_->GetMetricHistories({runs_, {"loss", "acc"}});
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->series.size(), before->series.size());
+  for (size_t i = 0; i < after->series.size(); i++) EXPECT_EQ(PointsOf(after->series[i]), PointsOf(before->series[i]));
+  if (GetParam() != "sqlite") return;
+  auto c = conn();
+  ASSERT_TRUE(c.ok());
+  auto plan = (*c)->Query("EXPLAIN QUERY PLAN SELECT step, timestamp, value, is_nan FROM metrics "
+                          "WHERE run_uuid = ? AND key = ? ORDER BY step LIMIT ?", {runs_[0], "loss", 10});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_FALSE(plan->empty());
+  EXPECT_EQ((*plan)[0].back().Text(), "SEARCH metrics USING COVERING INDEX metrics_points (run_uuid=? AND key=?)");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, MetricHistoriesStoreTest, ::testing::Values("sqlite", "postgres"),

@@ -313,6 +313,14 @@ CREATE INDEX serving_reports_by_time ON serving_reports(received);
     R"(
 CREATE INDEX IF NOT EXISTS runs_by_experiment_stage ON runs(experiment_id, lifecycle_stage, start_time DESC, run_uuid);
 )",
+    // 8: a metric's points in step order from the index alone, replacing metrics_series (the
+    // same first columns): the web UI's comparison reads 100,000 of them in one call
+    // (GetMetricHistories), 28 ms of server time through metrics_series and a lookup of each
+    // row in the table, 23 ms here.
+    R"(
+CREATE INDEX IF NOT EXISTS metrics_points ON metrics(run_uuid, key, step, timestamp, value, is_nan);
+DROP INDEX IF EXISTS metrics_series;
+)",
 };
 
 std::string ForDialect(std::string sql, Dialect d) {
