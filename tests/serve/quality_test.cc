@@ -140,6 +140,36 @@ TEST(QualityTracker, KeptPredictionsAreBoundedByAgeAndRows) {
   EXPECT_EQ(m.at("mape"), 0.25);  // (0 + 0.5) / 2
 }
 
+TEST(QualityTracker, ManyIdsLeaveOldestFirstAndTheRestStayFindable) {
+  // Enough ids that every shard's index and ring grow, wrap and evict through long probe runs.
+  auto t0 = Clock::now();
+  auto q = Create({{"y", "FP64", {-1}}}, Options(10, 4000), t0);  // 500 values a shard
+  const int n = 20000;
+  for (int i = 0; i < n; ++i)
+    q->Record("id" + std::to_string(i), {Make<double>("y", "FP64", {1}, {static_cast<double>(i)})},
+              t0 + std::chrono::milliseconds(i / 10));
+  q->Collect(t0 + seconds(3));
+  EXPECT_EQ(q->Snapshot()->kept, 4000u);
+  EXPECT_EQ(q->evicted_capacity(), static_cast<uint64_t>(n) - 4000);
+  std::string why;
+  uint64_t joined = 0;
+  for (int i = 0; i < n; ++i) {
+    FeedbackResult r = q->AddLabels("id" + std::to_string(i), Numbers({static_cast<double>(i)}), false, &why);
+    if (i < n / 2) {
+      EXPECT_EQ(r, FeedbackResult::kUnknownRequestId) << i;
+    } else if (i >= n - 100) {
+      EXPECT_EQ(r, FeedbackResult::kJoined) << i;
+    }
+    joined += r == FeedbackResult::kJoined;
+  }
+  EXPECT_EQ(joined, 4000u);
+  q->Collect(t0 + seconds(4));
+  EXPECT_EQ(AsMap(q->Snapshot()->quality).at("mae"), 0.0);  // every label met its own prediction
+  q->Collect(t0 + seconds(20));
+  EXPECT_EQ(q->Snapshot()->kept, 0u);
+  EXPECT_EQ(q->evicted_age(), 4000u);
+}
+
 TEST(QualityTracker, AReusedRequestIdKeepsTheNewerPrediction) {
   auto t0 = Clock::now();
   auto q = Create({{"y", "FP32", {-1}}}, Options(10), t0);

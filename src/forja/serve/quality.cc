@@ -7,11 +7,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <functional>
-#include <unordered_map>
+#include <optional>
 #include <string_view>
 #include <random>
+#include <utility>
 
 #include "forja/core/prometheus.h"
 #include "forja/monitor/profile.h"
@@ -115,7 +115,8 @@ uint64_t IdKey(std::string_view id) {
   }
   uint64_t tail = 0;
   std::memcpy(&tail, id.data() + i, id.size() - i);
-  return mix(h ^ tail ^ 0x9e3779b97f4a7c15ull);
+  uint64_t key = mix(h ^ tail ^ 0x9e3779b97f4a7c15ull);
+  return key != 0 ? key : 1;  // 0 marks an empty slot of a shard's index
 }
 
 }  // namespace
@@ -127,12 +128,12 @@ struct QualityTracker::Shard {
    public:
     void Assign(const double* v, size_t n) {
       n_ = n;
-      if (n <= kInline) {
-        std::copy(v, v + n, inline_);
-        heap_.clear();
-      } else {
-        heap_.assign(v, v + n);
-      }
+      if (n <= kInline) std::copy(v, v + n, inline_);
+      else heap_.assign(v, v + n);
+    }
+    void Release() {  // an evicted slot keeps no large prediction's memory
+      if (n_ > kInline) std::vector<double>().swap(heap_);
+      n_ = 0;
     }
     const double* data() const { return n_ <= kInline ? inline_ : heap_.data(); }
     size_t size() const { return n_; }
@@ -143,25 +144,87 @@ struct QualityTracker::Shard {
     double inline_[kInline] = {};
     std::vector<double> heap_;
   };
+  // One kept prediction. Entries sit in a ring in order of arrival, entry number `seq` at
+  // ring[seq & mask], so the oldest is evicted first and slots are reused, not allocated.
   struct Entry {
-    uint64_t seq = 0;  // of the order item that evicts it (a reused id gets a new one)
+    uint64_t key = 0;
+    Clock::time_point time;
     uint32_t rows = 0;
     bool labeled = false;
+    bool replaced = false;  // a newer prediction under the same id took its place
     Values values;
   };
-  // The order of arrival; an item whose seq is not its entry's any more was replaced (skipped).
-  struct Item {
-    Clock::time_point time;
-    uint64_t seq;
-    uint64_t key;
+  // The index from key to seq: open addressing with linear probing (keys are already random
+  // hashes; 0 marks an empty slot, IdKey never returns it), so a request costs a probe or two
+  // and no allocation, where a node map allocated and freed a node per prediction.
+  struct Slot {
+    uint64_t key = 0;
+    uint64_t seq = 0;
   };
-  Shard(int classes, bool estimates) : estimate(classes), estimates(estimates) {}
+
+  Shard(int classes, bool estimates) : ring(64), table(128), estimate(classes), estimates(estimates) {}
+
+  Slot* Find(uint64_t key) {
+    size_t mask = table.size() - 1;
+    for (size_t i = key & mask;; i = (i + 1) & mask) {
+      if (table[i].key == key) return &table[i];
+      if (table[i].key == 0) return nullptr;
+    }
+  }
+  Entry& At(uint64_t seq) { return ring[seq & (ring.size() - 1)]; }
+
+  // Points key at seq; the seq it pointed at before, or none when new.
+  std::optional<uint64_t> Point(uint64_t key, uint64_t seq) {
+    if (Slot* slot = Find(key)) return std::exchange(slot->seq, seq);
+    if ((used + 1) * 2 > table.size()) Rehash(table.size() * 2);
+    size_t mask = table.size() - 1;
+    size_t i = key & mask;
+    while (table[i].key != 0) i = (i + 1) & mask;
+    table[i] = {key, seq};
+    ++used;
+    return std::nullopt;
+  }
+  // Removes a slot, moving later slots of its probe run back (no tombstones to skip later).
+  void Erase(Slot* slot) {
+    size_t mask = table.size() - 1;
+    size_t hole = static_cast<size_t>(slot - table.data());
+    for (size_t j = (hole + 1) & mask; table[j].key != 0; j = (j + 1) & mask) {
+      size_t home = table[j].key & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {  // the hole is on its probe path
+        table[hole] = table[j];
+        hole = j;
+      }
+    }
+    table[hole] = {};
+    --used;
+  }
+  void Rehash(size_t size) {
+    std::vector<Slot> old(size);
+    old.swap(table);
+    size_t mask = size - 1;
+    for (const Slot& s : old) {
+      if (s.key == 0) continue;
+      size_t i = s.key & mask;
+      while (table[i].key != 0) i = (i + 1) & mask;
+      table[i] = s;
+    }
+  }
+  // A new entry at the ring's end, the ring doubled first when full.
+  Entry& Push() {
+    if (next - first == ring.size()) {
+      std::vector<Entry> bigger(ring.size() * 2);
+      for (uint64_t q = first; q < next; ++q) bigger[q & (bigger.size() - 1)] = std::move(At(q));
+      ring.swap(bigger);
+    }
+    return At(next++);
+  }
 
   std::mutex mu;
-  std::unordered_map<uint64_t, Entry> entries;  // by IdKey
-  std::deque<Item> order;  // oldest first; items of replaced predictions are skipped
-  uint64_t next_seq = 0;
-  uint64_t rows = 0, values = 0;  // kept, in rows and in predicted values
+  std::vector<Entry> ring;  // a power of two; holds entries first .. next-1
+  uint64_t first = 0, next = 0;
+  std::vector<Slot> table;  // a power of two, at most half full
+  size_t used = 0;
+  uint64_t rows = 0, values = 0;  // kept, in rows and in predicted values (replaced entries not counted)
   monitor::EstimateCounts estimate;
   bool estimates;
 };
@@ -250,18 +313,17 @@ QualityTracker::Shard& QualityTracker::ShardOf(uint64_t key) { return *shards_[(
 
 // Drops entries older than the window, then the oldest until `room` more values fit. s.mu held.
 void QualityTracker::Evict(Shard& s, Clock::time_point now, uint64_t room) {
-  while (!s.order.empty()) {
-    const Shard::Item& item = s.order.front();
-    bool old = now - item.time > window_;
+  for (; s.first != s.next; ++s.first) {
+    Shard::Entry& e = s.At(s.first);
+    bool old = now - e.time > window_;
     if (!old && s.values + room <= shard_values_) break;
-    auto it = s.entries.find(item.key);
-    if (it != s.entries.end() && it->second.seq == item.seq) {  // else replaced by a newer prediction
-      s.rows -= it->second.rows;
-      s.values -= it->second.values.size();
+    if (!e.replaced) {  // a replaced entry's counts left when it was replaced
+      s.rows -= e.rows;
+      s.values -= e.values.size();
       (old ? evicted_age_ : evicted_capacity_).fetch_add(1, std::memory_order_relaxed);
-      s.entries.erase(it);
+      s.Erase(s.Find(e.key));
     }
-    s.order.pop_front();
+    e.values.Release();
   }
 }
 
@@ -317,19 +379,22 @@ void QualityTracker::Record(const std::string& request_id, const std::vector<Ten
       if (Probabilities(&values[r * width], probs)) s.estimate.Add(probs);
   }
   Evict(s, now, rows * width);
-  auto [it, fresh] = s.entries.try_emplace(key);
-  Shard::Entry& e = it->second;
-  if (!fresh) {  // a client reused the id: the newer prediction wins (its old item is skipped)
-    s.rows -= e.rows;
-    s.values -= e.values.size();
-  }
-  e.seq = ++s.next_seq;
+  uint64_t seq = s.next;
+  Shard::Entry& e = s.Push();
+  e.key = key;
+  e.time = now;
   e.rows = static_cast<uint32_t>(rows);
   e.labeled = false;
+  e.replaced = false;
   e.values.Assign(values, rows * width);
   s.rows += rows;
   s.values += rows * width;
-  s.order.push_back({now, e.seq, key});
+  if (std::optional<uint64_t> before = s.Point(key, seq)) {  // a client reused the id: the newer prediction wins
+    Shard::Entry& old = s.At(*before);
+    old.replaced = true;
+    s.rows -= old.rows;
+    s.values -= old.values.size();
+  }
 }
 
 FeedbackResult QualityTracker::AddLabels(const std::string& request_id, const std::vector<LabelValue>& labels, bool list,
@@ -345,9 +410,9 @@ FeedbackResult QualityTracker::AddLabels(const std::string& request_id, const st
   };
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.entries.find(key);
-    if (it == s.entries.end()) return FeedbackResult::kUnknownRequestId;  // counted by the caller, per model
-    Shard::Entry& e = it->second;
+    Shard::Slot* slot = s.Find(key);
+    if (!slot) return FeedbackResult::kUnknownRequestId;  // counted by the caller, per model
+    Shard::Entry& e = s.At(slot->seq);
     rows = e.rows;
     if (e.labeled) {
       fail(FeedbackResult::kDuplicate, "this request's predictions have a label already; the first one counts");
