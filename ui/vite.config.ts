@@ -6,8 +6,9 @@ import { defineConfig, type Plugin } from "vite";
 
 const server = process.env.FORJA_SERVER ?? "http://127.0.0.1:5000";
 
-// index.html's comparison script preloads the comparison's code while the app's own loads
-// (the lazy page would ask for it only once the app has run, and for uPlot once the page has):
+// index.html's comparison script preloads the comparison's code (its page and every chunk it
+// imports: the charts, uPlot, their stylesheet) while the app's own loads (the lazy page would
+// ask for it only once the app has run):
 // the build writes the names of those files (hashed, so known only now) into the script, in
 // place of its empty list. The server hashes the inline scripts as built (ui_routes.cc's CSP).
 function compareChunks(): Plugin {
@@ -28,7 +29,7 @@ function compareChunks(): Plugin {
           for (const css of c.viteMetadata?.importedCss ?? []) if (!files.includes(css)) files.push(css);
         };
         for (const c of Object.values(bundle))
-          if (c.type === "chunk" && /\/(compare\/ComparePage\.tsx|charts\/uplot\.ts)$/.test(c.facadeModuleId ?? "")) add(c.fileName);
+          if (c.type === "chunk" && /\/compare\/ComparePage\.tsx$/.test(c.facadeModuleId ?? "")) add(c.fileName);
         if (!html.includes(marker) || files.length < 2) throw new Error("forja-compare-chunks: no list or no chunks to write");
         return html.replace(marker, JSON.stringify(files.map((f) => "/" + f)));
       },

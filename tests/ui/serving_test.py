@@ -61,7 +61,8 @@ c.true(any("/api/2.0/forja/runs/window?" in x for x in inline), "index.html has 
 # The comparison's script preloads its code: the build wrote the chunks' names into its list,
 # each one a file the server has.
 chunks = [json.loads(m) for x in inline for m in re.findall(r"var code = (\[.*?\]);", x)]
-c.true(len(chunks) == 1 and any("/ComparePage-" in f for f in chunks[0]) and any("/uplot-" in f for f in chunks[0]),
+c.true(len(chunks) == 1 and any("/ComparePage-" in f for f in chunks[0]) and any("/LineChart-" in f for f in chunks[0])
+       and any(f.endswith(".css") for f in chunks[0]),
        "index.html's comparison script names the comparison's chunks to preload")
 for f in chunks[0] if chunks else []:
     c.eq(get(f)[0], 200, f"the preloaded {f} is served")

@@ -1,17 +1,14 @@
-// One uPlot line chart of one metric: a series per run (or one, on a run's page). uPlot is
-// loaded with the first chart (a chunk of its own), created once per data/options change and
-// destroyed with the component; it follows the width of its box. The box says what it shows
-// in data- attributes (series count, scale), for tests and for anyone inspecting the page.
+// One uPlot line chart of one metric: a series per run (or one, on a run's page). uPlot comes
+// with the lazy pages that draw charts (their chunks import this file; the experiments and runs
+// pages never load it), so it is evaluated while a page's data loads rather than after; a chart
+// is created once per data/options change and destroyed with the component; it follows the
+// width of its box. The box says what it shows in data- attributes (series count, scale), for
+// tests and for anyone inspecting the page.
 import { useLayoutEffect, useRef } from "preact/hooks";
 import type uPlot from "uplot";
 import { formatMetric } from "../format";
 import { align, color, type ChartOptions, type Series } from "./series";
-
-let uplotChunk: Promise<typeof uPlot> | null = null;
-const loadUplot = () => (uplotChunk ??= import("./uplot").then((m) => m.default));
-// For a page that knows it will draw charts: the chunk loads while its data does (and the
-// page may wait for it, to draw its charts in its first render).
-export const preloadCharts = (): Promise<unknown> => loadUplot();
+import UPlotLib from "./uplot";
 
 const X_LABEL = { step: "step", time: "time", relative: "seconds since start" } as const;
 
@@ -114,20 +111,22 @@ interface Job {
 }
 let queue: Job[] = [];
 
-function makeCharts(UPlot: typeof uPlot) {
+function makeCharts() {
   const jobs = queue.filter((j) => !j.gone);
   queue = [];
   const sizes = jobs.map((j) => measure(j.el));
-  jobs.forEach((j, i) => j.made(draw(UPlot, j.el, j.props, sizes[i]!)));
+  jobs.forEach((j, i) => j.made(draw(UPlotLib, j.el, j.props, sizes[i]!)));
 }
 
+// The charts of one render are queued by their layout effects and made together in a
+// microtask after them, still before the frame is painted.
 function schedule(job: Job) {
   queue.push(job);
-  if (queue.length === 1) loadUplot().then(makeCharts, () => (queue = []));
+  if (queue.length === 1) queueMicrotask(makeCharts);
 }
 
-// Made in a layout effect, in the render's own task: with uPlot loaded, the charts are drawn
-// before the frame is painted (an effect would wait for the next frame, then paint again).
+// Made in a layout effect, in the render's own task: the charts are drawn before the frame is
+// painted (an effect would wait for the next frame, then paint again).
 // legend: uPlot's own, a row per series with its value under the cursor; false when the page
 // shows which series is which once for all its charts.
 export function LineChart({

@@ -2,7 +2,6 @@
 // overlaid, the params and metrics that differ, a scatter and parallel coordinates.
 import { api } from "../api";
 import { loadHistories, type Histories } from "../charts/histories";
-import { preloadCharts } from "../charts/LineChart";
 import { MetricCharts } from "../charts/MetricCharts";
 import { ErrorBox } from "../components/ErrorBox";
 import { runName } from "../format";
@@ -46,21 +45,21 @@ interface Loaded {
   ready: Histories | null; // that answer, when it came in soon after the runs
 }
 
-// How long the page waits, past its runs, for their histories and the charts' code to draw
-// everything in one render (one layout of the page, the charts made before it is painted);
-// longer histories (a large comparison) come in under the runs' table.
+// How long the page waits, past its runs, for their histories, to draw everything in one render
+// (one layout of the page, the charts made before it is painted); longer histories (a large
+// comparison) come in under the runs' table.
 const DRAW_TOGETHER_MS = 1000;
 
 // Every run's histories are asked at once, beside the runs (whose metrics name the keys the
-// charts will want, so that asking after them would wait a round trip for nothing), and the
-// charts' code loads meanwhile: index.html's inline script asked for these URLs already.
+// charts will want, so that asking after them would wait a round trip for nothing): index.html's
+// inline script asked for these URLs already.
 async function loadComparison(runIds: string[]): Promise<Loaded> {
   const got: Loaded = { runs: [], early: null, ready: null };
   let drawable: Promise<unknown> = Promise.resolve();
   if (runIds.length >= 2 && runIds.length <= 100) {
     const early = loadHistories(runIds);
     early.then((h) => (got.ready = h), () => {}); // on failure MetricCharts asks again and shows the error
-    drawable = Promise.all([early, preloadCharts()]).catch(() => {});
+    drawable = early.catch(() => {});
     got.early = early;
   }
   // One call for every run (a call per run was more calls than the browser's six connections).
