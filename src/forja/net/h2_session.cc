@@ -24,7 +24,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <unordered_map>
 
 #include "forja/core/log.h"
 
@@ -223,7 +222,7 @@ struct H2Callbacks {
       self->spare_requests_.pop_back();
     }
     s->limit = self->limits_.max_body_bytes;
-    self->streams_.emplace(frame->hd.stream_id, std::move(s));
+    self->streams_.push_back({frame->hd.stream_id, std::move(s)});
     self->receiving_++;
     return 0;
   }
@@ -293,14 +292,16 @@ struct H2Callbacks {
 
   static int StreamClose(nghttp2_session*, int32_t id, uint32_t, void* p) {
     H2Session* self = Self(p);
-    auto it = self->streams_.find(id);
-    if (it == self->streams_.end()) return 0;
-    if (it->second->receiving) self->receiving_--;
+    auto& open = self->streams_;
+    auto it = std::find_if(open.begin(), open.end(), [id](const H2Session::Open& o) { return o.id == id; });
+    if (it == open.end()) return 0;
+    if (it->stream->receiving) self->receiving_--;
     if (self->spare_streams_.size() < kSpares) {
-      *it->second = H2Session::Stream();
-      self->spare_streams_.push_back(std::move(it->second));
+      *it->stream = H2Session::Stream();
+      self->spare_streams_.push_back(std::move(it->stream));
     }
-    self->streams_.erase(it);
+    if (it + 1 != open.end()) *it = std::move(open.back());  // the order of open streams does not matter
+    open.pop_back();
     return 0;
   }
 
@@ -366,8 +367,9 @@ H2Session::~H2Session() {
 }
 
 H2Session::Stream* H2Session::Find(int32_t id) const {
-  auto it = streams_.find(id);
-  return it == streams_.end() ? nullptr : it->second.get();
+  for (size_t i = streams_.size(); i-- > 0;)
+    if (streams_[i].id == id) return streams_[i].stream.get();
+  return nullptr;
 }
 
 bool H2Session::Receive(std::string_view data) {
@@ -377,7 +379,11 @@ bool H2Session::Receive(std::string_view data) {
   return false;
 }
 
-std::vector<H2Request> H2Session::TakeReady() { return std::exchange(ready_, {}); }
+std::vector<H2Request>& H2Session::TakeReady() {
+  taken_.clear();
+  taken_.swap(ready_);
+  return taken_;
+}
 
 void H2Session::Recycle(Request&& used) {
   if (spare_requests_.size() >= kSpares) return;

@@ -17,7 +17,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "forja/net/http_server.h"
@@ -51,8 +50,9 @@ class H2Session {
   // Takes received bytes. False: the peer broke the protocol; a GOAWAY is queued (Send it,
   // then close).
   bool Receive(std::string_view data);
-  // The requests completed since the last call, in the order their last frame arrived.
-  std::vector<H2Request> TakeReady();
+  // The requests completed since the last call, in the order their last frame arrived; the
+  // list stays valid until the next call (its vector is reused, not allocated per read).
+  std::vector<H2Request>& TakeReady();
   // Answers a stream; nothing when the stream is gone (the client reset it). Response::trailers
   // go in a trailing header block; with an empty body they join the response's header block
   // instead (gRPC's Trailers-Only answer). file_fd is not supported here.
@@ -85,8 +85,14 @@ class H2Session {
   std::function<Response(int, std::string_view)> error_;
   std::unique_ptr<BlockCache> blocks_;  // outlives session_: nghttp2_session_del frees into it
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
-  std::vector<H2Request> ready_;
+  // Open streams, searched from the newest: a connection has few (at most
+  // max_concurrent_streams), and a node map allocated and freed one node per call.
+  struct Open {
+    int32_t id;
+    std::unique_ptr<Stream> stream;
+  };
+  std::vector<Open> streams_;
+  std::vector<H2Request> ready_, taken_;
   size_t receiving_ = 0;
   // Closed streams and used requests kept for the next streams (a few: the memory an idle
   // connection keeps stays small).
