@@ -10,21 +10,10 @@
 //                                 took the most time, by self time, printed; the file for DevTools)
 //
 // The compared runs are the experiment's runs tagged compare=yes (bench/ui/seed.py's 10).
-import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
+import { parseArgs, chromium } from "./args.mjs";
 
-const require = createRequire(new URL("../../ui/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
-
-const [url, exp, ...rest] = process.argv.slice(2);
-if (!url || !exp) {
-  console.error("usage: node bench/ui/compare_phases.mjs URL EXPERIMENT_ID [--reps N] [--trace FILE]");
-  process.exit(2);
-}
-const opt = (name, dflt) => {
-  const i = rest.indexOf(name);
-  return i < 0 ? dflt : rest[i + 1];
-};
+const { url, exp, opt } = parseArgs("compare_phases.mjs", "[--reps N] [--trace FILE] [--profile FILE]");
 const reps = Number(opt("--reps", 3));
 const tracePath = opt("--trace", null);
 const profilePath = opt("--profile", null);

@@ -7,21 +7,10 @@
 //
 //   node bench/ui/phases.mjs http://127.0.0.1:PORT EXPERIMENT_ID [--reps 5] [--trace t.json]
 //   node bench/ui/phases.mjs URL EXP --filter 'metrics.m0 > 0.5'   (times the filter instead)
-import { createRequire } from "node:module";
 import { writeFileSync } from "node:fs";
+import { parseArgs, chromium } from "./args.mjs";
 
-const require = createRequire(new URL("../../ui/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
-
-const [url, exp, ...rest] = process.argv.slice(2);
-if (!url || !exp) {
-  console.error("usage: node bench/ui/phases.mjs URL EXPERIMENT_ID [--reps N] [--trace FILE] [--filter F]");
-  process.exit(2);
-}
-const opt = (name, dflt) => {
-  const i = rest.indexOf(name);
-  return i < 0 ? dflt : rest[i + 1];
-};
+const { url, exp, opt } = parseArgs("phases.mjs", "[--reps N] [--trace FILE] [--filter F]");
 const reps = Number(opt("--reps", 3));
 const tracePath = opt("--trace", null);
 const filter = opt("--filter", null);
