@@ -115,9 +115,10 @@ void ReleaseBody(Exchange* ex) {
   if (ex->req.body.capacity() > kUncountedBody) std::string().swap(ex->req.body);
 }
 
-// Exchanges an HTTP/2 connection keeps besides Conn::spare: enough for a client's burst of
-// multiplexed calls without holding much (each keeps its last request's buffers).
-constexpr size_t kH2SpareExchanges = 8;
+// Exchanges back from handlers a connection keeps for its next requests (each keeps its last
+// request's buffers): HTTP/1.1 has one request at a time; an HTTP/2 connection keeps enough for
+// a client's burst of multiplexed calls without holding much.
+constexpr size_t kSpareExchanges = 1, kH2SpareExchanges = 9;
 
 void DestroyExchange(Exchange* ex) {
   if (ex->resp.file_fd >= 0) ::close(ex->resp.file_fd);
@@ -330,7 +331,7 @@ struct Conn {
   OutBuf out;
   RequestParser parser;
   Exchange* cur = nullptr;    // the request being parsed
-  Exchange* spare = nullptr;  // back from a handler, for the next request
+  std::vector<Exchange*> spares;  // back from handlers, for the next requests (KeepSpare)
   std::string peer;
   int64_t phase_start = 0;  // when the current request's head (or body) started
   int64_t last_active = 0;
@@ -346,15 +347,11 @@ struct Conn {
   bool head_started = false, body_started = false, continue_sent = false;
   std::unique_ptr<H2Session> h2;  // an HTTP/2 connection (ServerOptions::http2)
   size_t inflight = 0;            // HTTP/2: requests a handler has
-  // HTTP/2: more exchanges back from handlers, for streams that come while `spare` is taken
-  // (a client's calls multiplexed on the connection).
-  std::vector<Exchange*> spares;
   bool drive_queued = false;  // HTTP/2: in resume_, to send this loop turn's answers at once
 
   explicit Conn(ParserLimits limits) : parser(limits) {}
   ~Conn() {
     if (cur != nullptr) DestroyExchange(cur);
-    if (spare != nullptr) DestroyExchange(spare);
     for (Exchange* ex : spares) DestroyExchange(ex);
   }
 };
@@ -499,6 +496,7 @@ class Loop {
   void RunReady();
   Conn* Find(int fd, uint64_t id) const;
   Exchange* NewExchange();
+  Exchange* TakeSpare(Conn* c);
   void NewRequestId(std::string* out);
   void Teardown();
 
@@ -932,7 +930,7 @@ bool Loop::ReadInput(Conn* c) {
 void Loop::Process(Conn* c) {
   bool after_head = false;  // parse once more even with no input: the body may be empty
   while (!c->awaiting && !c->closing && (after_head || !c->in.empty()) && c->out.size() < kMaxOutPending) {
-    if (c->cur == nullptr) c->cur = c->spare != nullptr ? std::exchange(c->spare, nullptr) : NewExchange();
+    if (c->cur == nullptr) c->cur = TakeSpare(c);
     if (!c->head_started) {
       c->head_started = true;
       c->phase_start = now_;
@@ -1043,6 +1041,21 @@ Exchange* Loop::NewExchange() {
   return ex;
 }
 
+// A connection's spare exchange for its next request, or a new one.
+Exchange* Loop::TakeSpare(Conn* c) {
+  if (c->spares.empty()) return NewExchange();
+  Exchange* ex = c->spares.back();
+  c->spares.pop_back();
+  return ex;
+}
+
+// Keeps an exchange back from its handler for the connection's next request, up to the
+// connection's share (one for HTTP/1.1, more for HTTP/2's multiplexed calls).
+void KeepSpare(Conn* c, Exchange* ex) {
+  if (c->spares.size() < (c->h2 ? kH2SpareExchanges : kSpareExchanges)) c->spares.push_back(ex);
+  else DestroyExchange(ex);
+}
+
 void Loop::NewRequestId(std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   char id[20];
@@ -1099,11 +1112,7 @@ void Loop::Finish(Conn* c, Exchange* ex) {
   c->awaiting = false;
   QueueResponse(c, ex);  // leaves no file fd in ex->resp; the rest is overwritten by the next Send
   ReleaseBody(ex);       // a large body is not kept for the connection's next request
-  if (c->spare == nullptr) {
-    c->spare = ex;
-  } else {
-    DestroyExchange(ex);
-  }
+  KeepSpare(c, ex);
 }
 
 void Loop::QueueResponse(Conn* c, Exchange* ex) {
@@ -1355,15 +1364,7 @@ void Loop::DriveH2(Conn* c) {
 
 void Loop::DispatchH2(Conn* c) {
   for (H2Request& r : c->h2->TakeReady()) {
-    Exchange* ex = c->spare;
-    if (ex != nullptr) {
-      c->spare = nullptr;
-    } else if (!c->spares.empty()) {
-      ex = c->spares.back();
-      c->spares.pop_back();
-    } else {
-      ex = NewExchange();
-    }
+    Exchange* ex = TakeSpare(c);
     std::swap(ex->req, r.req);
     c->h2->Recycle(std::move(r.req));  // the exchange's last request: buffers for a next stream
     ex->req.peer = c->peer;
@@ -1398,13 +1399,7 @@ void Loop::FinishH2(Conn* c, Exchange* ex) {
     opts_.on_complete(ex->req, status, took.count());
   }
   ReleaseBody(ex);
-  if (c->spare == nullptr) {
-    c->spare = ex;
-  } else if (c->spares.size() < kH2SpareExchanges) {
-    c->spares.push_back(ex);
-  } else {
-    DestroyExchange(ex);
-  }
+  KeepSpare(c, ex);
 }
 
 Response Loop::StreamError(int status, std::string_view message) const {
