@@ -212,6 +212,14 @@ def summarize(results, reps):
             f, m = cell["forja"], cell["mlflow"]
             ratio = f"{m / f:.1f}x" if f and m else "n/a"
             rows.append((f"{n:,} runs: {label}", f, m, ratio))
+            if what == "table":
+                # Not forja's UI: its drawn page saved as static HTML (measure.mjs). What any
+                # page that fetches its rows stays above, and the ratio it would give.
+                xs = [x for x in results[n].get("forja", {}).get("floor", []) if x is not None]
+                fl = statistics.median(xs) if xs else None
+                if fl is not None:
+                    rows.append((f"{n:,} runs: the same table as a static page, no script (the browser's floor)", fl, m,
+                                 f"{m / fl:.1f}x" if m else "n/a"))
     return rows
 
 
@@ -273,7 +281,7 @@ def main():
                 signal.pause()
             # The UIs take turns, one repetition each, so a burst of load elsewhere on the
             # machine (others build here) falls on both rather than on one.
-            results[n] = {s.name.lower(): {"table": [], "rows": [], "filter": [], "compare": [], "notes": {}}
+            results[n] = {s.name.lower(): {"table": [], "rows": [], "floor": [], "filter": [], "compare": [], "notes": {}}
                           for s in servers}
             for rep in range(a.reps):
                 for srv in servers:
@@ -281,8 +289,8 @@ def main():
                         f"(load average {os.getloadavg()[0]:.2f})")
                     got = measure(srv, exps[srv.name], runs, 1, scratch, first=rep == 0)
                     mine = results[n][srv.name.lower()]
-                    for k in ("table", "rows", "filter", "compare"):
-                        mine[k] += got[k]
+                    for k in ("table", "rows", "floor", "filter", "compare"):
+                        mine[k] += got.get(k, [])
                     mine["notes"] = mine["notes"] or got.get("notes", {})
             for srv in servers:
                 r = results[n][srv.name.lower()]
@@ -312,6 +320,8 @@ def report(results, seeding, notes, reps, versions, total_s):
         lines.append(f"| {label} | {fmt_ms(f)} | {fmt_ms(m)} | {ratio} |")
     lines += ["", "Targets:"]
     for label, f, m, _ in rows:
+        if "floor" in label:
+            continue
         ok = f is not None and m is not None and m >= 10 * f
         lines.append(f"- {'MET' if ok else 'NOT MET'}: {label} >= 10x faster than MLflow"
                      f" ({(m / f) if f and m else float('nan'):.1f}x)")
@@ -343,6 +353,11 @@ def report(results, seeding, notes, reps, versions, total_s):
               "box until the first row is the newest run passing the filter; *compare* = navigation until "
               "every chart of the 10 metrics shows all 10 runs' series (forja: #/compare-runs; MLflow: "
               "its experiment page's chart view over the same 10 runs).",
+              "- *The browser's floor*: forja's runs page as drawn (its rows, its stylesheet inlined, no "
+              "script) saved as one static HTML document, served from loopback and timed as *table*: "
+              "navigation, first paint and the click's round trip, which every UI pays. No page that "
+              "fetches its rows can be interactive sooner on this machine; MLflow / floor is the largest "
+              "ratio any UI could show here.",
               ]
     for (n, name), s in sorted(seeding.items()):
         lines.append(f"- Seeding {n:,} runs into {name}'s SQLite: {s:.1f} s.")
@@ -351,7 +366,7 @@ def report(results, seeding, notes, reps, versions, total_s):
             r = results[n].get(ui)
             if r:  # every repetition, in order: the machine is shared, so the spread matters
                 lines.append(f"- {n:,} runs, {ui}, each repetition (ms): " + "; ".join(
-                    f"{k} {', '.join(f'{x:.0f}' for x in r[k])}" for k in ("rows", "table", "filter", "compare")))
+                    f"{k} {', '.join(f'{x:.0f}' for x in r[k])}" for k in ("rows", "table", "floor", "filter", "compare") if r[k]))
             for k, v in notes[n].get(ui, {}).items():
                 lines.append(f"- {n:,} runs, {ui}: {k}: {v}")
     lines.append(f"- The whole run took {total_s / 60:.1f} min; 1-minute load average at the start: "

@@ -11,7 +11,7 @@
 //
 // The compared runs are the experiment's runs tagged compare=yes (bench/ui/seed.py's 10).
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs, chromium } from "./args.mjs";
+import { parseArgs, chromium, summarizeProfile } from "./args.mjs";
 
 const { url, exp, opt } = parseArgs("compare_phases.mjs", "[--reps N] [--trace FILE] [--profile FILE]");
 const reps = Number(opt("--reps", 3));
@@ -91,19 +91,6 @@ function summarizeTrace(file) {
     lines.push(`  ${((t.ts - t0) / 1000).toFixed(1).padStart(7)} for ${(t.dur / 1000).toFixed(1).padStart(6)}: ${what.join(", ")}`);
   }
   return lines.join("\n");
-}
-
-// Self time per function (name, file, line) over the whole profile, the largest first.
-function summarizeProfile(profile) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const f = byId.get(profile.samples[i]).callFrame;
-    const name = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}`;
-    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-  }
-  const top = [...self].filter(([n]) => !n.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, 25);
-  return ["JS self time (ms):", ...top.map(([n, t]) => `  ${t.toFixed(1).padStart(6)} ${n}`)].join("\n");
 }
 
 const ms = (x) => (x == null ? "   -  " : x.toFixed(1).padStart(6));

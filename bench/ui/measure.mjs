@@ -1,7 +1,7 @@
 // Measures one UI (forja's or MLflow's) in Debian's chromium through the pinned playwright-core
 // (ui/node_modules, as tests/ui uses it). Reads its spec as JSON on stdin (bench/ui/__main__.py
 // writes it); prints progress on stderr and one JSON line on stdout:
-//   {table: [ms...], rows: [ms...], filter: [ms...], compare: [ms...], notes: {...}}
+//   {table: [ms...], rows: [ms...], floor: [ms...] (forja only), filter: [ms...], compare: [ms...], notes: {...}}
 // Every time is the page's own clock: performance.now() (0 = the navigation's start) or an
 // input event's timeStamp, read in the page when a condition polled every animation frame
 // first holds. What each condition is, is the same for both UIs; only the selectors differ,
@@ -9,6 +9,7 @@
 // filter box's role/test id, the chart elements. See bench/ui/README.md.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 
 const require = createRequire(new URL("../../ui/package.json", import.meta.url));
@@ -122,20 +123,51 @@ function recordApi(page) {
   return calls;
 }
 
-const out = { table: [], rows: [], filter: [], compare: [], notes: {} };
+const out = { table: [], rows: [], floor: [], filter: [], compare: [], notes: {} };
 const tableView = { width: 1280, height: 800 };
 const rowSel = ui.row(ids.first);
 
+// One timed visit of a runs table: navigation until the run's row is in view, then a real
+// click (CDP input, queued behind whatever the page is doing) on its checkbox until checked.
+async function timeTable(url) {
+  const { context, page } = await warmPage(url, { fn: rowVisible, arg: [rowSel, ui.checkbox] }, tableView);
+  const calls = recordApi(page);
+  await page.goto(url, { waitUntil: "commit" });
+  const seen = await (await page.waitForFunction(rowVisible, [rowSel, ui.checkbox], WAIT)).jsonValue();
+  await page.mouse.click(seen.x, seen.y);
+  const table = await (await page.waitForFunction(checked, [rowSel, ui.checkbox], WAIT)).jsonValue();
+  return { context, page, calls, rows: seen.t, table };
+}
+
+// The browser's floor for that measurement: forja's runs page as drawn (its rows, its
+// stylesheet inlined, no script at all) saved as one static document and served from here.
+// No page that has to fetch its rows can be interactive sooner on this machine.
+async function staticCopy() {
+  const context = await browser.newContext({ viewport: tableView });
+  const page = await context.newPage();
+  await page.goto(ui.table, { waitUntil: "commit" });
+  await page.waitForFunction(rowVisible, [rowSel, ui.checkbox], WAIT);
+  const html = await page.evaluate(async () => {
+    let css = "";
+    for (const l of document.querySelectorAll('link[rel="stylesheet"]')) css += await (await fetch(l.href)).text();
+    const body = document.body.cloneNode(true);
+    body.querySelectorAll("script").forEach((e) => e.remove());
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>static</title><style>${css}</style></head>` +
+      `<body>${body.innerHTML}</body></html>`;
+  });
+  await context.close();
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(html);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+}
+const floor = forja ? await staticCopy() : null;
+
 for (let rep = 0; rep < spec.reps; rep++) {
   // ---- the runs table interactive, then a filter ------------------------------------------------
-  const { context, page } = await warmPage(ui.table, { fn: rowVisible, arg: [rowSel, ui.checkbox] }, tableView);
-  const calls = recordApi(page);
-  await page.goto(ui.table, { waitUntil: "commit" });
-  const seen = await (await page.waitForFunction(rowVisible, [rowSel, ui.checkbox], WAIT)).jsonValue();
-  // A real click (CDP input, queued behind whatever the page is doing) on the row's checkbox.
-  await page.mouse.click(seen.x, seen.y);
-  const rows = seen.t;
-  const table = await (await page.waitForFunction(checked, [rowSel, ui.checkbox], WAIT)).jsonValue();
+  const { context, page, calls, rows, table } = await timeTable(ui.table);
   out.rows.push(rows);
   out.table.push(table);
   if (rep === 0 && spec.first) {
@@ -147,6 +179,12 @@ for (let rep = 0; rep < spec.reps; rep++) {
     await page.screenshot({ path: path.join(spec.shots, "table.png") });
   }
   say(`rep ${rep + 1}: rows visible ${rows.toFixed(0)} ms, table interactive ${table.toFixed(0)} ms`);
+  if (floor) {
+    const f = await timeTable(floor.url);
+    await f.context.close();
+    out.floor.push(f.table);
+    say(`rep ${rep + 1}: the same table as a static page interactive ${f.table.toFixed(0)} ms`);
+  }
 
   // The filter: typed (untimed), then Enter; from the keydown's timestamp to the filtered table.
   // On the table freshly loaded again (MLflow swaps its filter box for the selection's actions
@@ -199,5 +237,6 @@ for (let rep = 0; rep < spec.reps; rep++) {
   await cmp.context.close();
 }
 
+floor?.close();
 await browser.close();
 console.log(JSON.stringify(out));

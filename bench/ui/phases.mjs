@@ -3,16 +3,18 @@
 // it, the box checked), with the phases in between read from the page's own clock:
 // navigation -> HTML -> bundle fetched -> app rendered -> each API call sent and answered ->
 // rows in the DOM -> the click's event -> checked, plus every long task (> 50 ms) on the main
-// thread. Optionally (--trace FILE) a Chrome trace of the timed visit, for chrome://tracing.
+// thread. Optionally (--trace FILE) a Chrome trace of the timed visit, for chrome://tracing,
+// or (--profile FILE) a JS CPU profile of it, summarized as self time per function.
 //
 //   node bench/ui/phases.mjs http://127.0.0.1:PORT EXPERIMENT_ID [--reps 5] [--trace t.json]
 //   node bench/ui/phases.mjs URL EXP --filter 'metrics.m0 > 0.5'   (times the filter instead)
 import { writeFileSync } from "node:fs";
-import { parseArgs, chromium } from "./args.mjs";
+import { parseArgs, chromium, summarizeProfile } from "./args.mjs";
 
-const { url, exp, opt } = parseArgs("phases.mjs", "[--reps N] [--trace FILE] [--filter F]");
+const { url, exp, opt } = parseArgs("phases.mjs", "[--reps N] [--trace FILE] [--profile FILE] [--filter F]");
 const reps = Number(opt("--reps", 3));
 const tracePath = opt("--trace", null);
+const profilePath = opt("--profile", null);
 const filter = opt("--filter", null);
 const page_url = `${url}/#/experiments/${exp}`;
 const WAIT = { timeout: 120_000, polling: "raf" };
@@ -89,6 +91,12 @@ for (let rep = 0; rep < reps; rep++) {
   await page.goto("about:blank");
   const tracing = tracePath && rep === reps - 1;
   if (tracing) await browser.startTracing(page, { path: tracePath, screenshots: false });
+  const profiling = profilePath && rep === reps - 1 ? await context.newCDPSession(page) : null;
+  if (profiling) {
+    await profiling.send("Profiler.enable");
+    await profiling.send("Profiler.setSamplingInterval", { interval: 100 });
+    await profiling.send("Profiler.start");
+  }
   let out;
   await page.goto(page_url, { waitUntil: "commit" });
   const seen = await (await page.waitForFunction(rowVisible, null, WAIT)).jsonValue();
@@ -124,6 +132,11 @@ for (let rep = 0; rep < reps; rep++) {
     out.checked = done;
   }
   if (tracing) await browser.stopTracing();
+  if (profiling) {
+    const { profile } = await profiling.send("Profiler.stop");
+    writeFileSync(profilePath, JSON.stringify(profile));
+    console.log(summarizeProfile(profile));
+  }
   await context.close();
 
   const { p, nav, res } = out;
