@@ -47,6 +47,8 @@ def security_headers(h, what):
     c.eq(h.get("x-content-type-options"), "nosniff", what + ": X-Content-Type-Options")
     c.eq(h.get("referrer-policy"), "no-referrer", what + ": Referrer-Policy")
     c.eq(h.get("x-frame-options"), "DENY", what + ": X-Frame-Options")
+    # Left out on purpose (docs/ui.md): it swaps renderer processes on every first page.
+    c.eq(h.get("cross-origin-opener-policy"), None, what + ": no Cross-Origin-Opener-Policy")
 
 
 # ---- index.html ----------------------------------------------------------------------------
