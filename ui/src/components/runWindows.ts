@@ -60,6 +60,7 @@ function afterPaint(fn: () => void): void {
 }
 const MAX_BLOCKS = 40;
 const DEBOUNCE_MS = 60;
+const CHECK_CHOICE_MS = 1000;
 
 export interface RunWindows {
   total: number | null; // null until the first window answers; a lower bound until counted
@@ -158,11 +159,15 @@ export function useRunWindows(q: RunWindowQuery): RunWindows {
   // Once the first rows are painted: the count, the rest of their block, and the server's
   // choice of columns when they came from this tab's memory. One at a time, each after the
   // last answered: the server works on one core, and the page's next input has the other.
+  // The choice is checked a second later: it reads the keys of the experiment's newest runs
+  // (30-60 ms of the server's time at 10,000 runs and more), which would share the machine with
+  // the page's first click, while the remembered columns are almost always still the choice.
   const afterFirstRows = (gen: number, more: boolean, keysCame: boolean) => {
     const live = () => gen === generation.current;
-    void (more ? fetchCount(gen).then(() => (live() ? fetchBlock(0) : undefined)) : Promise.resolve()).then(() =>
-      live() && q.columns === null && !keysCame && !chosen.current?.keys ? checkChoice(gen) : undefined,
-    );
+    void (more ? fetchCount(gen).then(() => (live() ? fetchBlock(0) : undefined)) : Promise.resolve()).then(() => {
+      if (live() && q.columns === null && !keysCame && !chosen.current?.keys)
+        window.setTimeout(() => (live() ? void checkChoice(gen) : undefined), CHECK_CHOICE_MS);
+    });
   };
 
   // The columns came from this tab's memory: the server's choice now, with the keys.
