@@ -109,6 +109,7 @@ class H2Session::BlockCache {
 struct H2Session::Stream {
   Request req;
   size_t header_bytes = 0;
+  size_t fields = 0;  // req.headers in use: the rest are kept fields whose strings are reused
   uint64_t limit = 0;
   bool length_prefixed = false;  // HeadDecision::length_prefixed
   bool receiving = true;   // the request has not all arrived (and was not refused)
@@ -178,13 +179,14 @@ class FieldList {
 constexpr size_t kSpares = 8;
 constexpr size_t kKeptBody = 16 * 1024;
 
-// Empties a request for reuse, keeping its buffers.
+// Empties a request for reuse, keeping its buffers. Its header fields stay (Stream::fields
+// counts those in use): a later stream assigns into their strings instead of allocating a
+// value such as "application/grpc" (over the small-string size) per call.
 void Empty(Request* r) {
   r->method.clear();
   r->target.clear();
   r->path.clear();
   r->query.clear();
-  r->headers.clear();
   if (r->body.capacity() > kKeptBody) std::string().swap(r->body);
   r->body.clear();
   r->request_id.clear();
@@ -235,6 +237,7 @@ struct H2Callbacks {
     s->header_bytes += namelen + valuelen + 32;  // HPACK's size of a field
     if (s->header_bytes > self->limits_.max_header_bytes) {
       s->req.headers.clear();
+      s->fields = 0;
       s->header_bytes = self->limits_.max_header_bytes + 1;  // stays over; answered when the block ends
       return 0;
     }
@@ -250,7 +253,13 @@ struct H2Callbacks {
       if (!PercentDecode(path, false, &req.path) || req.path.find('\0') != std::string::npos) req.path.clear();
     } else if (!n.empty() && n[0] != ':') {
       if (n == "x-request-id" && SaneRequestId(v)) req.request_id = v;
-      req.headers.emplace_back(n, v);
+      if (s->fields < req.headers.size()) {
+        req.headers[s->fields].first.assign(n);
+        req.headers[s->fields].second.assign(v);
+      } else {
+        req.headers.emplace_back(n, v);
+      }
+      s->fields++;
     }
     return 0;
   }
@@ -393,6 +402,7 @@ void H2Session::Recycle(Request&& used) {
 
 void H2Session::HeadersDone(int32_t id, Stream* s, bool end_stream) {
   if (s->refused) return;
+  s->req.headers.resize(s->fields);  // the fields a reused request kept beyond this block's
   if (s->header_bytes > limits_.max_header_bytes) {
     Refuse(id, s, 431, "the request's header block is over " + std::to_string(limits_.max_header_bytes) + " bytes",
            end_stream);

@@ -302,7 +302,7 @@ class Calls {
       s_->Fail(*c, 404, "model '" + s->name + "' has no version " + q->model_version());
       return;
     }
-    Status st = FromProto(*q, &c->req, &c->grpc->raw);
+    Status st = FromProto(&c->grpc->request, &c->req, &c->grpc->raw);
     c->inputs = std::move(c->req.inputs);
     if (!st.ok()) {
       s_->Fail(*c, 400, st.message());

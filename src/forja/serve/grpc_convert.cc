@@ -135,7 +135,8 @@ Status TypedInput(const Contents& c, Tensor* t, int64_t elements) {
   return Status::Ok();
 }
 
-Status RawInput(const std::string& raw, Tensor* t, int64_t elements) {
+// `take` (may be null): `raw` itself, which may be moved out (its message is done with it).
+Status RawInput(const std::string& raw, std::string* take, Tensor* t, int64_t elements) {
   int64_t got = 0;
   if (t->datatype == "BYTES") {
     if (!CountBytes(raw, &got))
@@ -151,11 +152,16 @@ Status RawInput(const std::string& raw, Tensor* t, int64_t elements) {
     return Status::User("input '" + t->name + "': shape " + ShapeText(t->shape) + " has " +
                         std::to_string(elements) + " elements but its raw contents hold " + std::to_string(got) + " (" +
                         std::to_string(raw.size()) + " bytes)");
-  t->data = raw;
+  if (take) {
+    t->data.swap(*take);
+  } else {
+    t->data = raw;
+  }
   return Status::Ok();
 }
 
-Status Input(const inference::ModelInferRequest::InferInputTensor& in, const std::string* raw, Tensor* t) {
+Status Input(const inference::ModelInferRequest::InferInputTensor& in, const std::string* raw, std::string* take,
+             Tensor* t) {
   t->name = in.name();
   if (t->name.empty()) return Status::User("an input has no name");
   t->datatype = in.datatype();
@@ -172,7 +178,7 @@ Status Input(const inference::ModelInferRequest::InferInputTensor& in, const std
   if (raw) {
     if (in.has_contents() && in.contents().ByteSizeLong() > 0)
       return Status::User("input '" + t->name + "': both contents and raw_input_contents; send one");
-    return RawInput(*raw, t, elements);
+    return RawInput(*raw, take, t, elements);
   }
   return TypedInput(in.contents(), t, elements);
 }
@@ -213,7 +219,10 @@ void TypedOutput(const Tensor& t, Contents* c) {
 
 }  // namespace
 
-Status FromProto(const inference::ModelInferRequest& in, InferRequest* req, bool* raw) {
+namespace {
+
+// `owner` (may be null): `in` itself, whose raw contents may be moved out.
+Status Convert(const inference::ModelInferRequest& in, inference::ModelInferRequest* owner, InferRequest* req, bool* raw) {
   req->id = in.id();
   int n = in.inputs_size();
   if (n == 0) return Status::User("'inputs' must be a non-empty list of tensors");
@@ -222,8 +231,11 @@ Status FromProto(const inference::ModelInferRequest& in, InferRequest* req, bool
     return Status::User("raw_input_contents has " + std::to_string(in.raw_input_contents_size()) + " entries for " +
                         std::to_string(n) + " inputs: send one per input, in order, or none");
   req->inputs.resize(static_cast<size_t>(n));
-  for (int i = 0; i < n; i++)
-    RETURN_IF_ERROR(Input(in.inputs(i), *raw ? &in.raw_input_contents(i) : nullptr, &req->inputs[static_cast<size_t>(i)]));
+  for (int i = 0; i < n; i++) {
+    std::string* take = *raw && owner ? owner->mutable_raw_input_contents(i) : nullptr;
+    RETURN_IF_ERROR(Input(in.inputs(i), *raw ? &in.raw_input_contents(i) : nullptr, take,
+                          &req->inputs[static_cast<size_t>(i)]));
+  }
   req->outputs.clear();
   req->binary_output = *raw;
   for (const auto& o : in.outputs()) {
@@ -231,6 +243,18 @@ Status FromProto(const inference::ModelInferRequest& in, InferRequest* req, bool
     req->outputs.push_back({o.name(), *raw});
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status FromProto(const inference::ModelInferRequest& in, InferRequest* req, bool* raw) {
+  return Convert(in, nullptr, req, raw);
+}
+
+// The raw contents' strings are the message's own (heap buffers even on an arena), so they
+// can be swapped into the tensors: no copy of the rows, no allocation.
+Status FromProto(inference::ModelInferRequest* in, InferRequest* req, bool* raw) {
+  return Convert(*in, in, req, raw);
 }
 
 Status ToProto(const std::string& model, const std::string& version, const InferRequest& req,

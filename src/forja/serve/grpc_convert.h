@@ -26,6 +26,8 @@ namespace forja::serve {
 // Inputs, requested outputs and the request's id. *raw: the inputs came as
 // raw_input_contents (the answer then uses raw_output_contents too).
 Status FromProto(const inference::ModelInferRequest& in, InferRequest* req, bool* raw);
+// The same, moving the raw contents out of `in` instead of copying them.
+Status FromProto(inference::ModelInferRequest* in, InferRequest* req, bool* raw);
 
 // The outputs the request asked for (all when it named none; an unknown name is an error),
 // as raw_output_contents when `raw`, else as typed contents.
