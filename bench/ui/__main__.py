@@ -167,6 +167,29 @@ def verify(servers, exps, runs):
 
 # ---- measuring -----------------------------------------------------------------------------------
 
+def cpu_times():
+    """(busy, total) jiffies of all cores, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle + iowait
+    return sum(v) - idle, sum(v)
+
+
+def settle(limit_s=20.0, busy_below=0.15):
+    """Waits until the cores are mostly idle (under 15% busy over half a second), at most
+    limit_s: the other UI's repetition leaves work behind (MLflow's server still answering the
+    closed page's calls, a browser shutting down) that would otherwise land on this one's
+    first page. Returns the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        b0, t0 = cpu_times()
+        time.sleep(0.5)
+        b1, t1 = cpu_times()
+        if t1 > t0 and (b1 - b0) / (t1 - t0) < busy_below:
+            break
+    return time.monotonic() - start
+
+
 def measure(srv, exp, runs, reps, scratch, first=True):
     spec = {
         "ui": srv.name.lower(),
@@ -285,8 +308,9 @@ def main():
                           for s in servers}
             for rep in range(a.reps):
                 for srv in servers:
+                    waited = settle()
                     log(f"{srv.name}: {n:,} runs, repetition {rep + 1} of {a.reps} "
-                        f"(load average {os.getloadavg()[0]:.2f})")
+                        f"(load average {os.getloadavg()[0]:.2f}; {waited:.1f} s for the cores to idle)")
                     got = measure(srv, exps[srv.name], runs, 1, scratch, first=rep == 0)
                     mine = results[n][srv.name.lower()]
                     for k in ("table", "rows", "floor", "filter", "compare"):
@@ -344,7 +368,7 @@ def report(results, seeding, notes, reps, versions, total_s):
               "rows by bulk SQL inserts into each server's own schema; before measuring, both search-runs "
               "APIs return the same count, the same first filtered page and the same values for a sample.",
               f"- Each number is the median of {reps} timed repetitions (the two UIs take turns, one "
-              "repetition each), each in a fresh browser context "
+              "repetition each, each starting once the cores are idle again, up to 20 s), each in a fresh browser context "
               "after one untimed visit of the same page (the static assets cached, as for a returning "
               "user); times are the page's own clock (performance.now(), 0 = navigation start).",
               "- Definitions (the same for both UIs; bench/ui/README.md): *table* = navigation to the "
