@@ -44,6 +44,7 @@ import seed  # noqa: E402
 from servers import Forja, Mlflow  # noqa: E402
 
 SERVERS = []
+MEASURERS = []
 
 
 def log(msg):
@@ -51,6 +52,8 @@ def log(msg):
 
 
 def stop_all(*_):
+    for m in MEASURERS:
+        m.close()
     for s in SERVERS:
         s.stop()
 
@@ -190,29 +193,44 @@ def settle(limit_s=20.0, busy_below=0.15):
     return time.monotonic() - start
 
 
-def measure(srv, exp, runs, reps, scratch, first=True):
-    spec = {
-        "ui": srv.name.lower(),
-        "url": srv.url,
-        "experiment_id": exp,
-        "filter": seed.FILTER,
-        "first_run_id": runs.ids[runs.n - 1],
-        "filtered_first_id": runs.ids[runs.filtered_first()],
-        "compare_ids": [runs.ids[i] for i in runs.compared],
-        "compare_names": [runs.name(i) for i in runs.compared],
-        "metrics": [f"m{k}" for k in range(seed.N_METRICS)],
-        "reps": reps,
-        "first": first,
-        "shots": os.path.join(scratch, "shots", f"{srv.name.lower()}-{runs.n}"),
-    }
-    os.makedirs(spec["shots"], exist_ok=True)
-    env = dict(os.environ)
-    # Progress lines go straight to our stderr; the result is the last line of stdout.
-    p = subprocess.run(["node", os.path.join(HERE, "measure.mjs")], input=json.dumps(spec), text=True,
-                       stdout=subprocess.PIPE, env=env, timeout=7200)
-    if p.returncode != 0:
-        raise RuntimeError(f"measure.mjs on {srv.name} exited {p.returncode}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+class Measurer:
+    """measure.mjs on one UI: one browser for every repetition, a line in and a line out each."""
+
+    def __init__(self, srv, exp, runs, scratch):
+        self.name = srv.name
+        spec = {
+            "ui": srv.name.lower(),
+            "url": srv.url,
+            "experiment_id": exp,
+            "filter": seed.FILTER,
+            "first_run_id": runs.ids[runs.n - 1],
+            "filtered_first_id": runs.ids[runs.filtered_first()],
+            "compare_ids": [runs.ids[i] for i in runs.compared],
+            "compare_names": [runs.name(i) for i in runs.compared],
+            "metrics": [f"m{k}" for k in range(seed.N_METRICS)],
+            "shots": os.path.join(scratch, "shots", f"{srv.name.lower()}-{runs.n}"),
+        }
+        os.makedirs(spec["shots"], exist_ok=True)
+        # Progress lines go straight to our stderr; each answer is one line of stdout.
+        self.proc = subprocess.Popen(["node", os.path.join(HERE, "measure.mjs")], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.proc.stdin.write(json.dumps(spec) + "\n")
+
+    def repetition(self, first):
+        self.proc.stdin.write(json.dumps({"first": first}) + "\n")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"measure.mjs on {self.name} exited {self.proc.wait()}")
+        return json.loads(line)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def fmt_ms(v):
@@ -306,16 +324,21 @@ def main():
             # machine (others build here) falls on both rather than on one.
             results[n] = {s.name.lower(): {"table": [], "rows": [], "floor": [], "filter": [], "compare": [], "notes": {}}
                           for s in servers}
+            measurers = [Measurer(srv, exps[srv.name], runs, scratch) for srv in servers]
+            MEASURERS.extend(measurers)
             for rep in range(a.reps):
-                for srv in servers:
+                for srv, m in zip(servers, measurers):
                     waited = settle()
                     log(f"{srv.name}: {n:,} runs, repetition {rep + 1} of {a.reps} "
                         f"(load average {os.getloadavg()[0]:.2f}; {waited:.1f} s for the cores to idle)")
-                    got = measure(srv, exps[srv.name], runs, 1, scratch, first=rep == 0)
+                    got = m.repetition(first=rep == 0)
                     mine = results[n][srv.name.lower()]
                     for k in ("table", "rows", "floor", "filter", "compare"):
                         mine[k] += got.get(k, [])
                     mine["notes"] = mine["notes"] or got.get("notes", {})
+            for m in measurers:
+                m.close()
+            MEASURERS.clear()
             for srv in servers:
                 r = results[n][srv.name.lower()]
                 log(f"{srv.name}: " + "; ".join(f"{k} {', '.join(f'{x:.0f}' for x in r[k])} ms"
@@ -370,7 +393,9 @@ def report(results, seeding, notes, reps, versions, total_s):
               f"- Each number is the median of {reps} timed repetitions (the two UIs take turns, one "
               "repetition each, each starting once the cores are idle again, up to 20 s), each in a fresh browser context "
               "after one untimed visit of the same page (the static assets cached, as for a returning "
-              "user); times are the page's own clock (performance.now(), 0 = navigation start).",
+              "user); each UI has one browser, launched and warmed by an untimed visit before its first "
+              "repetition and kept for all of them (a user's browser is running before they open a UI); "
+              "times are the page's own clock (performance.now(), 0 = navigation start).",
               "- Definitions (the same for both UIs; bench/ui/README.md): *table* = navigation to the "
               "experiment's page until a run row is visible and a real mouse click on its selection "
               "checkbox has been handled (the box shows checked); *filter* = the Enter key in the filter "
