@@ -14,6 +14,7 @@
 // Built without gRPC (FORJA_NO_GRPC), the target replays nothing.
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "fuzz_check.h"
@@ -75,7 +76,7 @@ void Convert(const uint8_t* data, size_t size) {
   }
 }
 
-constexpr uint64_t kBodyLimit = 1 << 16;
+constexpr uint64_t kBodyLimit = 1 << 17;  // past the 64 KiB the body budget leaves uncounted
 
 net::Response Trailers(int code) {
   net::Response r;
@@ -91,17 +92,22 @@ void Connection(std::string_view bytes, size_t step) {
   limits.max_header_bytes = 4096;
   limits.max_body_bytes = kBodyLimit;
   limits.max_concurrent_streams = 8;
+  net::detail::BodyBudget budget;
+  budget.max = 3 * kBodyLimit / 2;
+  limits.budget = &budget;
   net::HeadCheck check = [](const net::Request& req) {
     net::HeadDecision d;
     if (req.path == "/refused") d.refuse = Trailers(12);
     return d;
   };
-  net::detail::H2Session session(limits, check, [](int status, std::string_view) { return Trailers(status == 413 ? 8 : 13); });
+  auto session = std::make_unique<net::detail::H2Session>(
+      limits, check, [](int status, std::string_view) { return Trailers(status == 413 ? 8 : status == 503 ? 14 : 13); });
   std::string out;
   for (size_t at = 0; at < bytes.size(); at += step) {
-    bool ok = session.Receive(bytes.substr(at, step));
-    for (net::detail::H2Request& r : session.TakeReady()) {
+    bool ok = session->Receive(bytes.substr(at, step));
+    for (net::detail::H2Request& r : session->TakeReady()) {
       const std::string& body = r.req.body;
+      budget.Release(&r.charged);  // as the server does with the answer
       FUZZ_CHECK(body.size() <= kBodyLimit, "a request over the body limit");
       net::Response answer = Trailers(0);
       if (body.size() >= 5) {
@@ -109,12 +115,14 @@ void Connection(std::string_view bytes, size_t step) {
         answer.body = body.substr(0, 5 + (body.size() - 5) % 64);  // echoes part of it back
         answer.headers.emplace_back("X-Request-Id", r.req.request_id);
       }
-      session.Respond(r.stream, answer);
+      session->Respond(r.stream, answer);
     }
-    FUZZ_CHECK(session.Send(&out), "the session could not send");
+    FUZZ_CHECK(session->Send(&out), "the session could not send");
     out.clear();
     if (!ok) break;
   }
+  session.reset();
+  FUZZ_CHECK(budget.used.load() == 0, "body bytes counted against the budget were not given back");
 }
 
 }  // namespace

@@ -153,6 +153,14 @@ Response Answer(const std::string& body) {
   return r;
 }
 
+// The session's own refusals answer Trailers-Only; the last one's status lands in *refused.
+void RecordRefusals(ServerOptions* o, std::atomic<int>* refused) {
+  o->stream_error = [refused](int status, std::string_view) {
+    *refused = status;
+    return Answer("");
+  };
+}
+
 TEST(Http2Test, StreamsOnOneConnectionAnsweredInAnyOrderFromAnotherThread) {
   Held held;
   auto server = Start(&held);
@@ -229,10 +237,7 @@ TEST(Http2Test, ABodyOverTheLimitIsRefusedWithoutReachingTheHandler) {
   ServerOptions o;
   o.max_body_bytes = 100;
   std::atomic<int> refused{0};
-  o.stream_error = [&](int status, std::string_view) {
-    refused = status;
-    return Answer("");
-  };
+  RecordRefusals(&o, &refused);
   auto server = Start(&held, o);
   Conn c(server->port());
   c.Open();
@@ -257,10 +262,7 @@ TEST(Http2Test, ALengthPrefixOverTheLimitIsRefusedBeforeTheMessage) {
     d.length_prefixed = true;
     return d;
   };
-  o.stream_error = [&](int status, std::string_view) {
-    refused = status;
-    return Answer("");
-  };
+  RecordRefusals(&o, &refused);
   auto server = Start(&held, o);
   Conn c(server->port());
   c.Open();
@@ -275,6 +277,46 @@ TEST(Http2Test, ALengthPrefixOverTheLimitIsRefusedBeforeTheMessage) {
   ASSERT_TRUE(WaitFor(held, 1));
   EXPECT_EQ(held.calls[0].first.size(), 3 + 105u);
   held.calls[0].second.Send(Answer("ok"));
+}
+
+TEST(Http2Test, BodiesOverTheServersBudgetAreRefusedUntilItIsReleased) {
+  Held held;
+  ServerOptions o;
+  o.max_body_bytes_in_flight = 200 * 1024;
+  std::atomic<int> refused{0};
+  RecordRefusals(&o, &refused);
+  auto server = Start(&held, o);
+  Conn c(server->port());
+  c.Open();
+  // The server's SETTINGS (1 MiB stream windows) acknowledged, so a stream may carry 150 KB.
+  c.Read([](const std::vector<In>& f) { return Has(f, kSettings); });
+  c.Send(Frame(kSettings, 1, 0));
+  auto body = [](uint32_t stream, int frames) {
+    std::string out;
+    for (int i = 0; i < frames; i++) out += Frame(kData, 0, stream, std::string(15000, 'x'));
+    return out;
+  };
+  // Stream 1 holds 150,000 bytes, unfinished; stream 3 takes the server to 225,000 of 204,800.
+  c.Send(Frame(kHeaders, kEndHeaders, 1, Head("/a")) + body(1, 10));
+  c.Send(Frame(kHeaders, kEndHeaders, 3, Head("/b")) + body(3, 5));
+  auto frames = c.Read([](const std::vector<In>& f) { return Has(f, kRst); });
+  EXPECT_EQ(Ended(frames).count(3), 1u) << "stream 3 answered";
+  EXPECT_EQ(refused.load(), 503);
+  EXPECT_EQ(held.Count(), 0u);
+  // Stream 1 ends: taken in whole, and its bytes counted until it is answered.
+  c.Send(Frame(kData, kEndStream, 1, "!"));
+  ASSERT_TRUE(WaitFor(held, 1));
+  EXPECT_EQ(held.calls[0].first.size(), 3 + 150001u);
+  held.calls[0].second.Send(Answer("ok"));
+  auto answered = c.Read([](const std::vector<In>& f) { return Ended(f).count(1) > 0; });
+  EXPECT_EQ(Ended(answered)[1], "ok");
+  // Both released (the refused stream's bytes and the answered one's): another 150,001 fits.
+  refused = 0;
+  c.Send(Frame(kHeaders, kEndHeaders, 5, Head("/c")) + body(5, 10) + Frame(kData, kEndStream, 5, "!"));
+  ASSERT_TRUE(WaitFor(held, 2));
+  EXPECT_EQ(held.calls[1].first.size(), 3 + 150001u);
+  EXPECT_EQ(refused.load(), 0);
+  held.calls[1].second.Send(Answer("ok"));
 }
 
 TEST(Http2Test, AnIdleConnectionGetsGoawayAndIsClosed) {

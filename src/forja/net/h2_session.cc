@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "forja/core/log.h"
 
@@ -116,6 +117,7 @@ struct H2Session::Stream {
   bool refused = false;    // answered by the session itself: later bytes are dropped
   bool responded = false;
   bool reset_after = false;  // send RST_STREAM(NO_ERROR) once the answer has left
+  uint64_t charged = 0;      // req.body's bytes counted against the budget
   std::string body;          // the answer's body, as it leaves
   size_t sent = 0;
   std::vector<std::pair<std::string, std::string>> trailers;
@@ -282,9 +284,14 @@ struct H2Callbacks {
     H2Session* self = Self(p);
     H2Session::Stream* s = self->Find(id);
     if (s == nullptr || !s->receiving) return 0;
-    if (s->req.body.size() + len > s->limit) {
+    uint64_t size = s->req.body.size() + len;
+    if (size > s->limit) {
       self->Refuse(id, s, 413, "the request body is over the limit of " + std::to_string(s->limit) + " bytes",
                    /*end_stream=*/false);
+      return 0;
+    }
+    if (BodyBudget* b = self->limits_.budget; b != nullptr && !b->Grow(&s->charged, size)) {
+      self->Refuse(id, s, 503, OverBudget(*b, size), /*end_stream=*/false);
       return 0;
     }
     size_t before = s->req.body.size();
@@ -305,6 +312,7 @@ struct H2Callbacks {
     auto it = std::find_if(open.begin(), open.end(), [id](const H2Session::Open& o) { return o.id == id; });
     if (it == open.end()) return 0;
     if (it->stream->receiving) self->receiving_--;
+    self->Release(it->stream.get());
     if (self->spare_streams_.size() < kSpares) {
       *it->stream = H2Session::Stream();
       self->spare_streams_.push_back(std::move(it->stream));
@@ -373,6 +381,13 @@ H2Session::H2Session(H2Limits limits, HeadCheck head_check, std::function<Respon
 
 H2Session::~H2Session() {
   nghttp2_session_del(session_);
+  for (Open& o : streams_) Release(o.stream.get());
+  for (H2Request& r : ready_)
+    if (limits_.budget) limits_.budget->Release(&r.charged);
+}
+
+void H2Session::Release(Stream* s) {
+  if (limits_.budget) limits_.budget->Release(&s->charged);
 }
 
 H2Session::Stream* H2Session::Find(int32_t id) const {
@@ -436,7 +451,7 @@ void H2Session::Complete(int32_t id, Stream* s) {
   if (!s->receiving) return;
   s->receiving = false;
   receiving_--;
-  ready_.push_back(H2Request{id, std::move(s->req)});
+  ready_.push_back(H2Request{id, std::move(s->req), std::exchange(s->charged, 0)});
 }
 
 void H2Session::Refuse(int32_t id, Stream* s, int status, std::string_view message, bool end_stream) {
@@ -454,6 +469,7 @@ void H2Session::FinishRefusal(Stream* s, bool end_stream) {
     receiving_--;
   }
   std::string().swap(s->req.body);
+  Release(s);
   s->reset_after = !end_stream;
 }
 

@@ -8,8 +8,10 @@
 //
 // Limits: SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 refuses streams beyond it), a header
 // block over max_header_bytes is answered 431, a body over the limit 413 as soon as it
-// crosses it (the stream is then reset with NO_ERROR, so the client stops sending), a peer
-// that breaks the protocol gets a GOAWAY and the connection closes. Internal to forja_net.
+// crosses it, a body that takes the server over its budget of body bytes in memory
+// (body_budget.h) 503 (either stream is then reset with NO_ERROR, so the client stops
+// sending), a peer that breaks the protocol gets a GOAWAY and the connection closes.
+// Internal to forja_net.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "forja/net/body_budget.h"
 #include "forja/net/http_server.h"
 
 struct nghttp2_session;
@@ -29,12 +32,14 @@ struct H2Limits {
   size_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 64 * 1024 * 1024;
   uint32_t max_concurrent_streams = 128;
+  BodyBudget* budget = nullptr;  // the server's, shared by its connections (none: not counted)
 };
 
 // A stream's request, whole: :method, :path, headers and body.
 struct H2Request {
   int32_t stream = 0;
   Request req;
+  uint64_t charged = 0;  // its body's bytes counted against H2Limits::budget, now the taker's to release
 };
 
 class H2Session {
@@ -78,6 +83,7 @@ class H2Session {
   void Complete(int32_t id, Stream* s);
   void Refuse(int32_t id, Stream* s, int status, std::string_view message, bool end_stream);
   void FinishRefusal(Stream* s, bool end_stream);
+  void Release(Stream* s);  // gives back what its body counted against the budget
   friend struct H2Callbacks;
 
   H2Limits limits_;

@@ -51,6 +51,7 @@
 
 #include "forja/core/json.h"
 #include "forja/core/log.h"
+#include "forja/net/body_budget.h"
 #include "forja/net/buffers.h"
 #include "forja/net/h2_session.h"
 
@@ -61,13 +62,6 @@ namespace detail {
 
 class Loop;
 struct Mailbox;
-
-// Request-body bytes in memory, server-wide (ServerOptions::max_body_bytes_in_flight). Shared
-// so that an exchange freed after the server (a late Responder) still releases into it.
-struct BodyBudget {
-  std::atomic<uint64_t> used{0};
-  uint64_t max = 0;  // 0: no budget
-};
 
 // One request and its answer: owned by the connection while parsing, by the Responder
 // while the handler works, by a mailbox while travelling back.
@@ -105,12 +99,10 @@ struct Mailbox {
   }
 };
 
-// Bodies up to this size are not counted against the budget, and a connection keeps their
-// memory for its next request; a larger body is freed as soon as it has been answered.
-constexpr uint64_t kUncountedBody = 64 * 1024;
-
+// A body the budget does not count is kept for the connection's next request; a larger one
+// is freed as soon as it has been answered.
 void ReleaseBody(Exchange* ex) {
-  if (ex->charged > 0 && ex->box && ex->box->budget) ex->box->budget->used.fetch_sub(ex->charged);
+  if (ex->box && ex->box->budget) ex->box->budget->Release(&ex->charged);
   ex->charged = 0;
   if (ex->req.body.capacity() > kUncountedBody) std::string().swap(ex->req.body);
 }
@@ -756,7 +748,7 @@ void Loop::Adopt(int fd, const sockaddr_storage& addr) {
   if (by_fd_.size() <= static_cast<size_t>(fd)) by_fd_.resize(static_cast<size_t>(fd) + 64, nullptr);
   by_fd_[static_cast<size_t>(fd)] = c;
   if (opts_.http2) {
-    H2Limits limits{opts_.max_header_bytes, opts_.max_body_bytes, opts_.max_concurrent_streams};
+    H2Limits limits{opts_.max_header_bytes, opts_.max_body_bytes, opts_.max_concurrent_streams, srv_->budget.get()};
     c->h2 = std::make_unique<H2Session>(limits, opts_.on_head,
                                         [this](int status, std::string_view m) { return StreamError(status, m); });
     c->h2->Send(&c->out.Tail());  // the server's SETTINGS, sent when the socket first says it is writable
@@ -1011,15 +1003,9 @@ bool Loop::Admit(Conn* c) {
 // Counts `bytes` of c->cur's body against the server's budget. False when `refuse` and the
 // budget is exceeded: answered 503 before more of the body is read.
 bool Loop::Charge(Conn* c, uint64_t bytes, bool refuse) {
-  Exchange* ex = c->cur;
   detail::BodyBudget& b = *srv_->budget;
-  if (b.max == 0 || bytes <= kUncountedBody || bytes <= ex->charged) return true;
-  uint64_t delta = bytes - ex->charged;
-  uint64_t before = b.used.fetch_add(delta);
-  ex->charged = bytes;
-  if (!refuse || before + delta <= b.max) return true;
-  QueueError(c, 503, "the server holds " + std::to_string(before) + " bytes of request bodies and its limit is " +
-                         std::to_string(b.max) + "; retry this " + std::to_string(bytes) + "-byte request later");
+  if (b.Grow(&c->cur->charged, bytes) || !refuse) return true;
+  QueueError(c, 503, OverBudget(b, bytes));
   return false;
 }
 
@@ -1369,6 +1355,7 @@ void Loop::DispatchH2(Conn* c) {
     c->h2->Recycle(std::move(r.req));  // the exchange's last request: buffers for a next stream
     ex->req.peer = c->peer;
     ex->stream = r.stream;
+    ex->charged = std::exchange(r.charged, 0);  // released with the answer (ReleaseBody)
     ex->conn_fd = c->fd;
     ex->conn_id = c->id;
     ex->dropped = false;

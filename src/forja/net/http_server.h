@@ -153,8 +153,8 @@ struct ServerOptions {
   // starts with the client preface, requests are streams, many in flight on one connection,
   // each handed to the handler as a Request like HTTP/1.1's. The head check runs on the loop;
   // no request id is made up (request_id is x-request-id's or empty); file bodies are not
-  // supported; max_body_bytes_in_flight does not apply (a connection holds at most
-  // max_concurrent_streams bodies of max_body_bytes).
+  // supported; max_body_bytes_in_flight counts a stream's body as it arrives (over the
+  // budget: 503 and the stream reset).
   bool http2 = false;
   uint32_t max_concurrent_streams = 128;  // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS
   // HTTP/2: the answer to a stream the server refuses itself (400, 413, 431; 500 for a
