@@ -178,8 +178,24 @@ class ServerTest : public ::testing::Test {
            std::to_string(a) + "," + std::to_string(b) + "," + std::to_string(c) + "]}]}";
   }
 
+  // The serving reports the server makes (cfg.report), as (instance, JSON). Members, not a
+  // test's locals: the reporter thread runs until TearDown stops the server, after those are gone.
+  void CollectReports(ServeConfig* cfg) {
+    cfg->report = [this](const std::string& instance, const std::string& json) {
+      std::lock_guard<std::mutex> lock(reports_mu_);
+      reports_.emplace_back(instance, json);
+      return Status::Ok();
+    };
+  }
+  std::string LatestReport() {
+    std::lock_guard<std::mutex> lock(reports_mu_);
+    return reports_.empty() ? "" : reports_.back().second;
+  }
+
   fs::path root_;
   std::shared_ptr<std::string> alias_;
+  std::mutex reports_mu_;
+  std::vector<std::pair<std::string, std::string>> reports_;
   std::unique_ptr<ModelServer> server_;
   std::atomic<int> loads_{0};
 };
@@ -469,15 +485,9 @@ TEST_F(ServerTest, ServingReportNamesRoutesTrafficAndLatency) {
   ServeConfig cfg;
   cfg.targets = {{"m/v1", 75}, {"m/v2", 25}, {"m@live", 100, true}};
   MoveAlias("m/v2");
-  std::mutex mu;
-  std::vector<std::pair<std::string, std::string>> reports;
   cfg.report_interval_s = 0.05;
   cfg.instance = "test-1";
-  cfg.report = [&](const std::string& instance, const std::string& json) {
-    std::lock_guard<std::mutex> lock(mu);
-    reports.emplace_back(instance, json);
-    return Status::Ok();
-  };
+  CollectReports(&cfg);
   Start(cfg);
   Conn c(server_->port());
   for (int i = 0; i < 20; i++) ASSERT_EQ(c.Do("POST", "/v2/models/m/infer", OneRow(1)).status, 200);
@@ -485,10 +495,7 @@ TEST_F(ServerTest, ServingReportNamesRoutesTrafficAndLatency) {
   // Wait for a report made after the traffic (the first is made as the server starts).
   nlohmann::json last;
   for (int tries = 0; tries < 600; tries++) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!reports.empty()) last = nlohmann::json::parse(reports.back().second);
-    }
+    if (std::string r = LatestReport(); !r.empty()) last = nlohmann::json::parse(r);
     uint64_t answered = 0;
     for (const auto& v : last.value("models", nlohmann::json::array())[0].value("versions", nlohmann::json::array()))
       if (v["role"] == "primary") answered += v["requests"].get<uint64_t>() - v["client_errors"].get<uint64_t>();
@@ -496,9 +503,9 @@ TEST_F(ServerTest, ServingReportNamesRoutesTrafficAndLatency) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   {
-    std::lock_guard<std::mutex> lock(mu);
-    ASSERT_FALSE(reports.empty());
-    EXPECT_EQ(reports.back().first, "test-1");
+    std::lock_guard<std::mutex> lock(reports_mu_);
+    ASSERT_FALSE(reports_.empty());
+    EXPECT_EQ(reports_.back().first, "test-1");
   }
   EXPECT_EQ(last["interval_s"], 0.05);
   ASSERT_EQ(last["models"].size(), 1u);
@@ -532,23 +539,14 @@ TEST_F(ServerTest, ServingReportNamesRoutesTrafficAndLatency) {
 TEST_F(ServerTest, ServingReportShowsARolloutsCanary) {
   ServeConfig cfg;
   cfg.targets = {{"m@live"}};
-  std::mutex mu;
-  std::string latest;
   cfg.report_interval_s = 0.05;
-  cfg.report = [&](const std::string&, const std::string& json) {
-    std::lock_guard<std::mutex> lock(mu);
-    latest = json;
-    return Status::Ok();
-  };
+  CollectReports(&cfg);
   Start(cfg);
   MoveRollout({7, "2", "m/v2", 25});
   server_->PollOnce();
   nlohmann::json m;
   for (int tries = 0; tries < 600; tries++) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!latest.empty()) m = nlohmann::json::parse(latest)["models"][0];
-    }
+    if (std::string r = LatestReport(); !r.empty()) m = nlohmann::json::parse(r)["models"][0];
     if (m.is_object() && !m["routes"][0]["canary"].is_null()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
