@@ -11,13 +11,12 @@
 //
 // The compared runs are the experiment's runs tagged compare=yes (bench/ui/seed.py's 10).
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs, chromium, summarizeProfile } from "./args.mjs";
+import { parseArgs, chromium, summarizeProfile, probedPage, until } from "./args.mjs";
 
 const { url, exp, opt } = parseArgs("compare_phases.mjs", "[--reps N] [--trace FILE] [--profile FILE]");
 const reps = Number(opt("--reps", 3));
 const tracePath = opt("--trace", null);
 const profilePath = opt("--profile", null);
-const WAIT = { timeout: 120_000, polling: "raf" };
 
 const search = await fetch(`${url}/api/2.0/mlflow/runs/search`, {
   method: "POST",
@@ -102,13 +101,12 @@ const browser = await chromium.launch({
 
 const totals = [];
 for (let rep = 0; rep < reps; rep++) {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 3200 } });
+  const { context, page } = await probedPage(browser, { width: 1600, height: 3200 }, [chartsDrawn]);
   await context.addInitScript(probe);
-  const page = await context.newPage();
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
   page.on("console", (m) => m.text().startsWith("DBG") && console.log("  " + m.text()));
   await page.goto(pageUrl, { waitUntil: "commit" });
-  await page.waitForFunction(chartsDrawn, [metrics, ids.length], WAIT);
+  await until(page, chartsDrawn, [metrics, ids.length]);
   await page.goto("about:blank");
   const tracing = tracePath && rep === reps - 1;
   if (tracing) await browser.startTracing(page, { path: tracePath, screenshots: false });
@@ -119,7 +117,7 @@ for (let rep = 0; rep < reps; rep++) {
     await profiling.send("Profiler.start");
   }
   await page.goto(pageUrl, { waitUntil: "commit" });
-  const drawn = await (await page.waitForFunction(chartsDrawn, [metrics, ids.length], WAIT)).jsonValue();
+  const drawn = await until(page, chartsDrawn, [metrics, ids.length]);
   const { p, nav, res } = await page.evaluate(report);
   if (tracing) await browser.stopTracing();
   if (profiling) {

@@ -9,13 +9,11 @@
 // first holds. What each condition is, is the same for both UIs; only the selectors differ,
 // and they are stable ones: the run id each UI puts on its row, the checkbox in that row, the
 // filter box's role/test id, the chart elements. See bench/ui/README.md.
-import { createRequire } from "node:module";
 import http from "node:http";
 import path from "node:path";
 import readline from "node:readline";
+import { chromium, probedPage, until } from "./args.mjs";
 
-const require = createRequire(new URL("../../ui/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const spec = JSON.parse((await lines.next()).value);
 const say = (m) => console.error(`  ${spec.ui}: ${m}`);
@@ -87,48 +85,9 @@ function chartsDrawn([sel, nCharts, nSeries, isForja]) {
   return done >= nCharts ? performance.now() : 0;
 }
 
-// Conditions are polled by a few lines installed in every page before its own scripts
-// (addInitScript) and awaited over a raw CDP Runtime.evaluate, not by Playwright's
-// waitForFunction: that one first evaluates Playwright's injected script (some hundreds of KB)
-// in the page, on the main thread, in the middle of the page's load. That cost 20-45 ms of
-// every first page here (a static page: 75 against 50 ms; forja's runs table: 155 against 110
-// ms), a constant added to both UIs that is the measuring tool's, not the UI's.
-const CONDITIONS = { rowVisible, checked, filtered, chartsDrawn };
-const PROBE = `(() => {
-  const conditions = { ${Object.values(CONDITIONS).map((f) => `${f.name}: ${f}`).join(",\n")} };
-  window.__benchUntil = (name, arg) => new Promise((done) => {
-    const tick = () => {
-      const v = conditions[name](arg);
-      if (v) done(v);
-      else requestAnimationFrame(tick);
-    };
-    tick();
-  });
-})();`;
-
-// A context whose pages carry the probe, and a page in it with its CDP session.
-async function newPage(viewport) {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript(PROBE);
-  const page = await context.newPage();
-  page.cdp = await context.newCDPSession(page);
-  return { context, page };
-}
-
-// Resolves with the condition's first true value (polled every animation frame in the page).
-// Retried when the evaluation lands in a document that is going away (a navigation in flight).
-async function until(page, fn, arg) {
-  for (let attempt = 0; ; attempt++) {
-    const r = await page.cdp.send("Runtime.evaluate", {
-      expression: `window.__benchUntil(${JSON.stringify(fn.name)}, ${JSON.stringify(arg)})`,
-      awaitPromise: true,
-      returnByValue: true,
-    }).catch((e) => ({ lost: e }));
-    if (!r.lost && !r.exceptionDetails) return r.result.value;
-    if (attempt === 50) throw new Error(`${fn.name}: ${r.lost?.message ?? r.exceptionDetails.text}`);
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-}
+// Polled in the page by the probe (args.mjs: probedPage, until), the same for both UIs.
+const CONDITIONS = [rowVisible, checked, filtered, chartsDrawn];
+const newPage = (viewport) => probedPage(browser, viewport, CONDITIONS);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",

@@ -9,7 +9,7 @@
 //   node bench/ui/phases.mjs http://127.0.0.1:PORT EXPERIMENT_ID [--reps 5] [--trace t.json]
 //   node bench/ui/phases.mjs URL EXP --filter 'metrics.m0 > 0.5'   (times the filter instead)
 import { writeFileSync } from "node:fs";
-import { parseArgs, chromium, summarizeProfile } from "./args.mjs";
+import { parseArgs, chromium, summarizeProfile, probedPage, until } from "./args.mjs";
 
 const { url, exp, opt } = parseArgs("phases.mjs", "[--reps N] [--trace FILE] [--profile FILE] [--filter F]");
 const reps = Number(opt("--reps", 3));
@@ -17,7 +17,6 @@ const tracePath = opt("--trace", null);
 const profilePath = opt("--profile", null);
 const filter = opt("--filter", null);
 const page_url = `${url}/#/experiments/${exp}`;
-const WAIT = { timeout: 120_000, polling: "raf" };
 
 // Installed before any of the page's scripts: records each fetch (sent, headers in, body
 // read), the first time a run row is in the DOM, the app's first DOM and the long tasks.
@@ -67,6 +66,15 @@ function rowVisible() {
   return 0;
 }
 
+function checkedRow(id) {
+  return document.querySelector(`[data-run-id="${id}"] input[type="checkbox"]`)?.checked ? performance.now() : 0;
+}
+
+// The filtered table: rows, and not the run that was first before.
+function filteredAway(id) {
+  return document.querySelector("[data-run-id]") && !document.querySelector(`[data-run-id="${id}"]`) ? performance.now() : 0;
+}
+
 function report() {
   const p = window.__phases;
   const nav = performance.getEntriesByType("navigation")[0];
@@ -82,12 +90,11 @@ const browser = await chromium.launch({
 });
 
 for (let rep = 0; rep < reps; rep++) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const { context, page } = await probedPage(browser, { width: 1280, height: 800 }, [rowVisible, checkedRow, filteredAway]);
   await context.addInitScript(probe);
-  const page = await context.newPage();
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
   await page.goto(page_url, { waitUntil: "commit" });
-  await page.waitForFunction(rowVisible, null, WAIT);
+  await until(page, rowVisible);
   await page.goto("about:blank");
   const tracing = tracePath && rep === reps - 1;
   if (tracing) await browser.startTracing(page, { path: tracePath, screenshots: false });
@@ -99,16 +106,10 @@ for (let rep = 0; rep < reps; rep++) {
   }
   let out;
   await page.goto(page_url, { waitUntil: "commit" });
-  const seen = await (await page.waitForFunction(rowVisible, null, WAIT)).jsonValue();
+  const seen = await until(page, rowVisible);
   if (!filter) {
     await page.mouse.click(seen.x, seen.y);
-    const checked = await (
-      await page.waitForFunction(
-        (id) => (document.querySelector(`[data-run-id="${id}"] input[type="checkbox"]`)?.checked ? performance.now() : 0),
-        seen.id,
-        WAIT,
-      )
-    ).jsonValue();
+    const checked = await until(page, checkedRow, seen.id);
     out = await page.evaluate(report);
     out.checked = checked;
   } else {
@@ -121,13 +122,7 @@ for (let rep = 0; rep < reps; rep++) {
       window.__phases.longtasks.length = 0;
     });
     await input.press("Enter");
-    const done = await (
-      await page.waitForFunction(
-        (id) => (document.querySelector("[data-run-id]") && !document.querySelector(`[data-run-id="${id}"]`) ? performance.now() : 0),
-        seen.id,
-        WAIT,
-      )
-    ).jsonValue();
+    const done = await until(page, filteredAway, seen.id);
     out = await page.evaluate(report);
     out.checked = done;
   }
