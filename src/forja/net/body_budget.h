@@ -34,10 +34,11 @@ struct BodyBudget {
   }
 };
 
-// The 503's message for a `bytes`-byte body the budget refused.
+// The 503's message for a `bytes`-byte body the budget refused (just charged by Grow, so
+// `used` counts it too).
 inline std::string OverBudget(const BodyBudget& b, uint64_t bytes) {
-  return "the server holds " + std::to_string(b.used.load()) + " bytes of request bodies and its limit is " +
-         std::to_string(b.max) + "; retry this " + std::to_string(bytes) + "-byte request later";
+  return "request bodies in memory would reach " + std::to_string(b.used.load()) + " bytes with this " +
+         std::to_string(bytes) + "-byte one, over the server's limit of " + std::to_string(b.max) + "; retry later";
 }
 
 }  // namespace forja::net::detail

@@ -312,7 +312,7 @@ struct H2Callbacks {
     auto it = std::find_if(open.begin(), open.end(), [id](const H2Session::Open& o) { return o.id == id; });
     if (it == open.end()) return 0;
     if (it->stream->receiving) self->receiving_--;
-    self->Release(it->stream.get());
+    self->Release(&it->stream->charged);
     if (self->spare_streams_.size() < kSpares) {
       *it->stream = H2Session::Stream();
       self->spare_streams_.push_back(std::move(it->stream));
@@ -381,13 +381,12 @@ H2Session::H2Session(H2Limits limits, HeadCheck head_check, std::function<Respon
 
 H2Session::~H2Session() {
   nghttp2_session_del(session_);
-  for (Open& o : streams_) Release(o.stream.get());
-  for (H2Request& r : ready_)
-    if (limits_.budget) limits_.budget->Release(&r.charged);
+  for (Open& o : streams_) Release(&o.stream->charged);
+  for (H2Request& r : ready_) Release(&r.charged);
 }
 
-void H2Session::Release(Stream* s) {
-  if (limits_.budget) limits_.budget->Release(&s->charged);
+void H2Session::Release(uint64_t* charged) {
+  if (limits_.budget) limits_.budget->Release(charged);
 }
 
 H2Session::Stream* H2Session::Find(int32_t id) const {
@@ -469,7 +468,7 @@ void H2Session::FinishRefusal(Stream* s, bool end_stream) {
     receiving_--;
   }
   std::string().swap(s->req.body);
-  Release(s);
+  Release(&s->charged);
   s->reset_after = !end_stream;
 }
 

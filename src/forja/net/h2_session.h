@@ -83,7 +83,7 @@ class H2Session {
   void Complete(int32_t id, Stream* s);
   void Refuse(int32_t id, Stream* s, int status, std::string_view message, bool end_stream);
   void FinishRefusal(Stream* s, bool end_stream);
-  void Release(Stream* s);  // gives back what its body counted against the budget
+  void Release(uint64_t* charged);  // gives back what a body counted against the budget
   friend struct H2Callbacks;
 
   H2Limits limits_;
