@@ -30,6 +30,15 @@ wait_job() {
   return 1
 }
 
+wait_file() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ -e $1 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 write_pipeline() {
   cat >>forja.yaml <<'YAML'
 stages:
@@ -169,7 +178,9 @@ stages:
 YAML
 "$FORJA" run >"$TEST_TMP/cancel.out" 2>&1 &
 FORJA_PID=$!
-if wait_job victim; then
+# RUNNING in squeue comes before the batch script's first line: cancel only once the first
+# attempt has marked itself, or the retry would be the one that sleeps.
+if wait_job victim && wait_file tried; then
   scancel -n forja:victim
   wait "$FORJA_PID"
   RC=$?
