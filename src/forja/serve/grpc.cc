@@ -110,39 +110,25 @@ std::string RequestId(const net::Request& req, const inference::ModelInferReques
   return id;
 }
 
-// The message after body's kFrameHead bytes, framed: not compressed, its 4-byte length.
-// False: over gRPC's 4 GiB.
-bool Frame(std::string* body) {
-  size_t n = body->size() - kFrameHead;
-  if (n > UINT32_MAX) return false;
-  (*body)[0] = 0;
-  for (int i = 0; i < 4; i++) (*body)[static_cast<size_t>(1 + i)] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
-  return true;
-}
-
 // A gRPC answer: HTTP 200 with the message and grpc-status 0 as a trailer, or (a failure)
-// the status alone in the header block (Trailers-Only). Counted by code. The message is
-// `msg`, or already in `framed` (EncodeRaw's, after the frame's prefix).
+// the status alone in the header block (Trailers-Only). Counted by code.
 net::Response Answer(ModelServer::Impl* s, int code, std::string_view message, const google::protobuf::MessageLite* msg,
-                     const std::string& request_id = "", const Version* v = nullptr, std::string* framed = nullptr) {
+                     const std::string& request_id = "", const Version* v = nullptr) {
   net::Response r;
   r.content_type = "application/grpc";
   r.headers.reserve(2);
   r.trailers.reserve(2);
   if (!request_id.empty()) r.headers.emplace_back("x-request-id", request_id);
   if (v != nullptr) r.headers.emplace_back("forja-model-version", v->label);
-  if (code == kOk && (msg != nullptr || framed != nullptr)) {
-    bool made = true;
-    if (framed != nullptr) {
-      r.body.swap(*framed);
-    } else {
-      size_t n = msg->ByteSizeLong();
-      made = n <= UINT32_MAX && (r.body.resize(kFrameHead + n), msg->SerializeToArray(&r.body[kFrameHead], static_cast<int>(n)));
-    }
-    if (!made || !Frame(&r.body)) {
+  if (code == kOk && msg != nullptr) {
+    size_t n = msg->ByteSizeLong();
+    if (n > UINT32_MAX || !(r.body.resize(kFrameHead + n), msg->SerializeToArray(&r.body[kFrameHead], static_cast<int>(n)))) {
       r.body.clear();
       code = kInternal;
       message = "the answer could not be serialized";
+    } else {
+      r.body[0] = 0;
+      for (int i = 0; i < 4; i++) r.body[static_cast<size_t>(1 + i)] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
     }
   }
   r.trailers.emplace_back("grpc-status", std::to_string(code));
@@ -329,12 +315,10 @@ class Calls {
   ModelServer::Impl* s_;
 };
 
-// Sends the call's answer (`framed`, else the call's response message) and lets go of its
-// messages.
-void Finish(Call& c, int code, std::string_view message, std::string* framed = nullptr) {
+// Sends the call's answer and lets go of its message.
+void Finish(Call& c, int code, std::string_view message) {
   GrpcCall* g = std::exchange(c.grpc, nullptr);
-  const google::protobuf::MessageLite* msg = code == kOk && framed == nullptr ? &g->response : nullptr;
-  c.res.Send(Answer(c.server, code, message, msg, c.request_id, c.version.get(), framed));
+  c.res.Send(Answer(c.server, code, message, code == kOk ? &g->response : nullptr, c.request_id, c.version.get()));
   delete g;
 }
 
@@ -357,20 +341,16 @@ class Frontend final : public GrpcFrontend {
 
 const char* GrpcCodeName(int code) { return code >= 0 && code < kGrpcCodes ? kCodeNames[code] : "UNKNOWN"; }
 
-// Raw answers (what tritonclient.grpc gets) are written by EncodeRaw, not built as a message
-// and serialized: about a microsecond less per call, on the batcher's thread.
 void GrpcAnswer(Call& c, const std::vector<Tensor>& outputs) {
   Version& v = *c.version;
-  std::string framed;
-  Status st = c.grpc->raw ? EncodeRaw(v.name, v.version, c.req, outputs, kFrameHead, &framed)
-                          : ToProto(v.name, v.version, c.req, outputs, false, &c.grpc->response);
+  Status st = ToProto(v.name, v.version, c.req, outputs, c.grpc->raw, &c.grpc->response);
   if (!st.ok()) {
     c.server->Fail(c, 400, st.message());
     return;
   }
   v.stats.Count(200);
   v.stats.latency.Observe(Seconds(c.start, Clock::now()));
-  Finish(c, kOk, "", c.grpc->raw ? &framed : nullptr);
+  Finish(c, kOk, "");
 }
 
 void GrpcFail(Call& c, int http_status, const std::string& message) {

@@ -257,106 +257,26 @@ Status FromProto(inference::ModelInferRequest* in, InferRequest* req, bool* raw)
   return Convert(*in, in, req, raw);
 }
 
-namespace {
-
-// The outputs an answer carries: those the request named, in its order, or all of them.
-Status Chosen(const InferRequest& req, const std::vector<Tensor>& outputs, std::vector<const Tensor*>* chosen) {
-  if (req.outputs.empty()) {
-    for (const Tensor& t : outputs) chosen->push_back(&t);
-    return Status::Ok();
-  }
-  for (const RequestedOutput& r : req.outputs) {
-    const Tensor* found = nullptr;
-    for (const Tensor& t : outputs) found = t.name == r.name ? &t : found;
-    if (!found) {
-      std::string names;
-      for (const Tensor& t : outputs) names += (names.empty() ? "'" : ", '") + t.name + "'";
-      return Status::User("unknown output '" + r.name + "'; the model gives " + names);
-    }
-    chosen->push_back(found);
-  }
-  return Status::Ok();
-}
-
-// Protocol buffers' wire format, for the few field kinds a raw answer has.
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  for (; v >= 0x80; v >>= 7) n++;
-  return n;
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>(v | 0x80));
-  out->push_back(static_cast<char>(v));
-}
-
-constexpr char Tag(int field) { return static_cast<char>(field << 3 | 2); }  // length-delimited
-
-// A length-delimited field: proto3 leaves out an empty string, never an entry of a repeated one.
-void PutBytes(std::string* out, int field, std::string_view v, bool repeated = false) {
-  if (v.empty() && !repeated) return;
-  out->push_back(Tag(field));
-  PutVarint(out, v.size());
-  out->append(v);
-}
-
-size_t BytesSize(std::string_view v, bool repeated = false) {
-  return v.empty() && !repeated ? 0 : 1 + VarintSize(v.size()) + v.size();
-}
-
-// InferOutputTensor's packed shape (field 3): int64s as varints, negatives in ten bytes.
-size_t ShapeBytes(const std::vector<int64_t>& shape) {
-  size_t n = 0;
-  for (int64_t d : shape) n += VarintSize(static_cast<uint64_t>(d));
-  return n;
-}
-
-// InferOutputTensor without contents: name = 1, datatype = 2, shape = 3.
-size_t OutputSize(const Tensor& t) {
-  size_t shape = ShapeBytes(t.shape);
-  return BytesSize(t.name) + BytesSize(t.datatype) + (shape ? 1 + VarintSize(shape) + shape : 0);
-}
-
-}  // namespace
-
-Status EncodeRaw(const std::string& model, const std::string& version, const InferRequest& req,
-                 const std::vector<Tensor>& outputs, size_t offset, std::string* wire) {
-  std::vector<const Tensor*> chosen;
-  RETURN_IF_ERROR(Chosen(req, outputs, &chosen));
-  // ModelInferResponse: model_name = 1, model_version = 2, id = 3, outputs = 5,
-  // raw_output_contents = 6, in field order as protobuf writes them.
-  size_t size = BytesSize(model) + BytesSize(version) + BytesSize(req.id);
-  for (const Tensor* t : chosen) {
-    size_t o = OutputSize(*t);
-    size += 1 + VarintSize(o) + o + BytesSize(t->data, true);
-  }
-  wire->resize(offset);
-  wire->reserve(offset + size);
-  PutBytes(wire, 1, model);
-  PutBytes(wire, 2, version);
-  PutBytes(wire, 3, req.id);
-  for (const Tensor* t : chosen) {
-    wire->push_back(Tag(5));
-    PutVarint(wire, OutputSize(*t));
-    PutBytes(wire, 1, t->name);
-    PutBytes(wire, 2, t->datatype);
-    if (size_t shape = ShapeBytes(t->shape)) {
-      wire->push_back(Tag(3));
-      PutVarint(wire, shape);
-      for (int64_t d : t->shape) PutVarint(wire, static_cast<uint64_t>(d));
-    }
-  }
-  for (const Tensor* t : chosen) PutBytes(wire, 6, t->data, true);
-  return Status::Ok();
-}
-
 Status ToProto(const std::string& model, const std::string& version, const InferRequest& req,
                const std::vector<Tensor>& outputs, bool raw, inference::ModelInferResponse* out) {
   out->set_model_name(model);
   out->set_model_version(version);
   out->set_id(req.id);
   std::vector<const Tensor*> chosen;
-  RETURN_IF_ERROR(Chosen(req, outputs, &chosen));
+  if (req.outputs.empty()) {
+    for (const Tensor& t : outputs) chosen.push_back(&t);
+  } else {
+    for (const RequestedOutput& r : req.outputs) {
+      const Tensor* found = nullptr;
+      for (const Tensor& t : outputs) found = t.name == r.name ? &t : found;
+      if (!found) {
+        std::string names;
+        for (const Tensor& t : outputs) names += (names.empty() ? "'" : ", '") + t.name + "'";
+        return Status::User("unknown output '" + r.name + "'; the model gives " + names);
+      }
+      chosen.push_back(found);
+    }
+  }
   for (const Tensor* t : chosen) {
     auto* o = out->add_outputs();
     o->set_name(t->name);

@@ -34,10 +34,4 @@ Status FromProto(inference::ModelInferRequest* in, InferRequest* req, bool* raw)
 Status ToProto(const std::string& model, const std::string& version, const InferRequest& req,
                const std::vector<Tensor>& outputs, bool raw, inference::ModelInferResponse* out);
 
-// What ToProto(..., raw = true, ...) then SerializeToString would give, written straight into
-// *wire after its first `offset` bytes (a gRPC frame's prefix): no message built and freed
-// per call. Same fields, same order, same bytes (fuzz/serve_grpc_fuzz.cc compares the two).
-Status EncodeRaw(const std::string& model, const std::string& version, const InferRequest& req,
-                 const std::vector<Tensor>& outputs, size_t offset, std::string* wire);
-
 }  // namespace forja::serve
