@@ -22,8 +22,9 @@ namespace forja::serve {
 
 // A ModelInfer call's messages live in its arena: a few blocks instead of an allocation per
 // message, field and repeated field, let go of at once with the call. The first block is
-// inside the call; the call and the later blocks stay under 1 KiB because glibc's malloc sorts
-// through its free lists (malloc_consolidate) before every larger allocation.
+// inside the call; the call and the later blocks stay under 1 KiB because glibc's malloc (the
+// unit tests'; forja itself links jemalloc) sorts through its free lists (malloc_consolidate)
+// before every larger allocation.
 struct GrpcCall {
   static google::protobuf::ArenaOptions Options(char* block, size_t size) {
     google::protobuf::ArenaOptions o;
